@@ -1,0 +1,115 @@
+//! Host context: the machine, the privileges of the run, and per network namespace the
+//! interfaces, sysctls and counters that decide and explain binds.
+
+use super::ids::NetnsId;
+use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Host {
+    pub hostname: String,
+    pub kernel: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Privileges {
+    pub euid: u32,
+    /// Every option probe that was tried could read the socket (pidfd_getfd worked).
+    pub options_readable: bool,
+    /// Every process's fd table could be read, so holder lists are complete.
+    pub all_holders_visible: bool,
+    /// What this run could not see, and how to get it; empty when nothing is missing.
+    #[serde(default)]
+    pub missing: Vec<String>,
+}
+
+/// IPv6 address flags (`IFA_F_*`) that change whether an address can be bound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AddrFlag {
+    Tentative,
+    Optimistic,
+    Dadfailed,
+    Deprecated,
+    Permanent,
+    Temporary,
+    Nodad,
+    Noprefixroute,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InterfaceAddr {
+    pub addr: IpAddr,
+    pub prefix_len: u8,
+    /// `host`, `link`, `global`, `site` or the number.
+    pub scope: String,
+    pub flags: Vec<AddrFlag>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Interface {
+    pub index: u32,
+    pub name: String,
+    pub up: bool,
+    pub loopback: bool,
+    /// The link has carrier (IFF_LOWER_UP); without it IPv6 DAD cannot finish.
+    pub carrier: bool,
+    pub addresses: Vec<InterfaceAddr>,
+}
+
+/// The sysctls that decide binds and queues, per network namespace. `None`: not readable
+/// (IPv6 disabled, or an older kernel without the knob).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sysctls {
+    #[serde(rename = "net.ipv4.ip_nonlocal_bind")]
+    pub ipv4_ip_nonlocal_bind: Option<i64>,
+    #[serde(rename = "net.ipv6.ip_nonlocal_bind")]
+    pub ipv6_ip_nonlocal_bind: Option<i64>,
+    #[serde(rename = "net.ipv6.bindv6only")]
+    pub bindv6only: Option<i64>,
+    #[serde(rename = "net.ipv4.ip_unprivileged_port_start")]
+    pub ip_unprivileged_port_start: Option<i64>,
+    #[serde(rename = "net.ipv4.ip_local_port_range")]
+    pub ip_local_port_range: Option<[u32; 2]>,
+    #[serde(rename = "net.core.somaxconn")]
+    pub somaxconn: Option<i64>,
+    #[serde(rename = "net.ipv4.tcp_syncookies")]
+    pub tcp_syncookies: Option<i64>,
+    #[serde(rename = "net.ipv4.tcp_max_syn_backlog")]
+    pub tcp_max_syn_backlog: Option<i64>,
+    #[serde(rename = "net.ipv4.tcp_l3mdev_accept")]
+    pub tcp_l3mdev_accept: Option<i64>,
+    #[serde(rename = "net.ipv4.udp_l3mdev_accept")]
+    pub udp_l3mdev_accept: Option<i64>,
+    #[serde(rename = "net.ipv4.ip_autobind_reuse")]
+    pub ip_autobind_reuse: Option<i64>,
+}
+
+/// TcpExt counters from `/proc/net/netstat` (per network namespace). `None`: not present.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TcpExtCounters {
+    #[serde(rename = "ListenOverflows")]
+    pub listen_overflows: Option<u64>,
+    #[serde(rename = "ListenDrops")]
+    pub listen_drops: Option<u64>,
+    #[serde(rename = "TCPReqQFullDrop")]
+    pub req_q_full_drop: Option<u64>,
+    #[serde(rename = "TCPReqQFullDoCookies")]
+    pub req_q_full_do_cookies: Option<u64>,
+    #[serde(rename = "TCPDeferAcceptDrop")]
+    pub defer_accept_drop: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Netns {
+    pub id: NetnsId,
+    /// `ip netns` name, container or unit; `None` when nothing names it.
+    pub name: Option<String>,
+    /// `current` for the namespace bindscope runs in.
+    pub kind: String,
+    /// Processes seen living in this namespace.
+    pub processes: u32,
+    pub interfaces: Vec<Interface>,
+    pub sysctls: Sysctls,
+    pub counters: TcpExtCounters,
+}

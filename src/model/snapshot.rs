@@ -1,0 +1,75 @@
+//! The snapshot: the file format `bindscope.snapshot` version 1 (product.md, and the JSON
+//! Schema in `assets/snapshot.schema.json`). Field names here are a public interface.
+
+use super::host::{Host, Netns, Privileges};
+use super::ids::SocketId;
+use super::socket::Socket;
+use serde::{Deserialize, Serialize};
+
+pub const FORMAT: &str = "bindscope.snapshot";
+pub const VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Notice,
+    Warning,
+    Critical,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    pub kind: String,
+    pub severity: Severity,
+    pub sockets: Vec<SocketId>,
+    pub summary: String,
+    pub explanation: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mark {
+    pub socket: SocketId,
+    pub note: String,
+}
+
+/// Which sockets a snapshot holds: `listening` (listeners, bound-only TCP, unconnected UDP)
+/// or `all` (adds connections, request sockets and TIME_WAIT).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum View {
+    Listening,
+    All,
+}
+
+/// What the scan met on the way: counts that explain `warnings`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanStats {
+    pub duration_ms: u64,
+    pub processes_scanned: u32,
+    /// Processes that exited between listing /proc and reading them.
+    pub processes_vanished: u32,
+    /// fds closed between listing a fd directory and reading the link.
+    pub fds_vanished: u32,
+    /// Processes whose fd table could not be read (permission).
+    pub processes_unreadable: u32,
+    pub options_probed: u32,
+    pub options_failed: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub format: String,
+    pub version: u32,
+    /// RFC 3339, UTC.
+    pub taken_at: String,
+    pub host: Host,
+    pub privileges: Privileges,
+    pub warnings: Vec<String>,
+    pub netns: Vec<Netns>,
+    pub sockets: Vec<Socket>,
+    pub findings: Vec<Finding>,
+    pub marks: Vec<Mark>,
+    pub view: View,
+    pub scan: ScanStats,
+}
