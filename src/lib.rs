@@ -1,6 +1,10 @@
 //! bindscope: who owns every bound port.
 //!
 //! - [`model`]: plain data (the snapshot file format), no I/O.
-//! - [`collect`]: the Linux collector over injectable sources, and the pure join.
+//! - [`collect`]: the Linux collector over an injectable `/proc` root, and the pure join.
+//! - [`output`]: JSON, the table for people, sanitizing, atomic file writes.
+//! - [`cli`]: the command line.
+pub mod cli;
 pub mod collect;
 pub mod model;
+pub mod output;

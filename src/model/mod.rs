@@ -9,5 +9,5 @@ pub use host::{
     AddrFlag, Host, Interface, InterfaceAddr, Netns, Privileges, Sysctls, TcpExtCounters,
 };
 pub use ids::{NetnsId, SocketId};
-pub use snapshot::{Finding, Mark, ScanStats, Severity, Snapshot, View, FORMAT, VERSION};
+pub use snapshot::{FORMAT, Finding, Mark, ScanStats, Severity, Snapshot, VERSION, View};
 pub use socket::{AcceptQueue, AddressState, Family, Holder, Options, Proto, Scope, Socket, State};

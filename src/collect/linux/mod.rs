@@ -1,5 +1,7 @@
-//! The Linux sources: netlink (sock_diag, rtnetlink), `/proc`, and the options probe.
+//! The Linux sources: netlink (sock_diag, rtnetlink), `/proc`, the options probe, and the
+//! collector that runs them for one snapshot.
 
+pub mod collector;
 pub mod netlink;
 pub mod procfs;
 pub mod rtnl;

@@ -1,0 +1,536 @@
+//! Pure: raw sockets + fd links + processes + probe results → model sockets.
+//! No I/O here, so every rule of the join is tested on built inputs.
+
+use crate::collect::classify::{self, ListenerKey, RequestKey};
+use crate::collect::raw::{RawAddr, RawLink, RawSocket};
+use crate::model::{
+    AcceptQueue, Family, Holder, NetnsId, Options, Proto, Socket, SocketId, State, View,
+};
+use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
+use std::sync::Arc;
+
+/// A process's fields, shared by all of its holders.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcessInfo {
+    pub name: Arc<str>,
+    pub cmdline: Arc<[String]>,
+    pub uid: u32,
+    pub ruid: u32,
+    pub user: Option<Arc<str>>,
+    pub unit: Option<Arc<str>>,
+    pub netns: Option<NetnsId>,
+}
+
+/// What the options probe gave for one socket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProbeOutcome {
+    Read(ProbedOptions),
+    /// Not read, and why (permission, race, no holder, not asked for).
+    Unknown(String),
+}
+
+/// Options read with getsockopt; each `Err` carries why it could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProbedOptions {
+    pub reuseaddr: Result<bool, String>,
+    pub reuseport: Result<bool, String>,
+    pub v6only: Option<Result<bool, String>>,
+    pub freebind: Result<bool, String>,
+    pub transparent: Result<bool, String>,
+    pub defer_accept: Option<Result<u32, String>>,
+    pub fastopen: Option<Result<u32, String>>,
+    pub bind_device: Result<Option<String>, String>,
+}
+
+pub struct JoinContext<'a> {
+    pub netns: NetnsId,
+    pub view: View,
+    /// inode → every (pid, fd) holding it.
+    pub holders: &'a HashMap<u64, Vec<(u32, u32)>>,
+    pub processes: &'a HashMap<u32, ProcessInfo>,
+    /// cookie → probe outcome. A socket missing here was not probed.
+    pub probes: &'a HashMap<u64, ProbeOutcome>,
+    /// O_NONBLOCK per socket inode, from the fdinfo of one holder.
+    pub nonblocking: &'a HashMap<u64, bool>,
+    pub links: &'a [RawLink],
+    pub addrs: &'a [RawAddr],
+    pub user_name: &'a dyn Fn(u32) -> Option<Arc<str>>,
+    /// Set when some processes' fd tables could not be read: holder lists may be partial.
+    pub holders_incomplete: Option<String>,
+}
+
+/// Whether a raw socket belongs in a snapshot of `view`.
+pub fn in_view(raw: &RawSocket, view: View) -> bool {
+    match view {
+        View::All => true,
+        View::Listening => match raw.proto {
+            // LISTEN, and bound-only sockets (dumped through state bit 13, reported as CLOSE).
+            Proto::Tcp => raw.state == 10 || raw.state == 7,
+            // Unconnected UDP sockets are reported as CLOSE; connected ones as ESTABLISHED.
+            Proto::Udp => raw.state == 7,
+        },
+    }
+}
+
+pub fn build_sockets(raw: &[RawSocket], ctx: &JoinContext<'_>) -> Vec<Socket> {
+    let (syn_recv, shared) = count_syn_recv(raw);
+    let link_name = |index: u32| -> Option<String> {
+        if index == 0 {
+            return None;
+        }
+        Some(
+            ctx.links
+                .iter()
+                .find(|l| l.index == index)
+                .map(|l| l.name.clone())
+                .unwrap_or_else(|| format!("if{index}")),
+        )
+    };
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for (i, r) in raw.iter().enumerate() {
+        // A dump is not atomic: a socket that moved between hash chains can come twice.
+        if !in_view(r, ctx.view) || !seen.insert((r.proto, r.cookie)) {
+            continue;
+        }
+        let state = State::from_kernel(r.state);
+        let listening = r.proto == Proto::Tcp && state == State::Listen;
+        let unconnected = matches!(state, State::Listen | State::Close) && r.remote_port == 0;
+        let device = link_name(r.ifindex);
+        let options = build_options(r, device.clone(), ctx);
+        let holders = build_holders(r.inode, ctx);
+        let holders_unknown = if r.inode == 0 {
+            None
+        } else {
+            ctx.holders_incomplete.clone()
+        };
+        out.push(Socket {
+            id: SocketId::new(ctx.netns, r.cookie),
+            netns: ctx.netns,
+            proto: r.proto,
+            family: r.family,
+            local_addr: r.local_addr,
+            local_port: r.local_port,
+            remote_addr: (!unconnected).then_some(r.remote_addr),
+            remote_port: (!unconnected).then_some(r.remote_port),
+            state,
+            uid: r.uid,
+            user: (ctx.user_name)(r.uid),
+            inode: r.inode,
+            device,
+            scope: classify::scope_of(r.local_addr, options.v6only),
+            address_state: classify::address_state(r.local_addr, r.ifindex, ctx.addrs),
+            accept_queue: listening.then_some(AcceptQueue {
+                len: r.rqueue,
+                backlog: r.wqueue,
+            }),
+            syn_recv: listening.then(|| syn_recv.get(&i).copied().unwrap_or(0)),
+            options,
+            holders,
+            cookie: r.cookie,
+            recv_q: (!listening).then_some(r.rqueue),
+            send_q: (!listening).then_some(r.wqueue),
+            holders_unknown,
+            syn_recv_shared: listening && shared.contains(&i),
+            cgroup_id: r.cgroup_id,
+        });
+    }
+    out
+}
+
+/// Counts SYN_RECV request sockets per listener (index into `raw`), assigning each to the
+/// listener the kernel lookup would pick; the second value holds listeners whose count is
+/// shared with the rest of their SO_REUSEPORT group.
+fn count_syn_recv(raw: &[RawSocket]) -> (HashMap<usize, u32>, HashSet<usize>) {
+    let listener_idx: Vec<usize> = raw
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.proto == Proto::Tcp && r.state == 10)
+        .map(|(i, _)| i)
+        .collect();
+    let keys: Vec<ListenerKey> = listener_idx
+        .iter()
+        .map(|&i| {
+            let r = &raw[i];
+            ListenerKey {
+                family: r.family,
+                addr: r.local_addr,
+                port: r.local_port,
+                ifindex: r.ifindex,
+                v6only: r.v6only,
+            }
+        })
+        .collect();
+    let mut counts = HashMap::new();
+    let mut shared = HashSet::new();
+    for r in raw.iter().filter(|r| r.proto == Proto::Tcp && r.state == 3) {
+        let picked = classify::pick_listeners(
+            &keys,
+            RequestKey {
+                addr: r.local_addr,
+                port: r.local_port,
+                ifindex: r.ifindex,
+            },
+        );
+        for &k in &picked {
+            let idx = listener_idx[k];
+            *counts.entry(idx).or_insert(0) += 1;
+            if picked.len() > 1 {
+                shared.insert(idx);
+            }
+        }
+    }
+    (counts, shared)
+}
+
+fn build_holders(inode: u64, ctx: &JoinContext<'_>) -> Vec<Holder> {
+    if inode == 0 {
+        return Vec::new();
+    }
+    let Some(list) = ctx.holders.get(&inode) else {
+        return Vec::new();
+    };
+    let mut holders: Vec<Holder> = list
+        .iter()
+        // A process that vanished before its details were read is not a holder any more.
+        .filter_map(|&(pid, fd)| {
+            let p = ctx.processes.get(&pid)?;
+            Some(Holder {
+                pid,
+                fd,
+                name: p.name.clone(),
+                uid: p.uid,
+                ruid: p.ruid,
+                user: p.user.clone(),
+                cmdline: p.cmdline.clone(),
+                unit: p.unit.clone(),
+                netns: p.netns,
+            })
+        })
+        .collect();
+    holders.sort_by_key(|h| (h.pid, h.fd));
+    holders
+}
+
+fn unknown<T>(
+    reasons: &mut Vec<(&'static str, String)>,
+    name: &'static str,
+    why: &str,
+) -> Option<T> {
+    reasons.push((name, why.to_string()));
+    None
+}
+
+fn take<T>(
+    reasons: &mut Vec<(&'static str, String)>,
+    name: &'static str,
+    v: &Result<T, String>,
+) -> Option<T>
+where
+    T: Clone,
+{
+    match v {
+        Ok(v) => Some(v.clone()),
+        Err(why) => unknown(reasons, name, why),
+    }
+}
+
+fn build_options(r: &RawSocket, device: Option<String>, ctx: &JoinContext<'_>) -> Options {
+    let mut reasons: Vec<(&'static str, String)> = Vec::new();
+    let probe = match ctx.probes.get(&r.cookie) {
+        Some(ProbeOutcome::Read(p)) => Ok(p),
+        Some(ProbeOutcome::Unknown(why)) => Err(why.clone()),
+        None if r.inode == 0 => {
+            Err("no process holds this socket (TIME_WAIT, request or not yet accepted)".into())
+        }
+        None => Err("not probed".to_string()),
+    };
+    let from_probe_bool =
+        |reasons: &mut Vec<_>, name, f: &dyn Fn(&ProbedOptions) -> &Result<bool, String>| {
+            match &probe {
+                Ok(p) => take(reasons, name, f(p)),
+                Err(why) => unknown(reasons, name, why),
+            }
+        };
+    let reuseaddr = from_probe_bool(&mut reasons, "reuseaddr", &|p| &p.reuseaddr);
+    let reuseport = from_probe_bool(&mut reasons, "reuseport", &|p| &p.reuseport);
+
+    // v6only: inet_diag reports it (explicit or implicit) for IPv6 LISTEN/CLOSE sockets.
+    let v6only = match r.family {
+        Family::Ipv4 => unknown(&mut reasons, "v6only", "not applicable to IPv4 sockets"),
+        Family::Ipv6 => match (r.v6only, &probe) {
+            (Some(v), _) => Some(v),
+            (None, Ok(p)) => match &p.v6only {
+                Some(v) => take(&mut reasons, "v6only", v),
+                None => unknown(&mut reasons, "v6only", "not read"),
+            },
+            (None, Err(why)) => unknown(&mut reasons, "v6only", why),
+        },
+    };
+    // freebind/transparent: INET_DIAG_SOCKOPT carries both without privileges (5.10+).
+    let (freebind, transparent) = match (r.sockopt, &probe) {
+        (Some(bits), _) => (Some(bits.freebind), Some(bits.transparent)),
+        (None, Ok(p)) => (
+            take(&mut reasons, "freebind", &p.freebind),
+            take(&mut reasons, "transparent", &p.transparent),
+        ),
+        (None, Err(why)) => (
+            unknown(&mut reasons, "freebind", why),
+            unknown(&mut reasons, "transparent", why),
+        ),
+    };
+    let tcp_only =
+        |reasons: &mut Vec<_>, name, f: &dyn Fn(&ProbedOptions) -> &Option<Result<u32, String>>| {
+            if r.proto != Proto::Tcp {
+                return unknown(reasons, name, "not applicable to UDP");
+            }
+            match &probe {
+                Ok(p) => match f(p) {
+                    Some(v) => take(reasons, name, v),
+                    None => unknown(reasons, name, "not read"),
+                },
+                Err(why) => unknown(reasons, name, why),
+            }
+        };
+    let defer_accept = tcp_only(&mut reasons, "defer_accept", &|p| &p.defer_accept);
+    let fastopen = tcp_only(&mut reasons, "fastopen", &|p| &p.fastopen);
+    // SO_BINDTODEVICE returns the name of sk_bound_dev_if, which inet_diag reports as
+    // idiag_if: without a probe the device is known all the same.
+    let bind_device = match &probe {
+        Ok(p) => match &p.bind_device {
+            Ok(d) => d.clone(),
+            Err(_) => device,
+        },
+        Err(_) => device,
+    };
+    let nonblocking = if r.proto == Proto::Tcp && r.state == 10 {
+        match ctx.nonblocking.get(&r.inode) {
+            Some(v) => Some(*v),
+            None => unknown(
+                &mut reasons,
+                "nonblocking",
+                "the holder's fdinfo could not be read",
+            ),
+        }
+    } else {
+        unknown(
+            &mut reasons,
+            "nonblocking",
+            "read for listening sockets only",
+        )
+    };
+    Options {
+        reuseaddr,
+        reuseport,
+        v6only,
+        freebind,
+        transparent,
+        nonblocking,
+        defer_accept,
+        fastopen,
+        bind_device,
+        reasons: reasons
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+    }
+}
+
+/// Whether an address is a wildcard for display and grouping.
+pub fn is_wildcard(addr: IpAddr) -> bool {
+    classify::effective_addr(addr).is_unspecified()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::collect::raw::SockoptBits;
+    use crate::model::{AddressState, Scope};
+
+    fn raw(proto: Proto, state: u8, addr: &str, port: u16, inode: u64, cookie: u64) -> RawSocket {
+        let local_addr: IpAddr = addr.parse().expect("addr");
+        let family = if local_addr.is_ipv4() {
+            Family::Ipv4
+        } else {
+            Family::Ipv6
+        };
+        RawSocket {
+            proto,
+            family,
+            state,
+            local_addr,
+            local_port: port,
+            remote_addr: if local_addr.is_ipv4() {
+                "0.0.0.0".parse().expect("a")
+            } else {
+                "::".parse().expect("a")
+            },
+            remote_port: 0,
+            ifindex: 0,
+            cookie,
+            rqueue: 2,
+            wqueue: 128,
+            uid: 1001,
+            inode,
+            v6only: None,
+            sockopt: Some(SockoptBits::default()),
+            cgroup_id: None,
+        }
+    }
+
+    struct Fixture {
+        holders: HashMap<u64, Vec<(u32, u32)>>,
+        processes: HashMap<u32, ProcessInfo>,
+        probes: HashMap<u64, ProbeOutcome>,
+        nonblocking: HashMap<u64, bool>,
+    }
+
+    fn fixture() -> Fixture {
+        let p = |name: &str, uid| ProcessInfo {
+            name: name.into(),
+            cmdline: vec![name.to_string(), "-d".to_string()].into(),
+            uid,
+            ruid: uid,
+            user: None,
+            unit: Some("web.service".into()),
+            netns: Some(NetnsId(1)),
+        };
+        let mut processes = HashMap::new();
+        processes.insert(10, p("nginx", 0));
+        processes.insert(11, p("nginx", 33));
+        let mut holders = HashMap::new();
+        holders.insert(100, vec![(11, 6), (10, 6)]);
+        holders.insert(101, vec![(99, 3)]); // pid 99 vanished before it was read
+        let mut probes = HashMap::new();
+        probes.insert(
+            1,
+            ProbeOutcome::Read(ProbedOptions {
+                reuseaddr: Ok(true),
+                reuseport: Ok(false),
+                v6only: None,
+                freebind: Ok(false),
+                transparent: Ok(false),
+                defer_accept: Some(Ok(7)),
+                fastopen: Some(Err("getsockopt: EPERM".into())),
+                bind_device: Ok(None),
+            }),
+        );
+        probes.insert(2, ProbeOutcome::Unknown("needs root".into()));
+        let mut nonblocking = HashMap::new();
+        nonblocking.insert(100, true);
+        Fixture {
+            holders,
+            processes,
+            probes,
+            nonblocking,
+        }
+    }
+
+    fn ctx<'a>(
+        f: &'a Fixture,
+        view: View,
+        names: &'a dyn Fn(u32) -> Option<Arc<str>>,
+    ) -> JoinContext<'a> {
+        JoinContext {
+            netns: NetnsId(1),
+            view,
+            holders: &f.holders,
+            processes: &f.processes,
+            probes: &f.probes,
+            nonblocking: &f.nonblocking,
+            links: &[],
+            addrs: &[],
+            user_name: names,
+            holders_incomplete: None,
+        }
+    }
+
+    #[test]
+    fn listener_with_two_holders_and_options() {
+        let f = fixture();
+        let names = |uid: u32| (uid == 1001).then(|| Arc::from("alice"));
+        let c = ctx(&f, View::Listening, &names);
+        let raws = vec![
+            raw(Proto::Tcp, 10, "0.0.0.0", 80, 100, 1),
+            raw(Proto::Tcp, 3, "127.0.0.1", 80, 0, 50),
+            raw(Proto::Tcp, 3, "10.1.1.1", 80, 0, 51),
+            raw(Proto::Tcp, 1, "127.0.0.1", 80, 0, 52),
+        ];
+        let s = build_sockets(&raws, &c);
+        assert_eq!(
+            s.len(),
+            1,
+            "request and established sockets are not in the listening view"
+        );
+        let l = &s[0];
+        assert_eq!(l.id.0, "1-1");
+        assert_eq!(l.user.as_deref(), Some("alice"));
+        assert_eq!(l.scope, Scope::Wildcard);
+        assert_eq!(l.address_state, AddressState::Any);
+        assert_eq!(
+            l.accept_queue,
+            Some(AcceptQueue {
+                len: 2,
+                backlog: 128
+            })
+        );
+        assert_eq!(l.syn_recv, Some(2));
+        assert_eq!(l.remote_addr, None);
+        assert_eq!(
+            l.holders.iter().map(|h| (h.pid, h.uid)).collect::<Vec<_>>(),
+            vec![(10, 0), (11, 33)]
+        );
+        assert_eq!(l.options.reuseaddr, Some(true));
+        assert_eq!(l.options.reuseport, Some(false));
+        assert_eq!(l.options.defer_accept, Some(7));
+        assert_eq!(l.options.fastopen, None);
+        assert_eq!(
+            l.options.reasons.get("fastopen").map(String::as_str),
+            Some("getsockopt: EPERM")
+        );
+        assert_eq!(l.options.nonblocking, Some(true));
+        assert_eq!(l.options.v6only, None);
+        assert!(l.options.reasons.contains_key("v6only"));
+    }
+
+    #[test]
+    fn unknown_options_carry_reasons_and_vanished_holders_drop() {
+        let f = fixture();
+        let names = |_| None;
+        let c = ctx(&f, View::All, &names);
+        let mut u = raw(Proto::Udp, 7, "::", 53, 101, 2);
+        u.v6only = Some(false);
+        let tw = raw(Proto::Tcp, 6, "10.0.0.1", 80, 0, 3);
+        let s = build_sockets(&[u.clone(), u, tw], &c);
+        assert_eq!(s.len(), 2, "duplicate cookie is dropped");
+        assert_eq!(s[0].scope, Scope::DualStackWildcard);
+        assert_eq!(s[0].options.reuseaddr, None);
+        assert_eq!(
+            s[0].options.reasons.get("reuseaddr").map(String::as_str),
+            Some("needs root")
+        );
+        assert_eq!(s[0].options.v6only, Some(false));
+        assert!(s[0].holders.is_empty());
+        assert_eq!(s[0].options.defer_accept, None);
+        assert_eq!(s[1].state, State::TimeWait);
+        assert!(s[1].options.reasons["reuseaddr"].contains("no process holds"));
+        assert_eq!(s[1].accept_queue, None);
+        assert_eq!(s[1].recv_q, Some(2));
+    }
+
+    #[test]
+    fn reuseport_group_shares_syn_recv() {
+        let f = fixture();
+        let names = |_| None;
+        let c = ctx(&f, View::Listening, &names);
+        let raws = vec![
+            raw(Proto::Tcp, 10, "0.0.0.0", 80, 0, 7),
+            raw(Proto::Tcp, 10, "0.0.0.0", 80, 0, 8),
+            raw(Proto::Tcp, 3, "127.0.0.1", 80, 0, 9),
+        ];
+        let s = build_sockets(&raws, &c);
+        assert_eq!(s[0].syn_recv, Some(1));
+        assert!(s[0].syn_recv_shared && s[1].syn_recv_shared);
+    }
+}

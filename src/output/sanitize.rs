@@ -1,0 +1,51 @@
+//! Untrusted text (process names, cmdlines, user and interface names, anything from a file)
+//! can carry escape sequences, control characters and bidi overrides that would rewrite a
+//! terminal or reorder a line. Every text output passes strings through [`clean`].
+
+use std::borrow::Cow;
+
+/// Characters that must not reach a terminal or a text export as they are.
+fn is_unsafe(c: char) -> bool {
+    c.is_control()
+        || matches!(c,
+            // bidi embeddings, overrides and isolates; marks
+            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}'
+            // line and paragraph separators
+            | '\u{2028}' | '\u{2029}'
+            // zero-width characters that hide text, and the BOM
+            | '\u{200b}'..='\u{200d}' | '\u{feff}')
+}
+
+/// The string with every unsafe character replaced by a visible escape (`\x1b`, `\u{202e}`).
+pub fn clean(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(is_unsafe) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if !is_unsafe(c) {
+            out.push(c);
+        } else if (c as u32) < 0x100 {
+            out.push_str(&format!("\\x{:02x}", c as u32));
+        } else {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        }
+    }
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn neutralizes_escapes_controls_and_bidi() {
+        assert_eq!(clean("nginx"), "nginx");
+        assert!(matches!(clean("nginx"), Cow::Borrowed(_)));
+        assert_eq!(clean("a\x1b[2Jb"), "a\\x1b[2Jb");
+        assert_eq!(clean("x\ny\tz\u{7f}"), "x\\x0ay\\x09z\\x7f");
+        assert_eq!(clean("evil\u{202e}gpj.exe"), "evil\\u{202e}gpj.exe");
+        assert_eq!(clean("\u{9b}31m"), "\\x9b31m");
+        assert_eq!(clean("ünïcode ok"), "ünïcode ok");
+    }
+}

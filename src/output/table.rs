@@ -1,0 +1,291 @@
+//! The table for people: aligned columns like `ss`, plus what `ss` cannot say: the socket's
+//! user, every holder with its user, scope, options and queues. Pure: snapshot → text.
+
+use super::sanitize::clean;
+use crate::model::{AddressState, Holder, Options, Proto, Scope, Snapshot, Socket, State};
+use std::fmt::Write as _;
+use std::net::IpAddr;
+
+const HEADERS: [&str; 10] = [
+    "PROTO", "STATE", "LOCAL", "SCOPE", "ADDRESS", "QUEUE", "SYNQ", "USER", "OPTIONS", "HOLDERS",
+];
+
+/// `addr:port` with brackets for IPv6 and `%dev` for a bound device, as `ss` prints it.
+pub fn endpoint(addr: IpAddr, port: u16, device: Option<&str>) -> String {
+    let dev = device.map(|d| format!("%{}", clean(d))).unwrap_or_default();
+    match addr {
+        IpAddr::V4(a) => format!("{a}{dev}:{port}"),
+        IpAddr::V6(a) => format!("[{a}]{dev}:{port}"),
+    }
+}
+
+pub fn scope_name(s: Scope) -> &'static str {
+    match s {
+        Scope::Wildcard => "wildcard",
+        Scope::DualStackWildcard => "dual-stack",
+        Scope::Loopback => "loopback",
+        Scope::LinkLocal => "link-local",
+        Scope::Specific => "specific",
+    }
+}
+
+pub fn address_state_name(s: AddressState) -> &'static str {
+    match s {
+        AddressState::Any => "any",
+        AddressState::Local => "local",
+        AddressState::Nonlocal => "NONLOCAL",
+        AddressState::Tentative => "TENTATIVE",
+        AddressState::Optimistic => "optimistic",
+        AddressState::Dadfailed => "DADFAILED",
+        AddressState::Deprecated => "deprecated",
+    }
+}
+
+fn state_name(sock: &Socket) -> &'static str {
+    match (sock.proto, sock.state) {
+        (Proto::Tcp, State::Close) => "bound",
+        (Proto::Udp, State::Close) => "unconn",
+        (Proto::Udp, State::Established) => "connected",
+        (_, s) => s.name(),
+    }
+}
+
+/// Option badges: a set option by name, an unknown one with `?`, an unset one not at all.
+/// Applicable-but-unknown is shown; not-applicable (v6only on IPv4, TCP options on UDP) is not.
+pub fn option_badges(o: &Options, proto: Proto) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut flag = |name: &str, key: &str, v: Option<bool>| match v {
+        Some(true) => out.push(name.to_string()),
+        Some(false) => {}
+        None => {
+            let na = o.reasons.get(key).is_some_and(|r| {
+                r.starts_with("not applicable") || r.starts_with("read for listening")
+            });
+            if !na {
+                out.push(format!("{name}?"));
+            }
+        }
+    };
+    flag("reuseaddr", "reuseaddr", o.reuseaddr);
+    flag("reuseport", "reuseport", o.reuseport);
+    flag("v6only", "v6only", o.v6only);
+    flag("freebind", "freebind", o.freebind);
+    flag("transparent", "transparent", o.transparent);
+    flag("nonblock", "nonblocking", o.nonblocking);
+    if proto == Proto::Tcp {
+        match o.defer_accept {
+            Some(0) => {}
+            Some(n) => out.push(format!("defer={n}s")),
+            None => out.push("defer?".into()),
+        }
+        match o.fastopen {
+            Some(0) => {}
+            Some(n) => out.push(format!("fastopen={n}")),
+            None => out.push("fastopen?".into()),
+        }
+    }
+    if let Some(d) = &o.bind_device {
+        out.push(format!("dev={}", clean(d)));
+    }
+    if out.is_empty() {
+        "-".into()
+    } else {
+        out.join(",")
+    }
+}
+
+fn user_label(name: Option<&str>, uid: u32) -> String {
+    match name {
+        Some(n) => format!("{}({uid})", clean(n)),
+        None => uid.to_string(),
+    }
+}
+
+fn holder_label(h: &Holder) -> String {
+    format!(
+        "{}[{}/fd{}] {}",
+        clean(&h.name),
+        h.pid,
+        h.fd,
+        user_label(h.user.as_deref(), h.uid)
+    )
+}
+
+fn holders_cell(s: &Socket) -> String {
+    if s.holders.is_empty() {
+        return match (&s.holders_unknown, s.inode) {
+            (_, 0) => "(no owner: kernel-held)".into(),
+            (Some(_), _) => "? (not visible without privileges)".into(),
+            (None, _) => "(none found)".into(),
+        };
+    }
+    let mut cell = s
+        .holders
+        .iter()
+        .map(holder_label)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if s.holders_unknown.is_some() {
+        cell.push_str(", +?");
+    }
+    cell
+}
+
+fn queue_cell(s: &Socket) -> String {
+    match (&s.accept_queue, s.recv_q, s.send_q) {
+        (Some(q), _, _) => format!("{}/{}", q.len, q.backlog),
+        (None, Some(r), Some(w)) => format!("r{r} w{w}"),
+        _ => "-".into(),
+    }
+}
+
+fn row(s: &Socket) -> [String; 10] {
+    let mut local = endpoint(s.local_addr, s.local_port, s.device.as_deref());
+    if let (Some(a), Some(p)) = (s.remote_addr, s.remote_port) {
+        let _ = write!(local, " -> {}", endpoint(a, p, None));
+    }
+    let synq = match (s.syn_recv, s.syn_recv_shared) {
+        (Some(n), true) => format!("{n}*"),
+        (Some(n), false) => n.to_string(),
+        (None, _) => "-".into(),
+    };
+    [
+        match s.proto {
+            Proto::Tcp => "tcp".into(),
+            Proto::Udp => "udp".into(),
+        },
+        state_name(s).into(),
+        local,
+        scope_name(s.scope).into(),
+        address_state_name(s.address_state).into(),
+        queue_cell(s),
+        synq,
+        user_label(s.user.as_deref(), s.uid),
+        option_badges(&s.options, s.proto),
+        holders_cell(s),
+    ]
+}
+
+/// The whole table, with a header and a legend of the markers.
+pub fn render(snap: &Snapshot) -> String {
+    let rows: Vec<[String; 10]> = snap.sockets.iter().map(row).collect();
+    let mut widths = HEADERS.map(|h| h.chars().count());
+    for r in &rows {
+        for (w, cell) in widths.iter_mut().zip(r.iter()) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let mut line = |cells: &[String]| {
+        let mut l = String::new();
+        for (i, (cell, w)) in cells.iter().zip(widths.iter()).enumerate() {
+            if i + 1 == cells.len() {
+                l.push_str(cell);
+            } else {
+                let pad = w.saturating_sub(cell.chars().count());
+                l.push_str(cell);
+                l.extend(std::iter::repeat_n(' ', pad + 2));
+            }
+        }
+        out.push_str(l.trim_end());
+        out.push('\n');
+    };
+    line(&HEADERS.map(String::from));
+    for r in &rows {
+        line(r);
+    }
+    let _ = writeln!(
+        out,
+        "\n{} sockets. QUEUE: accept queue len/backlog for listeners (full when len > backlog), \
+         else bytes r(eceive)/w(rite). SYNQ: SYN_RECV requests (* shared by a SO_REUSEPORT group). \
+         OPTIONS: name = set, name? = unknown.",
+        snap.sockets.len()
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::*;
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+
+    pub(crate) fn socket() -> Socket {
+        Socket {
+            id: SocketId("1-2a".into()),
+            netns: NetnsId(1),
+            proto: Proto::Tcp,
+            family: Family::Ipv6,
+            local_addr: "::".parse().expect("addr"),
+            local_port: 8080,
+            remote_addr: None,
+            remote_port: None,
+            state: State::Listen,
+            uid: 1001,
+            user: Some("alice".into()),
+            inode: 7,
+            device: Some("lo".into()),
+            scope: Scope::Wildcard,
+            address_state: AddressState::Any,
+            accept_queue: Some(AcceptQueue {
+                len: 3,
+                backlog: 128,
+            }),
+            syn_recv: Some(2),
+            options: Options {
+                reuseaddr: Some(true),
+                reuseport: None,
+                v6only: Some(true),
+                freebind: Some(false),
+                transparent: Some(false),
+                nonblocking: Some(true),
+                defer_accept: Some(7),
+                fastopen: Some(0),
+                bind_device: Some("lo".into()),
+                reasons: BTreeMap::from([("reuseport".to_string(), "needs root".to_string())]),
+            },
+            holders: vec![Holder {
+                pid: 42,
+                fd: 5,
+                name: "web\x1b[31m".into(),
+                uid: 33,
+                ruid: 33,
+                user: Some(Arc::from("www-data")),
+                cmdline: vec!["web".to_string()].into(),
+                unit: None,
+                netns: Some(NetnsId(1)),
+            }],
+            cookie: 0x2a,
+            recv_q: None,
+            send_q: None,
+            holders_unknown: None,
+            syn_recv_shared: false,
+            cgroup_id: None,
+        }
+    }
+
+    #[test]
+    fn row_cells() {
+        let r = row(&socket());
+        assert_eq!(r[0], "tcp");
+        assert_eq!(r[1], "listen");
+        assert_eq!(r[2], "[::]%lo:8080");
+        assert_eq!(r[3], "wildcard");
+        assert_eq!(r[5], "3/128");
+        assert_eq!(r[6], "2");
+        assert_eq!(r[7], "alice(1001)");
+        assert_eq!(r[8], "reuseaddr,reuseport?,v6only,nonblock,defer=7s,dev=lo");
+        assert_eq!(r[9], "web\\x1b[31m[42/fd5] www-data(33)");
+    }
+
+    #[test]
+    fn holders_unknown_and_kernel_held() {
+        let mut s = socket();
+        s.holders.clear();
+        s.holders_unknown = Some("needs root".into());
+        assert_eq!(holders_cell(&s), "? (not visible without privileges)");
+        s.inode = 0;
+        assert_eq!(holders_cell(&s), "(no owner: kernel-held)");
+    }
+}
