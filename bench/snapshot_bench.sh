@@ -121,6 +121,9 @@ if [[ -z "${BINDSCOPE:-}" ]]; then
     BINDSCOPE="$ROOT/target/release/bindscope"
 fi
 [[ -x "$BINDSCOPE" ]] || { echo "no binary at $BINDSCOPE" >&2; exit 1; }
+# Measure a private copy: a concurrent `cargo build` must not swap the binary mid-run.
+cp "$BINDSCOPE" "$WORK/bindscope"
+BINDSCOPE="$WORK/bindscope"
 
 # ---- limits ----------------------------------------------------------------------------------
 # Raise the fd limit as far as allowed; the big process needs more than 1024.

@@ -52,7 +52,9 @@ fn state_name(sock: &Socket) -> &'static str {
 
 /// Option badges: a set option by name, an unknown one with `?`, an unset one not at all.
 /// Applicable-but-unknown is shown; not-applicable (v6only on IPv4, TCP options on UDP) is not.
-pub fn option_badges(o: &Options, proto: Proto) -> String {
+pub fn option_badges(o: &Options, proto: Proto, state: State) -> String {
+    // Connections, requests and TIME_WAIT: only the options that decide bind conflicts.
+    let bound = matches!(state, State::Listen | State::Close);
     let mut out: Vec<String> = Vec::new();
     let mut flag = |name: &str, key: &str, v: Option<bool>| match v {
         Some(true) => out.push(name.to_string()),
@@ -68,6 +70,9 @@ pub fn option_badges(o: &Options, proto: Proto) -> String {
     };
     flag("reuseaddr", "reuseaddr", o.reuseaddr);
     flag("reuseport", "reuseport", o.reuseport);
+    if !bound {
+        return if out.is_empty() { "-".into() } else { out.join(",") };
+    }
     flag("v6only", "v6only", o.v6only);
     flag("freebind", "freebind", o.freebind);
     flag("transparent", "transparent", o.transparent);
@@ -161,7 +166,7 @@ fn row(s: &Socket) -> [String; 10] {
         queue_cell(s),
         synq,
         user_label(s.user.as_deref(), s.uid),
-        option_badges(&s.options, s.proto),
+        option_badges(&s.options, s.proto, s.state),
         holders_cell(s),
     ]
 }

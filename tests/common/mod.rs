@@ -788,10 +788,13 @@ pub fn ss(ns: &Netns) -> Vec<SsSocket> {
 }
 
 /// The number of SYN_RECV request sockets on local port `port`, as ss sees them.
+/// Uses `ss -H -tn state syn-recv` (no `-p`: fast, for time-critical checks); its lines are
+/// `Recv-Q Send-Q Local Peer`.
 pub fn ss_syn_recv(ns: &Netns, port: u16) -> usize {
-    ss(ns)
-        .iter()
-        .filter(|s| s.proto == "tcp" && s.state == "SYN-RECV" && s.port == port)
+    ns.sh(&["ss", "-H", "-tn", "state", "syn-recv"])
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(2).and_then(parse_ss_endpoint))
+        .filter(|(_, _, p)| *p == port)
         .count()
 }
 
@@ -799,6 +802,11 @@ pub fn ss_syn_recv(ns: &Netns, port: u16) -> usize {
 /// namespace: the same sockets (by inode), each with the same address, port, device, uid and
 /// holder pids. ss 6.1 cannot show bound-only TCP sockets, so those are left out.
 pub fn assert_matches_ss(ns: &Netns, snap: &Value) {
+    assert_matches_ss_lines(snap, ss(ns));
+}
+
+/// [`assert_matches_ss`] against ss output taken earlier (when the kernel state moves on).
+pub fn assert_matches_ss_lines(snap: &Value, ss_lines: Vec<SsSocket>) {
     let ours: BTreeMap<u64, &Value> = sockets(snap)
         .iter()
         .filter(|s| {
@@ -807,7 +815,7 @@ pub fn assert_matches_ss(ns: &Netns, snap: &Value) {
         })
         .map(|s| (s["inode"].as_u64().expect("inode"), s))
         .collect();
-    let theirs: BTreeMap<u64, SsSocket> = ss(ns)
+    let theirs: BTreeMap<u64, SsSocket> = ss_lines
         .into_iter()
         .filter(|s| {
             (s.proto == "tcp" && s.state == "LISTEN") || (s.proto == "udp" && s.state == "UNCONN")
