@@ -3,8 +3,10 @@
 
 use crate::collect::classify::{self, ListenerKey, RequestKey};
 use crate::collect::raw::{RawAddr, RawLink, RawSocket};
+use crate::collect::reasons;
 use crate::model::{
-    AcceptQueue, Family, Holder, NetnsId, Options, Proto, Socket, SocketId, State, View,
+    AcceptQueue, Family, Holder, NetnsId, OptionName, Options, Proto, Reason, Socket, SocketId,
+    State, View,
 };
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
@@ -27,20 +29,20 @@ pub struct ProcessInfo {
 pub enum ProbeOutcome {
     Read(ProbedOptions),
     /// Not read, and why (permission, race, no holder, not asked for).
-    Unknown(String),
+    Unknown(Reason),
 }
 
 /// Options read with getsockopt; each `Err` carries why it could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProbedOptions {
-    pub reuseaddr: Result<bool, String>,
-    pub reuseport: Result<bool, String>,
-    pub v6only: Option<Result<bool, String>>,
-    pub freebind: Result<bool, String>,
-    pub transparent: Result<bool, String>,
-    pub defer_accept: Option<Result<u32, String>>,
-    pub fastopen: Option<Result<u32, String>>,
-    pub bind_device: Result<Option<String>, String>,
+    pub reuseaddr: Result<bool, Reason>,
+    pub reuseport: Result<bool, Reason>,
+    pub v6only: Option<Result<bool, Reason>>,
+    pub freebind: Result<bool, Reason>,
+    pub transparent: Result<bool, Reason>,
+    pub defer_accept: Option<Result<u32, Reason>>,
+    pub fastopen: Option<Result<u32, Reason>>,
+    pub bind_device: Result<Option<String>, Reason>,
 }
 
 pub struct JoinContext<'a> {
@@ -213,23 +215,14 @@ fn build_holders(inode: u64, ctx: &JoinContext<'_>) -> Vec<Holder> {
     holders
 }
 
-fn unknown<T>(
-    reasons: &mut Vec<(&'static str, String)>,
-    name: &'static str,
-    why: &str,
-) -> Option<T> {
-    reasons.push((name, why.to_string()));
+type Reasons = Vec<(OptionName, Reason)>;
+
+fn unknown<T>(reasons: &mut Reasons, name: OptionName, why: &Reason) -> Option<T> {
+    reasons.push((name, why.clone()));
     None
 }
 
-fn take<T>(
-    reasons: &mut Vec<(&'static str, String)>,
-    name: &'static str,
-    v: &Result<T, String>,
-) -> Option<T>
-where
-    T: Clone,
-{
+fn take<T: Clone>(reasons: &mut Reasons, name: OptionName, v: &Result<T, Reason>) -> Option<T> {
     match v {
         Ok(v) => Some(v.clone()),
         Err(why) => unknown(reasons, name, why),
@@ -237,88 +230,79 @@ where
 }
 
 fn build_options(r: &RawSocket, device: Option<String>, ctx: &JoinContext<'_>) -> Options {
-    let mut reasons: Vec<(&'static str, String)> = Vec::new();
-    let probe = match ctx.probes.get(&r.cookie) {
+    use OptionName as N;
+    let mut reasons: Reasons = Vec::new();
+    let probe: Result<&ProbedOptions, Reason> = match ctx.probes.get(&r.cookie) {
         Some(ProbeOutcome::Read(p)) => Ok(p),
         Some(ProbeOutcome::Unknown(why)) => Err(why.clone()),
-        None if r.inode == 0 => {
-            Err("no process holds this socket (TIME_WAIT, request or not yet accepted)".into())
-        }
-        None => Err("not probed".to_string()),
+        None if r.inode == 0 => Err(reasons::NO_OWNER.clone()),
+        None => Err(reasons::NOT_PROBED.clone()),
     };
-    let from_probe_bool =
-        |reasons: &mut Vec<_>, name, f: &dyn Fn(&ProbedOptions) -> &Result<bool, String>| {
+    let from_probe =
+        |reasons: &mut Reasons, name, f: &dyn Fn(&ProbedOptions) -> &Result<bool, Reason>| {
             match &probe {
                 Ok(p) => take(reasons, name, f(p)),
                 Err(why) => unknown(reasons, name, why),
             }
         };
-    let reuseaddr = from_probe_bool(&mut reasons, "reuseaddr", &|p| &p.reuseaddr);
-    let reuseport = from_probe_bool(&mut reasons, "reuseport", &|p| &p.reuseport);
+    let reuseaddr = from_probe(&mut reasons, N::Reuseaddr, &|p| &p.reuseaddr);
+    let reuseport = from_probe(&mut reasons, N::Reuseport, &|p| &p.reuseport);
 
     // v6only: inet_diag reports it (explicit or implicit) for IPv6 LISTEN/CLOSE sockets.
     let v6only = match r.family {
-        Family::Ipv4 => unknown(&mut reasons, "v6only", "not applicable to IPv4 sockets"),
+        Family::Ipv4 => unknown(&mut reasons, N::V6only, &reasons::NOT_IPV4),
         Family::Ipv6 => match (r.v6only, &probe) {
             (Some(v), _) => Some(v),
             (None, Ok(p)) => match &p.v6only {
-                Some(v) => take(&mut reasons, "v6only", v),
-                None => unknown(&mut reasons, "v6only", "not read"),
+                Some(v) => take(&mut reasons, N::V6only, v),
+                None => unknown(&mut reasons, N::V6only, &reasons::NOT_READ),
             },
-            (None, Err(why)) => unknown(&mut reasons, "v6only", why),
+            (None, Err(why)) => unknown(&mut reasons, N::V6only, why),
         },
     };
     // freebind/transparent: INET_DIAG_SOCKOPT carries both without privileges (5.10+).
     let (freebind, transparent) = match (r.sockopt, &probe) {
         (Some(bits), _) => (Some(bits.freebind), Some(bits.transparent)),
         (None, Ok(p)) => (
-            take(&mut reasons, "freebind", &p.freebind),
-            take(&mut reasons, "transparent", &p.transparent),
+            take(&mut reasons, N::Freebind, &p.freebind),
+            take(&mut reasons, N::Transparent, &p.transparent),
         ),
         (None, Err(why)) => (
-            unknown(&mut reasons, "freebind", why),
-            unknown(&mut reasons, "transparent", why),
+            unknown(&mut reasons, N::Freebind, why),
+            unknown(&mut reasons, N::Transparent, why),
         ),
     };
-    let tcp_only =
-        |reasons: &mut Vec<_>, name, f: &dyn Fn(&ProbedOptions) -> &Option<Result<u32, String>>| {
-            if r.proto != Proto::Tcp {
-                return unknown(reasons, name, "not applicable to UDP");
-            }
-            match &probe {
-                Ok(p) => match f(p) {
-                    Some(v) => take(reasons, name, v),
-                    None => unknown(reasons, name, "not read"),
-                },
-                Err(why) => unknown(reasons, name, why),
-            }
-        };
-    let defer_accept = tcp_only(&mut reasons, "defer_accept", &|p| &p.defer_accept);
-    let fastopen = tcp_only(&mut reasons, "fastopen", &|p| &p.fastopen);
+    let tcp_only = |reasons: &mut Reasons,
+                    name,
+                    f: &dyn Fn(&ProbedOptions) -> &Option<Result<u32, Reason>>| {
+        if r.proto != Proto::Tcp {
+            return unknown(reasons, name, &reasons::NOT_UDP);
+        }
+        match &probe {
+            Ok(p) => match f(p) {
+                Some(v) => take(reasons, name, v),
+                None => unknown(reasons, name, &reasons::NOT_READ),
+            },
+            Err(why) => unknown(reasons, name, why),
+        }
+    };
+    let defer_accept = tcp_only(&mut reasons, N::DeferAccept, &|p| &p.defer_accept);
+    let fastopen = tcp_only(&mut reasons, N::Fastopen, &|p| &p.fastopen);
     // SO_BINDTODEVICE returns the name of sk_bound_dev_if, which inet_diag reports as
     // idiag_if: without a probe the device is known all the same.
     let bind_device = match &probe {
-        Ok(p) => match &p.bind_device {
-            Ok(d) => d.clone(),
-            Err(_) => device,
-        },
-        Err(_) => device,
+        Ok(ProbedOptions {
+            bind_device: Ok(d), ..
+        }) => d.clone(),
+        _ => device,
     };
     let nonblocking = if r.proto == Proto::Tcp && r.state == 10 {
         match ctx.nonblocking.get(&r.inode) {
             Some(v) => Some(*v),
-            None => unknown(
-                &mut reasons,
-                "nonblocking",
-                "the holder's fdinfo could not be read",
-            ),
+            None => unknown(&mut reasons, N::Nonblocking, &reasons::FDINFO_UNREADABLE),
         }
     } else {
-        unknown(
-            &mut reasons,
-            "nonblocking",
-            "read for listening sockets only",
-        )
+        unknown(&mut reasons, N::Nonblocking, &reasons::LISTENERS_ONLY)
     };
     Options {
         reuseaddr,
@@ -330,10 +314,7 @@ fn build_options(r: &RawSocket, device: Option<String>, ctx: &JoinContext<'_>) -
         defer_accept,
         fastopen,
         bind_device,
-        reasons: reasons
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect(),
+        reasons: reasons.into_iter().collect(),
     }
 }
 
@@ -412,11 +393,11 @@ mod tests {
                 freebind: Ok(false),
                 transparent: Ok(false),
                 defer_accept: Some(Ok(7)),
-                fastopen: Some(Err("getsockopt: EPERM".into())),
+                fastopen: Some(Err(Reason::from("getsockopt: EPERM"))),
                 bind_device: Ok(None),
             }),
         );
-        probes.insert(2, ProbeOutcome::Unknown("needs root".into()));
+        probes.insert(2, ProbeOutcome::Unknown(Reason::from("needs root")));
         let mut nonblocking = HashMap::new();
         nonblocking.insert(100, true);
         Fixture {
@@ -486,12 +467,12 @@ mod tests {
         assert_eq!(l.options.defer_accept, Some(7));
         assert_eq!(l.options.fastopen, None);
         assert_eq!(
-            l.options.reasons.get("fastopen").map(String::as_str),
+            l.options.reasons.get(&OptionName::Fastopen).map(|r| &**r),
             Some("getsockopt: EPERM")
         );
         assert_eq!(l.options.nonblocking, Some(true));
         assert_eq!(l.options.v6only, None);
-        assert!(l.options.reasons.contains_key("v6only"));
+        assert!(l.options.reasons.contains_key(&OptionName::V6only));
     }
 
     #[test]
@@ -507,14 +488,17 @@ mod tests {
         assert_eq!(s[0].scope, Scope::DualStackWildcard);
         assert_eq!(s[0].options.reuseaddr, None);
         assert_eq!(
-            s[0].options.reasons.get("reuseaddr").map(String::as_str),
+            s[0].options
+                .reasons
+                .get(&OptionName::Reuseaddr)
+                .map(|r| &**r),
             Some("needs root")
         );
         assert_eq!(s[0].options.v6only, Some(false));
         assert!(s[0].holders.is_empty());
         assert_eq!(s[0].options.defer_accept, None);
         assert_eq!(s[1].state, State::TimeWait);
-        assert!(s[1].options.reasons["reuseaddr"].contains("no process holds"));
+        assert!(s[1].options.reasons[&OptionName::Reuseaddr].contains("no process holds"));
         assert_eq!(s[1].accept_queue, None);
         assert_eq!(s[1].recv_q, Some(2));
     }

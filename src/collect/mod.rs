@@ -8,4 +8,5 @@ pub mod join;
 #[cfg(target_os = "linux")]
 pub mod linux;
 pub mod raw;
+pub mod reasons;
 pub mod users;

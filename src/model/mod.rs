@@ -10,4 +10,7 @@ pub use host::{
 };
 pub use ids::{NetnsId, SocketId};
 pub use snapshot::{FORMAT, Finding, Mark, ScanStats, Severity, Snapshot, VERSION, View};
-pub use socket::{AcceptQueue, AddressState, Family, Holder, Options, Proto, Scope, Socket, State};
+pub use socket::{
+    AcceptQueue, AddressState, Family, Holder, OptionName, Options, Proto, Reason, Scope, Socket,
+    State,
+};

@@ -119,6 +119,27 @@ pub struct AcceptQueue {
     pub backlog: u32,
 }
 
+/// Why a value is unknown. Shared: thousands of sockets carry the same few reasons.
+pub type Reason = Arc<str>;
+
+/// An option of [`Options`], as the key of `Options::reasons`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OptionName {
+    Reuseaddr,
+    Reuseport,
+    V6only,
+    Freebind,
+    Transparent,
+    Nonblocking,
+    DeferAccept,
+    Fastopen,
+    BindDevice,
+    /// A key this build does not know (a newer file).
+    #[serde(other)]
+    Other,
+}
+
 /// Socket options. `None` means unknown or not applicable; `reasons` says which and why.
 /// A value is never guessed: an option that could not be read stays `None`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -139,7 +160,7 @@ pub struct Options {
     pub bind_device: Option<String>,
     /// For every option that is `None` because it is unknown or not applicable: why.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub reasons: BTreeMap<String, String>,
+    pub reasons: BTreeMap<OptionName, Reason>,
 }
 
 /// One (pid, fd) holding a socket. Process fields are shared between the holders of one

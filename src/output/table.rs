@@ -2,7 +2,9 @@
 //! user, every holder with its user, scope, options and queues. Pure: snapshot → text.
 
 use super::sanitize::clean;
-use crate::model::{AddressState, Holder, Options, Proto, Scope, Snapshot, Socket, State};
+use crate::model::{
+    AddressState, Holder, OptionName, Options, Proto, Scope, Snapshot, Socket, State,
+};
 use std::fmt::Write as _;
 use std::net::IpAddr;
 
@@ -56,11 +58,11 @@ pub fn option_badges(o: &Options, proto: Proto, state: State) -> String {
     // Connections, requests and TIME_WAIT: only the options that decide bind conflicts.
     let bound = matches!(state, State::Listen | State::Close);
     let mut out: Vec<String> = Vec::new();
-    let mut flag = |name: &str, key: &str, v: Option<bool>| match v {
+    let mut flag = |name: &str, key: OptionName, v: Option<bool>| match v {
         Some(true) => out.push(name.to_string()),
         Some(false) => {}
         None => {
-            let na = o.reasons.get(key).is_some_and(|r| {
+            let na = o.reasons.get(&key).is_some_and(|r| {
                 r.starts_with("not applicable") || r.starts_with("read for listening")
             });
             if !na {
@@ -68,15 +70,19 @@ pub fn option_badges(o: &Options, proto: Proto, state: State) -> String {
             }
         }
     };
-    flag("reuseaddr", "reuseaddr", o.reuseaddr);
-    flag("reuseport", "reuseport", o.reuseport);
+    flag("reuseaddr", OptionName::Reuseaddr, o.reuseaddr);
+    flag("reuseport", OptionName::Reuseport, o.reuseport);
     if !bound {
-        return if out.is_empty() { "-".into() } else { out.join(",") };
+        return if out.is_empty() {
+            "-".into()
+        } else {
+            out.join(",")
+        };
     }
-    flag("v6only", "v6only", o.v6only);
-    flag("freebind", "freebind", o.freebind);
-    flag("transparent", "transparent", o.transparent);
-    flag("nonblock", "nonblocking", o.nonblocking);
+    flag("v6only", OptionName::V6only, o.v6only);
+    flag("freebind", OptionName::Freebind, o.freebind);
+    flag("transparent", OptionName::Transparent, o.transparent);
+    flag("nonblock", OptionName::Nonblocking, o.nonblocking);
     if proto == Proto::Tcp {
         match o.defer_accept {
             Some(0) => {}
@@ -248,7 +254,7 @@ mod tests {
                 defer_accept: Some(7),
                 fastopen: Some(0),
                 bind_device: Some("lo".into()),
-                reasons: BTreeMap::from([("reuseport".to_string(), "needs root".to_string())]),
+                reasons: BTreeMap::from([(OptionName::Reuseport, Reason::from("needs root"))]),
             },
             holders: vec![Holder {
                 pid: 42,

@@ -9,6 +9,7 @@ use super::{rtnl, sock_diag};
 use crate::collect::classify;
 use crate::collect::join::{self, JoinContext, ProbeOutcome, ProcessInfo};
 use crate::collect::raw::{RawAddr, RawLink, RawSocket};
+use crate::collect::reasons;
 use crate::collect::users::UserNames;
 use crate::model::host::AddrFlag;
 use crate::model::{
@@ -138,6 +139,7 @@ pub fn collect(cfg: &CollectConfig) -> Result<Snapshot, CollectError> {
     let mut nonblocking: HashMap<u64, bool> = HashMap::new();
     let mut denied = 0u32;
     let mut prober = OptionProber::new();
+    let mut interner = reasons::Interner::default();
     let mut other_probe_errors: Vec<String> = Vec::new();
     for r in raw
         .iter()
@@ -161,7 +163,7 @@ pub fn collect(cfg: &CollectConfig) -> Result<Snapshot, CollectError> {
             }
         }
         let outcome = if !cfg.probe_options {
-            ProbeOutcome::Unknown("not probed (--no-probe)".into())
+            ProbeOutcome::Unknown(reasons::NO_PROBE_FLAG.clone())
         } else if hs.is_empty() {
             let why = if scan.unreadable.is_empty() {
                 "no holder left to read it from (it exited during the scan)".to_string()
@@ -169,7 +171,7 @@ pub fn collect(cfg: &CollectConfig) -> Result<Snapshot, CollectError> {
                 denied += 1;
                 "no visible holder: the processes that may hold it could not be read".to_string()
             };
-            ProbeOutcome::Unknown(why)
+            ProbeOutcome::Unknown(interner.get(why))
         } else {
             let depth = if matches!(r.state, 10 | 7) {
                 Depth::Full
@@ -177,7 +179,7 @@ pub fn collect(cfg: &CollectConfig) -> Result<Snapshot, CollectError> {
                 Depth::ReuseOnly
             };
             stats.options_probed += 1;
-            let mut last = ProbeOutcome::Unknown("not probed".into());
+            let mut last = ProbeOutcome::Unknown(reasons::NOT_PROBED.clone());
             for &(pid, fd) in &hs {
                 match prober.probe(pid, fd, r.cookie, r.family, r.proto, depth) {
                     Ok(p) => {
@@ -187,14 +189,14 @@ pub fn collect(cfg: &CollectConfig) -> Result<Snapshot, CollectError> {
                     Err(e) => {
                         if e.is_denied() {
                             denied += 1;
-                            last = ProbeOutcome::Unknown(e.to_string());
+                            last = ProbeOutcome::Unknown(interner.get(e.to_string()));
                             break;
                         }
                         if let ProbeError::Other(msg) = &e {
                             other_probe_errors.push(msg.clone());
                         }
                         // A race: try the next holder.
-                        last = ProbeOutcome::Unknown(e.to_string());
+                        last = ProbeOutcome::Unknown(interner.get(e.to_string()));
                     }
                 }
             }

@@ -779,7 +779,10 @@ mod cap_tests {
 
     #[test]
     fn cap_eff() {
-        assert_eq!(parse_cap_eff("Name:\tx\nCapEff:\t000001fffeffffff\n"), Some(0x1fffeffffff));
+        assert_eq!(
+            parse_cap_eff("Name:\tx\nCapEff:\t000001fffeffffff\n"),
+            Some(0x1fffeffffff)
+        );
         assert_eq!(parse_cap_eff("CapEff:\t\n"), None);
         assert_eq!(parse_cap_eff("CapEff:\tzz\n"), None);
         assert_eq!(parse_cap_eff(""), None);

@@ -12,6 +12,8 @@
 //! This is the only module with `unsafe`: `getsockopt` through libc, whose buffers we size.
 
 use crate::collect::join::ProbedOptions;
+use crate::collect::reasons;
+use crate::model::Reason;
 use crate::model::{Family, Proto};
 use rustix::io::Errno;
 use rustix::process::{Pid, PidfdFlags, PidfdGetfdFlags, pidfd_getfd, pidfd_open};
@@ -165,19 +167,15 @@ fn read_all(
                 not_read()
             }
         }),
-        bind_device: if full {
-            get_device(sock)
-        } else {
-            Err("not read for connections".to_string())
-        },
+        bind_device: if full { get_device(sock) } else { not_read() },
     })
 }
 
-fn not_read<T>() -> Result<T, String> {
-    Err("not read for connections".to_string())
+fn not_read<T>() -> Result<T, Reason> {
+    Err(reasons::NOT_READ_FOR_CONNECTIONS.clone())
 }
 
-fn get_int(sock: BorrowedFd<'_>, level: i32, name: i32) -> Result<i32, String> {
+fn get_int(sock: BorrowedFd<'_>, level: i32, name: i32) -> Result<i32, Reason> {
     let mut value: libc::c_int = 0;
     let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
     // SAFETY: `value` is a live c_int and `len` is its size; the kernel writes at most `len`
@@ -194,8 +192,13 @@ fn get_int(sock: BorrowedFd<'_>, level: i32, name: i32) -> Result<i32, String> {
     if rc == 0 {
         Ok(value)
     } else {
-        Err(format!("getsockopt: {}", std::io::Error::last_os_error()))
+        Err(Reason::from(getsockopt_error().as_str()))
     }
+}
+
+/// The text of the last getsockopt error, for a reason.
+fn getsockopt_error() -> String {
+    format!("getsockopt: {}", std::io::Error::last_os_error())
 }
 
 fn get_u64(sock: BorrowedFd<'_>, level: i32, name: i32) -> Result<u64, String> {
@@ -218,7 +221,7 @@ fn get_u64(sock: BorrowedFd<'_>, level: i32, name: i32) -> Result<u64, String> {
     }
 }
 
-fn get_device(sock: BorrowedFd<'_>) -> Result<Option<String>, String> {
+fn get_device(sock: BorrowedFd<'_>) -> Result<Option<String>, Reason> {
     // IFNAMSIZ is 16; the kernel returns the name without padding, and length 0 for none.
     let mut buf = [0u8; 32];
     let mut len = buf.len() as libc::socklen_t;
@@ -233,7 +236,7 @@ fn get_device(sock: BorrowedFd<'_>) -> Result<Option<String>, String> {
         )
     };
     if rc != 0 {
-        return Err(format!("getsockopt: {}", std::io::Error::last_os_error()));
+        return Err(Reason::from(getsockopt_error().as_str()));
     }
     let bytes = buf.get(..len as usize).unwrap_or(&[]);
     let name = bytes.split(|b| *b == 0).next().unwrap_or(&[]);
