@@ -138,6 +138,29 @@ pub fn build_sockets(raw: &[RawSocket], ctx: &JoinContext<'_>) -> Vec<Socket> {
             cgroup_id: r.cgroup_id,
         });
     }
+    // A stable order for people and for diffs: by protocol, port, address, then state.
+    out.sort_by(|a, b| {
+        (
+            a.proto,
+            a.local_port,
+            a.family,
+            a.local_addr,
+            a.state,
+            a.remote_addr,
+            a.remote_port,
+            a.cookie,
+        )
+            .cmp(&(
+                b.proto,
+                b.local_port,
+                b.family,
+                b.local_addr,
+                b.state,
+                b.remote_addr,
+                b.remote_port,
+                b.cookie,
+            ))
+    });
     out
 }
 
@@ -482,25 +505,24 @@ mod tests {
         let c = ctx(&f, View::All, &names);
         let mut u = raw(Proto::Udp, 7, "::", 53, 101, 2);
         u.v6only = Some(false);
-        let tw = raw(Proto::Tcp, 6, "10.0.0.1", 80, 0, 3);
-        let s = build_sockets(&[u.clone(), u, tw], &c);
+        let t = raw(Proto::Tcp, 6, "10.0.0.1", 80, 0, 3);
+        let s = build_sockets(&[u.clone(), u, t], &c);
         assert_eq!(s.len(), 2, "duplicate cookie is dropped");
-        assert_eq!(s[0].scope, Scope::DualStackWildcard);
-        assert_eq!(s[0].options.reuseaddr, None);
+        assert_eq!(s[0].proto, Proto::Tcp, "sorted by protocol first");
+        let (tw, u) = (&s[0], &s[1]);
+        assert_eq!(u.scope, Scope::DualStackWildcard);
+        assert_eq!(u.options.reuseaddr, None);
         assert_eq!(
-            s[0].options
-                .reasons
-                .get(&OptionName::Reuseaddr)
-                .map(|r| &**r),
+            u.options.reasons.get(&OptionName::Reuseaddr).map(|r| &**r),
             Some("needs root")
         );
-        assert_eq!(s[0].options.v6only, Some(false));
-        assert!(s[0].holders.is_empty());
-        assert_eq!(s[0].options.defer_accept, None);
-        assert_eq!(s[1].state, State::TimeWait);
-        assert!(s[1].options.reasons[&OptionName::Reuseaddr].contains("no process holds"));
-        assert_eq!(s[1].accept_queue, None);
-        assert_eq!(s[1].recv_q, Some(2));
+        assert_eq!(u.options.v6only, Some(false));
+        assert!(u.holders.is_empty());
+        assert_eq!(u.options.defer_accept, None);
+        assert_eq!(tw.state, State::TimeWait);
+        assert!(tw.options.reasons[&OptionName::Reuseaddr].contains("no process holds"));
+        assert_eq!(tw.accept_queue, None);
+        assert_eq!(tw.recv_q, Some(2));
     }
 
     #[test]

@@ -205,11 +205,12 @@ pub fn render(snap: &Snapshot) -> String {
     for r in &rows {
         line(r);
     }
-    let _ = writeln!(
+    let _ = write!(
         out,
-        "\n{} sockets. QUEUE: accept queue len/backlog for listeners (full when len > backlog), \
-         else bytes r(eceive)/w(rite). SYNQ: SYN_RECV requests (* shared by a SO_REUSEPORT group). \
-         OPTIONS: name = set, name? = unknown.",
+        "\n{} sockets.\n\
+         QUEUE    accept queue len/backlog for listeners (full when len > backlog); bytes r(eceived)/w(ritten) otherwise\n\
+         SYNQ     SYN_RECV requests for the listener (* counted for its whole SO_REUSEPORT group)\n\
+         OPTIONS  name: set, name?: unknown (see privileges); HOLDERS +?: more may exist among unreadable processes\n",
         snap.sockets.len()
     );
     out

@@ -20,6 +20,7 @@ SPEC.json:
        "listen": 8,                # backlog; null or absent: bound only (TCP); ignored for UDP
        "uid": 1001,                # create it as this uid (gid = uid unless "gid")
        "group": "x",               # optional: a separate process for the same uid
+       "comm": "nginx",            # optional: the process name of the group (first socket's)
        "extra_holder_uid": 1002,   # optional: a forked child that drops to this uid also holds it
        "clients": 3,               # optional: connect this many clients (separate process)
        "clients_send": false}      # the clients send one byte after connecting
@@ -229,14 +230,14 @@ def run_clients(jobs, own_socks, report_fd, parent_pid):
         signal.pause()
 
 
-def hold_extra(keep, others, uid, report_fd, parent_pid):
+def hold_extra(keep, others, uid, comm, report_fd, parent_pid):
     """Child process: drop to another uid and hold one socket."""
     try:
         for s in others:
             s.close()
         become(uid, uid)
         die_with_parent(parent_pid)
-        set_comm("sm-x%d" % uid)
+        set_comm(comm)
         write_line(report_fd, {"ok": True, "pid": os.getpid()})
     except Exception as e:
         write_line(report_fd, {"error": "extra holder: %s" % e})
@@ -289,7 +290,8 @@ def group_main(key, specs, ports, cmd_fd, res_fd, parent_pid):
     try:
         become(uid, gid)
         die_with_parent(parent_pid)
-        set_comm("sm-u%d" % uid)
+        comm = specs[0].get("comm") or "sm-u%d" % uid
+        set_comm(comm)
         socks = {}
         reports = []
         for spec in specs:
@@ -302,9 +304,9 @@ def group_main(key, specs, ports, cmd_fd, res_fd, parent_pid):
                 "addr": spec["addr"], "port": port, "fd": s.fileno(),
                 "inode": os.fstat(s.fileno()).st_ino,
                 "cookie": struct.unpack("Q", s.getsockopt(socket.SOL_SOCKET, SO_COOKIE, 8))[0],
-                "uid": os.geteuid(), "pid": os.getpid(), "comm": "sm-u%d" % uid,
+                "uid": os.geteuid(), "pid": os.getpid(), "comm": comm,
                 "holders": [{"pid": os.getpid(), "fd": s.fileno(), "uid": os.geteuid(),
-                             "comm": "sm-u%d" % uid}],
+                             "comm": comm}],
                 "clients_pid": None,
             })
         extra = {}  # name -> pid of the extra holder
@@ -314,13 +316,14 @@ def group_main(key, specs, ports, cmd_fd, res_fd, parent_pid):
                 continue
             keep = socks[spec["name"]]
             others = [s for n, s in socks.items() if n != spec["name"]]
-            pid, rep_x = spawn(hold_extra, keep, others, int(xuid))
+            xcomm = comm if specs[0].get("comm") else "sm-x%d" % int(xuid)
+            pid, rep_x = spawn(hold_extra, keep, others, int(xuid), xcomm)
             children.append(pid)
             if "error" in rep_x:
                 raise RuntimeError(rep_x["error"])
             extra[spec["name"]] = pid
             rep["holders"].append({"pid": pid, "fd": rep["fd"], "uid": int(xuid),
-                                   "comm": "sm-x%d" % int(xuid)})
+                                   "comm": xcomm})
         jobs = [(spec, rep["port"]) for spec, rep in zip(specs, reports) if spec.get("clients")]
         if jobs:
             pid, rep_c = spawn(run_clients, jobs, list(socks.values()))

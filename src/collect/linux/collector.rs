@@ -396,20 +396,25 @@ pub struct PrivilegeFacts {
     pub processes_unreadable: usize,
 }
 
+/// "1 socket", "3 sockets".
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// Two lines for people (empty when nothing is missing): what this run could not see, and
 /// how to get it. The same lines go to stderr and into `privileges.missing`.
 pub fn privilege_notes(f: &PrivilegeFacts) -> Vec<String> {
     let mut what = Vec::new();
     if f.options_denied > 0 {
         what.push(format!(
-            "the options (SO_REUSEADDR, SO_REUSEPORT, TCP_DEFER_ACCEPT, TCP_FASTOPEN) of {} sockets are unknown",
-            f.options_denied
+            "the options (SO_REUSEADDR, SO_REUSEPORT, TCP_DEFER_ACCEPT, TCP_FASTOPEN) of {} are unknown",
+            plural(f.options_denied as usize, "socket", "sockets")
         ));
     }
     if f.processes_unreadable > 0 {
         what.push(format!(
-            "the fds of {} processes are unreadable, so holder lists may be incomplete",
-            f.processes_unreadable
+            "the fds of {} are unreadable, so holder lists may be incomplete",
+            plural(f.processes_unreadable, "process", "processes")
         ));
     }
     if what.is_empty() {
@@ -449,7 +454,7 @@ mod tests {
         let n = privilege_notes(&f);
         assert_eq!(n.len(), 2);
         assert!(n[0].starts_with("as uid 65534, the options"), "{}", n[0]);
-        assert!(n[0].contains("of 3 sockets") && n[0].contains("fds of 12 processes"));
+        assert!(n[0].contains("of 3 sockets are") && n[0].contains("fds of 12 processes are"));
         assert!(n[1].contains("sudo setcap cap_sys_ptrace"));
         f.can_ptrace = true;
         f.euid = 0;
