@@ -17,7 +17,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Take one snapshot of the sockets of this network namespace and print or save it.
+    /// Take one snapshot of the host's sockets (every network namespace) and print or save it.
     Snapshot(SnapshotArgs),
 }
 
@@ -40,6 +40,10 @@ pub struct SnapshotArgs {
     /// Include connections, SYN_RECV requests and TIME_WAIT (default: listeners and bound sockets)
     #[arg(long, short = 'a')]
     pub all: bool,
+    /// Network namespaces to include: `ip netns` name, container or unit name, `host`,
+    /// `current`, inode, or `all` (default: all that can be seen). Repeat or separate with commas.
+    #[arg(long, short = 'n', value_name = "NAME|ID|all", value_delimiter = ',')]
+    pub netns: Vec<String>,
     /// Indent the JSON
     #[arg(long)]
     pub pretty: bool,

@@ -1,9 +1,8 @@
 //! The `bindscope` binary: parse the command line, run it, turn errors into messages and
 //! exit codes (0 ok, 2 error). Everything else lives in the library.
 
-use anyhow::Context as _;
 use bindscope::cli::{Cli, Command, Format, SnapshotArgs};
-use bindscope::collect::linux::collector::{self, CollectConfig};
+use bindscope::collect::linux::collector::{self, CollectConfig, NetnsSelect};
 use bindscope::model::{Snapshot, View};
 use bindscope::output::{self, table, write::write_atomic};
 use clap::Parser;
@@ -40,9 +39,14 @@ fn snapshot(args: SnapshotArgs) -> anyhow::Result<()> {
     let cfg = CollectConfig {
         view: if args.all { View::All } else { View::Listening },
         probe_options: !args.no_probe,
+        netns: if args.netns.is_empty() {
+            NetnsSelect::All
+        } else {
+            NetnsSelect::Only(args.netns.clone())
+        },
         ..CollectConfig::default()
     };
-    let snap = collector::collect(&cfg).context("taking the snapshot")?;
+    let snap = collector::collect(&cfg)?;
     explain_privileges(&snap);
     let format = args
         .format

@@ -663,7 +663,11 @@ fn m_unprivileged_run_as_nobody() {
     };
     let sm = Sockmaker::start(&ns, &mixed_spec(21300));
     let root = snapshot(&ns, false);
-    let run = bindscope(&ns, &["snapshot", "--format", "json"], RunAs::Nobody);
+    let run = bindscope(
+        &ns,
+        &["snapshot", "--format", "json", "--netns", "current"],
+        RunAs::Nobody,
+    );
     assert!(
         run.ok(),
         "as nobody: {}\n--- stderr ---\n{}",
@@ -815,8 +819,10 @@ fn n_real_output_matches_the_json_schema() {
         list(&all)
     );
     for args in [
-        vec!["snapshot", "--format", "json"],
-        vec!["snapshot", "--format", "json", "--all"],
+        vec!["snapshot", "--format", "json", "--netns", "current"],
+        vec![
+            "snapshot", "--format", "json", "--netns", "current", "--all",
+        ],
     ] {
         let run = bindscope(&ns, &args, RunAs::Nobody).expect_ok("bindscope as nobody");
         assert_valid(&v, &run.json(), &format!("nobody: {}", args.join(" ")));

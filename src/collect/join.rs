@@ -138,30 +138,36 @@ pub fn build_sockets(raw: &[RawSocket], ctx: &JoinContext<'_>) -> Vec<Socket> {
             cgroup_id: r.cgroup_id,
         });
     }
-    // A stable order for people and for diffs: by protocol, port, address, then state.
-    out.sort_by(|a, b| {
-        (
-            a.proto,
-            a.local_port,
-            a.family,
-            a.local_addr,
-            a.state,
-            a.remote_addr,
-            a.remote_port,
-            a.cookie,
-        )
-            .cmp(&(
-                b.proto,
-                b.local_port,
-                b.family,
-                b.local_addr,
-                b.state,
-                b.remote_addr,
-                b.remote_port,
-                b.cookie,
-            ))
-    });
+    out.sort_by_key(socket_order);
     out
+}
+
+/// A stable order for people and for diffs: by protocol, port, address, namespace, state.
+#[allow(clippy::type_complexity)]
+pub fn socket_order(
+    s: &Socket,
+) -> (
+    Proto,
+    u16,
+    Family,
+    IpAddr,
+    NetnsId,
+    State,
+    Option<IpAddr>,
+    Option<u16>,
+    u64,
+) {
+    (
+        s.proto,
+        s.local_port,
+        s.family,
+        s.local_addr,
+        s.netns,
+        s.state,
+        s.remote_addr,
+        s.remote_port,
+        s.cookie,
+    )
 }
 
 /// Counts SYN_RECV request sockets per listener (index into `raw`), assigning each to the

@@ -100,15 +100,52 @@ pub struct TcpExtCounters {
     pub defer_accept_drop: Option<u64>,
 }
 
+/// What a network namespace belongs to, by the first rule that names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NetnsKind {
+    /// The host's namespace (pid 1's).
+    Host,
+    /// Named with `ip netns add` (a bind mount in /run/netns).
+    Named,
+    /// Its processes are in a container's cgroup (docker, containerd, podman, kubernetes).
+    Container,
+    /// Its processes are in a systemd unit (PrivateNetwork=, a service's own namespace).
+    Unit,
+    /// Kept alive by a bind mount outside /run/netns (e.g. a runtime's /run/docker/netns).
+    Mount,
+    /// Only processes hold it, and nothing names it.
+    Process,
+    /// A kind this build does not know (a newer file).
+    #[serde(other)]
+    Other,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Netns {
+    /// The namespace's inode (`net:[ID]`): what sockets and holders refer to.
     pub id: NetnsId,
-    /// `ip netns` name, container or unit; `None` when nothing names it.
+    /// `ip netns` name, container, unit, mount name, or `host`; `None` when nothing names it.
     pub name: Option<String>,
-    /// `current` for the namespace bindscope runs in.
-    pub kind: String,
-    /// Processes seen living in this namespace.
+    pub kind: NetnsKind,
+    /// Processes living in this namespace.
     pub processes: u32,
+    /// A few of those processes, lowest pid first.
+    #[serde(default)]
+    pub pids: Vec<u32>,
+    /// Bind mounts that keep it alive (`/run/netns/NAME`, a runtime's path).
+    #[serde(default)]
+    pub paths: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    /// bindscope runs in this namespace.
+    #[serde(default)]
+    pub current: bool,
+    /// Why its sockets, interfaces and counters are missing, when they are (not entered).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
     pub interfaces: Vec<Interface>,
     pub sysctls: Sysctls,
     pub counters: TcpExtCounters,

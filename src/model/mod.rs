@@ -6,7 +6,7 @@ pub mod snapshot;
 pub mod socket;
 
 pub use host::{
-    AddrFlag, Host, Interface, InterfaceAddr, Netns, Privileges, Sysctls, TcpExtCounters,
+    AddrFlag, Host, Interface, InterfaceAddr, Netns, NetnsKind, Privileges, Sysctls, TcpExtCounters,
 };
 pub use ids::{NetnsId, SocketId};
 pub use snapshot::{FORMAT, Finding, Mark, ScanStats, Severity, Snapshot, VERSION, View};

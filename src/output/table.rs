@@ -2,9 +2,11 @@
 //! user, every holder with its user, scope, options and queues. Pure: snapshot → text.
 
 use super::sanitize::clean;
+use crate::model::NetnsId;
 use crate::model::{
     AddressState, Holder, OptionName, Options, Proto, Scope, Snapshot, Socket, State,
 };
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::net::IpAddr;
 
@@ -179,8 +181,39 @@ fn row(s: &Socket) -> [String; 10] {
 
 /// The whole table, with a header and a legend of the markers.
 pub fn render(snap: &Snapshot) -> String {
-    let rows: Vec<[String; 10]> = snap.sockets.iter().map(row).collect();
-    let mut widths = HEADERS.map(|h| h.chars().count());
+    // A NETNS column first when the snapshot covers more than one namespace.
+    let multi = snap.netns.len() > 1;
+    let ns_names: HashMap<NetnsId, String> = snap
+        .netns
+        .iter()
+        .map(|n| {
+            let name = match &n.name {
+                Some(name) => clean(name).into_owned(),
+                None => format!("net:[{}]", n.id),
+            };
+            (n.id, name)
+        })
+        .collect();
+    let headers: Vec<String> = multi
+        .then_some("NETNS")
+        .into_iter()
+        .chain(HEADERS)
+        .map(String::from)
+        .collect();
+    let rows: Vec<Vec<String>> = snap
+        .sockets
+        .iter()
+        .map(|s| {
+            let ns = multi.then(|| {
+                ns_names
+                    .get(&s.netns)
+                    .cloned()
+                    .unwrap_or_else(|| format!("net:[{}]", s.netns))
+            });
+            ns.into_iter().chain(row(s)).collect()
+        })
+        .collect();
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
     for r in &rows {
         for (w, cell) in widths.iter_mut().zip(r.iter()) {
             *w = (*w).max(cell.chars().count());
@@ -201,19 +234,39 @@ pub fn render(snap: &Snapshot) -> String {
         out.push_str(l.trim_end());
         out.push('\n');
     };
-    line(&HEADERS.map(String::from));
+    line(&headers);
     for r in &rows {
         line(r);
     }
     let _ = write!(
         out,
-        "\n{} sockets.\n\
+        "\n{} sockets in {}.\n\
          QUEUE    accept queue len/backlog for listeners (full when len > backlog); bytes r(eceived)/w(ritten) otherwise\n\
          SYNQ     SYN_RECV requests for the listener (* counted for its whole SO_REUSEPORT group)\n\
          OPTIONS  name: set, name?: unknown (see privileges); HOLDERS +?: more may exist among unreadable processes\n",
-        snap.sockets.len()
+        snap.sockets.len(),
+        namespaces_summary(snap)
     );
+    for n in snap.netns.iter().filter(|n| n.error.is_some()) {
+        let _ = writeln!(
+            out,
+            "not entered: {} ({})",
+            ns_names.get(&n.id).map(String::as_str).unwrap_or("?"),
+            clean(n.error.as_deref().unwrap_or(""))
+        );
+    }
     out
+}
+
+/// "1 network namespace" or "3 network namespaces (1 not entered)".
+fn namespaces_summary(snap: &Snapshot) -> String {
+    let n = snap.netns.len();
+    let missing = snap.netns.iter().filter(|n| n.error.is_some()).count();
+    let mut s = format!("{n} network namespace{}", if n == 1 { "" } else { "s" });
+    if missing > 0 {
+        let _ = write!(s, " ({missing} not entered)");
+    }
+    s
 }
 
 #[cfg(test)]
@@ -299,5 +352,82 @@ mod tests {
         assert_eq!(holders_cell(&s), "? (not visible without privileges)");
         s.inode = 0;
         assert_eq!(holders_cell(&s), "(no owner: kernel-held)");
+    }
+
+    fn netns(id: u64, name: Option<&str>, error: Option<&str>) -> Netns {
+        Netns {
+            id: NetnsId(id),
+            name: name.map(String::from),
+            kind: NetnsKind::Named,
+            processes: 1,
+            pids: vec![],
+            paths: vec![],
+            container: None,
+            unit: None,
+            current: false,
+            error: error.map(String::from),
+            interfaces: vec![],
+            sysctls: Sysctls::default(),
+            counters: TcpExtCounters::default(),
+        }
+    }
+
+    pub(crate) fn snapshot_of(sockets: Vec<Socket>, netns: Vec<Netns>) -> Snapshot {
+        Snapshot {
+            format: FORMAT.into(),
+            version: VERSION,
+            taken_at: "2026-11-22T07:00:00Z".into(),
+            host: Host {
+                hostname: "h".into(),
+                kernel: "6.18".into(),
+            },
+            privileges: Privileges {
+                euid: 0,
+                options_readable: true,
+                all_holders_visible: true,
+                missing: vec![],
+            },
+            warnings: vec![],
+            netns,
+            sockets,
+            findings: vec![],
+            marks: vec![],
+            view: View::Listening,
+            scan: ScanStats::default(),
+        }
+    }
+
+    #[test]
+    fn one_namespace_has_no_netns_column() {
+        let t = render(&snapshot_of(
+            vec![socket()],
+            vec![netns(1, Some("host"), None)],
+        ));
+        let header = t.lines().next().expect("header");
+        assert!(header.starts_with("PROTO"), "{header}");
+        assert!(t.contains("1 sockets in 1 network namespace.\n"), "{t}");
+    }
+
+    #[test]
+    fn several_namespaces_get_a_netns_column_and_list_those_not_entered() {
+        let mut other = socket();
+        other.netns = NetnsId(2);
+        let t = render(&snapshot_of(
+            vec![socket(), other],
+            vec![
+                netns(1, Some("host"), None),
+                netns(2, None, None),
+                netns(3, Some("web\x1b]0;x"), Some("needs CAP_SYS_ADMIN")),
+            ],
+        ));
+        let lines: Vec<&str> = t.lines().collect();
+        assert!(lines[0].starts_with("NETNS"), "{}", lines[0]);
+        assert!(lines[1].starts_with("host "), "{}", lines[1]);
+        assert!(lines[2].starts_with("net:[2] "), "{}", lines[2]);
+        assert!(t.contains("in 3 network namespaces (1 not entered)"), "{t}");
+        assert!(
+            t.contains("not entered: web\\x1b]0;x (needs CAP_SYS_ADMIN)"),
+            "names are sanitized: {t}"
+        );
     }
 }

@@ -472,9 +472,10 @@ pub fn bindscope(ns: &Netns, args: &[&str], as_user: RunAs) -> Run {
     }
 }
 
-/// `bindscope snapshot --format json [--all]` as root in `ns`: must exit 0 with JSON.
+/// `bindscope snapshot --format json --netns current [--all]` as root in `ns`: must exit 0
+/// with JSON. Only the test's own namespace: the tests compare it with `ss` run there.
 pub fn snapshot(ns: &Netns, all: bool) -> Value {
-    let mut args = vec!["snapshot", "--format", "json"];
+    let mut args = vec!["snapshot", "--format", "json", "--netns", "current"];
     if all {
         args.push("--all");
     }

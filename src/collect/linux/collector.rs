@@ -1,29 +1,38 @@
-//! One snapshot of the network namespace this process runs in: sockets from sock_diag,
-//! holders from the `/proc` fd walk, options from the probe, host context from rtnetlink
-//! and `/proc`, joined by the pure [`crate::collect::join`].
+//! One snapshot of the host: every network namespace that can be seen (or those selected),
+//! entered one at a time from a helper thread to read its sockets, interfaces, sysctls and
+//! counters; one `/proc` walk for the holders of all of them; one options probe per socket;
+//! then the pure [`crate::collect::join`] per namespace.
 
-use super::netlink::{NETLINK_ROUTE, NETLINK_SOCK_DIAG, NetlinkError, NetlinkSocket};
-use super::procfs::{self, ProcError, ProcRoot};
-use super::sockopt::{Depth, OptionProber, ProbeError};
-use super::{rtnl, sock_diag};
-use crate::collect::classify;
-use crate::collect::join::{self, JoinContext, ProbeOutcome, ProcessInfo};
-use crate::collect::raw::{RawAddr, RawLink, RawSocket};
-use crate::collect::reasons;
+use super::in_netns::{self, NetnsData};
+use super::netlink::NetlinkError;
+use super::netns::{self, NetnsTarget};
+use super::owners;
+use super::privileges::{self, CAP_SYS_PTRACE, PrivilegeFacts};
+use super::procfs::{self, ProcRoot};
+use crate::collect::join::{self, JoinContext};
 use crate::collect::users::UserNames;
-use crate::model::host::AddrFlag;
 use crate::model::{
-    FORMAT, Family, Interface, InterfaceAddr, Netns, NetnsId, Privileges, Proto, ScanStats,
-    Snapshot, VERSION, View,
+    FORMAT, Netns, NetnsId, NetnsKind, Privileges, Snapshot, Socket, VERSION, View,
 };
-use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::path::PathBuf;
 use std::time::Instant;
+
+/// Which namespaces a snapshot covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NetnsSelect {
+    /// Every namespace that can be seen (the default).
+    All,
+    /// Namespaces by `ip netns` name, container or unit name, `host`, `current`, or inode.
+    Only(Vec<String>),
+}
 
 #[derive(Debug, Clone)]
 pub struct CollectConfig {
     pub view: View,
     pub proc_root: ProcRoot,
+    /// Where `ip netns` keeps its bind mounts.
+    pub run_netns: PathBuf,
+    pub netns: NetnsSelect,
     /// Read socket options through pidfd_getfd. Off: options are unknown, by request.
     pub probe_options: bool,
 }
@@ -33,6 +42,8 @@ impl Default for CollectConfig {
         CollectConfig {
             view: View::Listening,
             proc_root: ProcRoot::default(),
+            run_netns: PathBuf::from("/run/netns"),
+            netns: NetnsSelect::All,
             probe_options: true,
         }
     }
@@ -40,221 +51,171 @@ impl Default for CollectConfig {
 
 #[derive(Debug, thiserror::Error)]
 pub enum CollectError {
-    #[error("{0}")]
+    #[error("reading the sockets of this network namespace: {0}")]
     Netlink(#[from] NetlinkError),
+    #[error("no network namespace matches '{wanted}' (known: {known})")]
+    NoSuchNetns { wanted: String, known: String },
 }
 
-/// Dumps every socket of `view` in this namespace, TCP and UDP, IPv4 and IPv6.
-pub fn dump_all(view: View) -> Result<(Vec<RawSocket>, Vec<String>), NetlinkError> {
-    let mut diag = NetlinkSocket::open(NETLINK_SOCK_DIAG)?;
-    let (tcp, udp) = match view {
-        // Request sockets (SYN_RECV) are dumped too: they are counted per listener.
-        View::Listening => (
-            sock_diag::LISTENING_TCP_STATES,
-            sock_diag::UDP_UNCONNECTED_STATES,
-        ),
-        View::All => (sock_diag::ALL_STATES, sock_diag::ALL_STATES),
+/// Whether `t` is what the user named: its name, `current`, or its inode.
+fn matches(t: &NetnsTarget, wanted: &str) -> bool {
+    t.name.as_deref() == Some(wanted)
+        || (wanted == "current" && t.is_own)
+        || wanted.parse::<u64>().is_ok_and(|id| id == t.id)
+        || wanted
+            .strip_prefix("net:[")
+            .and_then(|w| w.strip_suffix(']'))
+            .and_then(|w| w.parse::<u64>().ok())
+            == Some(t.id)
+}
+
+/// Picks the selected namespaces; a name that matches nothing is an error that lists the
+/// known ones.
+pub fn select(
+    targets: Vec<NetnsTarget>,
+    sel: &NetnsSelect,
+) -> Result<Vec<NetnsTarget>, CollectError> {
+    let NetnsSelect::Only(wanted) = sel else {
+        return Ok(targets);
     };
-    let mut raw = Vec::new();
-    let mut warnings = Vec::new();
-    for family in [Family::Ipv4, Family::Ipv6] {
-        let outcome = sock_diag::dump_sockets(&mut diag, family, Proto::Tcp, tcp, &mut raw)?;
-        if !outcome.bound_inactive_supported {
-            warnings.push(
-                "this kernel cannot dump bound-only TCP sockets (needs Linux 6.7): they are missing"
-                    .to_string(),
-            );
+    for w in wanted {
+        if w != "all" && !targets.iter().any(|t| matches(t, w)) {
+            let known = targets
+                .iter()
+                .map(|t| t.name.clone().unwrap_or_else(|| t.id.to_string()))
+                .collect::<Vec<_>>()
+                .join(", ");
+            return Err(CollectError::NoSuchNetns {
+                wanted: w.clone(),
+                known,
+            });
         }
-        sock_diag::dump_sockets(&mut diag, family, Proto::Udp, udp, &mut raw)?;
     }
-    warnings.dedup();
-    Ok((raw, warnings))
+    if wanted.iter().any(|w| w == "all") {
+        return Ok(targets);
+    }
+    Ok(targets
+        .into_iter()
+        .filter(|t| wanted.iter().any(|w| matches(t, w)))
+        .collect())
 }
 
-fn own_netns(root: &ProcRoot) -> NetnsId {
-    std::fs::read_link(root.path().join("self/ns/net"))
-        .ok()
-        .and_then(|p| procfs::parse_netns_link(&p.to_string_lossy()))
-        .map(NetnsId)
-        .unwrap_or(NetnsId(0))
+/// Reads one namespace: here when it is our own, else from a thread that entered it.
+fn read_target(
+    t: &NetnsTarget,
+    view: View,
+    root: &ProcRoot,
+) -> Result<Result<NetnsData, NetlinkError>, String> {
+    if t.is_own {
+        return Ok(in_netns::read_here(view, root));
+    }
+    if t.open_path.is_none() {
+        return Err("no path to enter it (its processes are not readable)".to_string());
+    }
+    // run_in_netns checks that the path still leads to this namespace (a pid can be reused).
+    netns::run_in_netns(t, || in_netns::read_here(view, root)).map_err(|e| e.to_string())
 }
 
 pub fn collect(cfg: &CollectConfig) -> Result<Snapshot, CollectError> {
     let started = Instant::now();
     let root = &cfg.proc_root;
-    let netns = own_netns(root);
-    let (raw, mut warnings) = dump_all(cfg.view)?;
-    let mut stats = ScanStats::default();
+    let discovery = netns::discover(root, &cfg.run_netns);
+    let mut warnings = discovery.warnings;
+    let targets = select(discovery.namespaces, &cfg.netns)?;
 
-    // Holders: the fd walk, kept to the sockets this snapshot shows.
-    let wanted: HashSet<u64> = raw
-        .iter()
-        .filter(|r| r.inode != 0 && join::in_view(r, cfg.view))
-        .map(|r| r.inode)
-        .collect();
-    let scan = procfs::scan_socket_fds(root);
-    stats.processes_scanned = scan.processes_scanned;
-    stats.processes_vanished = scan.processes_vanished;
-    stats.fds_vanished = scan.fds_vanished;
-    stats.processes_unreadable = scan.unreadable.len() as u32;
-    let mut holders: HashMap<u64, Vec<(u32, u32)>> = HashMap::with_capacity(wanted.len());
-    for fd in scan.fds.iter().filter(|f| wanted.contains(&f.inode)) {
-        holders.entry(fd.inode).or_default().push((fd.pid, fd.fd));
-    }
-    for e in &scan.other_errors {
-        warnings.push(format!("reading /proc: {e}"));
+    // Inside each namespace.
+    let mut entered: Vec<(NetnsTarget, Option<NetnsData>, Option<String>)> = Vec::new();
+    let mut not_entered = 0usize;
+    for t in targets {
+        match read_target(&t, cfg.view, root) {
+            Ok(Ok(data)) => entered.push((t, Some(data), None)),
+            // The namespace bindscope runs in must work: it is what a user sees first.
+            Ok(Err(e)) if t.is_own => return Err(CollectError::Netlink(e)),
+            Ok(Err(e)) => {
+                warnings.push(format!("network namespace {}: {e}", label(&t)));
+                entered.push((t, None, Some(e.to_string())));
+            }
+            Err(why) => {
+                not_entered += 1;
+                entered.push((t, None, Some(why)));
+            }
+        }
     }
 
-    // Process details, once per holder process.
+    // Holders and options, host-wide.
     let names = UserNames::new();
-    let mut pids: Vec<u32> = holders.values().flatten().map(|&(pid, _)| pid).collect();
-    pids.sort_unstable();
-    pids.dedup();
-    let mut processes = HashMap::with_capacity(pids.len());
-    let mut vanished_late = 0u32;
-    for pid in pids {
-        match procfs::read_process(root, pid) {
-            Ok(p) => {
-                processes.insert(
-                    pid,
-                    ProcessInfo {
-                        name: Arc::from(p.name),
-                        cmdline: Arc::from(p.cmdline),
-                        uid: p.euid,
-                        ruid: p.ruid,
-                        user: names.get(p.euid),
-                        unit: p.unit.map(Arc::from),
-                        netns: p.netns.map(NetnsId),
-                    },
-                );
-            }
-            Err(ProcError::Vanished { .. }) => vanished_late += 1,
-            Err(e) => warnings.push(format!("reading process {pid}: {e}")),
-        }
-    }
-    stats.processes_vanished += vanished_late;
-
-    // Options and O_NONBLOCK, from one holder per socket.
-    let mut probes: HashMap<u64, ProbeOutcome> = HashMap::new();
-    let mut nonblocking: HashMap<u64, bool> = HashMap::new();
-    let mut denied = 0u32;
-    let mut prober = OptionProber::new();
-    let mut interner = reasons::Interner::default();
-    let mut other_probe_errors: Vec<String> = Vec::new();
-    for r in raw
+    let shown: Vec<&crate::collect::raw::RawSocket> = entered
         .iter()
-        .filter(|r| r.inode != 0 && join::in_view(r, cfg.view))
-    {
-        let hs: Vec<(u32, u32)> = holders
-            .get(&r.inode)
-            .map(|v| {
-                v.iter()
-                    .copied()
-                    .filter(|(pid, _)| processes.contains_key(pid))
-                    .collect()
-            })
-            .unwrap_or_default();
-        if r.proto == Proto::Tcp && r.state == 10 {
-            for &(pid, fd) in &hs {
-                if let Ok(nb) = procfs::read_fd_nonblocking(root, pid, fd) {
-                    nonblocking.insert(r.inode, nb);
-                    break;
-                }
-            }
-        }
-        let outcome = if !cfg.probe_options {
-            ProbeOutcome::Unknown(reasons::NO_PROBE_FLAG.clone())
-        } else if hs.is_empty() {
-            let why = if scan.unreadable.is_empty() {
-                "no holder left to read it from (it exited during the scan)".to_string()
-            } else {
-                denied += 1;
-                "no visible holder: the processes that may hold it could not be read".to_string()
-            };
-            ProbeOutcome::Unknown(interner.get(why))
-        } else {
-            let depth = if matches!(r.state, 10 | 7) {
-                Depth::Full
-            } else {
-                Depth::ReuseOnly
-            };
-            stats.options_probed += 1;
-            let mut last = ProbeOutcome::Unknown(reasons::NOT_PROBED.clone());
-            for &(pid, fd) in &hs {
-                match prober.probe(pid, fd, r.cookie, r.family, r.proto, depth) {
-                    Ok(p) => {
-                        last = ProbeOutcome::Read(p);
-                        break;
-                    }
-                    Err(e) => {
-                        if e.is_denied() {
-                            denied += 1;
-                            last = ProbeOutcome::Unknown(interner.get(e.to_string()));
-                            break;
-                        }
-                        if let ProbeError::Other(msg) = &e {
-                            other_probe_errors.push(msg.clone());
-                        }
-                        // A race: try the next holder.
-                        last = ProbeOutcome::Unknown(interner.get(e.to_string()));
-                    }
-                }
-            }
-            if matches!(last, ProbeOutcome::Unknown(_)) {
-                stats.options_failed += 1;
-            }
-            last
-        };
-        probes.insert(r.cookie, outcome);
-    }
-    drop(prober);
-    if let Some(first) = other_probe_errors.first() {
-        warnings.push(format!(
-            "reading options failed for {} sockets, first: {first}",
-            other_probe_errors.len()
-        ));
-    }
+        .filter_map(|(_, d, _)| d.as_ref())
+        .flat_map(|d| d.raw.iter())
+        .filter(|r| join::in_view(r, cfg.view))
+        .collect();
+    let owners = owners::resolve(&shown, root, cfg.probe_options, &names);
+    drop(shown);
+    warnings.extend(owners.warnings.iter().cloned());
+    let mut stats = owners.stats.clone();
 
-    // Host context.
-    let (links, addrs) = match read_links_addrs() {
-        Ok(v) => v,
-        Err(e) => {
-            warnings.push(format!("interfaces unknown: {e}"));
-            (Vec::new(), Vec::new())
-        }
-    };
-    let (sysctls, sysctl_warnings) = procfs::read_sysctls(root);
-    warnings.extend(sysctl_warnings);
-    let counters = match procfs::read_tcpext(root) {
-        Ok(c) => c,
-        Err(e) => {
-            warnings.push(format!("TcpExt counters unknown: {e}"));
-            Default::default()
-        }
-    };
-    let (host, host_warnings) = procfs::read_host(root);
-    warnings.extend(host_warnings);
-
-    let holders_incomplete = (!scan.unreadable.is_empty()).then(|| {
+    let holders_incomplete = (owners.unreadable > 0).then(|| {
         format!(
             "the fds of {} processes could not be read, and any of them may hold this socket",
-            scan.unreadable.len()
+            owners.unreadable
         )
     });
     let lookup = |uid: u32| names.get(uid);
-    let ctx = JoinContext {
-        netns,
-        view: cfg.view,
-        holders: &holders,
-        processes: &processes,
-        probes: &probes,
-        nonblocking: &nonblocking,
-        links: &links,
-        addrs: &addrs,
-        user_name: &lookup,
-        holders_incomplete: holders_incomplete.clone(),
-    };
-    let sockets = join::build_sockets(&raw, &ctx);
+    let mut sockets: Vec<Socket> = Vec::new();
+    let mut namespaces: Vec<Netns> = Vec::new();
+    for (t, data, error) in entered {
+        let id = NetnsId(t.id);
+        let mut ns = Netns {
+            id,
+            name: t.name.clone(),
+            kind: t.kind,
+            processes: t.pids.len() as u32,
+            pids: t.pids.iter().copied().take(16).collect(),
+            paths: t.paths.iter().map(|p| p.display().to_string()).collect(),
+            container: t.container.clone(),
+            unit: t.unit.clone(),
+            current: t.is_own,
+            error,
+            interfaces: Vec::new(),
+            sysctls: Default::default(),
+            counters: Default::default(),
+        };
+        if let Some(d) = data {
+            let ctx = JoinContext {
+                netns: id,
+                view: cfg.view,
+                holders: &owners.holders,
+                processes: &owners.processes,
+                probes: &owners.probes,
+                nonblocking: &owners.nonblocking,
+                links: &d.links,
+                addrs: &d.addrs,
+                user_name: &lookup,
+                holders_incomplete: holders_incomplete.clone(),
+            };
+            sockets.extend(join::build_sockets(&d.raw, &ctx));
+            warnings.extend(
+                d.warnings
+                    .iter()
+                    .map(|w| format!("network namespace {}: {w}", label(&t))),
+            );
+            ns.interfaces = in_netns::interfaces(&d.links, &d.addrs);
+            ns.sysctls = d.sysctls;
+            ns.counters = d.counters;
+        }
+        namespaces.push(ns);
+    }
+    // The host first, then by name and id: a stable order for people and diffs.
+    namespaces.sort_by(|a, b| {
+        (a.kind != NetnsKind::Host, a.name.is_none(), &a.name, a.id).cmp(&(
+            b.kind != NetnsKind::Host,
+            b.name.is_none(),
+            &b.name,
+            b.id,
+        ))
+    });
+    sockets.sort_by_key(join::socket_order);
 
     if stats.processes_vanished > 0 {
         warnings.push(format!(
@@ -270,19 +231,20 @@ pub fn collect(cfg: &CollectConfig) -> Result<Snapshot, CollectError> {
     }
 
     let euid = rustix::process::geteuid().as_raw();
-    let options_readable = cfg.probe_options && denied == 0;
-    let all_holders_visible = scan.unreadable.is_empty();
-    let missing = privilege_notes(&PrivilegeFacts {
+    let options_readable = cfg.probe_options && owners.options_denied == 0;
+    let missing = privileges::privilege_notes(&PrivilegeFacts {
         euid,
-        can_ptrace: own_caps(root).is_some_and(|c| c & CAP_SYS_PTRACE != 0),
-        options_denied: if cfg.probe_options { denied } else { 0 },
-        processes_unreadable: scan.unreadable.len(),
+        can_ptrace: privileges::own_caps(root).is_some_and(|c| c & CAP_SYS_PTRACE != 0),
+        options_denied: if cfg.probe_options {
+            owners.options_denied
+        } else {
+            0
+        },
+        processes_unreadable: owners.unreadable,
+        netns_not_entered: not_entered,
     });
-
-    let holder_procs_here = processes
-        .values()
-        .filter(|p| p.netns == Some(netns))
-        .count() as u32;
+    let (host, host_warnings) = procfs::read_host(root);
+    warnings.extend(host_warnings);
     stats.duration_ms = started.elapsed().as_millis() as u64;
     Ok(Snapshot {
         format: FORMAT.to_string(),
@@ -292,19 +254,11 @@ pub fn collect(cfg: &CollectConfig) -> Result<Snapshot, CollectError> {
         privileges: Privileges {
             euid,
             options_readable,
-            all_holders_visible,
+            all_holders_visible: owners.unreadable == 0,
             missing,
         },
         warnings,
-        netns: vec![Netns {
-            id: netns,
-            name: None,
-            kind: "current".to_string(),
-            processes: holder_procs_here,
-            interfaces: interfaces(&links, &addrs),
-            sysctls,
-            counters,
-        }],
+        netns: namespaces,
         sockets,
         findings: Vec::new(),
         marks: Vec::new(),
@@ -313,154 +267,10 @@ pub fn collect(cfg: &CollectConfig) -> Result<Snapshot, CollectError> {
     })
 }
 
-fn read_links_addrs() -> Result<(Vec<RawLink>, Vec<RawAddr>), NetlinkError> {
-    let mut route = NetlinkSocket::open(NETLINK_ROUTE)?;
-    let links = rtnl::dump_links(&mut route)?;
-    let addrs = rtnl::dump_addrs(&mut route)?;
-    Ok((links, addrs))
-}
-
-fn scope_name(scope: u8) -> String {
-    match scope {
-        0 => "global".into(),
-        200 => "site".into(),
-        253 => "link".into(),
-        254 => "host".into(),
-        n => n.to_string(),
-    }
-}
-
-fn addr_flags(flags: u32) -> Vec<AddrFlag> {
-    [
-        (classify::IFA_F_TENTATIVE, AddrFlag::Tentative),
-        (classify::IFA_F_OPTIMISTIC, AddrFlag::Optimistic),
-        (classify::IFA_F_DADFAILED, AddrFlag::Dadfailed),
-        (classify::IFA_F_DEPRECATED, AddrFlag::Deprecated),
-        (classify::IFA_F_PERMANENT, AddrFlag::Permanent),
-        (classify::IFA_F_TEMPORARY, AddrFlag::Temporary),
-        (classify::IFA_F_NODAD, AddrFlag::Nodad),
-        (classify::IFA_F_NOPREFIXROUTE, AddrFlag::Noprefixroute),
-    ]
-    .into_iter()
-    .filter(|(bit, _)| flags & bit != 0)
-    .map(|(_, f)| f)
-    .collect()
-}
-
-/// Interfaces with their addresses, for the snapshot's host context.
-pub fn interfaces(links: &[RawLink], addrs: &[RawAddr]) -> Vec<Interface> {
-    const IFF_UP: u32 = 0x1;
-    const IFF_LOOPBACK: u32 = 0x8;
-    const IFF_LOWER_UP: u32 = 0x1_0000;
-    let mut out: Vec<Interface> = links
-        .iter()
-        .map(|l| Interface {
-            index: l.index,
-            name: l.name.clone(),
-            up: l.flags & IFF_UP != 0,
-            loopback: l.flags & IFF_LOOPBACK != 0,
-            carrier: l.flags & IFF_LOWER_UP != 0,
-            addresses: addrs
-                .iter()
-                .filter(|a| a.index == l.index)
-                .map(|a| InterfaceAddr {
-                    addr: a.addr,
-                    prefix_len: a.prefix_len,
-                    scope: scope_name(a.scope),
-                    flags: addr_flags(a.flags),
-                })
-                .collect(),
-        })
-        .collect();
-    out.sort_by_key(|i| i.index);
-    out
-}
-
-/// Bit of CAP_SYS_PTRACE in the capability sets (include/uapi/linux/capability.h).
-const CAP_SYS_PTRACE: u64 = 1 << 19;
-
-fn own_caps(root: &ProcRoot) -> Option<u64> {
-    let status = std::fs::read_to_string(root.path().join("self/status")).ok()?;
-    procfs::parse_cap_eff(&status)
-}
-
-/// What limited this run, as the inputs of [`privilege_notes`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PrivilegeFacts {
-    pub euid: u32,
-    /// CAP_SYS_PTRACE is effective (root has it unless a container dropped it).
-    pub can_ptrace: bool,
-    /// Sockets whose options could not be read for lack of permission.
-    pub options_denied: u32,
-    /// Processes whose fd tables could not be read.
-    pub processes_unreadable: usize,
-}
-
-/// "1 socket", "3 sockets".
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
-
-/// Two lines for people (empty when nothing is missing): what this run could not see, and
-/// how to get it. The same lines go to stderr and into `privileges.missing`.
-pub fn privilege_notes(f: &PrivilegeFacts) -> Vec<String> {
-    let mut what = Vec::new();
-    if f.options_denied > 0 {
-        what.push(format!(
-            "the options (SO_REUSEADDR, SO_REUSEPORT, TCP_DEFER_ACCEPT, TCP_FASTOPEN) of {} are unknown",
-            plural(f.options_denied as usize, "socket", "sockets")
-        ));
-    }
-    if f.processes_unreadable > 0 {
-        what.push(format!(
-            "the fds of {} are unreadable, so holder lists may be incomplete",
-            plural(f.processes_unreadable, "process", "processes")
-        ));
-    }
-    if what.is_empty() {
-        return Vec::new();
-    }
-    let how = if f.can_ptrace {
-        // Root with CAP_SYS_PTRACE is still refused for processes of a parent user
-        // namespace or under a security module's ptrace policy.
-        "even with CAP_SYS_PTRACE these processes refuse access (another user namespace or a \
-         security module's ptrace policy): run bindscope in the host's namespaces to see them"
-            .to_string()
-    } else {
-        "to see everything run it with sudo, or grant it: \
-         sudo setcap cap_sys_ptrace,cap_dac_read_search+ep \"$(command -v bindscope)\""
-            .to_string()
-    };
-    let who = if f.euid == 0 {
-        "root".to_string()
-    } else {
-        format!("uid {}", f.euid)
-    };
-    vec![format!("as {who}, {}.", what.join("; ")), how]
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn notes_say_what_is_missing_and_how_to_get_it() {
-        let mut f = PrivilegeFacts {
-            euid: 65534,
-            can_ptrace: false,
-            options_denied: 3,
-            processes_unreadable: 12,
-        };
-        let n = privilege_notes(&f);
-        assert_eq!(n.len(), 2);
-        assert!(n[0].starts_with("as uid 65534, the options"), "{}", n[0]);
-        assert!(n[0].contains("of 3 sockets are") && n[0].contains("fds of 12 processes are"));
-        assert!(n[1].contains("sudo setcap cap_sys_ptrace"));
-        f.can_ptrace = true;
-        f.euid = 0;
-        assert!(privilege_notes(&f)[1].contains("another user namespace"));
-        f.options_denied = 0;
-        f.processes_unreadable = 0;
-        assert!(privilege_notes(&f).is_empty());
+/// A namespace as messages name it: its name, or `net:[ID]`.
+fn label(t: &NetnsTarget) -> String {
+    match &t.name {
+        Some(n) => format!("'{n}'"),
+        None => format!("net:[{}]", t.id),
     }
 }

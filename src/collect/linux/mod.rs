@@ -1,8 +1,12 @@
-//! The Linux sources: netlink (sock_diag, rtnetlink), `/proc`, the options probe, and the
-//! collector that runs them for one snapshot.
+//! The Linux sources: netlink (sock_diag, rtnetlink), `/proc`, the options probe, network
+//! namespaces, and the collector that runs them for one snapshot.
 
 pub mod collector;
+pub mod in_netns;
 pub mod netlink;
+pub mod netns;
+pub mod owners;
+pub mod privileges;
 pub mod procfs;
 pub mod rtnl;
 pub mod sock_diag;

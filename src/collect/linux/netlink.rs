@@ -175,7 +175,7 @@ pub struct NlMsgHdr {
 }
 
 impl NlMsgHdr {
-    /// Encode a header for a request of `payload_len` bytes.
+    /// Append the 16 header bytes in host byte order.
     pub fn encode(self, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.len.to_ne_bytes());
         out.extend_from_slice(&self.ty.to_ne_bytes());
@@ -184,31 +184,14 @@ impl NlMsgHdr {
         out.extend_from_slice(&self.pid.to_ne_bytes());
     }
 
+    /// Constant indexes into a fixed-size array: checked at compile time, cannot panic.
     fn decode(b: &[u8; NLMSG_HDRLEN]) -> NlMsgHdr {
-        let [
-            l0,
-            l1,
-            l2,
-            l3,
-            t0,
-            t1,
-            f0,
-            f1,
-            s0,
-            s1,
-            s2,
-            s3,
-            p0,
-            p1,
-            p2,
-            p3,
-        ] = *b;
         NlMsgHdr {
-            len: u32::from_ne_bytes([l0, l1, l2, l3]),
-            ty: u16::from_ne_bytes([t0, t1]),
-            flags: u16::from_ne_bytes([f0, f1]),
-            seq: u32::from_ne_bytes([s0, s1, s2, s3]),
-            pid: u32::from_ne_bytes([p0, p1, p2, p3]),
+            len: u32::from_ne_bytes([b[0], b[1], b[2], b[3]]),
+            ty: u16::from_ne_bytes([b[4], b[5]]),
+            flags: u16::from_ne_bytes([b[6], b[7]]),
+            seq: u32::from_ne_bytes([b[8], b[9], b[10], b[11]]),
+            pid: u32::from_ne_bytes([b[12], b[13], b[14], b[15]]),
         }
     }
 }

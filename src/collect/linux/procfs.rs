@@ -408,11 +408,11 @@ pub fn read_fd_nonblocking(root: &ProcRoot, pid: u32, fd: u32) -> Result<bool, P
 // Namespaced host state
 // ---------------------------------------------------------------------------------------------
 
-/// TcpExt counters of the reader's own network namespace (`ROOT/net/netstat`; `/proc/net` is
-/// a link to `/proc/self/net`, proc(5)).
-/// A missing file classifies as [`ProcError::Vanished`] (ENOENT), like every reader here.
+/// TcpExt counters of the calling *thread's* network namespace, from
+/// `ROOT/thread-self/net/netstat`. (`/proc/net` is `/proc/self/net`, which shows the thread
+/// group leader's namespace: wrong for a collector thread that entered another one.)
 pub fn read_tcpext(root: &ProcRoot) -> Result<TcpExtCounters, ProcError> {
-    let text = read_file(root.path().join("net/netstat"))?;
+    let text = read_file(root.path().join("thread-self/net/netstat"))?;
     Ok(parse_netstat_tcpext(&text))
 }
 
@@ -1154,7 +1154,8 @@ MPTcpExt: 0\n";
         std::fs::write(root.join("sys/net/ipv4/tcp_syncookies"), "oops\n").unwrap();
         std::fs::write(root.join("sys/kernel/hostname"), "fixture\n").unwrap();
         std::fs::write(root.join("sys/kernel/osrelease"), "6.18.0-test\n").unwrap();
-        std::fs::write(root.join("net/netstat"), NETSTAT).unwrap();
+        std::fs::create_dir_all(root.join("thread-self/net")).unwrap();
+        std::fs::write(root.join("thread-self/net/netstat"), NETSTAT).unwrap();
         std::fs::write(root.join("uptime"), "1.0 1.0\n").unwrap();
         symlink("100", root.join("self")).unwrap();
         dir

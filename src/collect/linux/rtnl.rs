@@ -43,10 +43,13 @@ pub fn link_dump_request(seq: u32) -> Vec<u8> {
 
 /// `RTM_GETADDR` dump of every address of every family: a zeroed `struct ifaddrmsg`.
 pub fn addr_dump_request(seq: u32) -> Vec<u8> {
-    let mut msg = [0; IFADDRMSG_LEN];
-    let [family, ..] = &mut msg;
-    *family = AF_UNSPEC;
-    build_request(RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP, seq, &msg)
+    // ifa_family = AF_UNSPEC (0): every family, in one dump.
+    build_request(
+        RTM_GETADDR,
+        NLM_F_REQUEST | NLM_F_DUMP,
+        seq,
+        &[AF_UNSPEC; IFADDRMSG_LEN],
+    )
 }
 
 /// Decode one `RTM_NEWLINK` payload: `struct ifinfomsg` then attributes.

@@ -1,0 +1,182 @@
+//! What is read from inside one network namespace: its sockets (sock_diag), interfaces and
+//! addresses (rtnetlink), sysctls and TcpExt counters. Runs in whatever namespace the calling
+//! thread is in, so the collector can call it from a thread that entered another one.
+
+use super::netlink::{NETLINK_ROUTE, NETLINK_SOCK_DIAG, NetlinkError, NetlinkSocket};
+use super::procfs::{self, ProcRoot};
+use super::{rtnl, sock_diag};
+use crate::collect::classify;
+use crate::collect::raw::{RawAddr, RawLink, RawSocket};
+use crate::model::host::AddrFlag;
+use crate::model::{Family, Interface, InterfaceAddr, Proto, Sysctls, TcpExtCounters, View};
+
+/// Everything read inside one namespace.
+#[derive(Debug, Default)]
+pub struct NetnsData {
+    pub raw: Vec<RawSocket>,
+    pub links: Vec<RawLink>,
+    pub addrs: Vec<RawAddr>,
+    pub sysctls: Sysctls,
+    pub counters: TcpExtCounters,
+    pub warnings: Vec<String>,
+}
+
+/// Reads the calling thread's namespace. Only a sock_diag failure is an error: without
+/// sockets there is nothing to show; the rest becomes warnings.
+pub fn read_here(view: View, root: &ProcRoot) -> Result<NetnsData, NetlinkError> {
+    let (raw, mut warnings) = dump_all(view)?;
+    let (links, addrs) = match read_links_addrs() {
+        Ok(v) => v,
+        Err(e) => {
+            warnings.push(format!("interfaces unknown: {e}"));
+            (Vec::new(), Vec::new())
+        }
+    };
+    // /proc/sys/net and /proc/thread-self/net follow the calling thread's namespace.
+    let (sysctls, sysctl_warnings) = procfs::read_sysctls(root);
+    warnings.extend(sysctl_warnings);
+    let counters = match procfs::read_tcpext(root) {
+        Ok(c) => c,
+        Err(e) => {
+            warnings.push(format!("TcpExt counters unknown: {e}"));
+            TcpExtCounters::default()
+        }
+    };
+    Ok(NetnsData {
+        raw,
+        links,
+        addrs,
+        sysctls,
+        counters,
+        warnings,
+    })
+}
+
+/// Dumps every socket of `view`, TCP and UDP, IPv4 and IPv6, with the states filtered in the
+/// kernel.
+pub fn dump_all(view: View) -> Result<(Vec<RawSocket>, Vec<String>), NetlinkError> {
+    let mut diag = NetlinkSocket::open(NETLINK_SOCK_DIAG)?;
+    let (tcp, udp) = match view {
+        // Request sockets (SYN_RECV) are dumped too: they are counted per listener.
+        View::Listening => (
+            sock_diag::LISTENING_TCP_STATES,
+            sock_diag::UDP_UNCONNECTED_STATES,
+        ),
+        View::All => (sock_diag::ALL_STATES, sock_diag::ALL_STATES),
+    };
+    let mut raw = Vec::new();
+    let mut warnings = Vec::new();
+    for family in [Family::Ipv4, Family::Ipv6] {
+        let outcome = sock_diag::dump_sockets(&mut diag, family, Proto::Tcp, tcp, &mut raw)?;
+        if !outcome.bound_inactive_supported {
+            warnings.push(
+                "this kernel cannot dump bound-only TCP sockets (needs Linux 6.7): they are missing"
+                    .to_string(),
+            );
+        }
+        sock_diag::dump_sockets(&mut diag, family, Proto::Udp, udp, &mut raw)?;
+    }
+    warnings.dedup();
+    Ok((raw, warnings))
+}
+
+fn read_links_addrs() -> Result<(Vec<RawLink>, Vec<RawAddr>), NetlinkError> {
+    let mut route = NetlinkSocket::open(NETLINK_ROUTE)?;
+    let links = rtnl::dump_links(&mut route)?;
+    let addrs = rtnl::dump_addrs(&mut route)?;
+    Ok((links, addrs))
+}
+
+fn scope_name(scope: u8) -> String {
+    match scope {
+        0 => "global".into(),
+        200 => "site".into(),
+        253 => "link".into(),
+        254 => "host".into(),
+        n => n.to_string(),
+    }
+}
+
+fn addr_flags(flags: u32) -> Vec<AddrFlag> {
+    [
+        (classify::IFA_F_TENTATIVE, AddrFlag::Tentative),
+        (classify::IFA_F_OPTIMISTIC, AddrFlag::Optimistic),
+        (classify::IFA_F_DADFAILED, AddrFlag::Dadfailed),
+        (classify::IFA_F_DEPRECATED, AddrFlag::Deprecated),
+        (classify::IFA_F_PERMANENT, AddrFlag::Permanent),
+        (classify::IFA_F_TEMPORARY, AddrFlag::Temporary),
+        (classify::IFA_F_NODAD, AddrFlag::Nodad),
+        (classify::IFA_F_NOPREFIXROUTE, AddrFlag::Noprefixroute),
+    ]
+    .into_iter()
+    .filter(|(bit, _)| flags & bit != 0)
+    .map(|(_, f)| f)
+    .collect()
+}
+
+/// Interfaces with their addresses, for the snapshot's host context.
+pub fn interfaces(links: &[RawLink], addrs: &[RawAddr]) -> Vec<Interface> {
+    const IFF_UP: u32 = 0x1;
+    const IFF_LOOPBACK: u32 = 0x8;
+    const IFF_LOWER_UP: u32 = 0x1_0000;
+    let mut out: Vec<Interface> = links
+        .iter()
+        .map(|l| Interface {
+            index: l.index,
+            name: l.name.clone(),
+            up: l.flags & IFF_UP != 0,
+            loopback: l.flags & IFF_LOOPBACK != 0,
+            carrier: l.flags & IFF_LOWER_UP != 0,
+            addresses: addrs
+                .iter()
+                .filter(|a| a.index == l.index)
+                .map(|a| InterfaceAddr {
+                    addr: a.addr,
+                    prefix_len: a.prefix_len,
+                    scope: scope_name(a.scope),
+                    flags: addr_flags(a.flags),
+                })
+                .collect(),
+        })
+        .collect();
+    out.sort_by_key(|i| i.index);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interfaces_carry_their_addresses_and_flags() {
+        let links = vec![
+            RawLink {
+                index: 2,
+                name: "veth0".into(),
+                flags: 0x1,
+            },
+            RawLink {
+                index: 1,
+                name: "lo".into(),
+                flags: 0x1 | 0x8 | 0x1_0000,
+            },
+        ];
+        let addrs = vec![RawAddr {
+            index: 2,
+            addr: "2001:db8::5".parse().expect("addr"),
+            prefix_len: 64,
+            scope: 0,
+            flags: classify::IFA_F_TENTATIVE | classify::IFA_F_PERMANENT,
+        }];
+        let ifs = interfaces(&links, &addrs);
+        assert_eq!(ifs[0].name, "lo");
+        assert!(ifs[0].loopback && ifs[0].carrier && ifs[0].addresses.is_empty());
+        assert_eq!(ifs[1].name, "veth0");
+        assert!(ifs[1].up && !ifs[1].carrier);
+        assert_eq!(ifs[1].addresses[0].scope, "global");
+        assert_eq!(
+            ifs[1].addresses[0].flags,
+            vec![AddrFlag::Tentative, AddrFlag::Permanent]
+        );
+    }
+}

@@ -1,0 +1,126 @@
+//! What this run could not see for lack of privileges, said in two lines for people: what is
+//! missing, and how to get it. The same lines go to stderr and into `privileges.missing`.
+
+use super::procfs::{self, ProcRoot};
+
+/// Bit of CAP_SYS_PTRACE in the capability sets (include/uapi/linux/capability.h).
+pub const CAP_SYS_PTRACE: u64 = 1 << 19;
+
+/// The effective capabilities of this process.
+pub fn own_caps(root: &ProcRoot) -> Option<u64> {
+    let status = std::fs::read_to_string(root.path().join("self/status")).ok()?;
+    procfs::parse_cap_eff(&status)
+}
+
+/// What limited this run, as the inputs of [`privilege_notes`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PrivilegeFacts {
+    pub euid: u32,
+    /// CAP_SYS_PTRACE is effective (root has it unless a container dropped it).
+    pub can_ptrace: bool,
+    /// Sockets whose options could not be read for lack of permission.
+    pub options_denied: u32,
+    /// Processes whose fd tables could not be read.
+    pub processes_unreadable: usize,
+    /// Network namespaces that could not be entered.
+    pub netns_not_entered: usize,
+}
+
+/// "1 socket", "3 sockets".
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// Two lines for people (empty when nothing is missing): what this run could not see, and
+/// how to get it. The same lines go to stderr and into `privileges.missing`.
+pub fn privilege_notes(f: &PrivilegeFacts) -> Vec<String> {
+    let mut what = Vec::new();
+    if f.options_denied > 0 {
+        what.push(format!(
+            "the options (SO_REUSEADDR, SO_REUSEPORT, TCP_DEFER_ACCEPT, TCP_FASTOPEN) of {} are unknown",
+            plural(f.options_denied as usize, "socket", "sockets")
+        ));
+    }
+    if f.processes_unreadable > 0 {
+        what.push(format!(
+            "the fds of {} are unreadable, so holder lists may be incomplete",
+            plural(f.processes_unreadable, "process", "processes")
+        ));
+    }
+    if f.netns_not_entered > 0 {
+        what.push(format!(
+            "the sockets of {} are unknown",
+            plural(
+                f.netns_not_entered,
+                "network namespace",
+                "network namespaces"
+            )
+        ));
+    }
+    if what.is_empty() {
+        return Vec::new();
+    }
+    let how = if f.can_ptrace && f.euid == 0 {
+        // Root with CAP_SYS_PTRACE is still refused for processes of a parent user
+        // namespace or under a security module's ptrace policy.
+        "even as root these refuse access (another user namespace or a security module's \
+         policy): run bindscope in the host's namespaces to see them"
+            .to_string()
+    } else {
+        // setns(2) into another network namespace needs CAP_SYS_ADMIN; reading other
+        // users' fds and pidfd_getfd(2) need CAP_SYS_PTRACE (and DAC_READ_SEARCH for fd/).
+        let caps = if f.netns_not_entered > 0 {
+            "cap_sys_ptrace,cap_dac_read_search,cap_sys_admin"
+        } else {
+            "cap_sys_ptrace,cap_dac_read_search"
+        };
+        format!(
+            "to see everything run it with sudo, or grant it: \
+             sudo setcap {caps}+ep \"$(command -v bindscope)\""
+        )
+    };
+    let who = if f.euid == 0 {
+        "root".to_string()
+    } else {
+        format!("uid {}", f.euid)
+    };
+    vec![format!("as {who}, {}.", what.join("; ")), how]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notes_say_what_is_missing_and_how_to_get_it() {
+        let mut f = PrivilegeFacts {
+            euid: 65534,
+            can_ptrace: false,
+            options_denied: 3,
+            processes_unreadable: 12,
+            netns_not_entered: 0,
+        };
+        let n = privilege_notes(&f);
+        assert_eq!(n.len(), 2);
+        assert!(n[0].starts_with("as uid 65534, the options"), "{}", n[0]);
+        assert!(n[0].contains("of 3 sockets are") && n[0].contains("fds of 12 processes are"));
+        assert!(n[1].contains("sudo setcap cap_sys_ptrace"));
+        f.can_ptrace = true;
+        f.euid = 0;
+        assert!(privilege_notes(&f)[1].contains("another user namespace"));
+        f.can_ptrace = false;
+        f.euid = 1000;
+        f.netns_not_entered = 2;
+        let n = privilege_notes(&f);
+        assert!(
+            n[0].contains("sockets of 2 network namespaces are unknown"),
+            "{}",
+            n[0]
+        );
+        assert!(n[1].contains("cap_sys_admin"));
+        f.netns_not_entered = 0;
+        f.options_denied = 0;
+        f.processes_unreadable = 0;
+        assert!(privilege_notes(&f).is_empty());
+    }
+}
