@@ -1,41 +1,54 @@
 #!/usr/bin/env bash
-# Regenerates the README's images from the real binary: builds a demo network namespace with
-# known sockets (screenshots/demo-spec.json, made by tests/helpers/sockmaker.py), runs
-# bindscope in it inside tmux, captures the screen and renders it to PNG with ImageMagick.
+# Regenerates the README's images from the real binary: builds two demo network namespaces,
+# bsdemo-web and bsdemo-db, with known sockets (screenshots/demo-spec*.json, made by
+# tests/helpers/sockmaker.py), runs bindscope on them inside tmux, captures the screen and
+# renders it to PNG with ImageMagick.
 # Also prints the text, for the README's examples. Run as root from the repository.
 # Needs: tmux, imagemagick, fonts-dejavu-core, iproute2, python3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --quiet
 BIN=$PWD/target/release/bindscope
-NS=bsdemo-$$
+NS=bsdemo-web
+NS2=bsdemo-db
+SESSION=bsdemo-$$
 TMP=$(mktemp -d)
 cleanup() {
-    tmux kill-session -t "$NS" 2>/dev/null || true
-    [ -n "${SM_PID:-}" ] && kill "$SM_PID" 2>/dev/null || true
-    for p in $(ip netns pids "$NS" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
-    ip netns del "$NS" 2>/dev/null || true
+    tmux kill-session -t "$SESSION" 2>/dev/null || true
+    for ns in "$NS" "$NS2"; do
+        for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
+        ip netns del "$ns" 2>/dev/null || true
+    done
     rm -rf "$TMP"
 }
+for ns in "$NS" "$NS2"; do
+    if ip netns list | grep -qw "$ns"; then echo "namespace $ns exists already" >&2; exit 1; fi
+done
 trap cleanup EXIT INT TERM
 
-ip netns add "$NS"
-ip -n "$NS" link set lo up
-mkfifo "$TMP/in"
-ip netns exec "$NS" python3 tests/helpers/sockmaker.py screenshots/demo-spec.json <"$TMP/in" >"$TMP/out" &
-SM_PID=$!
-exec 3>"$TMP/in"   # keeps sockmaker alive until this script ends
-for _ in $(seq 100); do [ -s "$TMP/out" ] && break; sleep 0.1; done
-grep -q '"sockets"' "$TMP/out" || { cat "$TMP/out"; echo "sockmaker failed" >&2; exit 1; }
+# start NS SPEC: a namespace whose sockets sockmaker makes and holds until this script ends.
+start() {
+    local ns=$1 spec=$2
+    ip netns add "$ns"
+    ip -n "$ns" link set lo up
+    mkfifo "$TMP/$ns.in"
+    ip netns exec "$ns" python3 tests/helpers/sockmaker.py "$spec" <"$TMP/$ns.in" >"$TMP/$ns.out" &
+    disown   # cleanup kills it: no job notice
+    exec {fd}>"$TMP/$ns.in"   # keeps sockmaker alive until this script ends
+    for _ in $(seq 100); do [ -s "$TMP/$ns.out" ] && break; sleep 0.1; done
+    grep -q '"sockets"' "$TMP/$ns.out" || { cat "$TMP/$ns.out"; echo "sockmaker failed" >&2; exit 1; }
+}
+start "$NS" screenshots/demo-spec.json
+start "$NS2" screenshots/demo-spec-db.json
 sleep 0.5
 
 # shot NAME COLS ROWS COMMAND: run COMMAND in a tmux pane of that size, save its screen.
 shot() {
     local name=$1 cols=$2 rows=$3; shift 3
-    tmux new-session -d -s "$NS" -x "$cols" -y "$rows" "ip netns exec $NS $* ; sleep 30"
+    tmux new-session -d -s "$SESSION" -x "$cols" -y "$rows" "$* ; sleep 30"
     sleep 1.5
-    tmux capture-pane -p -t "$NS" >"$TMP/$name.txt"
-    tmux kill-session -t "$NS"
+    tmux capture-pane -p -t "$SESSION" >"$TMP/$name.txt"
+    tmux kill-session -t "$SESSION"
     sed -e 's/[[:space:]]*$//' "$TMP/$name.txt" | awk 'NF{n=NR} {l[NR]=$0} END{for(i=1;i<=n;i++) print l[i]}' >"screenshots/$name.txt"
     # One label per line, stacked: label: interprets % and \ (escaped here), Debian's policy
     # forbids label:@file, and a many-line label trips its size limit.
@@ -53,8 +66,8 @@ shot() {
         "${args[@]}" -append -bordercolor '#1d1f21' -border 12 "screenshots/$name.png"
     echo "wrote screenshots/$name.png"
 }
-shot snapshot-table 230 22 "$BIN" snapshot --format table
-ip netns exec "$NS" "$BIN" snapshot --format json --pretty 2>/dev/null >"$TMP/snap.json"
+shot snapshot-table 240 26 "$BIN" snapshot --format table --netns "$NS,$NS2"
+"$BIN" snapshot --format json --pretty --netns "$NS" 2>/dev/null >"$TMP/snap.json"
 python3 - "$TMP/snap.json" >screenshots/snapshot-socket.json <<'PY'
 import json, sys
 snap = json.load(open(sys.argv[1]))

@@ -60,10 +60,10 @@ pub fn privilege_notes(f: &PrivilegeFacts) -> Vec<String> {
     if what.is_empty() {
         return Vec::new();
     }
-    let how = if f.can_ptrace && f.euid == 0 {
-        // Root with CAP_SYS_PTRACE is still refused for processes of a parent user
-        // namespace or under a security module's ptrace policy.
-        "even as root these refuse access (another user namespace or a security module's \
+    let how = if f.can_ptrace {
+        // CAP_SYS_PTRACE (root's, or granted with setcap) is still refused for processes of a
+        // parent user namespace or under a security module's ptrace policy.
+        "even with CAP_SYS_PTRACE these refuse access (another user namespace or a security module's \
          policy): run bindscope in the host's namespaces to see them"
             .to_string()
     } else {
@@ -106,6 +106,7 @@ mod tests {
         assert!(n[0].contains("of 3 sockets are") && n[0].contains("fds of 12 processes are"));
         assert!(n[1].contains("sudo setcap cap_sys_ptrace"));
         f.can_ptrace = true;
+        assert!(privilege_notes(&f)[1].contains("another user namespace"), "setcap'd");
         f.euid = 0;
         assert!(privilege_notes(&f)[1].contains("another user namespace"));
         f.can_ptrace = false;
