@@ -1,9 +1,11 @@
 //! bindscope: who owns every bound port.
 //!
 //! - [`model`]: plain data (the snapshot file format), no I/O.
+//! - [`analyze`]: pure judgement over snapshots: findings, port groups, the can-bind what-if.
 //! - [`collect`]: the Linux collector over an injectable `/proc` root, and the pure join.
 //! - [`output`]: JSON, the table for people, sanitizing, atomic file writes.
 //! - [`cli`]: the command line.
+pub mod analyze;
 pub mod cli;
 pub mod collect;
 pub mod model;

@@ -1,0 +1,6 @@
+//! Judgement over snapshots, pure functions only: which binds overlap and who receives what,
+//! which ports another user could take, which listeners fall behind, and "can I bind here?".
+//! The rules are linux-bind-semantics.md (§ numbers cited where used).
+
+pub mod overlap;
+pub mod whatif;
