@@ -4,9 +4,12 @@
 //! - [`analyze`]: pure judgement over snapshots: findings, port groups, the can-bind what-if.
 //! - [`collect`]: the Linux collector over an injectable `/proc` root, and the pure join.
 //! - [`output`]: JSON, the table for people, sanitizing, atomic file writes.
-//! - [`cli`]: the command line.
+//! - [`cli`]: the command line; [`commands`]: one module per subcommand.
 pub mod analyze;
 pub mod cli;
 pub mod collect;
+pub mod commands;
 pub mod model;
 pub mod output;
+#[cfg(test)]
+pub mod testing;

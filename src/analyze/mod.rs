@@ -2,5 +2,9 @@
 //! which ports another user could take, which listeners fall behind, and "can I bind here?".
 //! The rules are linux-bind-semantics.md (§ numbers cited where used).
 
+pub mod describe;
+pub mod findings;
+pub mod history;
 pub mod overlap;
+pub mod ports;
 pub mod whatif;

@@ -162,7 +162,12 @@ pub fn collect(cfg: &CollectConfig) -> Result<Snapshot, CollectError> {
         )
     });
     let lookup = |uid: u32| names.get(uid);
-    let mut sockets: Vec<Socket> = Vec::new();
+    let total: usize = entered
+        .iter()
+        .filter_map(|(_, d, _)| d.as_ref())
+        .map(|d| d.raw.iter().filter(|r| join::in_view(r, cfg.view)).count())
+        .sum();
+    let mut sockets: Vec<Socket> = Vec::with_capacity(total);
     let mut namespaces: Vec<Netns> = Vec::new();
     for (t, data, error) in entered {
         let id = NetnsId(t.id);
@@ -194,7 +199,7 @@ pub fn collect(cfg: &CollectConfig) -> Result<Snapshot, CollectError> {
                 user_name: &lookup,
                 holders_incomplete: holders_incomplete.clone(),
             };
-            sockets.extend(join::build_sockets(&d.raw, &ctx));
+            join::append_sockets(&d.raw, &ctx, &mut sockets);
             warnings.extend(
                 d.warnings
                     .iter()

@@ -106,7 +106,10 @@ mod tests {
         assert!(n[0].contains("of 3 sockets are") && n[0].contains("fds of 12 processes are"));
         assert!(n[1].contains("sudo setcap cap_sys_ptrace"));
         f.can_ptrace = true;
-        assert!(privilege_notes(&f)[1].contains("another user namespace"), "setcap'd");
+        assert!(
+            privilege_notes(&f)[1].contains("another user namespace"),
+            "setcap'd"
+        );
         f.euid = 0;
         assert!(privilege_notes(&f)[1].contains("another user namespace"));
         f.can_ptrace = false;

@@ -1,0 +1,54 @@
+//! `bindscope findings`: sample, judge, report; exit 1 when something is at or above
+//! `--min-severity`.
+
+use super::{explain_privileges, netns_select, severity, to_stdout};
+use crate::analyze::history::History;
+use crate::analyze::{findings, ports};
+use crate::cli::{FindingsArgs, FindingsFormat};
+use crate::collect::linux::collector::{self, CollectConfig};
+use crate::model::View;
+use crate::output::findings::{Report, counts, render_text};
+use std::time::Instant;
+
+pub fn run(args: &FindingsArgs) -> anyhow::Result<u8> {
+    let cfg = CollectConfig {
+        view: if args.all { View::All } else { View::Listening },
+        netns: netns_select(&args.netns),
+        ..CollectConfig::default()
+    };
+    let mut history = History::new(args.samples.max(2) as usize);
+    let started = Instant::now();
+    let mut snap = collector::collect(&cfg)?;
+    history.record(&snap, 0);
+    for _ in 1..args.samples {
+        std::thread::sleep(args.interval);
+        snap = collector::collect(&cfg)?;
+        history.record(&snap, started.elapsed().as_millis() as u64);
+    }
+    let all = findings::analyze(&snap, &history);
+    explain_privileges(&snap);
+    let min = severity(args.min_severity);
+    let hit = all.iter().any(|f| f.severity >= min);
+    match args.format {
+        FindingsFormat::Text => {
+            let text = render_text(&snap, &all, min, args.samples);
+            to_stdout(|w| w.write_all(text.as_bytes()))?;
+        }
+        FindingsFormat::Json => {
+            let report = Report {
+                findings: all.iter().filter(|f| f.severity >= min).collect(),
+                min_severity: min,
+                counts: counts(&all),
+                host: &snap.host,
+                taken_at: &snap.taken_at,
+                samples: args.samples,
+                port_groups: ports::port_groups(&snap.sockets),
+            };
+            to_stdout(|w| {
+                serde_json::to_writer(&mut *w, &report)?;
+                w.write_all(b"\n")
+            })?;
+        }
+    }
+    Ok(u8::from(hit))
+}

@@ -1,0 +1,276 @@
+//! The findings report: text grouped by severity, readable when pasted into an incident
+//! channel, and JSON for tools. Pure: findings in, text out.
+
+use super::sanitize::clean;
+use crate::analyze::ports::PortGroup;
+use crate::model::{Finding, Severity, Snapshot};
+use serde::Serialize;
+use std::fmt::Write as _;
+
+/// What `bindscope findings --format json` prints.
+#[derive(Debug, Serialize)]
+pub struct Report<'a> {
+    pub findings: Vec<&'a Finding>,
+    pub min_severity: Severity,
+    /// Findings at each severity, including those below `min_severity`.
+    pub counts: Counts,
+    pub host: &'a crate::model::Host,
+    pub taken_at: &'a str,
+    pub samples: u32,
+    pub port_groups: Vec<PortGroup>,
+}
+
+#[derive(Debug, Default, Serialize, PartialEq, Eq)]
+pub struct Counts {
+    pub critical: usize,
+    pub warning: usize,
+    pub notice: usize,
+    pub info: usize,
+}
+
+pub fn counts(findings: &[Finding]) -> Counts {
+    let mut c = Counts::default();
+    for f in findings {
+        match f.severity {
+            Severity::Critical => c.critical += 1,
+            Severity::Warning => c.warning += 1,
+            Severity::Notice => c.notice += 1,
+            Severity::Info => c.info += 1,
+        }
+    }
+    c
+}
+
+fn severity_name(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical => "critical",
+        Severity::Warning => "warning",
+        Severity::Notice => "notice",
+        Severity::Info => "info",
+    }
+}
+
+/// Word-wraps `text` to `width` columns, each line indented by `indent`; newlines in the
+/// text start new lines (the routes of an overlap stay one per line).
+pub fn wrap(text: &str, width: usize, indent: &str) -> String {
+    let mut out = String::new();
+    for para in text.split('\n') {
+        let para = clean(para);
+        let lead = para.len() - para.trim_start().len();
+        let hang = " ".repeat(
+            lead + if para.trim_start().starts_with("- ") {
+                2
+            } else {
+                0
+            },
+        );
+        let mut line = format!("{indent}{}", &para[..lead]);
+        let mut fresh = true;
+        for word in para.split_whitespace() {
+            if !fresh && line.chars().count() + 1 + word.chars().count() > width {
+                out.push_str(line.trim_end());
+                out.push('\n');
+                line = format!("{indent}{hang}");
+                fresh = true;
+            }
+            if !fresh {
+                line.push(' ');
+            }
+            line.push_str(word);
+            fresh = false;
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// How many further findings of one kind are listed by summary before they are counted.
+const LISTED: usize = 10;
+
+fn render_one(out: &mut String, f: &Finding) {
+    out.push_str(&wrap(&format!("[{}] {}", f.kind, f.summary), 100, "  "));
+    out.push_str(&wrap(&f.explanation, 100, "      "));
+    if !f.sockets.is_empty() {
+        let ids: Vec<&str> = f.sockets.iter().take(8).map(|s| s.0.as_str()).collect();
+        let more = f.sockets.len() - ids.len();
+        let tail = if more > 0 {
+            format!(" (+{more} more)")
+        } else {
+            String::new()
+        };
+        out.push_str(&wrap(
+            &format!("sockets: {}{tail}", ids.join(" ")),
+            100,
+            "      ",
+        ));
+    }
+}
+
+/// The report for people.
+pub fn render_text(snap: &Snapshot, all: &[Finding], min: Severity, samples: u32) -> String {
+    let mut out = String::new();
+    let ns = snap.netns.len();
+    let _ = writeln!(
+        out,
+        "bindscope findings: {} ({}), {}, {} network namespace{}, {} sample{}",
+        clean(&snap.host.hostname),
+        clean(&snap.host.kernel),
+        snap.taken_at,
+        ns,
+        if ns == 1 { "" } else { "s" },
+        samples,
+        if samples == 1 { "" } else { "s" }
+    );
+    let c = counts(all);
+    let _ = writeln!(
+        out,
+        "{} critical, {} warning, {} notice, {} info",
+        c.critical, c.warning, c.notice, c.info
+    );
+    if samples < 3 {
+        out.push_str("(queue growth and counter rises need history: use --samples 3 or more)\n");
+    }
+    let shown: Vec<&Finding> = all.iter().filter(|f| f.severity >= min).collect();
+    if shown.is_empty() {
+        let _ = writeln!(out, "\nNothing at or above {}.", severity_name(min));
+    }
+    for sev in [
+        Severity::Critical,
+        Severity::Warning,
+        Severity::Notice,
+        Severity::Info,
+    ] {
+        let group: Vec<&&Finding> = shown.iter().filter(|f| f.severity == sev).collect();
+        if group.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "\n{}", severity_name(sev).to_uppercase());
+        // Within a severity, by kind: many findings of one kind say the same thing, so the
+        // first is explained in full and the rest are listed by their summaries.
+        let mut kinds: Vec<&str> = group.iter().map(|f| f.kind.as_str()).collect();
+        kinds.dedup();
+        kinds.sort_unstable();
+        kinds.dedup();
+        for kind in kinds {
+            let of_kind: Vec<&&&Finding> = group.iter().filter(|f| f.kind == kind).collect();
+            let full = if of_kind.len() <= 3 { of_kind.len() } else { 1 };
+            for f in of_kind.iter().take(full) {
+                render_one(&mut out, f);
+            }
+            let rest = &of_kind[full..];
+            for f in rest.iter().take(LISTED) {
+                out.push_str(&wrap(&format!("[{}] {}", f.kind, f.summary), 100, "  "));
+            }
+            if rest.len() > LISTED {
+                let _ = writeln!(
+                    out,
+                    "  ... and {} more {kind} findings like these (--format json lists them all)",
+                    rest.len() - LISTED
+                );
+            }
+        }
+    }
+    let hidden = all.len() - shown.len();
+    if hidden > 0 {
+        let _ = writeln!(
+            out,
+            "\n{hidden} more below {} (--min-severity info shows them).",
+            severity_name(min)
+        );
+    }
+    if !snap.privileges.missing.is_empty() {
+        out.push('\n');
+        for line in &snap.privileges.missing {
+            out.push_str(&wrap(&format!("note: {line}"), 100, ""));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::SocketId;
+    use crate::testing::{netns, snapshot_of};
+
+    fn f(kind: &str, severity: Severity, explanation: &str) -> Finding {
+        Finding {
+            kind: kind.into(),
+            severity,
+            sockets: vec![SocketId("1-2a".into())],
+            summary: format!("{kind} summary"),
+            explanation: explanation.into(),
+        }
+    }
+
+    #[test]
+    fn grouped_by_severity_with_hidden_count() {
+        let snap = snapshot_of(vec![], vec![netns(1, Some("host"), None)]);
+        let all = vec![
+            f(
+                "accept_queue_full",
+                Severity::Critical,
+                "queue\nfull \x1b[2J",
+            ),
+            f("family_split", Severity::Notice, "word ".repeat(40).trim()),
+            f("reuseport_group", Severity::Info, "group"),
+        ];
+        let t = render_text(&snap, &all, Severity::Notice, 1);
+        assert!(t.contains("1 critical, 0 warning, 1 notice, 1 info"), "{t}");
+        let crit = t.find("CRITICAL").expect("critical group");
+        let notice = t.find("NOTICE").expect("notice group");
+        assert!(crit < notice);
+        assert!(!t.contains("INFO"), "info is below --min-severity notice");
+        assert!(t.contains("1 more below notice"), "{t}");
+        assert!(
+            t.contains("      queue\n      full \\x1b[2J\n"),
+            "newlines kept, escapes cleaned: {t}"
+        );
+        assert!(t.lines().all(|l| l.chars().count() <= 100), "wrapped: {t}");
+        assert!(t.contains("use --samples 3"), "{t}");
+    }
+
+    #[test]
+    fn many_of_one_kind_are_summarized() {
+        let snap = snapshot_of(vec![], vec![netns(1, Some("host"), None)]);
+        let all: Vec<Finding> = (0..30)
+            .map(|_| {
+                f(
+                    "blocking_listener",
+                    Severity::Notice,
+                    "the long explanation",
+                )
+            })
+            .collect();
+        let t = render_text(&snap, &all, Severity::Notice, 1);
+        assert_eq!(t.matches("the long explanation").count(), 1, "{t}");
+        assert_eq!(t.matches("[blocking_listener]").count(), 11, "{t}");
+        assert!(
+            t.contains("... and 19 more blocking_listener findings"),
+            "{t}"
+        );
+    }
+
+    #[test]
+    fn nothing_to_report() {
+        let snap = snapshot_of(vec![], vec![netns(1, Some("host"), None)]);
+        let t = render_text(&snap, &[], Severity::Warning, 3);
+        assert!(t.contains("Nothing at or above warning."), "{t}");
+        assert!(!t.contains("--samples 3"));
+    }
+
+    #[test]
+    fn wrap_keeps_route_lines_hanging() {
+        let w = wrap(
+            "Routes:\n  - IPv4 to 127.0.0.1 → this socket because of a long reason that wraps around",
+            40,
+            "",
+        );
+        assert!(w.starts_with("Routes:\n  - IPv4"), "{w}");
+        assert!(
+            w.lines().nth(2).is_some_and(|l| l.starts_with("    ")),
+            "hanging indent: {w}"
+        );
+    }
+}

@@ -1,0 +1,106 @@
+//! Builders for tests of the pure layers: small snapshots made in code.
+
+use crate::model::*;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// A listener with every field set: `[::]%lo:8080`, uid 1001 alice, one holder whose name
+/// carries an escape sequence.
+pub fn socket() -> Socket {
+    Socket {
+        id: SocketId("1-2a".into()),
+        netns: NetnsId(1),
+        proto: Proto::Tcp,
+        family: Family::Ipv6,
+        local_addr: "::".parse().expect("addr"),
+        local_port: 8080,
+        remote_addr: None,
+        remote_port: None,
+        state: State::Listen,
+        uid: 1001,
+        user: Some("alice".into()),
+        inode: 7,
+        device: Some("lo".into()),
+        scope: Scope::Wildcard,
+        address_state: AddressState::Any,
+        accept_queue: Some(AcceptQueue {
+            len: 3,
+            backlog: 128,
+        }),
+        syn_recv: Some(2),
+        options: Options {
+            reuseaddr: Some(true),
+            reuseport: None,
+            v6only: Some(true),
+            freebind: Some(false),
+            transparent: Some(false),
+            nonblocking: Some(true),
+            defer_accept: Some(7),
+            fastopen: Some(0),
+            bind_device: Some("lo".into()),
+            reasons: BTreeMap::from([(OptionName::Reuseport, Reason::from("needs root"))]),
+        },
+        holders: vec![Holder {
+            pid: 42,
+            fd: 5,
+            name: "web\x1b[31m".into(),
+            uid: 33,
+            ruid: 33,
+            user: Some(Arc::from("www-data")),
+            cmdline: vec!["web".to_string()].into(),
+            unit: None,
+            netns: Some(NetnsId(1)),
+        }],
+        cookie: 0x2a,
+        recv_q: None,
+        send_q: None,
+        holders_unknown: None,
+        syn_recv_shared: false,
+        cgroup_id: None,
+    }
+}
+
+/// A namespace entry; `error` set means not entered.
+pub fn netns(id: u64, name: Option<&str>, error: Option<&str>) -> Netns {
+    Netns {
+        id: NetnsId(id),
+        name: name.map(String::from),
+        kind: NetnsKind::Named,
+        processes: 1,
+        pids: vec![],
+        paths: vec![],
+        container: None,
+        unit: None,
+        current: false,
+        error: error.map(String::from),
+        interfaces: vec![],
+        sysctls: Sysctls::default(),
+        counters: TcpExtCounters::default(),
+    }
+}
+
+/// A snapshot of these sockets and namespaces, everything else empty.
+pub fn snapshot_of(sockets: Vec<Socket>, netns: Vec<Netns>) -> Snapshot {
+    Snapshot {
+        format: FORMAT.into(),
+        version: VERSION,
+        taken_at: "2026-11-22T07:00:00Z".into(),
+        host: Host {
+            hostname: "h".into(),
+            kernel: "6.18".into(),
+        },
+        privileges: Privileges {
+            euid: 0,
+            options_readable: true,
+            all_holders_visible: true,
+            missing: vec![],
+        },
+        warnings: vec![],
+        netns,
+        sockets,
+        findings: vec![],
+        marks: vec![],
+        view: View::Listening,
+        scan: ScanStats::default(),
+    }
+}
