@@ -11,7 +11,9 @@
 # It builds the release binary, creates namespaces bsnsb-PID-1..N, starts one holder process
 # in each, then runs RUNS rounds (after one warm-up round), each of, in rotating order:
 #   bindscope   bindscope snapshot --format json --all, from the script's namespace (it
-#               enters every namespace itself; its output also holds the script's namespace);
+#               enters every namespace itself; its output also holds the script's namespace
+#               and any other namespace on the host; it is written to a file on tmpfs and
+#               counted afterwards, so runs that covered more than the setup are flagged);
 #   ip-exec     `ip netns exec NS ss -tuanpe` for each namespace, sequentially (what a
 #               person does);
 #   nsenter     `nsenter --net=/run/netns/NS ss -tuanpe` for each, sequentially (no mount
@@ -42,6 +44,7 @@ PREFIX="bsnsb-$$"
 WORK="$(mktemp -d /tmp/bsnsb.XXXXXX)"
 NS_MADE=()
 HOLDERS=()
+SNAP_TMP=""
 
 cleanup() {
     local rc=$?
@@ -65,6 +68,7 @@ cleanup() {
         ip netns del "$ns" 2>/dev/null || true
     done
     rm -rf "$WORK"
+    if [[ -n "$SNAP_TMP" ]]; then rm -rf "$SNAP_TMP"; fi
     exit "$rc"
 }
 trap cleanup EXIT
@@ -148,20 +152,27 @@ done
 
 # ---- measure ------------------------------------------------------------------------------
 echo "measuring: $RUNS rounds, rotating order, after one warm-up ..." >&2
-"$PY" - "$BINDSCOPE" "$RUNS" "$WORK/names" "$WORK/times" 2>"$WORK/times.stderr" <<'EOF'
-import ctypes, os, shutil, sys, time
+SNAP_DIR="$WORK"
+if [[ -d /dev/shm && -w /dev/shm ]]; then
+    SNAP_DIR="$(mktemp -d /dev/shm/bsnsb.XXXXXX)"
+    SNAP_TMP="$SNAP_DIR"
+fi
+"$PY" - "$BINDSCOPE" "$RUNS" "$WORK/names" "$WORK/times" "$SNAP_DIR/snap.json" \
+    2>"$WORK/times.stderr" <<'EOF'
+import ctypes, os, resource, shutil, subprocess, sys, time
 bindscope, runs, names_file, out = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+snap_file = sys.argv[5]
 names = open(names_file).read().split()
 CLONE_NEWNET = 0x40000000
 libc = ctypes.CDLL(None, use_errno=True)
 devnull = os.open(os.devnull, os.O_WRONLY)
 
-def spawn(argv):
-    """fork/exec argv with stdout to /dev/null; return (status, rusage)."""
+def spawn(argv, out=devnull):
+    """fork/exec argv with stdout to `out` (/dev/null); return its rusage."""
     pid = os.fork()
     if pid == 0:
         try:
-            os.dup2(devnull, 1)
+            os.dup2(out, 1)
             os.execvp(argv[0], argv)
         finally:
             os._exit(127)
@@ -170,16 +181,36 @@ def spawn(argv):
         sys.exit("%s exited with status %#x" % (" ".join(argv), status))
     return ru
 
+# Peak RSS: ru_maxrss of a child counts the memory of the process it was forked from (until
+# exec), so this timer's own ~13 MB would be a floor. GNU time forks bindscope from its own
+# small image and reports the child's alone.
+GNU_TIME = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
+rss_file = snap_file + ".rss"
+
 def bs():
+    # Into a file (tmpfs when there is one), to see afterwards what this run covered: other
+    # namespaces appearing meanwhile (another benchmark) would be measured too.
+    argv = [bindscope, "snapshot", "--format", "json", "--all"]
+    if GNU_TIME:
+        argv = [GNU_TIME, "-f", "%M", "-o", rss_file] + argv
+    fd = os.open(snap_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     t0 = time.monotonic()
-    ru = spawn([bindscope, "snapshot", "--format", "json", "--all"])
-    return time.monotonic() - t0, ru.ru_maxrss
+    ru = spawn(argv, fd)
+    secs = time.monotonic() - t0
+    os.close(fd)
+    rss = int(open(rss_file).read().split()[-1]) if GNU_TIME else ru.ru_maxrss
+    # Count in another process: this one stays small (see above).
+    counts = subprocess.run(
+        [sys.executable, "-c", "import json,sys; d=json.load(open(sys.argv[1])); "
+         "print(len(d['netns']), len(d['sockets']))", snap_file],
+        check=True, capture_output=True, text=True).stdout.split()
+    return secs, "%d %s %s" % (rss, counts[0], counts[1])
 
 def loop(prefix):
     t0 = time.monotonic()
     for n in names:
         spawn(prefix(n) + ["ss", "-tuanpe"])
-    return time.monotonic() - t0, 0
+    return time.monotonic() - t0, "0 0 0"
 
 def ss_only():
     # A child enters each namespace in turn and runs ss there; only ss is timed.
@@ -207,7 +238,7 @@ def ss_only():
     _, status = os.waitpid(pid, 0)
     if status != 0:
         sys.exit("the ss-only loop failed")
-    return float(data), 0
+    return float(data), "0 0 0"
 
 tools = [("bindscope", bs), ("ip-exec", lambda: loop(lambda n: ["ip", "netns", "exec", n]))]
 if shutil.which("nsenter"):
@@ -216,28 +247,38 @@ tools.append(("ss-only", ss_only))
 
 for _, f in tools:  # warm-up: page cache, dentries
     f()
+if not GNU_TIME:
+    os.write(2, b"no GNU time: bindscope's peak RSS is at least this timer's own, %d KiB\n"
+             % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 with open(out, "w") as o:
     for i in range(runs):
         for k in range(len(tools)):
             name, f = tools[(i + k) % len(tools)]
             secs, rss = f()
-            o.write("%s %.3f %d\n" % (name, secs * 1000, rss))
+            o.write("%s %.3f %s\n" % (name, secs * 1000, rss))
 EOF
 
 "$PY" - "$WORK/times" "$made" "$NAMESPACES" "$SOCKETS" "$seen_bs" "$seen_ss" "$RUNS" <<'EOF'
 import statistics, sys
 path, made, nns, per, seen_bs, seen_ss, runs = sys.argv[1:]
-t, rss = {}, []
+ours, ns_with, total, listed = seen_bs.split()
+t, rss, cover = {}, [], []
 for line in open(path):
-    tool, ms, kib = line.split()
+    tool, ms, kib, n_ns, n_socks = line.split()
     t.setdefault(tool, []).append(float(ms))
     if tool == "bindscope":
         rss.append(int(kib))
-ours, ns_with, total, listed = seen_bs.split()
+        cover.append((int(n_ns), int(n_socks)))
 print("made:       %s namespaces x %s sockets = %s sockets (half listeners, half UDP)" % (nns, per, made))
 print("seen:       bindscope %s sockets in %s of them (%s in all, %s namespaces listed); "
       "ss -tuan %s lines in them" % (ours, ns_with, total, listed, seen_ss))
 print("runs:       %s rounds, rotating order, after one warm-up round" % runs)
+odd = [i for i, c in enumerate(cover) if c[0] != int(listed) or abs(c[1] - int(total)) > 100]
+if odd:
+    print("NOTE:       %d bindscope run(s) covered other namespaces or sockets than at setup "
+          "(another benchmark or test running?): %s"
+          % (len(odd), ", ".join("%d ns/%d sockets %.0f ms" % (cover[i] + (t["bindscope"][i],))
+                                 for i in odd)))
 med = {k: statistics.median(v) for k, v in t.items()}
 labels = {
     "bindscope": "bindscope snapshot --format json --all (one run)",
@@ -253,6 +294,12 @@ for k in ["ip-exec", "nsenter", "ss-only"]:
         print("ratio bindscope / %-33s %.2f" % (k + " (medians)", med["bindscope"] / med[k]))
 print("bindscope peak RSS:  max %.1f MB, median %.1f MB"
       % (max(rss) / 1024, statistics.median(rss) / 1024))
+if odd:
+    clean = [i for i in range(len(cover)) if i not in odd]
+    if clean:
+        print("without those runs:  bindscope median %.1f ms, peak RSS max %.1f MB"
+              % (statistics.median(t["bindscope"][i] for i in clean),
+                 max(rss[i] for i in clean) / 1024))
 EOF
 if [[ -s "$WORK/times.stderr" ]]; then
     echo "(stderr of the timed runs, first lines:)" >&2

@@ -67,6 +67,8 @@ shot() {
     echo "wrote screenshots/$name.png"
 }
 shot snapshot-table 240 26 "$BIN" snapshot --format table --netns "$NS,$NS2"
+"$BIN" findings --netns "$NS,$NS2" --samples 3 --interval 500ms 2>/dev/null >screenshots/findings.txt || true
+echo "wrote screenshots/findings.txt"
 "$BIN" snapshot --format json --pretty --netns "$NS" 2>/dev/null >"$TMP/snap.json"
 python3 - "$TMP/snap.json" >screenshots/snapshot-socket.json <<'PY'
 import json, sys
@@ -75,3 +77,4 @@ s = next(s for s in snap["sockets"] if s["local_port"] == 80)
 print(json.dumps(s, indent=2))
 PY
 echo "wrote screenshots/snapshot-socket.json"
+python3 screenshots/sync_readme.py

@@ -247,6 +247,14 @@ pub fn render(snap: &Snapshot) -> String {
         snap.sockets.len(),
         namespaces_summary(snap)
     );
+    if !snap.findings.is_empty() {
+        let c = super::findings::counts(&snap.findings);
+        let _ = writeln!(
+            out,
+            "findings: {} critical, {} warning, {} notice, {} info (bindscope findings explains them)",
+            c.critical, c.warning, c.notice, c.info
+        );
+    }
     for n in snap.netns.iter().filter(|n| n.error.is_some()) {
         let _ = writeln!(
             out,

@@ -411,8 +411,13 @@ fn device_gap(snap: &Snapshot, s: &Socket) -> Option<Finding> {
         format!(
             "{} only receives traffic that arrives on {dev} (SO_BINDTODEVICE). Sockets bound to different devices never conflict, \
              and an unprivileged process may set SO_BINDTODEVICE once, so any local user can bind the same port on another \
-             device and receive what arrives there. Local connections arrive on lo and never reach it unless the client binds {dev} too.",
-            describe::socket(s)
+             device and receive what arrives there.{local}",
+            describe::socket(s),
+            local = if dev == "lo" {
+                " Bound to lo, it serves only connections made on this host."
+            } else {
+                " Connections made on this host arrive on lo and never reach it unless the client binds the same device."
+            }
         ),
     ))
 }
