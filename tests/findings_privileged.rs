@@ -1,0 +1,185 @@
+//! Real-kernel tests of `bindscope findings`: queue growth judged over samples, exit codes,
+//! and findings in the snapshot file. Each test makes its own network namespace.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+
+/// tests/helpers/trickle.py running in `ns`; stopped (stdin closed, killed) on drop.
+struct Trickle {
+    child: Child,
+    ready: Value,
+}
+
+impl Trickle {
+    fn start(ns: &Netns, stuck: u16, served: u16) -> Trickle {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/helpers/trickle.py");
+        let mut child = ns
+            .cmd(&["python3", script, &stuck.to_string(), &served.to_string()])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start trickle.py");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("read trickle.py");
+        let ready: Value =
+            serde_json::from_str(&line).unwrap_or_else(|e| panic!("trickle.py said {line:?}: {e}"));
+        Trickle { child, ready }
+    }
+
+    fn inode(&self, which: &str) -> u64 {
+        self.ready[which]["inode"].as_u64().expect("inode")
+    }
+}
+
+impl Drop for Trickle {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take());
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn kinds_for(report: &Value, snap_sockets: &[Value], inode: u64) -> Vec<String> {
+    let id = snap_sockets
+        .iter()
+        .find(|s| s["inode"] == inode)
+        .and_then(|s| s["id"].as_str())
+        .unwrap_or_else(|| panic!("no socket with inode {inode}"))
+        .to_string();
+    report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| {
+            f["sockets"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|s| s == id.as_str()))
+        })
+        .map(|f| f["kind"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+#[test]
+fn a_listener_that_never_accepts_is_growing_and_one_that_accepts_is_not() {
+    let Some(ns) = privileged("a_listener_that_never_accepts_is_growing") else {
+        return;
+    };
+    let t = Trickle::start(&ns, 24001, 24002);
+    let run = bindscope(
+        &ns,
+        &[
+            "findings",
+            "--netns",
+            "current",
+            "--samples",
+            "5",
+            "--interval",
+            "600ms",
+            "--min-severity",
+            "info",
+            "--format",
+            "json",
+        ],
+        RunAs::Root,
+    );
+    assert_eq!(
+        run.status.code(),
+        Some(1),
+        "findings exist, so exit 1: {}\n{}",
+        run.stdout,
+        run.stderr
+    );
+    let report = run.json();
+    assert_eq!(report["samples"], 5);
+    let snap = snapshot(&ns, false);
+    let socks = sockets(&snap);
+    let stuck = kinds_for(&report, socks, t.inode("stuck"));
+    let served = kinds_for(&report, socks, t.inode("served"));
+    assert!(
+        stuck
+            .iter()
+            .any(|k| k == "accept_queue_growing" || k == "accept_queue_full"),
+        "the listener that never accepts is growing: {stuck:?}\n{}",
+        serde_json::to_string_pretty(&report["findings"]).unwrap_or_default()
+    );
+    assert!(
+        !served.iter().any(|k| k.starts_with("accept_queue")),
+        "the listener that accepts is not: {served:?}"
+    );
+    let growing = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["kind"] == "accept_queue_growing")
+        .expect("a growing finding");
+    assert_eq!(growing["severity"], "warning");
+    assert!(
+        growing["explanation"]
+            .as_str()
+            .is_some_and(|e| e.contains("python3")),
+        "the explanation names the process: {growing}"
+    );
+}
+
+#[test]
+fn exit_status_follows_min_severity_and_snapshot_carries_findings() {
+    let Some(ns) = privileged("exit_status_follows_min_severity") else {
+        return;
+    };
+    // An IPv6-only listener (V6ONLY) on an unprivileged port: family_split at warning.
+    let _sm = Sockmaker::start(
+        &ns,
+        &serde_json::json!({"sockets": [{
+            "name": "six", "proto": "tcp", "family": 6, "addr": "::", "port": 24100,
+            "options": {"v6only": true, "nonblocking": true}, "listen": 16, "uid": 1001
+        }]}),
+    );
+    let args = |min: &'static str| -> Vec<&'static str> {
+        vec!["findings", "--netns", "current", "--min-severity", min]
+    };
+    let warn = bindscope(&ns, &args("warning"), RunAs::Root);
+    assert_eq!(
+        warn.status.code(),
+        Some(1),
+        "{}\n{}",
+        warn.stdout,
+        warn.stderr
+    );
+    assert!(warn.stdout.contains("WARNING"), "{}", warn.stdout);
+    assert!(warn.stdout.contains("[family_split]"), "{}", warn.stdout);
+    let crit = bindscope(&ns, &args("critical"), RunAs::Root);
+    assert_eq!(
+        crit.status.code(),
+        Some(0),
+        "{}\n{}",
+        crit.stdout,
+        crit.stderr
+    );
+    assert!(
+        crit.stdout.contains("Nothing at or above critical."),
+        "{}",
+        crit.stdout
+    );
+    let bad = bindscope(&ns, &["findings", "--netns", "nosuchns"], RunAs::Root);
+    assert_eq!(
+        bad.status.code(),
+        Some(2),
+        "an error exits 2: {}",
+        bad.stderr
+    );
+
+    let snap = snapshot(&ns, false);
+    let kinds: Vec<&str> = snap["findings"]
+        .as_array()
+        .expect("findings in the snapshot")
+        .iter()
+        .filter_map(|f| f["kind"].as_str())
+        .collect();
+    assert!(kinds.contains(&"family_split"), "{kinds:?}");
+}
