@@ -18,11 +18,12 @@ pub fn run(args: &FindingsArgs) -> anyhow::Result<u8> {
     };
     let mut history = History::new(args.samples.max(2) as usize);
     let started = Instant::now();
-    let mut snap = collector::collect(&cfg)?;
+    let mut collector = collector::Collector::new(cfg);
+    let mut snap = collector.collect()?;
     history.record(&snap, 0);
     for _ in 1..args.samples {
         std::thread::sleep(args.interval);
-        snap = collector::collect(&cfg)?;
+        snap = collector.collect()?;
         history.record(&snap, started.elapsed().as_millis() as u64);
     }
     let all = findings::analyze(&snap, &history);

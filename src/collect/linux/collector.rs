@@ -6,7 +6,7 @@
 use super::in_netns::{self, NetnsData};
 use super::netlink::NetlinkError;
 use super::netns::{self, NetnsTarget};
-use super::owners;
+use super::owners::{self, OwnerCache};
 use super::privileges::{self, CAP_SYS_PTRACE, PrivilegeFacts};
 use super::procfs::{self, ProcRoot};
 use crate::collect::join::{self, JoinContext};
@@ -116,11 +116,41 @@ fn read_target(
     netns::run_in_netns(t, || in_netns::read_here(view, root)).map_err(|e| e.to_string())
 }
 
+/// A collector for repeated snapshots (the dashboard, `findings --samples`): it keeps fd
+/// tables, options and O_NONBLOCK from one refresh to the next (see `owners::OwnerCache`).
+pub struct Collector {
+    cfg: CollectConfig,
+    cache: OwnerCache,
+}
+
+impl Collector {
+    pub fn new(cfg: CollectConfig) -> Self {
+        Collector {
+            cfg,
+            cache: OwnerCache::default(),
+        }
+    }
+
+    pub fn config(&self) -> &CollectConfig {
+        &self.cfg
+    }
+
+    pub fn collect(&mut self) -> Result<Snapshot, CollectError> {
+        collect_with(&self.cfg, &mut self.cache)
+    }
+}
+
+/// One snapshot from nothing.
 pub fn collect(cfg: &CollectConfig) -> Result<Snapshot, CollectError> {
+    collect_with(cfg, &mut OwnerCache::default())
+}
+
+fn collect_with(cfg: &CollectConfig, cache: &mut OwnerCache) -> Result<Snapshot, CollectError> {
     let started = Instant::now();
     let root = &cfg.proc_root;
     let discovery = netns::discover(root, &cfg.run_netns);
     let mut warnings = discovery.warnings;
+    let netns_unreadable_pids = discovery.unreadable_pids;
     let targets = select(discovery.namespaces, &cfg.netns)?;
 
     // Inside each namespace.
@@ -150,7 +180,7 @@ pub fn collect(cfg: &CollectConfig) -> Result<Snapshot, CollectError> {
         .flat_map(|d| d.raw.iter())
         .filter(|r| join::in_view(r, cfg.view))
         .collect();
-    let owners = owners::resolve(&shown, root, cfg.probe_options, &names);
+    let owners = owners::resolve_cached(&shown, root, cfg.probe_options, &names, cache);
     drop(shown);
     warnings.extend(owners.warnings.iter().cloned());
     let mut stats = owners.stats.clone();
@@ -247,6 +277,7 @@ pub fn collect(cfg: &CollectConfig) -> Result<Snapshot, CollectError> {
         },
         processes_unreadable: owners.unreadable,
         netns_not_entered: not_entered,
+        netns_unreadable_pids,
     });
     let (host, host_warnings) = procfs::read_host(root);
     warnings.extend(host_warnings);

@@ -2,7 +2,7 @@
 //! inodes are unique across namespaces, and a process may hold sockets of a namespace it does
 //! not live in), the details of each holder process once, and one options probe per socket.
 
-use super::procfs::{self, FdScan, ProcError, ProcRoot};
+use super::procfs::{self, FdScan, PidFds, ProcError, ProcRoot};
 use super::sockopt::{Depth, OptionProber, ProbeError};
 use crate::collect::join::{ProbeOutcome, ProcessInfo};
 use crate::collect::raw::RawSocket;
@@ -11,6 +11,24 @@ use crate::collect::users::UserNames;
 use crate::model::{NetnsId, Proto, ScanStats};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How long a socket's options are trusted before they are read again. Options are set
+/// before bind() in practice; a live view re-reads them now and then, not every refresh.
+const PROBE_TTL: Duration = Duration::from_secs(60);
+/// How long a listener's O_NONBLOCK is trusted.
+const NONBLOCK_TTL: Duration = Duration::from_secs(10);
+
+/// What one refresh keeps for the next, so a live view does not walk every fd, read every
+/// process and probe every socket each second (the dashboard's budget is 5% of a core).
+#[derive(Default)]
+pub struct OwnerCache {
+    fds: HashMap<u32, PidFds>,
+    /// Socket inodes shown last time.
+    shown: HashSet<u64>,
+    probes: HashMap<u64, (ProbeOutcome, Instant)>,
+    nonblocking: HashMap<u64, (bool, Instant)>,
+}
 
 /// What the joins of every namespace need about owners.
 #[derive(Default)]
@@ -37,21 +55,57 @@ pub fn resolve(
     probe_options: bool,
     names: &UserNames,
 ) -> Owners {
+    resolve_cached(sockets, root, probe_options, names, &mut OwnerCache::default())
+}
+
+/// As [`resolve`], reusing what `cache` kept from the last refresh and updating it.
+pub fn resolve_cached(
+    sockets: &[&RawSocket],
+    root: &ProcRoot,
+    probe_options: bool,
+    names: &UserNames,
+    cache: &mut OwnerCache,
+) -> Owners {
     let mut o = Owners::default();
     let wanted: HashSet<u64> = sockets
         .iter()
         .filter(|r| r.inode != 0)
         .map(|r| r.inode)
         .collect();
-    let scan = procfs::scan_socket_fds(root);
+    let scan = walk_fds(root, &wanted, cache);
     record_scan(&mut o, &scan);
     for fd in scan.fds.iter().filter(|f| wanted.contains(&f.inode)) {
         o.holders.entry(fd.inode).or_default().push((fd.pid, fd.fd));
     }
     drop(scan);
     read_processes(&mut o, root, names);
-    read_options(&mut o, sockets, root, probe_options);
+    read_options(&mut o, sockets, root, probe_options, cache);
+    cache.shown = wanted;
     o
+}
+
+/// The fd walk, reusing the fd tables of processes whose fd count did not change. A table
+/// is not reused when one of its sockets shown last time is gone; and when a socket new
+/// since last time finds no holder, everything is walked again.
+fn walk_fds(root: &ProcRoot, wanted: &HashSet<u64>, cache: &mut OwnerCache) -> FdScan {
+    let gone = |inode: &u64| cache.shown.contains(inode) && !wanted.contains(inode);
+    cache
+        .fds
+        .retain(|_, p| !p.sockets.iter().any(|(_, inode)| gone(inode)));
+    let mut next = HashMap::new();
+    let scan = procfs::scan_socket_fds_reusing(root, &cache.fds, &mut next);
+    let found: HashSet<u64> = scan.fds.iter().map(|f| f.inode).collect();
+    let unplaced_new = wanted
+        .iter()
+        .any(|i| !cache.shown.contains(i) && !found.contains(i));
+    if scan.processes_reused > 0 && unplaced_new && !cache.shown.is_empty() {
+        next.clear();
+        let full = procfs::scan_socket_fds_reusing(root, &HashMap::new(), &mut next);
+        cache.fds = next;
+        return full;
+    }
+    cache.fds = next;
+    scan
 }
 
 fn record_scan(o: &mut Owners, scan: &FdScan) {
@@ -94,7 +148,19 @@ fn read_processes(o: &mut Owners, root: &ProcRoot, names: &UserNames) {
 }
 
 /// Options and O_NONBLOCK, from one holder per socket.
-fn read_options(o: &mut Owners, sockets: &[&RawSocket], root: &ProcRoot, probe_options: bool) {
+fn read_options(
+    o: &mut Owners,
+    sockets: &[&RawSocket],
+    root: &ProcRoot,
+    probe_options: bool,
+    cache: &mut OwnerCache,
+) {
+    let now = Instant::now();
+    let live: HashSet<u64> = sockets.iter().map(|r| r.cookie).collect();
+    cache.probes.retain(|cookie, (_, at)| live.contains(cookie) && now - *at < PROBE_TTL);
+    cache
+        .nonblocking
+        .retain(|_, (_, at)| now.duration_since(*at) < NONBLOCK_TTL);
     let mut prober = OptionProber::new();
     let mut interner = reasons::Interner::default();
     let mut other_errors: Vec<String> = Vec::new();
@@ -110,12 +176,22 @@ fn read_options(o: &mut Owners, sockets: &[&RawSocket], root: &ProcRoot, probe_o
             })
             .unwrap_or_default();
         if r.proto == Proto::Tcp && r.state == 10 {
-            for &(pid, fd) in &hs {
-                if let Ok(nb) = procfs::read_fd_nonblocking(root, pid, fd) {
-                    o.nonblocking.insert(r.inode, nb);
-                    break;
+            if let Some((nb, _)) = cache.nonblocking.get(&r.inode) {
+                o.nonblocking.insert(r.inode, *nb);
+            } else {
+                for &(pid, fd) in &hs {
+                    if let Ok(nb) = procfs::read_fd_nonblocking(root, pid, fd) {
+                        o.nonblocking.insert(r.inode, nb);
+                        cache.nonblocking.insert(r.inode, (nb, now));
+                        break;
+                    }
                 }
             }
+        }
+        // Options read in the last minute are trusted (only reads are cached).
+        if let Some((outcome, _)) = cache.probes.get(&r.cookie).filter(|_| probe_options) {
+            o.probes.insert(r.cookie, outcome.clone());
+            continue;
         }
         let outcome = if !probe_options {
             ProbeOutcome::Unknown(reasons::NO_PROBE_FLAG.clone())
@@ -160,6 +236,10 @@ fn read_options(o: &mut Owners, sockets: &[&RawSocket], root: &ProcRoot, probe_o
             }
             last
         };
+        // Only what was read is cached: an unknown (denied or raced) is tried again next time.
+        if matches!(outcome, ProbeOutcome::Read(_)) {
+            cache.probes.insert(r.cookie, (outcome.clone(), now));
+        }
         o.probes.insert(r.cookie, outcome);
     }
     if let Some(first) = other_errors.first() {

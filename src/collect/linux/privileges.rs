@@ -24,6 +24,9 @@ pub struct PrivilegeFacts {
     pub processes_unreadable: usize,
     /// Network namespaces that could not be entered.
     pub netns_not_entered: usize,
+    /// Processes whose network namespace could not be read: a namespace only they hold is
+    /// not listed at all.
+    pub netns_unreadable_pids: u32,
 }
 
 /// "1 socket", "3 sockets".
@@ -55,6 +58,12 @@ pub fn privilege_notes(f: &PrivilegeFacts) -> Vec<String> {
                 "network namespace",
                 "network namespaces"
             )
+        ));
+    }
+    if f.netns_unreadable_pids > 0 {
+        what.push(format!(
+            "the network namespaces of {} are unknown, and one held only by them is not listed",
+            plural(f.netns_unreadable_pids as usize, "process", "processes")
         ));
     }
     if what.is_empty() {
@@ -99,6 +108,7 @@ mod tests {
             options_denied: 3,
             processes_unreadable: 12,
             netns_not_entered: 0,
+            netns_unreadable_pids: 0,
         };
         let n = privilege_notes(&f);
         assert_eq!(n.len(), 2);
@@ -123,6 +133,9 @@ mod tests {
         );
         assert!(n[1].contains("cap_sys_admin"));
         f.netns_not_entered = 0;
+        f.netns_unreadable_pids = 4;
+        assert!(privilege_notes(&f)[0].contains("network namespaces of 4 processes are unknown"));
+        f.netns_unreadable_pids = 0;
         f.options_denied = 0;
         f.processes_unreadable = 0;
         assert!(privilege_notes(&f).is_empty());

@@ -11,6 +11,7 @@ use crate::model::host::{Host, Sysctls, TcpExtCounters};
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::fs::{CWD, Mode, OFlags, RawDir, openat, readlinkat_raw};
 use rustix::io::Errno;
+use std::collections::HashMap;
 use std::ffi::CStr;
 use std::io::{self, Read};
 use std::mem::MaybeUninit;
@@ -105,6 +106,8 @@ pub struct FdScan {
     pub unreadable: Vec<u32>,
     /// Anything else, with the pid and path.
     pub other_errors: Vec<String>,
+    /// Processes taken from the previous walk because their fd count did not change.
+    pub processes_reused: u32,
 }
 
 /// Size of the `getdents64` buffers. 64 KiB lists ~2,000 fds per syscall; a `linux_dirent64`
@@ -132,6 +135,29 @@ fn is_denied(e: Errno) -> bool {
 /// relative to the fd directory, with reused buffers and no allocation per fd other than the
 /// push of a socket [`RawFd`]. Never panics; processes and fds vanishing mid-walk are counted.
 pub fn scan_socket_fds(root: &ProcRoot) -> FdScan {
+    scan_socket_fds_reusing(root, &HashMap::new(), &mut HashMap::new())
+}
+
+/// What one process's fd table held at the last walk: its fd count and its socket fds.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PidFds {
+    /// `st_size` of `/proc/PID/fd`: the number of open fds (Linux 6.2+; 0 on older kernels,
+    /// which disables reuse).
+    pub nfds: u64,
+    /// (fd, socket inode).
+    pub sockets: Vec<(u32, u64)>,
+}
+
+/// The fd walk for a refresh: a process whose fd count is unchanged since `prev` is taken
+/// from `prev` without listing its fds (one `fstat` instead of a `readlink` per fd); every
+/// other process is walked. `next` receives this walk's table for the following refresh.
+/// The caller drops from `prev` the pids whose cached sockets no longer exist, so a closed
+/// and reopened fd (same count, new socket) is walked again.
+pub fn scan_socket_fds_reusing(
+    root: &ProcRoot,
+    prev: &HashMap<u32, PidFds>,
+    next: &mut HashMap<u32, PidFds>,
+) -> FdScan {
     let mut scan = FdScan::default();
     let root_fd = match open_dir(CWD, root.path()) {
         Ok(fd) => fd,
@@ -166,6 +192,8 @@ pub fn scan_socket_fds(root: &ProcRoot) -> FdScan {
             name,
             fd_buf.spare_capacity_mut(),
             &mut scan,
+            prev.get(&pid),
+            next,
         );
     }
     scan
@@ -189,6 +217,8 @@ fn scan_pid(
     name: &[u8],
     dirent_buf: &mut [MaybeUninit<u8>],
     scan: &mut FdScan,
+    prev: Option<&PidFds>,
+    next: &mut HashMap<u32, PidFds>,
 ) {
     // Build "PID/fd\0" on the stack: no PathBuf per process.
     let mut path = [0u8; 32];
@@ -228,6 +258,16 @@ fn scan_pid(
         }
     };
 
+    // Since Linux 6.2 the size of /proc/PID/fd is the number of open fds: unchanged means
+    // the table is very likely unchanged, and the caller checks the sockets still exist.
+    let nfds = rustix::fs::fstat(&fd_dir).map(|st| st.st_size.max(0) as u64).unwrap_or(0);
+    if let Some(p) = prev.filter(|p| nfds > 0 && p.nfds == nfds) {
+        scan.fds.extend(p.sockets.iter().map(|&(fd, inode)| RawFd { pid, fd, inode }));
+        scan.processes_reused += 1;
+        next.insert(pid, p.clone());
+        return;
+    }
+    let first = scan.fds.len();
     let mut link = [0u8; LINK_BUF];
     let mut readlink_error_reported = false;
     let mut entries = RawDir::new(fd_dir.as_fd(), dirent_buf);
@@ -273,6 +313,14 @@ fn scan_pid(
             }
         }
     }
+    let sockets = scan
+        .fds
+        .get(first..)
+        .unwrap_or(&[])
+        .iter()
+        .map(|f| (f.fd, f.inode))
+        .collect();
+    next.insert(pid, PidFds { nfds, sockets });
 }
 
 /// Decimal digits only (no sign, no whitespace), checked for overflow.
@@ -771,6 +819,58 @@ pub fn parse_port_range(text: &str) -> Option<[u32; 2]> {
         return None;
     }
     Some([lo, hi])
+}
+
+#[cfg(test)]
+mod reuse_tests {
+    use super::*;
+    use std::os::fd::AsRawFd;
+
+    fn mine(scan: &FdScan) -> Vec<(u32, u64)> {
+        let me = std::process::id();
+        let mut v: Vec<(u32, u64)> = scan
+            .fds
+            .iter()
+            .filter(|f| f.pid == me)
+            .map(|f| (f.fd, f.inode))
+            .collect();
+        v.sort_unstable();
+        v
+    }
+
+    #[test]
+    fn unchanged_fd_tables_are_reused_and_changed_ones_walked() {
+        let root = ProcRoot::default();
+        let _a = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+        let mut first = HashMap::new();
+        let full = scan_socket_fds_reusing(&root, &HashMap::new(), &mut first);
+        assert_eq!(full.processes_reused, 0);
+        let me = std::process::id();
+        let Some(entry) = first.get(&me) else {
+            panic!("this process was walked");
+        };
+        if entry.nfds == 0 {
+            eprintln!("this kernel does not report fd counts (before 6.2): nothing is reused");
+            return;
+        }
+        // Other test threads open and close fds: take a second walk at once and compare
+        // only when this process's count did not move in between.
+        let mut second = HashMap::new();
+        let again = scan_socket_fds_reusing(&root, &first, &mut second);
+        assert!(again.processes_reused > 0, "some process kept its fd count");
+        if second.get(&me).map(|p| p.nfds) == Some(entry.nfds) {
+            assert_eq!(mine(&again), mine(&full), "the reused table is the walked one");
+        }
+        // A new socket changes the count: this process is walked again and the socket found.
+        let b = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+        let mut third = HashMap::new();
+        let after = scan_socket_fds_reusing(&root, &second, &mut third);
+        let fd = b.as_raw_fd() as u32;
+        assert!(
+            mine(&after).iter().any(|&(f, _)| f == fd),
+            "the new socket's fd {fd} is found"
+        );
+    }
 }
 
 #[cfg(test)]
