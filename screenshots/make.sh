@@ -70,6 +70,11 @@ shot snapshot-table 240 26 "$BIN" snapshot --format table --netns "$NS,$NS2"
 "$BIN" findings --netns "$NS,$NS2" --samples 3 --interval 500ms 2>/dev/null >screenshots/findings.txt || true
 echo "wrote screenshots/findings.txt"
 "$BIN" snapshot --format json --pretty --netns "$NS" 2>/dev/null >"$TMP/snap.json"
+# A fixture for the dashboard's tests, only when asked: it is committed and must stay stable.
+if [ -n "${WRITE_FIXTURE:-}" ]; then
+    "$BIN" snapshot --format json --pretty --netns "$NS,$NS2" 2>/dev/null >tests/fixtures/demo-snapshot.json
+    echo "wrote tests/fixtures/demo-snapshot.json"
+fi
 python3 - "$TMP/snap.json" >screenshots/snapshot-socket.json <<'PY'
 import json, sys
 snap = json.load(open(sys.argv[1]))

@@ -8,11 +8,34 @@ use std::path::PathBuf;
     name = "bindscope",
     version,
     about = "Who owns every bound port: socket users, every holder, scope, options and queues",
-    arg_required_else_help = true
+    long_about = "Who owns every bound port: socket users, every holder, scope, options and queues.\n\n\
+                  Without a command, opens the live dashboard on this host."
 )]
 pub struct Cli {
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub dashboard: DashboardArgs,
+}
+
+/// Flags of the live dashboard (`bindscope` without a command).
+#[derive(Debug, clap::Args)]
+pub struct DashboardArgs {
+    /// Refresh interval of the dashboard (e.g. 1s, 500ms, 5s) [default: 1s, or `refresh` in the config]
+    #[arg(long, value_parser = parse_interval)]
+    pub interval: Option<std::time::Duration>,
+    /// No colours (also when NO_COLOR is set): highlights use bold, reverse and underline
+    #[arg(long)]
+    pub no_color: bool,
+    /// Config file (keys, colours, refresh) [default: $XDG_CONFIG_HOME/bindscope/config.toml]
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Include connections and TIME_WAIT
+    #[arg(long, short = 'a')]
+    pub all: bool,
+    /// Network namespaces to show (as for `snapshot`)
+    #[arg(long, short = 'n', value_name = "NAME|ID|all", value_delimiter = ',')]
+    pub netns: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -3,6 +3,7 @@
 //! - [`model`]: plain data (the snapshot file format), no I/O.
 //! - [`analyze`]: pure judgement over snapshots: findings, port groups, the can-bind what-if.
 //! - [`collect`]: the Linux collector over an injectable `/proc` root, and the pure join.
+//! - [`ui`]: the terminal dashboard (keys, filter language, config, theme, app, views).
 //! - [`output`]: JSON, the table for people, sanitizing, atomic file writes.
 //! - [`cli`]: the command line; [`commands`]: one module per subcommand.
 pub mod analyze;
@@ -13,3 +14,4 @@ pub mod model;
 pub mod output;
 #[cfg(test)]
 pub mod testing;
+pub mod ui;

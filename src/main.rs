@@ -10,8 +10,9 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
-        Command::Snapshot(args) => commands::snapshot::run(args),
-        Command::Findings(args) => commands::findings::run(args),
+        None => commands::dashboard::run(&cli.dashboard),
+        Some(Command::Snapshot(args)) => commands::snapshot::run(args),
+        Some(Command::Findings(args)) => commands::findings::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

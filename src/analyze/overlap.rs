@@ -265,6 +265,7 @@ fn ipv6_rcv_saddr_equal(
 /// `inet_rcv_saddr_equal` generalized to the two wildcard flags that `sk_reuseport_match`
 /// uses separately. Dispatches on sk1's family, as the kernel does.
 fn rcv_saddr_equal_known(sk1: &Endpoint, sk2: &Endpoint, m1: bool, m2: bool) -> bool {
+    // Only called through over_v6only, which resolves every unknown V6ONLY first.
     let only = |e: &Endpoint| e.ipv6only().unwrap_or(false);
     match sk1.v6_addr() {
         Some(v6) => ipv6_rcv_saddr_equal(

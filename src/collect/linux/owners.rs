@@ -55,7 +55,13 @@ pub fn resolve(
     probe_options: bool,
     names: &UserNames,
 ) -> Owners {
-    resolve_cached(sockets, root, probe_options, names, &mut OwnerCache::default())
+    resolve_cached(
+        sockets,
+        root,
+        probe_options,
+        names,
+        &mut OwnerCache::default(),
+    )
 }
 
 /// As [`resolve`], reusing what `cache` kept from the last refresh and updating it.
@@ -157,7 +163,9 @@ fn read_options(
 ) {
     let now = Instant::now();
     let live: HashSet<u64> = sockets.iter().map(|r| r.cookie).collect();
-    cache.probes.retain(|cookie, (_, at)| live.contains(cookie) && now - *at < PROBE_TTL);
+    cache
+        .probes
+        .retain(|cookie, (_, at)| live.contains(cookie) && now - *at < PROBE_TTL);
     cache
         .nonblocking
         .retain(|_, (_, at)| now.duration_since(*at) < NONBLOCK_TTL);

@@ -192,8 +192,10 @@ pub fn scan_socket_fds_reusing(
             name,
             fd_buf.spare_capacity_mut(),
             &mut scan,
-            prev.get(&pid),
-            next,
+            Reuse {
+                prev: prev.get(&pid),
+                next,
+            },
         );
     }
     scan
@@ -209,6 +211,12 @@ fn open_dir<Fd: AsFd, P: rustix::path::Arg>(dirfd: Fd, path: P) -> Result<OwnedF
     )
 }
 
+/// One process's entry of the last walk, and the table this walk fills.
+struct Reuse<'a> {
+    prev: Option<&'a PidFds>,
+    next: &'a mut HashMap<u32, PidFds>,
+}
+
 /// Walk one `/proc/PID/fd`. `name` is the pid's directory name as listed (decimal digits).
 fn scan_pid(
     root: &ProcRoot,
@@ -217,9 +225,9 @@ fn scan_pid(
     name: &[u8],
     dirent_buf: &mut [MaybeUninit<u8>],
     scan: &mut FdScan,
-    prev: Option<&PidFds>,
-    next: &mut HashMap<u32, PidFds>,
+    reuse: Reuse<'_>,
 ) {
+    let Reuse { prev, next } = reuse;
     // Build "PID/fd\0" on the stack: no PathBuf per process.
     let mut path = [0u8; 32];
     let suffix = b"/fd\0";
@@ -260,9 +268,15 @@ fn scan_pid(
 
     // Since Linux 6.2 the size of /proc/PID/fd is the number of open fds: unchanged means
     // the table is very likely unchanged, and the caller checks the sockets still exist.
-    let nfds = rustix::fs::fstat(&fd_dir).map(|st| st.st_size.max(0) as u64).unwrap_or(0);
+    let nfds = rustix::fs::fstat(&fd_dir)
+        .map(|st| st.st_size.max(0) as u64)
+        .unwrap_or(0);
     if let Some(p) = prev.filter(|p| nfds > 0 && p.nfds == nfds) {
-        scan.fds.extend(p.sockets.iter().map(|&(fd, inode)| RawFd { pid, fd, inode }));
+        scan.fds.extend(
+            p.sockets
+                .iter()
+                .map(|&(fd, inode)| RawFd { pid, fd, inode }),
+        );
         scan.processes_reused += 1;
         next.insert(pid, p.clone());
         return;
@@ -859,7 +873,11 @@ mod reuse_tests {
         let again = scan_socket_fds_reusing(&root, &first, &mut second);
         assert!(again.processes_reused > 0, "some process kept its fd count");
         if second.get(&me).map(|p| p.nfds) == Some(entry.nfds) {
-            assert_eq!(mine(&again), mine(&full), "the reused table is the walked one");
+            assert_eq!(
+                mine(&again),
+                mine(&full),
+                "the reused table is the walked one"
+            );
         }
         // A new socket changes the count: this process is walked again and the socket found.
         let b = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");

@@ -1,0 +1,220 @@
+//! The dashboard's runtime: the terminal, a collector thread, and the loop that turns
+//! terminal events and snapshots into [`Msg`]s for the [`App`] and carries out its
+//! [`Effect`]s. The terminal is restored on quit, on error, on panic, and on SIGTERM, SIGHUP
+//! and SIGINT.
+
+use super::app::{App, AppInit, Effect, Msg};
+use crate::collect::linux::collector::{CollectConfig, Collector};
+use crate::model::Snapshot;
+use crate::output::{self, write::write_atomic};
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+use ratatui::crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event};
+use ratatui::crossterm::execute;
+use ratatui::crossterm::terminal::{
+    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+};
+use std::io::{self, Stdout};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// How often the loop wakes without input, to pick up a new snapshot.
+const POLL: Duration = Duration::from_millis(100);
+
+/// What the collector thread is told, and what it hands back.
+struct Shared {
+    state: Mutex<CollectorState>,
+    wake: Condvar,
+}
+
+struct CollectorState {
+    interval: Duration,
+    paused: bool,
+    stop: bool,
+    /// Only the newest snapshot is kept: a slow UI never works through a backlog.
+    latest: Option<Result<Box<Snapshot>, String>>,
+    /// Bumped on every change of interval or pause, so a waiting collector re-reads them.
+    generation: u64,
+}
+
+/// Puts the terminal back the way it was. Safe to call more than once.
+pub fn restore_terminal() {
+    let _ = disable_raw_mode();
+    let _ = execute!(io::stdout(), LeaveAlternateScreen, DisableMouseCapture);
+    let _ = execute!(io::stdout(), ratatui::crossterm::cursor::Show);
+}
+
+/// Restores the terminal when dropped: on return, on `?`, and while unwinding.
+struct TerminalGuard;
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore_terminal();
+    }
+}
+
+/// Takes snapshots until told to stop: one, then a wait of the interval (cut short when
+/// the interval, pause or stop change), and while paused no collection at all.
+fn collector_thread(shared: Arc<Shared>, mut collector: Collector) {
+    loop {
+        {
+            let Ok(mut st) = shared.state.lock() else {
+                return;
+            };
+            while st.paused && !st.stop {
+                st = match shared.wake.wait(st) {
+                    Ok(g) => g,
+                    Err(_) => return,
+                };
+            }
+            if st.stop {
+                return;
+            }
+        }
+        let result = collector
+            .collect()
+            .map(Box::new)
+            .map_err(|e| format!("{e}"));
+        let Ok(mut st) = shared.state.lock() else {
+            return;
+        };
+        st.latest = Some(result);
+        let generation = st.generation;
+        let deadline = Instant::now() + st.interval;
+        while !st.stop && st.generation == generation {
+            let now = Instant::now();
+            if now >= deadline {
+                break;
+            }
+            st = match shared.wake.wait_timeout(st, deadline - now) {
+                Ok((g, _)) => g,
+                Err(_) => return,
+            };
+        }
+    }
+}
+
+/// Runs the dashboard until the user quits or a signal arrives. Returns the exit status.
+pub fn run(init: AppInit, cfg: CollectConfig) -> anyhow::Result<u8> {
+    // Signals: SIGTERM and SIGHUP end the loop cleanly; SIGINT too (in raw mode ctrl-c
+    // arrives as a key, but `kill -INT` does not).
+    let signalled = Arc::new(AtomicBool::new(false));
+    for sig in [
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGHUP,
+        signal_hook::consts::SIGINT,
+    ] {
+        signal_hook::flag::register(sig, Arc::clone(&signalled))?;
+    }
+    // A panic restores the terminal before the message is printed, so it can be read.
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore_terminal();
+        previous(info);
+    }));
+
+    let started = Instant::now();
+    let shared = Arc::new(Shared {
+        state: Mutex::new(CollectorState {
+            interval: init.interval,
+            paused: false,
+            stop: false,
+            latest: None,
+            generation: 0,
+        }),
+        wake: Condvar::new(),
+    });
+    let collector = Collector::new(cfg);
+    let worker = {
+        let shared = Arc::clone(&shared);
+        thread::Builder::new()
+            .name("collector".into())
+            .spawn(move || collector_thread(shared, collector))?
+    };
+
+    let result = event_loop(App::new(init), &shared, &signalled, started);
+
+    if let Ok(mut st) = shared.state.lock() {
+        st.stop = true;
+    }
+    shared.wake.notify_all();
+    // The collector may be inside a long scan; it checks `stop` when it finishes.
+    drop(worker);
+    result
+}
+
+fn event_loop(
+    mut app: App,
+    shared: &Arc<Shared>,
+    signalled: &AtomicBool,
+    started: Instant,
+) -> anyhow::Result<u8> {
+    enable_raw_mode()?;
+    let _guard = TerminalGuard;
+    execute!(io::stdout(), EnterAlternateScreen, EnableMouseCapture)?;
+    let mut terminal: Terminal<CrosstermBackend<Stdout>> =
+        Terminal::new(CrosstermBackend::new(io::stdout()))?;
+    terminal.clear()?;
+    let mut dirty = true;
+    loop {
+        if signalled.load(Ordering::Relaxed) {
+            return Ok(0);
+        }
+        if dirty {
+            terminal.draw(|f| app.render(f))?;
+            dirty = false;
+        }
+        let mut msgs = Vec::new();
+        if event::poll(POLL)? {
+            // Drain what is queued, so a burst of keys or wheel events costs one draw.
+            loop {
+                match event::read()? {
+                    Event::Key(k) => msgs.push(Msg::Key(k)),
+                    Event::Mouse(m) => msgs.push(Msg::Mouse(m)),
+                    Event::Resize(width, height) => msgs.push(Msg::Resize { width, height }),
+                    _ => {}
+                }
+                if !event::poll(Duration::ZERO)? {
+                    break;
+                }
+            }
+        }
+        let latest = shared.state.lock().ok().and_then(|mut st| st.latest.take());
+        match latest {
+            Some(Ok(snap)) => msgs.push(Msg::Snapshot {
+                snap,
+                at_ms: started.elapsed().as_millis() as u64,
+            }),
+            Some(Err(e)) => msgs.push(Msg::CollectFailed(e)),
+            None => {}
+        }
+        for msg in msgs {
+            dirty = true;
+            for effect in app.update(msg) {
+                match effect {
+                    Effect::Quit => return Ok(0),
+                    Effect::SetInterval(d) => control(shared, |st| st.interval = d),
+                    Effect::SetPaused(p) => control(shared, |st| st.paused = p),
+                    Effect::Export(path, snap) => {
+                        let result = write_atomic(&path, |w| output::write_json(w, &snap, true));
+                        let note = match result {
+                            Ok(()) => format!("exported {}", path.display()),
+                            Err(e) => format!("export failed: {e}"),
+                        };
+                        app.update(Msg::CollectFailed(note));
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn control(shared: &Shared, change: impl FnOnce(&mut CollectorState)) {
+    if let Ok(mut st) = shared.state.lock() {
+        change(&mut st);
+        st.generation = st.generation.wrapping_add(1);
+    }
+    shared.wake.notify_all();
+}
