@@ -45,6 +45,54 @@ pub enum Command {
     /// Judge the host: overlapping binds, ports another user could take, failing listeners.
     /// Exit status: 0 when nothing is at or above --min-severity, 1 when something is, 2 on error.
     Findings(FindingsArgs),
+    /// Would this bind succeed now? Computed from a snapshot, never by binding on the host.
+    /// Exit status: 0 ok, 1 it would fail, 3 uncertain (an option it needs is unknown), 2 error.
+    CanBind(CanBindArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BindProto {
+    Tcp,
+    Udp,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CanBindArgs {
+    /// tcp or udp
+    #[arg(value_enum)]
+    pub proto: BindProto,
+    /// ADDR:PORT; IPv6 in brackets: [::1]:8080, [fe80::1%eth0]:8080
+    #[arg(value_name = "ADDR:PORT")]
+    pub endpoint: String,
+    /// SO_REUSEADDR on the new socket
+    #[arg(long)]
+    pub reuseaddr: bool,
+    /// SO_REUSEPORT on the new socket
+    #[arg(long)]
+    pub reuseport: bool,
+    /// IPV6_V6ONLY on (default: the namespace's net.ipv6.bindv6only)
+    #[arg(long)]
+    pub v6only: bool,
+    /// IP_FREEBIND
+    #[arg(long)]
+    pub freebind: bool,
+    /// IP_TRANSPARENT
+    #[arg(long)]
+    pub transparent: bool,
+    /// SO_BINDTODEVICE
+    #[arg(long, value_name = "IF")]
+    pub device: Option<String>,
+    /// The user who would bind (name or uid) [default: you]
+    #[arg(long, value_name = "NAME|UID")]
+    pub user: Option<String>,
+    /// Also call listen() (TCP), which checks again
+    #[arg(long)]
+    pub listen: bool,
+    /// The network namespace to ask about [default: the one bindscope runs in]
+    #[arg(long, short = 'n', value_name = "NAME|ID")]
+    pub netns: Option<String>,
+    #[arg(long, short = 'f', value_enum, default_value = "text")]
+    pub format: FindingsFormat,
 }
 
 /// How severe a finding must be to be shown and to make the exit status 1.

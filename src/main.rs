@@ -13,6 +13,7 @@ fn main() -> ExitCode {
         None => commands::dashboard::run(&cli.dashboard),
         Some(Command::Snapshot(args)) => commands::snapshot::run(args),
         Some(Command::Findings(args)) => commands::findings::run(args),
+        Some(Command::CanBind(args)) => commands::can_bind::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -183,3 +183,70 @@ fn exit_status_follows_min_severity_and_snapshot_carries_findings() {
         .collect();
     assert!(kinds.contains(&"family_split"), "{kinds:?}");
 }
+
+#[test]
+fn can_bind_answers_from_the_snapshot_with_exit_codes() {
+    let Some(ns) = privileged("can_bind_answers_from_the_snapshot") else {
+        return;
+    };
+    let sm = Sockmaker::start(
+        &ns,
+        &serde_json::json!({"sockets": [{
+            "name": "web", "proto": "tcp", "family": 4, "addr": "0.0.0.0", "port": 24200,
+            "options": {"reuseport": true}, "listen": 16, "uid": 1001
+        }]}),
+    );
+    let ask = |extra: &[&str]| {
+        let mut args = vec!["can-bind", "--netns", "current", "-f", "json"];
+        args.extend_from_slice(extra);
+        bindscope(&ns, &args, RunAs::Root)
+    };
+    // Another user's reuseport listener refuses: EADDRINUSE, exit 1, the listener blocks.
+    let run = ask(&["tcp", "127.0.0.1:24200", "--reuseport", "--user", "1002"]);
+    assert_eq!(run.status.code(), Some(1), "{}\n{}", run.stdout, run.stderr);
+    let v = run.json();
+    assert_eq!(v["result"], "EADDRINUSE");
+    assert_eq!(v["at"], "bind");
+    let snap = snapshot(&ns, false);
+    let web_id = sockets(&snap)
+        .iter()
+        .find(|s| s["inode"] == sm.inode("web"))
+        .and_then(|s| s["id"].as_str())
+        .expect("the listener's id")
+        .to_string();
+    assert_eq!(v["blockers"], serde_json::json!([web_id]));
+    assert!(
+        v["explanation"]
+            .as_str()
+            .is_some_and(|e| e.contains("same uid")),
+        "{v}"
+    );
+    // The same uid with SO_REUSEPORT shares: ok, exit 0.
+    let run = ask(&[
+        "tcp",
+        "127.0.0.1:24200",
+        "--reuseport",
+        "--user",
+        "1001",
+        "--listen",
+    ]);
+    assert_eq!(run.status.code(), Some(0), "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(run.json()["result"], "ok");
+    // A privileged port for an ordinary user, an address on no interface, bad input.
+    assert_eq!(
+        ask(&["tcp", "[::1]:80", "--user", "1001"]).json()["result"],
+        "EACCES"
+    );
+    assert_eq!(
+        ask(&["udp", "192.0.2.9:5000"]).json()["result"],
+        "EADDRNOTAVAIL"
+    );
+    let bad = ask(&["tcp", "::1:80"]);
+    assert_eq!(
+        bad.status.code(),
+        Some(2),
+        "IPv6 without brackets is an error: {}",
+        bad.stderr
+    );
+    assert!(bad.stderr.contains("bracket"), "{}", bad.stderr);
+}

@@ -1,6 +1,7 @@
 //! One module per subcommand: collect, judge, print. Each returns the exit status it wants
 //! (0 ok, 1 "found something" where a command defines it, 2 error via `Err`).
 
+pub mod can_bind;
 pub mod dashboard;
 pub mod findings;
 pub mod snapshot;

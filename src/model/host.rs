@@ -32,7 +32,10 @@ pub enum AddrFlag {
     Dadfailed,
     Deprecated,
     Permanent,
+    /// IPv6: a privacy (temporary) address. The same bit on IPv4 means secondary.
     Temporary,
+    /// IPv4: a secondary address of its subnet.
+    Secondary,
     Nodad,
     Noprefixroute,
 }

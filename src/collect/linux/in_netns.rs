@@ -97,14 +97,21 @@ fn scope_name(scope: u8) -> String {
     }
 }
 
-fn addr_flags(flags: u32) -> Vec<AddrFlag> {
+/// IFA_F_* of one address. Bit 0x01 is IFA_F_SECONDARY on IPv4 and IFA_F_TEMPORARY on IPv6
+/// (the same value in include/uapi/linux/if_addr.h).
+fn addr_flags(flags: u32, ipv4: bool) -> Vec<AddrFlag> {
+    let first = if ipv4 {
+        AddrFlag::Secondary
+    } else {
+        AddrFlag::Temporary
+    };
     [
         (classify::IFA_F_TENTATIVE, AddrFlag::Tentative),
         (classify::IFA_F_OPTIMISTIC, AddrFlag::Optimistic),
         (classify::IFA_F_DADFAILED, AddrFlag::Dadfailed),
         (classify::IFA_F_DEPRECATED, AddrFlag::Deprecated),
         (classify::IFA_F_PERMANENT, AddrFlag::Permanent),
-        (classify::IFA_F_TEMPORARY, AddrFlag::Temporary),
+        (classify::IFA_F_TEMPORARY, first),
         (classify::IFA_F_NODAD, AddrFlag::Nodad),
         (classify::IFA_F_NOPREFIXROUTE, AddrFlag::Noprefixroute),
     ]
@@ -134,7 +141,7 @@ pub fn interfaces(links: &[RawLink], addrs: &[RawAddr]) -> Vec<Interface> {
                     addr: a.addr,
                     prefix_len: a.prefix_len,
                     scope: scope_name(a.scope),
-                    flags: addr_flags(a.flags),
+                    flags: addr_flags(a.flags, a.addr.is_ipv4()),
                 })
                 .collect(),
         })
@@ -146,6 +153,12 @@ pub fn interfaces(links: &[RawLink], addrs: &[RawAddr]) -> Vec<Interface> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bit_one_is_secondary_on_ipv4_and_temporary_on_ipv6() {
+        assert_eq!(addr_flags(0x01, true), vec![AddrFlag::Secondary]);
+        assert_eq!(addr_flags(0x01, false), vec![AddrFlag::Temporary]);
+    }
 
     #[test]
     fn interfaces_carry_their_addresses_and_flags() {
