@@ -21,7 +21,71 @@ pub fn findings(snap: &Snapshot, history: &History) -> Vec<Finding> {
         out.extend(blocking_listener(snap, s));
     }
     out.extend(overflows_without_a_full_listener(snap, history, &full_ids));
+    out.extend(syn_queue_counters(snap, history));
     out
+}
+
+/// The SYN queue overflowed somewhere in a namespace: the kernel sent SYN cookies
+/// (TCPReqQFullDoCookies) or dropped SYNs (TCPReqQFullDrop) between the first and last sample.
+fn syn_queue_counters(snap: &Snapshot, history: &History) -> Vec<Finding> {
+    snap.netns
+        .iter()
+        .filter_map(|ns| {
+            let drops = history.counter_rise(ns.id, |c| c.req_q_full_drop).unwrap_or(0);
+            let cookies = history
+                .counter_rise(ns.id, |c| c.req_q_full_do_cookies)
+                .unwrap_or(0);
+            if drops == 0 && cookies == 0 {
+                return None;
+            }
+            let name = ns
+                .name
+                .as_deref()
+                .map(|n| crate::output::sanitize::clean(n).into_owned())
+                .unwrap_or_else(|| format!("net:[{}]", ns.id));
+            // The listeners whose SYN queue was at its limit when sampled, if any.
+            let full: Vec<&Socket> = snap
+                .sockets
+                .iter()
+                .filter(|s| s.netns == ns.id && s.is_listener())
+                .filter(|s| {
+                    let backlog = s.accept_queue.map(|q| q.backlog).unwrap_or(0);
+                    s.syn_recv.is_some_and(|n| backlog > 0 && n >= backlog)
+                })
+                .collect();
+            let who = if full.is_empty() {
+                "No listener was at its SYN queue limit when sampled: the burst came and went between refreshes.".to_string()
+            } else {
+                format!(
+                    "At their limit when sampled: {}.",
+                    full.iter().map(|s| describe::socket(s)).collect::<Vec<_>>().join("; ")
+                )
+            };
+            let (severity, what) = if drops > 0 {
+                (
+                    Severity::Critical,
+                    format!("dropped {drops} SYNs because a listener's SYN queue was full (TCPReqQFullDrop)"),
+                )
+            } else {
+                (
+                    Severity::Warning,
+                    format!("answered {cookies} SYNs with SYN cookies because a listener's SYN queue was full (TCPReqQFullDoCookies)"),
+                )
+            };
+            Some(finding(
+                "syn_backlog",
+                severity,
+                &full,
+                format!("namespace '{name}': the kernel {what}"),
+                format!(
+                    "Over the samples, the kernel in namespace '{name}' {what}. {who} A SYN flood, or clients arriving faster \
+                     than handshakes complete. SYN cookies keep connections working but lose TCP options (window scaling, SACK) \
+                     on those connections; drops mean clients retry after a second or more. Raise the listen() backlog and \
+                     net.ipv4.tcp_max_syn_backlog for bursts; for a flood, filter upstream."
+                ),
+            ))
+        })
+        .collect()
 }
 
 fn accept_queue_growing(snap: &Snapshot, history: &History, s: &Socket) -> Option<Finding> {

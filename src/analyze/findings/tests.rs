@@ -576,3 +576,23 @@ fn many_findings_of_one_process_merge() {
     );
     assert!(b.iter().any(|f| f.sockets.len() == 1));
 }
+
+#[test]
+fn syn_queue_counters_rising() {
+    let mut h = History::new(10);
+    for (i, (drops, cookies)) in [(0u64, 5u64), (0, 9)].into_iter().enumerate() {
+        let mut ns = host();
+        ns.counters.req_q_full_drop = Some(drops);
+        ns.counters.req_q_full_do_cookies = Some(cookies);
+        h.record(&snapshot_of(vec![with_queue(0, 128)], vec![ns]), i as u64);
+    }
+    let fs = analyze(&snapshot_of(vec![with_queue(0, 128)], vec![host()]), &h);
+    let f = of_kind(&fs, "syn_backlog");
+    assert_eq!(f.len(), 1, "{fs:#?}");
+    assert_eq!(f[0].severity, Severity::Warning);
+    assert!(
+        f[0].summary.contains("answered 4 SYNs with SYN cookies"),
+        "{}",
+        f[0].summary
+    );
+}
