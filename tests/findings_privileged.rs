@@ -39,9 +39,8 @@ impl Trickle {
 
 impl Drop for Trickle {
     fn drop(&mut self) {
-        drop(self.child.stdin.take());
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let stdin = self.child.stdin.take();
+        stop_child(&mut self.child, stdin);
     }
 }
 

@@ -456,30 +456,8 @@ fn assert_counters(
     }
 }
 
-fn schema_validator() -> jsonschema::Validator {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/snapshot.schema.json");
-    let text = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("cannot read the snapshot schema {path}: {e}"));
-    let schema: Value =
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path} is not JSON: {e}"));
-    jsonschema::options()
-        .should_validate_formats(true)
-        .build(&schema)
-        .unwrap_or_else(|e| panic!("{path} is not a valid JSON Schema: {e}"))
-}
-
 fn assert_valid(doc: &Value, what: &str) {
-    let v = schema_validator();
-    let errors: Vec<String> = v
-        .iter_errors(doc)
-        .map(|e| format!("at '{}': {e}", e.instance_path()))
-        .take(20)
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "{what} does not match assets/snapshot.schema.json:\n  {}",
-        errors.join("\n  ")
-    );
+    assert_schema_valid(&schema_validator(), doc, what);
 }
 
 /// `nsenter` is needed for the namespace only a process holds.

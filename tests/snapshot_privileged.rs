@@ -767,31 +767,6 @@ fn m_unprivileged_run_as_nobody() {
 
 // (n) -----------------------------------------------------------------------------------
 
-fn schema_validator() -> jsonschema::Validator {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/snapshot.schema.json");
-    let text = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("cannot read the snapshot schema {path}: {e}"));
-    let schema: Value =
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path} is not JSON: {e}"));
-    jsonschema::options()
-        .should_validate_formats(true)
-        .build(&schema)
-        .unwrap_or_else(|e| panic!("{path} is not a valid JSON Schema: {e}"))
-}
-
-fn assert_valid(v: &jsonschema::Validator, doc: &Value, what: &str) {
-    let errors: Vec<String> = v
-        .iter_errors(doc)
-        .map(|e| format!("at '{}': {e}", e.instance_path()))
-        .take(20)
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "{what} does not match assets/snapshot.schema.json:\n  {}",
-        errors.join("\n  ")
-    );
-}
-
 #[test]
 fn n_real_output_matches_the_json_schema() {
     let Some(ns) = privileged("n_real_output_matches_the_json_schema") else {
@@ -810,9 +785,9 @@ fn n_real_output_matches_the_json_schema() {
     ns.python(&tw).expect_ok("make a TIME_WAIT socket");
 
     let default = snapshot(&ns, false);
-    assert_valid(&v, &default, "root snapshot (default view)");
+    assert_schema_valid(&v, &default, "root snapshot (default view)");
     let all = snapshot(&ns, true);
-    assert_valid(&v, &all, "root snapshot --all");
+    assert_schema_valid(&v, &all, "root snapshot --all");
     assert!(
         sockets(&all).iter().any(|s| s["state"] == "time_wait"),
         "--all shows the TIME_WAIT socket:\n  {}",
@@ -825,7 +800,7 @@ fn n_real_output_matches_the_json_schema() {
         ],
     ] {
         let run = bindscope(&ns, &args, RunAs::Nobody).expect_ok("bindscope as nobody");
-        assert_valid(&v, &run.json(), &format!("nobody: {}", args.join(" ")));
+        assert_schema_valid(&v, &run.json(), &format!("nobody: {}", args.join(" ")));
     }
 
     // The schema is not vacuous: it rejects broken documents.

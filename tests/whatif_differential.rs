@@ -346,16 +346,7 @@ impl Helper {
 
 impl Drop for Helper {
     fn drop(&mut self) {
-        drop(self.stdin.take());
-        let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(10) {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        stop_child(&mut self.child, self.stdin.take());
     }
 }
 

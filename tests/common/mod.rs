@@ -406,16 +406,7 @@ impl Sockmaker {
 
 impl Drop for Sockmaker {
     fn drop(&mut self) {
-        drop(self.stdin.take());
-        let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(10) {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        stop_child(&mut self.child, self.stdin.take());
     }
 }
 
@@ -871,4 +862,49 @@ pub fn wait_for(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// The JSON Schema of the snapshot file
+
+/// A validator for `assets/snapshot.schema.json`, with formats (date-time, ip) checked.
+pub fn schema_validator() -> jsonschema::Validator {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/snapshot.schema.json");
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read the snapshot schema {path}: {e}"));
+    let schema: Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path} is not JSON: {e}"));
+    jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .unwrap_or_else(|e| panic!("{path} is not a valid JSON Schema: {e}"))
+}
+
+/// Panics with every schema error (the first 20) when `doc` does not validate.
+pub fn assert_schema_valid(v: &jsonschema::Validator, doc: &Value, what: &str) {
+    let errors: Vec<String> = v
+        .iter_errors(doc)
+        .map(|e| format!("at '{}': {e}", e.instance_path()))
+        .take(20)
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{what} does not match assets/snapshot.schema.json:\n  {}",
+        errors.join("\n  ")
+    );
+}
+
+/// Stops a helper process: closes its stdin (the helpers exit when it closes), waits up to
+/// 10 s, then kills it.
+pub fn stop_child(child: &mut Child, stdin: Option<ChildStdin>) {
+    drop(stdin);
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(10) {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }
