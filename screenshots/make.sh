@@ -82,4 +82,43 @@ s = next(s for s in snap["sockets"] if s["local_port"] == 80)
 print(json.dumps(s, indent=2))
 PY
 echo "wrote screenshots/snapshot-socket.json"
+# The dashboard, in colour: tmux keeps the escape sequences (capture-pane -e) and
+# ansi2png.py draws them cell by cell (needs Pillow).
+dash() {   # dash NAME KEYS...: send the keys (text:ABC types ABC), then capture the screen
+    local name=$1; shift
+    for k in "$@"; do
+        case "$k" in
+            text:*) tmux send-keys -t "$SESSION" -l "${k#text:}" ;;
+            *) tmux send-keys -t "$SESSION" "$k" ;;
+        esac
+        sleep 0.4
+    done
+    sleep 1
+    tmux capture-pane -e -p -t "$SESSION" >"$TMP/$name.ansi"
+    python3 screenshots/ansi2png.py "$TMP/$name.ansi" "screenshots/$name.png"
+    echo "wrote screenshots/$name.png"
+}
+if python3 -c "import PIL" 2>/dev/null; then
+    tmux new-session -d -s "$SESSION" -x 160 -y 44 "$BIN --netns $NS,$NS2 --interval 1s"
+    sleep 3
+    dash dashboard-sockets
+    dash dashboard-ports 2
+    dash dashboard-processes 3
+    dash dashboard-users 4
+    dash dashboard-findings 5
+    dash dashboard-host 6
+    dash dashboard-help 1 '?'
+    tmux send-keys -t "$SESSION" Escape
+    dash dashboard-filter / 'text:port:8080' Enter
+    tmux send-keys -t "$SESSION" Escape
+    dash dashboard-whatif w 'text:tcp 127.0.0.1:8080 --reuseport --user 1002' Enter
+    tmux kill-session -t "$SESSION"
+    # The same at 80x24, the smallest size it is meant for.
+    tmux new-session -d -s "$SESSION" -x 80 -y 24 "$BIN --netns $NS,$NS2 --interval 1s"
+    sleep 3
+    dash dashboard-80x24
+    tmux kill-session -t "$SESSION"
+else
+    echo "Pillow is missing (pip install pillow): dashboard screenshots not taken" >&2
+fi
 python3 screenshots/sync_readme.py

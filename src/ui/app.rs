@@ -1,13 +1,40 @@
 //! The dashboard's state and its update function: every input is a [`Msg`], every outside
 //! action the app wants is an [`Effect`] for the runtime to carry out. No I/O and no clock
 //! here, so the whole app runs in tests, driven message by message.
+//!
+//! State per snapshot (the findings judged with the queue history, port groups, processes,
+//! users) is derived once when the snapshot arrives ([`Data`]); per view, the filtered and
+//! sorted row order is cached and rebuilt only when the snapshot, the filter or the sort
+//! changes. A key press then costs a few visible rows: [`App::render`] draws only what is on
+//! screen and is a pure function of the state, so a paused view, or a snapshot file, draws
+//! exactly the same way.
 
+mod export;
+mod input;
+mod keys;
+pub mod layout;
+mod mouse;
+mod tables;
+mod whatif;
+
+use self::input::LineInput;
+use self::layout::{Areas, layout};
+use super::filter::{Filter, FilterError};
 use super::keymap::{Action, Keymap};
 use super::theme::Theme;
-use crate::model::Snapshot;
+use super::views::data::Data;
+use super::views::header::{self, HeaderInfo};
+use super::views::whatif::WhatIfPanel;
+use super::views::{self, Ctx, RowKey, ViewId, detail, help, status, with_view};
+use super::widgets::table::{self, TableState};
+use super::widgets::text::{draw_fitted, width};
+use crate::analyze::history::History;
+use crate::model::{Snapshot, SocketId};
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyEvent, MouseEvent};
-use ratatui::text::Line;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -27,6 +54,11 @@ pub enum Msg {
     },
     /// The collector failed; the app keeps showing the last snapshot and says so.
     CollectFailed(String),
+    /// How an [`Effect::Export`] went: the file written, or why not.
+    Exported {
+        path: PathBuf,
+        result: Result<(), String>,
+    },
 }
 
 /// What the app asks the runtime to do.
@@ -50,6 +82,84 @@ pub struct AppInit {
     pub export_dir: PathBuf,
 }
 
+/// What keys do right now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Mode {
+    Normal,
+    Help,
+    /// Typing a filter: the table previews it while it parses.
+    Filter(FilterPrompt),
+    /// Typing a what-if request.
+    WhatIf(TextPrompt),
+    /// Typing a note for the selected socket.
+    Note(TextPrompt),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct FilterPrompt {
+    input: LineInput,
+    error: Option<FilterError>,
+    /// The filter before the prompt opened, restored by Esc.
+    before_text: String,
+    before: Filter,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct TextPrompt {
+    input: LineInput,
+    error: Option<String>,
+}
+
+/// Sockets picked from a finding (Enter in the Findings view): shown instead of the text
+/// filter, which comes back with Esc.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Jump {
+    ids: HashSet<SocketId>,
+    label: String,
+    prev_text: String,
+    prev: Filter,
+}
+
+/// The filter in force.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct FilterState {
+    text: String,
+    parsed: Filter,
+    jump: Option<Jump>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tone {
+    Info,
+    Ok,
+    Error,
+}
+
+/// A message in the status bar until the next key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Status {
+    text: String,
+    tone: Tone,
+}
+
+/// One view's table, and whether its rows need rebuilding (with the row to select then).
+#[derive(Debug, Clone, Default)]
+struct ViewState {
+    table: TableState,
+    stale: bool,
+    keep: Option<RowKey>,
+}
+
+static EMPTY_TABLE: TableState = TableState {
+    rows: Vec::new(),
+    selected: 0,
+    offset: 0,
+    sort: table::Sort {
+        col: 0,
+        desc: false,
+    },
+};
+
 pub struct App {
     keymap: Keymap,
     theme: Theme,
@@ -57,10 +167,38 @@ pub struct App {
     paused: bool,
     export_dir: PathBuf,
     snapshot: Option<Box<Snapshot>>,
+    /// The newest snapshot that arrived while paused, applied on resume.
+    pending: Option<(Box<Snapshot>, u64)>,
+    history: History,
+    data: Data,
+    view: ViewId,
+    views: [ViewState; 6],
+    filter: FilterState,
+    /// Per socket of the snapshot: whether the filter keeps it.
+    mask: Vec<bool>,
+    mode: Mode,
+    /// The terminal size, from [`Msg::Resize`]: for paging and mouse hits.
+    size: Option<(u16, u16)>,
+    status: Option<Status>,
+    collect_error: Option<String>,
+    /// The detail pane fills the body (Enter).
+    expanded: bool,
+    detail_scroll: usize,
+    help_scroll: usize,
+    whatif: Option<WhatIfPanel>,
+    /// The last what-if typed, offered again.
+    whatif_input: String,
+    /// Marks and notes by socket, carried across snapshots and into exports.
+    marks: BTreeMap<SocketId, String>,
 }
 
 impl App {
     pub fn new(init: AppInit) -> App {
+        let views = ViewId::ALL.map(|v| ViewState {
+            table: TableState::new(v.default_sort()),
+            stale: false,
+            keep: None,
+        });
         App {
             keymap: init.keymap,
             theme: init.theme,
@@ -68,6 +206,23 @@ impl App {
             paused: false,
             export_dir: init.export_dir,
             snapshot: None,
+            pending: None,
+            history: History::default(),
+            data: Data::default(),
+            view: ViewId::Sockets,
+            views,
+            filter: FilterState::default(),
+            mask: Vec::new(),
+            mode: Mode::Normal,
+            size: None,
+            status: None,
+            collect_error: None,
+            expanded: false,
+            detail_scroll: 0,
+            help_scroll: 0,
+            whatif: None,
+            whatif_input: String::new(),
+            marks: BTreeMap::new(),
         }
     }
 
@@ -80,32 +235,420 @@ impl App {
     }
 
     pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
-        match msg {
-            Msg::Key(k) => match self.keymap.lookup(&k) {
-                Some(Action::Quit) => vec![Effect::Quit],
-                _ => Vec::new(),
-            },
-            Msg::Snapshot { snap, .. } => {
-                if !self.paused {
-                    self.snapshot = Some(snap);
+        let effects = match msg {
+            Msg::Key(k) => self.on_key(k),
+            Msg::Mouse(m) => self.on_mouse(m),
+            Msg::Resize { width, height } => {
+                self.size = Some((width, height));
+                Vec::new()
+            }
+            Msg::Snapshot { snap, at_ms } => {
+                if self.paused {
+                    self.pending = Some((snap, at_ms));
+                } else {
+                    self.apply(snap, at_ms);
                 }
                 Vec::new()
             }
-            Msg::Mouse(_) | Msg::Resize { .. } | Msg::CollectFailed(_) => Vec::new(),
+            Msg::CollectFailed(e) => {
+                self.collect_error = Some(e);
+                Vec::new()
+            }
+            Msg::Exported { path, result } => {
+                self.status = Some(match result {
+                    Ok(()) => Status {
+                        text: format!("exported {}", path.display()),
+                        tone: Tone::Ok,
+                    },
+                    Err(e) => Status {
+                        text: format!("export to {} failed: {e}", path.display()),
+                        tone: Tone::Error,
+                    },
+                });
+                Vec::new()
+            }
+        };
+        // Whatever happened, the current view's rows are fresh and its selection on screen.
+        self.refresh(self.view);
+        let page = self.page();
+        if let Some(v) = self.views.get_mut(self.view.index()) {
+            v.table.scroll_into_view(page);
+        }
+        effects
+    }
+
+    /// Takes a new snapshot in: history, findings, derived rows; the filter and every
+    /// view's selection carry over.
+    fn apply(&mut self, mut snap: Box<Snapshot>, at_ms: u64) {
+        self.history.record(&snap, at_ms);
+        let data = Data::new(&snap, &self.history);
+        // The snapshot carries its findings (for the filter and for exports) and the
+        // marks made here, merged with any it came with (a file's).
+        snap.findings = data.findings.clone();
+        for m in &snap.marks {
+            self.marks
+                .entry(m.socket.clone())
+                .or_insert_with(|| m.note.clone());
+        }
+        self.invalidate();
+        self.snapshot = Some(snap);
+        self.data = data;
+        self.sync_marks();
+        self.collect_error = None;
+        self.recompute_mask();
+        self.rerun_whatif();
+    }
+
+    fn ctx(&self) -> Option<Ctx<'_>> {
+        Some(Ctx {
+            snap: self.snapshot.as_deref()?,
+            data: &self.data,
+            history: &self.history,
+            theme: &self.theme,
+        })
+    }
+
+    fn current(&self) -> &TableState {
+        // `views` has one entry per ViewId; the empty table is never reached.
+        self.views
+            .get(self.view.index())
+            .map_or(&EMPTY_TABLE, |v| &v.table)
+    }
+
+    fn screen(&self) -> Option<Rect> {
+        self.size.map(|(w, h)| Rect::new(0, 0, w, h))
+    }
+
+    fn areas(&self, screen: Rect) -> Areas {
+        layout(screen, self.current().rows.len(), self.expanded)
+    }
+
+    /// Rows per page: the table body for the known terminal size.
+    fn page(&self) -> usize {
+        self.screen()
+            .map(|s| self.areas(s).body_rows())
+            .unwrap_or(20)
+            .max(1)
+    }
+
+    /// The detail pane's title and lines: the what-if panel when one is open, else the
+    /// selected row's detail.
+    fn detail_content(&self) -> Option<(String, Vec<Line<'static>>)> {
+        let cx = self.ctx()?;
+        if let Some(p) = &self.whatif {
+            return Some(views::whatif::lines(cx, p));
+        }
+        let i = self.current().selected_index()?;
+        let d = with_view!(self.view, cx, |t| views::View::detail(&t, i));
+        Some((d.title, d.lines))
+    }
+
+    /// The filter as the tab line shows it.
+    fn filter_label(&self) -> Option<String> {
+        let text = self.filter.parsed.describe();
+        match (&self.filter.jump, text.is_empty()) {
+            (Some(j), true) => Some(j.label.clone()),
+            (Some(j), false) => Some(format!("{} {text}", j.label)),
+            (None, false) => Some(text),
+            (None, true) => None,
         }
     }
 
     /// Draws the whole screen: a pure function of the state.
     pub fn render(&self, frame: &mut Frame) {
-        let host = self
-            .snapshot
-            .as_ref()
-            .map(|s| s.host.hostname.clone())
-            .unwrap_or_else(|| "collecting…".to_string());
-        frame.render_widget(
-            Line::styled(format!("bindscope {host}"), self.theme.header),
-            frame.area(),
+        let screen = frame.area();
+        let areas = self.areas(screen);
+        let theme = &self.theme;
+        let filter = self.filter_label();
+        let tabs = header::tabs(
+            &self.keymap,
+            screen.width,
+            filter.as_deref().map_or(0, |f| width(f) + 9),
         );
-        let _ = &self.export_dir;
+        let mut cursor = None;
+        {
+            let buf = frame.buffer_mut();
+            header::render(
+                buf,
+                areas.header,
+                &HeaderInfo {
+                    snap: self.snapshot.as_deref(),
+                    data: &self.data,
+                    interval: self.interval,
+                    paused: self.paused,
+                    pending: self.pending.is_some(),
+                },
+                theme,
+            );
+            header::render_tabs(buf, areas.tabs, &tabs, self.view, filter.as_deref(), theme);
+            match self.ctx() {
+                Some(cx) => self.render_body(buf, &areas, cx),
+                None => {
+                    let body = Rect {
+                        height: areas.table.height + areas.footer.height + areas.detail.height,
+                        ..areas.table
+                    };
+                    draw_fitted(
+                        buf,
+                        body.x,
+                        body.y,
+                        &Line::styled("waiting for the first snapshot…", theme.muted),
+                        body.width,
+                    );
+                }
+            }
+            self.render_status(buf, &areas, &mut cursor);
+            if self.mode == Mode::Help {
+                help::render(buf, screen, &self.keymap, theme, self.help_scroll);
+            }
+        }
+        if let Some(pos) = cursor {
+            frame.set_cursor_position(pos);
+        }
+    }
+
+    fn render_body(&self, buf: &mut ratatui::buffer::Buffer, areas: &Areas, cx: Ctx<'_>) {
+        let theme = &self.theme;
+        let state = self.current();
+        if areas.table.height > 0 {
+            with_view!(self.view, cx, |t| {
+                let empty = if self.filter_label().is_some() {
+                    format!(
+                        "no {} match the filter (esc clears it)",
+                        views::View::noun(&t)
+                    )
+                } else {
+                    format!("no {}", views::View::noun(&t))
+                };
+                table::render(buf, areas.table, &t, state, theme, &empty);
+            });
+        }
+        if areas.footer.height > 0 {
+            let (legend, pos) = self.footer(cx);
+            draw_fitted(
+                buf,
+                areas.footer.x,
+                areas.footer.y,
+                &legend,
+                areas.footer.width,
+            );
+            let pw = u16::try_from(pos.width()).unwrap_or(0);
+            if usize::from(pw) + legend.width() + 2 <= usize::from(areas.footer.width) {
+                let x = areas.footer.x + areas.footer.width - pw;
+                draw_fitted(buf, x, areas.footer.y, &pos, pw);
+            }
+        }
+        if areas.detail.height > 0
+            && let Some((title, lines)) = self.detail_content()
+        {
+            let focused = self.expanded || self.whatif.is_some();
+            detail::render(
+                buf,
+                areas.detail,
+                &title,
+                &lines,
+                self.detail_scroll,
+                theme,
+                focused,
+            );
+        }
+    }
+
+    /// The legend of the highlights (left) and the position and sort (right).
+    fn footer(&self, _cx: Ctx<'_>) -> (Line<'static>, Line<'static>) {
+        let t = &self.theme;
+        let legend = match self.view {
+            ViewId::Sockets | ViewId::Ports => vec![
+                Span::styled("A", t.overlap_marker),
+                Span::styled(" overlap  ", t.muted),
+                Span::styled("!", t.critical),
+                Span::styled("!", t.warning),
+                Span::styled("•", t.notice),
+                Span::styled("·", t.info),
+                Span::styled(" finding  ", t.muted),
+                Span::styled("user", t.cross_user),
+                Span::styled(" cross-user  ", t.muted),
+                Span::styled("queue", t.muted),
+                Span::raw(" "),
+                Span::styled("growing", t.warning),
+                Span::raw(" "),
+                Span::styled("full", t.critical),
+            ],
+            ViewId::Processes | ViewId::Users => vec![
+                Span::styled("!", t.critical),
+                Span::styled("!", t.warning),
+                Span::styled("•", t.notice),
+                Span::styled("·", t.info),
+                Span::styled(" worst finding  ", t.muted),
+                Span::styled("user", t.cross_user),
+                Span::styled(" holds another user's socket", t.muted),
+            ],
+            ViewId::Findings => {
+                let enter = self.key_for(Action::Enter);
+                vec![Span::styled(
+                    format!("{enter}: show the sockets of the finding"),
+                    t.muted,
+                )]
+            }
+            ViewId::Host => vec![Span::styled(
+                "flagged: addresses tentative, dadfailed, optimistic or deprecated",
+                t.muted,
+            )],
+        };
+        let st = self.current();
+        let cols = with_view!(self.view, _cx, |t| table::Source::columns(&t));
+        let sort = cols.get(st.sort.col).map_or("", |c| c.title);
+        let n = st.rows.len();
+        let pos = if n == 0 {
+            "0/0".to_string()
+        } else {
+            format!("{}/{n}", st.selected + 1)
+        };
+        let arrow = if st.sort.desc { '▼' } else { '▲' };
+        let right = Line::styled(format!("{pos} · sort {sort}{arrow}"), t.muted);
+        (Line::from(legend), right)
+    }
+
+    /// The first key of an action, as help writes it.
+    fn key_for(&self, action: Action) -> String {
+        self.keymap
+            .keys(action)
+            .first()
+            .map_or_else(|| action.name().to_string(), ToString::to_string)
+    }
+
+    fn render_status(
+        &self,
+        buf: &mut ratatui::buffer::Buffer,
+        areas: &Areas,
+        cursor: &mut Option<ratatui::layout::Position>,
+    ) {
+        let t = &self.theme;
+        let area = areas.status;
+        if area.height == 0 {
+            return;
+        }
+        // The line above the status bar, for a prompt's error or help.
+        let note_area = Rect {
+            y: area.y.saturating_sub(1),
+            ..area
+        };
+        let have_note_row = area.y > areas.tabs.bottom();
+        match &self.mode {
+            Mode::Filter(p) => {
+                *cursor =
+                    status::render_prompt(buf, area, "/", &p.input.text(), p.input.cursor_col(), t);
+                if have_note_row {
+                    let (line, style) = match &p.error {
+                        Some(e) => (Line::raw(format!("{e}")), t.error),
+                        None => (
+                            Line::raw(format!(
+                                "{} of {} sockets match · enter apply · esc cancel",
+                                self.mask.iter().filter(|&&m| m).count(),
+                                self.mask.len()
+                            )),
+                            t.muted,
+                        ),
+                    };
+                    status::render_note(buf, note_area, &line, style);
+                }
+            }
+            Mode::WhatIf(p) | Mode::Note(p) => {
+                let (prefix, help) = if matches!(self.mode, Mode::WhatIf(_)) {
+                    (
+                        "what-if: ",
+                        "tcp|udp ADDR:PORT [--reuseaddr] [--reuseport] [--v6only] [--freebind] [--device IF] [--user U] [--listen] [--netns NS]",
+                    )
+                } else {
+                    (
+                        "note: ",
+                        "a note on the selected socket; empty removes the mark",
+                    )
+                };
+                *cursor = status::render_prompt(
+                    buf,
+                    area,
+                    prefix,
+                    &p.input.text(),
+                    p.input.cursor_col(),
+                    t,
+                );
+                if have_note_row {
+                    let (line, style) = match &p.error {
+                        Some(e) => (
+                            Line::raw(crate::output::sanitize::clean(e).into_owned()),
+                            t.error,
+                        ),
+                        None => (Line::raw(help), t.muted),
+                    };
+                    status::render_note(buf, note_area, &line, style);
+                }
+            }
+            Mode::Normal | Mode::Help => {
+                let left = if let Some(s) = &self.status {
+                    let style = match s.tone {
+                        Tone::Info => t.text,
+                        Tone::Ok => t.ok,
+                        Tone::Error => t.error,
+                    };
+                    Line::styled(crate::output::sanitize::clean(&s.text).into_owned(), style)
+                } else if let Some(e) = &self.collect_error {
+                    Line::styled(
+                        format!(
+                            "collecting failed, showing the last snapshot: {}",
+                            crate::output::sanitize::clean(e)
+                        ),
+                        t.critical,
+                    )
+                } else {
+                    status::hints_line(
+                        &self.keymap.hints(&self.hint_actions()),
+                        usize::from(area.width),
+                        t,
+                    )
+                };
+                let right = if self.status.is_some() || self.collect_error.is_some() {
+                    status::hints_line(
+                        &self.keymap.hints(&[Action::Help, Action::Quit]),
+                        usize::from(area.width),
+                        t,
+                    )
+                } else {
+                    Line::default()
+                };
+                status::render(buf, area, &left, &right, t);
+            }
+        }
+    }
+
+    /// The actions the status bar offers, most useful first (it is cut at the right).
+    fn hint_actions(&self) -> Vec<Action> {
+        let mut a = vec![Action::Help, Action::Filter];
+        if self.view == ViewId::Findings || !self.expanded {
+            a.push(Action::Enter);
+        }
+        if self.expanded || self.whatif.is_some() || self.filter.jump.is_some() {
+            a.push(Action::Back);
+        }
+        a.extend([
+            Action::SortNext,
+            Action::Pause,
+            Action::WhatIf,
+            Action::Export,
+            Action::NextView,
+            Action::Quit,
+        ]);
+        a
+    }
+
+    /// A status message in `tone`.
+    fn say(&mut self, text: impl Into<String>, tone: Tone) {
+        self.status = Some(Status {
+            text: text.into(),
+            tone,
+        });
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -157,6 +157,12 @@ fn event_loop(
     let mut terminal: Terminal<CrosstermBackend<Stdout>> =
         Terminal::new(CrosstermBackend::new(io::stdout()))?;
     terminal.clear()?;
+    // The app lays out pages and mouse targets from the size: tell it once at the start.
+    let size = terminal.size()?;
+    app.update(Msg::Resize {
+        width: size.width,
+        height: size.height,
+    });
     let mut dirty = true;
     loop {
         if signalled.load(Ordering::Relaxed) {
@@ -198,12 +204,9 @@ fn event_loop(
                     Effect::SetInterval(d) => control(shared, |st| st.interval = d),
                     Effect::SetPaused(p) => control(shared, |st| st.paused = p),
                     Effect::Export(path, snap) => {
-                        let result = write_atomic(&path, |w| output::write_json(w, &snap, true));
-                        let note = match result {
-                            Ok(()) => format!("exported {}", path.display()),
-                            Err(e) => format!("export failed: {e}"),
-                        };
-                        app.update(Msg::CollectFailed(note));
+                        let result = write_atomic(&path, |w| output::write_json(w, &snap, true))
+                            .map_err(|e| e.to_string());
+                        app.update(Msg::Exported { path, result });
                     }
                 }
             }

@@ -1,0 +1,323 @@
+//! The update function, message by message: selection, sort, pause, interval, export,
+//! mouse, filter and the finding jump.
+
+use super::keys::{INTERVALS, step_interval};
+use super::{App, Effect, Mode, Msg};
+use crate::model::SocketId;
+use crate::ui::tests::{INGEST, app, code, fixture, fixture_with_queue, key, live, typed};
+use crate::ui::views::ViewId;
+use ratatui::crossterm::event::{KeyCode, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use std::path::PathBuf;
+use std::time::Duration;
+
+fn selected_id(a: &App) -> Option<String> {
+    let i = a.current().selected_index()?;
+    a.snapshot
+        .as_deref()?
+        .sockets
+        .get(i)
+        .map(|s| s.id.0.clone())
+}
+
+fn click(column: u16, row: u16) -> Msg {
+    Msg::Mouse(MouseEvent {
+        kind: MouseEventKind::Down(MouseButton::Left),
+        column,
+        row,
+        modifiers: KeyModifiers::NONE,
+    })
+}
+
+fn wheel(down: bool, column: u16, row: u16) -> Msg {
+    Msg::Mouse(MouseEvent {
+        kind: if down {
+            MouseEventKind::ScrollDown
+        } else {
+            MouseEventKind::ScrollUp
+        },
+        column,
+        row,
+        modifiers: KeyModifiers::NONE,
+    })
+}
+
+#[test]
+fn selection_stays_within_the_rows() {
+    let mut a = live(80, 24);
+    assert_eq!(a.current().selected, 0);
+    a.update(key('k'));
+    assert_eq!(a.current().selected, 0, "up at the top stays");
+    a.update(key('G'));
+    assert_eq!(a.current().selected, 13);
+    a.update(key('j'));
+    a.update(code(KeyCode::PageDown));
+    assert_eq!(a.current().selected, 13, "down at the bottom stays");
+    a.update(code(KeyCode::PageUp));
+    // A page is the table body: 11 rows at 80x24.
+    assert_eq!(a.current().selected, 2);
+    a.update(key('g'));
+    assert_eq!(a.current().selected, 0);
+    // Scrolled so the selection is visible.
+    a.update(key('G'));
+    let page = a.page();
+    assert_eq!(a.current().offset, 14 - page);
+}
+
+#[test]
+fn a_new_snapshot_keeps_the_selected_socket() {
+    let mut a = live(80, 24);
+    a.update(key('/'));
+    typed(&mut a, "port:9000");
+    a.update(code(KeyCode::Enter));
+    assert_eq!(selected_id(&a).as_deref(), Some(INGEST));
+    a.update(code(KeyCode::Esc));
+    assert!(a.filter.parsed.is_empty(), "esc clears the filter");
+    assert_eq!(
+        selected_id(&a).as_deref(),
+        Some(INGEST),
+        "and the selection stays on the socket"
+    );
+    // A snapshot where the socket moved in order: a new one sorts before it.
+    let mut snap = fixture();
+    let mut extra = snap.sockets[0].clone();
+    extra.id = SocketId("new".into());
+    extra.local_port = 1;
+    snap.sockets.push(extra);
+    a.update(Msg::Snapshot {
+        snap: Box::new(snap),
+        at_ms: 5000,
+    });
+    assert_eq!(selected_id(&a).as_deref(), Some(INGEST));
+}
+
+#[test]
+fn sort_cycles_columns_and_reverses() {
+    let mut a = live(80, 24);
+    let first = a.current().sort;
+    a.update(key('s'));
+    assert_eq!(a.current().sort.col, first.col + 1);
+    assert!(!a.current().sort.desc);
+    a.update(key('S'));
+    assert!(a.current().sort.desc);
+    for _ in 0..20 {
+        a.update(key('s'));
+    }
+    assert!(a.current().sort.col < 10, "wraps around the columns");
+    // Sort by queue, fullest first: the full ingest queue leads.
+    a.update(code(KeyCode::Esc));
+    let queue = crate::ui::views::sockets::QUEUE;
+    a.set_sort(queue, true);
+    a.update(key('g'));
+    assert_eq!(selected_id(&a).as_deref(), Some(INGEST));
+}
+
+#[test]
+fn pause_keeps_snapshots_pending_until_resume() {
+    let mut a = live(80, 24);
+    assert!(matches!(
+        a.update(key(' ')).as_slice(),
+        [Effect::SetPaused(true)]
+    ));
+    assert!(a.paused());
+    let mut changed = fixture_with_queue(1);
+    changed.taken_at = "2026-11-22T08:00:00Z".into();
+    a.update(Msg::Snapshot {
+        snap: Box::new(changed),
+        at_ms: 9000,
+    });
+    assert!(a.pending.is_some());
+    let shown = a.snapshot.as_deref().map(|s| s.taken_at.clone());
+    assert_eq!(shown.as_deref(), Some("2026-11-22T07:44:23Z"), "frozen");
+    assert!(matches!(
+        a.update(key(' ')).as_slice(),
+        [Effect::SetPaused(false)]
+    ));
+    assert!(a.pending.is_none());
+    let shown = a.snapshot.as_deref().map(|s| s.taken_at.clone());
+    assert_eq!(
+        shown.as_deref(),
+        Some("2026-11-22T08:00:00Z"),
+        "applied on resume"
+    );
+}
+
+#[test]
+fn interval_steps() {
+    assert_eq!(
+        step_interval(Duration::from_secs(1), -1),
+        Some(INTERVALS[1])
+    );
+    assert_eq!(step_interval(Duration::from_secs(1), 1), Some(INTERVALS[3]));
+    assert_eq!(step_interval(Duration::from_millis(250), -1), None);
+    assert_eq!(step_interval(Duration::from_secs(10), 1), None);
+    assert_eq!(
+        step_interval(Duration::from_secs(3), -1),
+        Some(Duration::from_secs(2)),
+        "between steps: the nearest one that way"
+    );
+    let mut a = live(80, 24);
+    let effects = a.update(key('+'));
+    assert!(
+        matches!(effects.as_slice(), [Effect::SetInterval(d)] if *d == Duration::from_millis(500))
+    );
+    a.update(key('+'));
+    assert!(a.update(key('+')).is_empty(), "already the fastest");
+    assert_eq!(a.interval(), Duration::from_millis(250));
+    for _ in 0..10 {
+        a.update(key('-'));
+    }
+    assert_eq!(a.interval(), Duration::from_secs(10));
+    // `r` restarts the interval: the runtime collects at once.
+    assert!(matches!(
+        a.update(key('r')).as_slice(),
+        [Effect::SetInterval(d)] if *d == Duration::from_secs(10)
+    ));
+}
+
+#[test]
+fn export_names_the_file_from_the_snapshot_and_fills_findings() {
+    let mut a = app();
+    assert!(a.update(key('e')).is_empty(), "nothing to export yet");
+    let mut a = live(80, 24);
+    a.update(key('m'));
+    let effects = a.update(key('e'));
+    let [Effect::Export(path, snap)] = effects.as_slice() else {
+        panic!("{effects:?}");
+    };
+    assert_eq!(
+        path,
+        &PathBuf::from("/var/tmp/exports/bindscope-vm-20261122T074423Z.json")
+    );
+    assert_eq!(snap.findings.len(), a.data.findings.len());
+    assert!(!snap.findings.is_empty());
+    assert_eq!(snap.marks.len(), 1, "the mark travels with the file");
+    a.update(Msg::Exported {
+        path: path.clone(),
+        result: Err("disk full".into()),
+    });
+    assert!(
+        a.status
+            .as_ref()
+            .is_some_and(|s| s.text.contains("disk full"))
+    );
+}
+
+#[test]
+fn mouse_selects_rows_switches_tabs_sorts_and_scrolls() {
+    let mut a = live(80, 24);
+    // Rows start under the column titles at y=3: the fourth row is at y=7.
+    a.update(click(10, 7));
+    assert_eq!(a.current().selected, 3);
+    a.update(wheel(true, 10, 7));
+    assert_eq!(a.current().selected, 6);
+    a.update(wheel(false, 10, 7));
+    assert_eq!(a.current().selected, 3);
+    // The wheel over the detail scrolls it.
+    a.update(wheel(true, 10, 20));
+    assert_eq!(a.detail_scroll, 3);
+    // A click on the STATE title sorts by it; again reverses.
+    let state = crate::ui::views::sockets::STATE;
+    a.update(click(31, 3));
+    assert_eq!(
+        (a.current().sort.col, a.current().sort.desc),
+        (state, false)
+    );
+    a.update(click(31, 3));
+    assert!(a.current().sort.desc);
+    // The tabs: " 1 Sockets  2 Ports ..." — "Ports" is near x=14.
+    a.update(click(14, 2));
+    assert_eq!(a.view, ViewId::Ports);
+    // Without a known size, clicks are ignored rather than guessed.
+    let mut b = app();
+    b.update(Msg::Snapshot {
+        snap: Box::new(fixture()),
+        at_ms: 0,
+    });
+    b.update(click(14, 2));
+    assert_eq!(b.view, ViewId::Sockets);
+}
+
+#[test]
+fn filter_prompt_keeps_errors_and_esc_restores() {
+    let mut a = live(80, 24);
+    a.update(key('/'));
+    typed(&mut a, "proto:udp");
+    assert_eq!(a.mask.iter().filter(|&&m| m).count(), 2, "live preview");
+    typed(&mut a, " !");
+    assert!(matches!(&a.mode, Mode::Filter(p) if p.error.is_some()));
+    assert_eq!(
+        a.mask.iter().filter(|&&m| m).count(),
+        2,
+        "the last good preview stays"
+    );
+    a.update(code(KeyCode::Enter));
+    assert!(
+        matches!(a.mode, Mode::Filter(_)),
+        "enter on an error keeps the prompt"
+    );
+    a.update(code(KeyCode::Esc));
+    assert_eq!(a.mode, Mode::Normal);
+    assert!(a.filter.parsed.is_empty(), "esc restores the filter before");
+    assert_eq!(a.current().rows.len(), 14);
+}
+
+#[test]
+fn finding_jump_filters_sockets_and_esc_restores_the_typed_filter() {
+    let mut a = live(80, 24);
+    a.update(key('/'));
+    typed(&mut a, "port:5353 user:1001");
+    a.update(code(KeyCode::Enter));
+    assert_eq!(a.current().rows.len(), 1, "dnsmasq's socket");
+    a.update(key('5'));
+    // The findings about that socket, worst first: cross_user_port leads.
+    a.update(code(KeyCode::Enter));
+    assert_eq!(a.view, ViewId::Sockets);
+    // Both udp 5353 sockets, though the typed filter said user 1001.
+    assert_eq!(a.current().rows.len(), 2);
+    a.update(code(KeyCode::Esc));
+    assert_eq!(a.filter.text, "port:5353 user:1001");
+    assert_eq!(a.current().rows.len(), 1);
+}
+
+#[test]
+fn whatif_errors_stay_in_the_prompt() {
+    let mut a = live(80, 24);
+    a.update(key('w'));
+    a.update(Msg::Key(ratatui::crossterm::event::KeyEvent::new(
+        KeyCode::Char('u'),
+        KeyModifiers::CONTROL,
+    )));
+    typed(&mut a, "tcp nowhere");
+    a.update(code(KeyCode::Enter));
+    assert!(
+        matches!(&a.mode, Mode::WhatIf(p) if p.error.as_deref().is_some_and(|e| e.contains("ADDRESS:PORT")))
+    );
+    a.update(code(KeyCode::Esc));
+    assert_eq!(a.mode, Mode::Normal);
+    assert!(a.whatif.is_none());
+}
+
+#[test]
+fn help_scrolls_and_closes() {
+    let mut a = live(80, 24);
+    a.update(key('?'));
+    assert_eq!(a.mode, Mode::Help);
+    a.update(key('j'));
+    a.update(code(KeyCode::PageDown));
+    assert!(a.help_scroll > 1);
+    a.update(key('G'));
+    let bottom = a.help_scroll;
+    a.update(key('j'));
+    assert_eq!(a.help_scroll, bottom, "clamped at the end");
+    a.update(code(KeyCode::Esc));
+    assert_eq!(a.mode, Mode::Normal);
+    assert!(matches!(a.update(key('q')).as_slice(), [Effect::Quit]));
+}
+
+#[test]
+fn key_releases_are_ignored() {
+    let mut a = live(80, 24);
+    let mut k = ratatui::crossterm::event::KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE);
+    k.kind = ratatui::crossterm::event::KeyEventKind::Release;
+    assert!(a.update(Msg::Key(k)).is_empty());
+}

@@ -1,0 +1,481 @@
+//! What the views show, derived once per snapshot: the findings (judged with the queue
+//! history), per socket its findings, port group, overlap marker and highlights, and the
+//! processes, users and port groups as rows. Drawing and key presses only read this.
+
+use crate::analyze::findings;
+use crate::analyze::history::History;
+use crate::analyze::overlap::{Endpoint, addr_overlap, dev_overlap};
+use crate::analyze::ports::{PortGroup, port_groups};
+use crate::model::{Finding, NetnsId, Proto, Severity, Snapshot, SocketId, State};
+use crate::output::sanitize::clean;
+use crate::ui::filter::FilterContext;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+/// How a listener's accept queue is doing, from the queue findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub enum QueueMark {
+    #[default]
+    Normal,
+    Growing,
+    Full,
+}
+
+/// What the views know about one socket beyond the snapshot.
+#[derive(Debug, Clone, Default)]
+pub struct SockInfo {
+    /// Indices into [`Data::findings`].
+    pub findings: Vec<u32>,
+    pub worst: Option<Severity>,
+    /// Index into [`Data::groups`].
+    pub group: Option<u32>,
+    /// The marker shared by the overlapping binds of its port group.
+    pub marker: Option<char>,
+    /// Held by, or sharing its port with, another user.
+    pub cross_user: bool,
+    pub queue: QueueMark,
+}
+
+/// A port group with its members as socket indices.
+#[derive(Debug, Clone)]
+pub struct Group {
+    pub group: PortGroup,
+    pub members: Vec<u32>,
+    pub marker: Option<char>,
+    pub worst: Option<Severity>,
+    /// Distinct socket uids of the members.
+    pub uids: Vec<u32>,
+}
+
+/// One process holding sockets.
+#[derive(Debug, Clone)]
+pub struct Process {
+    pub pid: u32,
+    pub name: Arc<str>,
+    pub uid: u32,
+    pub user: Option<Arc<str>>,
+    pub cmdline: Arc<[String]>,
+    pub unit: Option<Arc<str>>,
+    pub netns: Option<NetnsId>,
+    /// Socket indices, each once.
+    pub sockets: Vec<u32>,
+    pub listening: u32,
+    pub ports: Vec<u16>,
+    pub worst: Option<Severity>,
+    /// Holds a socket whose uid is not its own.
+    pub cross_user: bool,
+}
+
+/// One user, as a socket owner (`sk_uid`) or as a holder's uid.
+#[derive(Debug, Clone)]
+pub struct User {
+    pub uid: u32,
+    pub name: Option<Arc<str>>,
+    /// Sockets whose uid this is.
+    pub owned: Vec<u32>,
+    /// Sockets held by a process of this uid.
+    pub held: Vec<u32>,
+    pub pids: Vec<u32>,
+    pub ports: Vec<u16>,
+    /// Owned or held sockets that are cross-user.
+    pub cross: u32,
+    pub worst: Option<Severity>,
+}
+
+/// Counts for the header.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub sockets: usize,
+    pub listening: usize,
+    pub tcp: usize,
+    pub udp: usize,
+    pub critical: usize,
+    pub warning: usize,
+    pub notice: usize,
+    pub info: usize,
+}
+
+/// Everything derived from one snapshot.
+#[derive(Debug, Clone, Default)]
+pub struct Data {
+    pub findings: Vec<Finding>,
+    /// Socket indices of each finding.
+    pub finding_sockets: Vec<Vec<u32>>,
+    pub filter_cx: FilterContext,
+    /// Sanitized display names of the namespaces (`net:[ID]` when unnamed).
+    pub ns_names: HashMap<NetnsId, String>,
+    pub by_id: HashMap<SocketId, u32>,
+    pub sockets: Vec<SockInfo>,
+    pub groups: Vec<Group>,
+    pub processes: Vec<Process>,
+    pub users: Vec<User>,
+    /// Sockets per namespace.
+    pub ns_sockets: HashMap<NetnsId, usize>,
+    /// Some socket has a remote end (the snapshot holds connections).
+    pub has_remote: bool,
+    pub counts: Counts,
+}
+
+/// Markers for overlapping groups: letters, then digits; past those, `*`.
+const MARKERS: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+/// Above this many members, a group is marked whole rather than checked pair by pair.
+const PAIRWISE_MAX: usize = 64;
+
+/// Kinds that make a socket "cross-user".
+const CROSS_KINDS: [&str; 2] = ["cross_user_socket", "cross_user_port"];
+
+impl Data {
+    /// Derives everything for `snap`; `history` already holds it.
+    pub fn new(snap: &Snapshot, history: &History) -> Data {
+        let found = findings::analyze(snap, history);
+        Data::with_findings(snap, found)
+    }
+
+    /// As [`Data::new`], with the findings given (a snapshot file's own, or tests').
+    pub fn with_findings(snap: &Snapshot, found: Vec<Finding>) -> Data {
+        let by_id: HashMap<SocketId, u32> = snap
+            .sockets
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| Some((s.id.clone(), u32::try_from(i).ok()?)))
+            .collect();
+        let mut sockets: Vec<SockInfo> = vec![SockInfo::default(); snap.sockets.len()];
+        let mut finding_sockets = Vec::with_capacity(found.len());
+        let mut counts = Counts::default();
+        for (fi, f) in found.iter().enumerate() {
+            match f.severity {
+                Severity::Critical => counts.critical += 1,
+                Severity::Warning => counts.warning += 1,
+                Severity::Notice => counts.notice += 1,
+                Severity::Info => counts.info += 1,
+            }
+            let idx: Vec<u32> = f
+                .sockets
+                .iter()
+                .filter_map(|id| by_id.get(id).copied())
+                .collect();
+            for &i in &idx {
+                let Some(info) = sockets.get_mut(i as usize) else {
+                    continue;
+                };
+                info.findings.push(u32::try_from(fi).unwrap_or(u32::MAX));
+                info.worst = info.worst.max(Some(f.severity));
+                if CROSS_KINDS.contains(&f.kind.as_str()) {
+                    info.cross_user = true;
+                }
+                match f.kind.as_str() {
+                    "accept_queue_full" => info.queue = QueueMark::Full,
+                    "accept_queue_growing" => info.queue = info.queue.max(QueueMark::Growing),
+                    _ => {}
+                }
+            }
+            finding_sockets.push(idx);
+        }
+        let mut ns_sockets: HashMap<NetnsId, usize> = HashMap::new();
+        let mut has_remote = false;
+        for (s, info) in snap.sockets.iter().zip(sockets.iter_mut()) {
+            *ns_sockets.entry(s.netns).or_default() += 1;
+            has_remote |= s.remote_addr.is_some();
+            if s.holders.iter().any(|h| h.uid != s.uid) {
+                info.cross_user = true;
+            }
+            counts.sockets += 1;
+            if s.state == State::Listen {
+                counts.listening += 1;
+            }
+            match s.proto {
+                Proto::Tcp => counts.tcp += 1,
+                Proto::Udp => counts.udp += 1,
+            }
+        }
+
+        let groups = groups(snap, &by_id, &mut sockets);
+        let processes = processes(snap, &sockets);
+        let users = users(snap, &sockets);
+        let ns_names = snap
+            .netns
+            .iter()
+            .map(|n| {
+                let name = match &n.name {
+                    Some(name) => clean(name).into_owned(),
+                    None => format!("net:[{}]", n.id),
+                };
+                (n.id, name)
+            })
+            .collect();
+        // The filter's `finding:` terms read the findings from the snapshot.
+        let filter_cx = {
+            let mut cx = FilterContext::new(snap);
+            cx.findings_by_socket.clear();
+            for f in &found {
+                for id in &f.sockets {
+                    let kinds = cx.findings_by_socket.entry(id.clone()).or_default();
+                    if !kinds.contains(&f.kind) {
+                        kinds.push(f.kind.clone());
+                    }
+                }
+            }
+            cx
+        };
+        Data {
+            findings: found,
+            finding_sockets,
+            filter_cx,
+            ns_names,
+            by_id,
+            sockets,
+            groups,
+            processes,
+            users,
+            ns_sockets,
+            has_remote,
+            counts,
+        }
+    }
+
+    /// A namespace's display name.
+    pub fn ns_name(&self, id: NetnsId) -> String {
+        self.ns_names
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| format!("net:[{id}]"))
+    }
+
+    pub fn sock(&self, i: usize) -> Option<&SockInfo> {
+        self.sockets.get(i)
+    }
+}
+
+fn groups(snap: &Snapshot, by_id: &HashMap<SocketId, u32>, sockets: &mut [SockInfo]) -> Vec<Group> {
+    let mut markers = MARKERS.chars();
+    let mut out = Vec::new();
+    for g in port_groups(&snap.sockets) {
+        let members: Vec<u32> = g
+            .members
+            .iter()
+            .filter_map(|id| by_id.get(id).copied())
+            .collect();
+        let gi = u32::try_from(out.len()).unwrap_or(u32::MAX);
+        let overlapping = overlapping(snap, &members);
+        let marker = if overlapping.iter().any(|&o| o) {
+            Some(markers.next().unwrap_or('*'))
+        } else {
+            None
+        };
+        let mut worst = None;
+        let mut uids = BTreeSet::new();
+        for (&m, &over) in members.iter().zip(&overlapping) {
+            if let Some(info) = sockets.get_mut(m as usize) {
+                info.group = Some(gi);
+                if over {
+                    info.marker = marker;
+                }
+                worst = worst.max(info.worst);
+            }
+            if let Some(s) = snap.sockets.get(m as usize) {
+                uids.insert(s.uid);
+            }
+        }
+        out.push(Group {
+            group: g,
+            members,
+            marker,
+            worst,
+            uids: uids.into_iter().collect(),
+        });
+    }
+    out
+}
+
+/// Per member: whether its bind overlaps another member's (the kernel's address and
+/// device overlap; an overlap that depends on an unknown V6ONLY counts, as it may be one).
+fn overlapping(snap: &Snapshot, members: &[u32]) -> Vec<bool> {
+    if members.len() < 2 {
+        return vec![false; members.len()];
+    }
+    if members.len() > PAIRWISE_MAX {
+        return vec![true; members.len()];
+    }
+    let eps: Vec<Option<Endpoint>> = members
+        .iter()
+        .map(|&m| snap.sockets.get(m as usize).map(Endpoint::from_socket))
+        .collect();
+    let mut out = vec![false; members.len()];
+    for i in 0..eps.len() {
+        for j in (i + 1)..eps.len() {
+            let (Some(Some(a)), Some(Some(b))) = (eps.get(i), eps.get(j)) else {
+                continue;
+            };
+            if dev_overlap(a.device.as_deref(), b.device.as_deref())
+                && addr_overlap(a, b) != Some(false)
+            {
+                if let Some(x) = out.get_mut(i) {
+                    *x = true;
+                }
+                if let Some(x) = out.get_mut(j) {
+                    *x = true;
+                }
+            }
+        }
+    }
+    out
+}
+
+fn processes(snap: &Snapshot, sockets: &[SockInfo]) -> Vec<Process> {
+    let mut by_pid: BTreeMap<u32, Process> = BTreeMap::new();
+    for (i, (s, info)) in snap.sockets.iter().zip(sockets).enumerate() {
+        let idx = u32::try_from(i).unwrap_or(u32::MAX);
+        for h in &s.holders {
+            let p = by_pid.entry(h.pid).or_insert_with(|| Process {
+                pid: h.pid,
+                name: h.name.clone(),
+                uid: h.uid,
+                user: h.user.clone(),
+                cmdline: h.cmdline.clone(),
+                unit: h.unit.clone(),
+                netns: h.netns,
+                sockets: Vec::new(),
+                listening: 0,
+                ports: Vec::new(),
+                worst: None,
+                cross_user: false,
+            });
+            // A process holding one socket through several fds counts it once.
+            if p.sockets.last() == Some(&idx) {
+                continue;
+            }
+            p.sockets.push(idx);
+            if s.state == State::Listen {
+                p.listening += 1;
+            }
+            p.ports.push(s.local_port);
+            p.worst = p.worst.max(info.worst);
+            if s.uid != h.uid {
+                p.cross_user = true;
+            }
+        }
+    }
+    by_pid
+        .into_values()
+        .map(|mut p| {
+            p.ports.sort_unstable();
+            p.ports.dedup();
+            p
+        })
+        .collect()
+}
+
+fn users(snap: &Snapshot, sockets: &[SockInfo]) -> Vec<User> {
+    let mut by_uid: BTreeMap<u32, User> = BTreeMap::new();
+    let mut pids: BTreeMap<u32, BTreeSet<u32>> = BTreeMap::new();
+    let blank = |uid: u32| User {
+        uid,
+        name: None,
+        owned: Vec::new(),
+        held: Vec::new(),
+        pids: Vec::new(),
+        ports: Vec::new(),
+        cross: 0,
+        worst: None,
+    };
+    for (i, (s, info)) in snap.sockets.iter().zip(sockets).enumerate() {
+        let idx = u32::try_from(i).unwrap_or(u32::MAX);
+        let owner = by_uid.entry(s.uid).or_insert_with(|| blank(s.uid));
+        if owner.name.is_none() {
+            owner.name = s.user.clone();
+        }
+        owner.owned.push(idx);
+        owner.ports.push(s.local_port);
+        owner.worst = owner.worst.max(info.worst);
+        if info.cross_user {
+            owner.cross += 1;
+        }
+        for h in &s.holders {
+            pids.entry(h.uid).or_default().insert(h.pid);
+            let u = by_uid.entry(h.uid).or_insert_with(|| blank(h.uid));
+            if u.name.is_none() {
+                u.name = h.user.clone();
+            }
+            if u.held.last() == Some(&idx) {
+                continue;
+            }
+            u.held.push(idx);
+            if u.uid != s.uid {
+                // Counted for the holder too, unless already counted as its owner.
+                u.ports.push(s.local_port);
+                u.worst = u.worst.max(info.worst);
+                if info.cross_user {
+                    u.cross += 1;
+                }
+            }
+        }
+    }
+    by_uid
+        .into_values()
+        .map(|mut u| {
+            u.pids = pids
+                .get(&u.uid)
+                .map(|p| p.iter().copied().collect())
+                .unwrap_or_default();
+            u.ports.sort_unstable();
+            u.ports.dedup();
+            u
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ui::tests::fixture;
+
+    #[test]
+    fn fixture_markers_groups_and_highlights() {
+        let snap = fixture();
+        let d = Data::new(&snap, &History::default());
+        assert_eq!(d.findings.len(), 17);
+        assert_eq!(
+            (
+                d.counts.critical,
+                d.counts.warning,
+                d.counts.notice,
+                d.counts.info
+            ),
+            (1, 4, 10, 2)
+        );
+        let info = |id: &str| {
+            let i = *d.by_id.get(&SocketId(id.into())).expect("id");
+            d.sockets[i as usize].clone()
+        };
+        // 0.0.0.0:8080 and 127.0.0.1:8080 overlap; so do the two UDP 5353 binds.
+        let a = info("4026532245-8737f").marker;
+        assert!(a.is_some());
+        assert_eq!(info("4026532245-87380").marker, a);
+        let b = info("4026532245-87384").marker;
+        assert!(b.is_some() && b != a);
+        assert_eq!(info("4026532245-8738c").marker, b);
+        // 0.0.0.0:5432 and [::]:5432 with V6ONLY do not overlap.
+        assert_eq!(info("4026532177-8739a").marker, None);
+        assert_eq!(info("4026532177-8739b").marker, None);
+        assert_eq!(info("4026532245-87381").queue, QueueMark::Full);
+        assert_eq!(info("4026532245-87381").worst, Some(Severity::Critical));
+        assert!(
+            info("4026532245-8737e").cross_user,
+            "root socket held by www-data"
+        );
+        assert!(
+            info("4026532245-87384").cross_user,
+            "udp 5353 shared by two users"
+        );
+        assert!(!info("4026532245-87381").cross_user);
+        let nginx = d
+            .processes
+            .iter()
+            .find(|p| p.pid == 22267)
+            .expect("nginx worker");
+        assert!(nginx.cross_user);
+        let www = d.users.iter().find(|u| u.uid == 33).expect("www-data");
+        assert_eq!((www.owned.len(), www.held.len()), (0, 1));
+    }
+}

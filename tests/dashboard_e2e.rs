@@ -1,0 +1,174 @@
+//! The real dashboard in a real terminal: tmux runs the binary inside a network namespace
+//! with known sockets; the test types keys (filter, Enter, Tab, `?`, `q`) and reads the
+//! screen, then checks the exit status and that the terminal was restored.
+
+mod common;
+
+use common::*;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// A tmux session; killed on drop.
+struct Tmux {
+    name: String,
+}
+
+impl Tmux {
+    fn start(name: &str, cols: u16, rows: u16, shell_cmd: &str) -> Tmux {
+        let ok = Command::new("tmux")
+            .args([
+                "new-session",
+                "-d",
+                "-s",
+                name,
+                "-x",
+                &cols.to_string(),
+                "-y",
+            ])
+            .arg(rows.to_string())
+            .arg(shell_cmd)
+            .status()
+            .expect("run tmux")
+            .success();
+        assert!(ok, "tmux new-session failed");
+        Tmux {
+            name: name.to_string(),
+        }
+    }
+
+    fn screen(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["capture-pane", "-p", "-t", &self.name])
+            .output()
+            .expect("tmux capture-pane");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let ok = Command::new("tmux")
+            .args(["send-keys", "-t", &self.name])
+            .args(keys)
+            .status()
+            .expect("tmux send-keys")
+            .success();
+        assert!(ok, "tmux send-keys {keys:?}");
+    }
+
+    fn alternate_screen(&self) -> bool {
+        let out = Command::new("tmux")
+            .args(["display", "-p", "-t", &self.name, "#{alternate_on}"])
+            .output()
+            .expect("tmux display");
+        String::from_utf8_lossy(&out.stdout).trim() == "1"
+    }
+
+    /// Waits until the screen satisfies `pred`, up to 10 s; panics with the screen if not.
+    fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if pred(&s) {
+                return s;
+            }
+            if start.elapsed() > Duration::from_secs(10) {
+                panic!("waited 10 s for {what}; the screen:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.name])
+            .status();
+    }
+}
+
+#[test]
+fn keys_drive_the_dashboard_and_quit_restores_the_terminal() {
+    let Some(ns) = privileged("keys_drive_the_dashboard") else {
+        return;
+    };
+    if Command::new("tmux").arg("-V").output().is_err() {
+        assert!(
+            std::env::var("BINDSCOPE_REQUIRE_PRIVILEGED").as_deref() != Ok("1"),
+            "tmux is missing (apt-get install tmux)"
+        );
+        eprintln!("skipping: tmux is missing");
+        return;
+    }
+    let _sm = Sockmaker::start(
+        &ns,
+        &serde_json::json!({"sockets": [
+            {"name": "web", "proto": "tcp", "family": 4, "addr": "0.0.0.0", "port": 24301,
+             "listen": 16, "uid": 1001, "options": {"nonblocking": true}},
+            {"name": "dns", "proto": "udp", "family": 4, "addr": "127.0.0.1", "port": 24302,
+             "uid": 1002, "options": {"reuseaddr": true}}
+        ]}),
+    );
+    let bin = env!("CARGO_BIN_EXE_bindscope");
+    // After bindscope exits, the pane shows its status and whether the tty is back in
+    // canonical mode with echo (raw mode turns both off).
+    let shell = format!(
+        "ip netns exec {} {bin} --netns current --interval 500ms; echo EXIT=$?; \
+         stty -a | tr ' ;' '\\n\\n' | grep -E '^-?(icanon|echo)$' | tr '\\n' ' '; echo; sleep 60",
+        ns.name()
+    );
+    let session = format!("bst-dash-{}", std::process::id());
+    let t = Tmux::start(&session, 160, 40, &shell);
+
+    let first = t.wait_for("both sockets on screen", |s| {
+        s.contains("24301") && s.contains("24302")
+    });
+    assert!(
+        t.alternate_screen(),
+        "the dashboard uses the alternate screen"
+    );
+    assert!(
+        first.contains("Sockets"),
+        "the view tabs are shown:\n{first}"
+    );
+
+    // Filter to the UDP socket: the TCP one disappears, the filter stays visible.
+    t.keys(&["/"]);
+    t.keys(&["-l", "proto:udp"]);
+    t.keys(&["Enter"]);
+    let filtered = t.wait_for("the filter applied", |s| {
+        s.contains("24302") && !s.contains("0.0.0.0:24301")
+    });
+    assert!(
+        filtered.contains("proto:udp"),
+        "the active filter is visible:\n{filtered}"
+    );
+
+    // Esc clears it; Tab goes to the Ports view, which shows the routing.
+    t.keys(&["Escape"]);
+    t.wait_for("the filter cleared", |s| s.contains("0.0.0.0:24301"));
+    t.keys(&["Tab"]);
+    let ports = t.wait_for("the Ports view", |s| s.contains("→"));
+    assert!(ports.contains("24301"), "{ports}");
+
+    // Help is generated from the keymap.
+    t.keys(&["?"]);
+    let help = t.wait_for("the help screen", |s| s.to_lowercase().contains("quit"));
+    assert!(help.contains("/"), "help lists the filter key:\n{help}");
+    // A key right after Esc would arrive as Alt+key: wait for the help to close first.
+    t.keys(&["Escape"]);
+    t.wait_for("the help to close", |s| !s.contains("Move up one page"));
+
+    t.keys(&["q"]);
+    let after = t.wait_for("bindscope to exit", |s| s.contains("EXIT="));
+    assert!(after.contains("EXIT=0"), "exit status 0:\n{after}");
+    let tty = t.wait_for("the stty line", |s| s.contains("icanon"));
+    assert!(
+        tty.contains(" icanon") || tty.contains("\nicanon"),
+        "canonical mode is back:\n{tty}"
+    );
+    assert!(
+        !tty.contains("-icanon") && !tty.contains("-echo "),
+        "raw mode is off:\n{tty}"
+    );
+    assert!(!t.alternate_screen(), "the alternate screen was left");
+}
