@@ -111,7 +111,7 @@ if python3 -c "import PIL" 2>/dev/null; then
     tmux send-keys -t "$SESSION" Escape
     dash dashboard-filter / 'text:port:8080' Enter
     tmux send-keys -t "$SESSION" Escape
-    dash dashboard-whatif w 'text:tcp 127.0.0.1:8080 --reuseport --user 1002' Enter
+    dash dashboard-whatif w 'text: --reuseport --user 1002' Enter
     tmux kill-session -t "$SESSION"
     # The same at 80x24, the smallest size it is meant for.
     tmux new-session -d -s "$SESSION" -x 80 -y 24 "$BIN --netns $NS,$NS2 --interval 1s"
