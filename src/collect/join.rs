@@ -100,7 +100,12 @@ pub fn append_sockets(raw: &[RawSocket], ctx: &JoinContext<'_>, out: &mut Vec<So
         )
     };
     let mut seen = HashSet::new();
-    for (i, r) in raw.iter().enumerate() {
+    // Walk the dump in the snapshot's order (an index sort moves 4 bytes, not a socket), so
+    // the collector's final sort of large sockets finds them already in order.
+    let mut order: Vec<u32> = (0..raw.len() as u32).collect();
+    order.sort_unstable_by_key(|&i| raw.get(i as usize).map(raw_order));
+    for i in order.into_iter().map(|i| i as usize) {
+        let Some(r) = raw.get(i) else { continue };
         // A dump is not atomic: a socket that moved between hash chains can come twice.
         if !in_view(r, ctx.view) || !seen.insert((r.proto, r.cookie)) {
             continue;
@@ -147,6 +152,22 @@ pub fn append_sockets(raw: &[RawSocket], ctx: &JoinContext<'_>, out: &mut Vec<So
             cgroup_id: r.cgroup_id,
         });
     }
+}
+
+/// The order of [`socket_order`] on a raw socket (unconnected sockets have a remote of
+/// `0.0.0.0:0`, which sorts as the model's `None` does: first).
+#[allow(clippy::type_complexity)]
+fn raw_order(r: &RawSocket) -> (Proto, u16, Family, IpAddr, u8, IpAddr, u16, u64) {
+    (
+        r.proto,
+        r.local_port,
+        r.family,
+        r.local_addr,
+        r.state,
+        r.remote_addr,
+        r.remote_port,
+        r.cookie,
+    )
 }
 
 /// A stable order for people and for diffs: by protocol, port, address, namespace, state.

@@ -5,7 +5,7 @@
 
 use super::in_netns::{self, NetnsData};
 use super::netlink::NetlinkError;
-use super::netns::{self, NetnsTarget};
+use super::netns::{self, Discovery, NetnsTarget};
 use super::owners::{self, OwnerCache};
 use super::privileges::{self, CAP_SYS_PTRACE, PrivilegeFacts};
 use super::procfs::{self, ProcRoot};
@@ -121,13 +121,20 @@ fn read_target(
 pub struct Collector {
     cfg: CollectConfig,
     cache: OwnerCache,
+    /// Namespaces found last time, and when: found again every DISCOVERY_TTL.
+    discovery: Option<(Discovery, Instant)>,
 }
+
+/// How long the list of namespaces is reused by a live view: a new namespace (a container
+/// starting) shows within this time; finding them reads every process's `ns/net`.
+const DISCOVERY_TTL: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl Collector {
     pub fn new(cfg: CollectConfig) -> Self {
         Collector {
             cfg,
             cache: OwnerCache::default(),
+            discovery: None,
         }
     }
 
@@ -136,19 +143,44 @@ impl Collector {
     }
 
     pub fn collect(&mut self) -> Result<Snapshot, CollectError> {
-        collect_with(&self.cfg, &mut self.cache)
+        let fresh = self
+            .discovery
+            .as_ref()
+            .filter(|(_, at)| at.elapsed() < DISCOVERY_TTL)
+            .map(|(d, _)| d.clone());
+        let discovery = match fresh {
+            Some(d) => d,
+            None => {
+                let d = netns::discover(&self.cfg.proc_root, &self.cfg.run_netns);
+                self.discovery = Some((d.clone(), Instant::now()));
+                d
+            }
+        };
+        let result = collect_with(&self.cfg, discovery, &mut self.cache);
+        // A namespace that could not be read may be gone: look again next time.
+        if result
+            .as_ref()
+            .map_or(true, |s| s.netns.iter().any(|n| n.error.is_some()))
+        {
+            self.discovery = None;
+        }
+        result
     }
 }
 
 /// One snapshot from nothing.
 pub fn collect(cfg: &CollectConfig) -> Result<Snapshot, CollectError> {
-    collect_with(cfg, &mut OwnerCache::default())
+    let discovery = netns::discover(&cfg.proc_root, &cfg.run_netns);
+    collect_with(cfg, discovery, &mut OwnerCache::default())
 }
 
-fn collect_with(cfg: &CollectConfig, cache: &mut OwnerCache) -> Result<Snapshot, CollectError> {
+fn collect_with(
+    cfg: &CollectConfig,
+    discovery: Discovery,
+    cache: &mut OwnerCache,
+) -> Result<Snapshot, CollectError> {
     let started = Instant::now();
     let root = &cfg.proc_root;
-    let discovery = netns::discover(root, &cfg.run_netns);
     let mut warnings = discovery.warnings;
     let netns_unreadable_pids = discovery.unreadable_pids;
     let targets = select(discovery.namespaces, &cfg.netns)?;

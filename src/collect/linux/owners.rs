@@ -18,6 +18,9 @@ use std::time::{Duration, Instant};
 const PROBE_TTL: Duration = Duration::from_secs(60);
 /// How long a listener's O_NONBLOCK is trusted.
 const NONBLOCK_TTL: Duration = Duration::from_secs(10);
+/// How long a process's name, cmdline, uids and unit are trusted. They change on exec or
+/// setuid, rarely; a live view shows such a change within this time.
+const PROCESS_TTL: Duration = Duration::from_secs(5);
 
 /// What one refresh keeps for the next, so a live view does not walk every fd, read every
 /// process and probe every socket each second (the dashboard's budget is 5% of a core).
@@ -28,6 +31,7 @@ pub struct OwnerCache {
     shown: HashSet<u64>,
     probes: HashMap<u64, (ProbeOutcome, Instant)>,
     nonblocking: HashMap<u64, (bool, Instant)>,
+    processes: HashMap<u32, (ProcessInfo, Instant)>,
 }
 
 /// What the joins of every namespace need about owners.
@@ -84,7 +88,7 @@ pub fn resolve_cached(
         o.holders.entry(fd.inode).or_default().push((fd.pid, fd.fd));
     }
     drop(scan);
-    read_processes(&mut o, root, names);
+    read_processes(&mut o, root, names, cache);
     read_options(&mut o, sockets, root, probe_options, cache);
     cache.shown = wanted;
     o
@@ -126,26 +130,36 @@ fn record_scan(o: &mut Owners, scan: &FdScan) {
 }
 
 /// Process details, once per holder process.
-fn read_processes(o: &mut Owners, root: &ProcRoot, names: &UserNames) {
+fn read_processes(o: &mut Owners, root: &ProcRoot, names: &UserNames, cache: &mut OwnerCache) {
+    let now = Instant::now();
+    // Forget processes that are gone, and every entry after PROCESS_TTL (exec, setuid, or a
+    // pid reused by a new process show within that time).
+    let alive: HashSet<u32> = cache.fds.keys().copied().collect();
+    cache
+        .processes
+        .retain(|pid, (_, at)| alive.contains(pid) && now.duration_since(*at) < PROCESS_TTL);
     let mut pids: Vec<u32> = o.holders.values().flatten().map(|&(pid, _)| pid).collect();
     pids.sort_unstable();
     pids.dedup();
     o.processes.reserve(pids.len());
     for pid in pids {
+        if let Some((info, _)) = cache.processes.get(&pid) {
+            o.processes.insert(pid, info.clone());
+            continue;
+        }
         match procfs::read_process(root, pid) {
             Ok(p) => {
-                o.processes.insert(
-                    pid,
-                    ProcessInfo {
-                        name: Arc::from(p.name),
-                        cmdline: Arc::from(p.cmdline),
-                        uid: p.euid,
-                        ruid: p.ruid,
-                        user: names.get(p.euid),
-                        unit: p.unit.map(Arc::from),
-                        netns: p.netns.map(NetnsId),
-                    },
-                );
+                let info = ProcessInfo {
+                    name: Arc::from(p.name),
+                    cmdline: Arc::from(p.cmdline),
+                    uid: p.euid,
+                    ruid: p.ruid,
+                    user: names.get(p.euid),
+                    unit: p.unit.map(Arc::from),
+                    netns: p.netns.map(NetnsId),
+                };
+                cache.processes.insert(pid, (info.clone(), now));
+                o.processes.insert(pid, info);
             }
             Err(ProcError::Vanished { .. }) => o.stats.processes_vanished += 1,
             Err(e) => o.warnings.push(format!("reading process {pid}: {e}")),
