@@ -172,3 +172,53 @@ fn keys_drive_the_dashboard_and_quit_restores_the_terminal() {
     );
     assert!(!t.alternate_screen(), "the alternate screen was left");
 }
+
+/// The process whose command line contains `marker`, if any.
+fn pid_with(marker: &str) -> Option<u32> {
+    std::fs::read_dir("/proc")
+        .ok()?
+        .filter_map(Result::ok)
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .find(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| {
+                let c = String::from_utf8_lossy(&c).replace('\0', " ");
+                c.contains(marker) && !c.contains("tmux")
+            })
+        })
+}
+
+#[test]
+fn a_closed_terminal_ends_the_dashboard() {
+    let Some(ns) = privileged("a_closed_terminal_ends_the_dashboard") else {
+        return;
+    };
+    if Command::new("tmux").arg("-V").output().is_err() {
+        assert!(
+            std::env::var("BINDSCOPE_REQUIRE_PRIVILEGED").as_deref() != Ok("1"),
+            "tmux is missing (apt-get install tmux)"
+        );
+        return;
+    }
+    // A unique interval marks this run's process.
+    let marker = format!("--interval {}ms", 700 + std::process::id() % 200);
+    let bin = env!("CARGO_BIN_EXE_bindscope");
+    let session = format!("bst-hup-{}", std::process::id());
+    let t = Tmux::start(
+        &session,
+        100,
+        30,
+        &format!("ip netns exec {} {bin} --netns current {marker}", ns.name()),
+    );
+    t.wait_for("the dashboard", |s| s.contains("Sockets"));
+    let pid = pid_with(&marker).expect("the dashboard's process");
+    // Closing the terminal (what a closed window does) hangs up its tty.
+    drop(t);
+    let start = Instant::now();
+    while std::path::Path::new(&format!("/proc/{pid}")).exists() {
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "the dashboard (pid {pid}) is still running 5 s after its terminal closed"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

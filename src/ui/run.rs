@@ -126,6 +126,19 @@ pub fn run(init: AppInit, cfg: CollectConfig) -> anyhow::Result<u8> {
         }),
         wake: Condvar::new(),
     });
+    // crossterm spins reading end-of-file from a hung-up terminal (a closed window, a killed
+    // tmux) and never returns to the loop: a watchdog ends the process when that happens.
+    thread::Builder::new()
+        .name("hangup-watchdog".into())
+        .spawn(|| {
+            loop {
+                thread::sleep(Duration::from_millis(200));
+                if terminal_gone() {
+                    restore_terminal();
+                    std::process::exit(0);
+                }
+            }
+        })?;
     let collector = Collector::new(cfg);
     let worker = {
         let shared = Arc::clone(&shared);
@@ -165,7 +178,9 @@ fn event_loop(
     });
     let mut dirty = true;
     loop {
-        if signalled.load(Ordering::Relaxed) {
+        // A signal, or a terminal that went away (its window closed, tmux killed): crossterm
+        // would spin on a hung-up tty reading end-of-file, so look before it reads.
+        if signalled.load(Ordering::Relaxed) || terminal_gone() {
             return Ok(0);
         }
         if dirty {
@@ -174,6 +189,9 @@ fn event_loop(
         }
         let mut msgs = Vec::new();
         if event::poll(POLL)? {
+            if terminal_gone() {
+                return Ok(0);
+            }
             // Drain what is queued, so a burst of keys or wheel events costs one draw.
             loop {
                 match event::read()? {
@@ -211,6 +229,23 @@ fn event_loop(
                 }
             }
         }
+    }
+}
+
+/// Whether stdin, the terminal, has hung up or failed.
+fn terminal_gone() -> bool {
+    use rustix::event::{PollFd, PollFlags, Timespec, poll};
+    let stdin = io::stdin();
+    let mut fds = [PollFd::new(&stdin, PollFlags::IN)];
+    let zero = Timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    match poll(&mut fds, Some(&zero)) {
+        Ok(_) => fds[0]
+            .revents()
+            .intersects(PollFlags::HUP | PollFlags::ERR | PollFlags::NVAL),
+        Err(_) => false,
     }
 }
 
