@@ -6,7 +6,7 @@ use super::cells::{
     user_short,
 };
 use super::data::Group;
-use super::sockets::{finding_lines, labelled, local_text};
+use super::sockets::{labelled, list_tail, local_text};
 use super::{Ctx, Detail, LIST_MAX, RowKey, View};
 use crate::analyze::describe::family_name;
 use crate::analyze::ports::Route;
@@ -369,28 +369,7 @@ fn detail(cx: Ctx<'_>, g: &Group) -> Detail {
             theme,
         ));
     }
-    if g.members.len() > LIST_MAX {
-        lines.push(labelled(
-            "",
-            vec![Span::styled(
-                format!("and {} more", g.members.len() - LIST_MAX),
-                theme.muted,
-            )],
-            theme,
-        ));
-    }
-    let mut seen = BTreeSet::new();
-    let findings: Vec<u32> = g
-        .members
-        .iter()
-        .filter_map(|&m| cx.data.sockets.get(m as usize))
-        .flat_map(|i| i.findings.iter().copied())
-        .filter(|f| seen.insert(*f))
-        .collect();
-    if !findings.is_empty() {
-        lines.push(Line::default());
-        lines.extend(finding_lines(cx, &findings));
-    }
+    list_tail(cx, &g.members, &mut lines);
     Detail {
         title: format!(
             "{} port {} in {}",

@@ -5,13 +5,12 @@ use super::cells::{
     ports_text, proto_name, severity_rank, severity_span, state_name, user_long, user_short,
 };
 use super::data::Process;
-use super::sockets::{finding_lines, labelled, local_text};
+use super::sockets::{labelled, list_tail, local_text};
 use super::{Ctx, Detail, LIST_MAX, RowKey, View};
 use crate::output::sanitize::clean;
 use crate::ui::theme::Theme;
 use crate::ui::widgets::table::{Column, Row, SortKey, Source};
 use ratatui::text::{Line, Span};
-use std::collections::BTreeSet;
 
 pub const MARK: usize = 0;
 pub const PID: usize = 1;
@@ -227,28 +226,7 @@ fn detail(cx: Ctx<'_>, p: &Process) -> Detail {
             theme,
         ));
     }
-    if p.sockets.len() > LIST_MAX {
-        lines.push(labelled(
-            "",
-            vec![Span::styled(
-                format!("and {} more", p.sockets.len() - LIST_MAX),
-                theme.muted,
-            )],
-            theme,
-        ));
-    }
-    let mut seen = BTreeSet::new();
-    let findings: Vec<u32> = p
-        .sockets
-        .iter()
-        .filter_map(|&s| cx.data.sockets.get(s as usize))
-        .flat_map(|i| i.findings.iter().copied())
-        .filter(|f| seen.insert(*f))
-        .collect();
-    if !findings.is_empty() {
-        lines.push(Line::default());
-        lines.extend(finding_lines(cx, &findings));
-    }
+    list_tail(cx, &p.sockets, &mut lines);
     Detail {
         title: format!("{}[{}]", clean(&p.name), p.pid),
         lines,

@@ -7,7 +7,7 @@ use super::cells::{
     severity_name, severity_rank, severity_span, state_name, user_long, user_short,
 };
 use super::data::{QueueMark, SockInfo};
-use super::{Ctx, Detail, RowKey, View};
+use super::{Ctx, Detail, LIST_MAX, RowKey, View};
 use crate::model::{Family, OptionName, Socket};
 use crate::output::sanitize::clean;
 use crate::output::table::{address_state_name, endpoint, scope_name};
@@ -336,6 +336,32 @@ pub fn explanation_lines(text: &str, indent: usize, style: Style) -> Vec<Line<'s
     text.lines()
         .map(|l| Line::styled(format!("{}{}", " ".repeat(indent), clean(l)), style))
         .collect()
+}
+
+/// The end of a detail that lists sockets: how many more than [`LIST_MAX`] there are, then
+/// the findings those sockets are in (each once).
+pub fn list_tail(cx: Ctx<'_>, sockets: &[u32], lines: &mut Vec<Line<'static>>) {
+    if sockets.len() > LIST_MAX {
+        lines.push(labelled(
+            "",
+            vec![Span::styled(
+                format!("and {} more", sockets.len() - LIST_MAX),
+                cx.theme.muted,
+            )],
+            cx.theme,
+        ));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    let findings: Vec<u32> = sockets
+        .iter()
+        .filter_map(|&s| cx.data.sockets.get(s as usize))
+        .flat_map(|i| i.findings.iter().copied())
+        .filter(|f| seen.insert(*f))
+        .collect();
+    if !findings.is_empty() {
+        lines.push(Line::default());
+        lines.extend(finding_lines(cx, &findings));
+    }
 }
 
 /// The findings of a socket: each with its severity, summary and explanation.
