@@ -3,7 +3,9 @@
 //! [`Effect`]s. The terminal is restored on quit, on error, on panic, and on SIGTERM, SIGHUP
 //! and SIGINT.
 
-use super::app::{App, AppInit, Effect, Msg};
+use super::app::{App, AppInit, Effect, Msg, fingerprint};
+use super::views::data::Data;
+use crate::analyze::history::History;
 use crate::collect::linux::collector::{CollectConfig, Collector};
 use crate::model::Snapshot;
 use crate::output::{self, write::write_atomic};
@@ -34,7 +36,7 @@ struct CollectorState {
     paused: bool,
     stop: bool,
     /// Only the newest snapshot is kept: a slow UI never works through a backlog.
-    latest: Option<Result<Box<Snapshot>, String>>,
+    latest: Option<Result<Prepared, String>>,
     /// Bumped on every change of interval or pause, so a waiting collector re-reads them.
     generation: u64,
 }
@@ -55,9 +57,51 @@ impl Drop for TerminalGuard {
     }
 }
 
+/// A snapshot with the time it was taken and, when anything the views depend on changed,
+/// their data, worked out on the collector thread.
+struct Prepared {
+    snap: Box<Snapshot>,
+    at_ms: u64,
+    data: Option<Box<Data>>,
+}
+
+/// What the collector thread keeps to judge snapshots as the app would: the same history,
+/// and the fingerprint of the last data it built.
+struct Judge {
+    history: History,
+    fingerprint: Option<u64>,
+    history_bound: bool,
+}
+
+impl Judge {
+    fn prepare(&mut self, snap: Box<Snapshot>, at_ms: u64) -> Prepared {
+        self.history.record(&snap, at_ms);
+        let fp = fingerprint::of(&snap);
+        let data = if self.fingerprint == Some(fp) && !self.history_bound {
+            None
+        } else {
+            let data = Data::new(&snap, &self.history);
+            self.history_bound = data.findings.iter().any(|f| {
+                matches!(
+                    f.kind.as_str(),
+                    "accept_queue_growing" | "accept_queue_full" | "syn_backlog"
+                )
+            });
+            self.fingerprint = Some(fp);
+            Some(Box::new(data))
+        };
+        Prepared { snap, at_ms, data }
+    }
+}
+
 /// Takes snapshots until told to stop: one, then a wait of the interval (cut short when
 /// the interval, pause or stop change), and while paused no collection at all.
-fn collector_thread(shared: Arc<Shared>, mut collector: Collector) {
+fn collector_thread(shared: Arc<Shared>, mut collector: Collector, started: Instant) {
+    let mut judge = Judge {
+        history: History::default(),
+        fingerprint: None,
+        history_bound: false,
+    };
     loop {
         {
             let Ok(mut st) = shared.state.lock() else {
@@ -75,10 +119,19 @@ fn collector_thread(shared: Arc<Shared>, mut collector: Collector) {
         }
         let result = collector
             .collect()
-            .map(Box::new)
+            .map(|snap| judge.prepare(Box::new(snap), started.elapsed().as_millis() as u64))
             .map_err(|e| format!("{e}"));
         let Ok(mut st) = shared.state.lock() else {
             return;
+        };
+        // Latest wins; but an unread snapshot's data must not be lost to a newer one that
+        // found nothing changed since it (same fingerprint: the data fits both).
+        let result = match (result, st.latest.take()) {
+            (Ok(mut new), Some(Ok(old))) if new.data.is_none() => {
+                new.data = old.data;
+                Ok(new)
+            }
+            (result, _) => result,
         };
         st.latest = Some(result);
         let generation = st.generation;
@@ -144,10 +197,10 @@ pub fn run(init: AppInit, cfg: CollectConfig) -> anyhow::Result<u8> {
         let shared = Arc::clone(&shared);
         thread::Builder::new()
             .name("collector".into())
-            .spawn(move || collector_thread(shared, collector))?
+            .spawn(move || collector_thread(shared, collector, started))?
     };
 
-    let result = event_loop(App::new(init), &shared, &signalled, started);
+    let result = event_loop(App::new(init), &shared, &signalled);
 
     if let Ok(mut st) = shared.state.lock() {
         st.stop = true;
@@ -158,12 +211,7 @@ pub fn run(init: AppInit, cfg: CollectConfig) -> anyhow::Result<u8> {
     result
 }
 
-fn event_loop(
-    mut app: App,
-    shared: &Arc<Shared>,
-    signalled: &AtomicBool,
-    started: Instant,
-) -> anyhow::Result<u8> {
+fn event_loop(mut app: App, shared: &Arc<Shared>, signalled: &AtomicBool) -> anyhow::Result<u8> {
     enable_raw_mode()?;
     let _guard = TerminalGuard;
     execute!(io::stdout(), EnterAlternateScreen, EnableMouseCapture)?;
@@ -207,9 +255,10 @@ fn event_loop(
         }
         let latest = shared.state.lock().ok().and_then(|mut st| st.latest.take());
         match latest {
-            Some(Ok(snap)) => msgs.push(Msg::Snapshot {
-                snap,
-                at_ms: started.elapsed().as_millis() as u64,
+            Some(Ok(p)) => msgs.push(Msg::Prepared {
+                snap: p.snap,
+                at_ms: p.at_ms,
+                data: p.data,
             }),
             Some(Err(e)) => msgs.push(Msg::CollectFailed(e)),
             None => {}

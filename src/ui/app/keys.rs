@@ -241,7 +241,7 @@ impl App {
         if !self.paused
             && let Some((snap, at)) = self.pending.take()
         {
-            self.apply(snap, at);
+            self.apply(snap, at, None);
         }
         vec![Effect::SetPaused(self.paused)]
     }

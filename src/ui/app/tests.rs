@@ -321,3 +321,38 @@ fn key_releases_are_ignored() {
     k.kind = ratatui::crossterm::event::KeyEventKind::Release;
     assert!(a.update(Msg::Key(k)).is_empty());
 }
+
+#[test]
+fn prepared_data_from_the_collector_thread_is_used_and_kept_when_unchanged() {
+    use crate::analyze::history::History;
+    use crate::ui::views::data::Data;
+    let mut a = app();
+    a.update(Msg::Resize {
+        width: 160,
+        height: 48,
+    });
+    let snap = fixture();
+    let mut history = History::default();
+    history.record(&snap, 0);
+    let data = Data::new(&snap, &history);
+    let findings = data.findings.len();
+    assert!(findings > 0, "the fixture has findings");
+    a.update(Msg::Prepared {
+        snap: Box::new(snap.clone()),
+        at_ms: 0,
+        data: Some(Box::new(data)),
+    });
+    assert_eq!(
+        a.data.findings.len(),
+        findings,
+        "the prepared data is installed"
+    );
+    // Nothing changed: the collector thread sends no data and the app keeps what it has.
+    a.update(Msg::Prepared {
+        snap: Box::new(snap),
+        at_ms: 1000,
+        data: None,
+    });
+    assert_eq!(a.data.findings.len(), findings);
+    assert!(a.snapshot.is_some());
+}
