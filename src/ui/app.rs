@@ -311,12 +311,7 @@ impl App {
         // A quiet host: nothing the findings and views are made of changed, so keep them.
         // Findings that depend on history (growth, rising counters) are judged again.
         let fp = fingerprint::of(&snap);
-        let history_bound = self.data.findings.iter().any(|f| {
-            matches!(
-                f.kind.as_str(),
-                "accept_queue_growing" | "accept_queue_full" | "syn_backlog"
-            )
-        });
+        let history_bound = fingerprint::history_bound(&self.data.findings, &self.history, &snap);
         if self.snapshot.is_some()
             && self.fingerprint == Some(fp)
             && !history_bound

@@ -81,12 +81,7 @@ impl Judge {
             None
         } else {
             let data = Data::new(&snap, &self.history);
-            self.history_bound = data.findings.iter().any(|f| {
-                matches!(
-                    f.kind.as_str(),
-                    "accept_queue_growing" | "accept_queue_full" | "syn_backlog"
-                )
-            });
+            self.history_bound = fingerprint::history_bound(&data.findings, &self.history, &snap);
             self.fingerprint = Some(fp);
             Some(Box::new(data))
         };

@@ -2,7 +2,8 @@
 //! quiet host (the same sockets, holders, options and queues) costs the collection only:
 //! the analysis is skipped when the fingerprint did not change.
 
-use crate::model::Snapshot;
+use crate::analyze::history::History;
+use crate::model::{Finding, Snapshot};
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 
@@ -71,6 +72,22 @@ pub fn of(snap: &Snapshot) -> u64 {
     h.finish()
 }
 
+/// Whether the findings could change with history alone, on an unchanged snapshot: a queue
+/// judged growing (the window slides), or counters that rose within the window (a rise slides
+/// out). A full queue is not: it is judged on the snapshot, which the fingerprint covers.
+pub fn history_bound(findings: &[Finding], history: &History, snap: &Snapshot) -> bool {
+    findings.iter().any(|f| f.kind == "accept_queue_growing")
+        || snap.netns.iter().any(|n| {
+            [
+                history.counter_rise(n.id, |c| c.listen_overflows),
+                history.counter_rise(n.id, |c| c.req_q_full_drop),
+                history.counter_rise(n.id, |c| c.req_q_full_do_cookies),
+            ]
+            .into_iter()
+            .any(|r| r.unwrap_or(0) > 0)
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,5 +112,34 @@ mod tests {
         let mut d = a.clone();
         d.netns[0].counters.listen_overflows = Some(3);
         assert_ne!(of(&a), of(&d), "a counter counts");
+    }
+
+    #[test]
+    fn only_growth_and_rising_counters_bind_findings_to_history() {
+        use crate::model::{Finding, Severity};
+        let snap = snapshot_of(vec![socket()], vec![netns(1, Some("host"), None)]);
+        let mut h = History::new(10);
+        h.record(&snap, 0);
+        h.record(&snap, 1000);
+        let f = |kind: &str| Finding {
+            kind: kind.into(),
+            severity: Severity::Warning,
+            sockets: vec![],
+            summary: String::new(),
+            explanation: String::new(),
+        };
+        assert!(
+            !history_bound(&[f("accept_queue_full")], &h, &snap),
+            "judged on the snapshot"
+        );
+        assert!(history_bound(&[f("accept_queue_growing")], &h, &snap));
+        let mut rose = snap.clone();
+        rose.netns[0].counters.listen_overflows = Some(5);
+        let mut h2 = History::new(10);
+        let mut before = snap.clone();
+        before.netns[0].counters.listen_overflows = Some(1);
+        h2.record(&before, 0);
+        h2.record(&rose, 1000);
+        assert!(history_bound(&[], &h2, &rose), "a rise in the window");
     }
 }
