@@ -4,7 +4,6 @@
 use crate::model::{Family, Netns, Proto, Snapshot, Socket};
 use crate::output::sanitize::clean;
 use std::collections::BTreeSet;
-use std::net::IpAddr;
 
 /// `tcp 0.0.0.0:8080`, `udp [::1]:53`, with `%dev` when device-bound.
 pub fn endpoint(s: &Socket) -> String {
@@ -12,15 +11,10 @@ pub fn endpoint(s: &Socket) -> String {
         Proto::Tcp => "tcp",
         Proto::Udp => "udp",
     };
-    let dev = s
-        .device
-        .as_deref()
-        .map(|d| format!("%{}", clean(d)))
-        .unwrap_or_default();
-    match s.local_addr {
-        IpAddr::V4(a) => format!("{proto} {a}{dev}:{}", s.local_port),
-        IpAddr::V6(a) => format!("{proto} [{a}]{dev}:{}", s.local_port),
-    }
+    format!(
+        "{proto} {}",
+        crate::output::table::endpoint(s.local_addr, s.local_port, s.device.as_deref())
+    )
 }
 
 /// `alice (uid 1001)` or `uid 1001`.

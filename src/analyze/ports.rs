@@ -4,7 +4,7 @@
 //! dual-stack one for IPv4, a device-bound socket only for traffic arriving on its device, a
 //! SO_REUSEPORT group split by a hash, and among identical UDP binds the newest one.
 
-use crate::collect::classify::effective_addr;
+use crate::collect::classify::{effective_addr, is_wildcard};
 use crate::model::{Family, NetnsId, Proto, Socket, SocketId, State};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -117,7 +117,7 @@ fn routes(proto: Proto, members: &[&Socket]) -> Vec<Route> {
         let wild: Vec<&Socket> = takers
             .iter()
             .copied()
-            .filter(|s| effective_addr(s.local_addr).is_unspecified())
+            .filter(|s| is_wildcard(s.local_addr))
             .collect();
         if wild.is_empty() {
             if !receivers.is_empty() {

@@ -33,6 +33,11 @@ pub fn effective_addr(addr: IpAddr) -> IpAddr {
     }
 }
 
+/// A wildcard bind of either family: `0.0.0.0`, `[::]` or `::ffff:0.0.0.0`.
+pub fn is_wildcard(addr: IpAddr) -> bool {
+    effective_addr(addr).is_unspecified()
+}
+
 fn v6_is_link_local(a: &Ipv6Addr) -> bool {
     a.segments()[0] & 0xffc0 == 0xfe80
 }

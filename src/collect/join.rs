@@ -375,11 +375,6 @@ fn build_options(r: &RawSocket, device: Option<String>, ctx: &JoinContext<'_>) -
     }
 }
 
-/// Whether an address is a wildcard for display and grouping.
-pub fn is_wildcard(addr: IpAddr) -> bool {
-    classify::effective_addr(addr).is_unspecified()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

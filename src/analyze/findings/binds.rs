@@ -4,7 +4,7 @@
 use super::{finding, port_is_unprivileged};
 use crate::analyze::describe::{self, endpoint, family_name};
 use crate::analyze::ports::{self, PortGroup, Route};
-use crate::collect::classify::effective_addr;
+use crate::collect::classify::{effective_addr, is_wildcard};
 use crate::model::{Family, Finding, Proto, Scope, Severity, Snapshot, Socket, State};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -55,10 +55,6 @@ fn route_line(r: &Route, by_id: &HashMap<&str, &Socket>) -> String {
     format!("{to}{dev} → {dest}: {}", r.how)
 }
 
-fn is_wild(s: &Socket) -> bool {
-    effective_addr(s.local_addr).is_unspecified()
-}
-
 /// A wildcard and a more specific bind (or an IPv4 and a dual-stack wildcard) take traffic
 /// of the same family on one port: say who receives what.
 fn wildcard_overlap(
@@ -79,11 +75,19 @@ fn wildcard_overlap(
             .copied()
             .filter(|s| ports::takes_family(s, family))
             .collect();
-        let wild: Vec<&Socket> = takers.iter().copied().filter(|s| is_wild(s)).collect();
+        let wild: Vec<&Socket> = takers
+            .iter()
+            .copied()
+            .filter(|s| is_wildcard(s.local_addr))
+            .collect();
         if wild.is_empty() {
             continue;
         }
-        let specific: Vec<&Socket> = takers.iter().copied().filter(|s| !is_wild(s)).collect();
+        let specific: Vec<&Socket> = takers
+            .iter()
+            .copied()
+            .filter(|s| !is_wildcard(s.local_addr))
+            .collect();
         // v4 wildcard and dual-stack `[::]` both take IPv4: the v4 one wins it.
         let mixed_wild = family == Family::Ipv4
             && wild.iter().any(|s| s.family == Family::Ipv4)
@@ -276,8 +280,8 @@ fn cross_user_port(snap: &Snapshot, members: &[&Socket]) -> Option<Finding> {
                     && [Family::Ipv4, Family::Ipv6].iter().any(|&f| {
                         ports::takes_family(a, f)
                             && ports::takes_family(b, f)
-                            && (is_wild(a)
-                                || is_wild(b)
+                            && (is_wildcard(a.local_addr)
+                                || is_wildcard(b.local_addr)
                                 || effective_addr(a.local_addr) == effective_addr(b.local_addr))
                     })
                     && (a.device.is_none() || b.device.is_none() || a.device == b.device)
