@@ -59,6 +59,8 @@ pub enum Msg {
     Prepared {
         snap: Box<Snapshot>,
         at_ms: u64,
+        /// `fingerprint::of(snap)`, already computed there.
+        fingerprint: u64,
         data: Option<Box<Data>>,
     },
     /// The collector failed; the app keeps showing the last snapshot and says so.
@@ -262,11 +264,16 @@ impl App {
                 }
                 Vec::new()
             }
-            Msg::Prepared { snap, at_ms, data } => {
+            Msg::Prepared {
+                snap,
+                at_ms,
+                fingerprint,
+                data,
+            } => {
                 if self.paused {
                     self.pending = Some((snap, at_ms));
                 } else {
-                    self.apply(snap, at_ms, Some(data));
+                    self.apply(snap, at_ms, Some((fingerprint, data)));
                 }
                 Vec::new()
             }
@@ -299,24 +306,30 @@ impl App {
 
     /// Takes a new snapshot in: history, findings, derived rows; the filter and every
     /// view's selection carry over.
-    /// `prepared`: `Some(Some(data))` when the collector thread built the view data,
-    /// `Some(None)` when it found nothing changed, `None` when the app must judge itself.
-    fn apply(&mut self, mut snap: Box<Snapshot>, at_ms: u64, prepared: Option<Option<Box<Data>>>) {
+    /// `prepared`: the fingerprint from the collector thread, with the view data it built, or
+    /// `None` for data when it found nothing changed; `None` when the app must judge itself.
+    fn apply(
+        &mut self,
+        mut snap: Box<Snapshot>,
+        at_ms: u64,
+        prepared: Option<(u64, Option<Box<Data>>)>,
+    ) {
         self.history.record(&snap, at_ms);
-        if let Some(Some(data)) = prepared {
-            self.fingerprint = Some(fingerprint::of(&snap));
-            self.install(snap, *data);
-            return;
-        }
+        let (fp, judged) = match prepared {
+            Some((fp, Some(data))) => {
+                self.fingerprint = Some(fp);
+                self.install(snap, *data);
+                return;
+            }
+            // The collector thread found nothing changed, history included.
+            Some((fp, None)) => (fp, true),
+            None => (fingerprint::of(&snap), false),
+        };
         // A quiet host: nothing the findings and views are made of changed, so keep them.
         // Findings that depend on history (growth, rising counters) are judged again.
-        let fp = fingerprint::of(&snap);
-        let history_bound = fingerprint::history_bound(&self.data.findings, &self.history, &snap);
-        if self.snapshot.is_some()
-            && self.fingerprint == Some(fp)
-            && !history_bound
-            && snap.marks.is_empty()
-        {
+        let unchanged = self.fingerprint == Some(fp)
+            && (judged || !fingerprint::history_bound(&self.data.findings, &self.history, &snap));
+        if self.snapshot.is_some() && unchanged && snap.marks.is_empty() {
             snap.findings = self.data.findings.clone();
             self.snapshot = Some(snap);
             self.collect_error = None;

@@ -62,6 +62,7 @@ impl Drop for TerminalGuard {
 struct Prepared {
     snap: Box<Snapshot>,
     at_ms: u64,
+    fingerprint: u64,
     data: Option<Box<Data>>,
 }
 
@@ -85,7 +86,12 @@ impl Judge {
             self.fingerprint = Some(fp);
             Some(Box::new(data))
         };
-        Prepared { snap, at_ms, data }
+        Prepared {
+            snap,
+            at_ms,
+            fingerprint: fp,
+            data,
+        }
     }
 }
 
@@ -253,6 +259,7 @@ fn event_loop(mut app: App, shared: &Arc<Shared>, signalled: &AtomicBool) -> any
             Some(Ok(p)) => msgs.push(Msg::Prepared {
                 snap: p.snap,
                 at_ms: p.at_ms,
+                fingerprint: p.fingerprint,
                 data: p.data,
             }),
             Some(Err(e)) => msgs.push(Msg::CollectFailed(e)),

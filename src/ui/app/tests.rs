@@ -337,9 +337,11 @@ fn prepared_data_from_the_collector_thread_is_used_and_kept_when_unchanged() {
     let data = Data::new(&snap, &history);
     let findings = data.findings.len();
     assert!(findings > 0, "the fixture has findings");
+    let fp = super::fingerprint::of(&snap);
     a.update(Msg::Prepared {
         snap: Box::new(snap.clone()),
         at_ms: 0,
+        fingerprint: fp,
         data: Some(Box::new(data)),
     });
     assert_eq!(
@@ -351,6 +353,7 @@ fn prepared_data_from_the_collector_thread_is_used_and_kept_when_unchanged() {
     a.update(Msg::Prepared {
         snap: Box::new(snap),
         at_ms: 1000,
+        fingerprint: fp,
         data: None,
     });
     assert_eq!(a.data.findings.len(), findings);
