@@ -41,14 +41,7 @@ import socket
 import sys
 import time
 
-SOL_IP = 0
-SOL_IPV6 = 41
-IP_TRANSPARENT = 19
-IP_FREEBIND = 15
-IPV6_TRANSPARENT = 75
-IPV6_FREEBIND = 78
-SO_REUSEPORT = 15
-SO_BINDTODEVICE = 25
+from sockopts import set_bind_options
 
 
 def become(uid):
@@ -71,18 +64,8 @@ def attempt(spec):
     s = socket.socket(fam, typ)
     at = "setsockopt"
     try:
-        if spec.get("reuseaddr"):
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        if spec.get("reuseport"):
-            s.setsockopt(socket.SOL_SOCKET, SO_REUSEPORT, 1)
-        if v6 and spec.get("v6only") is not None:
-            s.setsockopt(SOL_IPV6, socket.IPV6_V6ONLY, 1 if spec["v6only"] else 0)
-        if spec.get("freebind"):
-            s.setsockopt(*((SOL_IPV6, IPV6_FREEBIND) if v6 else (SOL_IP, IP_FREEBIND)), 1)
-        if spec.get("transparent"):
-            s.setsockopt(*((SOL_IPV6, IPV6_TRANSPARENT) if v6 else (SOL_IP, IP_TRANSPARENT)), 1)
-        if spec.get("device"):
-            s.setsockopt(socket.SOL_SOCKET, SO_BINDTODEVICE, spec["device"].encode())
+        set_bind_options(s, v6, spec.get("reuseaddr"), spec.get("reuseport"), spec.get("v6only"),
+                         spec.get("freebind"), spec.get("transparent"), spec.get("device"))
         at = "bind"
         if v6:
             scope = 0

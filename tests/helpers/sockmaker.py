@@ -53,14 +53,9 @@ import sys
 import time
 import traceback
 
-SOL_IP = 0
-SOL_IPV6 = 41
-IP_TRANSPARENT = 19
-IP_FREEBIND = 15
-IPV6_TRANSPARENT = 75
-IPV6_FREEBIND = 78
-SO_REUSEPORT = 15
-SO_BINDTODEVICE = 25
+from sockopts import (IP_FREEBIND, IP_TRANSPARENT, IPV6_FREEBIND, IPV6_TRANSPARENT,
+                      SO_BINDTODEVICE, SO_REUSEPORT, SOL_IP, SOL_IPV6, set_bind_options)
+
 SO_COOKIE = 57
 TCP_DEFER_ACCEPT = 9
 TCP_INFO = 11
@@ -164,18 +159,8 @@ def make_socket(spec, ports):
     opts = spec.get("options") or {}
     s = socket.socket(fam, typ)
     v6 = fam == socket.AF_INET6
-    if opts.get("reuseaddr"):
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    if opts.get("reuseport"):
-        s.setsockopt(socket.SOL_SOCKET, SO_REUSEPORT, 1)
-    if v6 and opts.get("v6only") is not None:
-        s.setsockopt(SOL_IPV6, socket.IPV6_V6ONLY, 1 if opts["v6only"] else 0)
-    if opts.get("freebind"):
-        s.setsockopt(*((SOL_IPV6, IPV6_FREEBIND) if v6 else (SOL_IP, IP_FREEBIND)), 1)
-    if opts.get("transparent"):
-        s.setsockopt(*((SOL_IPV6, IPV6_TRANSPARENT) if v6 else (SOL_IP, IP_TRANSPARENT)), 1)
-    if opts.get("bind_device"):
-        s.setsockopt(socket.SOL_SOCKET, SO_BINDTODEVICE, opts["bind_device"].encode())
+    set_bind_options(s, v6, opts.get("reuseaddr"), opts.get("reuseport"), opts.get("v6only"),
+                     opts.get("freebind"), opts.get("transparent"), opts.get("bind_device"))
     port = spec.get("port") or 0
     if spec.get("port_of"):
         port = ports[spec["port_of"]]
