@@ -6,7 +6,7 @@
 # Usage (as root):   bench/dashboard_bench.sh
 # Environment:       SOCKETS (10000), PROCS (100), SECONDS_CPU (30), KEY_SOCKETS (50000),
 #                    KEY_PROCS (300), PRESSES (20), PART (1, 2 or both), NO_BUILD=1 to skip
-#                    the release build.
+#                    the release build, BINDSCOPE=path to use another binary.
 #
 # Part 1 makes a namespace with SOCKETS sockets (bench/mksockets.py), runs `bindscope
 # --interval 1s --netns current` in a tmux pane inside it, waits for the first snapshot, then
@@ -39,10 +39,9 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-if [ -z "${NO_BUILD:-}" ]; then
-    (cd "$ROOT" && cargo build --release --quiet)
-fi
-cp "$ROOT/target/release/bindscope" "$WORK/bindscope"
+# shellcheck source=bench/lib.sh
+source "$HERE/lib.sh"
+private_binary "$ROOT" "$WORK" >/dev/null || exit 1
 ulimit -n 1048576 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 # setup N_SOCKETS N_PROCS: a fresh namespace with that many sockets.

@@ -113,17 +113,9 @@ trap 'exit 143' TERM
 trap 'exit 129' HUP
 
 # ---- build -----------------------------------------------------------------------------------
-if [[ -z "${BINDSCOPE:-}" ]]; then
-    if [[ -z "${NO_BUILD:-}" ]]; then
-        echo "building: cargo build --release" >&2
-        (cd "$ROOT" && cargo build --release --quiet)
-    fi
-    BINDSCOPE="$ROOT/target/release/bindscope"
-fi
-[[ -x "$BINDSCOPE" ]] || { echo "no binary at $BINDSCOPE" >&2; exit 1; }
-# Measure a private copy: a concurrent `cargo build` must not swap the binary mid-run.
-cp "$BINDSCOPE" "$WORK/bindscope"
-BINDSCOPE="$WORK/bindscope"
+# shellcheck source=bench/lib.sh
+source "$HERE/lib.sh"
+BINDSCOPE=$(private_binary "$ROOT" "$WORK") || exit 1
 
 # ---- limits ----------------------------------------------------------------------------------
 # Raise the fd limit as far as allowed; the big process needs more than 1024.
