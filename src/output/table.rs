@@ -64,10 +64,7 @@ pub fn option_badges(o: &Options, proto: Proto, state: State) -> String {
         Some(true) => out.push(name.to_string()),
         Some(false) => {}
         None => {
-            let na = o.reasons.get(&key).is_some_and(|r| {
-                r.starts_with("not applicable") || r.starts_with("read for listening")
-            });
-            if !na {
+            if !crate::collect::reasons::not_applicable(o, key) {
                 out.push(format!("{name}?"));
             }
         }

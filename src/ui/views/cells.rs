@@ -2,9 +2,8 @@
 //! option badges, severities and ports. Every untrusted string passes through
 //! [`clean`] here or at its call.
 
-use crate::model::{
-    AddressState, Holder, OptionName, Options, Proto, Scope, Severity, Socket, State,
-};
+use crate::collect::reasons::not_applicable;
+use crate::model::{AddressState, Holder, OptionName, Proto, Scope, Severity, Socket, State};
 use crate::output::sanitize::clean;
 use crate::ui::theme::Theme;
 use ratatui::style::Style;
@@ -115,13 +114,6 @@ pub enum BadgeKind {
     Set,
     Unknown,
     Warn,
-}
-
-/// Whether an unknown option is simply not applicable (not worth a `?`).
-fn not_applicable(o: &Options, key: OptionName) -> bool {
-    o.reasons
-        .get(&key)
-        .is_some_and(|r| r.starts_with("not applicable") || r.starts_with("read for listening"))
 }
 
 /// The option badges of a socket: set options by name, unknown ones with `?`, a blocking
