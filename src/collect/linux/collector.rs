@@ -138,10 +138,6 @@ impl Collector {
         }
     }
 
-    pub fn config(&self) -> &CollectConfig {
-        &self.cfg
-    }
-
     pub fn collect(&mut self) -> Result<Snapshot, CollectError> {
         let fresh = self
             .discovery
@@ -212,7 +208,7 @@ fn collect_with(
         .flat_map(|d| d.raw.iter())
         .filter(|r| join::in_view(r, cfg.view))
         .collect();
-    let owners = owners::resolve_cached(&shown, root, cfg.probe_options, &names, cache);
+    let owners = owners::resolve(&shown, root, cfg.probe_options, &names, cache);
     drop(shown);
     warnings.extend(owners.warnings.iter().cloned());
     let mut stats = owners.stats.clone();

@@ -52,24 +52,9 @@ pub struct Owners {
     pub stats: ScanStats,
 }
 
-/// Resolves holders and options of `sockets` (those a snapshot shows, all namespaces).
+/// Resolves holders and options of `sockets` (those a snapshot shows, all namespaces),
+/// reusing what `cache` kept from the last refresh and updating it.
 pub fn resolve(
-    sockets: &[&RawSocket],
-    root: &ProcRoot,
-    probe_options: bool,
-    names: &UserNames,
-) -> Owners {
-    resolve_cached(
-        sockets,
-        root,
-        probe_options,
-        names,
-        &mut OwnerCache::default(),
-    )
-}
-
-/// As [`resolve`], reusing what `cache` kept from the last refresh and updating it.
-pub fn resolve_cached(
     sockets: &[&RawSocket],
     root: &ProcRoot,
     probe_options: bool,
