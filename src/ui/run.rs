@@ -227,9 +227,9 @@ fn event_loop(mut app: App, shared: &Arc<Shared>, signalled: &AtomicBool) -> any
     });
     let mut dirty = true;
     loop {
-        // A signal, or a terminal that went away (its window closed, tmux killed): crossterm
-        // would spin on a hung-up tty reading end-of-file, so look before it reads.
-        if signalled.load(Ordering::Relaxed) || terminal_gone() {
+        // SIGTERM, SIGHUP, SIGINT. (A terminal that hung up is the watchdog's: crossterm
+        // never returns from reading it.)
+        if signalled.load(Ordering::Relaxed) {
             return Ok(0);
         }
         if dirty {
@@ -238,9 +238,6 @@ fn event_loop(mut app: App, shared: &Arc<Shared>, signalled: &AtomicBool) -> any
         }
         let mut msgs = Vec::new();
         if event::poll(POLL)? {
-            if terminal_gone() {
-                return Ok(0);
-            }
             // Drain what is queued, so a burst of keys or wheel events costs one draw.
             loop {
                 match event::read()? {
