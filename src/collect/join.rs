@@ -75,14 +75,6 @@ pub fn in_view(raw: &RawSocket, view: View) -> bool {
     }
 }
 
-/// The sockets of one namespace, sorted.
-pub fn build_sockets(raw: &[RawSocket], ctx: &JoinContext<'_>) -> Vec<Socket> {
-    let mut out = Vec::new();
-    append_sockets(raw, ctx, &mut out);
-    out.sort_by_key(socket_order);
-    out
-}
-
 /// Appends the sockets of one namespace to `out`, unsorted: the collector joins every
 /// namespace into one vector sized in advance, so 50,000 sockets are never held twice.
 pub fn append_sockets(raw: &[RawSocket], ctx: &JoinContext<'_>, out: &mut Vec<Socket>) {
@@ -378,6 +370,13 @@ fn build_options(r: &RawSocket, device: Option<String>, ctx: &JoinContext<'_>) -
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// One namespace's sockets, in the order `append_sockets` gives them.
+    fn build_sockets(raw: &[RawSocket], ctx: &JoinContext<'_>) -> Vec<Socket> {
+        let mut out = Vec::new();
+        append_sockets(raw, ctx, &mut out);
+        out
+    }
     use crate::collect::raw::SockoptBits;
     use crate::model::{AddressState, Scope};
 
