@@ -4,12 +4,14 @@
 //! - [`analyze`]: pure judgement over snapshots: findings, port groups, the can-bind what-if.
 //! - [`collect`]: the Linux collector over an injectable `/proc` root, and the pure join.
 //! - [`ui`]: the terminal dashboard (keys, filter language, config, theme, app, views).
+//! - [`export`]: loading snapshot and recording files strictly; CSV, Markdown, Prometheus exports; redaction.
 //! - [`output`]: JSON, the table for people, sanitizing, atomic file writes.
 //! - [`cli`]: the command line; [`commands`]: one module per subcommand.
 pub mod analyze;
 pub mod cli;
 pub mod collect;
 pub mod commands;
+pub mod export;
 pub mod model;
 pub mod output;
 #[cfg(test)]

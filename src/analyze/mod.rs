@@ -3,6 +3,7 @@
 //! The rules are linux-bind-semantics.md (§ numbers cited where used).
 
 pub mod describe;
+pub mod diff;
 pub mod findings;
 pub mod history;
 pub mod overlap;

@@ -1,6 +1,7 @@
 //! Writing snapshots: JSON (the file format), the table for people, atomic file writes,
 //! and the sanitizing every text output goes through.
 
+pub mod diff;
 pub mod findings;
 pub mod sanitize;
 pub mod table;
