@@ -56,6 +56,7 @@ pub fn socket() -> Socket {
         send_q: None,
         holders_unknown: None,
         syn_recv_shared: false,
+        host: None,
         cgroup_id: None,
     }
 }

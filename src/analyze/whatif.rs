@@ -1796,6 +1796,7 @@ mod tests {
             send_q: None,
             holders_unknown: None,
             syn_recv_shared: false,
+            host: None,
             cgroup_id: None,
         }
     }

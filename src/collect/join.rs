@@ -141,6 +141,7 @@ pub fn append_sockets(raw: &[RawSocket], ctx: &JoinContext<'_>, out: &mut Vec<So
             send_q: (!listening).then_some(r.wqueue),
             holders_unknown,
             syn_recv_shared: listening && shared.contains(&i),
+            host: None,
             cgroup_id: r.cgroup_id,
         });
     }

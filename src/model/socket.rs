@@ -224,6 +224,10 @@ pub struct Socket {
     /// cgroup v2 id of the socket (INET_DIAG_CGROUP_ID).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cgroup_id: Option<u64>,
+    /// The host the socket was seen on, set only in a view merged from several hosts' files
+    /// (`bindscope open` of several hosts), where `snapshot.host` cannot say it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<Arc<str>>,
 }
 
 impl Socket {
