@@ -48,6 +48,87 @@ pub enum Command {
     /// Would this bind succeed now? Computed from a snapshot, never by binding on the host.
     /// Exit status: 0 ok, 1 it would fail, 3 uncertain (an option it needs is unknown), 2 error.
     CanBind(CanBindArgs),
+    /// Record snapshots into a JSON Lines file until --duration ends or Ctrl-C; the file is
+    /// valid after every sample.
+    Record(RecordArgs),
+    /// The dashboard over snapshot and recording files, read-only. Files of several hosts
+    /// are shown together with a host column.
+    Open(OpenArgs),
+    /// What appeared, disappeared or changed between two snapshots.
+    /// Exit status: 0 no differences, 1 differences, 2 error.
+    Diff(DiffArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RecordArgs {
+    /// The recording to write (JSON Lines: one snapshot a line)
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: PathBuf,
+    /// Time between samples (e.g. 1s, 500ms, 2m)
+    #[arg(long, default_value = "1s", value_parser = parse_interval)]
+    pub interval: std::time::Duration,
+    /// Stop after this long (e.g. 30s, 10m, 1h) [default: until Ctrl-C]
+    #[arg(long, value_parser = parse_interval)]
+    pub duration: Option<std::time::Duration>,
+    /// Stop after this many samples [default: until Ctrl-C]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub samples: Option<u64>,
+    /// Replace an existing file (by default an existing file is never overwritten)
+    #[arg(long)]
+    pub force: bool,
+    /// Replace cmdline arguments, user names, host names and non-loopback addresses with
+    /// stable placeholders, for sharing outside the team
+    #[arg(long)]
+    pub redact: bool,
+    /// Include connections, SYN_RECV requests and TIME_WAIT
+    #[arg(long, short = 'a')]
+    pub all: bool,
+    /// Network namespaces to include (as for `snapshot`)
+    #[arg(long, short = 'n', value_name = "NAME|ID|all", value_delimiter = ',')]
+    pub netns: Vec<String>,
+    /// Do not read socket options through pidfd_getfd (they are recorded unknown)
+    #[arg(long)]
+    pub no_probe: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct OpenArgs {
+    /// Snapshot files (`snapshot -o`) and recordings (`record -o`), of one host or several
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+    /// No colours (also when NO_COLOR is set)
+    #[arg(long)]
+    pub no_color: bool,
+    /// Config file (keys, colours) [default: $XDG_CONFIG_HOME/bindscope/config.toml]
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Refuse files larger than this many MiB
+    #[arg(long, value_name = "MIB", default_value_t = 1024)]
+    pub max_size: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    /// Sections of appeared (+), disappeared (-) and changed (~) sockets, and findings
+    Text,
+    /// `{"format": "bindscope.diff", "version": 1, ...}`
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DiffArgs {
+    /// The snapshot before. A recording stands for its last snapshot; given alone, a
+    /// recording's first snapshot is compared with its last.
+    #[arg(value_name = "A")]
+    pub before: PathBuf,
+    /// The snapshot after
+    #[arg(value_name = "B")]
+    pub after: Option<PathBuf>,
+    #[arg(long, short = 'f', value_enum, default_value = "text")]
+    pub format: DiffFormat,
+    /// Refuse files larger than this many MiB
+    #[arg(long, value_name = "MIB", default_value_t = 1024)]
+    pub max_size: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -152,6 +233,12 @@ pub enum Format {
     Json,
     /// Aligned columns for people
     Table,
+    /// A row per socket and holder, for spreadsheets (cells that would start a formula are quoted)
+    Csv,
+    /// A report for a ticket: host, time, findings with explanations, the listeners
+    Markdown,
+    /// Prometheus text format for node_exporter's textfile collector
+    Prom,
 }
 
 #[derive(Debug, clap::Args)]
@@ -175,6 +262,10 @@ pub struct SnapshotArgs {
     /// Do not read socket options through pidfd_getfd (they are reported unknown)
     #[arg(long)]
     pub no_probe: bool,
+    /// Replace cmdline arguments, user names, host names and non-loopback addresses with
+    /// stable placeholders, for sharing outside the team
+    #[arg(long)]
+    pub redact: bool,
 }
 
 #[cfg(test)]

@@ -14,6 +14,9 @@ fn main() -> ExitCode {
         Some(Command::Snapshot(args)) => commands::snapshot::run(args),
         Some(Command::Findings(args)) => commands::findings::run(args),
         Some(Command::CanBind(args)) => commands::can_bind::run(args),
+        Some(Command::Record(args)) => commands::record::run(args),
+        Some(Command::Open(args)) => commands::open::run(args),
+        Some(Command::Diff(args)) => commands::diff::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

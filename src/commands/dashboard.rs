@@ -34,6 +34,7 @@ pub fn run(args: &DashboardArgs) -> anyhow::Result<u8> {
         theme,
         interval,
         export_dir: std::env::current_dir().unwrap_or_else(|_| ".".into()),
+        replay: None,
     };
     let collect = CollectConfig {
         view: if args.all { View::All } else { View::Listening },

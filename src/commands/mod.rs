@@ -3,7 +3,10 @@
 
 pub mod can_bind;
 pub mod dashboard;
+pub mod diff;
 pub mod findings;
+pub mod open;
+pub mod record;
 pub mod snapshot;
 
 use crate::cli::MinSeverity;

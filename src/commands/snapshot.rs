@@ -5,8 +5,9 @@ use crate::analyze::findings;
 use crate::analyze::history::History;
 use crate::cli::{Format, SnapshotArgs};
 use crate::collect::linux::collector::{self, CollectConfig};
+use crate::export::{self, redact::Redactor};
 use crate::model::View;
-use crate::output::{self, table, write::write_atomic};
+use crate::output::write::write_atomic;
 use std::io::{self, IsTerminal, Write};
 
 pub fn run(args: &SnapshotArgs) -> anyhow::Result<u8> {
@@ -20,6 +21,9 @@ pub fn run(args: &SnapshotArgs) -> anyhow::Result<u8> {
     // One snapshot has no history: queue growth cannot show, everything else can.
     snap.findings = findings::analyze(&snap, &History::default());
     explain_privileges(&snap);
+    if args.redact {
+        Redactor::default().redact(&mut snap);
+    }
     let format = args
         .format
         .unwrap_or(if args.output.is_none() && io::stdout().is_terminal() {
@@ -27,12 +31,15 @@ pub fn run(args: &SnapshotArgs) -> anyhow::Result<u8> {
         } else {
             Format::Json
         });
-    let render = |w: &mut dyn Write| -> io::Result<()> {
-        match format {
-            Format::Json => output::write_json(w, &snap, args.pretty),
-            Format::Table => w.write_all(table::render(&snap).as_bytes()),
-        }
+    let format = match format {
+        Format::Json => export::Format::Json,
+        Format::Table => export::Format::Table,
+        Format::Csv => export::Format::Csv,
+        Format::Markdown => export::Format::Markdown,
+        Format::Prom => export::Format::Prom,
     };
+    let render =
+        |w: &mut dyn Write| -> io::Result<()> { export::write(w, &snap, format, args.pretty) };
     match &args.output {
         Some(path) => write_atomic(path, render)?,
         None => to_stdout(render)?,

@@ -5,5 +5,85 @@
 pub mod csv;
 pub mod load;
 pub mod markdown;
+pub mod merge;
 pub mod prom;
 pub mod redact;
+pub mod timeline;
+
+use crate::model::Snapshot;
+use crate::output;
+use std::io::{self, Write};
+use std::path::Path;
+
+/// The formats a snapshot can be written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// The snapshot file format (`bindscope.snapshot` v1), the one `open` and `diff` read.
+    Json,
+    /// Aligned columns for people.
+    Table,
+    Csv,
+    Markdown,
+    Prom,
+}
+
+impl Format {
+    pub const ALL: [Format; 5] = [
+        Format::Json,
+        Format::Table,
+        Format::Csv,
+        Format::Markdown,
+        Format::Prom,
+    ];
+
+    /// The file name extension written for the format.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Table => "txt",
+            Format::Csv => "csv",
+            Format::Markdown => "md",
+            Format::Prom => "prom",
+        }
+    }
+
+    /// The format a file name asks for, by its extension (`.json`, `.csv`, `.md`, ...).
+    pub fn from_path(path: &Path) -> Option<Format> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "json" | "jsonl" => Some(Format::Json),
+            "txt" => Some(Format::Table),
+            "csv" => Some(Format::Csv),
+            "md" | "markdown" => Some(Format::Markdown),
+            "prom" => Some(Format::Prom),
+            _ => None,
+        }
+    }
+}
+
+/// Writes `snap` in `format`; `pretty` indents JSON.
+pub fn write(w: &mut dyn Write, snap: &Snapshot, format: Format, pretty: bool) -> io::Result<()> {
+    match format {
+        Format::Json => output::write_json(w, snap, pretty),
+        Format::Table => w.write_all(output::table::render(snap).as_bytes()),
+        Format::Csv => csv::write(w, snap),
+        Format::Markdown => markdown::write(w, snap),
+        Format::Prom => prom::write(w, snap),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_by_extension() {
+        for f in Format::ALL {
+            let name = format!("x.{}", f.extension());
+            assert_eq!(Format::from_path(Path::new(&name)), Some(f));
+        }
+        assert_eq!(Format::from_path(Path::new("a.JSONL")), Some(Format::Json));
+        assert_eq!(Format::from_path(Path::new("a.xlsx")), None);
+        assert_eq!(Format::from_path(Path::new("noext")), None);
+    }
+}

@@ -9,12 +9,14 @@
 //! screen and is a pure function of the state, so a paused view, or a snapshot file, draws
 //! exactly the same way.
 
+mod changes;
 mod export;
 pub mod fingerprint;
 mod input;
 mod keys;
 pub mod layout;
 mod mouse;
+mod replay;
 mod tables;
 mod whatif;
 
@@ -23,6 +25,7 @@ use self::layout::{Areas, layout};
 use super::filter::{Filter, FilterError};
 use super::keymap::{Action, Keymap};
 use super::theme::Theme;
+use super::views::changes::Changes;
 use super::views::data::Data;
 use super::views::header::{self, HeaderInfo};
 use super::views::whatif::WhatIfPanel;
@@ -30,6 +33,7 @@ use super::views::{self, Ctx, RowKey, ViewId, detail, help, status, with_view};
 use super::widgets::table::{self, TableState};
 use super::widgets::text::{draw_fitted, width};
 use crate::analyze::history::History;
+use crate::export::timeline::Timeline;
 use crate::model::{Snapshot, SocketId};
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyEvent, MouseEvent};
@@ -91,6 +95,8 @@ pub struct AppInit {
     pub interval: Duration,
     /// Where `e` writes snapshot files.
     pub export_dir: PathBuf,
+    /// Files to show instead of the live host (`bindscope open`).
+    pub replay: Option<Timeline>,
 }
 
 /// What keys do right now.
@@ -104,6 +110,8 @@ enum Mode {
     WhatIf(TextPrompt),
     /// Typing a note for the selected socket.
     Note(TextPrompt),
+    /// Typing the file to export to (its extension picks the format).
+    Export(TextPrompt),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -185,7 +193,7 @@ pub struct App {
     /// The fingerprint `data` was made from (see `fingerprint`).
     fingerprint: Option<u64>,
     view: ViewId,
-    views: [ViewState; 6],
+    views: [ViewState; 7],
     filter: FilterState,
     /// Per socket of the snapshot: whether the filter keeps it.
     mask: Vec<bool>,
@@ -203,6 +211,14 @@ pub struct App {
     whatif_input: String,
     /// Marks and notes by socket, carried across snapshots and into exports.
     marks: BTreeMap<SocketId, String>,
+    /// The opened files, when showing files rather than the live host.
+    replay: Option<replay::Replay>,
+    /// The Changes view's comparison must be made again (a new snapshot or baseline).
+    diff_stale: bool,
+    /// What the Changes view compares with: the first snapshot, or the one on screen when
+    /// `b` was pressed; with its description.
+    baseline: Option<(Box<Snapshot>, String)>,
+    changes: Changes,
 }
 
 impl App {
@@ -212,7 +228,7 @@ impl App {
             stale: false,
             keep: None,
         });
-        App {
+        let mut app = App {
             keymap: init.keymap,
             theme: init.theme,
             interval: init.interval,
@@ -237,7 +253,19 @@ impl App {
             whatif: None,
             whatif_input: String::new(),
             marks: BTreeMap::new(),
+            replay: None,
+            diff_stale: true,
+            baseline: None,
+            changes: Changes::default(),
+        };
+        // Files open at their last instant: the state they end in, with the whole
+        // recording's history behind it; `[` and `{` go back.
+        if let Some(timeline) = init.replay {
+            let last = timeline.len().saturating_sub(1);
+            app.replay = Some(replay::Replay { timeline, pos: 0 });
+            app.show_instant(last);
         }
+        app
     }
 
     pub fn paused(&self) -> bool {
@@ -296,6 +324,9 @@ impl App {
             }
         };
         // Whatever happened, the current view's rows are fresh and its selection on screen.
+        if self.view == ViewId::Changes {
+            self.ensure_changes();
+        }
         self.refresh(self.view);
         let page = self.page();
         if let Some(v) = self.views.get_mut(self.view.index()) {
@@ -351,8 +382,12 @@ impl App {
                 .or_insert_with(|| m.note.clone());
         }
         self.invalidate();
+        if self.baseline.is_none() {
+            self.baseline = Some((snap.clone(), "the first snapshot".into()));
+        }
         self.snapshot = Some(snap);
         self.data = data;
+        self.diff_stale = true;
         self.sync_marks();
         self.collect_error = None;
         self.recompute_mask();
@@ -365,6 +400,7 @@ impl App {
             data: &self.data,
             history: &self.history,
             theme: &self.theme,
+            changes: &self.changes,
         })
     }
 
@@ -380,7 +416,12 @@ impl App {
     }
 
     fn areas(&self, screen: Rect) -> Areas {
-        layout(screen, self.current().rows.len(), self.expanded)
+        layout(
+            screen,
+            self.current().rows.len(),
+            self.expanded,
+            self.replay.is_some(),
+        )
     }
 
     /// Rows per page: the table body for the known terminal size.
@@ -437,9 +478,15 @@ impl App {
                     interval: self.interval,
                     paused: self.paused,
                     pending: self.pending.is_some(),
+                    replay: self.replay_position(),
                 },
                 theme,
             );
+            if areas.timeline.height > 0 {
+                self.with_timeline(|info| {
+                    crate::ui::views::timeline::render(buf, areas.timeline, info, theme);
+                });
+            }
             header::render_tabs(buf, areas.tabs, &tabs, self.view, filter.as_deref(), theme);
             match self.ctx() {
                 Some(cx) => self.render_body(buf, &areas, cx),
@@ -554,6 +601,17 @@ impl App {
                 "flagged: addresses tentative, dadfailed, optimistic or deprecated",
                 t.muted,
             )],
+            ViewId::Changes => {
+                let b = self.key_for(Action::Baseline);
+                vec![
+                    Span::styled("since ", t.muted),
+                    Span::raw(self.changes.baseline.clone()),
+                    Span::styled(
+                        format!(" · {b}: compare with the snapshot on screen"),
+                        t.muted,
+                    ),
+                ]
+            }
         };
         let st = self.current();
         let cols = with_view!(self.view, _cx, |t| table::Source::columns(&t));
@@ -613,17 +671,20 @@ impl App {
                     status::render_note(buf, note_area, &line, style);
                 }
             }
-            Mode::WhatIf(p) | Mode::Note(p) => {
-                let (prefix, help) = if matches!(self.mode, Mode::WhatIf(_)) {
-                    (
+            Mode::WhatIf(p) | Mode::Note(p) | Mode::Export(p) => {
+                let (prefix, help) = match self.mode {
+                    Mode::WhatIf(_) => (
                         "what-if: ",
                         "tcp|udp ADDR:PORT [--reuseaddr] [--reuseport] [--v6only] [--freebind] [--device IF] [--user U] [--listen] [--netns NS]",
-                    )
-                } else {
-                    (
+                    ),
+                    Mode::Export(_) => (
+                        "export to: ",
+                        "tab: next format (.json .csv .md .prom .txt) · enter: write · esc: cancel · marks and notes go into .json, .csv and .md",
+                    ),
+                    _ => (
                         "note: ",
                         "a note on the selected socket; empty removes the mark",
-                    )
+                    ),
                 };
                 *cursor = status::render_prompt(
                     buf,

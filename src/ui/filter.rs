@@ -16,6 +16,8 @@
 //! | `family`  | `4`, `6`, `ipv4`, `ipv6`                |                                           |
 //! | `addr`    | text                                    | the start of the local address (`addr:10.` `addr:fe80`) |
 //! | `unit`    | text                                    | part of a holder's systemd unit or container |
+//! | `host`    | name                                    | the host (files of several hosts: `bindscope open`) |
+//! | `mark`    | `any`, or text                          | marked sockets; with text, those whose note has it |
 //!
 //! A value may list alternatives, any of which may match: `port:80,443`. Free text matches,
 //! ignoring case, part of the endpoint (`tcp 0.0.0.0:8080`, the remote end), the process
@@ -39,6 +41,10 @@ pub struct FilterContext {
     pub netns_names: HashMap<NetnsId, String>,
     /// The kinds of the findings that name each socket.
     pub findings_by_socket: HashMap<SocketId, Vec<String>>,
+    /// The snapshot's host, for sockets that do not carry their own (one host).
+    pub hostname: String,
+    /// Marked sockets and their notes (kept up to date by the app as marks change).
+    pub marks: HashMap<SocketId, String>,
 }
 
 impl FilterContext {
@@ -60,6 +66,12 @@ impl FilterContext {
         FilterContext {
             netns_names,
             findings_by_socket,
+            hostname: snap.host.hostname.clone(),
+            marks: snap
+                .marks
+                .iter()
+                .map(|m| (m.socket.clone(), m.note.clone()))
+                .collect(),
         }
     }
 }
@@ -91,6 +103,9 @@ enum Pred {
     Family(Family),
     Addr(Needle),
     Unit(Needle),
+    Host(Needle),
+    AnyMark,
+    Mark(Needle),
     Text(Needle),
 }
 
@@ -303,6 +318,9 @@ impl Pred {
                 .holders
                 .iter()
                 .any(|h| h.unit.as_deref().is_some_and(|u| needle.in_text(u))),
+            Pred::Host(needle) => needle.equals(s.host.as_deref().unwrap_or(&cx.hostname)),
+            Pred::AnyMark => cx.marks.contains_key(&s.id),
+            Pred::Mark(needle) => cx.marks.get(&s.id).is_some_and(|n| needle.in_text(n)),
             Pred::Text(needle) => text_matches(needle, s, cx),
         }
     }
@@ -439,8 +457,10 @@ fn push_value(out: &mut String, p: &Pred) {
         | Pred::Finding(name)
         | Pred::Addr(name)
         | Pred::Unit(name)
+        | Pred::Host(name)
+        | Pred::Mark(name)
         | Pred::Text(name) => text(out, &name.lower),
-        Pred::AnyFinding => out.push_str("any"),
+        Pred::AnyFinding | Pred::AnyMark => out.push_str("any"),
         Pred::Proto(p) => out.push_str(proto_name(*p)),
         Pred::Scope(ScopeSel::AnyWildcard) => out.push_str("wildcard"),
         Pred::Scope(ScopeSel::Is(s)) => out.push_str(scope_name(*s)),
@@ -478,9 +498,11 @@ enum Key {
     Family,
     Addr,
     Unit,
+    Host,
+    Mark,
 }
 
-const KEYS: [Key; 11] = [
+const KEYS: [Key; 13] = [
     Key::Port,
     Key::User,
     Key::Proto,
@@ -492,6 +514,8 @@ const KEYS: [Key; 11] = [
     Key::Family,
     Key::Addr,
     Key::Unit,
+    Key::Host,
+    Key::Mark,
 ];
 
 impl Key {
@@ -508,6 +532,8 @@ impl Key {
             Key::Family => "family",
             Key::Addr => "addr",
             Key::Unit => "unit",
+            Key::Host => "host",
+            Key::Mark => "mark",
         }
     }
 }
@@ -531,6 +557,8 @@ fn pred_key(p: &Pred) -> Option<Key> {
         Pred::Family(_) => Key::Family,
         Pred::Addr(_) => Key::Addr,
         Pred::Unit(_) => Key::Unit,
+        Pred::Host(_) => Key::Host,
+        Pred::AnyMark | Pred::Mark(_) => Key::Mark,
         Pred::Text(_) => return None,
     })
 }
@@ -804,6 +832,9 @@ fn parse_value(key: Key, value: &str, column: usize) -> Result<Pred, FilterError
             Pred::Addr(Needle::new(text))
         }
         Key::Unit => Pred::Unit(Needle::new(value)),
+        Key::Host => Pred::Host(Needle::new(value)),
+        Key::Mark if lower == "any" => Pred::AnyMark,
+        Key::Mark => Pred::Mark(Needle::new(value)),
     })
 }
 

@@ -29,7 +29,8 @@ pub enum Action {
     Back,
     NextView,
     PrevView,
-    /// Jump to a view by number, 1..=6 (Sockets, Ports, Processes, Users, Findings, Host).
+    /// Jump to a view by number, 1..=7 (Sockets, Ports, Processes, Users, Findings, Host,
+    /// Changes).
     View(u8),
     Filter,
     SortNext,
@@ -42,6 +43,12 @@ pub enum Action {
     StepBack,
     /// Step one sample forward in a recording.
     StepForward,
+    /// Go to the first sample of a recording.
+    StepFirst,
+    /// Go to the last sample of a recording.
+    StepLast,
+    /// Compare with the snapshot on screen from now on (the Changes view's "before").
+    Baseline,
     WhatIf,
     Export,
     Mark,
@@ -113,18 +120,19 @@ const fn info(
 /// The names of the six views, for the descriptions of `View(n)`; the views themselves
 /// belong to the app.
 #[rustfmt::skip] // a table: one row per view
-const VIEW_INFO: [ActionInfo; 6] = [
+const VIEW_INFO: [ActionInfo; 7] = [
     info("view_1", Category::Views, &["1"], "sockets",   "Show the Sockets view"),
     info("view_2", Category::Views, &["2"], "ports",     "Show the Ports view"),
     info("view_3", Category::Views, &["3"], "processes", "Show the Processes view"),
     info("view_4", Category::Views, &["4"], "users",     "Show the Users view"),
     info("view_5", Category::Views, &["5"], "findings",  "Show the Findings view"),
     info("view_6", Category::Views, &["6"], "host",      "Show the Host view"),
+    info("view_7", Category::Views, &["7"], "changes",   "Show the Changes view: what changed since the baseline"),
 ];
 
 impl Action {
-    /// Every action in help order. `View(n)` only exists for 1..=6.
-    pub const ALL: [Action; 31] = [
+    /// Every action in help order. `View(n)` only exists for 1..=7.
+    pub const ALL: [Action; 35] = [
         Action::Up,
         Action::Down,
         Action::PageUp,
@@ -141,6 +149,7 @@ impl Action {
         Action::View(4),
         Action::View(5),
         Action::View(6),
+        Action::View(7),
         Action::Filter,
         Action::SortNext,
         Action::SortReverse,
@@ -150,6 +159,9 @@ impl Action {
         Action::Refresh,
         Action::StepBack,
         Action::StepForward,
+        Action::StepFirst,
+        Action::StepLast,
+        Action::Baseline,
         Action::WhatIf,
         Action::Export,
         Action::Mark,
@@ -176,7 +188,7 @@ impl Action {
             Action::PrevView =>    info("prev_view",    Views,      &["shift-tab"],     "prev view", "Previous view"),
             Action::View(n) => match usize::from(n).checked_sub(1).and_then(|i| VIEW_INFO.get(i)) {
                 Some(i) => *i,
-                // Out of range: never in a keymap (ALL has 1..=6); no keys, and a name
+                // Out of range: never in a keymap (ALL has 1..=7); no keys, and a name
                 // `from_name` never returns, so it cannot be bound.
                 None =>            info("view",         Views,      &[],                "view",      "Show a view by number"),
             },
@@ -189,6 +201,9 @@ impl Action {
             Action::Refresh =>     info("refresh",      Live,       &["r"],             "refresh",   "Take a snapshot now"),
             Action::StepBack =>    info("step_back",    Live,       &["["],             "back",      "Step back one sample in a recording"),
             Action::StepForward => info("step_forward", Live,       &["]"],             "forward",   "Step forward one sample in a recording"),
+            Action::StepFirst =>   info("step_first",   Live,       &["{"],             "first",     "Go to the first sample of a recording"),
+            Action::StepLast =>    info("step_last",    Live,       &["}"],             "last",      "Go to the last sample of a recording"),
+            Action::Baseline =>    info("baseline",     Live,       &["b"],             "baseline",  "Compare with the snapshot on screen from now on (Changes view)"),
             Action::WhatIf =>      info("what_if",      Actions,    &["w"],             "what-if",   "Ask whether an address and port can be bound"),
             Action::Export =>      info("export",       Actions,    &["e"],             "export",    "Export a snapshot file"),
             Action::Mark =>        info("mark",         Actions,    &["m"],             "mark",      "Mark the selected socket"),
@@ -746,7 +761,7 @@ mod tests {
         for (ev, want) in cases {
             assert_eq!(km.lookup(&ev), Some(want), "{ev:?}");
         }
-        assert_eq!(km.lookup(&ch('7')), None);
+        assert_eq!(km.lookup(&ch('8')), None);
         assert_eq!(km.lookup(&ch('Q')), None);
         assert_eq!(km.lookup(&press(KeyCode::Char('q'), ctrl)), None);
         assert_eq!(
@@ -982,6 +997,7 @@ mod tests {
           4                Show the Users view
           5                Show the Findings view
           6                Show the Host view
+          7                Show the Changes view: what changed since the baseline
         Filter & sort
           /                Filter rows (port:80 user:www-data proto:udp ...)
           s                Sort by the next column
@@ -993,6 +1009,9 @@ mod tests {
           r                Take a snapshot now
           [                Step back one sample in a recording
           ]                Step forward one sample in a recording
+          {                Go to the first sample of a recording
+          }                Go to the last sample of a recording
+          b                Compare with the snapshot on screen from now on (Changes view)
         Actions
           w                Ask whether an address and port can be bound
           e                Export a snapshot file
@@ -1024,7 +1043,7 @@ mod tests {
     #[test]
     fn out_of_range_view_has_no_keys() {
         assert_eq!(Action::View(0).name(), "view");
-        assert_eq!(Action::View(7).info().keys.len(), 0);
+        assert_eq!(Action::View(8).info().keys.len(), 0);
         assert_eq!(Action::from_name("view"), None);
         assert_eq!(Keymap::default().keys(Action::View(9)), &[] as &[Key]);
     }

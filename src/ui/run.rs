@@ -7,8 +7,9 @@ use super::app::{App, AppInit, Effect, Msg, fingerprint};
 use super::views::data::Data;
 use crate::analyze::history::History;
 use crate::collect::linux::collector::{CollectConfig, Collector};
+use crate::export;
 use crate::model::Snapshot;
-use crate::output::{self, write::write_atomic};
+use crate::output::write::write_atomic;
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 use ratatui::crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event};
@@ -150,8 +151,9 @@ fn collector_thread(shared: Arc<Shared>, mut collector: Collector, started: Inst
     }
 }
 
-/// Runs the dashboard until the user quits or a signal arrives. Returns the exit status.
-pub fn run(init: AppInit, cfg: CollectConfig) -> anyhow::Result<u8> {
+/// Signals, the panic hook and the hang-up watchdog: what every dashboard needs before it
+/// touches the terminal. Returns the flag the signals set.
+fn prepare() -> anyhow::Result<Arc<AtomicBool>> {
     // Signals: SIGTERM and SIGHUP end the loop cleanly; SIGINT too (in raw mode ctrl-c
     // arrives as a key, but `kill -INT` does not).
     let signalled = Arc::new(AtomicBool::new(false));
@@ -168,18 +170,6 @@ pub fn run(init: AppInit, cfg: CollectConfig) -> anyhow::Result<u8> {
         restore_terminal();
         previous(info);
     }));
-
-    let started = Instant::now();
-    let shared = Arc::new(Shared {
-        state: Mutex::new(CollectorState {
-            interval: init.interval,
-            paused: false,
-            stop: false,
-            latest: None,
-            generation: 0,
-        }),
-        wake: Condvar::new(),
-    });
     // crossterm spins reading end-of-file from a hung-up terminal (a closed window, a killed
     // tmux) and never returns to the loop: a watchdog ends the process when that happens.
     thread::Builder::new()
@@ -193,6 +183,29 @@ pub fn run(init: AppInit, cfg: CollectConfig) -> anyhow::Result<u8> {
                 }
             }
         })?;
+    Ok(signalled)
+}
+
+/// Runs the dashboard over files (`init.replay`): no collector, nothing refreshes.
+pub fn run_files(init: AppInit) -> anyhow::Result<u8> {
+    let signalled = prepare()?;
+    event_loop(App::new(init), None, &signalled)
+}
+
+/// Runs the dashboard until the user quits or a signal arrives. Returns the exit status.
+pub fn run(init: AppInit, cfg: CollectConfig) -> anyhow::Result<u8> {
+    let signalled = prepare()?;
+    let started = Instant::now();
+    let shared = Arc::new(Shared {
+        state: Mutex::new(CollectorState {
+            interval: init.interval,
+            paused: false,
+            stop: false,
+            latest: None,
+            generation: 0,
+        }),
+        wake: Condvar::new(),
+    });
     let collector = Collector::new(cfg);
     let worker = {
         let shared = Arc::clone(&shared);
@@ -201,7 +214,7 @@ pub fn run(init: AppInit, cfg: CollectConfig) -> anyhow::Result<u8> {
             .spawn(move || collector_thread(shared, collector, started))?
     };
 
-    let result = event_loop(App::new(init), &shared, &signalled);
+    let result = event_loop(App::new(init), Some(&shared), &signalled);
 
     if let Ok(mut st) = shared.state.lock() {
         st.stop = true;
@@ -212,7 +225,12 @@ pub fn run(init: AppInit, cfg: CollectConfig) -> anyhow::Result<u8> {
     result
 }
 
-fn event_loop(mut app: App, shared: &Arc<Shared>, signalled: &AtomicBool) -> anyhow::Result<u8> {
+/// `shared`: the collector's, for a live host; `None` for files.
+fn event_loop(
+    mut app: App,
+    shared: Option<&Arc<Shared>>,
+    signalled: &AtomicBool,
+) -> anyhow::Result<u8> {
     enable_raw_mode()?;
     let _guard = TerminalGuard;
     execute!(io::stdout(), EnterAlternateScreen, EnableMouseCapture)?;
@@ -251,7 +269,9 @@ fn event_loop(mut app: App, shared: &Arc<Shared>, signalled: &AtomicBool) -> any
                 }
             }
         }
-        let latest = shared.state.lock().ok().and_then(|mut st| st.latest.take());
+        let latest = shared
+            .and_then(|sh| sh.state.lock().ok())
+            .and_then(|mut st| st.latest.take());
         match latest {
             Some(Ok(p)) => msgs.push(Msg::Prepared {
                 snap: p.snap,
@@ -270,7 +290,10 @@ fn event_loop(mut app: App, shared: &Arc<Shared>, signalled: &AtomicBool) -> any
                     Effect::SetInterval(d) => control(shared, |st| st.interval = d),
                     Effect::SetPaused(p) => control(shared, |st| st.paused = p),
                     Effect::Export(path, snap) => {
-                        let result = write_atomic(&path, |w| output::write_json(w, &snap, true))
+                        // The file name's extension picks the format (`.csv`, `.md`, ...).
+                        let format =
+                            export::Format::from_path(&path).unwrap_or(export::Format::Json);
+                        let result = write_atomic(&path, |w| export::write(w, &snap, format, true))
                             .map_err(|e| e.to_string());
                         app.update(Msg::Exported { path, result });
                     }
@@ -297,7 +320,10 @@ fn terminal_gone() -> bool {
     }
 }
 
-fn control(shared: &Shared, change: impl FnOnce(&mut CollectorState)) {
+fn control(shared: Option<&Arc<Shared>>, change: impl FnOnce(&mut CollectorState)) {
+    let Some(shared) = shared else {
+        return;
+    };
     if let Ok(mut st) = shared.state.lock() {
         change(&mut st);
         st.generation = st.generation.wrapping_add(1);

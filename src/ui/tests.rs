@@ -25,6 +25,7 @@ pub fn app() -> App {
         theme: Theme::default(),
         interval: Duration::from_secs(1),
         export_dir: "/var/tmp/exports".into(),
+        replay: None,
     })
 }
 
@@ -100,10 +101,15 @@ fn tab_cycles_views_and_shift_tab_goes_back() {
     let first = screen(&a, 80, 24);
     a.update(code(KeyCode::Tab));
     assert!(screen(&a, 80, 24).contains("ROUTES"), "Ports after Tab");
-    for _ in 0..5 {
+    for _ in 0..6 {
         a.update(code(KeyCode::Tab));
     }
-    assert_eq!(screen(&a, 80, 24), first, "six tabs come back to Sockets");
+    assert_eq!(screen(&a, 80, 24), first, "seven tabs come back to Sockets");
+    a.update(code(KeyCode::BackTab));
+    assert!(
+        screen(&a, 80, 24).contains("no changes since the baseline"),
+        "Changes before Sockets"
+    );
     a.update(code(KeyCode::BackTab));
     assert!(
         screen(&a, 80, 24).contains("FLAGGED"),
@@ -272,6 +278,7 @@ fn monochrome_draws_the_same_text() {
         theme: Theme::monochrome(),
         interval: Duration::from_secs(1),
         export_dir: "/var/tmp/exports".into(),
+        replay: None,
     });
     a.update(Msg::Resize {
         width: 80,

@@ -313,7 +313,7 @@ fn collect_with(
     Ok(Snapshot {
         format: FORMAT.to_string(),
         version: VERSION,
-        taken_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+        taken_at: humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string(),
         host,
         privileges: Privileges {
             euid,

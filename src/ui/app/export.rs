@@ -1,7 +1,13 @@
-//! The file name of an exported snapshot: `bindscope-HOST-YYYYmmddTHHMMSSZ.json`, from the
-//! snapshot itself (never the clock), so the same snapshot always gets the same name.
+//! `e`: export the snapshot on screen, with its findings and marks, to a file. A prompt
+//! offers `bindscope-HOST-YYYYmmddTHHMMSSZ.json` (from the snapshot itself, never the clock,
+//! so the same snapshot always gets the same name); the extension picks the format and Tab
+//! cycles through them.
 
+use super::input::LineInput;
+use super::{App, Effect, Mode, TextPrompt, Tone};
+use crate::export::Format;
 use crate::model::Snapshot;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::path::{Path, PathBuf};
 
 /// The host name as a file name part: letters, digits, `.`, `-` and `_`; anything else (a
@@ -43,6 +49,85 @@ pub fn export_path(dir: &Path, snap: &Snapshot) -> PathBuf {
     ))
 }
 
+/// The path with the next format's extension (json → csv → md → prom → txt → json).
+fn next_format(path: &str) -> String {
+    const CYCLE: [Format; 5] = [
+        Format::Json,
+        Format::Csv,
+        Format::Markdown,
+        Format::Prom,
+        Format::Table,
+    ];
+    let p = Path::new(path);
+    let current = Format::from_path(p);
+    let next = match current.and_then(|f| CYCLE.iter().position(|&c| c == f)) {
+        Some(i) => CYCLE[(i + 1) % CYCLE.len()],
+        None => Format::Json,
+    };
+    let stem = if current.is_some() {
+        p.with_extension("")
+    } else {
+        p.to_path_buf()
+    };
+    format!("{}.{}", stem.display(), next.extension())
+}
+
+impl App {
+    /// `e`: the prompt, with the default file name.
+    pub(super) fn export(&mut self) -> Vec<Effect> {
+        let Some(snap) = self.snapshot.as_deref() else {
+            self.say("nothing to export yet", Tone::Info);
+            return Vec::new();
+        };
+        let path = export_path(&self.export_dir, snap);
+        self.mode = Mode::Export(TextPrompt {
+            input: LineInput::new(&path.display().to_string()),
+            error: None,
+        });
+        Vec::new()
+    }
+
+    pub(super) fn export_key(&mut self, k: &KeyEvent) -> Vec<Effect> {
+        let Mode::Export(p) = &mut self.mode else {
+            return Vec::new();
+        };
+        match k.code {
+            KeyCode::Esc => self.mode = Mode::Normal,
+            KeyCode::Char('c') if k.modifiers.contains(KeyModifiers::CONTROL) => {
+                self.mode = Mode::Normal;
+            }
+            KeyCode::Tab => {
+                p.input = LineInput::new(&next_format(&p.input.text()));
+                p.error = None;
+            }
+            KeyCode::Enter => {
+                let text = p.input.text().trim().to_string();
+                let path = PathBuf::from(&text);
+                if text.is_empty() {
+                    p.error = Some("a file name, please".into());
+                } else if Format::from_path(&path).is_none() {
+                    p.error = Some(
+                        "the extension picks the format: .json .csv .md .prom .txt (tab cycles)"
+                            .into(),
+                    );
+                } else if let Some(snap) = self.snapshot.as_deref() {
+                    // The snapshot on screen, with its findings and marks filled in.
+                    let copy = Box::new(snap.clone());
+                    self.mode = Mode::Normal;
+                    self.say(format!("exporting {}…", path.display()), Tone::Info);
+                    return vec![Effect::Export(path, copy)];
+                }
+            }
+            _ => {
+                if p.input.handle(k) {
+                    p.error = None;
+                }
+            }
+        }
+        Vec::new()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -62,5 +147,15 @@ mod tests {
         assert_eq!(host_part("../etc/passwd"), "_etc_passwd");
         assert_eq!(host_part("a\x1b[2Jb"), "a__2Jb");
         assert_eq!(host_part(""), "host");
+    }
+
+    #[test]
+    fn tab_cycles_formats() {
+        assert_eq!(next_format("/t/a.json"), "/t/a.csv");
+        assert_eq!(next_format("/t/a.csv"), "/t/a.md");
+        assert_eq!(next_format("/t/a.md"), "/t/a.prom");
+        assert_eq!(next_format("/t/a.prom"), "/t/a.txt");
+        assert_eq!(next_format("/t/a.txt"), "/t/a.json");
+        assert_eq!(next_format("/t/a"), "/t/a.json");
     }
 }

@@ -1,7 +1,7 @@
 //! Keys: what each action of the keymap does in each mode, and the prompts' editing.
 
-use super::export::export_path;
 use super::input::LineInput;
+use super::replay::Step;
 use super::whatif::{self as request, Defaults};
 use super::{App, Effect, FilterPrompt, Jump, Mode, TextPrompt, Tone};
 use crate::analyze::whatif::can_bind;
@@ -43,6 +43,7 @@ impl App {
             Mode::Filter(_) => self.filter_key(&k),
             Mode::WhatIf(_) => self.whatif_key(&k),
             Mode::Note(_) => self.note_key(&k),
+            Mode::Export(_) => self.export_key(&k),
             Mode::Help => self.help_key(&k),
             Mode::Normal => self.normal_key(&k),
         }
@@ -89,6 +90,18 @@ impl App {
                 let s = self.current().sort;
                 self.set_sort(s.col, !s.desc);
             }
+            Action::Pause | Action::Faster | Action::Slower | Action::Refresh
+                if self.is_replay() =>
+            {
+                let (back, fwd) = (
+                    self.key_for(Action::StepBack),
+                    self.key_for(Action::StepForward),
+                );
+                self.say(
+                    format!("files do not refresh: {back} and {fwd} step through a recording"),
+                    Tone::Info,
+                );
+            }
             Action::Pause => return self.toggle_pause(),
             Action::Faster => return self.change_interval(-1),
             Action::Slower => return self.change_interval(1),
@@ -101,12 +114,11 @@ impl App {
                     return vec![Effect::SetInterval(self.interval)];
                 }
             }
-            Action::StepBack | Action::StepForward => {
-                self.say(
-                    "stepping is for recordings: this is a live view",
-                    Tone::Info,
-                );
-            }
+            Action::StepBack => self.step(Step::Back),
+            Action::StepForward => self.step(Step::Forward),
+            Action::StepFirst => self.step(Step::First),
+            Action::StepLast => self.step(Step::Last),
+            Action::Baseline => self.set_baseline(),
             Action::WhatIf => self.open_whatif(),
             Action::Export => return self.export(),
             Action::Mark => self.toggle_mark(),
@@ -267,18 +279,6 @@ impl App {
         }
     }
 
-    fn export(&mut self) -> Vec<Effect> {
-        let Some(snap) = self.snapshot.as_deref() else {
-            self.say("nothing to export yet", Tone::Info);
-            return Vec::new();
-        };
-        let path = export_path(&self.export_dir, snap);
-        // The snapshot on screen, with its findings and marks filled in.
-        let copy = Box::new(snap.clone());
-        self.say(format!("exporting {}…", path.display()), Tone::Info);
-        vec![Effect::Export(path, copy)]
-    }
-
     /// The namespace the selected row is about, for the what-if.
     fn selected_netns(&self) -> Option<NetnsId> {
         let snap = self.snapshot.as_deref()?;
@@ -296,6 +296,7 @@ impl App {
                 .and_then(|s| s.first())
                 .and_then(|&si| sock(si)),
             ViewId::Host => snap.netns.get(i).map(|n| n.id),
+            ViewId::Changes => None,
         }
     }
 
@@ -474,7 +475,7 @@ impl App {
     }
 
     /// The selected socket's id, in the Sockets view.
-    fn selected_socket(&self) -> Option<crate::model::SocketId> {
+    pub(super) fn selected_socket(&self) -> Option<crate::model::SocketId> {
         if self.view != ViewId::Sockets {
             return None;
         }
@@ -559,5 +560,14 @@ impl App {
                 note: note.clone(),
             })
             .collect();
+        // The filter's `mark:` follows the marks as they are made.
+        self.data.filter_cx.marks = snap
+            .marks
+            .iter()
+            .map(|m| (m.socket.clone(), m.note.clone()))
+            .collect();
+        if self.filter.text.contains("mark:") {
+            self.filter_changed();
+        }
     }
 }

@@ -8,6 +8,8 @@ use ratatui::layout::Rect;
 pub struct Areas {
     /// Host, time, interval or PAUSED, privileges, counts: two rows.
     pub header: Rect,
+    /// Files only: the banner and time line (file, host, sample, queue sparkline).
+    pub timeline: Rect,
     /// The view tabs, and the active filter at the right.
     pub tabs: Rect,
     /// The table: its header row, then the rows.
@@ -23,8 +25,9 @@ pub struct Areas {
 const HEADER: u16 = 2;
 
 /// Lays out `area`. `rows` is the number of table rows the view has (the table shrinks to
-/// them and gives the rest to the detail); `expanded` gives the detail the whole body.
-pub fn layout(area: Rect, rows: usize, expanded: bool) -> Areas {
+/// them and gives the rest to the detail); `expanded` gives the detail the whole body;
+/// `timeline` adds the files' row under the header.
+pub fn layout(area: Rect, rows: usize, expanded: bool, timeline: bool) -> Areas {
     let mut a = Areas::default();
     let mut y = area.y;
     let bottom = area.bottom();
@@ -35,6 +38,9 @@ pub fn layout(area: Rect, rows: usize, expanded: bool) -> Areas {
         r
     };
     a.header = take(&mut y, HEADER);
+    if timeline {
+        a.timeline = take(&mut y, 1);
+    }
     a.tabs = take(&mut y, 1);
     // The status bar is the last row, whatever is left above it.
     if bottom > y {
@@ -78,7 +84,7 @@ mod tests {
 
     #[test]
     fn parts_fit_at_80x24() {
-        let a = layout(Rect::new(0, 0, 80, 24), 14, false);
+        let a = layout(Rect::new(0, 0, 80, 24), 14, false, false);
         assert_eq!(a.header, Rect::new(0, 0, 80, 2));
         assert_eq!(a.tabs, Rect::new(0, 2, 80, 1));
         assert_eq!(a.table, Rect::new(0, 3, 80, 12));
@@ -86,16 +92,20 @@ mod tests {
         assert_eq!(a.detail, Rect::new(0, 16, 80, 7));
         assert_eq!(a.status, Rect::new(0, 23, 80, 1));
         assert_eq!(a.body_rows(), 11);
-        let few = layout(Rect::new(0, 0, 80, 24), 2, false);
+        let few = layout(Rect::new(0, 0, 80, 24), 2, false, false);
         assert_eq!(few.table.height, 3, "two rows and the header");
-        let e = layout(Rect::new(0, 0, 80, 24), 14, true);
+        let e = layout(Rect::new(0, 0, 80, 24), 14, true, false);
         assert_eq!((e.table.height, e.detail), (0, Rect::new(0, 3, 80, 20)));
+        let files = layout(Rect::new(0, 0, 80, 24), 14, false, true);
+        assert_eq!(files.timeline, Rect::new(0, 2, 80, 1));
+        assert_eq!(files.tabs, Rect::new(0, 3, 80, 1));
+        assert_eq!(files.body_rows(), 10);
     }
 
     #[test]
     fn tiny_terminals_do_not_underflow() {
         for h in 0..8 {
-            let a = layout(Rect::new(0, 0, 10, h), 100, false);
+            let a = layout(Rect::new(0, 0, 10, h), 100, false, true);
             assert!(a.status.bottom() <= h);
             assert!(a.detail.bottom() <= h);
         }

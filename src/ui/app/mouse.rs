@@ -31,7 +31,9 @@ impl App {
                 return Vec::new();
             }
             // Prompts own the keyboard; the mouse waits.
-            Mode::Filter(_) | Mode::WhatIf(_) | Mode::Note(_) => return Vec::new(),
+            Mode::Filter(_) | Mode::WhatIf(_) | Mode::Note(_) | Mode::Export(_) => {
+                return Vec::new();
+            }
             Mode::Normal => {}
         }
         let areas = self.areas(screen);
@@ -47,7 +49,14 @@ impl App {
             return Vec::new();
         }
         self.status = None;
-        if areas.tabs.contains(at) {
+        if areas.timeline.contains(at) {
+            let target = self.with_timeline(|info| {
+                crate::ui::views::timeline::instant_at(info, areas.timeline.width, at.x)
+            });
+            if let Some(i) = target.flatten() {
+                self.show_instant(i);
+            }
+        } else if areas.tabs.contains(at) {
             self.click_tab(areas.tabs, screen, at);
         } else if areas.table.contains(at) {
             self.click_table(areas.table, at);

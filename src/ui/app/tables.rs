@@ -27,6 +27,7 @@ impl App {
     pub(super) fn filter_changed(&mut self) {
         self.invalidate();
         self.recompute_mask();
+        self.changes_keep();
     }
 
     /// Marks every view stale, remembering the row each had selected (for views already
@@ -43,6 +44,7 @@ impl App {
             data: &self.data,
             history: &self.history,
             theme: &self.theme,
+            changes: &self.changes,
         };
         for (view, v) in ViewId::ALL.iter().zip(self.views.iter_mut()) {
             if v.stale {
@@ -77,6 +79,7 @@ impl App {
             data: &self.data,
             history: &self.history,
             theme: &self.theme,
+            changes: &self.changes,
         };
         let mask = &self.mask;
         let sort = v.table.sort;
@@ -113,6 +116,7 @@ impl App {
             data: &self.data,
             history: &self.history,
             theme: &self.theme,
+            changes: &self.changes,
         };
         let Some(v) = self.views.get_mut(view.index()) else {
             return;

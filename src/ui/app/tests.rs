@@ -180,7 +180,10 @@ fn export_names_the_file_from_the_snapshot_and_fills_findings() {
     assert!(a.update(key('e')).is_empty(), "nothing to export yet");
     let mut a = live(80, 24);
     a.update(key('m'));
-    let effects = a.update(key('e'));
+    // `e` offers the file name; Enter writes it.
+    assert!(a.update(key('e')).is_empty());
+    assert!(matches!(a.mode, Mode::Export(_)));
+    let effects = a.update(code(KeyCode::Enter));
     let [Effect::Export(path, snap)] = effects.as_slice() else {
         panic!("{effects:?}");
     };

@@ -113,6 +113,8 @@ pub struct Data {
     pub ns_sockets: HashMap<NetnsId, usize>,
     /// Some socket has a remote end (the snapshot holds connections).
     pub has_remote: bool,
+    /// Sockets of several hosts (files merged by `bindscope open`).
+    pub multi_host: bool,
     pub counts: Counts,
 }
 
@@ -174,9 +176,11 @@ impl Data {
         }
         let mut ns_sockets: HashMap<NetnsId, usize> = HashMap::new();
         let mut has_remote = false;
+        let mut multi_host = false;
         for (s, info) in snap.sockets.iter().zip(sockets.iter_mut()) {
             *ns_sockets.entry(s.netns).or_default() += 1;
             has_remote |= s.remote_addr.is_some();
+            multi_host |= s.host.is_some();
             if s.holders.iter().any(|h| h.uid != s.uid) {
                 info.cross_user = true;
             }
@@ -230,6 +234,7 @@ impl Data {
             users,
             ns_sockets,
             has_remote,
+            multi_host,
             counts,
         }
     }

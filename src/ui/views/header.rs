@@ -21,6 +21,8 @@ pub struct HeaderInfo<'a> {
     pub paused: bool,
     /// A snapshot arrived while paused and waits.
     pub pending: bool,
+    /// Files, not a live host: the position on their time line and its length.
+    pub replay: Option<(usize, usize)>,
 }
 
 /// A part of a header line; parts of higher `drop` are left out first when narrow.
@@ -76,7 +78,7 @@ pub fn interval_text(d: Duration) -> String {
 }
 
 /// `2026-11-22 07:44:23Z` from RFC 3339.
-fn time_text(taken_at: &str) -> String {
+pub fn time_text(taken_at: &str) -> String {
     clean(taken_at).replacen('T', " ", 1)
 }
 
@@ -85,7 +87,14 @@ pub fn render(buf: &mut Buffer, area: Rect, info: &HeaderInfo<'_>, theme: &Theme
         return;
     }
     let max = usize::from(area.width);
-    let live = if info.paused {
+    let live = if let Some((pos, len)) = info.replay {
+        let text = if len > 1 {
+            format!("sample {}/{len}", pos + 1)
+        } else {
+            "from a file".to_string()
+        };
+        vec![Span::styled(text, theme.paused)]
+    } else if info.paused {
         let mut spans = vec![Span::styled(" PAUSED ", theme.paused)];
         if info.pending {
             spans.push(Span::styled(" new data waiting", theme.muted));
@@ -260,6 +269,15 @@ fn privileges_and_counts(snap: &Snapshot, data: &Data, max: usize, theme: &Theme
         }
     }
     let mut parts = chosen.unwrap_or_default();
+    if !snap.marks.is_empty() {
+        parts.push(part(
+            1,
+            vec![Span::styled(
+                format!("* {} marked (filter mark:any)", snap.marks.len()),
+                theme.mark,
+            )],
+        ));
+    }
     parts.extend(warnings);
     fit(parts, max, theme)
 }
@@ -281,6 +299,7 @@ fn short_title(v: ViewId) -> &'static str {
         ViewId::Users => "User",
         ViewId::Findings => "Find",
         ViewId::Host => "Host",
+        ViewId::Changes => "Chg",
     }
 }
 

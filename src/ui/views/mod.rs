@@ -4,6 +4,7 @@
 //! the app's state: no clock, no I/O.
 
 pub mod cells;
+pub mod changes;
 pub mod data;
 pub mod detail;
 pub mod findings;
@@ -14,6 +15,7 @@ pub mod ports;
 pub mod processes;
 pub mod sockets;
 pub mod status;
+pub mod timeline;
 pub mod users;
 pub mod whatif;
 
@@ -38,16 +40,18 @@ pub enum ViewId {
     Users,
     Findings,
     Host,
+    Changes,
 }
 
 impl ViewId {
-    pub const ALL: [ViewId; 6] = [
+    pub const ALL: [ViewId; 7] = [
         ViewId::Sockets,
         ViewId::Ports,
         ViewId::Processes,
         ViewId::Users,
         ViewId::Findings,
         ViewId::Host,
+        ViewId::Changes,
     ];
 
     pub fn title(self) -> &'static str {
@@ -58,6 +62,7 @@ impl ViewId {
             ViewId::Users => "Users",
             ViewId::Findings => "Findings",
             ViewId::Host => "Host",
+            ViewId::Changes => "Changes",
         }
     }
 
@@ -114,6 +119,10 @@ impl ViewId {
                 col: host::ORDER,
                 desc: false,
             },
+            ViewId::Changes => Sort {
+                col: changes::CHANGE,
+                desc: false,
+            },
         }
     }
 }
@@ -126,6 +135,8 @@ pub struct Ctx<'a> {
     pub data: &'a Data,
     pub history: &'a History,
     pub theme: &'a Theme,
+    /// The comparison with the baseline (the Changes view).
+    pub changes: &'a changes::Changes,
 }
 
 /// Names a row across snapshots, so the selection stays on it when rows come and go.
@@ -160,7 +171,7 @@ pub trait View: Source {
     fn noun(&self) -> &'static str;
 }
 
-/// Runs `$body` with `$src` bound to the table of `$view`: one generic body for six
+/// Runs `$body` with `$src` bound to the table of `$view`: one generic body for seven
 /// source types.
 macro_rules! with_view {
     ($view:expr, $cx:expr, |$src:ident| $body:expr) => {
@@ -187,6 +198,10 @@ macro_rules! with_view {
             }
             $crate::ui::views::ViewId::Host => {
                 let $src = $crate::ui::views::host::Table::new($cx);
+                $body
+            }
+            $crate::ui::views::ViewId::Changes => {
+                let $src = $crate::ui::views::changes::Table::new($cx);
                 $body
             }
         }

@@ -60,16 +60,28 @@ const COLUMNS_REMOTE: [Column; 11] = [
     Column::new("REMOTE",  16, 24, 4),
 ];
 
+/// Files of several hosts (`bindscope open`): the NETNS column says the host first
+/// (`web1:host`), and is kept on narrow screens.
+const fn with_host<const N: usize>(cols: [Column; N]) -> [Column; N] {
+    let mut c = cols;
+    c[NETNS] = Column::new("HOST:NETNS", 12, 22, 1);
+    c
+}
+const COLUMNS_HOSTS: [Column; 10] = with_host(COLUMNS);
+const COLUMNS_REMOTE_HOSTS: [Column; 11] = with_host(COLUMNS_REMOTE);
+
 pub struct Table<'a> {
     cx: Ctx<'a>,
     remote: bool,
+    hosts: bool,
 }
 
 impl<'a> Table<'a> {
     pub fn new(cx: Ctx<'a>) -> Table<'a> {
         // Decided per snapshot by what it holds.
         let remote = cx.data.has_remote;
-        Table { cx, remote }
+        let hosts = cx.data.multi_host;
+        Table { cx, remote, hosts }
     }
 }
 
@@ -86,10 +98,11 @@ impl Source for Table<'_> {
         Self: 'r;
 
     fn columns(&self) -> &'static [Column] {
-        if self.remote {
-            &COLUMNS_REMOTE
-        } else {
-            &COLUMNS
+        match (self.remote, self.hosts) {
+            (true, false) => &COLUMNS_REMOTE,
+            (false, false) => &COLUMNS,
+            (true, true) => &COLUMNS_REMOTE_HOSTS,
+            (false, true) => &COLUMNS_HOSTS,
         }
     }
 

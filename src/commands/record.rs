@@ -1,0 +1,293 @@
+//! `bindscope record`: snapshots at an interval into a JSON Lines file, one snapshot a line,
+//! each judged with the queue history so far (so growth findings are in the file).
+//!
+//! The file is valid after every sample: a line is written whole and synced before the next
+//! sample starts, so Ctrl-C, SIGTERM or a full disk leave every complete sample readable
+//! (`open` ignores a cut-off last line, with a warning). An existing file is never
+//! overwritten without `--force`: a recording is evidence.
+
+use super::{explain_privileges, netns_select};
+use crate::analyze::findings;
+use crate::analyze::history::History;
+use crate::cli::RecordArgs;
+use crate::collect::linux::collector::{CollectConfig, Collector};
+use crate::export::redact::Redactor;
+use crate::model::View;
+use anyhow::Context as _;
+use std::fs::{File, OpenOptions};
+use std::io::{self, IsTerminal, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// How often the wait between samples looks for a signal.
+const TICK: Duration = Duration::from_millis(50);
+
+/// When to stop, besides a signal.
+#[derive(Debug, Clone, Copy)]
+pub struct Stop {
+    pub duration: Option<Duration>,
+    pub samples: Option<u64>,
+}
+
+impl Stop {
+    /// Whether the recording is done after `samples` samples at `elapsed`.
+    pub fn reached(&self, samples: u64, elapsed: Duration) -> bool {
+        self.samples.is_some_and(|n| samples >= n) || self.duration.is_some_and(|d| elapsed >= d)
+    }
+}
+
+pub fn run(args: &RecordArgs) -> anyhow::Result<u8> {
+    let signalled = Arc::new(AtomicBool::new(false));
+    for sig in [
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGHUP,
+    ] {
+        signal_hook::flag::register(sig, Arc::clone(&signalled))?;
+    }
+    let mut file = create(&args.output, args.force)?;
+    let cfg = CollectConfig {
+        view: if args.all { View::All } else { View::Listening },
+        probe_options: !args.no_probe,
+        netns: netns_select(&args.netns),
+        ..CollectConfig::default()
+    };
+    let stop = Stop {
+        duration: args.duration,
+        samples: args.samples,
+    };
+    let mut collector = Collector::new(cfg);
+    let mut history = History::default();
+    let mut redactor = args.redact.then(Redactor::default);
+    let mut progress = Progress::new(&args.output);
+    let started = Instant::now();
+    let mut failures = 0u64;
+    let mut line = Vec::with_capacity(1 << 16);
+    loop {
+        let sample_started = Instant::now();
+        match collector.collect() {
+            Ok(mut snap) => {
+                if progress.samples == 0 {
+                    explain_privileges(&snap);
+                }
+                history.record(&snap, started.elapsed().as_millis() as u64);
+                snap.findings = findings::analyze(&snap, &history);
+                if let Some(r) = redactor.as_mut() {
+                    r.redact(&mut snap);
+                }
+                line.clear();
+                serde_json::to_writer(&mut line, &snap)?;
+                line.push(b'\n');
+                append(&mut file, &line).with_context(|| {
+                    format!(
+                        "cannot write '{}' after {} samples (those are in the file)",
+                        args.output.display(),
+                        progress.samples
+                    )
+                })?;
+                progress.sample(line.len() as u64, started.elapsed());
+            }
+            // The first sample failing is an error; later ones are skipped and counted, so
+            // a long recording survives a passing hiccup.
+            Err(e) if progress.samples == 0 => return Err(e.into()),
+            Err(e) => {
+                failures += 1;
+                progress.clear_line();
+                eprintln!("bindscope: sample skipped: {e}");
+            }
+        }
+        if stop.reached(progress.samples, started.elapsed()) {
+            break;
+        }
+        let next = sample_started + args.interval;
+        if !wait_until(next, &signalled, stop.duration.map(|d| started + d)) {
+            break;
+        }
+    }
+    progress.finish(started.elapsed(), failures);
+    Ok(0)
+}
+
+/// Opens the recording: a new file, or with `force` an emptied one; mode 0600 because
+/// cmdlines can carry secrets.
+fn create(path: &Path, force: bool) -> anyhow::Result<File> {
+    let mut o = OpenOptions::new();
+    o.write(true).mode(0o600);
+    if force {
+        o.create(true).truncate(true);
+    } else {
+        o.create_new(true);
+    }
+    o.open(path).map_err(|e| match e.kind() {
+        io::ErrorKind::AlreadyExists => anyhow::anyhow!(
+            "'{}' exists: choose another name, or --force to replace it",
+            path.display()
+        ),
+        _ => anyhow::anyhow!("cannot create '{}': {e}", path.display()),
+    })
+}
+
+/// Appends one whole line and syncs it, so it survives whatever stops the recording next.
+fn append(file: &mut File, line: &[u8]) -> io::Result<()> {
+    file.write_all(line)?;
+    file.sync_data()
+}
+
+/// Sleeps until `next`, or `deadline` if sooner; false when a signal came or the deadline
+/// passed (stop recording), true to take the next sample.
+fn wait_until(next: Instant, signalled: &AtomicBool, deadline: Option<Instant>) -> bool {
+    loop {
+        if signalled.load(Ordering::Relaxed) {
+            return false;
+        }
+        let now = Instant::now();
+        if deadline.is_some_and(|d| now >= d) {
+            return false;
+        }
+        if now >= next {
+            return true;
+        }
+        std::thread::sleep(TICK.min(next - now));
+    }
+}
+
+/// The progress line on stderr: rewritten in place on a terminal, every tenth sample
+/// otherwise (a log should not get a line a second).
+struct Progress {
+    path: String,
+    tty: bool,
+    samples: u64,
+    bytes: u64,
+}
+
+impl Progress {
+    fn new(path: &Path) -> Self {
+        Progress {
+            path: crate::output::sanitize::clean(&path.display().to_string()).into_owned(),
+            tty: io::stderr().is_terminal(),
+            samples: 0,
+            bytes: 0,
+        }
+    }
+
+    fn text(&self, elapsed: Duration) -> String {
+        format!(
+            "recording to '{}': {} {} · {} · {} elapsed",
+            self.path,
+            self.samples,
+            if self.samples == 1 {
+                "sample"
+            } else {
+                "samples"
+            },
+            size_text(self.bytes),
+            elapsed_text(elapsed)
+        )
+    }
+
+    fn sample(&mut self, bytes: u64, elapsed: Duration) {
+        self.samples += 1;
+        self.bytes += bytes;
+        if self.tty {
+            eprint!("\r\x1b[K{} (Ctrl-C stops)", self.text(elapsed));
+        } else if self.samples % 10 == 1 {
+            eprintln!("bindscope: {}", self.text(elapsed));
+        }
+    }
+
+    fn clear_line(&self) {
+        if self.tty {
+            eprint!("\r\x1b[K");
+        }
+    }
+
+    fn finish(&self, elapsed: Duration, failures: u64) {
+        self.clear_line();
+        let skipped = if failures > 0 {
+            format!(", {failures} skipped")
+        } else {
+            String::new()
+        };
+        eprintln!(
+            "bindscope: recorded {} samples ({}{skipped}) to '{}' in {}",
+            self.samples,
+            size_text(self.bytes),
+            self.path,
+            elapsed_text(elapsed)
+        );
+    }
+}
+
+/// `812 B`, `14.2 KiB`, `3.1 MiB`.
+pub fn size_text(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let mut v = bytes as f64 / 1024.0;
+    let mut unit = UNITS[0];
+    for u in UNITS.iter().skip(1) {
+        if v < 1024.0 {
+            break;
+        }
+        v /= 1024.0;
+        unit = u;
+    }
+    format!("{v:.1} {unit}")
+}
+
+/// `0:00:12`, `1:02:03`.
+pub fn elapsed_text(d: Duration) -> String {
+    let s = d.as_secs();
+    format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stops() {
+        let s = Stop {
+            duration: Some(Duration::from_secs(10)),
+            samples: None,
+        };
+        assert!(!s.reached(100, Duration::from_secs(9)));
+        assert!(s.reached(1, Duration::from_secs(10)));
+        let n = Stop {
+            duration: None,
+            samples: Some(3),
+        };
+        assert!(!n.reached(2, Duration::from_secs(1000)));
+        assert!(n.reached(3, Duration::ZERO));
+        let forever = Stop {
+            duration: None,
+            samples: None,
+        };
+        assert!(!forever.reached(u64::MAX, Duration::MAX));
+    }
+
+    #[test]
+    fn texts() {
+        assert_eq!(size_text(812), "812 B");
+        assert_eq!(size_text(14_540), "14.2 KiB");
+        assert_eq!(size_text(3 * 1024 * 1024 + 100_000), "3.1 MiB");
+        assert_eq!(elapsed_text(Duration::from_secs(12)), "0:00:12");
+        assert_eq!(elapsed_text(Duration::from_secs(3723)), "1:02:03");
+    }
+
+    #[test]
+    fn never_overwrites_without_force() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("rec.jsonl");
+        std::fs::write(&p, "evidence\n").expect("write");
+        let e = create(&p, false).expect_err("must refuse");
+        assert!(e.to_string().contains("--force"), "{e}");
+        assert_eq!(std::fs::read_to_string(&p).expect("read"), "evidence\n");
+        create(&p, true).expect("force");
+        assert_eq!(std::fs::read_to_string(&p).expect("read"), "");
+    }
+}

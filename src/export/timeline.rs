@@ -1,0 +1,326 @@
+//! The frames of opened files on one time line, for `bindscope open`: snapshot files and
+//! recordings, of one host or several.
+//!
+//! Files of the same host are one track (two snapshots of `web1` taken an hour apart are a
+//! before and an after); each track's frames are ordered by `taken_at`. The time line is every
+//! instant at which any track has a frame; at an instant each host shows its newest frame
+//! taken by then (or its first, before it has one), merged into one snapshot
+//! ([`super::merge`]). The queue history at an instant is replayed from the recorded frames,
+//! so growth findings of a recording are judged as they were live.
+
+use super::load::{FileKind, Loaded};
+use super::merge::{merge, merged_id};
+use crate::analyze::history::History;
+use crate::model::{Snapshot, SocketId};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// How many instants of history are replayed: what the live dashboard keeps.
+const HISTORY: usize = 60;
+
+/// An opened file, for the banner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceInfo {
+    pub path: PathBuf,
+    pub kind: FileKind,
+    pub frames: usize,
+    pub host: String,
+}
+
+/// One host's frames, oldest first, with their times.
+#[derive(Debug, Clone)]
+struct Track {
+    host: String,
+    frames: Vec<(i64, Arc<Snapshot>)>,
+    /// Per listener (by its id in this track): (frame index, accept queue length).
+    queues: HashMap<SocketId, Vec<(u32, u32)>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Timeline {
+    sources: Vec<SourceInfo>,
+    tracks: Vec<Track>,
+    /// Milliseconds since the epoch of each instant, ascending and distinct.
+    instants: Vec<i64>,
+    /// Per instant, per track: the frame shown.
+    shown: Vec<Vec<usize>>,
+}
+
+/// Milliseconds since the epoch of an RFC 3339 time; `None` when it is not one.
+pub fn epoch_ms(taken_at: &str) -> Option<i64> {
+    let t = humantime::parse_rfc3339_weak(taken_at).ok()?;
+    let d = t.duration_since(std::time::UNIX_EPOCH).ok()?;
+    i64::try_from(d.as_millis()).ok()
+}
+
+impl Timeline {
+    /// The time line of `files`; `None` when they hold no frame at all.
+    pub fn new(files: Vec<Loaded>) -> Option<Timeline> {
+        let mut sources = Vec::new();
+        let mut by_host: Vec<Track> = Vec::new();
+        for l in files {
+            let host = l
+                .frames
+                .first()
+                .map(|f| f.host.hostname.clone())
+                .unwrap_or_default();
+            sources.push(SourceInfo {
+                path: l.path.clone(),
+                kind: l.kind,
+                frames: l.frames.len(),
+                host: host.clone(),
+            });
+            for f in l.frames {
+                let name = f.host.hostname.clone();
+                let i = match by_host.iter().position(|t| t.host == name) {
+                    Some(i) => i,
+                    None => {
+                        by_host.push(Track {
+                            host: name,
+                            frames: Vec::new(),
+                            queues: HashMap::new(),
+                        });
+                        by_host.len() - 1
+                    }
+                };
+                let last = by_host[i].frames.last().map_or(0, |(t, _)| *t);
+                // A frame without a readable time keeps its place in the file.
+                let t = epoch_ms(&f.taken_at).unwrap_or(last + 1);
+                by_host[i].frames.push((t, Arc::new(f)));
+            }
+        }
+        if by_host.iter().all(|t| t.frames.is_empty()) {
+            return None;
+        }
+        for t in &mut by_host {
+            // Stable: frames of equal time keep their file order.
+            t.frames.sort_by_key(|(ms, _)| *ms);
+            t.queues = queue_index(&t.frames);
+        }
+        let mut instants: Vec<i64> = by_host
+            .iter()
+            .flat_map(|t| t.frames.iter().map(|(ms, _)| *ms))
+            .collect();
+        instants.sort_unstable();
+        instants.dedup();
+        // A host of one track shows every frame, even two taken in the same millisecond.
+        if let [only] = by_host.as_slice() {
+            instants = only.frames.iter().map(|(ms, _)| *ms).collect();
+            let shown = (0..instants.len()).map(|i| vec![i]).collect();
+            return Some(Timeline {
+                sources,
+                tracks: by_host,
+                instants,
+                shown,
+            });
+        }
+        let shown = instants
+            .iter()
+            .map(|&at| {
+                by_host
+                    .iter()
+                    .map(|t| {
+                        t.frames
+                            .partition_point(|(ms, _)| *ms <= at)
+                            .saturating_sub(1)
+                    })
+                    .collect()
+            })
+            .collect();
+        Some(Timeline {
+            sources,
+            tracks: by_host,
+            instants,
+            shown,
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.instants.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.instants.is_empty()
+    }
+
+    pub fn sources(&self) -> &[SourceInfo] {
+        &self.sources
+    }
+
+    pub fn hosts(&self) -> usize {
+        self.tracks.len()
+    }
+
+    /// Whether any file is a recording (stepping makes sense).
+    pub fn is_recording(&self) -> bool {
+        self.len() > 1
+    }
+
+    /// The frames shown at instant `i`.
+    fn frames_at(&self, i: usize) -> Vec<&Snapshot> {
+        let Some(shown) = self.shown.get(i) else {
+            return Vec::new();
+        };
+        self.tracks
+            .iter()
+            .zip(shown)
+            .filter_map(|(t, &k)| t.frames.get(k).map(|(_, f)| f.as_ref()))
+            .collect()
+    }
+
+    /// The snapshot at instant `i` (merged when there are several hosts).
+    pub fn snapshot(&self, i: usize) -> Snapshot {
+        merge(&self.frames_at(i))
+    }
+
+    /// Milliseconds from the first instant to instant `i`.
+    pub fn offset_ms(&self, i: usize) -> u64 {
+        match (self.instants.first(), self.instants.get(i)) {
+            (Some(first), Some(at)) => u64::try_from(at - first).unwrap_or(0),
+            _ => 0,
+        }
+    }
+
+    /// The queue history as it was at instant `i`: the instants before it replayed.
+    pub fn history(&self, i: usize) -> History {
+        let mut h = History::default();
+        let start = i.saturating_sub(HISTORY - 1);
+        for k in start..i.min(self.len()) {
+            h.record(&self.snapshot(k), self.offset_ms(k));
+        }
+        h
+    }
+
+    /// The accept queue length at every instant: of listener `id` (as the merged view names
+    /// it; 0 where it did not exist), or with `None` the sum over all listeners.
+    pub fn queue_series(&self, id: Option<&SocketId>) -> Vec<u64> {
+        let mut series = vec![0u64; self.len()];
+        let merged = self.tracks.len() > 1;
+        for (ti, t) in self.tracks.iter().enumerate() {
+            let wanted = |own: &SocketId| match id {
+                None => true,
+                Some(id) if merged => merged_id(&t.host, own) == *id,
+                Some(id) => own == id,
+            };
+            for (own, samples) in &t.queues {
+                if !wanted(own) {
+                    continue;
+                }
+                for (i, slot) in series.iter_mut().enumerate() {
+                    let Some(&k) = self.shown.get(i).and_then(|s| s.get(ti)) else {
+                        continue;
+                    };
+                    let Ok(k) = u32::try_from(k) else { continue };
+                    if let Ok(p) = samples.binary_search_by_key(&k, |(f, _)| *f) {
+                        *slot += u64::from(samples[p].1);
+                    }
+                }
+            }
+        }
+        series
+    }
+}
+
+/// Per listener of a track, its accept queue length in each frame it is in.
+fn queue_index(frames: &[(i64, Arc<Snapshot>)]) -> HashMap<SocketId, Vec<(u32, u32)>> {
+    let mut out: HashMap<SocketId, Vec<(u32, u32)>> = HashMap::new();
+    for (k, (_, f)) in frames.iter().enumerate() {
+        let Ok(k) = u32::try_from(k) else { break };
+        for s in &f.sockets {
+            if let Some(q) = s.accept_queue {
+                out.entry(s.id.clone()).or_default().push((k, q.len));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::AcceptQueue;
+    use crate::testing::{netns, snapshot_of, socket};
+
+    fn frame(host: &str, at: &str, queue: u32) -> Snapshot {
+        let mut so = socket();
+        so.accept_queue = Some(AcceptQueue {
+            len: queue,
+            backlog: 8,
+        });
+        let mut s = snapshot_of(vec![so], vec![netns(1, Some("host"), None)]);
+        s.host.hostname = host.into();
+        s.taken_at = at.into();
+        s
+    }
+
+    fn loaded(frames: Vec<Snapshot>) -> Loaded {
+        Loaded {
+            path: "f.jsonl".into(),
+            kind: if frames.len() > 1 {
+                FileKind::Recording
+            } else {
+                FileKind::Snapshot
+            },
+            frames,
+            warnings: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_recording_is_its_frames() {
+        let t = Timeline::new(vec![loaded(vec![
+            frame("a", "2026-11-22T07:00:00.000Z", 1),
+            frame("a", "2026-11-22T07:00:01.000Z", 3),
+            frame("a", "2026-11-22T07:00:02.000Z", 6),
+        ])])
+        .expect("frames");
+        assert_eq!(t.len(), 3);
+        assert_eq!(t.queue_series(None), vec![1, 3, 6]);
+        assert_eq!(t.offset_ms(2), 2000);
+        assert_eq!(
+            t.snapshot(1).sockets[0].accept_queue.map(|q| q.len),
+            Some(3)
+        );
+        // The history at the last frame holds the two before it: growth can be judged.
+        let mut h = t.history(2);
+        h.record(&t.snapshot(2), t.offset_ms(2));
+        assert_eq!(h.samples(), 3);
+    }
+
+    #[test]
+    fn files_of_one_host_are_one_track_in_time_order() {
+        let t = Timeline::new(vec![
+            loaded(vec![frame("a", "2026-11-22T08:00:00Z", 9)]),
+            loaded(vec![frame("a", "2026-11-22T07:00:00Z", 1)]),
+        ])
+        .expect("frames");
+        assert_eq!(t.hosts(), 1);
+        assert_eq!(t.queue_series(None), vec![1, 9]);
+    }
+
+    #[test]
+    fn hosts_are_merged_at_each_instant() {
+        let t = Timeline::new(vec![
+            loaded(vec![
+                frame("a", "2026-11-22T07:00:00Z", 1),
+                frame("a", "2026-11-22T07:00:02Z", 2),
+            ]),
+            loaded(vec![frame("b", "2026-11-22T07:00:01Z", 5)]),
+        ])
+        .expect("frames");
+        assert_eq!(t.hosts(), 2);
+        assert_eq!(t.len(), 3);
+        // At the first instant b has no frame yet and shows its first.
+        assert_eq!(t.queue_series(None), vec![6, 6, 7]);
+        assert_eq!(t.snapshot(0).sockets.len(), 2);
+        let id = t.snapshot(0).sockets[1].id.clone();
+        assert_eq!(t.queue_series(Some(&id)), vec![5, 5, 5]);
+    }
+
+    #[test]
+    fn nothing_to_show() {
+        assert!(Timeline::new(vec![loaded(vec![])]).is_none());
+        assert!(Timeline::new(vec![]).is_none());
+    }
+}
