@@ -5,44 +5,6 @@ mod common;
 
 use common::*;
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
-
-/// tests/helpers/trickle.py running in `ns`; stopped (stdin closed, killed) on drop.
-struct Trickle {
-    child: Child,
-    ready: Value,
-}
-
-impl Trickle {
-    fn start(ns: &Netns, stuck: u16, served: u16) -> Trickle {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/helpers/trickle.py");
-        let mut child = ns
-            .cmd(&["python3", script, &stuck.to_string(), &served.to_string()])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start trickle.py");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("read trickle.py");
-        let ready: Value =
-            serde_json::from_str(&line).unwrap_or_else(|e| panic!("trickle.py said {line:?}: {e}"));
-        Trickle { child, ready }
-    }
-
-    fn inode(&self, which: &str) -> u64 {
-        self.ready[which]["inode"].as_u64().expect("inode")
-    }
-}
-
-impl Drop for Trickle {
-    fn drop(&mut self) {
-        let stdin = self.child.stdin.take();
-        stop_child(&mut self.child, stdin);
-    }
-}
 
 fn kinds_for(report: &Value, snap_sockets: &[Value], inode: u64) -> Vec<String> {
     let id = snap_sockets

@@ -1,1 +1,576 @@
-//! (being written)
+//! CSV export: one row per (socket, holder), for spreadsheets and fleet tooling that want a
+//! flat table rather than the nested JSON file. A socket without holders still gets one row,
+//! with empty holder columns, so every socket is counted.
+//!
+//! Cells follow the file format's meanings: unknown (`None`) is an empty cell, never a
+//! guessed `false`; names of states, scopes and address states are the JSON file's names.
+//! Every text cell is sanitized ([`clean`]) and guarded against spreadsheet formula
+//! injection (OWASP "CSV Injection"): a process name like `=cmd|' /C calc'!A0` must not run
+//! when a colleague opens the file in a spreadsheet.
+
+use crate::model::{Holder, NetnsId, OptionName, Options, Snapshot, Socket, SocketId};
+use crate::output::sanitize::clean;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::io;
+
+/// The header row, in column order.
+pub const COLUMNS: [&str; 39] = [
+    "host",
+    "taken_at",
+    "netns",
+    "netns_name",
+    "socket_id",
+    "proto",
+    "family",
+    "state",
+    "local_addr",
+    "local_port",
+    "remote_addr",
+    "remote_port",
+    "device",
+    "scope",
+    "address_state",
+    "uid",
+    "user",
+    "accept_queue_len",
+    "accept_queue_backlog",
+    "syn_recv",
+    "reuseaddr",
+    "reuseport",
+    "v6only",
+    "freebind",
+    "transparent",
+    "nonblocking",
+    "defer_accept",
+    "fastopen",
+    "bind_device",
+    "holder_pid",
+    "holder_fd",
+    "holder_name",
+    "holder_uid",
+    "holder_user",
+    "holder_unit",
+    "holder_cmdline",
+    "findings",
+    "mark",
+    "unknown_options",
+];
+
+/// What the `mark` column says for a mark whose note is empty: the socket is marked, and an
+/// empty cell would read as "not marked". (A file with several marks on one socket gets
+/// their distinct notes, `;`-joined.)
+pub const MARKED_WITHOUT_NOTE: &str = "marked";
+
+/// Writes the header and one row per (socket, holder).
+pub fn write(w: &mut dyn io::Write, snap: &Snapshot) -> io::Result<()> {
+    let ctx = Context::new(snap);
+    let mut out = ::csv::WriterBuilder::new().from_writer(w);
+    out.write_record(COLUMNS)?;
+    for s in &snap.sockets {
+        let head = socket_cells(&ctx, s);
+        let tail = tail_cells(&ctx, s);
+        if s.holders.is_empty() {
+            out.write_record(head.iter().chain(&holder_cells(None)).chain(&tail))?;
+        }
+        for h in &s.holders {
+            out.write_record(head.iter().chain(&holder_cells(Some(h))).chain(&tail))?;
+        }
+    }
+    out.flush()
+}
+
+/// Lookups built once per export: a snapshot of 50,000 sockets must not scan the findings
+/// and marks once per socket.
+struct Context<'a> {
+    snap: &'a Snapshot,
+    netns_names: HashMap<NetnsId, &'a str>,
+    findings: HashMap<&'a SocketId, Vec<&'a str>>,
+    marks: HashMap<&'a SocketId, Vec<&'a str>>,
+}
+
+impl<'a> Context<'a> {
+    fn new(snap: &'a Snapshot) -> Self {
+        let netns_names = snap
+            .netns
+            .iter()
+            .filter_map(|n| Some((n.id, n.name.as_deref()?)))
+            .collect();
+        let mut findings: HashMap<&SocketId, Vec<&str>> = HashMap::new();
+        for f in &snap.findings {
+            for id in &f.sockets {
+                let kinds = findings.entry(id).or_default();
+                // A finding may name a socket twice, and several findings share a kind:
+                // one mention per kind, in the order the snapshot lists them.
+                if !kinds.contains(&f.kind.as_str()) {
+                    kinds.push(&f.kind);
+                }
+            }
+        }
+        let mut marks: HashMap<&SocketId, Vec<&str>> = HashMap::new();
+        for m in &snap.marks {
+            let note = if m.note.trim().is_empty() {
+                MARKED_WITHOUT_NOTE
+            } else {
+                m.note.as_str()
+            };
+            let notes = marks.entry(&m.socket).or_default();
+            if !notes.contains(&note) {
+                notes.push(note);
+            }
+        }
+        Context {
+            snap,
+            netns_names,
+            findings,
+            marks,
+        }
+    }
+}
+
+/// The columns from `host` to `bind_device`.
+fn socket_cells(ctx: &Context, s: &Socket) -> Vec<String> {
+    let host = s.host.as_deref().unwrap_or(&ctx.snap.host.hostname);
+    let q = s.accept_queue.as_ref();
+    let o = &s.options;
+    vec![
+        text(host),
+        text(&ctx.snap.taken_at),
+        s.netns.to_string(),
+        text(ctx.netns_names.get(&s.netns).copied().unwrap_or("")),
+        text(&s.id.0),
+        serde_name(&s.proto),
+        serde_name(&s.family),
+        s.state.name().to_string(),
+        s.local_addr.to_string(),
+        s.local_port.to_string(),
+        opt(s.remote_addr),
+        opt(s.remote_port),
+        text(s.device.as_deref().unwrap_or("")),
+        serde_name(&s.scope),
+        serde_name(&s.address_state),
+        s.uid.to_string(),
+        text(s.user.as_deref().unwrap_or("")),
+        opt(q.map(|q| q.len)),
+        opt(q.map(|q| q.backlog)),
+        opt(s.syn_recv),
+        opt(o.reuseaddr),
+        opt(o.reuseport),
+        opt(o.v6only),
+        opt(o.freebind),
+        opt(o.transparent),
+        opt(o.nonblocking),
+        opt(o.defer_accept),
+        opt(o.fastopen),
+        text(o.bind_device.as_deref().unwrap_or("")),
+    ]
+}
+
+/// The `holder_*` columns; all empty for a socket without holders.
+fn holder_cells(h: Option<&Holder>) -> [String; 7] {
+    let Some(h) = h else {
+        return Default::default();
+    };
+    [
+        h.pid.to_string(),
+        h.fd.to_string(),
+        text(&h.name),
+        h.uid.to_string(),
+        text(h.user.as_deref().unwrap_or("")),
+        text(h.unit.as_deref().unwrap_or("")),
+        text(&h.cmdline.join(" ")),
+    ]
+}
+
+/// `findings`, `mark` and `unknown_options`.
+fn tail_cells(ctx: &Context, s: &Socket) -> [String; 3] {
+    let joined = |m: &HashMap<&SocketId, Vec<&str>>| {
+        m.get(&s.id).map(|v| text(&v.join(";"))).unwrap_or_default()
+    };
+    [
+        joined(&ctx.findings),
+        joined(&ctx.marks),
+        unknown_options(&s.options).join(";"),
+    ]
+}
+
+/// The options whose value is unknown: `None` for a reason other than "does not apply"
+/// (v6only on IPv4, TCP options on UDP). `bind_device` is `None` without a reason when the
+/// socket is simply not bound to a device, which is a known answer.
+fn unknown_options(o: &Options) -> Vec<&'static str> {
+    // bind_device counts as missing only when a reason says it could not be read.
+    let device_missing = o.bind_device.is_none() && o.reasons.contains_key(&OptionName::BindDevice);
+    [
+        ("reuseaddr", OptionName::Reuseaddr, o.reuseaddr.is_none()),
+        ("reuseport", OptionName::Reuseport, o.reuseport.is_none()),
+        ("v6only", OptionName::V6only, o.v6only.is_none()),
+        ("freebind", OptionName::Freebind, o.freebind.is_none()),
+        (
+            "transparent",
+            OptionName::Transparent,
+            o.transparent.is_none(),
+        ),
+        (
+            "nonblocking",
+            OptionName::Nonblocking,
+            o.nonblocking.is_none(),
+        ),
+        (
+            "defer_accept",
+            OptionName::DeferAccept,
+            o.defer_accept.is_none(),
+        ),
+        ("fastopen", OptionName::Fastopen, o.fastopen.is_none()),
+        ("bind_device", OptionName::BindDevice, device_missing),
+    ]
+    .into_iter()
+    .filter(|&(_, key, missing)| missing && !crate::collect::reasons::not_applicable(o, key))
+    .map(|(name, _, _)| name)
+    .collect()
+}
+
+/// A value we format ourselves (number, bool, address), or an empty cell when unknown.
+fn opt<T: ToString>(v: Option<T>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_default()
+}
+
+/// The name the snapshot file uses for an enum value (`dual_stack_wildcard`, `nonlocal`), so
+/// CSV and JSON agree without a second copy of the names. Unit variants always serialize to
+/// a string; anything else would be a model change, and gives an empty cell, not a panic.
+fn serde_name<T: Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => String::new(),
+    }
+}
+
+/// Untrusted text as a cell: sanitized, then defused as a formula.
+fn text(s: &str) -> String {
+    defuse_formula(&clean(s))
+}
+
+/// A leading `'` on a cell that a spreadsheet would read as a formula: `=`, `+`, `-`, `@`,
+/// tab or carriage return first (OWASP "CSV Injection"). Spreadsheets show the text as it
+/// was; tools reading the CSV see the `'` and can strip it.
+fn defuse_formula(s: &str) -> String {
+    match s.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{s}"),
+        _ => s.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Finding, Mark, Reason, Severity};
+    use crate::testing::{netns, snapshot_of, socket};
+    use proptest::prelude::*;
+    use std::sync::Arc;
+
+    fn export(snap: &Snapshot) -> String {
+        let mut out = Vec::new();
+        write(&mut out, snap).expect("write to a Vec");
+        String::from_utf8(out).expect("utf-8")
+    }
+
+    /// The rows (header included) as the csv crate reads them back.
+    fn rows(csv: &str) -> Vec<Vec<String>> {
+        ::csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(csv.as_bytes())
+            .records()
+            .map(|r| r.expect("valid csv").iter().map(String::from).collect())
+            .collect()
+    }
+
+    fn cell<'a>(row: &'a [String], column: &str) -> &'a str {
+        let i = COLUMNS
+            .iter()
+            .position(|c| *c == column)
+            .expect("known column");
+        &row[i]
+    }
+
+    fn one_host() -> Snapshot {
+        snapshot_of(vec![socket()], vec![netns(1, Some("host"), None)])
+    }
+
+    fn with_holder_name(name: &str) -> Snapshot {
+        let mut snap = one_host();
+        snap.sockets[0].holders[0].name = name.into();
+        snap
+    }
+
+    #[test]
+    fn header_then_one_row_per_holder() {
+        let mut snap = one_host();
+        let mut second = snap.sockets[0].holders[0].clone();
+        second.pid = 43;
+        snap.sockets[0].holders.push(second);
+        let r = rows(&export(&snap));
+        assert_eq!(r[0], COLUMNS);
+        assert_eq!(r.len(), 3);
+        assert_eq!(cell(&r[1], "holder_pid"), "42");
+        assert_eq!(cell(&r[2], "holder_pid"), "43");
+        assert!(r.iter().all(|row| row.len() == COLUMNS.len()));
+    }
+
+    #[test]
+    fn socket_without_holders_gets_one_row_with_empty_holder_columns() {
+        let mut snap = one_host();
+        snap.sockets[0].holders.clear();
+        let r = rows(&export(&snap));
+        assert_eq!(r.len(), 2);
+        for c in COLUMNS.iter().filter(|c| c.starts_with("holder_")) {
+            assert_eq!(cell(&r[1], c), "", "{c}");
+        }
+        assert_eq!(cell(&r[1], "local_port"), "8080");
+    }
+
+    #[test]
+    fn cells_use_the_file_format_names() {
+        let r = rows(&export(&one_host()));
+        let row = &r[1];
+        assert_eq!(cell(row, "host"), "h");
+        assert_eq!(cell(row, "taken_at"), "2026-11-22T07:00:00Z");
+        assert_eq!(cell(row, "netns"), "1");
+        assert_eq!(cell(row, "netns_name"), "host");
+        assert_eq!(cell(row, "socket_id"), "1-2a");
+        assert_eq!(cell(row, "proto"), "tcp");
+        assert_eq!(cell(row, "family"), "ipv6");
+        assert_eq!(cell(row, "state"), "listen");
+        assert_eq!(cell(row, "local_addr"), "::");
+        assert_eq!(cell(row, "remote_addr"), "");
+        assert_eq!(cell(row, "scope"), "wildcard");
+        assert_eq!(cell(row, "address_state"), "any");
+        assert_eq!(cell(row, "accept_queue_len"), "3");
+        assert_eq!(cell(row, "accept_queue_backlog"), "128");
+        assert_eq!(cell(row, "syn_recv"), "2");
+        assert_eq!(cell(row, "reuseaddr"), "true");
+        assert_eq!(cell(row, "freebind"), "false");
+        assert_eq!(cell(row, "defer_accept"), "7");
+        assert_eq!(cell(row, "bind_device"), "lo");
+        assert_eq!(cell(row, "holder_cmdline"), "web");
+    }
+
+    #[test]
+    fn unknown_options_are_empty_cells_and_listed() {
+        let r = rows(&export(&one_host()));
+        assert_eq!(cell(&r[1], "reuseport"), "", "unknown is not false");
+        assert_eq!(cell(&r[1], "unknown_options"), "reuseport");
+
+        let mut snap = one_host();
+        let o = &mut snap.sockets[0].options;
+        o.nonblocking = None;
+        o.bind_device = None;
+        o.fastopen = None;
+        o.reasons
+            .insert(OptionName::BindDevice, Reason::from("needs root"));
+        o.reasons
+            .insert(OptionName::Fastopen, Reason::from("not applicable to UDP"));
+        let r = rows(&export(&snap));
+        assert_eq!(cell(&r[1], "nonblocking"), "");
+        assert_eq!(cell(&r[1], "fastopen"), "");
+        assert_eq!(
+            cell(&r[1], "unknown_options"),
+            "reuseport;nonblocking;bind_device",
+            "not-applicable fastopen is not unknown"
+        );
+    }
+
+    #[test]
+    fn unbound_device_is_not_unknown() {
+        let mut snap = one_host();
+        snap.sockets[0].options.bind_device = None;
+        let r = rows(&export(&snap));
+        assert_eq!(cell(&r[1], "bind_device"), "");
+        assert_eq!(cell(&r[1], "unknown_options"), "reuseport");
+    }
+
+    #[test]
+    fn formula_starts_are_defused() {
+        for (name, want) in [
+            ("=cmd|' /C calc'!A0", "'=cmd|' /C calc'!A0"),
+            ("+1", "'+1"),
+            ("-x", "'-x"),
+            ("@SUM(1)", "'@SUM(1)"),
+            ("nginx", "nginx"),
+            ("a=b", "a=b"),
+        ] {
+            let r = rows(&export(&with_holder_name(name)));
+            assert_eq!(cell(&r[1], "holder_name"), want, "{name}");
+        }
+        assert_eq!(defuse_formula("\tx"), "'\tx");
+        assert_eq!(defuse_formula("\rx"), "'\rx");
+        assert_eq!(defuse_formula(""), "");
+    }
+
+    #[test]
+    fn tab_and_cr_starts_are_sanitized_before_they_reach_a_cell() {
+        for name in ["\t=1+1", "\r=1+1"] {
+            let r = rows(&export(&with_holder_name(name)));
+            let c = cell(&r[1], "holder_name");
+            assert!(c.starts_with("\\x0"), "{c:?}");
+            assert!(!c.contains(['\t', '\r']), "{c:?}");
+        }
+    }
+
+    #[test]
+    fn every_text_column_is_defused() {
+        let mut snap = one_host();
+        snap.host.hostname = "=host".into();
+        snap.taken_at = "+t".into();
+        snap.netns[0].name = Some("-ns".into());
+        let s = &mut snap.sockets[0];
+        s.id = SocketId("@id".into());
+        s.user = Some("=u".into());
+        s.device = Some("+d".into());
+        s.options.bind_device = Some("+d".into());
+        let h = &mut s.holders[0];
+        h.user = Some(Arc::from("@u"));
+        h.unit = Some(Arc::from("=unit"));
+        h.cmdline = vec!["-c".to_string(), "x".to_string()].into();
+        snap.findings.push(Finding {
+            kind: "=kind".into(),
+            severity: Severity::Info,
+            sockets: vec![SocketId("@id".into())],
+            summary: String::new(),
+            explanation: String::new(),
+        });
+        snap.marks.push(Mark {
+            socket: SocketId("@id".into()),
+            note: "=note".into(),
+        });
+        let r = rows(&export(&snap));
+        for (column, c) in COLUMNS.iter().zip(&r[1]) {
+            assert!(
+                !c.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "{column}: {c:?}"
+            );
+        }
+        assert_eq!(cell(&r[1], "holder_cmdline"), "'-c x");
+        assert_eq!(cell(&r[1], "findings"), "'=kind");
+        assert_eq!(cell(&r[1], "mark"), "'=note");
+    }
+
+    #[test]
+    fn control_and_bidi_characters_are_escaped() {
+        let r = rows(&export(&with_holder_name(
+            "evil\u{202e}gpj\x1b[2J\nx,\"y\"",
+        )));
+        assert_eq!(
+            cell(&r[1], "holder_name"),
+            "evil\\u{202e}gpj\\x1b[2J\\x0ax,\"y\""
+        );
+        let r = rows(&export(&one_host()));
+        assert_eq!(cell(&r[1], "holder_name"), "web\\x1b[31m");
+    }
+
+    #[test]
+    fn merged_views_name_the_sockets_host() {
+        let mut snap = one_host();
+        snap.sockets[0].host = Some("db-1".into());
+        let r = rows(&export(&snap));
+        assert_eq!(cell(&r[1], "host"), "db-1");
+    }
+
+    #[test]
+    fn findings_and_marks_of_the_socket() {
+        let mut snap = one_host();
+        let finding = |kind: &str, id: &str| Finding {
+            kind: kind.into(),
+            severity: Severity::Notice,
+            sockets: vec![SocketId(id.into())],
+            summary: String::new(),
+            explanation: String::new(),
+        };
+        snap.findings = vec![
+            finding("family_split", "1-2a"),
+            finding("device_gap", "1-2a"),
+            finding("family_split", "1-2a"),
+            finding("listen_race", "other"),
+        ];
+        snap.marks = vec![Mark {
+            socket: SocketId("1-2a".into()),
+            note: String::new(),
+        }];
+        let r = rows(&export(&snap));
+        assert_eq!(cell(&r[1], "findings"), "family_split;device_gap");
+        assert_eq!(cell(&r[1], "mark"), MARKED_WITHOUT_NOTE);
+
+        snap.marks.push(Mark {
+            socket: SocketId("1-2a".into()),
+            note: "ask db team".into(),
+        });
+        let r = rows(&export(&snap));
+        assert_eq!(cell(&r[1], "mark"), "marked;ask db team");
+    }
+
+    #[test]
+    fn demo_fixture_round_trips() {
+        let snap: Snapshot =
+            serde_json::from_str(include_str!("../../tests/fixtures/demo-snapshot.json"))
+                .expect("fixture parses");
+        let r = rows(&export(&snap));
+        let expected: Vec<(&Socket, &Holder)> = snap
+            .sockets
+            .iter()
+            .flat_map(|s| s.holders.iter().map(move |h| (s, h)))
+            .collect();
+        assert!(snap.sockets.iter().all(|s| !s.holders.is_empty()));
+        assert_eq!(r.len(), 1 + expected.len());
+        for (row, (s, h)) in r[1..].iter().zip(expected) {
+            assert_eq!(cell(row, "host"), snap.host.hostname);
+            assert_eq!(cell(row, "socket_id"), s.id.0);
+            assert_eq!(cell(row, "netns"), s.netns.to_string());
+            assert_eq!(cell(row, "local_addr"), s.local_addr.to_string());
+            assert_eq!(cell(row, "local_port"), s.local_port.to_string());
+            assert_eq!(cell(row, "state"), s.state.name());
+            assert_eq!(cell(row, "uid"), s.uid.to_string());
+            assert_eq!(cell(row, "user"), s.user.as_deref().unwrap_or(""));
+            assert_eq!(cell(row, "device"), s.device.as_deref().unwrap_or(""));
+            let q = s.accept_queue;
+            assert_eq!(cell(row, "accept_queue_len"), opt(q.map(|q| q.len)));
+            assert_eq!(cell(row, "accept_queue_backlog"), opt(q.map(|q| q.backlog)));
+            assert_eq!(cell(row, "syn_recv"), opt(s.syn_recv));
+            assert_eq!(cell(row, "reuseaddr"), opt(s.options.reuseaddr));
+            assert_eq!(cell(row, "reuseport"), opt(s.options.reuseport));
+            assert_eq!(cell(row, "v6only"), opt(s.options.v6only));
+            assert_eq!(cell(row, "nonblocking"), opt(s.options.nonblocking));
+            assert_eq!(cell(row, "defer_accept"), opt(s.options.defer_accept));
+            assert_eq!(cell(row, "holder_pid"), h.pid.to_string());
+            assert_eq!(cell(row, "holder_fd"), h.fd.to_string());
+            assert_eq!(cell(row, "holder_name"), text(&h.name));
+            assert_eq!(cell(row, "holder_uid"), h.uid.to_string());
+            assert_eq!(cell(row, "holder_user"), h.user.as_deref().unwrap_or(""));
+            assert_eq!(cell(row, "holder_cmdline"), text(&h.cmdline.join(" ")));
+            let kinds: Vec<&str> = snap
+                .findings
+                .iter()
+                .filter(|f| f.sockets.contains(&s.id))
+                .map(|f| f.kind.as_str())
+                .fold(Vec::new(), |mut v, k| {
+                    if !v.contains(&k) {
+                        v.push(k);
+                    }
+                    v
+                });
+            assert_eq!(cell(row, "findings"), kinds.join(";"));
+        }
+    }
+
+    proptest! {
+        /// Whatever a process calls itself, the cell reads back sanitized, defused, and the
+        /// row keeps its shape.
+        #[test]
+        fn any_name_is_one_safe_cell(name in any::<String>()) {
+            let r = rows(&export(&with_holder_name(&name)));
+            prop_assert_eq!(r.len(), 2);
+            prop_assert_eq!(r[1].len(), COLUMNS.len());
+            let c = cell(&r[1], "holder_name");
+            prop_assert_eq!(c, text(&name));
+            prop_assert!(!c.starts_with(['=', '+', '-', '@', '\t', '\r']));
+            prop_assert!(!c.chars().any(char::is_control));
+        }
+    }
+}

@@ -262,6 +262,17 @@ impl App {
         // recording's history behind it; `[` and `{` go back.
         if let Some(timeline) = init.replay {
             let last = timeline.len().saturating_sub(1);
+            // The Changes view compares with the first instant, judged as it was then.
+            let mut first = timeline.snapshot(0);
+            let mut h = timeline.history(0);
+            h.record(&first, 0);
+            first.findings = crate::analyze::findings::analyze(&first, &h);
+            let label = if last > 0 {
+                "the first sample"
+            } else {
+                "the file"
+            };
+            app.baseline = Some((Box::new(first), label.into()));
             app.replay = Some(replay::Replay { timeline, pos: 0 });
             app.show_instant(last);
         }

@@ -9,9 +9,11 @@
 
 #![allow(dead_code)]
 
+pub mod tmux;
+
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
@@ -907,4 +909,40 @@ pub fn stop_child(child: &mut Child, stdin: Option<ChildStdin>) {
     }
     let _ = child.kill();
     let _ = child.wait();
+}
+
+/// tests/helpers/trickle.py running in `ns`; stopped (stdin closed, killed) on drop.
+pub struct Trickle {
+    pub child: Child,
+    pub ready: Value,
+}
+
+impl Trickle {
+    pub fn start(ns: &Netns, stuck: u16, served: u16) -> Trickle {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/helpers/trickle.py");
+        let mut child = ns
+            .cmd(&["python3", script, &stuck.to_string(), &served.to_string()])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start trickle.py");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("read trickle.py");
+        let ready: Value =
+            serde_json::from_str(&line).unwrap_or_else(|e| panic!("trickle.py said {line:?}: {e}"));
+        Trickle { child, ready }
+    }
+
+    pub fn inode(&self, which: &str) -> u64 {
+        self.ready[which]["inode"].as_u64().expect("inode")
+    }
+}
+
+impl Drop for Trickle {
+    fn drop(&mut self) {
+        let stdin = self.child.stdin.take();
+        stop_child(&mut self.child, stdin);
+    }
 }

@@ -6,7 +6,7 @@
 use super::cells::{proto_name, severity_name, state_name, user_short};
 use super::sockets::{explanation_lines, label, labelled, local_text};
 use super::{Ctx, Detail, RowKey, View};
-use crate::analyze::diff::{ChangeKind, Diff, FindingChangeKind};
+use crate::analyze::diff::{ChangeKind, Diff, FieldChange, FindingChangeKind};
 use crate::output::sanitize::clean;
 use crate::ui::theme::Theme;
 use crate::ui::widgets::table::{Column, Row, SortKey, Source};
@@ -119,6 +119,29 @@ fn kind_style(k: ChangeKind, theme: &Theme) -> ratatui::style::Style {
     }
 }
 
+/// One change in a few words: `holders +nginx[40] -nginx[12]`, `reuseport ? → true`.
+pub fn field_text(f: &FieldChange) -> String {
+    let name = match &f.subject {
+        Some(subject) => format!("{} {}", clean(&f.field), clean(subject)),
+        None => clean(&f.field).into_owned(),
+    };
+    if f.added.is_empty() && f.removed.is_empty() {
+        return format!("{name} {} → {}", clean(&f.before), clean(&f.after));
+    }
+    let mut parts = vec![name];
+    parts.extend(f.added.iter().map(|a| format!("+{}", clean(a))));
+    parts.extend(f.removed.iter().map(|r| format!("-{}", clean(r))));
+    parts.join(" ")
+}
+
+fn fields_text(fields: &[FieldChange]) -> String {
+    fields
+        .iter()
+        .map(field_text)
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
 impl ChangeRow<'_> {
     /// The rank of the row's kind, for the default order: sockets (appeared, gone,
     /// changed), then findings (new, resolved), then namespaces.
@@ -139,20 +162,11 @@ impl ChangeRow<'_> {
 
     fn what(&self) -> String {
         match self.entry {
-            Entry::Socket(i) => self.diff.sockets.get(i).map_or_else(String::new, |c| {
-                c.fields
-                    .iter()
-                    .map(|f| {
-                        format!(
-                            "{} {} → {}",
-                            clean(&f.field),
-                            clean(&f.before),
-                            clean(&f.after)
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join(" · ")
-            }),
+            Entry::Socket(i) => self
+                .diff
+                .sockets
+                .get(i)
+                .map_or_else(String::new, |c| fields_text(&c.fields)),
             Entry::Finding(i) => self.diff.findings.get(i).map_or_else(String::new, |f| {
                 format!(
                     "{} {}: {}",
@@ -161,20 +175,11 @@ impl ChangeRow<'_> {
                     clean(&f.finding.summary)
                 )
             }),
-            Entry::Netns(i) => self.diff.netns.get(i).map_or_else(String::new, |n| {
-                n.fields
-                    .iter()
-                    .map(|f| {
-                        format!(
-                            "{} {} → {}",
-                            clean(&f.field),
-                            clean(&f.before),
-                            clean(&f.after)
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join(" · ")
-            }),
+            Entry::Netns(i) => self
+                .diff
+                .netns
+                .get(i)
+                .map_or_else(String::new, |n| fields_text(&n.fields)),
         }
     }
 }
