@@ -51,8 +51,9 @@ fn a_recording_shows_the_growth_when_opened() {
     assert!(stderr.contains("recorded 8 samples"), "{stderr}");
     let frames = lines(&rec);
     assert_eq!(frames.len(), 8);
-    for f in &frames {
-        assert_schema_valid(f);
+    let schema = schema_validator();
+    for (i, f) in frames.iter().enumerate() {
+        assert_schema_valid(&schema, f, &format!("sample {i} of the recording"));
     }
     // The recorded findings are judged with the history so far: the last one has growth.
     let last = frames.last().expect("frames");
@@ -105,9 +106,13 @@ fn a_recording_shows_the_growth_when_opened() {
     t.keys(&["/"]);
     t.keys(&["-l", "finding:growing"]);
     t.keys(&["Enter"]);
-    let s = t.wait_for("the growing listener", |s| {
-        s.contains(&format!("127.0.0.1:{STUCK}"))
+    let s = t.wait_for("the filter applied", |s| {
+        s.contains("filter finding:growing") && s.contains("1/1 · sort")
     });
+    assert!(
+        s.contains(&format!("127.0.0.1:{STUCK}")),
+        "the stuck one is growing:\n{s}"
+    );
     assert!(
         !s.contains(&format!("127.0.0.1:{SERVED}")),
         "the served one is not growing:\n{s}"
@@ -130,7 +135,7 @@ fn ctrl_c_leaves_a_valid_recording_and_nothing_is_overwritten() {
     let dir = tempfile::tempdir().expect("tempdir");
     let rec = dir.path().join("rec.jsonl");
     let bin = env!("CARGO_BIN_EXE_bindscope");
-    let mut child = ns
+    let child = ns
         .cmd(&[
             bin,
             "record",

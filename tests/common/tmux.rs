@@ -87,7 +87,7 @@ impl Tmux {
 }
 
 impl Drop for Tmux {
-    pub fn drop(&mut self) {
+    fn drop(&mut self) {
         let _ = Command::new("tmux")
             .args(["kill-session", "-t", &self.name])
             .status();

@@ -208,7 +208,8 @@ fn overflows_without_a_full_listener(
 fn syn_backlog(snap: &Snapshot, s: &Socket) -> Option<Finding> {
     let syn = s.syn_recv?;
     let backlog = s.accept_queue?.backlog;
-    if syn == 0 || syn < 8.min(backlog.max(1)) || syn * 2 < backlog {
+    // Saturating: a file can say anything (a fuzzed syn_recv of 2^32-1 overflowed here).
+    if syn == 0 || syn < 8.min(backlog.max(1)) || syn.saturating_mul(2) < backlog {
         return None;
     }
     let defer = s.options.defer_accept.filter(|d| *d > 0);
