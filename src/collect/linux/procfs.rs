@@ -880,14 +880,27 @@ mod reuse_tests {
             );
         }
         // A new socket changes the count: this process is walked again and the socket found.
-        let b = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
-        let mut third = HashMap::new();
-        let after = scan_socket_fds_reusing(&root, &second, &mut third);
-        let fd = b.as_raw_fd() as u32;
-        assert!(
-            mine(&after).iter().any(|&(f, _)| f == fd),
-            "the new socket's fd {fd} is found"
-        );
+        // Other test threads may close an fd at the same moment and leave the count as it
+        // was (then the table is reused, by design): try until the count moved.
+        let mut previous = second;
+        let mut sockets = Vec::new();
+        for _ in 0..50 {
+            let b = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+            let fd = b.as_raw_fd() as u32;
+            sockets.push(b);
+            let mut next = HashMap::new();
+            let after = scan_socket_fds_reusing(&root, &previous, &mut next);
+            let moved = next.get(&me).map(|p| p.nfds) != previous.get(&me).map(|p| p.nfds);
+            if moved {
+                assert!(
+                    mine(&after).iter().any(|&(f, _)| f == fd),
+                    "the new socket's fd {fd} is found"
+                );
+                return;
+            }
+            previous = next;
+        }
+        panic!("this process's fd count never moved in 50 tries");
     }
 }
 
