@@ -113,6 +113,24 @@ if python3 -c "import PIL" 2>/dev/null; then
     tmux send-keys -t "$SESSION" Escape
     dash dashboard-whatif w 'text: --reuseport --user 1002' Enter
     tmux kill-session -t "$SESSION"
+    # A recording: 12 samples; after the second, a service starts in the web namespace whose
+    # listener on 9500 never accepts while clients keep coming (tests/helpers/trickle.py).
+    "$BIN" record -o "$TMP/rec.jsonl" --netns "$NS,$NS2" --interval 500ms --samples 12 2>/dev/null &
+    rec=$!
+    sleep 0.8
+    mkfifo "$TMP/trickle.in"
+    ip netns exec "$NS" python3 tests/helpers/trickle.py 9500 9501 <"$TMP/trickle.in" >/dev/null &
+    disown
+    exec {tfd}>"$TMP/trickle.in"
+    wait "$rec"
+    "$BIN" diff "$TMP/rec.jsonl" >screenshots/diff.txt || true
+    echo "wrote screenshots/diff.txt"
+    tmux new-session -d -s "$SESSION" -x 160 -y 44 "$BIN open $TMP/rec.jsonl"
+    sleep 2
+    dash open-recording / 'text:port:9500' Enter
+    tmux send-keys -t "$SESSION" Escape
+    dash open-changes 7
+    tmux kill-session -t "$SESSION"
     # The same at 80x24, the smallest size it is meant for.
     tmux new-session -d -s "$SESSION" -x 80 -y 24 "$BIN --netns $NS,$NS2 --interval 1s"
     sleep 3

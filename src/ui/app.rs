@@ -762,9 +762,14 @@ impl App {
         if self.expanded || self.whatif.is_some() || self.filter.jump.is_some() {
             a.push(Action::Back);
         }
+        a.push(Action::SortNext);
+        // Files do not refresh: the hints offer stepping instead of pausing.
+        if self.replay.is_some() {
+            a.extend([Action::StepBack, Action::StepForward, Action::Baseline]);
+        } else {
+            a.push(Action::Pause);
+        }
         a.extend([
-            Action::SortNext,
-            Action::Pause,
             Action::WhatIf,
             Action::Export,
             Action::NextView,
