@@ -967,7 +967,7 @@ fn addresses(l: &[Interface]) -> BTreeMap<String, String> {
             i.addresses.iter().map(move |a| {
                 // A set: the kernel's order of flags says nothing.
                 let flags: BTreeSet<AddrFlag> = a.flags.iter().copied().collect();
-                let flags: Vec<&str> = flags.into_iter().map(flag_name).collect();
+                let flags: Vec<&str> = flags.into_iter().map(AddrFlag::name).collect();
                 let flags = if flags.is_empty() {
                     "none".to_string()
                 } else {
@@ -995,21 +995,6 @@ fn address_changes(b: &[Interface], a: &[Interface]) -> Vec<FieldChange> {
         }
     }
     out
-}
-
-/// The file's name of an address flag.
-fn flag_name(f: AddrFlag) -> &'static str {
-    match f {
-        AddrFlag::Tentative => "tentative",
-        AddrFlag::Optimistic => "optimistic",
-        AddrFlag::Dadfailed => "dadfailed",
-        AddrFlag::Deprecated => "deprecated",
-        AddrFlag::Permanent => "permanent",
-        AddrFlag::Temporary => "temporary",
-        AddrFlag::Secondary => "secondary",
-        AddrFlag::Nodad => "nodad",
-        AddrFlag::Noprefixroute => "noprefixroute",
-    }
 }
 
 #[cfg(test)]

@@ -5,26 +5,18 @@ use crate::cli::DashboardArgs;
 use crate::collect::linux::collector::CollectConfig;
 use crate::model::View;
 use crate::ui::app::AppInit;
-use crate::ui::{config, run, theme};
+use crate::ui::config::{self, Config};
+use crate::ui::keymap::Keymap;
+use crate::ui::run;
+use crate::ui::theme::{self, Theme};
 use anyhow::Context as _;
 use std::io::IsTerminal;
+use std::path::Path;
 use std::time::Duration;
 
 pub fn run(args: &DashboardArgs) -> anyhow::Result<u8> {
-    let env = |k: &str| std::env::var(k).ok();
-    // A bad config is a clear error at start, never a silent default.
-    let cfg = match &args.config {
-        Some(path) => config::load(path)?,
-        None => config::load_from_env(&env)?,
-    };
-    let no_color = theme::no_color_requested(&env, args.no_color);
-    let keymap = cfg.keymap().context("the [keys] of the config")?;
-    let theme = cfg.theme(no_color).context("the [colors] of the config")?;
-    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
-        anyhow::bail!(
-            "the dashboard needs a terminal; for pipes and files use 'bindscope snapshot' or 'bindscope findings'"
-        );
-    }
+    let (cfg, keymap, theme) = looks(args.config.as_deref(), args.no_color)?;
+    require_terminal("for pipes and files use 'bindscope snapshot' or 'bindscope findings'")?;
     let interval = args
         .interval
         .or(cfg.refresh)
@@ -42,4 +34,26 @@ pub fn run(args: &DashboardArgs) -> anyhow::Result<u8> {
         ..CollectConfig::default()
     };
     run::run(init, collect)
+}
+
+/// The config file with the keymap and theme it gives: a bad config is a clear error at
+/// start, never a silent default. Shared by the live dashboard and `open`.
+pub fn looks(path: Option<&Path>, no_color: bool) -> anyhow::Result<(Config, Keymap, Theme)> {
+    let env = |k: &str| std::env::var(k).ok();
+    let cfg = match path {
+        Some(path) => config::load(path)?,
+        None => config::load_from_env(&env)?,
+    };
+    let no_color = theme::no_color_requested(&env, no_color);
+    let keymap = cfg.keymap().context("the [keys] of the config")?;
+    let theme = cfg.theme(no_color).context("the [colors] of the config")?;
+    Ok((cfg, keymap, theme))
+}
+
+/// An error unless stdin and stdout are a terminal; `hint` says what to use instead.
+pub fn require_terminal(hint: &str) -> anyhow::Result<()> {
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        anyhow::bail!("the dashboard needs a terminal; {hint}");
+    }
+    Ok(())
 }

@@ -401,26 +401,17 @@ fn findings_family(snap: &Snapshot) -> MetricFamily {
     );
     for kind in KINDS {
         for severity in SEVERITIES {
-            f.add(vec![kind.into(), severity_name(severity).into()], 0);
+            f.add(vec![kind.into(), severity.name().into()], 0);
         }
     }
     for finding in &snap.findings {
         let key = vec![
             clean(&finding.kind).into_owned(),
-            severity_name(finding.severity).into(),
+            finding.severity.name().into(),
         ];
         f.add(key, 1);
     }
     f
-}
-
-fn severity_name(s: Severity) -> &'static str {
-    match s {
-        Severity::Critical => "critical",
-        Severity::Warning => "warning",
-        Severity::Notice => "notice",
-        Severity::Info => "info",
-    }
 }
 
 type CounterField = fn(&TcpExtCounters) -> Option<u64>;

@@ -40,6 +40,23 @@ pub enum AddrFlag {
     Noprefixroute,
 }
 
+impl AddrFlag {
+    /// The name used in files (the serde name).
+    pub fn name(self) -> &'static str {
+        match self {
+            AddrFlag::Tentative => "tentative",
+            AddrFlag::Optimistic => "optimistic",
+            AddrFlag::Dadfailed => "dadfailed",
+            AddrFlag::Deprecated => "deprecated",
+            AddrFlag::Permanent => "permanent",
+            AddrFlag::Temporary => "temporary",
+            AddrFlag::Secondary => "secondary",
+            AddrFlag::Nodad => "nodad",
+            AddrFlag::Noprefixroute => "noprefixroute",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InterfaceAddr {
     pub addr: IpAddr,

@@ -18,6 +18,18 @@ pub enum Severity {
     Critical,
 }
 
+impl Severity {
+    /// The name used in files and reports (the serde name).
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Critical => "critical",
+            Severity::Warning => "warning",
+            Severity::Notice => "notice",
+            Severity::Info => "info",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
     pub kind: String,

@@ -10,7 +10,7 @@ use crate::analyze::diff::{
     ChangeKind, Counts, Diff, FieldChange, FieldKind, FindingChange, FindingChangeKind,
     NetnsChange, SocketChange, state_name,
 };
-use crate::model::{NetnsId, Severity, Socket};
+use crate::model::{NetnsId, Socket};
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -230,15 +230,6 @@ fn field_line(f: &FieldChange) -> String {
     format!("{name}: {} → {}{note}", clean(&f.before), clean(&f.after))
 }
 
-fn severity_name(s: Severity) -> &'static str {
-    match s {
-        Severity::Critical => "critical",
-        Severity::Warning => "warning",
-        Severity::Notice => "notice",
-        Severity::Info => "info",
-    }
-}
-
 fn finding_section(out: &mut String, d: &Diff, kind: FindingChangeKind) {
     let of_kind: Vec<&FindingChange> = d.findings.iter().filter(|f| f.kind == kind).collect();
     if of_kind.is_empty() {
@@ -253,7 +244,7 @@ fn finding_section(out: &mut String, d: &Diff, kind: FindingChangeKind) {
         let f = &c.finding;
         let line = format!(
             "{sign} {} [{}] {}",
-            severity_name(f.severity),
+            f.severity.name(),
             clean(&f.kind),
             clean(&f.summary)
         );
@@ -340,7 +331,7 @@ pub fn write_json(w: &mut dyn Write, d: &Diff) -> io::Result<()> {
 mod tests {
     use super::*;
     use crate::analyze::diff::diff;
-    use crate::model::{Finding, Snapshot, SocketId};
+    use crate::model::{Finding, Severity, Snapshot, SocketId};
     use crate::testing::{netns, snapshot_of, socket};
 
     fn sock(cookie: u64, port: u16, pid: u32) -> Socket {

@@ -41,15 +41,6 @@ pub fn counts(findings: &[Finding]) -> Counts {
     c
 }
 
-fn severity_name(s: Severity) -> &'static str {
-    match s {
-        Severity::Critical => "critical",
-        Severity::Warning => "warning",
-        Severity::Notice => "notice",
-        Severity::Info => "info",
-    }
-}
-
 /// Word-wraps `text` to `width` columns, each line indented by `indent`; newlines in the
 /// text start new lines (the routes of an overlap stay one per line).
 pub fn wrap(text: &str, width: usize, indent: &str) -> String {
@@ -133,7 +124,7 @@ pub fn render_text(snap: &Snapshot, all: &[Finding], min: Severity, samples: u32
     }
     let shown: Vec<&Finding> = all.iter().filter(|f| f.severity >= min).collect();
     if shown.is_empty() {
-        let _ = writeln!(out, "\nNothing at or above {}.", severity_name(min));
+        let _ = writeln!(out, "\nNothing at or above {}.", min.name());
     }
     for sev in [
         Severity::Critical,
@@ -145,7 +136,7 @@ pub fn render_text(snap: &Snapshot, all: &[Finding], min: Severity, samples: u32
         if group.is_empty() {
             continue;
         }
-        let _ = writeln!(out, "\n{}", severity_name(sev).to_uppercase());
+        let _ = writeln!(out, "\n{}", sev.name().to_uppercase());
         // Within a severity, by kind: many findings of one kind say the same thing, so the
         // first is explained in full and the rest are listed by their summaries.
         let mut kinds: Vec<&str> = group.iter().map(|f| f.kind.as_str()).collect();
@@ -176,7 +167,7 @@ pub fn render_text(snap: &Snapshot, all: &[Finding], min: Severity, samples: u32
         let _ = writeln!(
             out,
             "\n{hidden} more below {} (--min-severity info shows them).",
-            severity_name(min)
+            min.name()
         );
     }
     if !snap.privileges.missing.is_empty() {

@@ -223,15 +223,6 @@ pub fn badge_spans(badges: &[Badge], width: u16, theme: &Theme) -> Vec<Span<'sta
     spans
 }
 
-pub fn severity_name(s: Severity) -> &'static str {
-    match s {
-        Severity::Critical => "critical",
-        Severity::Warning => "warning",
-        Severity::Notice => "notice",
-        Severity::Info => "info",
-    }
-}
-
 /// A one-cell sign of a severity, told apart by glyph as well as colour (monochrome).
 pub fn severity_glyph(s: Severity) -> &'static str {
     match s {

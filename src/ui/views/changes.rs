@@ -3,7 +3,7 @@
 //! `b` was pressed): sockets, findings new and resolved, namespaces. The comparison is
 //! [`crate::analyze::diff`], the same as `bindscope diff`.
 
-use super::cells::{proto_name, severity_name, state_name, user_short};
+use super::cells::{proto_name, state_name, user_short};
 use super::sockets::{explanation_lines, label, labelled, local_text};
 use super::{Ctx, Detail, RowKey, View};
 use crate::analyze::diff::{ChangeKind, Diff, FieldChange, FindingChangeKind};
@@ -170,7 +170,7 @@ impl ChangeRow<'_> {
             Entry::Finding(i) => self.diff.findings.get(i).map_or_else(String::new, |f| {
                 format!(
                     "{} {}: {}",
-                    severity_name(f.finding.severity),
+                    f.finding.severity.name(),
                     clean(&f.finding.kind),
                     clean(&f.finding.summary)
                 )
@@ -371,7 +371,7 @@ impl View for Table<'_> {
                 };
                 lines.push(Line::from(vec![
                     Span::styled(
-                        format!("{:<10}", severity_name(f.finding.severity)),
+                        format!("{:<10}", f.finding.severity.name()),
                         theme.severity(f.finding.severity),
                     ),
                     Span::raw(format!("{word}: {}", clean(&f.finding.summary))),

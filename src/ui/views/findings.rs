@@ -1,7 +1,7 @@
 //! The Findings view: every finding, most severe first; the detail gives its explanation
 //! in plain words and the sockets involved; Enter shows those sockets.
 
-use super::cells::{proto_name, severity_name, severity_rank, state_name, user_short};
+use super::cells::{proto_name, severity_rank, state_name, user_short};
 use super::sockets::{explanation_lines, labelled, local_text};
 use super::{Ctx, Detail, LIST_MAX, RowKey, View};
 use crate::model::Finding;
@@ -87,7 +87,7 @@ impl Row for FindingRow<'_> {
     fn cell(&self, col: usize, _width: u16, theme: &Theme) -> Line<'_> {
         let f = self.f;
         match col {
-            SEVERITY => Line::styled(severity_name(f.severity), theme.severity(f.severity)),
+            SEVERITY => Line::styled(f.severity.name(), theme.severity(f.severity)),
             KIND => Line::styled(clean(&f.kind).into_owned(), theme.severity(f.severity)),
             SOCKETS => Line::raw(f.sockets.len().to_string()),
             NETNS => Line::raw(self.netns()),
@@ -142,7 +142,7 @@ fn detail(cx: Ctx<'_>, f: &Finding, idx: &[u32]) -> Detail {
     let sev = theme.severity(f.severity);
     let mut lines = vec![
         Line::from(vec![
-            Span::styled(format!("{:<10}", severity_name(f.severity)), sev),
+            Span::styled(format!("{:<10}", f.severity.name()), sev),
             Span::raw(clean(&f.summary).into_owned()),
         ]),
         Line::default(),
@@ -194,7 +194,7 @@ fn detail(cx: Ctx<'_>, f: &Finding, idx: &[u32]) -> Detail {
         ));
     }
     Detail {
-        title: format!("{}: {}", severity_name(f.severity), clean(&f.kind)),
+        title: format!("{}: {}", f.severity.name(), clean(&f.kind)),
         lines,
     }
 }

@@ -95,20 +95,6 @@ fn flag_is_bad(f: AddrFlag) -> bool {
     )
 }
 
-fn flag_name(f: AddrFlag) -> &'static str {
-    match f {
-        AddrFlag::Tentative => "tentative",
-        AddrFlag::Optimistic => "optimistic",
-        AddrFlag::Dadfailed => "dadfailed",
-        AddrFlag::Deprecated => "deprecated",
-        AddrFlag::Permanent => "permanent",
-        AddrFlag::Temporary => "temporary",
-        AddrFlag::Secondary => "secondary",
-        AddrFlag::Nodad => "nodad",
-        AddrFlag::Noprefixroute => "noprefixroute",
-    }
-}
-
 impl NetnsRow<'_> {
     fn sockets(&self) -> usize {
         self.cx
@@ -345,7 +331,7 @@ fn detail(cx: Ctx<'_>, n: &Netns) -> Detail {
                     theme.muted
                 };
                 spans.push(Span::raw(" "));
-                spans.push(Span::styled(flag_name(f), st));
+                spans.push(Span::styled(f.name(), st));
             }
             lines.push(labelled("", spans, theme));
         }

@@ -4,7 +4,7 @@
 
 use super::cells::{
     address_badge, badge_spans, holders_cell, option_badges, proto_name, scope_badge,
-    severity_name, severity_rank, severity_span, state_name, user_long, user_short,
+    severity_rank, severity_span, state_name, user_long, user_short,
 };
 use super::data::{QueueMark, SockInfo};
 use super::{Ctx, Detail, LIST_MAX, RowKey, View};
@@ -387,7 +387,7 @@ pub fn finding_lines(cx: Ctx<'_>, findings: &[u32]) -> Vec<Line<'static>> {
         };
         let sev = theme.severity(f.severity);
         out.push(Line::from(vec![
-            Span::styled(format!("{:<10}", severity_name(f.severity)), sev),
+            Span::styled(format!("{:<10}", f.severity.name()), sev),
             Span::styled(format!("{}: ", clean(&f.kind)), sev),
             Span::raw(clean(&f.summary).into_owned()),
         ]));
