@@ -9,7 +9,7 @@
 //! so growth findings of a recording are judged as they were live.
 
 use super::load::{FileKind, Loaded};
-use super::merge::{merge, merged_id};
+use super::merge::merge;
 use crate::analyze::history::History;
 use crate::model::{Snapshot, SocketId};
 use std::collections::HashMap;
@@ -45,6 +45,33 @@ pub struct Timeline {
     instants: Vec<i64>,
     /// Per instant, per track: the frame shown.
     shown: Vec<Vec<usize>>,
+    /// Per instant, the accept queue lengths of all listeners summed.
+    totals: Vec<u64>,
+}
+
+/// The instants of several tracks (every time any has a frame) and, at each, the newest
+/// frame of each track taken by then (its first, before it has one).
+fn merged_instants(tracks: &[Track]) -> (Vec<i64>, Vec<Vec<usize>>) {
+    let mut instants: Vec<i64> = tracks
+        .iter()
+        .flat_map(|t| t.frames.iter().map(|(ms, _)| *ms))
+        .collect();
+    instants.sort_unstable();
+    instants.dedup();
+    let shown = instants
+        .iter()
+        .map(|&at| {
+            tracks
+                .iter()
+                .map(|t| {
+                    t.frames
+                        .partition_point(|(ms, _)| *ms <= at)
+                        .saturating_sub(1)
+                })
+                .collect()
+        })
+        .collect();
+    (instants, shown)
 }
 
 /// Milliseconds since the epoch of an RFC 3339 time; `None` when it is not one.
@@ -98,42 +125,30 @@ impl Timeline {
             t.frames.sort_by_key(|(ms, _)| *ms);
             t.queues = queue_index(&t.frames);
         }
-        let mut instants: Vec<i64> = by_host
-            .iter()
-            .flat_map(|t| t.frames.iter().map(|(ms, _)| *ms))
-            .collect();
-        instants.sort_unstable();
-        instants.dedup();
-        // A host of one track shows every frame, even two taken in the same millisecond.
-        if let [only] = by_host.as_slice() {
-            instants = only.frames.iter().map(|(ms, _)| *ms).collect();
-            let shown = (0..instants.len()).map(|i| vec![i]).collect();
-            return Some(Timeline {
-                sources,
-                tracks: by_host,
-                instants,
-                shown,
-            });
-        }
-        let shown = instants
-            .iter()
-            .map(|&at| {
-                by_host
-                    .iter()
-                    .map(|t| {
-                        t.frames
-                            .partition_point(|(ms, _)| *ms <= at)
-                            .saturating_sub(1)
-                    })
-                    .collect()
-            })
-            .collect();
-        Some(Timeline {
+        let (instants, shown) = match by_host.as_slice() {
+            // One host shows every frame, even two taken in the same millisecond.
+            [only] => (
+                only.frames.iter().map(|(ms, _)| *ms).collect(),
+                (0..only.frames.len()).map(|i| vec![i]).collect(),
+            ),
+            tracks => merged_instants(tracks),
+        };
+        let mut t = Timeline {
             sources,
             tracks: by_host,
             instants,
             shown,
-        })
+            totals: Vec::new(),
+        };
+        // Drawn on every frame of the screen: summed once here.
+        let mut totals = vec![0u64; t.len()];
+        for ti in 0..t.tracks.len() {
+            for samples in t.tracks[ti].queues.values() {
+                t.add_series(ti, samples, &mut totals);
+            }
+        }
+        t.totals = totals;
+        Some(t)
     }
 
     pub fn len(&self) -> usize {
@@ -174,6 +189,15 @@ impl Timeline {
         merge(&self.frames_at(i))
     }
 
+    /// Runs `f` on the snapshot at instant `i`: one host's frame as it is, without the
+    /// copy [`Timeline::snapshot`] makes.
+    fn with_snapshot<T>(&self, i: usize, f: impl FnOnce(&Snapshot) -> T) -> T {
+        match self.frames_at(i).as_slice() {
+            [one] => f(one),
+            many => f(&merge(many)),
+        }
+    }
+
     /// Milliseconds from the first instant to instant `i`.
     pub fn offset_ms(&self, i: usize) -> u64 {
         match (self.instants.first(), self.instants.get(i)) {
@@ -187,7 +211,7 @@ impl Timeline {
         let mut h = History::default();
         let start = i.saturating_sub(HISTORY - 1);
         for k in start..i.min(self.len()) {
-            h.record(&self.snapshot(k), self.offset_ms(k));
+            self.with_snapshot(k, |s| h.record(s, self.offset_ms(k)));
         }
         h
     }
@@ -195,30 +219,36 @@ impl Timeline {
     /// The accept queue length at every instant: of listener `id` (as the merged view names
     /// it; 0 where it did not exist), or with `None` the sum over all listeners.
     pub fn queue_series(&self, id: Option<&SocketId>) -> Vec<u64> {
+        let Some(id) = id else {
+            return self.totals.clone();
+        };
         let mut series = vec![0u64; self.len()];
-        let merged = self.tracks.len() > 1;
-        for (ti, t) in self.tracks.iter().enumerate() {
-            let wanted = |own: &SocketId| match id {
-                None => true,
-                Some(id) if merged => merged_id(&t.host, own) == *id,
-                Some(id) => own == id,
-            };
-            for (own, samples) in &t.queues {
-                if !wanted(own) {
-                    continue;
-                }
-                for (i, slot) in series.iter_mut().enumerate() {
-                    let Some(&k) = self.shown.get(i).and_then(|s| s.get(ti)) else {
-                        continue;
-                    };
-                    let Ok(k) = u32::try_from(k) else { continue };
-                    if let Ok(p) = samples.binary_search_by_key(&k, |(f, _)| *f) {
-                        *slot += u64::from(samples[p].1);
-                    }
-                }
-            }
+        // A merged id is `host/own id` (merge::merged_id); own ids hold no `/`.
+        let found = match (self.tracks.as_slice(), id.0.rsplit_once('/')) {
+            ([one], _) => one.queues.get(id).map(|q| (0, q)),
+            (_, Some((host, own))) => self
+                .tracks
+                .iter()
+                .position(|t| t.host == host)
+                .and_then(|ti| Some((ti, self.tracks[ti].queues.get(&SocketId(own.into()))?))),
+            _ => None,
+        };
+        if let Some((ti, samples)) = found {
+            self.add_series(ti, samples, &mut series);
         }
         series
+    }
+
+    /// Adds one listener's queue lengths (of track `ti`) to `series`, instant by instant.
+    fn add_series(&self, ti: usize, samples: &[(u32, u32)], series: &mut [u64]) {
+        for (shown, slot) in self.shown.iter().zip(series.iter_mut()) {
+            let Some(k) = shown.get(ti).and_then(|&k| u32::try_from(k).ok()) else {
+                continue;
+            };
+            if let Ok(p) = samples.binary_search_by_key(&k, |(f, _)| *f) {
+                *slot += u64::from(samples[p].1);
+            }
+        }
     }
 }
 
