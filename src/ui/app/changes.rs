@@ -2,10 +2,13 @@
 //! baseline changed since, never on a refresh nobody looks at (a diff of 50,000 sockets
 //! is not free); and filtered like every other view.
 
+use super::tables::filter_keeps;
 use super::{App, Tone};
 use crate::analyze::diff::diff;
+use crate::model::SocketId;
 use crate::ui::views::changes::{Changes, Entry};
 use crate::ui::views::header::time_text;
+use std::collections::HashSet;
 
 impl App {
     /// Compares the snapshot on screen with the baseline, when either changed.
@@ -35,13 +38,26 @@ impl App {
             return;
         };
         let cx = &self.data.filter_cx;
-        let f = &self.filter.parsed;
-        let jump = self.filter.jump.as_ref();
-        let keeps = |s: &crate::model::Socket| {
-            jump.is_none_or(|j| j.ids.contains(&s.id)) && f.matches(s, cx)
+        let sock_keep: Vec<bool> = d
+            .sockets
+            .iter()
+            .map(|c| filter_keeps(&self.filter, cx, &c.socket))
+            .collect();
+        let kept_changed: HashSet<&SocketId> = d
+            .sockets
+            .iter()
+            .zip(&sock_keep)
+            .filter_map(|(c, &k)| k.then_some(&c.socket.id))
+            .collect();
+        let kept_now = |id: &SocketId| {
+            self.data
+                .by_id
+                .get(id)
+                .and_then(|&si| self.mask.get(si as usize))
+                .copied()
+                .unwrap_or(false)
         };
-        let sock_keep: Vec<bool> = d.sockets.iter().map(|c| keeps(&c.socket)).collect();
-        let unfiltered = f.describe().is_empty() && jump.is_none();
+        let unfiltered = self.filter.parsed.describe().is_empty() && self.filter.jump.is_none();
         self.changes.keep = self
             .changes
             .rows
@@ -51,19 +67,10 @@ impl App {
                 Entry::Finding(i) => {
                     unfiltered
                         || d.findings.get(i).is_some_and(|fc| {
-                            fc.finding.sockets.iter().any(|id| {
-                                d.sockets
-                                    .iter()
-                                    .zip(&sock_keep)
-                                    .any(|(c, &k)| k && c.socket.id == *id)
-                                    || self
-                                        .data
-                                        .by_id
-                                        .get(id)
-                                        .and_then(|&si| self.mask.get(si as usize))
-                                        .copied()
-                                        .unwrap_or(false)
-                            })
+                            fc.finding
+                                .sockets
+                                .iter()
+                                .any(|id| kept_changed.contains(id) || kept_now(id))
                         })
                 }
                 Entry::Netns(_) => true,

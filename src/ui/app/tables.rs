@@ -2,7 +2,9 @@
 //! order, rebuilt only when the snapshot, the filter or the sort changes (and lazily, for
 //! a view that is not on screen). The selection follows its row across rebuilds.
 
-use super::App;
+use super::{App, FilterState};
+use crate::model::Socket;
+use crate::ui::filter::FilterContext;
 use crate::ui::views::{Ctx, View, ViewId, with_view};
 use crate::ui::widgets::table::{Sort, order};
 
@@ -14,12 +16,10 @@ impl App {
             return;
         };
         let cx = &self.data.filter_cx;
-        let f = &self.filter.parsed;
-        let jump = self.filter.jump.as_ref();
         self.mask = snap
             .sockets
             .iter()
-            .map(|s| jump.is_none_or(|j| j.ids.contains(&s.id)) && f.matches(s, cx))
+            .map(|s| filter_keeps(&self.filter, cx, s))
             .collect();
     }
 
@@ -130,4 +130,10 @@ impl App {
             .and_then(|i| with_view!(view, cx, |t| t.key(i)));
         v.stale = true;
     }
+}
+
+/// Whether the filter in force keeps `s`: the finding's sockets when one was picked (Enter
+/// in the Findings view), and the typed filter.
+pub(super) fn filter_keeps(filter: &FilterState, cx: &FilterContext, s: &Socket) -> bool {
+    filter.jump.as_ref().is_none_or(|j| j.ids.contains(&s.id)) && filter.parsed.matches(s, cx)
 }
