@@ -13,6 +13,7 @@ use crate::cli::RecordArgs;
 use crate::collect::linux::collector::{CollectConfig, Collector};
 use crate::export::redact::Redactor;
 use crate::model::View;
+use crate::output::size_text;
 use anyhow::Context as _;
 use std::fs::{File, OpenOptions};
 use std::io::{self, IsTerminal, Write};
@@ -221,24 +222,6 @@ impl Progress {
     }
 }
 
-/// `812 B`, `14.2 KiB`, `3.1 MiB`.
-pub fn size_text(bytes: u64) -> String {
-    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
-    if bytes < 1024 {
-        return format!("{bytes} B");
-    }
-    let mut v = bytes as f64 / 1024.0;
-    let mut unit = UNITS[0];
-    for u in UNITS.iter().skip(1) {
-        if v < 1024.0 {
-            break;
-        }
-        v /= 1024.0;
-        unit = u;
-    }
-    format!("{v:.1} {unit}")
-}
-
 /// `0:00:12`, `1:02:03`.
 pub fn elapsed_text(d: Duration) -> String {
     let s = d.as_secs();
@@ -272,9 +255,6 @@ mod tests {
 
     #[test]
     fn texts() {
-        assert_eq!(size_text(812), "812 B");
-        assert_eq!(size_text(14_540), "14.2 KiB");
-        assert_eq!(size_text(3 * 1024 * 1024 + 100_000), "3.1 MiB");
         assert_eq!(elapsed_text(Duration::from_secs(12)), "0:00:12");
         assert_eq!(elapsed_text(Duration::from_secs(3723)), "1:02:03");
     }

@@ -1243,18 +1243,10 @@ fn too_large_text(path: &Path, size: Option<u64>, limit: u64) -> String {
 
 /// "1.5 GiB (1610612736 bytes)".
 fn bytes_text(n: u64) -> String {
-    const UNITS: [(&str, u64); 3] = [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)];
-    for (unit, size) in UNITS {
-        if n >= size {
-            // Display only: the precision of f64 is plenty for one decimal.
-            let value = n as f64 / size as f64;
-            return format!("{value:.1} {unit} ({n} bytes)");
-        }
-    }
-    if n == 1 {
-        "1 byte".to_string()
-    } else {
-        format!("{n} bytes")
+    match n {
+        1 => "1 byte".to_string(),
+        0..1024 => format!("{n} bytes"),
+        _ => format!("{} ({n} bytes)", crate::output::size_text(n)),
     }
 }
 
