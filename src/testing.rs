@@ -105,3 +105,18 @@ pub fn snapshot_of(sockets: Vec<Socket>, netns: Vec<Netns>) -> Snapshot {
         scan: ScanStats::default(),
     }
 }
+
+/// A loaded file of `frames`: a recording when there are several.
+pub fn loaded(path: &str, frames: Vec<Snapshot>) -> crate::export::load::Loaded {
+    use crate::export::load::{FileKind, Loaded};
+    Loaded {
+        path: path.into(),
+        kind: if frames.len() > 1 {
+            FileKind::Recording
+        } else {
+            FileKind::Snapshot
+        },
+        frames,
+        warnings: Vec::new(),
+    }
+}

@@ -270,7 +270,7 @@ fn queue_index(frames: &[(i64, Arc<Snapshot>)]) -> HashMap<SocketId, Vec<(u32, u
 mod tests {
     use super::*;
     use crate::model::AcceptQueue;
-    use crate::testing::{netns, snapshot_of, socket};
+    use crate::testing::{loaded, netns, snapshot_of, socket};
 
     fn frame(host: &str, at: &str, queue: u32) -> Snapshot {
         let mut so = socket();
@@ -284,26 +284,16 @@ mod tests {
         s
     }
 
-    fn loaded(frames: Vec<Snapshot>) -> Loaded {
-        Loaded {
-            path: "f.jsonl".into(),
-            kind: if frames.len() > 1 {
-                FileKind::Recording
-            } else {
-                FileKind::Snapshot
-            },
-            frames,
-            warnings: Vec::new(),
-        }
-    }
-
     #[test]
     fn a_recording_is_its_frames() {
-        let t = Timeline::new(vec![loaded(vec![
-            frame("a", "2026-11-22T07:00:00.000Z", 1),
-            frame("a", "2026-11-22T07:00:01.000Z", 3),
-            frame("a", "2026-11-22T07:00:02.000Z", 6),
-        ])])
+        let t = Timeline::new(vec![loaded(
+            "f.jsonl",
+            vec![
+                frame("a", "2026-11-22T07:00:00.000Z", 1),
+                frame("a", "2026-11-22T07:00:01.000Z", 3),
+                frame("a", "2026-11-22T07:00:02.000Z", 6),
+            ],
+        )])
         .expect("frames");
         assert_eq!(t.len(), 3);
         assert_eq!(t.queue_series(None), vec![1, 3, 6]);
@@ -321,8 +311,8 @@ mod tests {
     #[test]
     fn files_of_one_host_are_one_track_in_time_order() {
         let t = Timeline::new(vec![
-            loaded(vec![frame("a", "2026-11-22T08:00:00Z", 9)]),
-            loaded(vec![frame("a", "2026-11-22T07:00:00Z", 1)]),
+            loaded("f.jsonl", vec![frame("a", "2026-11-22T08:00:00Z", 9)]),
+            loaded("f.jsonl", vec![frame("a", "2026-11-22T07:00:00Z", 1)]),
         ])
         .expect("frames");
         assert_eq!(t.hosts(), 1);
@@ -332,11 +322,14 @@ mod tests {
     #[test]
     fn hosts_are_merged_at_each_instant() {
         let t = Timeline::new(vec![
-            loaded(vec![
-                frame("a", "2026-11-22T07:00:00Z", 1),
-                frame("a", "2026-11-22T07:00:02Z", 2),
-            ]),
-            loaded(vec![frame("b", "2026-11-22T07:00:01Z", 5)]),
+            loaded(
+                "f.jsonl",
+                vec![
+                    frame("a", "2026-11-22T07:00:00Z", 1),
+                    frame("a", "2026-11-22T07:00:02Z", 2),
+                ],
+            ),
+            loaded("f.jsonl", vec![frame("b", "2026-11-22T07:00:01Z", 5)]),
         ])
         .expect("frames");
         assert_eq!(t.hosts(), 2);
@@ -350,7 +343,7 @@ mod tests {
 
     #[test]
     fn nothing_to_show() {
-        assert!(Timeline::new(vec![loaded(vec![])]).is_none());
+        assert!(Timeline::new(vec![loaded("f.jsonl", vec![])]).is_none());
         assert!(Timeline::new(vec![]).is_none());
     }
 }

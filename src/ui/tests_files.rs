@@ -6,24 +6,12 @@ use super::app::{App, AppInit, Msg};
 use super::keymap::Keymap;
 use super::tests::{INGEST, code, fixture, fixture_with_queue, key, screen, typed};
 use super::theme::Theme;
-use crate::export::load::{FileKind, Loaded};
+use crate::export::load::Loaded;
 use crate::export::timeline::Timeline;
-use crate::model::{Mark, Snapshot, SocketId};
+use crate::model::{Mark, SocketId};
+use crate::testing::loaded;
 use ratatui::crossterm::event::KeyCode;
 use std::time::Duration;
-
-fn file(path: &str, frames: Vec<Snapshot>) -> Loaded {
-    Loaded {
-        path: path.into(),
-        kind: if frames.len() > 1 {
-            FileKind::Recording
-        } else {
-            FileKind::Snapshot
-        },
-        frames,
-        warnings: Vec::new(),
-    }
-}
 
 fn open(files: Vec<Loaded>, width: u16, height: u16) -> App {
     let mut a = App::new(AppInit {
@@ -54,7 +42,7 @@ fn recording() -> Loaded {
             s
         })
         .collect();
-    file("/srv/incident/rec.jsonl", frames)
+    loaded("/srv/incident/rec.jsonl", frames)
 }
 
 #[test]
@@ -119,7 +107,7 @@ fn a_file_with_marks_shows_them_to_a_colleague() {
         },
     ];
     for (w, h) in [(80, 24), (160, 48)] {
-        let mut a = open(vec![file("/tmp/marked.json", vec![snap.clone()])], w, h);
+        let mut a = open(vec![loaded("/tmp/marked.json", vec![snap.clone()])], w, h);
         let s = screen(&a, w, h);
         if w == 160 {
             assert!(s.contains("* 2 marked (filter mark:any)"), "{s}");
@@ -130,7 +118,7 @@ fn a_file_with_marks_shows_them_to_a_colleague() {
         a.update(code(KeyCode::Enter));
         insta::assert_snapshot!(format!("marks_listed_{w}x{h}"), screen(&a, w, h));
     }
-    let mut a = open(vec![file("/tmp/marked.json", vec![snap])], 160, 48);
+    let mut a = open(vec![loaded("/tmp/marked.json", vec![snap])], 160, 48);
     a.update(key('/'));
     typed(&mut a, "mark:paged");
     a.update(code(KeyCode::Enter));
@@ -148,8 +136,8 @@ fn two_hosts_side_by_side() {
     db.sockets.truncate(3);
     let mut a = open(
         vec![
-            file("/tmp/web1.json", vec![web]),
-            file("/tmp/db1.json", vec![db]),
+            loaded("/tmp/web1.json", vec![web]),
+            loaded("/tmp/db1.json", vec![db]),
         ],
         160,
         48,
