@@ -1,10 +1,10 @@
 //! `bindscope diff A [B]`: what appeared, disappeared or changed between two snapshots.
 //! Exit status as diff(1): 0 no differences, 1 differences, 2 error.
 
-use super::to_stdout;
+use super::{limits, load, to_stdout};
 use crate::analyze::diff::diff;
 use crate::cli::{DiffArgs, DiffFormat};
-use crate::export::load::{FileKind, Limits, Loaded, load_path};
+use crate::export::load::{FileKind, Loaded};
 use crate::model::Snapshot;
 use crate::output::diff::{render_text, write_json};
 use crate::output::sanitize::clean;
@@ -28,23 +28,6 @@ pub fn run(args: &DiffArgs) -> anyhow::Result<u8> {
         DiffFormat::Json => to_stdout(|w| write_json(w, &d))?,
     }
     Ok(u8::from(!d.is_empty()))
-}
-
-/// `--max-size` in MiB as load limits.
-pub fn limits(max_mib: u64) -> Limits {
-    Limits {
-        max_bytes: max_mib.saturating_mul(1024 * 1024),
-        ..Limits::default()
-    }
-}
-
-/// Loads a file, printing its warnings (a cut-off last line, ...) on stderr.
-pub fn load(path: &std::path::Path, limits: &Limits) -> anyhow::Result<Loaded> {
-    let loaded = load_path(path, limits)?;
-    for w in &loaded.warnings {
-        eprintln!("bindscope: {}", clean(w));
-    }
-    Ok(loaded)
 }
 
 fn last(l: Loaded) -> anyhow::Result<Snapshot> {

@@ -11,7 +11,9 @@ pub mod snapshot;
 
 use crate::cli::MinSeverity;
 use crate::collect::linux::collector::NetnsSelect;
+use crate::export::load::{Limits, Loaded, load_path};
 use crate::model::{Severity, Snapshot};
+use crate::output::sanitize::clean;
 use std::io::{self, Write};
 
 /// `--netns` values → the selection (none given: all).
@@ -45,4 +47,21 @@ pub fn to_stdout(f: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> io::Result
     let mut w = io::BufWriter::with_capacity(1 << 16, stdout.lock());
     f(&mut w)?;
     w.flush()
+}
+
+/// `--max-size` in MiB as load limits.
+pub fn limits(max_mib: u64) -> Limits {
+    Limits {
+        max_bytes: max_mib.saturating_mul(1024 * 1024),
+        ..Limits::default()
+    }
+}
+
+/// Loads a file, printing its warnings (a cut-off last line, ...) on stderr.
+pub fn load(path: &std::path::Path, limits: &Limits) -> anyhow::Result<Loaded> {
+    let loaded = load_path(path, limits)?;
+    for w in &loaded.warnings {
+        eprintln!("bindscope: {}", clean(w));
+    }
+    Ok(loaded)
 }

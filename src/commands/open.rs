@@ -3,7 +3,7 @@
 //! the terminal is touched.
 
 use super::dashboard::{looks, require_terminal};
-use super::diff::{limits, load};
+use super::{limits, load};
 use crate::cli::OpenArgs;
 use crate::export::timeline::Timeline;
 use crate::ui::app::AppInit;
