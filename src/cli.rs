@@ -7,6 +7,9 @@ use std::path::PathBuf;
 #[command(
     name = "bindscope",
     version,
+    // `bindscope -n web snapshot`: the dashboard's flags before a command are an error, not
+    // silently dropped (the command's own -n is the one that would count).
+    args_conflicts_with_subcommands = true,
     about = "Who owns every bound port: socket users, every holder, scope, options and queues",
     long_about = "Who owns every bound port: socket users, every holder, scope, options and queues.\n\n\
                   Without a command, opens the live dashboard on this host."
@@ -227,6 +230,16 @@ pub fn parse_interval(s: &str) -> Result<std::time::Duration, String> {
     Ok(d)
 }
 
+/// A file mode in octal, `0644` or `644`: permission bits only (no setuid, setgid, sticky).
+pub fn parse_mode(s: &str) -> Result<u32, String> {
+    // from_str_radix alone would take a leading '+'.
+    let digits = !s.is_empty() && s.len() <= 4 && s.bytes().all(|b| (b'0'..=b'7').contains(&b));
+    match u32::from_str_radix(s, 8) {
+        Ok(m) if digits && m <= 0o777 => Ok(m),
+        _ => Err("a mode in octal from 0 to 0777, such as 0644 or 600".into()),
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     /// The snapshot file format (bindscope.snapshot v1)
@@ -246,9 +259,14 @@ pub struct SnapshotArgs {
     /// Output format [default: table on a terminal, json otherwise and with -o]
     #[arg(long, short = 'f', value_enum)]
     pub format: Option<Format>,
-    /// Write to FILE (whole or not at all) instead of stdout
+    /// Write to FILE (whole or not at all) instead of stdout; `-` is stdout. Without
+    /// --format, the extension picks it (.json, .csv, .md, .prom, .txt)
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Mode of the file written with -o, in octal [default: 0644 for prom, which carries no
+    /// cmdlines, 0600 for the others]
+    #[arg(long, value_name = "OCTAL", value_parser = parse_mode, requires = "output")]
+    pub mode: Option<u32>,
     /// Include connections, SYN_RECV requests and TIME_WAIT (default: listeners and bound sockets)
     #[arg(long, short = 'a')]
     pub all: bool,
@@ -282,6 +300,15 @@ mod tests {
         assert!(parse_interval("1ms").is_err());
         assert!(parse_interval("soon").is_err());
         assert!(parse_interval("-1").is_err());
+    }
+
+    #[test]
+    fn modes() {
+        assert_eq!(parse_mode("0644"), Ok(0o644));
+        assert_eq!(parse_mode("600"), Ok(0o600));
+        for bad in ["", "4755", "0o644", "rw-r--r--", "9", "+644", "７"] {
+            assert!(parse_mode(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -6,6 +6,8 @@
 //! - [`ui`]: the terminal dashboard (keys, filter language, config, theme, app, views).
 //! - [`export`]: loading snapshot and recording files strictly; CSV, Markdown, Prometheus exports; redaction.
 //! - [`output`]: JSON, the table for people, sanitizing, atomic file writes.
+//! - [`user_files`]: files the user names, opened with the user's own rights (a leaf).
+//! - [`signals`]: the signals that end long-running commands, and their exit statuses (a leaf).
 //! - [`cli`]: the command line; [`commands`]: one module per subcommand.
 pub mod analyze;
 pub mod cli;
@@ -14,6 +16,8 @@ pub mod commands;
 pub mod export;
 pub mod model;
 pub mod output;
+pub mod signals;
 #[cfg(test)]
 pub mod testing;
 pub mod ui;
+pub mod user_files;

@@ -161,7 +161,8 @@ fn ctrl_c_leaves_a_valid_recording_and_nothing_is_overwritten() {
     rustix::process::kill_process(pid, rustix::process::Signal::INT).expect("kill -INT");
     let out = child.wait_with_output().expect("wait");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "exit 0 after Ctrl-C: {stderr}");
+    // 130 = 128 + SIGINT, as shells report a command that Ctrl-C stopped.
+    assert_eq!(out.status.code(), Some(130), "after Ctrl-C: {stderr}");
     assert!(stderr.contains("recorded"), "{stderr}");
     let n = lines(&rec).len();
     assert!(n >= 3, "{n} samples");

@@ -15,15 +15,16 @@ use std::path::Path;
 use std::time::Duration;
 
 pub fn run(args: &DashboardArgs) -> anyhow::Result<u8> {
-    let (cfg, keymap, theme) = looks(args.config.as_deref(), args.no_color)?;
+    let looks = looks(args.config.as_deref(), args.no_color)?;
     require_terminal("for pipes and files use 'bindscope snapshot' or 'bindscope findings'")?;
     let interval = args
         .interval
-        .or(cfg.refresh)
+        .or(looks.config.refresh)
         .unwrap_or(Duration::from_secs(1));
     let init = AppInit {
-        keymap,
-        theme,
+        keymap: looks.keymap,
+        theme: looks.theme,
+        notice: looks.warning,
         interval,
         export_dir: std::env::current_dir().unwrap_or_else(|_| ".".into()),
         replay: None,
@@ -36,18 +37,39 @@ pub fn run(args: &DashboardArgs) -> anyhow::Result<u8> {
     run::run(init, collect)
 }
 
+/// What the config file gives the dashboard.
+pub struct Looks {
+    pub config: Config,
+    pub keymap: Keymap,
+    pub theme: Theme,
+    /// Why the default config file was not used (it could not be read): printed on stderr
+    /// and shown in the status bar, since the dashboard starts anyway.
+    pub warning: Option<String>,
+}
+
 /// The config file with the keymap and theme it gives: a bad config is a clear error at
 /// start, never a silent default. Shared by the live dashboard and `open`.
-pub fn looks(path: Option<&Path>, no_color: bool) -> anyhow::Result<(Config, Keymap, Theme)> {
+pub fn looks(path: Option<&Path>, no_color: bool) -> anyhow::Result<Looks> {
     let env = |k: &str| std::env::var(k).ok();
-    let cfg = match path {
-        Some(path) => config::load(path)?,
+    let (config, warning) = match path {
+        Some(path) => (config::load(path)?, None),
         None => config::load_from_env(&env)?,
     };
+    let warning = warning.map(|w| crate::output::sanitize::clean(&w).into_owned());
+    if let Some(w) = &warning {
+        eprintln!("bindscope: {w}");
+    }
     let no_color = theme::no_color_requested(&env, no_color);
-    let keymap = cfg.keymap().context("the [keys] of the config")?;
-    let theme = cfg.theme(no_color).context("the [colors] of the config")?;
-    Ok((cfg, keymap, theme))
+    let keymap = config.keymap().context("the [keys] of the config")?;
+    let theme = config
+        .theme(no_color)
+        .context("the [colors] of the config")?;
+    Ok(Looks {
+        config,
+        keymap,
+        theme,
+        warning,
+    })
 }
 
 /// An error unless stdin and stdout are a terminal; `hint` says what to use instead.

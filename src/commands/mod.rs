@@ -11,7 +11,7 @@ pub mod snapshot;
 
 use crate::cli::MinSeverity;
 use crate::collect::linux::collector::NetnsSelect;
-use crate::export::load::{Limits, Loaded, load_path};
+use crate::export::load::{Limits, Loaded, load_bytes, load_path};
 use crate::model::{Severity, Snapshot};
 use crate::output::sanitize::clean;
 use std::io::{self, Write};
@@ -57,11 +57,38 @@ pub fn limits(max_mib: u64) -> Limits {
     }
 }
 
-/// Loads a file, printing its warnings (a cut-off last line, ...) on stderr.
+/// Loads a file, or standard input for `-`, printing its warnings (a cut-off last line, ...)
+/// on stderr.
 pub fn load(path: &std::path::Path, limits: &Limits) -> anyhow::Result<Loaded> {
-    let loaded = load_path(path, limits)?;
+    let loaded = if path.as_os_str() == "-" {
+        load_bytes(
+            std::path::Path::new("standard input"),
+            &read_stdin(limits.max_bytes)?,
+            limits,
+        )?
+    } else {
+        load_path(path, limits)?
+    };
     for w in &loaded.warnings {
         eprintln!("bindscope: {}", clean(w));
     }
     Ok(loaded)
+}
+
+/// Standard input, whole, refused once it passes `max` bytes (it has no size to check first).
+fn read_stdin(max: u64) -> anyhow::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    io::stdin()
+        .lock()
+        .take(max.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| anyhow::anyhow!("cannot read standard input: {e}"))?;
+    if bytes.len() as u64 > max {
+        anyhow::bail!(
+            "standard input is larger than the limit of {} (--max-size)",
+            crate::output::size_text(max)
+        );
+    }
+    Ok(bytes)
 }

@@ -11,7 +11,14 @@ use crate::ui::run;
 use std::time::Duration;
 
 pub fn run(args: &OpenArgs) -> anyhow::Result<u8> {
-    let (_, keymap, theme) = looks(args.config.as_deref(), args.no_color)?;
+    let looks = looks(args.config.as_deref(), args.no_color)?;
+    if args.files.iter().any(|f| f.as_os_str() == "-") {
+        // The dashboard reads its keys from standard input, so it cannot also be the file.
+        anyhow::bail!(
+            "'open -' is not supported: the dashboard needs the terminal on standard input; \
+             save the stream to a file first, or use 'bindscope diff -'"
+        );
+    }
     let limits = limits(args.max_size);
     let files = args
         .files
@@ -23,8 +30,9 @@ pub fn run(args: &OpenArgs) -> anyhow::Result<u8> {
     };
     require_terminal("for pipes use 'bindscope diff' or 'bindscope snapshot'")?;
     let init = AppInit {
-        keymap,
-        theme,
+        keymap: looks.keymap,
+        theme: looks.theme,
+        notice: looks.warning,
         interval: Duration::from_secs(1),
         export_dir: std::env::current_dir().unwrap_or_else(|_| ".".into()),
         replay: Some(timeline),

@@ -13,14 +13,15 @@ use crate::cli::RecordArgs;
 use crate::collect::linux::collector::{CollectConfig, Collector};
 use crate::export::redact::Redactor;
 use crate::model::View;
+use crate::output::sanitize::clean;
 use crate::output::size_text;
+use crate::signals::Ending;
+use crate::user_files::{NotRegular, as_user, kind_name};
 use anyhow::Context as _;
 use std::fs::{File, OpenOptions};
 use std::io::{self, IsTerminal, Write};
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::Path;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// How often the wait between samples looks for a signal.
@@ -41,14 +42,7 @@ impl Stop {
 }
 
 pub fn run(args: &RecordArgs) -> anyhow::Result<u8> {
-    let signalled = Arc::new(AtomicBool::new(false));
-    for sig in [
-        signal_hook::consts::SIGINT,
-        signal_hook::consts::SIGTERM,
-        signal_hook::consts::SIGHUP,
-    ] {
-        signal_hook::flag::register(sig, Arc::clone(&signalled))?;
-    }
+    let signalled = Ending::register()?;
     let mut file = create(&args.output, args.force)?;
     let cfg = CollectConfig {
         view: if args.all { View::All } else { View::Listening },
@@ -109,25 +103,45 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<u8> {
         }
     }
     progress.finish(started.elapsed(), failures);
-    Ok(0)
+    // Stopped by a signal: the file is complete, and the status says how it ended (130 for
+    // Ctrl-C), as for any command a signal stops.
+    Ok(signalled.exit_status().unwrap_or(0))
 }
 
-/// Opens the recording: a new file, or with `force` an emptied one; mode 0600 because
-/// cmdlines can carry secrets.
+/// Opens the recording, with the user's own rights: a new file, or with `force` an emptied
+/// one; mode 0600 because cmdlines can carry secrets. A character device (`/dev/null`) is
+/// written to as a shell would; anything else that is not a regular file is refused (a FIFO
+/// with no reader would block, and is not evidence on disk).
 fn create(path: &Path, force: bool) -> anyhow::Result<File> {
-    let mut o = OpenOptions::new();
-    o.write(true).mode(0o600);
-    if force {
-        o.create(true).truncate(true);
-    } else {
-        o.create_new(true);
-    }
-    o.open(path).map_err(|e| match e.kind() {
+    let shown = || clean(&path.display().to_string()).into_owned();
+    let opened = as_user(|| {
+        let mut o = OpenOptions::new();
+        o.write(true).mode(0o600).custom_flags(libc::O_NOCTTY);
+        match std::fs::metadata(path) {
+            Ok(m) if m.file_type().is_char_device() => {}
+            Ok(m) if !m.is_file() => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    NotRegular {
+                        kind: kind_name(m.file_type()),
+                    },
+                ));
+            }
+            _ if force => {
+                o.create(true).truncate(true);
+            }
+            _ => {
+                o.create_new(true);
+            }
+        }
+        o.open(path)
+    });
+    opened.map_err(|e| match e.kind() {
         io::ErrorKind::AlreadyExists => anyhow::anyhow!(
             "'{}' exists: choose another name, or --force to replace it",
-            path.display()
+            shown()
         ),
-        _ => anyhow::anyhow!("cannot create '{}': {e}", path.display()),
+        _ => anyhow::anyhow!("cannot create '{}': {e}", shown()),
     })
 }
 
@@ -139,9 +153,9 @@ fn append(file: &mut File, line: &[u8]) -> io::Result<()> {
 
 /// Sleeps until `next`, or `deadline` if sooner; false when a signal came or the deadline
 /// passed (stop recording), true to take the next sample.
-fn wait_until(next: Instant, signalled: &AtomicBool, deadline: Option<Instant>) -> bool {
+fn wait_until(next: Instant, signalled: &Ending, deadline: Option<Instant>) -> bool {
     loop {
-        if signalled.load(Ordering::Relaxed) {
+        if signalled.received().is_some() {
             return false;
         }
         let now = Instant::now();
@@ -167,7 +181,7 @@ struct Progress {
 impl Progress {
     fn new(path: &Path) -> Self {
         Progress {
-            path: crate::output::sanitize::clean(&path.display().to_string()).into_owned(),
+            path: clean(&path.display().to_string()).into_owned(),
             tty: io::stderr().is_terminal(),
             samples: 0,
             bytes: 0,

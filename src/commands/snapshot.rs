@@ -11,6 +11,11 @@ use crate::output::write::write_atomic;
 use std::io::{self, IsTerminal, Write};
 
 pub fn run(args: &SnapshotArgs) -> anyhow::Result<u8> {
+    // `-o -` is stdout, as in most tools.
+    let file = args.output.as_deref().filter(|p| p.as_os_str() != "-");
+    if file.is_none() && args.mode.is_some() {
+        anyhow::bail!("--mode is for a file: give -o FILE");
+    }
     let cfg = CollectConfig {
         view: if args.all { View::All } else { View::Listening },
         probe_options: !args.no_probe,
@@ -24,25 +29,28 @@ pub fn run(args: &SnapshotArgs) -> anyhow::Result<u8> {
     if args.redact {
         Redactor::default().redact(&mut snap);
     }
-    let format = args
-        .format
-        .unwrap_or(if args.output.is_none() && io::stdout().is_terminal() {
-            Format::Table
-        } else {
-            Format::Json
-        });
-    let format = match format {
+    let format = match (args.format, file) {
+        (Some(f), _) => export_format(f),
+        // `-o x.prom` asks for Prometheus text, as the dashboard's export does.
+        (None, Some(path)) => export::Format::from_path(path).unwrap_or(export::Format::Json),
+        (None, None) if io::stdout().is_terminal() => export::Format::Table,
+        (None, None) => export::Format::Json,
+    };
+    let render =
+        |w: &mut dyn Write| -> io::Result<()> { export::write(w, &snap, format, args.pretty) };
+    match file {
+        Some(path) => write_atomic(path, args.mode.unwrap_or(format.file_mode()), render)?,
+        None => to_stdout(render)?,
+    }
+    Ok(0)
+}
+
+fn export_format(f: Format) -> export::Format {
+    match f {
         Format::Json => export::Format::Json,
         Format::Table => export::Format::Table,
         Format::Csv => export::Format::Csv,
         Format::Markdown => export::Format::Markdown,
         Format::Prom => export::Format::Prom,
-    };
-    let render =
-        |w: &mut dyn Write| -> io::Result<()> { export::write(w, &snap, format, args.pretty) };
-    match &args.output {
-        Some(path) => write_atomic(path, render)?,
-        None => to_stdout(render)?,
     }
-    Ok(0)
 }

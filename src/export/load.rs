@@ -6,8 +6,9 @@
 //! names the file and says what is wrong and where (line, column, which snapshot).
 //!
 //! How a file is read, and why:
-//! - Its size is checked (fstat) before a byte is read, and the count is checked again while
-//!   reading, so a file that grows, a pipe or `/dev/zero` cannot exhaust memory.
+//! - It is opened with the user's own rights, and only if it is a regular file (a FIFO
+//!   would block, a device never ends). Its size is checked (fstat) before a byte is read,
+//!   and the count is checked again while reading, so a file that grows cannot exhaust memory.
 //! - Snapshots are parsed straight from the file, one after another (serde_json's stream
 //!   deserializer), never through a `serde_json::Value` of the whole file: peak memory stays
 //!   near the size of the result. Strings that repeat across holders and frames (process
@@ -142,8 +143,6 @@ pub enum LoadError {
         #[source]
         source: io::Error,
     },
-    #[error("{} is a directory, not a snapshot file", quoted(.path))]
-    Directory { path: PathBuf },
     /// `size` is `None` when the file grew past the limit while being read, or is a pipe.
     #[error("{}", too_large_text(.path, *.size, *.limit))]
     TooLarge {
@@ -222,14 +221,10 @@ pub fn load_path(path: &Path, limits: &Limits) -> Result<Loaded, LoadError> {
         path: path.to_path_buf(),
         source,
     };
-    let file = File::open(path).map_err(io_err)?;
+    // With the user's own rights, and only a regular file: a FIFO would block forever.
+    let file = crate::user_files::open_read(path).map_err(io_err)?;
     let meta = file.metadata().map_err(io_err)?;
-    if meta.is_dir() {
-        return Err(LoadError::Directory {
-            path: path.to_path_buf(),
-        });
-    }
-    // Pipes and character devices say 0: for them the guard below is the only limit.
+    // A file that grows while it is read is stopped by the guard below.
     if meta.len() > limits.max_bytes {
         return Err(too_large(path, Some(meta.len()), limits));
     }
@@ -1749,7 +1744,7 @@ mod tests {
         let e = load_path(dir.path(), &Limits::default()).expect_err("dir");
         assert!(
             e.to_string()
-                .ends_with("is a directory, not a snapshot file"),
+                .ends_with("is a directory, not a regular file"),
             "{e}"
         );
         let e = load_path(&dir.path().join("missing"), &Limits::default()).expect_err("missing");
@@ -1790,15 +1785,32 @@ mod tests {
     }
 
     #[test]
-    fn devices_are_read_within_the_limit() {
-        // Size 0 by fstat, endless when read: refused at the first byte, not after 1 GiB.
-        let e = load_path(Path::new("/dev/zero"), &Limits::default()).expect_err("zeros");
-        assert_eq!(
-            e.to_string(),
-            "'/dev/zero' is not valid JSON at line 1, column 1: expected value"
+    fn devices_and_fifos_are_refused_at_once() {
+        // /dev/zero never ends and a FIFO without a writer would block the open forever:
+        // only regular files are read.
+        for dev in ["/dev/zero", "/dev/null"] {
+            let e = load_path(Path::new(dev), &Limits::default()).expect_err(dev);
+            assert_eq!(
+                e.to_string(),
+                format!("cannot read '{dev}': is a character device, not a regular file")
+            );
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        let fifo = dir.path().join("fifo");
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            &fifo,
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::from_raw_mode(0o600),
+            0,
+        )
+        .expect("mkfifo");
+        let e = load_path(&fifo, &Limits::default()).expect_err("fifo");
+        assert!(
+            e.to_string()
+                .ends_with("is a FIFO (named pipe), not a regular file"),
+            "{e}"
         );
-        let e = load_path(Path::new("/dev/null"), &Limits::default()).expect_err("nothing");
-        assert!(matches!(e, LoadError::Empty { .. }), "{e:?}");
     }
 
     #[test]

@@ -59,6 +59,16 @@ impl Format {
             _ => None,
         }
     }
+
+    /// The mode a file of this format gets: the Prometheus export carries no cmdline and is
+    /// read by node_exporter as its own user (0644); the others can carry secrets in cmdlines
+    /// (0600).
+    pub fn file_mode(self) -> u32 {
+        match self {
+            Format::Prom => output::write::SHARED,
+            Format::Json | Format::Table | Format::Csv | Format::Markdown => output::write::PRIVATE,
+        }
+    }
 }
 
 /// Writes `snap` in `format`; `pretty` indents JSON.

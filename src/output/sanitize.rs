@@ -34,6 +34,15 @@ pub fn clean(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// [`clean`] line by line: a message of several lines keeps its line breaks, and nothing
+/// else of the kind.
+pub fn clean_lines(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(|c| c != '\n' && is_unsafe(c)) {
+        return Cow::Borrowed(s);
+    }
+    Cow::Owned(s.split('\n').map(clean).collect::<Vec<_>>().join("\n"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -47,5 +56,15 @@ mod tests {
         assert_eq!(clean("evil\u{202e}gpj.exe"), "evil\\u{202e}gpj.exe");
         assert_eq!(clean("\u{9b}31m"), "\\x9b31m");
         assert_eq!(clean("ünïcode ok"), "ünïcode ok");
+    }
+
+    #[test]
+    fn lines_keep_their_breaks() {
+        assert_eq!(clean_lines("a\nb\n"), "a\nb\n");
+        assert!(matches!(clean_lines("a\nb"), Cow::Borrowed(_)));
+        assert_eq!(
+            clean_lines("no match for '\x1b]52;c;aGk=\x07'\nknown: x\u{202e}"),
+            "no match for '\\x1b]52;c;aGk=\\x07'\nknown: x\\u{202e}"
+        );
     }
 }

@@ -1,7 +1,10 @@
 //! Files are written whole or not at all: a temporary file in the target directory, flushed
 //! and synced, then renamed over the target. A failure leaves any previous file untouched.
 
+use crate::user_files::{NotRegular, as_user, kind_name};
+use std::fs::OpenOptions;
 use std::io::{self, Write};
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
@@ -10,16 +13,49 @@ pub enum WriteError {
     Io { path: PathBuf, source: io::Error },
 }
 
-/// Writes through `fill` into a temporary file beside `path`, then renames it into place.
-/// The file gets mode 0600: cmdlines in a snapshot can carry secrets.
+/// Mode of files that can carry cmdlines (JSON, CSV, Markdown, tables): only the owner reads
+/// them, since a cmdline can hold a password.
+pub const PRIVATE: u32 = 0o600;
+/// Mode of files without cmdlines (the Prometheus export), so that node_exporter, running as
+/// its own user, can read them.
+pub const SHARED: u32 = 0o644;
+
+/// Writes through `fill` into a temporary file beside `path`, then renames it into place,
+/// with `mode`, all with the user's own rights (see `user_files`).
+///
+/// Only a regular file (or nothing) at `path` is replaced. A character device is written
+/// through, as a shell's `> /dev/null` would; anything else (a FIFO, a directory, a socket, a
+/// block device) is refused: renaming over `/dev/null` as root would destroy it.
 pub fn write_atomic(
     path: &Path,
+    mode: u32,
     fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> Result<(), WriteError> {
     let err = |source| WriteError::Io {
         path: path.to_path_buf(),
         source,
     };
+    as_user(|| match std::fs::metadata(path) {
+        Ok(m) if m.file_type().is_char_device() => write_through(path, fill),
+        Ok(m) if !m.is_file() => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            NotRegular {
+                kind: kind_name(m.file_type()),
+            },
+        )),
+        Ok(_) => replace(path, mode, fill),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => replace(path, mode, fill),
+        Err(e) => Err(e),
+    })
+    .map_err(err)
+}
+
+/// The temporary file, filled, synced, given its mode and renamed over `path`.
+fn replace(
+    path: &Path,
+    mode: u32,
+    fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -27,16 +63,33 @@ pub fn write_atomic(
     let mut tmp = tempfile::Builder::new()
         .prefix(".bindscope-")
         .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(err)?;
+        .permissions(std::fs::Permissions::from_mode(PRIVATE))
+        .tempfile_in(dir)?;
     {
         let mut w = io::BufWriter::with_capacity(1 << 16, tmp.as_file_mut());
-        fill(&mut w).map_err(err)?;
-        w.flush().map_err(err)?;
+        fill(&mut w)?;
+        w.flush()?;
     }
-    tmp.as_file().sync_all().map_err(err)?;
-    tmp.persist(path).map_err(|e| err(e.error))?;
+    // fchmod, not the umask's say: the mode is the point (0644 for node_exporter).
+    tmp.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(mode))?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// Writes into an existing character device, without creating or truncating anything.
+fn write_through(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
+    let file = OpenOptions::new()
+        .write(true)
+        .custom_flags(libc::O_NOCTTY)
+        .open(path)?;
+    let mut w = io::BufWriter::with_capacity(1 << 16, file);
+    fill(&mut w)?;
+    w.flush()
 }
 
 #[cfg(test)]
@@ -47,9 +100,9 @@ mod tests {
     fn writes_whole_or_leaves_old_file() {
         let dir = tempfile::tempdir().expect("tempdir");
         let p = dir.path().join("snap.json");
-        write_atomic(&p, |w| w.write_all(b"first")).expect("write");
+        write_atomic(&p, PRIVATE, |w| w.write_all(b"first")).expect("write");
         assert_eq!(std::fs::read_to_string(&p).expect("read"), "first");
-        let failed = write_atomic(&p, |w| {
+        let failed = write_atomic(&p, PRIVATE, |w| {
             w.write_all(b"partial")?;
             Err(io::Error::other("disk full"))
         });
@@ -65,11 +118,63 @@ mod tests {
 
     #[test]
     fn missing_directory_is_a_clear_error() {
-        let e = write_atomic(Path::new("/nonexistent-dir/x.json"), |_| Ok(())).unwrap_err();
+        let e =
+            write_atomic(Path::new("/nonexistent-dir/x.json"), PRIVATE, |_| Ok(())).unwrap_err();
         assert!(
             e.to_string()
                 .contains("cannot write '/nonexistent-dir/x.json'"),
             "{e}"
         );
+    }
+
+    fn mode_of(p: &Path) -> u32 {
+        std::fs::metadata(p).expect("stat").permissions().mode() & 0o7777
+    }
+
+    #[test]
+    fn modes_are_set_exactly() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("x.prom");
+        write_atomic(&p, SHARED, |w| w.write_all(b"m 1\n")).expect("write");
+        assert_eq!(mode_of(&p), 0o644);
+        write_atomic(&p, PRIVATE, |w| w.write_all(b"{}")).expect("write");
+        assert_eq!(
+            mode_of(&p),
+            0o600,
+            "replacing gives the new file its own mode"
+        );
+    }
+
+    #[test]
+    fn a_fifo_is_refused_and_left_alone() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let fifo = dir.path().join("fifo");
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            &fifo,
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::from_raw_mode(0o600),
+            0,
+        )
+        .expect("mkfifo");
+        let e = write_atomic(&fifo, PRIVATE, |w| w.write_all(b"x")).expect_err("refused");
+        assert!(e.to_string().contains("is a FIFO"), "{e}");
+        let ft = std::fs::symlink_metadata(&fifo).expect("stat").file_type();
+        assert!(ft.is_fifo(), "still a FIFO");
+        let e = write_atomic(dir.path(), PRIVATE, |w| w.write_all(b"x")).expect_err("dir");
+        assert!(e.to_string().contains("is a directory"), "{e}");
+    }
+
+    #[test]
+    fn a_character_device_is_written_through() {
+        let before = std::fs::metadata("/dev/null").expect("stat");
+        write_atomic(Path::new("/dev/null"), PRIVATE, |w| w.write_all(b"gone")).expect("write");
+        let after = std::fs::metadata("/dev/null").expect("stat");
+        assert!(
+            after.file_type().is_char_device(),
+            "/dev/null is still a device"
+        );
+        use std::os::unix::fs::MetadataExt;
+        assert_eq!((before.ino(), before.mode()), (after.ino(), after.mode()));
     }
 }

@@ -97,6 +97,8 @@ pub struct AppInit {
     pub export_dir: PathBuf,
     /// Files to show instead of the live host (`bindscope open`).
     pub replay: Option<Timeline>,
+    /// A warning for the status bar at start (the config file could not be read).
+    pub notice: Option<String>,
 }
 
 /// What keys do right now.
@@ -245,7 +247,10 @@ impl App {
             mask: Vec::new(),
             mode: Mode::Normal,
             size: None,
-            status: None,
+            status: init.notice.map(|text| Status {
+                text,
+                tone: Tone::Error,
+            }),
             collect_error: None,
             expanded: false,
             detail_scroll: 0,

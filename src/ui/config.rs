@@ -81,18 +81,14 @@ impl Config {
                 message,
             }
         };
-        let raw: Raw = toml::from_str(text).map_err(|e| {
-            // toml quotes names with backticks; bindscope quotes user-facing values 'so'.
-            at(e.span(), e.message().replace('`', "'"))
-        })?;
+        let raw: Raw =
+            toml::from_str(text).map_err(|e| at(e.span(), without_values(e.message())))?;
 
         let refresh = match raw.refresh {
-            Some(r) => Some(crate::cli::parse_interval(&r.get_ref().0).map_err(|e| {
-                at(
-                    Some(r.span()),
-                    format!("refresh: {e} (a duration such as \"1s\", \"500ms\" or \"2m\")"),
-                )
-            })?),
+            Some(r) => Some(
+                crate::cli::parse_interval(&r.get_ref().0)
+                    .map_err(|_| at(Some(r.span()), REFRESH_HINT.to_string()))?,
+            ),
             None => None,
         };
 
@@ -134,17 +130,74 @@ impl Config {
                 }
                 Some(name_span.clone())
             });
-            return Err(at(span, e.to_string()));
+            return Err(at(span, keymap_message(&e)));
         }
         if let Err(e) = config.theme(false) {
             let span = color_spans.get(e.slot()).map(|(name, value)| match e {
                 ThemeError::UnknownSlot { .. } => name.clone(),
                 ThemeError::BadStyle { .. } => value.clone(),
             });
-            return Err(at(span, e.to_string()));
+            return Err(at(span, theme_message(&e)));
         }
         Ok(config)
     }
+}
+
+// Messages about the file never quote a value from it (a key spec, a colour, a duration):
+// a config file can be someone else's, with a password beside bindscope's keys. Table and key
+// names and the line and column are enough to find the mistake.
+
+const REFRESH_HINT: &str =
+    "refresh: not a duration of at least 10ms (write one such as \"1s\", \"500ms\" or \"2m\")";
+
+/// The keymap's error in words that name actions, never the key specs.
+fn keymap_message(e: &KeymapError) -> String {
+    match e {
+        KeymapError::BadKey { action, .. } => format!(
+            "[keys] {action}: not a key; keys are written q, G, ctrl-c, alt-x, shift-tab, up, \
+             pgup, pgdn, home, space, enter, esc, tab, f1 to f12, /, +"
+        ),
+        KeymapError::Conflict { first, second, .. } => format!(
+            "[keys] '{first}' and '{second}' are given the same key: give one of them other keys"
+        ),
+        KeymapError::UnknownAction { .. } | KeymapError::NoQuit => e.to_string(),
+    }
+}
+
+/// The theme's error in words that name the style, never its value.
+fn theme_message(e: &ThemeError) -> String {
+    match e {
+        ThemeError::BadStyle { slot, .. } => format!(
+            "[colors] {slot}: not a style; write a colour (black, red, green, yellow, blue, \
+             magenta, cyan, gray, their light_ forms, white, default, #rrggbb, or 0 to 255), \
+             'on' and a colour for the background, and modifiers (bold, dim, italic, \
+             underlined, reversed)"
+        ),
+        ThemeError::UnknownSlot { .. } => e.to_string(),
+    }
+}
+
+/// toml's message without the values serde quotes in it: `invalid type: string "x",
+/// expected ...` keeps only `string`. toml's own syntax messages name no values; key names,
+/// which `unknown field` quotes, are kept. Backticks become bindscope's quotes.
+fn without_values(message: &str) -> String {
+    let message = ["invalid type: ", "invalid value: "]
+        .iter()
+        .find_map(|prefix| {
+            let rest = message.strip_prefix(prefix)?;
+            let (got, expected) = rest.split_once(", expected ").unwrap_or((rest, ""));
+            // `string "x"`, `integer `5``, `floating point `1.5``, `sequence`: the kind is
+            // what comes before the value.
+            let kind = got.split(['"', '`', '\'']).next().unwrap_or("").trim();
+            let expected = if expected.is_empty() {
+                String::new()
+            } else {
+                format!(", expected {expected}")
+            };
+            Some(format!("{prefix}{kind}{expected}"))
+        })
+        .unwrap_or_else(|| message.to_string());
+    message.replace('`', "'")
 }
 
 /// Where an action's name is, and each of its key specs.
@@ -232,6 +285,8 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    #[error("config file '{}' does not exist", path.display())]
+    Missing { path: PathBuf },
     #[error("cannot read config file '{}': {source}", path.display())]
     Read {
         path: PathBuf,
@@ -267,11 +322,14 @@ pub fn config_path(env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
     Some(base.join("bindscope").join("config.toml"))
 }
 
-/// Read and check the config file; a missing file is the default config.
+/// Read and check the config file named with `--config`: it must exist and be readable,
+/// with the user's own rights (see `user_files`).
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
-    match std::fs::read_to_string(path) {
+    match crate::user_files::read_to_string(path) {
         Ok(text) => Config::parse(&text, path),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(ConfigError::Missing {
+            path: path.to_path_buf(),
+        }),
         Err(source) => Err(ConfigError::Read {
             path: path.to_path_buf(),
             source,
@@ -279,11 +337,23 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
     }
 }
 
-/// [`load`] from [`config_path`]; the default config when there is no place for one.
-pub fn load_from_env(env: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
-    match config_path(env) {
-        Some(path) => load(&path),
-        None => Ok(Config::default()),
+/// The default config file ([`config_path`]) with a warning when it could not be used. No
+/// file is the defaults. A file that exists but cannot be read (`HOME` of another user kept
+/// under `setpriv` or `su`) is the defaults with a warning: the user did not name it. A file
+/// that was read and is wrong is an error, as for `--config`.
+pub fn load_from_env(
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<(Config, Option<String>), ConfigError> {
+    let Some(path) = config_path(env) else {
+        return Ok((Config::default(), None));
+    };
+    match load(&path) {
+        Ok(config) => Ok((config, None)),
+        Err(ConfigError::Missing { .. }) => Ok((Config::default(), None)),
+        Err(e @ ConfigError::Read { .. }) => {
+            Ok((Config::default(), Some(format!("{e}; using the defaults"))))
+        }
+        Err(e) => Err(e),
     }
 }
 
@@ -372,8 +442,10 @@ info = "12"
         assert_eq!(parse("").expect("empty"), Config::default());
         assert_eq!(parse("# nothing\n").expect("comment"), Config::default());
         let dir = tempfile::tempdir().expect("tempdir");
-        let config = load(&dir.path().join("nope/config.toml")).expect("missing");
-        assert_eq!(config, Config::default());
+        let home = dir.path().to_str().expect("utf-8").to_string();
+        let env = |k: &str| (k == "HOME").then(|| home.clone());
+        let (config, warning) = load_from_env(&env).expect("no default file");
+        assert_eq!((&config, warning), (&Config::default(), None));
         assert_eq!(config.keymap().expect("keymap"), Keymap::default());
         assert_eq!(config.theme(false).expect("theme"), Theme::default());
     }
@@ -453,7 +525,8 @@ info = "12"
             (Some(2), Some(14)),
             "points at the spec: {message}"
         );
-        assert!(message.contains("bad key 'hyper-h'"), "{message}");
+        assert!(message.starts_with("[keys] help: not a key"), "{message}");
+        assert!(!message.contains("hyper"), "no value quoted: {message}");
         let (line, column, message) = invalid("[keys]\nhelp = \"ctrl-\"\n");
         assert_eq!((line, column), (Some(2), Some(8)), "{message}");
         let (line, _, message) = invalid("[keys]\nhelp = 5\n");
@@ -466,9 +539,10 @@ info = "12"
         let (line, column, message) = invalid("[colors]\nwarning = \"yelow\"\n");
         assert_eq!((line, column), (Some(2), Some(11)));
         assert!(
-            message.contains("'yelow' is not a colour") && message.contains("#rrggbb"),
+            message.starts_with("[colors] warning: not a style") && message.contains("#rrggbb"),
             "{message}"
         );
+        assert!(!message.contains("yelow"), "no value quoted: {message}");
         let (_, _, message) = invalid("[colors]\nwarning = \"300\"\n");
         assert!(message.contains("0 to 255"), "{message}");
         let (line, _, _) = invalid("[colors]\nwarning = 3\n");
@@ -480,10 +554,7 @@ info = "12"
         // `q` is quit's by default: taking it for filter without moving quit is an error.
         let (line, column, message) = invalid("[keys]\nfilter = [\"/\", \"q\"]\n");
         assert_eq!((line, column), (Some(2), Some(1)));
-        assert!(
-            message.contains("'q'") && message.contains("'filter' and 'quit'"),
-            "{message}"
-        );
+        assert!(message.contains("'filter' and 'quit'"), "{message}");
         // Two overrides that collide.
         let (_, _, message) = invalid("[keys]\nmark = \"x\"\nnote = \"x\"\n");
         assert!(message.contains("'mark' and 'note'"), "{message}");
@@ -505,7 +576,8 @@ info = "12"
         );
         let (line, column, message) = invalid("\nrefresh = \"soon\"\n");
         assert_eq!((line, column), (Some(2), Some(11)));
-        assert!(message.starts_with("refresh: 'soon'"), "{message}");
+        assert!(message.starts_with("refresh: not a duration"), "{message}");
+        assert!(!message.contains("soon"), "no value quoted: {message}");
         let (_, _, message) = invalid("refresh = \"1ms\"");
         assert!(message.contains("at least 10ms"), "{message}");
         let (_, _, message) = invalid("refresh = true");
@@ -539,7 +611,74 @@ info = "12"
         );
         assert_eq!(config_path(&env(&[])), None);
         assert_eq!(config_path(&env(&[("HOME", "")])), None);
-        assert_eq!(load_from_env(&env(&[])).expect("none"), Config::default());
+        assert_eq!(
+            load_from_env(&env(&[])).expect("none"),
+            (Config::default(), None)
+        );
+    }
+
+    /// Whatever is wrong in a file, its values never reach the message: the file may hold
+    /// a secret beside bindscope's keys (`bindscope --config` on someone else's file).
+    #[test]
+    fn errors_never_quote_values() {
+        for text in [
+            "db_password = \"SECRET\"\n",
+            "refresh = \"SECRET\"\n",
+            "refresh = [\"SECRET\"]\n",
+            "refresh = true\nx = \"SECRET\"\n",
+            "[keys]\nquit = 5\npw = \"SECRET\"\n",
+            "[keys]\nquit = [\"SECRET\", 7]\n",
+            "[keys]\nquit = \"SECRET\"\n",
+            "[keys]\nquit = \"ctrl-SECRET\"\n",
+            "[keys]\nmark = \"x\"\nnote = [\"SECRET\", \"x\"]\n",
+            "[keys]\nquit = {a = \"SECRET\"}\n",
+            "[colors]\nwarning = \"SECRET\"\n",
+            "[colors]\nwarning = \"on SECRET\"\n",
+            "[colors]\nwarning = \"#SECRET\"\n",
+            "[colors]\nwarning = [\"SECRET\"]\n",
+            "keys = \"SECRET\"\n",
+            "colors = \"SECRET\"\n",
+            "password = SECRET\n",
+            "password = \"SECRET\n",
+            "password = 'SECRET' x\n",
+            "\"SECRET\"\n",
+            "x = 1979-05-27T07:32:00SECRET\n",
+            "x = 0xSECRET\n",
+            "x = \"\\qSECRET\"\n",
+            "[keys]\nquit = \"SECRET\"\nquit = \"x\"\n",
+        ] {
+            let e = parse(text).expect_err(text);
+            let message = e.to_string();
+            assert!(!message.contains("SECRET"), "{text:?} gave {message}");
+            assert!(message.contains("line "), "{text:?} gave {message}");
+        }
+    }
+
+    #[test]
+    fn a_named_file_must_exist_and_a_default_one_may_be_unreadable() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let named = dir.path().join("nope.toml");
+        let e = load(&named).expect_err("--config of a missing file");
+        assert!(matches!(e, ConfigError::Missing { .. }), "{e}");
+        assert!(e.to_string().contains("does not exist"), "{e}");
+
+        // A default path that exists but cannot be read (here a directory; as another
+        // user, a file they may not read): the defaults, with a warning that says why.
+        let home = dir.path().to_str().expect("utf-8").to_string();
+        std::fs::create_dir_all(dir.path().join(".config/bindscope/config.toml")).expect("mkdir");
+        let env = |k: &str| (k == "HOME").then(|| home.clone());
+        let (config, warning) = load_from_env(&env).expect("starts");
+        assert_eq!(config, Config::default());
+        let warning = warning.expect("a warning");
+        assert!(
+            warning.contains("cannot read config file") && warning.ends_with("using the defaults"),
+            "{warning}"
+        );
+        // The same file, wrong, is an error: it was read.
+        let file = dir.path().join(".config/bindscope/config.toml");
+        std::fs::remove_dir(&file).expect("rmdir");
+        std::fs::write(&file, "[keys]\nquit = []\n").expect("write");
+        assert!(load_from_env(&env).is_err());
     }
 
     #[test]

@@ -10,12 +10,13 @@ use crate::collect::linux::collector::{CollectConfig, Collector};
 use crate::export;
 use crate::model::Snapshot;
 use crate::output::write::write_atomic;
+use crate::signals::{self, Ending};
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 use ratatui::crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event};
 use ratatui::crossterm::execute;
 use ratatui::crossterm::terminal::{
-    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+    Clear, ClearType, EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
 };
 use std::io::{self, Stdout};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -49,11 +50,31 @@ pub fn restore_terminal() {
     let _ = execute!(io::stdout(), ratatui::crossterm::cursor::Show);
 }
 
+/// Whether a dashboard has the terminal in raw mode right now. The one global here: the
+/// binary's out-of-memory handler has no other way to reach the terminal before it exits.
+static TERMINAL_TAKEN: AtomicBool = AtomicBool::new(false);
+
+/// Restores the terminal if a dashboard has it, for the out-of-memory exit (no unwinding
+/// happens there, so the guard below never runs).
+pub fn restore_terminal_if_taken() {
+    if TERMINAL_TAKEN.swap(false, Ordering::SeqCst) {
+        restore_terminal();
+    }
+}
+
 /// Restores the terminal when dropped: on return, on `?`, and while unwinding.
 struct TerminalGuard;
 
+impl TerminalGuard {
+    fn take() -> TerminalGuard {
+        TERMINAL_TAKEN.store(true, Ordering::SeqCst);
+        TerminalGuard
+    }
+}
+
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
+        TERMINAL_TAKEN.store(false, Ordering::SeqCst);
         restore_terminal();
     }
 }
@@ -152,18 +173,11 @@ fn collector_thread(shared: Arc<Shared>, mut collector: Collector, started: Inst
 }
 
 /// Signals, the panic hook and the hang-up watchdog: what every dashboard needs before it
-/// touches the terminal. Returns the flag the signals set.
-fn prepare() -> anyhow::Result<Arc<AtomicBool>> {
+/// touches the terminal. Returns what the signals set.
+fn prepare() -> anyhow::Result<Ending> {
     // Signals: SIGTERM and SIGHUP end the loop cleanly; SIGINT too (in raw mode ctrl-c
     // arrives as a key, but `kill -INT` does not).
-    let signalled = Arc::new(AtomicBool::new(false));
-    for sig in [
-        signal_hook::consts::SIGTERM,
-        signal_hook::consts::SIGHUP,
-        signal_hook::consts::SIGINT,
-    ] {
-        signal_hook::flag::register(sig, Arc::clone(&signalled))?;
-    }
+    let signalled = Ending::register()?;
     // A panic restores the terminal before the message is printed, so it can be read.
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
@@ -179,7 +193,10 @@ fn prepare() -> anyhow::Result<Arc<AtomicBool>> {
                 thread::sleep(Duration::from_millis(200));
                 if terminal_gone() {
                     restore_terminal();
-                    std::process::exit(0);
+                    // As a shell reports a process that SIGHUP ended: the terminal went.
+                    std::process::exit(i32::from(signals::exit_status(
+                        signal_hook::consts::SIGHUP,
+                    )));
                 }
             }
         })?;
@@ -229,14 +246,21 @@ pub fn run(init: AppInit, cfg: CollectConfig) -> anyhow::Result<u8> {
 fn event_loop(
     mut app: App,
     shared: Option<&Arc<Shared>>,
-    signalled: &AtomicBool,
+    signalled: &Ending,
 ) -> anyhow::Result<u8> {
     enable_raw_mode()?;
-    let _guard = TerminalGuard;
-    execute!(io::stdout(), EnterAlternateScreen, EnableMouseCapture)?;
+    let _guard = TerminalGuard::take();
+    // Cleared by hand: `Terminal::clear` asks the terminal where its cursor is, and a
+    // terminal that never answers (a serial console, some multiplexers) would stop the
+    // dashboard after crossterm's 2 s timeout. A full-screen view does not need to know.
+    execute!(
+        io::stdout(),
+        EnterAlternateScreen,
+        EnableMouseCapture,
+        Clear(ClearType::All)
+    )?;
     let mut terminal: Terminal<CrosstermBackend<Stdout>> =
         Terminal::new(CrosstermBackend::new(io::stdout()))?;
-    terminal.clear()?;
     // The app lays out pages and mouse targets from the size: tell it once at the start.
     let size = terminal.size()?;
     app.update(Msg::Resize {
@@ -247,8 +271,8 @@ fn event_loop(
     loop {
         // SIGTERM, SIGHUP, SIGINT. (A terminal that hung up is the watchdog's: crossterm
         // never returns from reading it.)
-        if signalled.load(Ordering::Relaxed) {
-            return Ok(0);
+        if let Some(status) = signalled.exit_status() {
+            return Ok(status);
         }
         if dirty {
             terminal.draw(|f| app.render(f))?;
@@ -293,8 +317,10 @@ fn event_loop(
                         // The file name's extension picks the format (`.csv`, `.md`, ...).
                         let format =
                             export::Format::from_path(&path).unwrap_or(export::Format::Json);
-                        let result = write_atomic(&path, |w| export::write(w, &snap, format, true))
-                            .map_err(|e| e.to_string());
+                        let result = write_atomic(&path, format.file_mode(), |w| {
+                            export::write(w, &snap, format, true)
+                        })
+                        .map_err(|e| e.to_string());
                         app.update(Msg::Exported { path, result });
                     }
                 }

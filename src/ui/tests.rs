@@ -26,6 +26,7 @@ pub fn app() -> App {
         interval: Duration::from_secs(1),
         export_dir: "/var/tmp/exports".into(),
         replay: None,
+        notice: None,
     })
 }
 
@@ -279,6 +280,7 @@ fn monochrome_draws_the_same_text() {
         interval: Duration::from_secs(1),
         export_dir: "/var/tmp/exports".into(),
         replay: None,
+        notice: None,
     });
     a.update(Msg::Resize {
         width: 80,

@@ -20,6 +20,7 @@ fn open(files: Vec<Loaded>, width: u16, height: u16) -> App {
         interval: Duration::from_secs(1),
         export_dir: "/var/tmp/exports".into(),
         replay: Timeline::new(files),
+        notice: None,
     });
     a.update(Msg::Resize { width, height });
     a
