@@ -445,7 +445,7 @@ fn record_exits_with_the_shells_status_for_each_signal() {
         (rustix::process::Signal::INT, 130),
     ] {
         let rec = dir.path().join(format!("{status}.jsonl"));
-        let mut child = ns
+        let child = ns
             .cmd(&[
                 BINDSCOPE,
                 "record",
