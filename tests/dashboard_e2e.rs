@@ -146,3 +146,54 @@ fn a_closed_terminal_ends_the_dashboard() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+const PTYRUN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/helpers/ptyrun.py");
+
+/// A terminal that answers no query (a serial console, a dumb multiplexer) gets the
+/// dashboard all the same, and it never asks where the cursor is; `q` exits 0 and each
+/// ending signal gives the status a shell reports for it.
+#[test]
+fn a_terminal_that_answers_nothing_and_the_exit_status_of_each_signal() {
+    let Some(ns) = privileged("a_terminal_that_answers_nothing") else {
+        return;
+    };
+    let py = python();
+    for (then, hold, status) in [
+        ("key:q", "2.5", 0),
+        ("signal:TERM", "0.3", 143),
+        ("signal:HUP", "0.3", 129),
+        ("signal:INT", "0.3", 130),
+    ] {
+        let run = run_timeout(
+            &mut ns.cmd(&[
+                &py,
+                PTYRUN,
+                "--wait-for",
+                "Sockets",
+                "--hold",
+                hold,
+                "--then",
+                then,
+                "--",
+                env!("CARGO_BIN_EXE_bindscope"),
+                "--netns",
+                "current",
+            ]),
+            Duration::from_secs(60),
+        );
+        let report = run.json();
+        assert_eq!(
+            report["saw_text"], true,
+            "{then}: the dashboard drew: {report}"
+        );
+        assert_eq!(
+            report["asked_cursor"], false,
+            "{then}: no cursor query: {report}"
+        );
+        assert_eq!(
+            report["alive_after_hold"], true,
+            "{then}: still running: {report}"
+        );
+        assert_eq!(report["exit_code"], status, "{then}: {report}");
+    }
+}
