@@ -74,7 +74,8 @@ fn out_of_memory(size: usize) -> ! {
         for part in [
             &b"bindscope: out of memory (could not allocate "[..],
             &digits[at..],
-            &b" bytes): raise the memory limit (ulimit -v, the container's or unit's), or                narrow the run (--netns, without --all, a smaller file)\n"[..],
+            &b" bytes): raise the memory limit (ulimit -v, the container's or unit's), \
+               or narrow the run (--netns, without --all, a smaller file)\n"[..],
         ] {
             let _ = rustix::io::write(stderr, part);
         }

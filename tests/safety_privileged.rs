@@ -501,3 +501,64 @@ fn mkfifo(path: &PathBuf) {
 fn file_type(path: &Path) -> std::fs::FileType {
     std::fs::symlink_metadata(path).expect("stat").file_type()
 }
+
+/// Under any address-space limit, a run ends with its result or with exit status 2 and a
+/// message: never Rust's abort (134) with a backtrace.
+#[test]
+fn out_of_memory_is_a_message_and_status_2() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let big = dir.path().join("big.json");
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/demo-snapshot.json"
+    ))
+    .expect("fixture");
+    let mut snap: Value = serde_json::from_str(&text).expect("fixture JSON");
+    let base = snap["sockets"].as_array().expect("sockets").clone();
+    let mut many = Vec::new();
+    for i in 0..400 {
+        for s in &base {
+            let mut s = s.clone();
+            s["id"] = format!("{}-{i}", s["id"].as_str().expect("id")).into();
+            many.push(s);
+        }
+    }
+    snap["sockets"] = many.into();
+    std::fs::write(&big, serde_json::to_vec(&snap).expect("JSON")).expect("write");
+    let big = big.to_str().expect("utf-8");
+    let mut outcomes = Vec::new();
+    for limit_mib in [24, 40, 64, 96, 160, 2048] {
+        let run = run_timeout(
+            Command::new("sh").args([
+                "-c",
+                &format!(
+                    "ulimit -v {}; exec {BINDSCOPE} diff {big} {big}",
+                    limit_mib * 1024
+                ),
+            ]),
+            RUN_TIMEOUT,
+        );
+        let code = run.status.code();
+        match code {
+            Some(0) => assert!(run.stdout.contains("no differences"), "{run:?}"),
+            Some(2) => assert!(
+                run.stderr
+                    .contains("bindscope: out of memory (could not allocate")
+                    && run.stderr.contains("raise the memory limit"),
+                "{limit_mib} MiB: {run:?}"
+            ),
+            // The dynamic loader itself may not fit under the smallest limits.
+            Some(127) if limit_mib < 64 => {}
+            _ => panic!("{limit_mib} MiB: exit {code:?}: {run:?}"),
+        }
+        outcomes.push(code);
+    }
+    assert!(
+        outcomes.contains(&Some(2)),
+        "some limit was too small: {outcomes:?}"
+    );
+    assert!(
+        outcomes.contains(&Some(0)),
+        "some limit was enough: {outcomes:?}"
+    );
+}
