@@ -83,9 +83,12 @@ pub fn privilege_notes(f: &PrivilegeFacts) -> Vec<String> {
         } else {
             "cap_sys_ptrace,cap_dac_read_search"
         };
+        // The capabilities are offered for a group only: any user of such a binary reads
+        // every process's cmdlines and enters every namespace.
         format!(
-            "to see everything run it with sudo, or grant it: \
-             sudo setcap {caps}+ep \"$(command -v bindscope)\""
+            "to see everything run it as root (or with sudo), or let one group of admins run \
+             it with {caps} (see \"Privileges\" in bindscope's README: setcap on a copy only \
+             that group can run)"
         )
     };
     let who = if f.euid == 0 {
@@ -114,7 +117,7 @@ mod tests {
         assert_eq!(n.len(), 2);
         assert!(n[0].starts_with("as uid 65534, the options"), "{}", n[0]);
         assert!(n[0].contains("of 3 sockets are") && n[0].contains("fds of 12 processes are"));
-        assert!(n[1].contains("sudo setcap cap_sys_ptrace"));
+        assert!(n[1].contains("with cap_sys_ptrace,cap_dac_read_search (see"));
         f.can_ptrace = true;
         assert!(
             privilege_notes(&f)[1].contains("another user namespace"),
