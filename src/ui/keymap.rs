@@ -1186,6 +1186,15 @@ mod tests {
             }
         }
 
+    }
+
+    proptest! {
+        // Each case rebuilds a keymap: the default count keeps this near half a second.
+        #![proptest_config(ProptestConfig {
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        })]
+
         /// Whatever the `[keys]` table says, the keymap is replaced whole or not at all, and
         /// every key it then holds looks up its action.
         #[test]
