@@ -30,6 +30,7 @@
 
 use crate::analyze::findings::KINDS;
 use crate::model::{Family, NetnsId, Proto, Scope, Snapshot, Socket, SocketId, State};
+use crate::output::sanitize::clean;
 use std::collections::HashMap;
 use std::fmt::{self, Write as _};
 use std::net::IpAddr;
@@ -142,8 +143,11 @@ impl Needle {
             .chars()
             .all(|c| c.is_ascii_hexdigit() || "tcpud.:[]% ".contains(c));
         Needle {
+            // Of the lowercase text, not of what was typed: the Kelvin sign `K` lowercases
+            // to an ASCII `k`, and the needle must be the same as the one `describe()`'s
+            // `k` parses to.
+            ascii: lower.is_ascii(),
             lower,
-            ascii: text.is_ascii(),
             endpoint_chars,
         }
     }
@@ -575,13 +579,13 @@ pub struct FilterError {
 pub enum FilterErrorKind {
     #[error("unknown filter key '{key}': valid keys are {valid} (quote text that contains ':')")]
     UnknownKey { key: String, valid: String },
-    #[error("'{text}' is not a {what} for '{key}'")]
+    #[error("'{}' is not a {what} for '{key}'", clean(text))]
     BadNumber {
         key: &'static str,
         text: String,
         what: &'static str,
     },
-    #[error("'{value}' is not valid for '{key}': expected {expected}")]
+    #[error("'{}' is not valid for '{key}': expected {expected}", clean(value))]
     BadValue {
         key: &'static str,
         value: String,
@@ -591,6 +595,7 @@ pub enum FilterErrorKind {
     EmptyValue { key: &'static str },
     #[error("quote is not closed")]
     UnclosedQuote,
+    /// Only `!` or `-`, never user text.
     #[error("'{0}' needs a term after it")]
     DanglingNegation(char),
 }
@@ -610,15 +615,23 @@ fn key_prefix_len(chars: &[char], i: usize) -> Option<usize> {
 }
 
 /// Read a word from `*i`: bare characters and quoted parts, up to unquoted whitespace (or
-/// an unquoted comma when `commas`).
-fn read_word(chars: &[char], i: &mut usize, commas: bool) -> Result<String, FilterError> {
+/// an unquoted comma when `commas`). With it, where each of its characters is in `chars`:
+/// quotes and escapes make the word shorter than its source, and an error inside it must
+/// point at the source.
+fn read_word(
+    chars: &[char],
+    i: &mut usize,
+    commas: bool,
+) -> Result<(String, Vec<usize>), FilterError> {
     let mut out = String::new();
+    let mut at = Vec::new();
     while let Some(&c) = chars.get(*i) {
         if c.is_whitespace() || (commas && c == ',') {
             break;
         }
         if c != '"' {
             out.push(c);
+            at.push(*i);
             *i += 1;
             continue;
         }
@@ -634,17 +647,19 @@ fn read_word(chars: &[char], i: &mut usize, commas: bool) -> Result<String, Filt
                 Some('\\') if matches!(chars.get(*i + 1), Some('"' | '\\')) => {
                     if let Some(&e) = chars.get(*i + 1) {
                         out.push(e);
+                        at.push(*i + 1);
                     }
                     *i += 2;
                 }
                 Some(&c) => {
                     out.push(c);
+                    at.push(*i);
                     *i += 1;
                 }
             }
         }
     }
-    Ok(out)
+    Ok((out, at))
 }
 
 /// Parse the filter language (module docs). The empty string is the empty filter.
@@ -684,8 +699,8 @@ pub fn parse(input: &str) -> Result<Filter, FilterError> {
             let mut alts = Vec::new();
             loop {
                 let column = i + 1;
-                let value = read_word(&chars, &mut i, true)?;
-                alts.push(parse_value(key, &value, column)?);
+                let (value, at) = read_word(&chars, &mut i, true)?;
+                alts.push(parse_value(key, &value, column, &at)?);
                 if chars.get(i) == Some(&',') {
                     i += 1;
                 } else {
@@ -694,7 +709,7 @@ pub fn parse(input: &str) -> Result<Filter, FilterError> {
             }
             terms.push(Term { negated, alts });
         } else {
-            let text = read_word(&chars, &mut i, false)?;
+            let (text, _) = read_word(&chars, &mut i, false)?;
             // `""` (a prompt mid-edit) says nothing; dropping it keeps the filter usable.
             if !text.is_empty() {
                 terms.push(Term {
@@ -730,7 +745,9 @@ fn parse_num<T: std::str::FromStr>(
     ))
 }
 
-fn parse_value(key: Key, value: &str, column: usize) -> Result<Pred, FilterError> {
+/// `column`: where the value's word starts; `at`: where each character of `value` is in the
+/// input (0-based, as [`read_word`] gives them).
+fn parse_value(key: Key, value: &str, column: usize, at: &[usize]) -> Result<Pred, FilterError> {
     if value.is_empty() {
         return Err(err(column, FilterErrorKind::EmptyValue { key: key.name() }));
     }
@@ -751,7 +768,8 @@ fn parse_value(key: Key, value: &str, column: usize) -> Result<Pred, FilterError
             match value.split_once('-') {
                 Some((a, b)) => {
                     let lo: u16 = parse_num(key, a, column, WHAT)?;
-                    let hi: u16 = parse_num(key, b, column + a.chars().count() + 1, WHAT)?;
+                    let b_column = at.get(a.chars().count() + 1).map_or(column, |&i| i + 1);
+                    let hi: u16 = parse_num(key, b, b_column, WHAT)?;
                     if hi < lo {
                         return Err(bad(format!("a range from low to high, as in {hi}-{lo}")));
                     }
@@ -861,6 +879,7 @@ mod tests {
     use super::*;
     use crate::model::{Finding, Holder, Severity};
     use crate::testing;
+    use proptest::prelude::*;
     use std::sync::Arc;
 
     fn p(input: &str) -> Filter {
@@ -1142,6 +1161,120 @@ mod tests {
                 "{input}: {e}"
             );
             assert!(e.to_string().contains(listed), "{input}: {e}");
+        }
+    }
+
+    #[test]
+    fn columns_are_characters_of_the_input() {
+        // The second number of a range is found in the source, past quotes and escapes.
+        let e = perr("port:\"80\"-9x");
+        assert_eq!((e.column, e.to_string().contains("'9x'")), (11, true));
+        assert_eq!(perr("port:\"80-\"9x").column, 11);
+        assert_eq!(perr("ünïcode\u{301} colour:red").column, 10);
+        assert_eq!(perr("日本 port:ab").column, 9);
+        assert_eq!(perr("x \"日本").column, 3);
+        assert_eq!(perr("日本 !").column, 4);
+    }
+
+    #[test]
+    fn errors_show_user_text_cleaned() {
+        let e = perr("proto:\u{1b}[2J");
+        assert_eq!(
+            e.to_string(),
+            "column 7: '\\x1b[2J' is not valid for 'proto': expected tcp or udp"
+        );
+        assert!(perr("pid:1\u{202e}").to_string().contains("'1\\u{202e}'"));
+    }
+
+    #[test]
+    fn a_needle_is_its_lowercase_text() {
+        // The Kelvin sign lowercases to ASCII `k`: the same needle as `k`, so the canonical
+        // text parses back to the same filter.
+        let kelvin = p("\u{212a}");
+        assert_eq!(kelvin.describe(), "k");
+        assert_eq!(p("k"), kelvin);
+        assert_eq!(p("user:\u{212a}"), p("user:k"));
+    }
+
+    /// Never a panic. A filter prints as canonical text that parses back to the same filter
+    /// and prints the same again, and it can be matched; an error points inside the input
+    /// (or just past its end) and shows nothing the sanitizer would escape.
+    fn check_filter(
+        input: &str,
+        sockets: &[Socket],
+        cx: &FilterContext,
+    ) -> Result<(), TestCaseError> {
+        match parse(input) {
+            Ok(f) => {
+                let text = f.describe();
+                let again = parse(&text);
+                prop_assert_eq!(
+                    again.as_ref(),
+                    Ok(&f),
+                    "{:?} described as {:?}",
+                    input,
+                    text
+                );
+                prop_assert_eq!(again.map(|g| g.describe()), Ok(text.clone()));
+                prop_assert_eq!(f.is_empty(), text.is_empty());
+                for s in sockets {
+                    let _ = f.matches(s, cx);
+                }
+            }
+            Err(e) => {
+                let n = input.chars().count();
+                prop_assert!((1..=n + 1).contains(&e.column), "{:?}: {}", input, e);
+                let msg = e.to_string();
+                prop_assert_eq!(clean(&msg), msg.as_str());
+            }
+        }
+        Ok(())
+    }
+
+    /// One term: a key (valid, odd case, unknown, or none), perhaps negated, with values that
+    /// are near valid: numbers and ranges, quotes closed or not, escapes, lists.
+    fn term() -> impl Strategy<Value = String> {
+        let neg = prop::sample::select(vec!["", "", "!", "-"]);
+        let key = prop::sample::select(vec![
+            "", "", "port:", "PORT:", "user:", "proto:", "scope:", "state:", "finding:", "pid:",
+            "netns:", "family:", "addr:", "unit:", "host:", "mark:", "colour:", "é:", "_:",
+        ]);
+        let value = prop_oneof![
+            "[0-9]{0,6}(-[0-9]{0,6})?",
+            "\"[^\"]{0,4}\"?",
+            "[a-z_\\-]{0,8}",
+            "\\[?[0-9a-f:]{0,6}(%[a-z]{0,3})?\\]?",
+            "\\PC{0,4}",
+            prop::sample::select(vec!["any", "\\\"", "\"\\\\\"", "\u{212a}", "İ", "ß"])
+                .prop_map(String::from),
+        ];
+        let values = prop::collection::vec(value, 1..3).prop_map(|v| v.join(","));
+        (neg, key, values).prop_map(|(n, k, v)| format!("{n}{k}{v}"))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            cases: 512,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        })]
+
+        #[test]
+        fn any_text_is_a_filter_or_an_error(input in any::<String>()) {
+            let (sockets, cx) = fixture();
+            check_filter(&input, &sockets, &cx)?;
+        }
+
+        #[test]
+        fn printable_text(input in "\\PC{0,24}") {
+            let (sockets, cx) = fixture();
+            check_filter(&input, &sockets, &cx)?;
+        }
+
+        #[test]
+        fn near_valid_filters(terms in prop::collection::vec(term(), 0..4), sep in "[ \t]{1,2}") {
+            let (sockets, cx) = fixture();
+            check_filter(&terms.join(&sep), &sockets, &cx)?;
         }
     }
 

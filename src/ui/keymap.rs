@@ -9,6 +9,7 @@
 //! keys and modifiers are case-insensitive; a character key is exactly that character, so `G`
 //! is shift-g.
 
+use crate::output::sanitize::clean;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -309,30 +310,35 @@ impl Key {
                 (&["shift"][..], KeyModifiers::SHIFT),
             ] {
                 for name in names {
-                    for sep in ['-', '+'] {
-                        let Some(head) = rest.get(..name.len() + 1) else {
-                            continue;
-                        };
-                        let tail = &rest[name.len() + 1..];
-                        if tail.is_empty()
-                            || !head[..name.len()].eq_ignore_ascii_case(name)
-                            || !head.ends_with(sep)
-                        {
-                            continue;
-                        }
-                        if modifiers.contains(m) {
-                            return Err(err(format!("'{name}' given twice")));
-                        }
-                        modifiers.insert(m);
-                        rest = tail;
-                        continue 'strip;
+                    // `split_at_checked`: the spec is user text, and the cut after a
+                    // modifier's length may fall inside a multi-byte character (`ctréx`).
+                    let Some(tail) = rest
+                        .split_at_checked(name.len())
+                        .filter(|(head, _)| head.eq_ignore_ascii_case(name))
+                        .and_then(|(_, tail)| tail.strip_prefix(['-', '+']))
+                        .filter(|tail| !tail.is_empty())
+                    else {
+                        continue;
+                    };
+                    if modifiers.contains(m) {
+                        return Err(err(format!("'{name}' given twice")));
                     }
+                    modifiers.insert(m);
+                    rest = tail;
+                    continue 'strip;
                 }
             }
             break;
         }
         let mut chars = rest.chars();
         let code = match (chars.next(), chars.next()) {
+            (Some(c), None) if !is_visible(c) => {
+                return Err(err(format!(
+                    "'{}' is a control or invisible character, which a terminal never sends \
+                     as a key: write it by name (tab, enter, esc) or as ctrl- and a letter",
+                    c.escape_unicode()
+                )));
+            }
             (Some(c), None) => {
                 if modifiers.contains(KeyModifiers::SHIFT) {
                     if c.is_ascii_lowercase() {
@@ -355,7 +361,7 @@ impl Key {
                 let what = if rest == spec {
                     "not a key".to_string()
                 } else {
-                    format!("'{rest}' is not a key")
+                    format!("'{}' is not a key", clean(rest))
                 };
                 err(format!(
                     "{what}: use one character or one of {}, after ctrl-, alt- or shift- if needed",
@@ -365,6 +371,16 @@ impl Key {
         };
         Ok(Key::new(code, modifiers))
     }
+}
+
+/// Whether a character can be a key: not one the sanitizer would escape (control, bidi,
+/// zero-width). Control characters arrive from a terminal as named keys or ctrl-letters,
+/// never as themselves, so such a binding could never fire; and help would have to show it
+/// escaped, unlike what the user wrote.
+fn is_visible(c: char) -> bool {
+    let mut buf = [0u8; 4];
+    let s: &str = c.encode_utf8(&mut buf);
+    clean(s) == s
 }
 
 /// Canonical names of non-character keys, as written by [`Key`]'s `Display`.
@@ -410,7 +426,12 @@ fn named_key(name: &str) -> Option<KeyCode> {
         "minus" => KeyCode::Char('-'),
         "plus" => KeyCode::Char('+'),
         _ => {
-            let n: u8 = lower.strip_prefix('f')?.parse().ok()?;
+            // Digits only: `u8::from_str` would also take `f+1`.
+            let n: u8 = lower
+                .strip_prefix('f')
+                .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))?
+                .parse()
+                .ok()?;
             // Terminals report F1..F12 (and some F13..F24 with modifiers folded in); accept
             // what a terminal can send.
             if !(1..=24).contains(&n) {
@@ -460,8 +481,9 @@ impl fmt::Display for Key {
     }
 }
 
+/// `spec` is as written (the config finds its place by it); the message shows it cleaned.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("bad key '{spec}': {reason}")]
+#[error("bad key '{}': {reason}", clean(spec))]
 pub struct KeySpecError {
     pub spec: String,
     pub reason: String,
@@ -469,7 +491,10 @@ pub struct KeySpecError {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum KeymapError {
-    #[error("unknown action '{name}' in [keys]: valid actions are {valid}")]
+    #[error(
+        "unknown action '{}' in [keys]: valid actions are {valid}",
+        clean(name)
+    )]
     UnknownAction { name: String, valid: String },
     #[error("[keys] {action}: {source}")]
     BadKey {
@@ -674,6 +699,7 @@ impl Keymap {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
     use ratatui::crossterm::event::KeyEventState;
 
     fn press(code: KeyCode, modifiers: KeyModifiers) -> KeyEvent {
@@ -876,6 +902,53 @@ mod tests {
     }
 
     #[test]
+    fn multibyte_text_after_a_modifier_name_is_an_error_not_a_panic() {
+        // `ctréx` panicked: the cut after `ctrl`'s four bytes fell inside `é`.
+        for spec in ["ctréx", "ctré", "alé-x", "shifé", "shiftéx", "ctrl-ctréx"] {
+            let e = Key::parse(spec).expect_err(spec);
+            assert_eq!(e.spec, spec);
+            assert!(e.to_string().contains("not a key"), "{spec}: {e}");
+        }
+        assert_eq!(
+            Key::parse("ctrl-é"),
+            Ok(Key::new(KeyCode::Char('é'), KeyModifiers::CONTROL))
+        );
+        assert_eq!(
+            Key::parse("alt+ñ").map(|k| k.to_string()),
+            Ok("alt-ñ".to_string())
+        );
+    }
+
+    #[test]
+    fn invisible_characters_are_not_keys_and_errors_are_clean() {
+        for spec in ["\t", "\u{1b}", "ctrl-\u{7f}", "\u{202e}", "alt-\u{200b}"] {
+            let e = Key::parse(spec).expect_err(spec);
+            let msg = e.to_string();
+            assert!(msg.contains("control or invisible"), "{spec:?}: {msg}");
+            assert_eq!(clean(&msg), msg, "{spec:?}");
+        }
+        let e = Key::parse("ctrl-x\u{1b}[2J").expect_err("escape");
+        assert_eq!(
+            e.to_string().lines().next(),
+            Some(
+                "bad key 'ctrl-x\\x1b[2J': 'x\\x1b[2J' is not a key: use one character or one of \
+                 space, enter, esc, tab, shift-tab, backspace, up, down, left, right, pgup, pgdn, \
+                 home, end, insert, delete, f1..f12, after ctrl-, alt- or shift- if needed"
+            )
+        );
+        let e = Keymap::default()
+            .apply_overrides(&BTreeMap::from([("qu\u{1b}it".to_string(), vec![])]))
+            .expect_err("unknown action");
+        assert!(
+            e.to_string().starts_with("unknown action 'qu\\x1bit'"),
+            "{e}"
+        );
+        // Function keys by digits only.
+        assert!(Key::parse("f+1").is_err());
+        assert!(Key::parse("f").is_ok(), "the letter f");
+    }
+
+    #[test]
     fn overrides_replace_an_actions_keys() {
         let mut km = Keymap::default();
         let o = BTreeMap::from([
@@ -1038,6 +1111,123 @@ mod tests {
                 ("q".to_string(), "quit")
             ]
         );
+    }
+
+    /// Never a panic; what parses prints as a spec that parses back to the same key and
+    /// shows nothing the sanitizer would escape; an error keeps the spec as written and
+    /// shows it cleaned.
+    fn check_spec(spec: &str) -> Result<(), TestCaseError> {
+        match Key::parse(spec) {
+            Ok(key) => {
+                let text = key.to_string();
+                prop_assert_eq!(
+                    Key::parse(&text),
+                    Ok(key),
+                    "{:?} printed as {:?}",
+                    spec,
+                    text
+                );
+                prop_assert_eq!(clean(&text), text.as_str());
+            }
+            Err(e) => {
+                prop_assert_eq!(e.spec.as_str(), spec);
+                let msg = e.to_string();
+                prop_assert_eq!(clean(&msg), msg.as_str());
+            }
+        }
+        Ok(())
+    }
+
+    /// Modifier names whole, cut short, in other cases and with either separator.
+    fn near_spec() -> impl Strategy<Value = String> {
+        let prefix = prop::sample::select(vec![
+            "",
+            "ctrl-",
+            "ctrl+",
+            "CTRL-",
+            "control-",
+            "alt-",
+            "meta+",
+            "shift-",
+            "Shift+",
+            "ctrl-alt-",
+            "ctrl-shift-",
+            "alt-shift-",
+            "ctrl-ctrl-",
+            "ctrl",
+            "ctr",
+            "c",
+            "shif",
+            "shift",
+            "alt",
+            "f",
+            "page",
+        ]);
+        (prefix, "\\PC{0,3}", any::<char>())
+            .prop_map(|(p, tail, c)| [format!("{p}{tail}"), format!("{p}{c}")].join("\0"))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            cases: 512,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        })]
+
+        #[test]
+        fn any_spec_is_a_key_or_an_error(spec in any::<String>()) {
+            check_spec(&spec)?;
+        }
+
+        #[test]
+        fn near_valid_specs(specs in near_spec()) {
+            for spec in specs.split('\0') {
+                check_spec(spec)?;
+            }
+        }
+
+    }
+
+    proptest! {
+        // Each case rebuilds a keymap: the default count keeps this near half a second.
+        #![proptest_config(ProptestConfig {
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        })]
+
+        /// Whatever the `[keys]` table says, the keymap is replaced whole or not at all, and
+        /// every key it then holds looks up its action.
+        #[test]
+        fn any_overrides_apply_or_fail_whole(
+            overrides in prop::collection::btree_map(
+                prop_oneof![
+                    prop::sample::select(Action::ALL.map(Action::name).to_vec())
+                        .prop_map(String::from),
+                    "\\PC{0,8}",
+                ],
+                prop::collection::vec(prop_oneof![near_spec().prop_map(|s| s.replace('\0', "")), "\\PC{0,2}"], 0..3),
+                0..4,
+            )
+        ) {
+            let before = Keymap::default();
+            let mut km = before.clone();
+            match km.apply_overrides(&overrides) {
+                Ok(()) => {
+                    prop_assert!(!km.keys(Action::Quit).is_empty());
+                    for a in Action::ALL {
+                        for k in km.keys(a) {
+                            let ev = KeyEvent::new(k.code, k.modifiers);
+                            prop_assert_eq!(km.lookup(&ev), Some(a), "{}", k);
+                        }
+                    }
+                }
+                Err(e) => {
+                    prop_assert_eq!(&km, &before);
+                    let msg = e.to_string();
+                    prop_assert_eq!(clean(&msg), msg.as_str());
+                }
+            }
+        }
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! underlined, dim).
 
 use crate::model::Severity;
+use crate::output::sanitize::clean;
 use ratatui::style::{Color, Modifier, Style};
 use std::collections::BTreeMap;
 
@@ -267,9 +268,9 @@ impl Theme {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ThemeError {
-    #[error("unknown style '{name}' in [colors]: valid names are {valid}")]
+    #[error("unknown style '{}' in [colors]: valid names are {valid}", clean(name))]
     UnknownSlot { name: String, valid: String },
-    #[error("[colors] {slot} = '{value}': {reason}")]
+    #[error("[colors] {} = '{}': {reason}", clean(slot), clean(value))]
     BadStyle {
         slot: String,
         value: String,
@@ -318,7 +319,8 @@ pub fn parse_color(text: &str) -> Result<Color, String> {
         let bytes = hex.as_bytes();
         if bytes.len() != 6 || !bytes.iter().all(u8::is_ascii_hexdigit) {
             return Err(format!(
-                "'{text}' is not a colour: '#' takes six hex digits, as in #ff8800"
+                "'{}' is not a colour: '#' takes six hex digits, as in #ff8800",
+                clean(text)
             ));
         }
         let channel = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).unwrap_or(0);
@@ -331,7 +333,8 @@ pub fn parse_color(text: &str) -> Result<Color, String> {
                 .map(|&(_, c)| c)
                 .unwrap_or(Color::Indexed(n))),
             Err(_) => Err(format!(
-                "'{text}' is not a colour: indexes go from 0 to 255"
+                "'{}' is not a colour: indexes go from 0 to 255",
+                clean(text)
             )),
         };
     }
@@ -356,7 +359,8 @@ pub fn parse_color(text: &str) -> Result<Color, String> {
         .ok_or_else(|| {
             let names: Vec<&str> = COLOR_NAMES.iter().map(|(n, _)| *n).collect();
             format!(
-                "'{text}' is not a colour: use one of {}, default, #rrggbb, or an index 0-255",
+                "'{}' is not a colour: use one of {}, default, #rrggbb, or an index 0-255",
+                clean(text),
                 names.join(", ")
             )
         })
@@ -417,7 +421,8 @@ pub fn parse_style(spec: &str) -> Result<Style, String> {
         })?;
         if fg_seen {
             return Err(format!(
-                "two text colours; write 'on {word}' for a background"
+                "two text colours; write 'on {}' for a background",
+                clean(word)
             ));
         }
         fg_seen = true;
@@ -440,6 +445,7 @@ pub fn no_color_requested(env: &dyn Fn(&str) -> Option<String>, flag: bool) -> b
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn all(theme: &Theme) -> Vec<(&'static str, Style)> {
         SLOTS
@@ -606,6 +612,146 @@ mod tests {
             e.to_string().starts_with("[colors] warning = 'redd'"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn errors_show_user_text_cleaned() {
+        let e = parse_color("red\u{1b}[2J").expect_err("escape");
+        assert!(e.starts_with("'red\\x1b[2J' is not a colour"), "{e}");
+        let e = parse_style("red \u{202e}blue").expect_err("bidi");
+        assert!(e.starts_with("'\\u{202e}blue' is not a colour"), "{e}");
+        let bad = BTreeMap::from([("warn\u{1b}".to_string(), "red".to_string())]);
+        let e = Theme::from_config(&bad, false).expect_err("slot");
+        assert_eq!(
+            e.slot(),
+            "warn\u{1b}",
+            "kept as written, to find it in the file"
+        );
+        assert!(
+            e.to_string().starts_with("unknown style 'warn\\x1b'"),
+            "{e}"
+        );
+        let bad = BTreeMap::from([("warning".to_string(), "\u{7}".to_string())]);
+        let e = Theme::from_config(&bad, false).expect_err("bell");
+        assert!(
+            e.to_string().starts_with("[colors] warning = '\\x07'"),
+            "{e}"
+        );
+    }
+
+    /// Never a panic; a colour prints back (`#rrggbb`, an index) to itself; an error is clean.
+    fn check_color(text: &str) -> Result<(), TestCaseError> {
+        match parse_color(text) {
+            Ok(Color::Rgb(r, g, b)) => {
+                prop_assert_eq!(
+                    parse_color(&format!("#{r:02x}{g:02x}{b:02x}")),
+                    Ok(Color::Rgb(r, g, b))
+                );
+            }
+            Ok(Color::Indexed(n)) => {
+                prop_assert!(n >= 16, "0-15 are the named colours");
+                prop_assert_eq!(parse_color(&n.to_string()), Ok(Color::Indexed(n)));
+            }
+            Ok(_) => {}
+            Err(e) => prop_assert_eq!(clean(&e), e.as_str()),
+        }
+        Ok(())
+    }
+
+    /// Words a style is made of, and near misses.
+    fn style_word() -> impl Strategy<Value = String> {
+        prop_oneof![
+            prop::sample::select(vec![
+                "on",
+                "red",
+                "light-red",
+                "Bright_Blue",
+                "default",
+                "bold",
+                "not_bold",
+                "not-italic",
+                "underline",
+                "not_",
+                "#",
+                "#ff8800",
+                "#FF880",
+                "255",
+                "256",
+                "0",
+            ])
+            .prop_map(String::from),
+            "#[0-9a-fA-Fé]{0,7}",
+            "[0-9]{1,4}",
+            "\\PC{0,6}",
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            cases: 512,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        })]
+
+        #[test]
+        fn any_colour_text(text in any::<String>(), near in style_word()) {
+            check_color(&text)?;
+            check_color(&near)?;
+        }
+
+        #[test]
+        fn every_rgb_and_index_parses(r: u8, g: u8, b: u8, n: u8) {
+            prop_assert_eq!(
+                parse_color(&format!("#{r:02X}{g:02x}{b:02X}")),
+                Ok(Color::Rgb(r, g, b))
+            );
+            let want = COLOR_NAMES.get(usize::from(n)).map_or(Color::Indexed(n), |&(_, c)| c);
+            prop_assert_eq!(parse_color(&format!(" {n} ")), Ok(want));
+        }
+
+        /// A style either parses or says why, cleanly; a parsed style sets at most the
+        /// colours it names.
+        #[test]
+        fn any_style_text(
+            text in any::<String>(),
+            words in prop::collection::vec(style_word(), 0..5),
+            sep in "[ \t]{1,2}",
+        ) {
+            for spec in [text, words.join(&sep)] {
+                match parse_style(&spec) {
+                    Ok(style) => {
+                        prop_assert!(!spec.trim().is_empty());
+                        prop_assert!(style.underline_color.is_none());
+                    }
+                    Err(e) => prop_assert_eq!(clean(&e), e.as_str()),
+                }
+            }
+        }
+
+        #[test]
+        fn any_colors_table_patches_or_fails_clean(
+            colors in prop::collection::btree_map(
+                prop_oneof![prop::sample::select(SLOTS.to_vec()).prop_map(String::from), "\\PC{0,6}"],
+                prop::collection::vec(style_word(), 0..3).prop_map(|w| w.join(" ")),
+                0..4,
+            ),
+            no_color: bool,
+        ) {
+            match Theme::from_config(&colors, no_color) {
+                Ok(t) => {
+                    if no_color {
+                        for (name, s) in all(&t) {
+                            prop_assert_eq!((s.fg, s.bg), (None, None), "{}", name);
+                        }
+                    }
+                }
+                Err(e) => {
+                    prop_assert!(colors.contains_key(e.slot()));
+                    let msg = e.to_string();
+                    prop_assert_eq!(clean(&msg), msg.as_str());
+                }
+            }
+        }
     }
 
     #[test]
