@@ -21,8 +21,9 @@ fn resolve_user(user: Option<&str>) -> anyhow::Result<u32> {
 }
 
 pub fn run(args: &CanBindArgs) -> anyhow::Result<u8> {
-    let (addr, scope_device, port) = whatif::parse_endpoint(&args.endpoint)
-        .map_err(|e| anyhow::anyhow!("'{}': {e}", args.endpoint))?;
+    // The parser's message quotes the endpoint itself (cleaned).
+    let (addr, scope_device, port) =
+        whatif::parse_endpoint(&args.endpoint).map_err(anyhow::Error::msg)?;
     let uid = resolve_user(args.user.as_deref())?;
     let proto = match args.proto {
         BindProto::Tcp => Proto::Tcp,
