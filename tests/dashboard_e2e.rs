@@ -197,3 +197,56 @@ fn a_terminal_that_answers_nothing_and_the_exit_status_of_each_signal() {
         assert_eq!(report["exit_code"], status, "{then}: {report}");
     }
 }
+
+/// A default config file that exists but cannot be read (another user's HOME kept under
+/// `setpriv` or `su`) is a warning: the dashboard starts with the defaults and says why.
+#[test]
+fn an_unreadable_default_config_is_a_warning_not_a_refusal() {
+    let Some(ns) = privileged("an_unreadable_default_config") else {
+        return;
+    };
+    use std::os::unix::fs::PermissionsExt;
+    let home = tempfile::Builder::new()
+        .prefix("bst-home-")
+        .tempdir()
+        .expect("tempdir");
+    let dir = home.path().join(".config/bindscope");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    for d in [home.path(), &home.path().join(".config"), &dir] {
+        std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    let config = dir.join("config.toml");
+    std::fs::write(&config, "refresh = \"2s\"\n").expect("write");
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    let bin = world_readable_binary();
+    let mut cmd = ns.cmd(&[
+        "setpriv",
+        &format!("--reuid={NOBODY}"),
+        &format!("--regid={NOBODY}"),
+        "--clear-groups",
+        "--",
+        &python(),
+        PTYRUN,
+        "--wait-for",
+        "using the defaults",
+        "--hold",
+        "0.5",
+        "--then",
+        "key:q",
+        "--",
+        bin.path.to_str().expect("utf-8"),
+        "--netns",
+        "current",
+    ]);
+    cmd.env("HOME", home.path());
+    let report = run_timeout(&mut cmd, Duration::from_secs(60)).json();
+    assert_eq!(
+        report["saw_text"], true,
+        "the warning is on screen: {report}"
+    );
+    assert_eq!(
+        report["alive_after_hold"], true,
+        "the dashboard started: {report}"
+    );
+    assert_eq!(report["exit_code"], 0, "{report}");
+}
