@@ -251,9 +251,9 @@ impl App {
     fn toggle_pause(&mut self) -> Vec<Effect> {
         self.paused = !self.paused;
         if !self.paused
-            && let Some((snap, at)) = self.pending.take()
+            && let Some(new) = self.pending.take()
         {
-            self.apply(snap, at, None);
+            self.apply(new);
         }
         vec![Effect::SetPaused(self.paused)]
     }
