@@ -422,19 +422,14 @@ impl App {
         self.invalidate_one(ViewId::Host);
         snap.findings = self.data.findings.clone();
         self.snapshot = Some(snap);
+        self.adopt_marks();
         self.collect_error = None;
     }
 
     /// Makes `snap` with its `data` the current state.
     fn install(&mut self, mut snap: Box<Snapshot>, data: Data) {
-        // The snapshot carries its findings (for the filter and for exports) and the
-        // marks made here, merged with any it came with (a file's).
+        // The snapshot carries its findings (for the filter and for exports).
         snap.findings = data.findings.clone();
-        for m in &snap.marks {
-            self.marks
-                .entry(m.socket.clone())
-                .or_insert_with(|| m.note.clone());
-        }
         self.invalidate();
         if self.baseline.is_none() {
             self.baseline = Some((snap.clone(), "the first snapshot".into()));
@@ -442,10 +437,24 @@ impl App {
         self.snapshot = Some(snap);
         self.data = data;
         self.diff_stale = true;
-        self.sync_marks();
+        self.adopt_marks();
         self.collect_error = None;
         self.recompute_mask();
         self.rerun_whatif();
+    }
+
+    /// The marks the snapshot on screen came with (a file's) join the app's, and from then
+    /// on it carries the app's: what the Sockets view, the header and an export show. Every
+    /// snapshot taken in comes through here, quiet refresh or not: a fresh one carries none.
+    fn adopt_marks(&mut self) {
+        if let Some(snap) = self.snapshot.as_deref() {
+            for m in &snap.marks {
+                self.marks
+                    .entry(m.socket.clone())
+                    .or_insert_with(|| m.note.clone());
+            }
+        }
+        self.sync_marks();
     }
 
     fn ctx(&self) -> Option<Ctx<'_>> {

@@ -4,7 +4,7 @@
 use super::keys::{INTERVALS, step_interval};
 use super::{App, Effect, Mode, Msg};
 use crate::model::{Snapshot, SocketId};
-use crate::ui::tests::{INGEST, app, code, fixture, fixture_with_queue, key, live, typed};
+use crate::ui::tests::{INGEST, app, code, fixture, fixture_with_queue, key, live, screen, typed};
 use crate::ui::views::ViewId;
 use ratatui::crossterm::event::{KeyCode, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use std::path::PathBuf;
@@ -443,6 +443,49 @@ fn findings_follow_a_sysctl_that_alone_changed() {
     a.update(refresh(later(fixture(), 4), 4000));
     assert!(kinds_on(&a, RACE).contains(&"listen_race".to_string()));
     assert!(kinds_on(&a, MDNS).contains(&"udp_reuseaddr_takeover".to_string()));
+}
+
+#[test]
+fn marks_and_notes_go_with_the_export_whichever_way_a_refresh_came() {
+    use crate::model::Mark;
+    let mut a = at_rest();
+    a.update(key('m'));
+    a.update(key('n'));
+    typed(&mut a, "ask ops");
+    a.update(code(KeyCode::Enter));
+    let id = SocketId(selected_id(&a).expect("a selected socket"));
+    let marks = vec![Mark {
+        socket: id,
+        note: "ask ops".into(),
+    }];
+    let exported = |a: &mut App| {
+        a.update(key('e'));
+        match a.update(code(KeyCode::Enter)).as_slice() {
+            [Effect::Export(_, snap)] => snap.marks.clone(),
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(exported(&mut a), marks);
+    // A quiet refresh made here.
+    tag_data(&mut a);
+    a.update(refresh(later(fixture(), 1), 1000));
+    assert!(data_kept(&a), "the quiet path ran");
+    assert_eq!(exported(&mut a), marks);
+    assert!(screen(&a, 160, 48).contains("* 1 marked"));
+    // A quiet refresh judged on the collector thread: no data comes with it.
+    let snap = later(fixture(), 2);
+    a.update(Msg::Prepared {
+        fingerprint: super::fingerprint::of(&snap),
+        snap: Box::new(snap),
+        at_ms: 2000,
+        data: None,
+    });
+    assert!(data_kept(&a), "the quiet path ran");
+    assert_eq!(exported(&mut a), marks);
+    // A refresh where something changed.
+    a.update(refresh(fixture_with_queue(1), 3000));
+    assert!(!data_kept(&a));
+    assert_eq!(exported(&mut a), marks);
 }
 
 #[test]
