@@ -24,6 +24,9 @@ use std::hash::{Hash, Hasher};
 ///   can sort by the count, so the app orders its few rows again on every snapshot.
 /// - `findings`: not volatile but derived: the analysis's output, which the app replaces
 ///   with its own on every path (the views' data never reads a snapshot's findings).
+///
+/// Everything else counts, even what only the views draw (privileges, a namespace's paths):
+/// it seldom changes, and leaving a field out takes a reason.
 pub const VOLATILE: [&str; 8] = [
     "Snapshot::taken_at",
     "Snapshot::scan",
