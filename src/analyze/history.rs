@@ -102,6 +102,29 @@ impl History {
         let last = field(&ring.back()?.1)?;
         Some(last.saturating_sub(first))
     }
+
+    /// Whether more samples equal to `snap`, the last one recorded, would leave every verdict
+    /// drawn from this history as it is: each window that such samples extend holds one value
+    /// throughout. While any of them changed within its window, the same snapshot again can
+    /// start a growth (the third sample of `[1, 2, 2]`) or end one, and a counter's rise can
+    /// slide out of the window. Windows that `snap` does not extend (a namespace not entered
+    /// this time, or gone) no longer change, and neither do their verdicts.
+    pub fn settled(&self, snap: &Snapshot) -> bool {
+        // Every listener's window is extended by each record: those of gone ones are dropped.
+        let queues = self.queues.values().all(|r| {
+            r.front().is_none_or(|a| {
+                r.iter()
+                    .all(|b| (a.len, a.backlog, a.syn_recv) == (b.len, b.backlog, b.syn_recv))
+            })
+        });
+        queues
+            && snap
+                .netns
+                .iter()
+                .filter(|n| n.error.is_none())
+                .filter_map(|n| self.counters.get(&n.id))
+                .all(|r| r.front().is_none_or(|(_, a)| r.iter().all(|(_, b)| a == b)))
+    }
 }
 
 /// A queue is growing when at least three samples never go down and the last is above the
@@ -161,5 +184,35 @@ mod tests {
         h.record(&snap_with(0, "b", 20), 5000);
         assert!(h.queue(&SocketId("a".into())).is_empty());
         assert_eq!(h.queue(&SocketId("b".into())).len(), 1);
+    }
+
+    #[test]
+    fn settled_once_every_window_it_extends_holds_one_value() {
+        let mut h = History::new(3);
+        let at = |len: u32, overflows: u64| snap_with(len, "a", overflows);
+        h.record(&at(1, 0), 0);
+        assert!(h.settled(&at(1, 0)), "one sample");
+        h.record(&at(2, 0), 1000);
+        assert!(!h.settled(&at(2, 0)), "[1, 2]: one more 2 makes a growth");
+        h.record(&at(2, 0), 2000);
+        assert!(
+            !h.settled(&at(2, 0)),
+            "[1, 2, 2] grows until the 1 slides out"
+        );
+        h.record(&at(2, 0), 3000);
+        assert!(h.settled(&at(2, 0)), "[2, 2, 2]");
+        // A counter's rise holds until it leaves the window.
+        h.record(&at(2, 5), 4000);
+        h.record(&at(2, 5), 5000);
+        assert!(!h.settled(&at(2, 5)), "ListenOverflows [0, 5, 5]");
+        h.record(&at(2, 5), 6000);
+        assert!(h.settled(&at(2, 5)));
+        // A namespace not entered this time: its window no longer moves.
+        h.record(&at(2, 9), 7000);
+        assert!(!h.settled(&at(2, 9)));
+        let mut not_entered = at(2, 9);
+        not_entered.netns[0].error = Some("EPERM".into());
+        h.record(&not_entered, 8000);
+        assert!(h.settled(&not_entered));
     }
 }

@@ -5,13 +5,13 @@ use super::ids::NetnsId;
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Host {
     pub hostname: String,
     pub kernel: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Privileges {
     pub euid: u32,
     /// Every option probe that was tried could read the socket (pidfd_getfd worked).
@@ -57,7 +57,7 @@ impl AddrFlag {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct InterfaceAddr {
     pub addr: IpAddr,
     pub prefix_len: u8,
@@ -66,7 +66,7 @@ pub struct InterfaceAddr {
     pub flags: Vec<AddrFlag>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Interface {
     pub index: u32,
     pub name: String,
@@ -79,7 +79,7 @@ pub struct Interface {
 
 /// The sysctls that decide binds and queues, per network namespace. `None`: not readable
 /// (IPv6 disabled, or an older kernel without the knob).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Sysctls {
     #[serde(rename = "net.ipv4.ip_nonlocal_bind")]
     pub ipv4_ip_nonlocal_bind: Option<i64>,
@@ -106,7 +106,7 @@ pub struct Sysctls {
 }
 
 /// TcpExt counters from `/proc/net/netstat` (per network namespace). `None`: not present.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct TcpExtCounters {
     #[serde(rename = "ListenOverflows")]
     pub listen_overflows: Option<u64>,
@@ -141,7 +141,7 @@ pub enum NetnsKind {
     Other,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Netns {
     /// The namespace's inode (`net:[ID]`): what sockets and holders refer to.
     pub id: NetnsId,

@@ -1,4 +1,7 @@
 //! Plain data with serde and no I/O: what a snapshot says about a host.
+//!
+//! Every type is `Eq` and `Hash` (there are no floats), so a cache can fingerprint the data
+//! it was made from: the dashboard hashes whole snapshots to know when to analyse again.
 
 pub mod host;
 pub mod ids;

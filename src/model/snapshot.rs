@@ -30,7 +30,7 @@ impl Severity {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Finding {
     pub kind: String,
     pub severity: Severity,
@@ -39,7 +39,7 @@ pub struct Finding {
     pub explanation: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Mark {
     pub socket: SocketId,
     pub note: String,
@@ -47,7 +47,7 @@ pub struct Mark {
 
 /// Which sockets a snapshot holds: `listening` (listeners, bound-only TCP, unconnected UDP)
 /// or `all` (adds connections, request sockets and TIME_WAIT).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum View {
     Listening,
@@ -55,7 +55,7 @@ pub enum View {
 }
 
 /// What the scan met on the way: counts that explain `warnings`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ScanStats {
     pub duration_ms: u64,
     pub processes_scanned: u32,
@@ -69,7 +69,7 @@ pub struct ScanStats {
     pub options_failed: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Snapshot {
     pub format: String,
     pub version: u32,

@@ -111,7 +111,7 @@ pub enum AddressState {
     Deprecated,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct AcceptQueue {
     /// Connections established and waiting for accept() (`sk_ack_backlog`).
     pub len: u32,
@@ -142,7 +142,7 @@ pub enum OptionName {
 
 /// Socket options. `None` means unknown or not applicable; `reasons` says which and why.
 /// A value is never guessed: an option that could not be read stays `None`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Options {
     pub reuseaddr: Option<bool>,
     pub reuseport: Option<bool>,
@@ -165,7 +165,7 @@ pub struct Options {
 
 /// One (pid, fd) holding a socket. Process fields are shared between the holders of one
 /// process, so a process holding 10,000 sockets costs its cmdline once.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Holder {
     pub pid: u32,
     pub fd: u32,
@@ -182,7 +182,7 @@ pub struct Holder {
     pub netns: Option<NetnsId>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Socket {
     pub id: SocketId,
     pub netns: NetnsId,

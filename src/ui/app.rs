@@ -20,6 +20,7 @@ mod replay;
 mod tables;
 mod whatif;
 
+use self::fingerprint::{Basis, Fingerprint};
 use self::input::LineInput;
 use self::layout::{Areas, layout};
 use super::filter::{Filter, FilterError};
@@ -58,13 +59,14 @@ pub enum Msg {
         at_ms: u64,
     },
     /// A new snapshot whose findings and view data the collector thread already worked out
-    /// (`data`), with the same history the app keeps; `None` when nothing they depend on
-    /// changed. Keeps a refresh of 50,000 sockets off the thread that answers keys.
+    /// (`data`), with the same history the app keeps; `None` when the data it sent last
+    /// still holds (its [`Basis`] held). Keeps a refresh of 50,000 sockets off the thread
+    /// that answers keys.
     Prepared {
         snap: Box<Snapshot>,
         at_ms: u64,
         /// `fingerprint::of(snap)`, already computed there.
-        fingerprint: u64,
+        fingerprint: Fingerprint,
         data: Option<Box<Data>>,
     },
     /// The collector failed; the app keeps showing the last snapshot and says so.
@@ -74,6 +76,15 @@ pub enum Msg {
         path: PathBuf,
         result: Result<(), String>,
     },
+}
+
+/// A snapshot as it arrives: when it was taken, and, from the collector thread, its
+/// fingerprint with the data made for it when that thread's [`Basis`] did not hold.
+#[derive(Debug)]
+struct Incoming {
+    snap: Box<Snapshot>,
+    at_ms: u64,
+    prepared: Option<(Fingerprint, Option<Box<Data>>)>,
 }
 
 /// What the app asks the runtime to do.
@@ -189,11 +200,11 @@ pub struct App {
     export_dir: PathBuf,
     snapshot: Option<Box<Snapshot>>,
     /// The newest snapshot that arrived while paused, applied on resume.
-    pending: Option<(Box<Snapshot>, u64)>,
+    pending: Option<Incoming>,
     history: History,
     data: Data,
-    /// The fingerprint `data` was made from (see `fingerprint`).
-    fingerprint: Option<u64>,
+    /// What `data` was made from: whether it holds for the next snapshot.
+    basis: Basis,
     view: ViewId,
     views: [ViewState; 7],
     filter: FilterState,
@@ -240,7 +251,7 @@ impl App {
             pending: None,
             history: History::default(),
             data: Data::default(),
-            fingerprint: None,
+            basis: Basis::default(),
             view: ViewId::Sockets,
             views,
             filter: FilterState::default(),
@@ -301,11 +312,11 @@ impl App {
                 Vec::new()
             }
             Msg::Snapshot { snap, at_ms } => {
-                if self.paused {
-                    self.pending = Some((snap, at_ms));
-                } else {
-                    self.apply(snap, at_ms, None);
-                }
+                self.arrived(Incoming {
+                    snap,
+                    at_ms,
+                    prepared: None,
+                });
                 Vec::new()
             }
             Msg::Prepared {
@@ -314,11 +325,11 @@ impl App {
                 fingerprint,
                 data,
             } => {
-                if self.paused {
-                    self.pending = Some((snap, at_ms));
-                } else {
-                    self.apply(snap, at_ms, Some((fingerprint, data)));
-                }
+                self.arrived(Incoming {
+                    snap,
+                    at_ms,
+                    prepared: Some((fingerprint, data)),
+                });
                 Vec::new()
             }
             Msg::CollectFailed(e) => {
@@ -351,52 +362,79 @@ impl App {
         effects
     }
 
-    /// Takes a new snapshot in: history, findings, derived rows; the filter and every
-    /// view's selection carry over.
-    /// `prepared`: the fingerprint from the collector thread, with the view data it built, or
-    /// `None` for data when it found nothing changed; `None` when the app must judge itself.
-    fn apply(
-        &mut self,
-        mut snap: Box<Snapshot>,
-        at_ms: u64,
-        prepared: Option<(u64, Option<Box<Data>>)>,
-    ) {
-        self.history.record(&snap, at_ms);
-        let (fp, judged) = match prepared {
-            Some((fp, Some(data))) => {
-                self.fingerprint = Some(fp);
-                self.install(snap, *data);
-                return;
-            }
-            // The collector thread found nothing changed, history included.
-            Some((fp, None)) => (fp, true),
-            None => (fingerprint::of(&snap), false),
-        };
-        // A quiet host: nothing the findings and views are made of changed, so keep them.
-        // Findings that depend on history (growth, rising counters) are judged again.
-        let unchanged = self.fingerprint == Some(fp)
-            && (judged || !fingerprint::history_bound(&self.data.findings, &self.history, &snap));
-        if self.snapshot.is_some() && unchanged && snap.marks.is_empty() {
-            snap.findings = self.data.findings.clone();
-            self.snapshot = Some(snap);
-            self.collect_error = None;
+    /// A snapshot arrived: taken in, or kept for the resume while paused.
+    fn arrived(&mut self, mut new: Incoming) {
+        if !self.paused {
+            self.apply(new);
             return;
         }
-        self.fingerprint = Some(fp);
-        let data = Data::new(&snap, &self.history);
+        // Only the newest is kept; but data the collector thread made must not be lost to
+        // a newer snapshot it judged the same (no data): that data is the one it holds for.
+        if let (
+            Some((_, data @ None)),
+            Some(Incoming {
+                prepared: Some((_, old @ Some(_))),
+                ..
+            }),
+        ) = (&mut new.prepared, self.pending.take())
+        {
+            *data = old;
+        }
+        self.pending = Some(new);
+    }
+
+    /// Takes a new snapshot in: history, findings, derived rows; the filter and every
+    /// view's selection carry over.
+    fn apply(&mut self, new: Incoming) {
+        let Incoming {
+            snap,
+            at_ms,
+            prepared,
+        } = new;
+        self.history.record(&snap, at_ms);
+        let data = match prepared {
+            // Made on the collector thread, whose basis did not hold.
+            Some((fp, Some(data))) => {
+                self.basis.made(fp, &snap, &self.history);
+                *data
+            }
+            // The collector thread's basis held: the data it made last still holds, and
+            // that is the data in hand (nothing it sends is lost, paused or not).
+            Some((fp, None)) if self.snapshot.is_some() && self.basis.is_from(fp) => {
+                self.keep_data(snap);
+                return;
+            }
+            // Judged here: a snapshot from a file, or sent without data.
+            prepared => {
+                let fp = prepared.map_or_else(|| fingerprint::of(&snap), |(fp, _)| fp);
+                if self.snapshot.is_some() && self.basis.holds(fp) {
+                    self.keep_data(snap);
+                    return;
+                }
+                let data = Data::new(&snap, &self.history);
+                self.basis.made(fp, &snap, &self.history);
+                data
+            }
+        };
         self.install(snap, data);
+    }
+
+    /// Shows `snap` with the data in hand, which holds for it: only the volatile fields
+    /// changed (`fingerprint::VOLATILE`), which the views draw from the snapshot itself.
+    fn keep_data(&mut self, mut snap: Box<Snapshot>) {
+        // The Host view can be sorted by process counts, which are volatile: its few rows
+        // are ordered again.
+        self.invalidate_one(ViewId::Host);
+        snap.findings = self.data.findings.clone();
+        self.snapshot = Some(snap);
+        self.adopt_marks();
+        self.collect_error = None;
     }
 
     /// Makes `snap` with its `data` the current state.
     fn install(&mut self, mut snap: Box<Snapshot>, data: Data) {
-        // The snapshot carries its findings (for the filter and for exports) and the
-        // marks made here, merged with any it came with (a file's).
+        // The snapshot carries its findings (for the filter and for exports).
         snap.findings = data.findings.clone();
-        for m in &snap.marks {
-            self.marks
-                .entry(m.socket.clone())
-                .or_insert_with(|| m.note.clone());
-        }
         self.invalidate();
         if self.baseline.is_none() {
             self.baseline = Some((snap.clone(), "the first snapshot".into()));
@@ -404,10 +442,24 @@ impl App {
         self.snapshot = Some(snap);
         self.data = data;
         self.diff_stale = true;
-        self.sync_marks();
+        self.adopt_marks();
         self.collect_error = None;
         self.recompute_mask();
         self.rerun_whatif();
+    }
+
+    /// The marks the snapshot on screen came with (a file's) join the app's, and from then
+    /// on it carries the app's: what the Sockets view, the header and an export show. Every
+    /// snapshot taken in comes through here, quiet refresh or not: a fresh one carries none.
+    fn adopt_marks(&mut self) {
+        if let Some(snap) = self.snapshot.as_deref() {
+            for m in &snap.marks {
+                self.marks
+                    .entry(m.socket.clone())
+                    .or_insert_with(|| m.note.clone());
+            }
+        }
+        self.sync_marks();
     }
 
     fn ctx(&self) -> Option<Ctx<'_>> {

@@ -84,28 +84,26 @@ impl Drop for TerminalGuard {
 struct Prepared {
     snap: Box<Snapshot>,
     at_ms: u64,
-    fingerprint: u64,
+    fingerprint: fingerprint::Fingerprint,
     data: Option<Box<Data>>,
 }
 
 /// What the collector thread keeps to judge snapshots as the app would: the same history,
-/// and the fingerprint of the last data it built.
+/// and what the last data it made was made from.
 struct Judge {
     history: History,
-    fingerprint: Option<u64>,
-    history_bound: bool,
+    basis: fingerprint::Basis,
 }
 
 impl Judge {
     fn prepare(&mut self, snap: Box<Snapshot>, at_ms: u64) -> Prepared {
         self.history.record(&snap, at_ms);
         let fp = fingerprint::of(&snap);
-        let data = if self.fingerprint == Some(fp) && !self.history_bound {
+        let data = if self.basis.holds(fp) {
             None
         } else {
             let data = Data::new(&snap, &self.history);
-            self.history_bound = fingerprint::history_bound(&data.findings, &self.history, &snap);
-            self.fingerprint = Some(fp);
+            self.basis.made(fp, &snap, &self.history);
             Some(Box::new(data))
         };
         Prepared {
@@ -122,8 +120,7 @@ impl Judge {
 fn collector_thread(shared: Arc<Shared>, mut collector: Collector, started: Instant) {
     let mut judge = Judge {
         history: History::default(),
-        fingerprint: None,
-        history_bound: false,
+        basis: fingerprint::Basis::default(),
     };
     loop {
         {

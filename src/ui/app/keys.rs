@@ -251,9 +251,9 @@ impl App {
     fn toggle_pause(&mut self) -> Vec<Effect> {
         self.paused = !self.paused;
         if !self.paused
-            && let Some((snap, at)) = self.pending.take()
+            && let Some(new) = self.pending.take()
         {
-            self.apply(snap, at, None);
+            self.apply(new);
         }
         vec![Effect::SetPaused(self.paused)]
     }
@@ -560,14 +560,18 @@ impl App {
                 note: note.clone(),
             })
             .collect();
-        // The filter's `mark:` follows the marks as they are made.
-        self.data.filter_cx.marks = snap
+        // The filter's `mark:` follows the marks as they are made; a refresh that brought
+        // no change to them (most) does not filter 50,000 sockets again.
+        let marks: std::collections::HashMap<_, _> = snap
             .marks
             .iter()
             .map(|m| (m.socket.clone(), m.note.clone()))
             .collect();
-        if self.filter.text.contains("mark:") {
-            self.filter_changed();
+        if marks != self.data.filter_cx.marks {
+            self.data.filter_cx.marks = marks;
+            if self.filter.text.contains("mark:") {
+                self.filter_changed();
+            }
         }
     }
 }

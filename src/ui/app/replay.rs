@@ -31,8 +31,12 @@ impl App {
         self.history = r.timeline.history(pos);
         let at = r.timeline.offset_ms(pos);
         // The views' data depends on the history, which was just replaced: judge afresh.
-        self.fingerprint = None;
-        self.apply(snap, at, None);
+        self.basis.forget();
+        self.apply(super::Incoming {
+            snap,
+            at_ms: at,
+            prepared: None,
+        });
         self.diff_stale = true;
     }
 

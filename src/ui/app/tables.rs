@@ -107,7 +107,7 @@ impl App {
     }
 
     /// Marks one view stale, keeping its selected row.
-    fn invalidate_one(&mut self, view: ViewId) {
+    pub(super) fn invalidate_one(&mut self, view: ViewId) {
         let Some(snap) = self.snapshot.as_deref() else {
             return;
         };

@@ -3,8 +3,8 @@
 
 use super::keys::{INTERVALS, step_interval};
 use super::{App, Effect, Mode, Msg};
-use crate::model::SocketId;
-use crate::ui::tests::{INGEST, app, code, fixture, fixture_with_queue, key, live, typed};
+use crate::model::{Snapshot, SocketId};
+use crate::ui::tests::{INGEST, app, code, fixture, fixture_with_queue, key, live, screen, typed};
 use crate::ui::views::ViewId;
 use ratatui::crossterm::event::{KeyCode, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use std::path::PathBuf;
@@ -361,4 +361,181 @@ fn prepared_data_from_the_collector_thread_is_used_and_kept_when_unchanged() {
     });
     assert_eq!(a.data.findings.len(), findings);
     assert!(a.snapshot.is_some());
+}
+
+/// The demo host taken in once: its history is at rest, so a refresh that finds the same
+/// data is a quiet one.
+fn at_rest() -> App {
+    let mut a = app();
+    a.update(Msg::Resize {
+        width: 80,
+        height: 24,
+    });
+    a.update(refresh(fixture(), 0));
+    a
+}
+
+fn refresh(snap: Snapshot, at_ms: u64) -> Msg {
+    Msg::Snapshot {
+        snap: Box::new(snap),
+        at_ms,
+    }
+}
+
+/// `snap` taken `secs` later: only volatile fields moved (time, scan, races met).
+fn later(mut snap: Snapshot, secs: u64) -> Snapshot {
+    snap.taken_at = format!("2026-11-22T07:45:{:02}Z", secs % 60);
+    snap.scan.duration_ms += secs;
+    snap.warnings = vec![format!("pid {secs} exited during the scan")];
+    snap
+}
+
+/// Marks the data in hand, so a test can tell whether a refresh kept it or made it again.
+fn tag_data(a: &mut App) {
+    tag_data_of(&mut a.data);
+}
+
+fn tag_data_of(data: &mut crate::ui::views::data::Data) {
+    data.counts.info += 1000;
+}
+
+fn data_kept(a: &App) -> bool {
+    a.data.counts.info >= 1000
+}
+
+/// The kinds of the findings on one socket.
+fn kinds_on(a: &App, id: &str) -> Vec<String> {
+    a.data
+        .findings
+        .iter()
+        .filter(|f| f.sockets.iter().any(|s| s.0 == id))
+        .map(|f| f.kind.clone())
+        .collect()
+}
+
+#[test]
+fn findings_follow_a_sysctl_that_alone_changed() {
+    // In bsdemo-web: tcp 0.0.0.0:7000 bound with SO_REUSEADDR but not listening, and udp
+    // 0.0.0.0:5353 with SO_REUSEADDR. Both are findings because any user may bind their
+    // ports: they are at or above net.ipv4.ip_unprivileged_port_start (1024).
+    const RACE: &str = "4026532245-8738e";
+    const MDNS: &str = "4026532245-87384";
+    let web = 1;
+    let mut a = at_rest();
+    assert!(kinds_on(&a, RACE).contains(&"listen_race".to_string()));
+    assert!(kinds_on(&a, MDNS).contains(&"udp_reuseaddr_takeover".to_string()));
+    tag_data(&mut a);
+    a.update(refresh(later(fixture(), 1), 1000));
+    assert!(data_kept(&a), "a quiet refresh keeps the data in hand");
+    // Only the sysctl changes: ports below 8000 now need CAP_NET_BIND_SERVICE.
+    let mut raised = later(fixture(), 2);
+    raised.netns[web].sysctls.ip_unprivileged_port_start = Some(8000);
+    a.update(refresh(raised.clone(), 2000));
+    assert!(!data_kept(&a), "a sysctl is data the findings read");
+    assert!(!kinds_on(&a, RACE).contains(&"listen_race".to_string()));
+    assert!(!kinds_on(&a, MDNS).contains(&"udp_reuseaddr_takeover".to_string()));
+    let shown = a.snapshot.as_deref().map(|s| &s.findings);
+    assert_eq!(shown, Some(&a.data.findings), "and what an export carries");
+    // Quiet again at the new value; then back to 1024, and the findings come back.
+    tag_data(&mut a);
+    a.update(refresh(later(raised, 3), 3000));
+    assert!(data_kept(&a));
+    a.update(refresh(later(fixture(), 4), 4000));
+    assert!(kinds_on(&a, RACE).contains(&"listen_race".to_string()));
+    assert!(kinds_on(&a, MDNS).contains(&"udp_reuseaddr_takeover".to_string()));
+}
+
+#[test]
+fn marks_and_notes_go_with_the_export_whichever_way_a_refresh_came() {
+    use crate::model::Mark;
+    let mut a = at_rest();
+    a.update(key('m'));
+    a.update(key('n'));
+    typed(&mut a, "ask ops");
+    a.update(code(KeyCode::Enter));
+    let id = SocketId(selected_id(&a).expect("a selected socket"));
+    let marks = vec![Mark {
+        socket: id,
+        note: "ask ops".into(),
+    }];
+    let exported = |a: &mut App| {
+        a.update(key('e'));
+        match a.update(code(KeyCode::Enter)).as_slice() {
+            [Effect::Export(_, snap)] => snap.marks.clone(),
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(exported(&mut a), marks);
+    // A quiet refresh made here.
+    tag_data(&mut a);
+    a.update(refresh(later(fixture(), 1), 1000));
+    assert!(data_kept(&a), "the quiet path ran");
+    assert_eq!(exported(&mut a), marks);
+    assert!(screen(&a, 160, 48).contains("* 1 marked"));
+    // A quiet refresh judged on the collector thread: no data comes with it.
+    let snap = later(fixture(), 2);
+    a.update(Msg::Prepared {
+        fingerprint: super::fingerprint::of(&snap),
+        snap: Box::new(snap),
+        at_ms: 2000,
+        data: None,
+    });
+    assert!(data_kept(&a), "the quiet path ran");
+    assert_eq!(exported(&mut a), marks);
+    // A refresh where something changed.
+    a.update(refresh(fixture_with_queue(1), 3000));
+    assert!(!data_kept(&a));
+    assert_eq!(exported(&mut a), marks);
+}
+
+#[test]
+fn the_host_view_sorted_by_processes_follows_a_quiet_refresh() {
+    let mut a = at_rest();
+    a.update(key('6'));
+    assert_eq!(a.view, ViewId::Host);
+    a.set_sort(crate::ui::views::host::PROCS, true);
+    let first = |a: &App| a.current().rows.first().copied();
+    assert_eq!(first(&a), Some(1), "bsdemo-web: 14 processes to 3");
+    // Process counts are volatile: no finding reads them, the data is kept; but this
+    // view's order does read them.
+    let mut busier = later(fixture(), 1);
+    busier.netns[0].processes = 40;
+    tag_data(&mut a);
+    a.update(refresh(busier, 1000));
+    assert!(data_kept(&a));
+    assert_eq!(first(&a), Some(0), "bsdemo-db now has 40");
+}
+
+#[test]
+fn data_the_collector_thread_made_while_paused_is_used_on_resume() {
+    use crate::analyze::history::History;
+    use crate::ui::views::data::Data;
+    let mut a = at_rest();
+    a.update(key(' '));
+    assert!(a.paused());
+    // The thread made data for a changed snapshot (tagged, to know it again), then judged
+    // the next one the same and sent none; only the newest snapshot is kept.
+    let snap = fixture_with_queue(1);
+    let mut history = History::default();
+    history.record(&snap, 1000);
+    let mut data = Data::new(&snap, &history);
+    tag_data_of(&mut data);
+    let fingerprint = super::fingerprint::of(&snap);
+    a.update(Msg::Prepared {
+        snap: Box::new(snap.clone()),
+        at_ms: 1000,
+        fingerprint,
+        data: Some(Box::new(data)),
+    });
+    a.update(Msg::Prepared {
+        snap: Box::new(later(snap, 2)),
+        at_ms: 2000,
+        fingerprint,
+        data: None,
+    });
+    assert!(!data_kept(&a), "paused: nothing applied");
+    a.update(key(' '));
+    assert!(data_kept(&a), "the thread's data");
+    let shown = a.snapshot.as_deref().map(|s| s.taken_at.clone());
+    assert_eq!(shown.as_deref(), Some("2026-11-22T07:45:02Z"), "the newest");
 }

@@ -281,13 +281,15 @@ impl View for Table<'_> {
             return Detail::default();
         };
         let theme = self.cx.theme;
+        // "Now" is the snapshot on screen: a quiet refresh keeps the comparison, made
+        // before, since only volatile fields such as the time moved.
         let mut lines = vec![labelled(
             "compared",
             vec![Span::raw(format!(
                 "{} ({}) → now ({})",
                 self.cx.changes.baseline,
                 clean(&diff.before.taken_at),
-                clean(&diff.after.taken_at)
+                clean(&self.cx.snap.taken_at)
             ))],
             theme,
         )];

@@ -22,7 +22,7 @@ pub enum QueueMark {
 }
 
 /// What the views know about one socket beyond the snapshot.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SockInfo {
     /// Indices into [`Data::findings`].
     pub findings: Vec<u32>,
@@ -37,7 +37,7 @@ pub struct SockInfo {
 }
 
 /// A port group with its members as socket indices.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Group {
     pub group: PortGroup,
     pub members: Vec<u32>,
@@ -48,7 +48,7 @@ pub struct Group {
 }
 
 /// One process holding sockets.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Process {
     pub pid: u32,
     pub name: Arc<str>,
@@ -67,7 +67,7 @@ pub struct Process {
 }
 
 /// One user, as a socket owner (`sk_uid`) or as a holder's uid.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
     pub uid: u32,
     pub name: Option<Arc<str>>,
@@ -96,7 +96,7 @@ pub struct Counts {
 }
 
 /// Everything derived from one snapshot.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Data {
     pub findings: Vec<Finding>,
     /// Socket indices of each finding.
