@@ -67,7 +67,7 @@ pub fn run(args: &CanBindArgs) -> anyhow::Result<u8> {
             to_stdout(|w| w.write_all(text.as_bytes()))?;
         }
         FindingsFormat::Json => to_stdout(|w| {
-            serde_json::to_writer(&mut *w, &verdict)?;
+            crate::output::json::to_writer(&mut *w, &verdict)?;
             w.write_all(b"\n")
         })?,
     }

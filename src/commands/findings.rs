@@ -46,7 +46,7 @@ pub fn run(args: &FindingsArgs) -> anyhow::Result<u8> {
                 port_groups: ports::port_groups(&snap.sockets),
             };
             to_stdout(|w| {
-                serde_json::to_writer(&mut *w, &report)?;
+                crate::output::json::to_writer(&mut *w, &report)?;
                 w.write_all(b"\n")
             })?;
         }

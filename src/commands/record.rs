@@ -74,7 +74,7 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<u8> {
                     r.redact(&mut snap);
                 }
                 line.clear();
-                serde_json::to_writer(&mut line, &snap)?;
+                crate::output::json::to_writer(&mut line, &snap)?;
                 line.push(b'\n');
                 append(&mut file, &line).with_context(|| {
                     format!(

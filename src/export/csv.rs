@@ -6,7 +6,8 @@
 //! guessed `false`; names of states, scopes and address states are the JSON file's names.
 //! Every text cell is sanitized ([`clean`]) and guarded against spreadsheet formula
 //! injection (OWASP "CSV Injection"): a process name like `=cmd|' /C calc'!A0` must not run
-//! when a colleague opens the file in a spreadsheet.
+//! when a colleague opens the file in a spreadsheet. A text cell longer than a spreadsheet
+//! cell can hold (a cmdline of a megabyte) is cut to fit, and says how much was cut.
 
 use crate::model::{Holder, NetnsId, OptionName, Options, Snapshot, Socket, SocketId};
 use crate::output::sanitize::clean;
@@ -244,9 +245,53 @@ fn serde_name<T: Serialize>(v: &T) -> String {
     }
 }
 
-/// Untrusted text as a cell: sanitized, then defused as a formula.
+/// Untrusted text as a cell: sanitized, defused as a formula, and cut to fit a cell.
 fn text(s: &str) -> String {
-    defuse_formula(&clean(s))
+    fit_cell(defuse_formula(&clean(s)))
+}
+
+/// The most characters a spreadsheet cell holds: Excel's limit ("Total number of characters
+/// that a cell can contain: 32,767", Excel specifications and limits), counted as Excel
+/// counts, in UTF-16 code units. A longer cell is not held whole by the spreadsheet, so the
+/// export cuts it itself, visibly, rather than leave it to the import.
+pub const MAX_CELL_CHARS: usize = 32_767;
+
+/// `cell` whole when it fits in [`MAX_CELL_CHARS`]; otherwise its start, ending with
+/// `…[truncated N chars]`, N the UTF-16 code units cut, the whole within the limit. Cut
+/// between characters, never inside a surrogate pair.
+fn fit_cell(cell: String) -> String {
+    // A UTF-16 code unit takes at least one UTF-8 byte: most cells need no counting.
+    if cell.len() <= MAX_CELL_CHARS {
+        return cell;
+    }
+    let units: usize = cell.chars().map(char::len_utf16).sum();
+    if units <= MAX_CELL_CHARS {
+        return cell;
+    }
+    // The most text that fits beside the marker, whose length depends on the count it
+    // gives: a few steps down from the room a one-digit count would leave.
+    let marker_units = |cut: usize| truncation_marker(cut).chars().count();
+    let mut room = MAX_CELL_CHARS - marker_units(1);
+    while room > 0 && room + marker_units(units - room) > MAX_CELL_CHARS {
+        room -= 1;
+    }
+    let mut kept = 0;
+    let mut end = 0;
+    for (i, c) in cell.char_indices() {
+        if kept + c.len_utf16() > room {
+            break;
+        }
+        kept += c.len_utf16();
+        end = i + c.len_utf8();
+    }
+    let mut out = cell.get(..end).unwrap_or_default().to_string();
+    out.push_str(&truncation_marker(units - kept));
+    out
+}
+
+/// What ends a cut cell. ASCII but for `…`, one UTF-16 code unit.
+fn truncation_marker(cut: usize) -> String {
+    format!("…[truncated {cut} chars]")
 }
 
 /// A leading `'` on a cell that a spreadsheet would read as a formula: `=`, `+`, `-`, `@`,
@@ -557,6 +602,83 @@ mod tests {
                 });
             assert_eq!(cell(row, "findings"), kinds.join(";"));
         }
+    }
+
+    fn utf16_len(s: &str) -> usize {
+        s.encode_utf16().count()
+    }
+
+    #[test]
+    fn a_megabyte_cmdline_is_cut_to_one_spreadsheet_cell() {
+        let mut snap = one_host();
+        let arg = "x".repeat(1 << 20);
+        snap.sockets[0].holders[0].cmdline = vec!["/usr/bin/app".to_string(), arg].into();
+        let r = rows(&export(&snap));
+        let c = cell(&r[1], "holder_cmdline");
+        assert_eq!(utf16_len(c), MAX_CELL_CHARS, "cut to the limit exactly");
+        // 13 + 1,048,576 characters, of which 32,767 - 26 are kept beside the marker.
+        let kept = MAX_CELL_CHARS - 26;
+        assert_eq!(
+            c,
+            format!(
+                "/usr/bin/app {}…[truncated {} chars]",
+                "x".repeat(kept - 13),
+                13 + (1 << 20) - kept
+            )
+        );
+    }
+
+    #[test]
+    fn cells_are_cut_between_characters_as_spreadsheets_count_them() {
+        // At the limit: whole, even when its UTF-8 is 4 times longer.
+        let fits = "😀".repeat(MAX_CELL_CHARS / 2) + "a";
+        assert_eq!(utf16_len(&fits), MAX_CELL_CHARS);
+        assert_eq!(fit_cell(fits.clone()), fits);
+        assert_eq!(
+            fit_cell("a".repeat(MAX_CELL_CHARS)),
+            "a".repeat(MAX_CELL_CHARS)
+        );
+        // Over: cut. Each 😀 is a surrogate pair; the room beside "…[truncated 21 chars]"
+        // (32,767 - 21) is even, so with one 1-unit character first a pair straddles it and
+        // is left out whole. "é" is 2 bytes but 1 unit.
+        let straddling = "a".to_string() + &"😀".repeat(MAX_CELL_CHARS / 2 + 1);
+        for over in [
+            straddling,
+            "😀".repeat(MAX_CELL_CHARS / 2 + 1),
+            "é".repeat(MAX_CELL_CHARS + 1),
+            "é".repeat(MAX_CELL_CHARS + 100_000),
+        ] {
+            let total = utf16_len(&over);
+            let cut = fit_cell(over.clone());
+            assert!(utf16_len(&cut) <= MAX_CELL_CHARS, "{}", utf16_len(&cut));
+            let (kept, marker) = cut.split_once('…').expect("marked");
+            assert!(over.starts_with(kept), "a prefix, cut between characters");
+            assert_eq!(
+                format!("…{marker}"),
+                truncation_marker(total - utf16_len(kept)),
+                "says how many units were cut"
+            );
+            assert!(
+                utf16_len(&cut) >= MAX_CELL_CHARS - 1,
+                "no more cut than needed"
+            );
+        }
+    }
+
+    #[test]
+    fn a_cut_cell_stays_defused() {
+        let mut snap = one_host();
+        snap.sockets[0].holders[0].cmdline = vec![format!("=cmd{}", "A".repeat(40_000))].into();
+        let r = rows(&export(&snap));
+        let c = cell(&r[1], "holder_cmdline");
+        assert!(c.starts_with("'=cmdAAA"), "{}", &c[..10]);
+        // 40,005 characters with the quote, 32,744 kept: the marker's 4 digits fill the rest.
+        assert!(
+            c.ends_with("A…[truncated 7261 chars]"),
+            "{}",
+            &c[c.len() - 30..]
+        );
+        assert_eq!(utf16_len(c), MAX_CELL_CHARS);
     }
 
     proptest! {

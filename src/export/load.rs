@@ -12,7 +12,13 @@
 //! - Snapshots are parsed straight from the file, one after another (serde_json's stream
 //!   deserializer), never through a `serde_json::Value` of the whole file: peak memory stays
 //!   near the size of the result. Strings that repeat across holders and frames (process
-//!   names, cmdlines, users) are shared, as the collector shares them.
+//!   names, cmdlines, users) are shared as each socket is parsed, as the collector shares
+//!   them.
+//! - Memory is bounded as well as bytes: every value kept is charged what it costs while it
+//!   is parsed (module `budget`), and a file whose values would take more than
+//!   [`Limits::memory_per_byte`] times its size (plus a floor) is refused where that
+//!   happens, by line, column and path (`sockets[0].holders[0].cmdline[2000000]`): a file
+//!   of tiny values (`["a","a",...]`) would otherwise take 19 times its size.
 //! - A file holding one JSON value is a snapshot; more than one (whitespace-separated, which
 //!   covers JSON Lines and what `jq .` prints over a recording) is a recording.
 //! - `format` and `version` are judged before field errors: a version-2 file whose fields
@@ -27,18 +33,22 @@
 //! Text quoted from the file in errors and warnings is passed through
 //! [`clean`](crate::output::sanitize::clean) and shortened: messages go to a terminal.
 
-use crate::model::{FORMAT, NetnsId, Snapshot, SocketId, VERSION};
+mod budget;
+
+use crate::model::{FORMAT, NetnsId, Snapshot, Socket, SocketId, VERSION};
 use crate::output::sanitize::clean;
+use budget::{Budget, Overrun};
 use serde::Deserialize;
-use serde::de::value::MapAccessDeserializer;
+use serde::de::value::{MapAccessDeserializer, SeqDeserializer};
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::error::Category;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashSet;
 use std::fmt;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -49,19 +59,38 @@ pub struct Limits {
     pub max_bytes: u64,
     /// Most snapshots in one recording.
     pub max_frames: usize,
+    /// Memory the loaded snapshots may take, estimated while parsing (see
+    /// [`LoadError::TooManyValues`]): this many bytes for each byte of the file...
+    pub memory_per_byte: u64,
+    /// ...plus this many bytes.
+    pub memory_floor: u64,
 }
 
 impl Default for Limits {
     /// 1 GiB: a snapshot of 50,000 sockets is tens of MB, so this leaves room for long
     /// recordings, while a wrong file (a disk image, a core dump) is refused before it is
-    /// read: the loaded model is about as large as the JSON, so the limit is also a memory
-    /// limit. 100,000 frames: more than a day of `record` at one sample a second; beyond
+    /// read. 100,000 frames: more than a day of `record` at one sample a second; beyond
     /// that a timeline is no longer something to scroll through, and every frame costs
     /// memory even when it is small.
+    ///
+    /// Memory: twice the file's size plus 16 MiB. Files that bindscope writes are charged
+    /// less than their size, since field names take no memory and repeated cmdlines are
+    /// shared (the tests load them at 1 byte per byte with no floor). Peak RSS measured
+    /// for one load: a compact snapshot of 150,000 sockets (138 MB) 163 MB, the same
+    /// pretty (219 MB) 163 MB, a recording of 3,000 frames (80 MB) 105 MB, 20,000 sockets
+    /// each held by 8 workers sharing a 40-argument cmdline (105 MB) 26 MB. Only values
+    /// far smaller than their slot in memory go past 2 (`""` is 3 bytes of JSON for a
+    /// 24-byte `String`): millions of them, which no host produces, or a few in a small
+    /// file, which the 16 MiB absorbs (a cmdline of 200,000 one-letter arguments). With
+    /// the copies the charges leave out (a cmdline's `Vec` turned into an `Arc<[String]>`),
+    /// a 100 MB file that just passes peaks at 288 MB; a refused one stops near 2 times
+    /// its size. Without the budget, 100 MB of `"a"` in a cmdline took 1.9 GB.
     fn default() -> Self {
         Limits {
             max_bytes: 1 << 30,
             max_frames: 100_000,
+            memory_per_byte: 2,
+            memory_floor: 16 << 20,
         }
     }
 }
@@ -200,6 +229,23 @@ pub enum LoadError {
     },
     #[error("{} holds more than {limit} snapshots, the most one file may hold", quoted(.path))]
     TooManyFrames { path: PathBuf, limit: usize },
+    /// The values parsed so far would take more memory than the limits allow a file of
+    /// this size: a file packed with tiny values (millions of `""` in a cmdline). `place`
+    /// is the value where the budget ran out (`sockets[0].holders[0].cmdline[2000000]`),
+    /// `allowed` the budget in bytes.
+    #[error(
+        "{} would take more than {} of memory to load, the most allowed for its size ({} bytes for each byte, plus {}): refused at {at}, in {}; snapshots written by bindscope take less than their size",
+        quoted(.path), bytes_text(*.allowed), .per_byte, crate::output::size_text(*.floor),
+        if .place.is_empty() { "the snapshot" } else { .place.as_str() }
+    )]
+    TooManyValues {
+        path: PathBuf,
+        at: Location,
+        place: String,
+        allowed: u64,
+        per_byte: u64,
+        floor: u64,
+    },
     /// Ids are unique in a snapshot by the file format; the dashboard keys rows, marks,
     /// findings and queue history by them, so a file that repeats one would show one
     /// socket's history, marks and findings on another. Refused rather than guessed.
@@ -229,9 +275,15 @@ pub fn load_path(path: &Path, limits: &Limits) -> Result<Loaded, LoadError> {
         return Err(too_large(path, Some(meta.len()), limits));
     }
     let state = GuardState::default();
+    let budget = Budget::new(
+        limits.memory_per_byte,
+        limits.memory_floor,
+        meta.len(),
+        Rc::clone(&state.read),
+    );
     let guard = Guard::new(&file, limits.max_bytes, &state);
     let de = serde_json::Deserializer::from_reader(BufReader::with_capacity(1 << 16, guard));
-    let parsed = parse_frames(path, de, limits);
+    let parsed = parse_frames(path, de, limits, budget);
     // The guard refuses to read on when the file is over the limit or not UTF-8: its own
     // diagnosis is the one to report, not serde_json's wrapping of it.
     if state.over.get() {
@@ -248,7 +300,7 @@ pub fn load_path(path: &Path, limits: &Limits) -> Result<Loaded, LoadError> {
         file: &file,
         limits,
     };
-    finish(path, parsed?, ends_with_newline, &source)
+    finish(path, parsed?, ends_with_newline, &source, limits)
 }
 
 /// Loads a snapshot or recording from memory, by the same rules as [`load_path`]; `name` is
@@ -264,9 +316,16 @@ pub fn load_bytes(name: &Path, bytes: &[u8], limits: &Limits) -> Result<Loaded, 
             at,
         });
     }
-    let parsed = parse_frames(name, serde_json::Deserializer::from_slice(bytes), limits)?;
+    let budget = Budget::new(
+        limits.memory_per_byte,
+        limits.memory_floor,
+        len,
+        Rc::default(),
+    );
+    let de = serde_json::Deserializer::from_slice(bytes);
+    let parsed = parse_frames(name, de, limits, budget)?;
     let ends_with_newline = bytes.last() == Some(&b'\n');
-    finish(name, parsed, ends_with_newline, &SliceSource(bytes))
+    finish(name, parsed, ends_with_newline, &SliceSource(bytes), limits)
 }
 
 fn too_large(path: &Path, size: Option<u64>, limits: &Limits) -> LoadError {
@@ -287,27 +346,72 @@ struct Parsed {
     failure: Option<Failure>,
 }
 
-/// A value that did not parse: the error, which value (from 0) and where it starts.
+/// A value that did not parse: the error, which value (from 0) and where it starts, and
+/// where the memory budget ran out if that stopped it.
 struct Failure {
     error: serde_json::Error,
     index: usize,
     start: usize,
+    overrun: Option<Overrun>,
 }
 
-/// Parses one value after another. Each parsed snapshot is checked at once, so a newer
-/// version in the middle of a recording stops the load there.
+/// Parses one value after another, within `budget`. Each parsed snapshot is checked at
+/// once, so a newer version in the middle of a recording stops the load there.
 fn parse_frames<'de, R: serde_json::de::Read<'de>>(
     name: &Path,
     de: serde_json::Deserializer<R>,
     limits: &Limits,
+    budget: Budget,
+) -> Result<Parsed, LoadError> {
+    let context = Rc::new(Context {
+        budget,
+        interner: RefCell::default(),
+    });
+    while_loading(Rc::clone(&context), || {
+        parse_stream(name, de, limits, &context.budget)
+    })
+}
+
+/// What the parse of one file shares: its memory budget, and the strings already seen,
+/// so that each socket's holders share them as soon as the socket is parsed.
+struct Context {
+    budget: Budget,
+    interner: RefCell<Interner>,
+}
+
+thread_local! {
+    /// The load running on this thread. serde_json's stream deserializer builds each
+    /// snapshot through `Deserialize`, which takes no context: [`Frame`] finds it here.
+    /// Set only inside [`while_loading`].
+    static LOADING: RefCell<Option<Rc<Context>>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` with `context` as the load of this thread.
+fn while_loading<T>(context: Rc<Context>, f: impl FnOnce() -> T) -> T {
+    /// Restores the previous context however `f` ends.
+    struct Restore(Option<Rc<Context>>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let previous = self.0.take();
+            LOADING.with(|c| *c.borrow_mut() = previous);
+        }
+    }
+    let _restore = Restore(LOADING.with(|c| c.borrow_mut().replace(context)));
+    f()
+}
+
+fn parse_stream<'de, R: serde_json::de::Read<'de>>(
+    name: &Path,
+    de: serde_json::Deserializer<R>,
+    limits: &Limits,
+    budget: &Budget,
 ) -> Result<Parsed, LoadError> {
     let mut stream = de.into_iter::<Frame>();
     let mut frames = Vec::new();
     let mut checks = Checks::default();
-    let mut interner = Interner::default();
     while let Some(next) = stream.next() {
         let index = frames.len();
-        let mut snap = match next {
+        let snap = match next {
             Ok(Frame(snap)) => snap,
             Err(error) => {
                 // After an error, the offset is where the failed value starts.
@@ -315,6 +419,7 @@ fn parse_frames<'de, R: serde_json::de::Read<'de>>(
                     error,
                     index,
                     start: stream.byte_offset(),
+                    overrun: budget.overrun(),
                 };
                 return Ok(Parsed {
                     frames,
@@ -331,7 +436,6 @@ fn parse_frames<'de, R: serde_json::de::Read<'de>>(
         }
         check_header(name, frame_no(index), &snap.format, snap.version)?;
         checks.frame(name, index, &snap)?;
-        interner.share(&mut snap);
         frames.push(snap);
     }
     Ok(Parsed {
@@ -348,6 +452,7 @@ fn finish(
     parsed: Parsed,
     ends_with_newline: bool,
     source: &dyn Reread,
+    limits: &Limits,
 ) -> Result<Loaded, LoadError> {
     let Parsed {
         frames,
@@ -367,7 +472,7 @@ fn finish(
             cut_off = Some(f.error.line());
         } else {
             judge_header(name, frame_no(f.index), &source.header_at(f.start))?;
-            return Err(parse_error(name, &f, source));
+            return Err(parse_error(name, &f, source, limits));
         }
     }
     if frames.is_empty() {
@@ -404,7 +509,7 @@ fn frame_no(index: usize) -> Option<usize> {
 /// A serde_json error as a load error with its position and, in a recording, the line
 /// the broken snapshot starts on (a line that does not close its object is noticed on the
 /// next one).
-fn parse_error(name: &Path, f: &Failure, source: &dyn Reread) -> LoadError {
+fn parse_error(name: &Path, f: &Failure, source: &dyn Reread, limits: &Limits) -> LoadError {
     let frame = frame_no(f.index);
     let at = Location {
         frame,
@@ -412,6 +517,16 @@ fn parse_error(name: &Path, f: &Failure, source: &dyn Reread) -> LoadError {
         ..Location::at(f.error.line(), f.error.column())
     };
     let path = name.to_path_buf();
+    if let Some(over) = &f.overrun {
+        return LoadError::TooManyValues {
+            path,
+            at,
+            place: over.place.clone(),
+            allowed: over.allowed,
+            per_byte: limits.memory_per_byte,
+            floor: limits.memory_floor,
+        };
+    }
     let message = message_of(&f.error);
     match f.error.classify() {
         Category::Data => LoadError::Field { path, at, message },
@@ -519,18 +634,26 @@ fn message_of(err: &serde_json::Error) -> String {
 }
 
 /// A snapshot, refused unless it is a JSON object: serde's derived structs also accept an
-/// array of the fields in order, which no writer of this format produces.
+/// array of the fields in order, which no writer of this format produces. Parsed within
+/// the budget of the load running on this thread (see [`LOADING`]), and its sockets one by
+/// one (see [`FrameMap`]).
 struct Frame(Snapshot);
 
 impl<'de> Deserialize<'de> for Frame {
     fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_map(FrameVisitor)
+        let Some(context) = LOADING.with(|c| c.borrow().clone()) else {
+            return Err(de::Error::custom("a snapshot is parsed only by the loader"));
+        };
+        let visitor = FrameVisitor { context: &context };
+        budget::deserialize_map(d, &context.budget, visitor)
     }
 }
 
-struct FrameVisitor;
+struct FrameVisitor<'c> {
+    context: &'c Context,
+}
 
-impl<'de> Visitor<'de> for FrameVisitor {
+impl<'de> Visitor<'de> for FrameVisitor<'_> {
     type Value = Frame;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -538,7 +661,92 @@ impl<'de> Visitor<'de> for FrameVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Frame, A::Error> {
-        Snapshot::deserialize(MapAccessDeserializer::new(map)).map(Frame)
+        self.context
+            .budget
+            .charge(std::mem::size_of::<Snapshot>())?;
+        let mut sockets = Vec::new();
+        let frame_map = FrameMap {
+            map,
+            context: self.context,
+            sockets: &mut sockets,
+        };
+        let mut snap = Snapshot::deserialize(MapAccessDeserializer::new(frame_map))?;
+        snap.sockets = sockets;
+        Ok(Frame(snap))
+    }
+}
+
+/// The fields of a snapshot, passed to its derived `Deserialize`, except the value of
+/// `sockets`: that is parsed here, one socket at a time, and each socket's holders share
+/// the process strings seen before at once ([`Interner`]). Otherwise every holder's copy
+/// of its cmdline would stay in memory until the whole snapshot is parsed: a process
+/// holding 10,000 sockets would be 10,000 cmdlines at the peak. The derived code is given
+/// an empty list, and [`FrameVisitor`] puts the sockets in.
+struct FrameMap<'c, 's, A> {
+    map: A,
+    context: &'c Context,
+    sockets: &'s mut Vec<Socket>,
+}
+
+/// The snapshot field [`FrameMap`] parses itself (`Snapshot::sockets`).
+const SOCKETS: &str = "sockets";
+
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for FrameMap<'_, '_, A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, A::Error> {
+        self.map.next_key_seed(seed)
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, A::Error> {
+        // The key was named in the budget's path as it was read. A repeated `sockets` is
+        // refused by the derived code before its value is asked for.
+        if !self.context.budget.at_key(SOCKETS) {
+            return self.map.next_value_seed(seed);
+        }
+        self.map.next_value_seed(SocketsSeed {
+            context: self.context,
+            out: &mut *self.sockets,
+        })?;
+        seed.deserialize(SeqDeserializer::new(std::iter::empty::<()>()))
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        self.map.size_hint()
+    }
+}
+
+/// The list of sockets, each sharing its strings as soon as it is parsed.
+struct SocketsSeed<'c, 's> {
+    context: &'c Context,
+    out: &'s mut Vec<Socket>,
+}
+
+impl<'de> DeserializeSeed<'de> for SocketsSeed<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for SocketsSeed<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a list of sockets")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(mut socket) = seq.next_element::<Socket>()? {
+            let freed = self.context.interner.borrow_mut().share(&mut socket);
+            self.context.budget.refund(freed);
+            self.out.push(socket);
+        }
+        Ok(())
     }
 }
 
@@ -1004,42 +1212,48 @@ struct Interner {
 }
 
 impl Interner {
-    fn share(&mut self, snap: &mut Snapshot) {
-        for s in &mut snap.sockets {
-            self.share_opt(&mut s.user);
-            self.share_opt(&mut s.host);
-            for reason in s.options.reasons.values_mut() {
-                self.share_str(reason);
-            }
-            for h in &mut s.holders {
-                self.share_str(&mut h.name);
-                self.share_opt(&mut h.user);
-                self.share_opt(&mut h.unit);
-                self.share_cmdline(&mut h.cmdline);
-            }
+    /// Shares the strings of a socket just parsed; returns what the copies it dropped were
+    /// charged to the memory budget.
+    fn share(&mut self, s: &mut Socket) -> usize {
+        let mut freed = self.share_opt(&mut s.user) + self.share_opt(&mut s.host);
+        for reason in s.options.reasons.values_mut() {
+            freed += self.share_str(reason);
         }
+        for h in &mut s.holders {
+            freed += self.share_str(&mut h.name)
+                + self.share_opt(&mut h.user)
+                + self.share_opt(&mut h.unit)
+                + self.share_cmdline(&mut h.cmdline);
+        }
+        freed
     }
 
-    fn share_opt(&mut self, s: &mut Option<Arc<str>>) {
-        if let Some(s) = s {
-            self.share_str(s);
-        }
+    fn share_opt(&mut self, s: &mut Option<Arc<str>>) -> usize {
+        s.as_mut().map_or(0, |s| self.share_str(s))
     }
 
-    fn share_str(&mut self, s: &mut Arc<str>) {
+    fn share_str(&mut self, s: &mut Arc<str>) -> usize {
         match self.strs.get(&**s) {
-            Some(shared) => *s = Arc::clone(shared),
+            Some(shared) => {
+                *s = Arc::clone(shared);
+                budget::string_cost(s.len())
+            }
             None => {
                 self.strs.insert(Arc::clone(s));
+                0
             }
         }
     }
 
-    fn share_cmdline(&mut self, c: &mut Arc<[String]>) {
+    fn share_cmdline(&mut self, c: &mut Arc<[String]>) -> usize {
         match self.cmdlines.get(&**c) {
-            Some(shared) => *c = Arc::clone(shared),
+            Some(shared) => {
+                *c = Arc::clone(shared);
+                budget::strings_cost(c)
+            }
             None => {
                 self.cmdlines.insert(Arc::clone(c));
+                0
             }
         }
     }
@@ -1055,6 +1269,9 @@ struct GuardState {
     over: Cell<bool>,
     /// The last byte read: at the end of the file, whether it ends with a newline.
     last: Cell<Option<u8>>,
+    /// Bytes read so far: shared with the memory budget, which grows with them when the
+    /// size was not known in advance (a pipe).
+    read: Rc<Cell<u64>>,
     utf8: Utf8State,
 }
 
@@ -1085,6 +1302,7 @@ impl Read for Guard<'_> {
             return Err(io::Error::other("over the size limit"));
         }
         self.left -= len;
+        self.state.read.set(self.state.read.get() + len);
         if let Some(&b) = chunk.last() {
             self.state.last.set(Some(b));
         }
@@ -1256,7 +1474,7 @@ fn shorten(s: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Mark;
+    use crate::model::{Holder, Mark};
     use crate::testing::{netns, snapshot_of, socket};
 
     fn snap() -> Snapshot {
@@ -1630,6 +1848,7 @@ mod tests {
         let tiny = Limits {
             max_bytes: 1,
             max_frames: 10,
+            ..Limits::default()
         };
         let e = load_bytes(Path::new("f.json"), text.as_bytes(), &tiny).expect_err("too large");
         let msg = e.to_string();
@@ -1641,6 +1860,7 @@ mod tests {
         let two = Limits {
             max_bytes: 1 << 20,
             max_frames: 2,
+            ..Limits::default()
         };
         let three = format!("{text}\n{text}\n{text}\n");
         let e = load_bytes(Path::new("f.json"), three.as_bytes(), &two).expect_err("frames");
@@ -1656,6 +1876,146 @@ mod tests {
             )
             .is_ok()
         );
+    }
+
+    /// [`snap`]'s JSON with the holder's cmdline `["web"]` replaced by `n` copies of `arg`.
+    fn with_cmdline(n: usize, arg: &str) -> String {
+        let text = compact(&snap());
+        let args = vec![format!("{arg:?}"); n].join(",");
+        let out = text.replacen(r#""cmdline":["web"]"#, &format!(r#""cmdline":[{args}]"#), 1);
+        assert_ne!(out, text, "the cmdline is in the JSON as expected");
+        out
+    }
+
+    /// The budget error of `text` under `limits`: its place, and the allowance it names.
+    fn refused(text: &str, limits: &Limits) -> (String, u64, LoadError) {
+        match load_bytes(Path::new("f.json"), text.as_bytes(), limits) {
+            Err(e @ LoadError::TooManyValues { .. }) => {
+                let LoadError::TooManyValues { place, allowed, .. } = &e else {
+                    unreachable!()
+                };
+                (place.clone(), *allowed, e)
+            }
+            Err(e) => panic!("another error: {e}"),
+            Ok(l) => panic!("loaded {} frames", l.frames.len()),
+        }
+    }
+
+    #[test]
+    fn a_cmdline_of_tiny_strings_is_refused_where_the_budget_runs_out() {
+        // 500,000 `""`: 1.5 MB of JSON for 28 MB of model by the charges, over
+        // 2 x 1.5 MB + 16 MiB. The file is refused while still in the cmdline.
+        let text = with_cmdline(500_000, "");
+        let (place, allowed, e) = refused(&text, &Limits::default());
+        assert_eq!(allowed, 2 * text.len() as u64 + (16 << 20));
+        let index: usize = place
+            .strip_prefix("sockets[0].holders[0].cmdline[")
+            .and_then(|rest| rest.strip_suffix(']'))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{place}"));
+        assert!((300_000..500_000).contains(&index), "{index}");
+        let msg = e.to_string();
+        let head = format!(
+            "'f.json' would take more than {} of memory to load, the most allowed for its size \
+             (2 bytes for each byte, plus 16.0 MiB): refused at line 1, column ",
+            bytes_text(allowed)
+        );
+        assert!(msg.starts_with(&head), "{msg}");
+        assert!(
+            msg.ends_with(&format!(
+                ", in {place}; snapshots written by bindscope take less than their size"
+            )),
+            "{msg}"
+        );
+        // The column is on the element named (`"",` from byte `start`, columns from 1).
+        let LoadError::TooManyValues { at, .. } = e else {
+            unreachable!()
+        };
+        let start = text.find(r#""cmdline":["#).expect("cmdline") + 11 + 3 * index;
+        assert!((start + 1..=start + 3).contains(&at.column), "{at}");
+    }
+
+    #[test]
+    fn other_dense_lists_are_refused_by_name() {
+        let tight = Limits {
+            memory_floor: 0,
+            ..Limits::default()
+        };
+        let text = with_field("warnings", Some(vec![""; 1000].into()));
+        let (place, _, _) = refused(&text, &tight);
+        assert!(place.starts_with("warnings["), "{place}");
+
+        // Holders as small as the format allows, in a socket of their own.
+        let holder = r#"{"pid":0,"fd":0,"name":"","uid":0,"ruid":0,"cmdline":[]}"#;
+        let text = compact(&snap()).replacen(
+            r#""holders":["#,
+            &format!(r#""holders":[{}"#, format!("{holder},").repeat(20_000)),
+            1,
+        );
+        let (place, _, _) = refused(&text, &tight);
+        assert!(place.starts_with("sockets[0].holders["), "{place}");
+
+        // In a recording, the snapshot is named too.
+        let line = compact(&snap());
+        let text = format!("{line}\n{}\n", with_cmdline(1000, ""));
+        let (place, _, e) = refused(&text, &tight);
+        assert!(
+            place.starts_with("sockets[0].holders[0].cmdline["),
+            "{place}"
+        );
+        assert!(
+            e.to_string().contains("line 2, column ") && e.to_string().contains("snapshot 2"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn sockets_are_parsed_once_and_a_repeated_list_is_refused() {
+        let text = compact(&snap());
+        let twice = text.replacen(r#""sockets":["#, r#""sockets":[],"sockets":["#, 1);
+        let e = err(&twice);
+        assert!(e.to_string().contains("duplicate field `sockets`"), "{e}");
+        let e = err(&text.replacen(r#""sockets":["#, r#""sockets":7,"x":["#, 1));
+        assert!(e.to_string().contains("expected a list of sockets"), "{e}");
+    }
+
+    #[test]
+    fn real_files_load_in_less_than_their_size() {
+        // No floor and 1 byte per byte: files as bindscope writes them fit, with holders
+        // sharing their process's strings as each socket is parsed.
+        let snug = Limits {
+            memory_per_byte: 1,
+            memory_floor: 0,
+            ..Limits::default()
+        };
+        let many = |holders: usize, args: usize| {
+            let cmdline: Vec<String> = (0..args).map(|i| format!("-Dp{i}=v{i}")).collect();
+            let sockets = (0..300)
+                .map(|i| {
+                    let mut s = socket();
+                    s.id = SocketId(format!("1-{i:x}"));
+                    let h = s.holders[0].clone();
+                    s.holders = (0..holders)
+                        .map(|pid| Holder {
+                            pid: pid as u32,
+                            cmdline: cmdline.clone().into(),
+                            ..h.clone()
+                        })
+                        .collect();
+                    s
+                })
+                .collect();
+            snapshot_of(sockets, vec![netns(1, Some("n"), None)])
+        };
+        // One holder each; a worker pool of 16 sharing a 40-argument cmdline.
+        for s in [many(1, 3), many(16, 40)] {
+            let text = compact(&s);
+            let l = load_bytes(Path::new("f.json"), text.as_bytes(), &snug).expect("loads");
+            assert_eq!(l.frames, vec![s]);
+            let three = format!("{text}\n{text}\n{text}\n");
+            let l = load_bytes(Path::new("f.json"), three.as_bytes(), &snug).expect("loads");
+            assert_eq!(l.frames.len(), 3);
+        }
     }
 
     #[test]
@@ -1734,6 +2094,7 @@ mod tests {
         let tiny = Limits {
             max_bytes: 10,
             max_frames: 1,
+            ..Limits::default()
         };
         let e = load_path(&path, &tiny).expect_err("too large");
         assert!(
@@ -1809,6 +2170,50 @@ mod tests {
         assert!(
             e.to_string()
                 .ends_with("is a FIFO (named pipe), not a regular file"),
+            "{e}"
+        );
+    }
+
+    /// Loads `text` written into a named pipe by another thread.
+    fn through_pipe(text: String, limits: &Limits) -> Result<Loaded, LoadError> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("fifo");
+        let mode = rustix::fs::Mode::RUSR | rustix::fs::Mode::WUSR;
+        rustix::fs::mkfifoat(rustix::fs::CWD, &path, mode).expect("mkfifo");
+        let writer = {
+            let path = path.clone();
+            std::thread::spawn(move || {
+                // The reader may stop early: a broken pipe is expected then.
+                let _ = std::fs::write(&path, text.as_bytes());
+            })
+        };
+        let loaded = load_path(&path, limits);
+        writer.join().expect("writer");
+        loaded
+    }
+
+    #[test]
+    fn a_pipe_is_held_to_the_budget_of_what_it_sent() {
+        // A pipe says size 0: the allowance grows with the bytes read, so a real file
+        // loads without a floor, and a hostile stream is refused as soon as its values
+        // outgrow what it sent, however long it would go on.
+        let no_floor = Limits {
+            memory_floor: 0,
+            ..Limits::default()
+        };
+        let sockets = (0..300)
+            .map(|i| Socket {
+                id: SocketId(format!("1-{i:x}")),
+                ..socket()
+            })
+            .collect();
+        let real = snapshot_of(sockets, vec![netns(1, Some("n"), None)]);
+        let l = through_pipe(compact(&real), &no_floor).expect("loads");
+        assert_eq!(l.frames, vec![real]);
+        let e = through_pipe(with_cmdline(300_000, ""), &no_floor).expect_err("refused");
+        assert!(
+            matches!(&e, LoadError::TooManyValues { place, .. }
+                if place.starts_with("sockets[0].holders[0].cmdline[")),
             "{e}"
         );
     }

@@ -323,7 +323,7 @@ pub fn write_json(w: &mut dyn Write, d: &Diff) -> io::Result<()> {
         counts: d.counts(),
         diff: d,
     };
-    serde_json::to_writer(&mut *w, &doc)?;
+    super::json::to_writer(&mut *w, &doc)?;
     w.write_all(b"\n")
 }
 

@@ -1,8 +1,10 @@
 //! Writing snapshots: JSON (the file format), the table for people, atomic file writes,
-//! and the sanitizing every text output goes through.
+//! and the sanitizing every text output goes through. All JSON for users is written by
+//! [`json`], which escapes what could mislead a terminal.
 
 pub mod diff;
 pub mod findings;
+pub mod json;
 pub mod sanitize;
 pub mod table;
 pub mod write;
@@ -14,9 +16,9 @@ use std::io::{self, Write};
 /// sockets are read by tools more often than by eyes.
 pub fn write_json(w: &mut dyn Write, snap: &Snapshot, pretty: bool) -> io::Result<()> {
     if pretty {
-        serde_json::to_writer_pretty(&mut *w, snap)?;
+        json::to_writer_pretty(&mut *w, snap)?;
     } else {
-        serde_json::to_writer(&mut *w, snap)?;
+        json::to_writer(&mut *w, snap)?;
     }
     w.write_all(b"\n")
 }

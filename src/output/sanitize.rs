@@ -4,16 +4,19 @@
 
 use std::borrow::Cow;
 
-/// Characters that must not reach a terminal or a text export as they are.
-fn is_unsafe(c: char) -> bool {
+/// Characters that must not reach a terminal or a text export as they are: C0 and C1
+/// controls and DEL, and those that reorder or hide text. JSON output escapes the same
+/// ones ([`super::json`]).
+pub fn is_unsafe(c: char) -> bool {
     c.is_control()
         || matches!(c,
             // bidi embeddings, overrides and isolates; marks
             '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}'
             // line and paragraph separators
             | '\u{2028}' | '\u{2029}'
-            // zero-width characters that hide text, and the BOM
-            | '\u{200b}'..='\u{200d}' | '\u{feff}')
+            // zero-width characters that hide text (the word joiner and the invisible
+            // operators after it too), and the BOM
+            | '\u{200b}'..='\u{200d}' | '\u{2060}'..='\u{2064}' | '\u{feff}')
 }
 
 /// The string with every unsafe character replaced by a visible escape (`\x1b`, `\u{202e}`).
@@ -55,6 +58,7 @@ mod tests {
         assert_eq!(clean("x\ny\tz\u{7f}"), "x\\x0ay\\x09z\\x7f");
         assert_eq!(clean("evil\u{202e}gpj.exe"), "evil\\u{202e}gpj.exe");
         assert_eq!(clean("\u{9b}31m"), "\\x9b31m");
+        assert_eq!(clean("a\u{2060}b"), "a\\u{2060}b");
         assert_eq!(clean("ünïcode ok"), "ünïcode ok");
     }
 
