@@ -2175,28 +2175,15 @@ mod tests {
     }
 
     /// Loads `text` written into a named pipe by another thread.
-    fn through_pipe(text: String, limits: &Limits) -> Result<Loaded, LoadError> {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("fifo");
-        let mode = rustix::fs::Mode::RUSR | rustix::fs::Mode::WUSR;
-        rustix::fs::mkfifoat(rustix::fs::CWD, &path, mode).expect("mkfifo");
-        let writer = {
-            let path = path.clone();
-            std::thread::spawn(move || {
-                // The reader may stop early: a broken pipe is expected then.
-                let _ = std::fs::write(&path, text.as_bytes());
-            })
-        };
-        let loaded = load_path(&path, limits);
-        writer.join().expect("writer");
-        loaded
+    /// Standard input (`diff -`) is read whole, then loaded from memory.
+    fn through_stdin(text: String, limits: &Limits) -> Result<Loaded, LoadError> {
+        load_bytes(Path::new("standard input"), text.as_bytes(), limits)
     }
 
     #[test]
-    fn a_pipe_is_held_to_the_budget_of_what_it_sent() {
-        // A pipe says size 0: the allowance grows with the bytes read, so a real file
-        // loads without a floor, and a hostile stream is refused as soon as its values
-        // outgrow what it sent, however long it would go on.
+    fn standard_input_is_held_to_the_budget_of_what_it_sent() {
+        // The allowance follows the bytes sent, so a real file loads without a floor, and
+        // a hostile stream is refused as soon as its values outgrow what it sent.
         let no_floor = Limits {
             memory_floor: 0,
             ..Limits::default()
@@ -2208,9 +2195,9 @@ mod tests {
             })
             .collect();
         let real = snapshot_of(sockets, vec![netns(1, Some("n"), None)]);
-        let l = through_pipe(compact(&real), &no_floor).expect("loads");
+        let l = through_stdin(compact(&real), &no_floor).expect("loads");
         assert_eq!(l.frames, vec![real]);
-        let e = through_pipe(with_cmdline(300_000, ""), &no_floor).expect_err("refused");
+        let e = through_stdin(with_cmdline(300_000, ""), &no_floor).expect_err("refused");
         assert!(
             matches!(&e, LoadError::TooManyValues { place, .. }
                 if place.starts_with("sockets[0].holders[0].cmdline[")),
