@@ -3,7 +3,7 @@
 //! not live in), the details of each holder process once, and one options probe per socket.
 
 use super::procfs::{self, FdScan, PidFds, ProcError, ProcRoot};
-use super::sockopt::{Depth, OptionProber, ProbeError};
+use super::sockopt::{Holder, OptionProber, ProbeError, Wanted};
 use crate::collect::join::{ProbeOutcome, ProcessInfo};
 use crate::collect::raw::RawSocket;
 use crate::collect::reasons;
@@ -211,16 +211,11 @@ fn read_options(
             };
             ProbeOutcome::Unknown(interner.get(why))
         } else {
-            // Connections need only the two options that decide bind conflicts.
-            let depth = if matches!(r.state, 10 | 7) {
-                Depth::Full
-            } else {
-                Depth::ReuseOnly
-            };
+            let want = Wanted::for_socket(r);
             o.stats.options_probed += 1;
             let mut last = ProbeOutcome::Unknown(reasons::NOT_PROBED.clone());
             for &(pid, fd) in &hs {
-                match prober.probe(pid, fd, r.cookie, r.family, r.proto, depth) {
+                match prober.probe(Holder { pid, fd }, r.cookie, want) {
                     Ok(p) => {
                         last = ProbeOutcome::Read(p);
                         break;
