@@ -132,7 +132,7 @@ fn read_processes(o: &mut Owners, root: &ProcRoot, names: &UserNames, cache: &mu
             o.processes.insert(pid, info.clone());
             continue;
         }
-        match procfs::read_process(root, pid) {
+        match procfs::read_process(root, pid, table_tid(cache, pid)) {
             Ok(p) => {
                 let info = ProcessInfo {
                     name: Arc::from(p.name),
@@ -150,6 +150,11 @@ fn read_processes(o: &mut Owners, root: &ProcRoot, names: &UserNames, cache: &mu
             Err(e) => o.warnings.push(format!("reading process {pid}: {e}")),
         }
     }
+}
+
+/// The thread whose fd table the walk read for `pid`, when its main thread has exited.
+fn table_tid(cache: &OwnerCache, pid: u32) -> Option<u32> {
+    cache.fds.get(&pid).and_then(|p| p.tid)
 }
 
 /// Options and O_NONBLOCK, from one holder per socket.
@@ -187,7 +192,8 @@ fn read_options(
                 o.nonblocking.insert(r.inode, *nb);
             } else {
                 for &(pid, fd) in &hs {
-                    if let Ok(nb) = procfs::read_fd_nonblocking(root, pid, fd) {
+                    let tid = table_tid(cache, pid);
+                    if let Ok(nb) = procfs::read_fd_nonblocking(root, pid, tid, fd) {
                         o.nonblocking.insert(r.inode, nb);
                         cache.nonblocking.insert(r.inode, (nb, now));
                         break;
@@ -215,7 +221,12 @@ fn read_options(
             o.stats.options_probed += 1;
             let mut last = ProbeOutcome::Unknown(reasons::NOT_PROBED.clone());
             for &(pid, fd) in &hs {
-                match prober.probe(Holder { pid, fd }, r.cookie, want) {
+                let holder = Holder {
+                    pid,
+                    tid: table_tid(cache, pid),
+                    fd,
+                };
+                match prober.probe(holder, r.cookie, want) {
                     Ok(p) => {
                         last = ProbeOutcome::Read(p);
                         break;

@@ -44,6 +44,10 @@ pub enum ProbeError {
     OtherSocket { fd: u32, found: u64, expected: u64 },
     #[error("pidfd_getfd is not available on this kernel (needs Linux 5.6)")]
     Unsupported,
+    #[error(
+        "the holder's main thread has exited, and this kernel cannot duplicate a fd through another thread (pidfd_open PIDFD_THREAD needs Linux 6.9)"
+    )]
+    ThreadUnsupported,
     #[error("{0}")]
     Other(String),
 }
@@ -55,7 +59,7 @@ impl ProbeError {
     }
 }
 
-/// Probes sockets, one pidfd per process for the whole scan (a pidfd holds no
+/// Probes sockets, one pidfd per process (or thread) for the whole scan (a pidfd holds no
 /// socket, only the process's identity, so keeping it is harmless).
 #[derive(Default)]
 pub struct OptionProber {
@@ -113,10 +117,13 @@ impl Wanted {
     }
 }
 
-/// Which process's fd a socket is taken from.
+/// Which pid a fd is taken from: the process, or one of its threads when the main thread
+/// has exited (its fd table then lives only in the other threads, see
+/// `procfs::PidFds::tid`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Holder {
     pub pid: u32,
+    pub tid: Option<u32>,
     pub fd: u32,
 }
 
@@ -133,10 +140,11 @@ impl OptionProber {
         cookie: u64,
         want: Wanted,
     ) -> Result<ProbedOptions, ProbeError> {
+        let task = holder.tid.unwrap_or(holder.pid);
         let pidfd = match self
             .pidfds
-            .entry(holder.pid)
-            .or_insert_with(|| open_pidfd(holder.pid))
+            .entry(task)
+            .or_insert_with(|| open_pidfd(holder.pid, holder.tid))
         {
             Ok(fd) => fd,
             Err(e) => return Err(e.clone()),
@@ -159,11 +167,21 @@ impl OptionProber {
     }
 }
 
-fn open_pidfd(pid: u32) -> Result<OwnedFd, ProbeError> {
-    let pid = Pid::from_raw(pid as i32).ok_or(ProbeError::Vanished)?;
-    pidfd_open(pid, PidfdFlags::empty()).map_err(|e| match e {
+/// `PIDFD_THREAD` (linux/pidfd.h: `O_EXCL`, whose value depends on the architecture): a
+/// pidfd for one thread, through which `pidfd_getfd` reaches that thread's fd table.
+const PIDFD_THREAD: u32 = libc::O_EXCL as u32;
+
+fn open_pidfd(pid: u32, tid: Option<u32>) -> Result<OwnedFd, ProbeError> {
+    let (task, flags) = match tid {
+        None => (pid, PidfdFlags::empty()),
+        Some(tid) => (tid, PidfdFlags::from_bits_retain(PIDFD_THREAD)),
+    };
+    let task = Pid::from_raw(task as i32).ok_or(ProbeError::Vanished)?;
+    pidfd_open(task, flags).map_err(|e| match e {
         Errno::SRCH => ProbeError::Vanished,
         Errno::NOSYS => ProbeError::Unsupported,
+        // Before 6.9 the flag is unknown, and a thread that is not a leader has no pidfd.
+        Errno::INVAL if tid.is_some() => ProbeError::ThreadUnsupported,
         Errno::PERM | Errno::ACCESS => ProbeError::Denied(e.to_string()),
         other => ProbeError::Other(format!("pidfd_open: {other}")),
     })
@@ -320,6 +338,7 @@ mod tests {
     fn me(fd: i32) -> Holder {
         Holder {
             pid: std::process::id(),
+            tid: None,
             fd: fd as u32,
         }
     }
@@ -434,6 +453,44 @@ mod tests {
         );
     }
 
+    /// The fd table of a process whose main thread has exited is reached through another
+    /// thread's pidfd (PIDFD_THREAD, Linux 6.9+). Threads of this test process share its
+    /// table, so a probe through one of them finds the listener.
+    #[test]
+    fn probes_through_a_thread() {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let fd = l.as_raw_fd();
+        let cookie = cookie_of(fd);
+        let (tid_tx, tid_rx) = std::sync::mpsc::channel();
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            tid_tx
+                .send(rustix::thread::gettid().as_raw_nonzero().get() as u32)
+                .expect("send tid");
+            let _ = done_rx.recv();
+        });
+        let tid = tid_rx.recv().expect("tid");
+        let holder = Holder {
+            tid: Some(tid),
+            ..me(fd)
+        };
+        let got = OptionProber::new().probe(holder, cookie, LISTENER);
+        let _ = done_tx.send(());
+        thread.join().expect("thread");
+        let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").expect("release");
+        let mut v = release.split(|c: char| !c.is_ascii_digit());
+        let version: (u32, u32) = (
+            v.next().and_then(|n| n.parse().ok()).expect("major"),
+            v.next().and_then(|n| n.parse().ok()).expect("minor"),
+        );
+        match got {
+            Ok(o) => assert_eq!(o.reuseaddr, Ok(true)),
+            // Only a kernel without PIDFD_THREAD may refuse, and then it must say so.
+            Err(ProbeError::ThreadUnsupported) if version < (6, 9) => {}
+            Err(e) => panic!("probe through thread {tid} on {release}: {e}"),
+        }
+    }
+
     #[test]
     fn closed_fd_is_a_race_not_a_failure() {
         let mut p = OptionProber::new();
@@ -447,7 +504,11 @@ mod tests {
         let pid = child.id();
         child.wait().expect("wait");
         let mut p = OptionProber::new();
-        let holder = Holder { pid, fd: 3 };
+        let holder = Holder {
+            pid,
+            tid: None,
+            fd: 3,
+        };
         let r = p.probe(holder, 1, LISTENER);
         assert_eq!(r, Err(ProbeError::Vanished));
     }
