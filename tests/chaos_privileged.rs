@@ -1,6 +1,7 @@
 //! Real-kernel tests of processes and sockets that misbehave while bindscope looks: a
-//! process whose main thread has exited. Each test makes its own network namespace and
-//! needs root (see `common::privileged`).
+//! process whose main thread has exited, and services that close and rebind their port
+//! while `bindscope record` samples. Each test makes its own network namespace and needs
+//! root (see `common::privileged`).
 
 mod common;
 
@@ -147,4 +148,153 @@ fn zombie_leader_sockets_have_their_process_as_holder() {
     let after = collector.collect().expect("collect");
     assert_eq!(holders(&after, udp_inode), vec![(pid, udp_fd)]);
     assert_eq!(holders(&after, inode), vec![(pid, fd as u32)]);
+}
+
+/// One side of the close-and-rebind run: tests/helpers/rebind.py churning `workers` ports.
+struct Churn {
+    helper: Helper,
+    ports: Vec<u64>,
+    steady_port: u64,
+    proto: &'static str,
+}
+
+impl Churn {
+    fn start(ns: &Netns, proto: &'static str, hold_ms: u32, workers: u32) -> Churn {
+        // The helper runs until its stdin closes (the 600 s are a backstop).
+        let hold = hold_ms.to_string();
+        let n = workers.to_string();
+        let mut helper = Helper::start(ns, "rebind.py", &[proto, "600", &hold, &n]);
+        let ready = helper.next_json(Duration::from_secs(60));
+        let ports = ready["workers"]
+            .as_array()
+            .expect("workers")
+            .iter()
+            .map(|w| w["port"].as_u64().expect("port"))
+            .collect();
+        let steady_port = ready["steady"]["port"].as_u64().expect("steady port");
+        Churn {
+            helper,
+            ports,
+            steady_port,
+            proto,
+        }
+    }
+
+    /// Stops the churn and returns its totals.
+    fn finish(&mut self) -> Value {
+        self.helper.close_stdin();
+        self.helper.next_json(Duration::from_secs(30))
+    }
+}
+
+/// Services that close their socket and bind the port again at once, holding each socket
+/// for at most 20 ms, while `bindscope record --interval 250ms` samples their namespace:
+/// no socket younger than an interval is ever duplicated (its options wait for the next
+/// sample, which it does not live to see), so no rebind meets EADDRINUSE; a steady socket's
+/// options are still read. Before ProbeWhen::SeenTwice the recorder duplicated the churning
+/// sockets every sample (their options were read, or found to be another socket's after the
+/// duplicate was taken) and rebinds failed now and then.
+#[test]
+fn recording_never_duplicates_a_socket_younger_than_one_interval() {
+    let Some(ns) = privileged("recording_never_duplicates_a_socket_younger_than_one_interval")
+    else {
+        return;
+    };
+    const HOLD_MS: u32 = 20;
+    let mut churns = [
+        Churn::start(&ns, "tcp", HOLD_MS, 12),
+        Churn::start(&ns, "udp", HOLD_MS, 12),
+    ];
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("rec.jsonl");
+    let file_arg = file.to_str().expect("utf-8 path");
+    let started = Instant::now();
+    let run = bindscope(
+        &ns,
+        &[
+            "record",
+            "--netns",
+            "current",
+            "--interval",
+            "250ms",
+            "--duration",
+            "10s",
+            "-o",
+            file_arg,
+        ],
+        RunAs::Root,
+    );
+    let recorded = started.elapsed();
+    let totals: Vec<Value> = churns.iter_mut().map(Churn::finish).collect();
+    let run = run.expect_ok("bindscope record");
+    let text = std::fs::read_to_string(&file).expect("read the recording");
+    let samples: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a sample is JSON"))
+        .collect();
+    eprintln!(
+        "recorded {} samples in {recorded:?}; churn: {totals:?}; stderr: {}",
+        samples.len(),
+        run.stderr.trim()
+    );
+    assert!(samples.len() >= 20, "{} samples", samples.len());
+
+    let mut churn_seen = 0;
+    // Churning sockets whose options were not left for the next sample, and of those the
+    // ones a duplicate was taken of (read, or found to be another socket's once taken).
+    let mut not_deferred: Vec<String> = Vec::new();
+    let mut duplicated = 0;
+    for (i, snap) in samples.iter().enumerate() {
+        for c in &churns {
+            for s in sockets(snap).iter().filter(|s| s["proto"] == c.proto) {
+                let port = s["local_port"].as_u64().expect("port");
+                let reason = &s["options"]["reasons"]["reuseaddr"];
+                if c.ports.contains(&port) {
+                    churn_seen += 1;
+                    if reason != "new socket: read at the next sample" {
+                        let text = reason.as_str().unwrap_or("");
+                        if reason.is_null() || text.starts_with("the holder") {
+                            duplicated += 1;
+                        }
+                        not_deferred.push(format!("sample {i}: {} ({reason})", brief(s)));
+                    }
+                } else if port == c.steady_port && i >= 2 {
+                    // Seen by the sample before: read, with what the helper set.
+                    let expected = c.proto == "tcp";
+                    assert_eq!(
+                        s["options"]["reuseaddr"], expected,
+                        "sample {i}: the steady {} socket's options: {}",
+                        c.proto, s["options"]
+                    );
+                }
+            }
+        }
+    }
+    assert!(
+        not_deferred.is_empty(),
+        "{} sockets younger than an interval were not left for the next sample, {duplicated} \
+         of them duplicated; the first:\n  {}",
+        not_deferred.len(),
+        not_deferred
+            .iter()
+            .take(5)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n  ")
+    );
+    // The churning sockets were there to be duplicated: most samples caught some.
+    assert!(
+        churn_seen >= samples.len(),
+        "only {churn_seen} churning sockets in {} samples",
+        samples.len()
+    );
+    for (c, t) in churns.iter().zip(&totals) {
+        let cycles = t["cycles"].as_u64().expect("cycles");
+        assert!(cycles >= 1000, "{}: only {cycles} cycles", c.proto);
+        assert_eq!(
+            t["eaddrinuse"], 0,
+            "{}: rebinds failed with EADDRINUSE while bindscope recorded: {t}",
+            c.proto
+        );
+    }
 }
