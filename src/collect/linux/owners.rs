@@ -3,7 +3,7 @@
 //! not live in), the details of each holder process once, and one options probe per socket.
 
 use super::procfs::{self, FdScan, PidFds, ProcError, ProcRoot};
-use super::sockopt::{Holder, OptionProber, ProbeError, Wanted};
+use super::sockopt::{Expected, Holder, OptionProber, ProbeError, Wanted};
 use crate::collect::join::{ProbeOutcome, ProcessInfo};
 use crate::collect::raw::RawSocket;
 use crate::collect::reasons;
@@ -193,7 +193,7 @@ fn read_options(
     cache
         .nonblocking
         .retain(|_, (_, at)| now.duration_since(*at) < NONBLOCK_TTL);
-    let mut prober = OptionProber::new();
+    let mut prober = OptionProber::new(root.clone());
     let mut interner = reasons::Interner::default();
     let mut other_errors: Vec<String> = Vec::new();
     for r in sockets.iter().filter(|r| r.inode != 0) {
@@ -248,7 +248,11 @@ fn read_options(
                     tid: table_tid(cache, pid),
                     fd,
                 };
-                match prober.probe(holder, r.cookie, want) {
+                let expected = Expected {
+                    inode: r.inode,
+                    cookie: r.cookie,
+                };
+                match prober.probe(holder, expected, want) {
                     Ok(p) => {
                         last = ProbeOutcome::Read(p);
                         break;

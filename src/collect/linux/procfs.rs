@@ -651,6 +651,24 @@ fn read_file(path: PathBuf) -> Result<String, ProcError> {
 /// parisc, sparc, which is why it comes from libc).
 pub const O_NONBLOCK: u32 = libc::O_NONBLOCK as u32;
 
+/// The socket inode `PID`'s fd `FD` refers to now (`/proc/PID/fd/FD`, or
+/// `/proc/PID/task/TID/fd/FD` when the table is that thread's), `None` when it is not a
+/// socket. One readlink, for the options probe to check the fd before it duplicates it.
+pub fn fd_socket_inode(
+    root: &ProcRoot,
+    pid: u32,
+    tid: Option<u32>,
+    fd: u32,
+) -> Result<Option<u64>, Errno> {
+    let path = match tid {
+        None => root.pid_path(pid, &format!("fd/{fd}")),
+        Some(tid) => root.pid_path(pid, &format!("task/{tid}/fd/{fd}")),
+    };
+    let mut link = [0u8; LINK_BUF];
+    let len = readlinkat_raw(CWD, path.as_path(), &mut link)?;
+    Ok(link.get(..len).and_then(parse_socket_link))
+}
+
 /// Whether `PID`'s fd `FD` is in non-blocking mode, from `/proc/PID/fdinfo/FD` (proc(5)),
 /// or `/proc/PID/task/TID/fdinfo/FD` when the table is that thread's ([`PidFds::tid`]).
 pub fn read_fd_nonblocking(

@@ -6,8 +6,13 @@
 //! the socket alive after the target closes it: a service that closes its listener and
 //! binds the port again at that moment gets EADDRINUSE, and a dead service's port stays
 //! bound with an orphan listener swallowing connections (linux-bind-semantics.md §9). So the
-//! window between `pidfd_getfd` and `close` holds nothing but getsockopt calls:
-//! - the SO_COOKIE check comes first, so a fd number reused for another socket is closed
+//! window between `pidfd_getfd` and `close` holds nothing but getsockopt calls, and the
+//! socket duplicated is the one expected:
+//! - before the duplicate, `/proc/PID/fd/FD` must still name the socket's inode: the fd walk
+//!   may be many milliseconds old, and a service that closed the socket since may hold a
+//!   brand-new one under the same number, which is the socket most likely to be closed again
+//!   while we hold it;
+//! - the SO_COOKIE check comes first after it, so a fd number reused in between is closed
 //!   after one call;
 //! - only what inet_diag did not already give is read ([`Wanted`]): IPV6_V6ONLY,
 //!   IP_FREEBIND and IP_TRANSPARENT come from INET_DIAG_SKV6ONLY and INET_DIAG_SOCKOPT when
@@ -19,6 +24,7 @@
 //!
 //! This is the only module with `unsafe`: `getsockopt` through libc, whose buffers we size.
 
+use super::procfs::{self, ProcRoot};
 use crate::collect::join::ProbedOptions;
 use crate::collect::raw::RawSocket;
 use crate::collect::reasons;
@@ -42,6 +48,8 @@ pub enum ProbeError {
         "the holder's fd {fd} now refers to another socket (cookie {found:#x}, expected {expected:#x})"
     )]
     OtherSocket { fd: u32, found: u64, expected: u64 },
+    #[error("the holder's fd {fd} now refers to another file (checked before duplicating it)")]
+    Replaced { fd: u32 },
     #[error("pidfd_getfd is not available on this kernel (needs Linux 5.6)")]
     Unsupported,
     #[error(
@@ -61,9 +69,17 @@ impl ProbeError {
 
 /// Probes sockets, one pidfd per process (or thread) for the whole scan (a pidfd holds no
 /// socket, only the process's identity, so keeping it is harmless).
-#[derive(Default)]
 pub struct OptionProber {
+    root: ProcRoot,
     pidfds: HashMap<u32, Result<OwnedFd, ProbeError>>,
+}
+
+/// The socket a probe expects behind a holder's fd: the inode the fd walk saw and the
+/// cookie inet_diag gave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Expected {
+    pub inode: u64,
+    pub cookie: u64,
 }
 
 /// Which options one probe reads. Each getsockopt runs while the duplicate keeps the
@@ -128,18 +144,23 @@ pub struct Holder {
 }
 
 impl OptionProber {
-    pub fn new() -> Self {
-        Self::default()
+    /// `root`: where the holders' fd links are checked before a duplicate is taken.
+    pub fn new(root: ProcRoot) -> Self {
+        OptionProber {
+            root,
+            pidfds: HashMap::new(),
+        }
     }
 
     /// Reads the options `want` names of the socket that `holder` holds, if it is still the
-    /// socket with `cookie`.
+    /// `expected` one.
     pub fn probe(
         &mut self,
         holder: Holder,
-        cookie: u64,
+        expected: Expected,
         want: Wanted,
     ) -> Result<ProbedOptions, ProbeError> {
+        let Expected { inode, cookie } = expected;
         let task = holder.tid.unwrap_or(holder.pid);
         let pidfd = match self
             .pidfds
@@ -149,6 +170,16 @@ impl OptionProber {
             Ok(fd) => fd,
             Err(e) => return Err(e.clone()),
         };
+        // Not a duplicate of whatever the number names now: see the module docs.
+        match procfs::fd_socket_inode(&self.root, holder.pid, holder.tid, holder.fd) {
+            Ok(Some(now)) if now == inode => {}
+            Ok(_) => return Err(ProbeError::Replaced { fd: holder.fd }),
+            Err(Errno::NOENT | Errno::SRCH) => return Err(ProbeError::FdClosed),
+            Err(e @ (Errno::PERM | Errno::ACCESS)) => {
+                return Err(ProbeError::Denied(format!("readlink: {e}")));
+            }
+            Err(e) => return Err(ProbeError::Other(format!("readlink: {e}"))),
+        }
         // The window (§9): from here to the drop, getsockopt calls only.
         let dup = pidfd_getfd(&*pidfd, holder.fd as i32, PidfdGetfdFlags::empty());
         let answers = match &dup {
@@ -349,6 +380,22 @@ mod tests {
         get_u64(b, libc::SOL_SOCKET, libc::SO_COOKIE).expect("cookie")
     }
 
+    /// What the fd walk and inet_diag would say about this process's socket `fd`.
+    fn expected(fd: i32) -> Expected {
+        let root = ProcRoot::default();
+        let inode = procfs::fd_socket_inode(&root, std::process::id(), None, fd as u32)
+            .expect("readlink")
+            .expect("a socket");
+        Expected {
+            inode,
+            cookie: cookie_of(fd),
+        }
+    }
+
+    fn prober() -> OptionProber {
+        OptionProber::new(ProcRoot::default())
+    }
+
     /// A TCP listener that inet_diag told nothing about.
     const LISTENER: Wanted = Wanted {
         full: true,
@@ -363,8 +410,8 @@ mod tests {
         let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let fd = l.as_raw_fd();
         let cookie = cookie_of(fd);
-        let mut p = OptionProber::new();
-        let got = p.probe(me(fd), cookie, LISTENER).expect("probe");
+        let mut p = prober();
+        let got = p.probe(me(fd), expected(fd), LISTENER).expect("probe");
         // std sets SO_REUSEADDR on listeners (it does on Unix).
         assert_eq!(got.reuseaddr, Ok(true));
         assert_eq!(got.reuseport, Ok(false));
@@ -374,8 +421,19 @@ mod tests {
         assert_eq!(got.fastopen, Some(Ok(0)));
         assert!(got.v6only.is_none());
 
-        let wrong = p.probe(me(fd), cookie ^ 1, LISTENER);
+        let other_cookie = Expected {
+            cookie: cookie ^ 1,
+            ..expected(fd)
+        };
+        let wrong = p.probe(me(fd), other_cookie, LISTENER);
         assert!(matches!(wrong, Err(ProbeError::OtherSocket { .. })));
+        // The fd walk saw another socket under this number: no duplicate is taken at all.
+        let other_inode = Expected {
+            inode: expected(fd).inode + 1,
+            cookie,
+        };
+        let r = p.probe(me(fd), other_inode, LISTENER);
+        assert_eq!(r, Err(ProbeError::Replaced { fd: fd as u32 }));
     }
 
     #[test]
@@ -460,7 +518,6 @@ mod tests {
     fn probes_through_a_thread() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let fd = l.as_raw_fd();
-        let cookie = cookie_of(fd);
         let (tid_tx, tid_rx) = std::sync::mpsc::channel();
         let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
         let thread = std::thread::spawn(move || {
@@ -474,7 +531,7 @@ mod tests {
             tid: Some(tid),
             ..me(fd)
         };
-        let got = OptionProber::new().probe(holder, cookie, LISTENER);
+        let got = prober().probe(holder, expected(fd), LISTENER);
         let _ = done_tx.send(());
         thread.join().expect("thread");
         let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").expect("release");
@@ -493,8 +550,11 @@ mod tests {
 
     #[test]
     fn closed_fd_is_a_race_not_a_failure() {
-        let mut p = OptionProber::new();
-        let r = p.probe(me(987_654), 1, LISTENER);
+        let gone = Expected {
+            inode: 1,
+            cookie: 1,
+        };
+        let r = prober().probe(me(987_654), gone, LISTENER);
         assert_eq!(r, Err(ProbeError::FdClosed));
     }
 
@@ -503,13 +563,16 @@ mod tests {
         let mut child = std::process::Command::new("true").spawn().expect("spawn");
         let pid = child.id();
         child.wait().expect("wait");
-        let mut p = OptionProber::new();
         let holder = Holder {
             pid,
             tid: None,
             fd: 3,
         };
-        let r = p.probe(holder, 1, LISTENER);
+        let gone = Expected {
+            inode: 1,
+            cookie: 1,
+        };
+        let r = prober().probe(holder, gone, LISTENER);
         assert_eq!(r, Err(ProbeError::Vanished));
     }
 }
