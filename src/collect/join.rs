@@ -42,7 +42,6 @@ pub struct ProbedOptions {
     pub transparent: Result<bool, Reason>,
     pub defer_accept: Option<Result<u32, Reason>>,
     pub fastopen: Option<Result<u32, Reason>>,
-    pub bind_device: Result<Option<String>, Reason>,
 }
 
 pub struct JoinContext<'a> {
@@ -338,14 +337,9 @@ fn build_options(r: &RawSocket, device: Option<String>, ctx: &JoinContext<'_>) -
     };
     let defer_accept = tcp_only(&mut reasons, N::DeferAccept, &|p| &p.defer_accept);
     let fastopen = tcp_only(&mut reasons, N::Fastopen, &|p| &p.fastopen);
-    // SO_BINDTODEVICE returns the name of sk_bound_dev_if, which inet_diag reports as
-    // idiag_if: without a probe the device is known all the same.
-    let bind_device = match &probe {
-        Ok(ProbedOptions {
-            bind_device: Ok(d), ..
-        }) => d.clone(),
-        _ => device,
-    };
+    // SO_BINDTODEVICE would return the name of sk_bound_dev_if, which inet_diag reports as
+    // idiag_if: the probe does not read it (one getsockopt less while it holds the socket).
+    let bind_device = device;
     let nonblocking = if r.proto == Proto::Tcp && r.state == 10 {
         match ctx.nonblocking.get(&r.inode) {
             Some(v) => Some(*v),
@@ -446,7 +440,6 @@ mod tests {
                 transparent: Ok(false),
                 defer_accept: Some(Ok(7)),
                 fastopen: Some(Err(Reason::from("getsockopt: EPERM"))),
-                bind_device: Ok(None),
             }),
         );
         probes.insert(2, ProbeOutcome::Unknown(Reason::from("needs root")));

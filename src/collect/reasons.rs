@@ -21,6 +21,7 @@ reasons! {
     NOT_READ = "not read";
     FDINFO_UNREADABLE = "the holder's fdinfo could not be read";
     NO_PROBE_FLAG = "not probed (--no-probe)";
+    NEW_SOCKET = "new socket: read at the next sample";
 }
 
 /// Whether `key` is `None` because it does not apply to this socket (v6only on IPv4, TCP

@@ -10,7 +10,7 @@ use super::{explain_privileges, netns_select};
 use crate::analyze::findings;
 use crate::analyze::history::History;
 use crate::cli::RecordArgs;
-use crate::collect::linux::collector::{CollectConfig, Collector};
+use crate::collect::linux::collector::{CollectConfig, Collector, ProbeWhen};
 use crate::export::redact::Redactor;
 use crate::model::View;
 use crate::output::sanitize::clean;
@@ -47,6 +47,7 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<u8> {
     let cfg = CollectConfig {
         view: if args.all { View::All } else { View::Listening },
         probe_options: !args.no_probe,
+        probe_when: ProbeWhen::SeenTwice,
         netns: netns_select(&args.netns),
         ..CollectConfig::default()
     };

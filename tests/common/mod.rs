@@ -946,3 +946,96 @@ impl Drop for Trickle {
         stop_child(&mut self.child, stdin);
     }
 }
+
+/// A Python helper from tests/helpers/ running in a namespace, talking JSON lines: stdout is
+/// read by a thread, stdin stays open for commands. Drop closes stdin and, if the helper has
+/// not exited within 10 s, kills it by its pid, which ends every thread of it. (A helper whose
+/// main thread has exited is not in `ip netns pids`, so the namespace's cleanup alone would
+/// miss it.)
+pub struct Helper {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    lines: Receiver<String>,
+    what: String,
+}
+
+impl Helper {
+    /// Starts `python3 tests/helpers/SCRIPT args…` inside `ns`.
+    pub fn start(ns: &Netns, script: &str, args: &[&str]) -> Helper {
+        let path = format!("{}/tests/helpers/{script}", env!("CARGO_MANIFEST_DIR"));
+        let mut argv = vec![python(), path];
+        argv.extend(args.iter().map(|a| a.to_string()));
+        let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+        let what = argv.join(" ");
+        let mut child = ns
+            .cmd(&argv)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {what}: {e}"));
+        let stdin = child.stdin.take();
+        let stdout = child.stdout.take().expect("stdout piped");
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Helper {
+            child,
+            stdin,
+            lines,
+            what,
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The next line it prints, as JSON; panics after `timeout` or on a `{"error": …}`.
+    pub fn next_json(&mut self, timeout: Duration) -> Value {
+        let line = match self.lines.recv_timeout(timeout) {
+            Ok(l) => l,
+            Err(e) => {
+                let status = self.child.try_wait().ok().flatten();
+                panic!(
+                    "no line from {} within {timeout:?} ({e}); exit status {status:?}",
+                    self.what
+                )
+            }
+        };
+        let v: Value = serde_json::from_str(&line).unwrap_or_else(|e| {
+            panic!(
+                "{} printed something that is not JSON ({e}): {line}",
+                self.what
+            )
+        });
+        if let Some(err) = v.get("error") {
+            panic!("{} failed: {err}", self.what);
+        }
+        v
+    }
+
+    /// Writes one command line to its stdin.
+    pub fn send(&mut self, line: &str) {
+        let stdin = self.stdin.as_mut().expect("helper stdin");
+        writeln!(stdin, "{line}").expect("write to helper");
+        stdin.flush().expect("flush helper stdin");
+    }
+
+    /// Closes its stdin (the helpers finish and report when it closes).
+    pub fn close_stdin(&mut self) {
+        drop(self.stdin.take());
+    }
+}
+
+impl Drop for Helper {
+    fn drop(&mut self) {
+        stop_child(&mut self.child, self.stdin.take());
+    }
+}

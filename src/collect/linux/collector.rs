@@ -6,6 +6,7 @@
 use super::in_netns::{self, NetnsData};
 use super::netlink::NetlinkError;
 use super::netns::{self, Discovery, NetnsTarget};
+pub use super::owners::ProbeWhen;
 use super::owners::{self, OwnerCache};
 use super::privileges::{self, CAP_SYS_PTRACE, PrivilegeFacts};
 use super::procfs::{self, ProcRoot};
@@ -35,6 +36,10 @@ pub struct CollectConfig {
     pub netns: NetnsSelect,
     /// Read socket options through pidfd_getfd. Off: options are unknown, by request.
     pub probe_options: bool,
+    /// When a [`Collector`] first reads a socket's options: `SeenTwice` for repeated
+    /// sampling (record, dashboard), so no socket younger than one interval is duplicated.
+    /// A one-shot [`collect`] has no next sample and reads them at once whatever this says.
+    pub probe_when: ProbeWhen,
 }
 
 impl Default for CollectConfig {
@@ -45,6 +50,7 @@ impl Default for CollectConfig {
             run_netns: PathBuf::from("/run/netns"),
             netns: NetnsSelect::All,
             probe_options: true,
+            probe_when: ProbeWhen::FirstSeen,
         }
     }
 }
@@ -152,7 +158,7 @@ impl Collector {
                 d
             }
         };
-        let result = collect_with(&self.cfg, discovery, &mut self.cache);
+        let result = collect_with(&self.cfg, discovery, self.cfg.probe_when, &mut self.cache);
         // A namespace that could not be read may be gone: look again next time.
         if result
             .as_ref()
@@ -167,12 +173,19 @@ impl Collector {
 /// One snapshot from nothing.
 pub fn collect(cfg: &CollectConfig) -> Result<Snapshot, CollectError> {
     let discovery = netns::discover(&cfg.proc_root, &cfg.run_netns);
-    collect_with(cfg, discovery, &mut OwnerCache::default())
+    // No next sample to wait for: options are read now or never.
+    collect_with(
+        cfg,
+        discovery,
+        ProbeWhen::FirstSeen,
+        &mut OwnerCache::default(),
+    )
 }
 
 fn collect_with(
     cfg: &CollectConfig,
     discovery: Discovery,
+    probe_when: ProbeWhen,
     cache: &mut OwnerCache,
 ) -> Result<Snapshot, CollectError> {
     let started = Instant::now();
@@ -208,7 +221,8 @@ fn collect_with(
         .flat_map(|d| d.raw.iter())
         .filter(|r| join::in_view(r, cfg.view))
         .collect();
-    let owners = owners::resolve(&shown, root, cfg.probe_options, &names, cache);
+    let probe = cfg.probe_options.then_some(probe_when);
+    let owners = owners::resolve(&shown, root, probe, &names, cache);
     drop(shown);
     warnings.extend(owners.warnings.iter().cloned());
     let mut stats = owners.stats.clone();

@@ -3,7 +3,7 @@
 //! not live in), the details of each holder process once, and one options probe per socket.
 
 use super::procfs::{self, FdScan, PidFds, ProcError, ProcRoot};
-use super::sockopt::{Depth, OptionProber, ProbeError};
+use super::sockopt::{Expected, Holder, OptionProber, ProbeError, Wanted};
 use crate::collect::join::{ProbeOutcome, ProcessInfo};
 use crate::collect::raw::RawSocket;
 use crate::collect::reasons;
@@ -14,13 +14,27 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How long a socket's options are trusted before they are read again. Options are set
-/// before bind() in practice; a live view re-reads them now and then, not every refresh.
+/// before bind() in practice; a live view re-reads them now and then, not every refresh
+/// (each read holds a duplicate of the socket for a moment, linux-bind-semantics.md §9).
 const PROBE_TTL: Duration = Duration::from_secs(60);
 /// How long a listener's O_NONBLOCK is trusted.
 const NONBLOCK_TTL: Duration = Duration::from_secs(10);
 /// How long a process's name, cmdline, uids and unit are trusted. They change on exec or
 /// setuid, rarely; a live view shows such a change within this time.
 const PROCESS_TTL: Duration = Duration::from_secs(5);
+
+/// When a socket's options are first read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ProbeWhen {
+    /// In the sample that first sees the socket: one-shot snapshots, which have no next.
+    #[default]
+    FirstSeen,
+    /// Only once the previous sample saw it too, so only sockets at least one interval old
+    /// are duplicated: a service that closes its socket and binds the port again within an
+    /// interval of opening it never meets a duplicate that keeps the old one bound
+    /// (EADDRINUSE). For repeated sampling: `record`, the dashboard.
+    SeenTwice,
+}
 
 /// What one refresh keeps for the next, so a live view does not walk every fd, read every
 /// process and probe every socket each second (the dashboard's budget is 5% of a core).
@@ -30,6 +44,9 @@ pub struct OwnerCache {
     /// Socket inodes shown last time.
     shown: HashSet<u64>,
     probes: HashMap<u64, (ProbeOutcome, Instant)>,
+    /// Cookies of the sockets the last refresh showed (cookies are never reused), for
+    /// [`ProbeWhen::SeenTwice`].
+    seen: HashSet<u64>,
     nonblocking: HashMap<u64, (bool, Instant)>,
     processes: HashMap<u32, (ProcessInfo, Instant)>,
 }
@@ -57,7 +74,7 @@ pub struct Owners {
 pub fn resolve(
     sockets: &[&RawSocket],
     root: &ProcRoot,
-    probe_options: bool,
+    probe: Option<ProbeWhen>,
     names: &UserNames,
     cache: &mut OwnerCache,
 ) -> Owners {
@@ -74,7 +91,7 @@ pub fn resolve(
     }
     drop(scan);
     read_processes(&mut o, root, names, cache);
-    read_options(&mut o, sockets, root, probe_options, cache);
+    read_options(&mut o, sockets, root, probe, cache);
     cache.shown = wanted;
     o
 }
@@ -132,7 +149,7 @@ fn read_processes(o: &mut Owners, root: &ProcRoot, names: &UserNames, cache: &mu
             o.processes.insert(pid, info.clone());
             continue;
         }
-        match procfs::read_process(root, pid) {
+        match procfs::read_process(root, pid, table_tid(cache, pid)) {
             Ok(p) => {
                 let info = ProcessInfo {
                     name: Arc::from(p.name),
@@ -152,14 +169,22 @@ fn read_processes(o: &mut Owners, root: &ProcRoot, names: &UserNames, cache: &mu
     }
 }
 
-/// Options and O_NONBLOCK, from one holder per socket.
+/// The thread whose fd table the walk read for `pid`, when its main thread has exited.
+fn table_tid(cache: &OwnerCache, pid: u32) -> Option<u32> {
+    cache.fds.get(&pid).and_then(|p| p.tid)
+}
+
+/// Options and O_NONBLOCK, from one holder per socket. `probe`: `None` when options are not
+/// to be read at all (`--no-probe`).
 fn read_options(
     o: &mut Owners,
     sockets: &[&RawSocket],
     root: &ProcRoot,
-    probe_options: bool,
+    probe: Option<ProbeWhen>,
     cache: &mut OwnerCache,
 ) {
+    let probe_options = probe.is_some();
+    let seen_before = std::mem::take(&mut cache.seen);
     let now = Instant::now();
     let live: HashSet<u64> = sockets.iter().map(|r| r.cookie).collect();
     cache
@@ -168,7 +193,7 @@ fn read_options(
     cache
         .nonblocking
         .retain(|_, (_, at)| now.duration_since(*at) < NONBLOCK_TTL);
-    let mut prober = OptionProber::new();
+    let mut prober = OptionProber::new(root.clone());
     let mut interner = reasons::Interner::default();
     let mut other_errors: Vec<String> = Vec::new();
     for r in sockets.iter().filter(|r| r.inode != 0) {
@@ -187,7 +212,8 @@ fn read_options(
                 o.nonblocking.insert(r.inode, *nb);
             } else {
                 for &(pid, fd) in &hs {
-                    if let Ok(nb) = procfs::read_fd_nonblocking(root, pid, fd) {
+                    let tid = table_tid(cache, pid);
+                    if let Ok(nb) = procfs::read_fd_nonblocking(root, pid, tid, fd) {
                         o.nonblocking.insert(r.inode, nb);
                         cache.nonblocking.insert(r.inode, (nb, now));
                         break;
@@ -202,6 +228,8 @@ fn read_options(
         }
         let outcome = if !probe_options {
             ProbeOutcome::Unknown(reasons::NO_PROBE_FLAG.clone())
+        } else if probe == Some(ProbeWhen::SeenTwice) && !seen_before.contains(&r.cookie) {
+            ProbeOutcome::Unknown(reasons::NEW_SOCKET.clone())
         } else if hs.is_empty() {
             let why = if o.unreadable == 0 {
                 "no holder left to read it from (it exited during the scan)".to_string()
@@ -211,16 +239,20 @@ fn read_options(
             };
             ProbeOutcome::Unknown(interner.get(why))
         } else {
-            // Connections need only the two options that decide bind conflicts.
-            let depth = if matches!(r.state, 10 | 7) {
-                Depth::Full
-            } else {
-                Depth::ReuseOnly
-            };
+            let want = Wanted::for_socket(r);
             o.stats.options_probed += 1;
             let mut last = ProbeOutcome::Unknown(reasons::NOT_PROBED.clone());
             for &(pid, fd) in &hs {
-                match prober.probe(pid, fd, r.cookie, r.family, r.proto, depth) {
+                let holder = Holder {
+                    pid,
+                    tid: table_tid(cache, pid),
+                    fd,
+                };
+                let expected = Expected {
+                    inode: r.inode,
+                    cookie: r.cookie,
+                };
+                match prober.probe(holder, expected, want) {
                     Ok(p) => {
                         last = ProbeOutcome::Read(p);
                         break;
@@ -249,10 +281,129 @@ fn read_options(
         }
         o.probes.insert(r.cookie, outcome);
     }
+    cache.seen = live;
     if let Some(first) = other_errors.first() {
         o.warnings.push(format!(
             "reading options failed for {} sockets, first: {first}",
             other_errors.len()
         ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::collect::join::ProbedOptions;
+    use crate::model::Family;
+    use std::os::fd::AsRawFd;
+
+    /// This process's listener as inet_diag would describe it.
+    fn raw_listener(l: &std::net::TcpListener) -> RawSocket {
+        let fd = l.as_raw_fd();
+        let link = std::fs::read_link(format!("/proc/self/fd/{fd}")).expect("fd link");
+        let inode = procfs::parse_socket_link(link.as_os_str().as_encoded_bytes()).expect("inode");
+        let cookie = rustix::net::sockopt::socket_cookie(l).expect("SO_COOKIE");
+        let addr = l.local_addr().expect("addr");
+        RawSocket {
+            proto: Proto::Tcp,
+            family: Family::Ipv4,
+            state: 10,
+            local_addr: addr.ip(),
+            local_port: addr.port(),
+            remote_addr: "0.0.0.0".parse().expect("addr"),
+            remote_port: 0,
+            ifindex: 0,
+            cookie,
+            rqueue: 0,
+            wqueue: 128,
+            uid: rustix::process::geteuid().as_raw(),
+            inode,
+            v6only: None,
+            sockopt: None,
+            cgroup_id: None,
+        }
+    }
+
+    fn read(o: &Owners, r: &RawSocket) -> Option<ProbedOptions> {
+        match o.probes.get(&r.cookie) {
+            Some(ProbeOutcome::Read(p)) => Some(p.clone()),
+            _ => None,
+        }
+    }
+
+    /// With `SeenTwice` a socket is not duplicated in the sample that first sees it, and is
+    /// in the next one; with `FirstSeen` at once. Real sockets, real /proc, real pidfd_getfd.
+    #[test]
+    fn new_sockets_wait_one_sample_when_sampling() {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let r = raw_listener(&l);
+        let root = ProcRoot::default();
+        let names = UserNames::new();
+
+        let mut cache = OwnerCache::default();
+        let first = resolve(&[&r], &root, Some(ProbeWhen::SeenTwice), &names, &mut cache);
+        let me = std::process::id();
+        assert!(
+            first.holders[&r.inode].iter().any(|&(pid, _)| pid == me),
+            "the holder is found at once"
+        );
+        assert_eq!(
+            first.probes.get(&r.cookie),
+            Some(&ProbeOutcome::Unknown(reasons::NEW_SOCKET.clone()))
+        );
+        assert_eq!(first.stats.options_probed, 0, "no duplicate was taken");
+        let second = resolve(&[&r], &root, Some(ProbeWhen::SeenTwice), &names, &mut cache);
+        assert_eq!(read(&second, &r).map(|p| p.reuseaddr), Some(Ok(true)));
+        assert_eq!(second.stats.options_probed, 1);
+
+        // A socket that appears later waits its own sample, while the older one is cached.
+        let l2 = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let r2 = raw_listener(&l2);
+        let third = resolve(
+            &[&r, &r2],
+            &root,
+            Some(ProbeWhen::SeenTwice),
+            &names,
+            &mut cache,
+        );
+        assert!(read(&third, &r).is_some());
+        assert_eq!(
+            third.probes.get(&r2.cookie),
+            Some(&ProbeOutcome::Unknown(reasons::NEW_SOCKET.clone()))
+        );
+        assert_eq!(
+            third.stats.options_probed, 0,
+            "the older one came from the cache"
+        );
+
+        // A socket that was gone for a sample is new again when it comes back (a cookie is
+        // never reused, so this only happens to a socket that left the view).
+        let _ = resolve(&[&r], &root, Some(ProbeWhen::SeenTwice), &names, &mut cache);
+        let back = resolve(
+            &[&r, &r2],
+            &root,
+            Some(ProbeWhen::SeenTwice),
+            &names,
+            &mut cache,
+        );
+        assert_eq!(
+            back.probes.get(&r2.cookie),
+            Some(&ProbeOutcome::Unknown(reasons::NEW_SOCKET.clone()))
+        );
+
+        let mut fresh = OwnerCache::default();
+        let once = resolve(
+            &[&r2],
+            &root,
+            Some(ProbeWhen::FirstSeen),
+            &names,
+            &mut fresh,
+        );
+        assert_eq!(read(&once, &r2).map(|p| p.reuseaddr), Some(Ok(true)));
+        let off = resolve(&[&r2], &root, None, &names, &mut OwnerCache::default());
+        assert_eq!(
+            off.probes.get(&r2.cookie),
+            Some(&ProbeOutcome::Unknown(reasons::NO_PROBE_FLAG.clone()))
+        );
     }
 }

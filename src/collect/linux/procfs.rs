@@ -126,14 +126,19 @@ fn is_denied(e: Errno) -> bool {
     e == Errno::ACCESS || e == Errno::PERM
 }
 
-/// Walks every thread-group leader's fd table (`/proc/PID/fd`, proc(5)) and keeps the fds
-/// whose link reads `socket:[INODE]`. `/proc/PID/task/*` is not walked: threads share the
-/// leader's fd table unless created with `clone(!CLONE_FILES)`, which is rare enough that the
-/// cost of walking every thread is not worth it.
+/// Walks every process's fd table (`/proc/PID/fd`, proc(5)) and keeps the fds whose link
+/// reads `socket:[INODE]`. Threads share the leader's table (pthreads clone with
+/// CLONE_FILES), so `/proc/PID/task/*` is walked only when the leader has none left: its main
+/// thread called `pthread_exit` while others live, which makes it a zombie whose files the
+/// kernel released (`exit_files()`), so `/proc/PID/fd` lists nothing. The table is then
+/// read through a live thread and its sockets are still the process's (PID), with
+/// [`PidFds::tid`] naming the thread. Threads made without CLONE_FILES are not walked: they
+/// are rare, and walking every thread of every process would multiply the hot path.
 ///
 /// The hot path: one `openat` and a few `getdents64` per process, one `readlinkat` per fd
 /// relative to the fd directory, with reused buffers and no allocation per fd other than the
-/// push of a socket [`RawFd`]. Never panics; processes and fds vanishing mid-walk are counted.
+/// push of a socket [`RawFd`]. An empty table costs one `fstatat` more (kernel threads have
+/// none). Never panics; processes and fds vanishing mid-walk are counted.
 pub fn scan_socket_fds(root: &ProcRoot) -> FdScan {
     scan_socket_fds_reusing(root, &HashMap::new(), &mut HashMap::new())
 }
@@ -141,11 +146,15 @@ pub fn scan_socket_fds(root: &ProcRoot) -> FdScan {
 /// What one process's fd table held at the last walk: its fd count and its socket fds.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PidFds {
-    /// `st_size` of `/proc/PID/fd`: the number of open fds (Linux 6.2+; 0 on older kernels,
-    /// which disables reuse).
+    /// `st_size` of the fd directory walked: the number of open fds (Linux 6.2+; 0 on older
+    /// kernels, which disables reuse).
     pub nfds: u64,
     /// (fd, socket inode).
     pub sockets: Vec<(u32, u64)>,
+    /// The thread whose table this is (`/proc/PID/task/TID/fd`) when the main thread has
+    /// exited; `None` for the process's own `/proc/PID/fd`. The fdinfo and the options of
+    /// these sockets are read through that thread too.
+    pub tid: Option<u32>,
 }
 
 /// The fd walk for a refresh: a process whose fd count is unchanged since `prev` is taken
@@ -211,13 +220,44 @@ fn open_dir<Fd: AsFd, P: rustix::path::Arg>(dirfd: Fd, path: P) -> Result<OwnedF
     )
 }
 
+/// `a/b/c\0` in `buf`, for `*at` calls without a PathBuf per process; `None` when it does
+/// not fit (no pid or tid name /proc produces is that long).
+fn path_in<'a>(buf: &'a mut [u8; 48], parts: &[&[u8]]) -> Option<&'a CStr> {
+    let mut len = 0;
+    for (i, part) in parts.iter().enumerate() {
+        let sep = usize::from(i > 0);
+        let end = len + sep + part.len();
+        if end >= buf.len() {
+            return None;
+        }
+        if sep == 1 {
+            buf[len] = b'/';
+        }
+        buf[len + sep..end].copy_from_slice(part);
+        len = end;
+    }
+    buf[len] = 0;
+    CStr::from_bytes_with_nul(&buf[..=len]).ok()
+}
+
 /// One process's entry of the last walk, and the table this walk fills.
 struct Reuse<'a> {
     prev: Option<&'a PidFds>,
     next: &'a mut HashMap<u32, PidFds>,
 }
 
-/// Walk one `/proc/PID/fd`. `name` is the pid's directory name as listed (decimal digits).
+/// What became of one fd directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Walked {
+    /// Taken from the last walk (same count).
+    Reused,
+    /// Listed: this many fds (sockets or not).
+    Listed(usize),
+    /// Stopped on an error, which is counted in the scan.
+    Failed,
+}
+
+/// Walk one process. `name` is the pid's directory name as listed (decimal digits).
 fn scan_pid(
     root: &ProcRoot,
     root_fd: BorrowedFd<'_>,
@@ -228,28 +268,10 @@ fn scan_pid(
     reuse: Reuse<'_>,
 ) {
     let Reuse { prev, next } = reuse;
-    // Build "PID/fd\0" on the stack: no PathBuf per process.
-    let mut path = [0u8; 32];
-    let suffix = b"/fd\0";
-    let Some(total) = name.len().checked_add(suffix.len()) else {
+    let mut path = [0u8; 48];
+    let Some(fd_dir_name) = path_in(&mut path, &[name, b"fd"]) else {
         return;
     };
-    if total > path.len() {
-        return; // not a pid name /proc would produce
-    }
-    path[..name.len()].copy_from_slice(name);
-    path[name.len()..total].copy_from_slice(suffix);
-    let Ok(fd_dir_name) = CStr::from_bytes_with_nul(&path[..total]) else {
-        return;
-    };
-    let other = |what: &str, e: Errno| {
-        format!(
-            "pid {pid}: {}: {what}: {}",
-            root.pid_path(pid, "fd").display(),
-            io::Error::from(e)
-        )
-    };
-
     let fd_dir = match open_dir(root_fd, fd_dir_name) {
         Ok(fd) => fd,
         Err(e) if is_vanished(e) => {
@@ -261,17 +283,73 @@ fn scan_pid(
             return;
         }
         Err(e) => {
-            scan.other_errors.push(other("open", e));
+            scan.other_errors.push(format!(
+                "pid {pid}: {}: open: {}",
+                root.pid_path(pid, "fd").display(),
+                io::Error::from(e)
+            ));
             return;
         }
+    };
+    let table = Table { pid, tid: None };
+    let walked = walk_table(root, fd_dir, table, dirent_buf, scan, Reuse { prev, next });
+    // Only an empty table is looked at twice: every process that holds a socket has fds.
+    if walked == Walked::Listed(0) && leader_is_zombie(root_fd, name) {
+        scan_threads(
+            root,
+            root_fd,
+            pid,
+            name,
+            dirent_buf,
+            scan,
+            Reuse { prev, next },
+        );
+    }
+}
+
+/// Whose fd table a directory is: the process's, or one of its threads'.
+#[derive(Debug, Clone, Copy)]
+struct Table {
+    pid: u32,
+    tid: Option<u32>,
+}
+
+impl Table {
+    fn path(&self, root: &ProcRoot) -> PathBuf {
+        match self.tid {
+            None => root.pid_path(self.pid, "fd"),
+            Some(tid) => root.pid_path(self.pid, &format!("task/{tid}/fd")),
+        }
+    }
+}
+
+/// Reads one open fd directory into `scan` (sockets credited to `table.pid`) and records
+/// it in `next`, or takes it from `prev` when its fd count is unchanged.
+fn walk_table(
+    root: &ProcRoot,
+    fd_dir: OwnedFd,
+    table: Table,
+    dirent_buf: &mut [MaybeUninit<u8>],
+    scan: &mut FdScan,
+    reuse: Reuse<'_>,
+) -> Walked {
+    let Reuse { prev, next } = reuse;
+    let Table { pid, tid } = table;
+    let other = |what: &str, e: Errno| {
+        format!(
+            "pid {pid}: {}: {what}: {}",
+            table.path(root).display(),
+            io::Error::from(e)
+        )
     };
 
     // Since Linux 6.2 the size of /proc/PID/fd is the number of open fds: unchanged means
     // the table is very likely unchanged, and the caller checks the sockets still exist.
+    // A count is only compared with one taken from the same directory (process or thread).
     let nfds = rustix::fs::fstat(&fd_dir)
         .map(|st| st.st_size.max(0) as u64)
         .unwrap_or(0);
-    if let Some(p) = prev.filter(|p| nfds > 0 && p.nfds == nfds) {
+    if let Some(p) = prev.filter(|p| nfds > 0 && p.nfds == nfds && p.tid == tid) {
         scan.fds.extend(
             p.sockets
                 .iter()
@@ -279,9 +357,10 @@ fn scan_pid(
         );
         scan.processes_reused += 1;
         next.insert(pid, p.clone());
-        return;
+        return Walked::Reused;
     }
     let first = scan.fds.len();
+    let mut listed = 0usize;
     let mut link = [0u8; LINK_BUF];
     let mut readlink_error_reported = false;
     let mut entries = RawDir::new(fd_dir.as_fd(), dirent_buf);
@@ -291,20 +370,21 @@ fn scan_pid(
             // The task exited after we opened the directory (proc_readfd_common: ENOENT).
             Err(e) if is_vanished(e) => {
                 scan.processes_vanished += 1;
-                return;
+                return Walked::Failed;
             }
             Err(e) if is_denied(e) => {
                 scan.unreadable.push(pid);
-                return;
+                return Walked::Failed;
             }
             Err(e) => {
                 scan.other_errors.push(other("list", e));
-                return;
+                return Walked::Failed;
             }
         };
         let Some(fd) = parse_dec_u32(entry.file_name().to_bytes()) else {
             continue; // "." and ".."
         };
+        listed += 1;
         match readlinkat_raw(fd_dir.as_fd(), entry.file_name(), &mut link) {
             Ok(len) => {
                 if let Some(inode) = link.get(..len).and_then(parse_socket_link) {
@@ -315,7 +395,7 @@ fn scan_pid(
             Err(e) if is_denied(e) => {
                 // proc_fd_access_allowed() failed per link: same meaning as a closed dir.
                 scan.unreadable.push(pid);
-                return;
+                return Walked::Failed;
             }
             Err(e) => {
                 // Keep going (other fds may still be sockets) but report once per process so
@@ -334,7 +414,113 @@ fn scan_pid(
         .iter()
         .map(|f| (f.fd, f.inode))
         .collect();
-    next.insert(pid, PidFds { nfds, sockets });
+    next.insert(pid, PidFds { nfds, sockets, tid });
+    Walked::Listed(listed)
+}
+
+/// Whether the process's main thread has exited while other threads live, for a process
+/// whose `/proc/PID/fd` listed nothing. `/proc/PID/task` counts the threads in its link
+/// count (2 + threads, `proc_task_getattr`), so the usual empty tables (kernel threads,
+/// single-threaded processes) cost one `fstatat` and no read. A link count below 2 is a
+/// filesystem that does not count (a fixture tree on btrfs): then the state decides alone.
+fn leader_is_zombie(root_fd: BorrowedFd<'_>, name: &[u8]) -> bool {
+    let mut path = [0u8; 48];
+    let Some(task) = path_in(&mut path, &[name, b"task"]) else {
+        return false;
+    };
+    match rustix::fs::statat(root_fd, task, rustix::fs::AtFlags::empty()) {
+        Ok(st) if st.st_nlink == 2 || st.st_nlink == 3 => return false,
+        Ok(_) => {}
+        Err(_) => return false,
+    }
+    let Some(stat) = path_in(&mut path, &[name, b"stat"]) else {
+        return false;
+    };
+    let Ok(fd) = openat(
+        root_fd,
+        stat,
+        OFlags::RDONLY | OFlags::CLOEXEC,
+        Mode::empty(),
+    ) else {
+        return false;
+    };
+    // The state follows the command name, which is at most 64 bytes even for kernel
+    // threads (proc_task_name): the start of the file is enough.
+    let mut buf = [0u8; 256];
+    let Ok(len) = rustix::io::read(&fd, &mut buf) else {
+        return false;
+    };
+    buf.get(..len).and_then(parse_stat_state) == Some(b'Z')
+}
+
+/// The fd table of a process whose main thread has exited, read through the first other
+/// thread that still has one (the one used last time first, so its count can be compared).
+/// A thread that is exiting too has an empty table: the next one is tried.
+fn scan_threads(
+    root: &ProcRoot,
+    root_fd: BorrowedFd<'_>,
+    pid: u32,
+    name: &[u8],
+    dirent_buf: &mut [MaybeUninit<u8>],
+    scan: &mut FdScan,
+    reuse: Reuse<'_>,
+) {
+    let Reuse { prev, next } = reuse;
+    let mut path = [0u8; 48];
+    let Some(task_name) = path_in(&mut path, &[name, b"task"]) else {
+        return;
+    };
+    // The process may exit meanwhile: its empty table, recorded already, stands.
+    let Ok(task_dir) = open_dir(root_fd, task_name) else {
+        return;
+    };
+    // Rare (a zombie leader), so a small vector is fine here. Listed first, so the buffer
+    // is free again for the threads' fd directories.
+    let mut tids: Vec<u32> = Vec::new();
+    {
+        let mut entries = RawDir::new(task_dir.as_fd(), &mut *dirent_buf);
+        while let Some(Ok(entry)) = entries.next() {
+            if let Some(tid) = parse_dec_u32(entry.file_name().to_bytes()).filter(|&t| t != pid) {
+                tids.push(tid);
+            }
+        }
+    }
+    if let Some(i) = prev
+        .and_then(|p| p.tid)
+        .and_then(|last| tids.iter().position(|&t| t == last))
+    {
+        tids.swap(0, i);
+    }
+    for tid in tids {
+        let tid_name = tid.to_string();
+        let Some(fd_name) = path_in(&mut path, &[tid_name.as_bytes(), b"fd"]) else {
+            continue;
+        };
+        let fd_dir = match open_dir(task_dir.as_fd(), fd_name) {
+            Ok(fd) => fd,
+            Err(e) if is_vanished(e) => continue, // that thread exited
+            Err(e) if is_denied(e) => {
+                scan.unreadable.push(pid);
+                return;
+            }
+            Err(e) => {
+                scan.other_errors.push(format!(
+                    "pid {pid}: {}: open: {}",
+                    root.pid_path(pid, &format!("task/{tid}/fd")).display(),
+                    io::Error::from(e)
+                ));
+                return;
+            }
+        };
+        let table = Table {
+            pid,
+            tid: Some(tid),
+        };
+        match walk_table(root, fd_dir, table, dirent_buf, scan, Reuse { prev, next }) {
+            Walked::Listed(0) => continue,
+            Walked::Reused | Walked::Listed(_) | Walked::Failed => return,
+        }
+    }
 }
 
 /// Decimal digits only (no sign, no whitespace), checked for overflow.
@@ -381,7 +567,11 @@ pub fn parse_socket_link(link: &[u8]) -> Option<u64> {
 ///
 /// All files are opened relative to one `/proc/PID` directory fd, so they come from the same
 /// process even if the pid is reused meanwhile (the old directory then answers ESRCH/ENOENT).
-pub fn read_process(root: &ProcRoot, pid: u32) -> Result<RawProcess, ProcError> {
+///
+/// `tid`: the live thread the fd walk read the table from when the main thread has exited
+/// ([`PidFds::tid`]). A zombie leader has released its memory and namespaces, so its
+/// `cmdline` is empty and its `ns/net` unreadable: those two come from `task/TID/`.
+pub fn read_process(root: &ProcRoot, pid: u32, tid: Option<u32>) -> Result<RawProcess, ProcError> {
     let dir = open_dir(CWD, root.pid_path(pid, ""))
         .map_err(|e| ProcError::from_errno(root.pid_path(pid, ""), e))?;
     let read = |file: &str| -> Result<Vec<u8>, ProcError> {
@@ -394,7 +584,11 @@ pub fn read_process(root: &ProcRoot, pid: u32) -> Result<RawProcess, ProcError> 
     let comm = comm.strip_suffix(b"\n").unwrap_or(&comm);
     let name = String::from_utf8_lossy(comm).into_owned();
 
-    let cmdline = parse_cmdline(&read("cmdline")?);
+    let of_task = |file: &str| match tid {
+        Some(tid) => format!("task/{tid}/{file}"),
+        None => file.to_string(),
+    };
+    let cmdline = parse_cmdline(&read(&of_task("cmdline"))?);
 
     let status = read("status")?;
     let (ruid, euid) = parse_status_uids(&String::from_utf8_lossy(&status))
@@ -409,7 +603,7 @@ pub fn read_process(root: &ProcRoot, pid: u32) -> Result<RawProcess, ProcError> 
 
     // ns/net needs ptrace read access (proc(5), /proc/PID/ns): None when denied.
     let mut link = [0u8; LINK_BUF];
-    let netns = match readlinkat_raw(dir.as_fd(), c"ns/net", &mut link) {
+    let netns = match readlinkat_raw(dir.as_fd(), of_task("ns/net").as_str(), &mut link) {
         Ok(len) => link
             .get(..len)
             .and_then(|l| std::str::from_utf8(l).ok())
@@ -457,9 +651,36 @@ fn read_file(path: PathBuf) -> Result<String, ProcError> {
 /// parisc, sparc, which is why it comes from libc).
 pub const O_NONBLOCK: u32 = libc::O_NONBLOCK as u32;
 
-/// Whether `PID`'s fd `FD` is in non-blocking mode, from `/proc/PID/fdinfo/FD` (proc(5)).
-pub fn read_fd_nonblocking(root: &ProcRoot, pid: u32, fd: u32) -> Result<bool, ProcError> {
-    let path = root.pid_path(pid, &format!("fdinfo/{fd}"));
+/// The socket inode `PID`'s fd `FD` refers to now (`/proc/PID/fd/FD`, or
+/// `/proc/PID/task/TID/fd/FD` when the table is that thread's), `None` when it is not a
+/// socket. One readlink, for the options probe to check the fd before it duplicates it.
+pub fn fd_socket_inode(
+    root: &ProcRoot,
+    pid: u32,
+    tid: Option<u32>,
+    fd: u32,
+) -> Result<Option<u64>, Errno> {
+    let path = match tid {
+        None => root.pid_path(pid, &format!("fd/{fd}")),
+        Some(tid) => root.pid_path(pid, &format!("task/{tid}/fd/{fd}")),
+    };
+    let mut link = [0u8; LINK_BUF];
+    let len = readlinkat_raw(CWD, path.as_path(), &mut link)?;
+    Ok(link.get(..len).and_then(parse_socket_link))
+}
+
+/// Whether `PID`'s fd `FD` is in non-blocking mode, from `/proc/PID/fdinfo/FD` (proc(5)),
+/// or `/proc/PID/task/TID/fdinfo/FD` when the table is that thread's ([`PidFds::tid`]).
+pub fn read_fd_nonblocking(
+    root: &ProcRoot,
+    pid: u32,
+    tid: Option<u32>,
+    fd: u32,
+) -> Result<bool, ProcError> {
+    let path = match tid {
+        None => root.pid_path(pid, &format!("fdinfo/{fd}")),
+        Some(tid) => root.pid_path(pid, &format!("task/{tid}/fdinfo/{fd}")),
+    };
     let text = read_file(path.clone())?;
     let flags =
         parse_fdinfo_flags(&text).ok_or_else(|| ProcError::malformed(path, "no flags: line"))?;
@@ -587,6 +808,17 @@ pub fn parse_status_uids(status: &str) -> Option<(u32, u32)> {
         return None;
     }
     Some((ids[0], ids[1]))
+}
+
+/// `/proc/PID/stat` (proc(5)): the state letter (`R`, `S`, `Z`, …), the field after the
+/// command name. The name is in parentheses and may itself hold `)` and spaces, so the last
+/// `)` ends it (no later field holds one). Takes the start of the file, or all of it.
+pub fn parse_stat_state(stat: &[u8]) -> Option<u8> {
+    let close = stat.iter().rposition(|&b| b == b')')?;
+    match stat.get(close + 1..close + 3)? {
+        [b' ', state] if state.is_ascii_alphabetic() => Some(*state),
+        _ => None,
+    }
 }
 
 /// `/proc/PID/cmdline` (proc(5)): arguments separated by NUL, normally with a terminating
@@ -1320,7 +1552,7 @@ MPTcpExt: 0\n";
         assert!(scan.unreadable.is_empty());
         assert!(scan.other_errors.is_empty(), "{:?}", scan.other_errors);
 
-        let p = read_process(&root, 100).unwrap();
+        let p = read_process(&root, 100, None).unwrap();
         assert_eq!(
             p,
             RawProcess {
@@ -1334,18 +1566,18 @@ MPTcpExt: 0\n";
             }
         );
         assert!(matches!(
-            read_process(&root, 200),
+            read_process(&root, 200, None),
             Err(ProcError::Vanished { .. })
         ));
         assert!(matches!(
-            read_process(&root, 300),
+            read_process(&root, 300, None),
             Err(ProcError::Vanished { .. })
         ));
 
-        assert!(read_fd_nonblocking(&root, 100, 3).unwrap());
-        assert!(!read_fd_nonblocking(&root, 100, 7).unwrap());
+        assert!(read_fd_nonblocking(&root, 100, None, 3).unwrap());
+        assert!(!read_fd_nonblocking(&root, 100, None, 7).unwrap());
         assert!(matches!(
-            read_fd_nonblocking(&root, 100, 4),
+            read_fd_nonblocking(&root, 100, None, 4),
             Err(ProcError::Vanished { .. })
         ));
 
@@ -1367,6 +1599,145 @@ MPTcpExt: 0\n";
         assert_eq!(host.hostname, "fixture");
         assert_eq!(host.kernel, "6.18.0-test");
         assert!(warnings.is_empty());
+    }
+
+    /// A fake `/proc` with the empty fd tables the walk must tell apart:
+    /// - 300: main thread exited (state Z), threads 300 and 301; 301's table has the
+    ///   process's socket; its comm holds `) Z (` to trip a naive parser;
+    /// - 400: a kernel thread (state I, one thread, no fds);
+    /// - 500: running (S) with two threads and an empty table; thread 501 has its own table
+    ///   (clone without CLONE_FILES), which is not the process's and is not walked.
+    fn zombie_fixture() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let proc_dir = |pid: u32, state: &str, comm: &str, threads: &[u32]| {
+            let p = root.join(pid.to_string());
+            std::fs::create_dir_all(p.join("fd")).unwrap();
+            std::fs::write(
+                p.join("stat"),
+                format!("{pid} ({comm}) {state} 1 {pid} {pid} 0 -1 4194560 0\n"),
+            )
+            .unwrap();
+            std::fs::write(p.join("comm"), format!("{comm}\n")).unwrap();
+            std::fs::write(p.join("status"), "Name:\tx\nUid:\t1000\t1000\t1000\t1000\n").unwrap();
+            std::fs::write(p.join("cmdline"), b"").unwrap();
+            for t in threads {
+                std::fs::create_dir_all(p.join(format!("task/{t}/fd"))).unwrap();
+                std::fs::create_dir_all(p.join(format!("task/{t}/fdinfo"))).unwrap();
+                std::fs::create_dir_all(p.join(format!("task/{t}/ns"))).unwrap();
+            }
+            p
+        };
+        let z = proc_dir(300, "Z", "py) Z (x", &[300, 301]);
+        symlink("socket:[789]", z.join("task/301/fd/3")).unwrap();
+        symlink("pipe:[1]", z.join("task/301/fd/4")).unwrap();
+        std::fs::write(z.join("task/301/fdinfo/3"), "pos:\t0\nflags:\t04002\n").unwrap();
+        std::fs::write(z.join("task/301/cmdline"), b"python3\0srv.py\0").unwrap();
+        symlink("net:[4026532000]", z.join("task/301/ns/net")).unwrap();
+        proc_dir(400, "I", "kworker/0:1", &[400]);
+        let r = proc_dir(500, "S", "other", &[500, 501]);
+        symlink("socket:[555]", r.join("task/501/fd/3")).unwrap();
+        dir
+    }
+
+    #[test]
+    fn zombie_leader_table_is_read_through_a_live_thread() {
+        let dir = zombie_fixture();
+        let root = ProcRoot::new(dir.path());
+        let mut next = HashMap::new();
+        let scan = scan_socket_fds_reusing(&root, &HashMap::new(), &mut next);
+        assert_eq!(
+            scan.fds,
+            vec![RawFd {
+                pid: 300,
+                fd: 3,
+                inode: 789
+            }],
+            "the zombie's socket, credited to the process; not thread 501's own table"
+        );
+        assert_eq!(scan.processes_scanned, 3);
+        assert_eq!(scan.processes_vanished, 0);
+        assert!(scan.other_errors.is_empty(), "{:?}", scan.other_errors);
+        assert_eq!(next[&300].tid, Some(301));
+        assert_eq!(next[&300].sockets, vec![(3, 789)]);
+        assert_eq!(next[&400].tid, None);
+        assert_eq!(next[&500].tid, None);
+        assert!(next[&500].sockets.is_empty());
+
+        // The next walk compares the count of the thread's table, not the leader's. (A
+        // directory's size stands in for the fd count here; a filesystem that reports 0 for
+        // it, like the kernels before 6.2, disables reuse.)
+        let counted = next[&300].nfds > 0;
+        let mut again = HashMap::new();
+        let scan = scan_socket_fds_reusing(&root, &next, &mut again);
+        assert_eq!(scan.fds.len(), 1);
+        assert_eq!(again[&300], next[&300]);
+        if counted {
+            assert_eq!(scan.processes_reused, 3, "300 through 301, 400, 500");
+        }
+        let mut stale = next.clone();
+        if let Some(p) = stale.get_mut(&300) {
+            p.tid = Some(399); // a thread that is gone: 301 is walked instead
+        }
+        let mut fresh = HashMap::new();
+        let scan = scan_socket_fds_reusing(&root, &stale, &mut fresh);
+        assert_eq!(fresh[&300].tid, Some(301));
+        assert_eq!(scan.fds.len(), 1);
+        if counted {
+            assert_eq!(scan.processes_reused, 2, "301's table is walked");
+        }
+
+        // Process details and fdinfo through the thread.
+        let p = read_process(&root, 300, Some(301)).unwrap();
+        assert_eq!(p.cmdline, vec!["python3", "srv.py"]);
+        assert_eq!(p.netns, Some(4026532000));
+        assert_eq!(p.euid, 1000);
+        let leader = read_process(&root, 300, None).unwrap();
+        assert!(leader.cmdline.is_empty(), "a zombie leader has no cmdline");
+        assert_eq!(leader.netns, None);
+        assert!(read_fd_nonblocking(&root, 300, Some(301), 3).unwrap());
+        assert!(matches!(
+            read_fd_nonblocking(&root, 300, None, 3),
+            Err(ProcError::Vanished { .. })
+        ));
+
+        // Once the thread's table is empty too (it is exiting), the process holds nothing.
+        std::fs::remove_file(dir.path().join("300/task/301/fd/3")).unwrap();
+        std::fs::remove_file(dir.path().join("300/task/301/fd/4")).unwrap();
+        let scan = scan_socket_fds(&root);
+        assert!(scan.fds.is_empty(), "{:?}", scan.fds);
+    }
+
+    #[test]
+    fn stat_state() {
+        assert_eq!(parse_stat_state(b"1 (systemd) S 0 1 1"), Some(b'S'));
+        assert_eq!(parse_stat_state(b"300 (py) Z (x) Z 1"), Some(b'Z'));
+        assert_eq!(parse_stat_state(b"300 (a) R (b) S 1"), Some(b'S'));
+        assert_eq!(parse_stat_state(b"7 (kworker/0:1-events) I 2"), Some(b'I'));
+        // truncated or malformed
+        assert_eq!(parse_stat_state(b"300 (py"), None);
+        assert_eq!(parse_stat_state(b"300 (py)"), None);
+        assert_eq!(parse_stat_state(b"300 (py) "), None);
+        assert_eq!(parse_stat_state(b"300 (py)Z"), None);
+        assert_eq!(parse_stat_state(b"300 (py) 1 2"), None);
+        assert_eq!(parse_stat_state(b""), None);
+    }
+
+    #[test]
+    fn proc_paths() {
+        let mut buf = [0u8; 48];
+        assert_eq!(
+            path_in(&mut buf, &[b"123", b"task", b"456", b"fd"]),
+            Some(c"123/task/456/fd")
+        );
+        assert_eq!(path_in(&mut buf, &[b"1"]), Some(c"1"));
+        let long = [b'9'; 48];
+        assert_eq!(path_in(&mut buf, &[&long]), None, "no room for the NUL");
+        assert_eq!(
+            path_in(&mut buf, &[&long[..47]]).map(|c| c.count_bytes()),
+            Some(47)
+        );
+        assert_eq!(path_in(&mut buf, &[&long[..40], &long[..7]]), None);
     }
 
     #[test]
@@ -1398,15 +1769,15 @@ MPTcpExt: 0\n";
         );
         assert!(scan.processes_scanned >= 1);
 
-        let p = read_process(&root, me).unwrap();
+        let p = read_process(&root, me, None).unwrap();
         assert_eq!(p.pid, me);
         assert!(!p.name.is_empty());
         assert!(p.netns.is_some());
 
         let fdu = u32::try_from(fd).unwrap();
-        assert!(!read_fd_nonblocking(&root, me, fdu).unwrap());
+        assert!(!read_fd_nonblocking(&root, me, None, fdu).unwrap());
         listener.set_nonblocking(true).unwrap();
-        assert!(read_fd_nonblocking(&root, me, fdu).unwrap());
+        assert!(read_fd_nonblocking(&root, me, None, fdu).unwrap());
 
         let (sysctls, _) = read_sysctls(&root);
         assert!(sysctls.ip_local_port_range.is_some());

@@ -1,24 +1,39 @@
 //! Reading socket options that no kernel interface but `getsockopt` exposes (SO_REUSEADDR,
-//! SO_REUSEPORT, TCP_DEFER_ACCEPT, TCP_FASTOPEN, SO_BINDTODEVICE's name), from a socket that
-//! another process holds: `pidfd_getfd(2)` duplicates its fd, and we read it.
+//! SO_REUSEPORT, TCP_DEFER_ACCEPT, TCP_FASTOPEN), from a socket that another process
+//! holds: `pidfd_getfd(2)` duplicates its fd, and we read it.
 //!
 //! The duplicate is the target's own socket (same open file description). Holding it keeps
-//! the socket alive after the target exits: a dead service's port stays bound and an orphan
-//! listener swallows connections (linux-bind-semantics.md §9). So the rules here are:
-//! duplicate, check it is the socket we expect (SO_COOKIE), read, close at once; never
-//! accept, read, write, set an option or change flags on it. The `OwnedFd` is dropped at the
-//! end of [`OptionProber::probe`], before anything else runs.
+//! the socket alive after the target closes it: a service that closes its listener and
+//! binds the port again at that moment gets EADDRINUSE, and a dead service's port stays
+//! bound with an orphan listener swallowing connections (linux-bind-semantics.md §9). So the
+//! window between `pidfd_getfd` and `close` holds nothing but getsockopt calls, and the
+//! socket duplicated is the one expected:
+//! - before the duplicate, `/proc/PID/fd/FD` must still name the socket's inode: the fd walk
+//!   may be many milliseconds old, and a service that closed the socket since may hold a
+//!   brand-new one under the same number, which is the socket most likely to be closed again
+//!   while we hold it;
+//! - the SO_COOKIE check comes first after it, so a fd number reused in between is closed
+//!   after one call;
+//! - only what inet_diag did not already give is read ([`Wanted`]): IPV6_V6ONLY,
+//!   IP_FREEBIND and IP_TRANSPARENT come from INET_DIAG_SKV6ONLY and INET_DIAG_SOCKOPT when
+//!   the kernel sends them, and the bound device always comes from `idiag_if`;
+//! - the answers are kept as plain numbers ([`Answers`]): no allocation, no formatting,
+//!   no lookup until the duplicate is closed; they become [`ProbedOptions`] afterwards.
+//!
+//! Never accept, read, write, set an option or change flags on the duplicate.
 //!
 //! This is the only module with `unsafe`: `getsockopt` through libc, whose buffers we size.
 
+use super::procfs::{self, ProcRoot};
 use crate::collect::join::ProbedOptions;
+use crate::collect::raw::RawSocket;
 use crate::collect::reasons;
 use crate::model::Reason;
 use crate::model::{Family, Proto};
 use rustix::io::Errno;
 use rustix::process::{Pid, PidfdFlags, PidfdGetfdFlags, pidfd_getfd, pidfd_open};
 use std::collections::HashMap;
-use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 
 /// Why a socket could not be probed at all.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -33,8 +48,14 @@ pub enum ProbeError {
         "the holder's fd {fd} now refers to another socket (cookie {found:#x}, expected {expected:#x})"
     )]
     OtherSocket { fd: u32, found: u64, expected: u64 },
+    #[error("the holder's fd {fd} now refers to another file (checked before duplicating it)")]
+    Replaced { fd: u32 },
     #[error("pidfd_getfd is not available on this kernel (needs Linux 5.6)")]
     Unsupported,
+    #[error(
+        "the holder's main thread has exited, and this kernel cannot duplicate a fd through another thread (pidfd_open PIDFD_THREAD needs Linux 6.9)"
+    )]
+    ThreadUnsupported,
     #[error("{0}")]
     Other(String),
 }
@@ -46,136 +67,254 @@ impl ProbeError {
     }
 }
 
-/// Probes sockets, one pidfd per process for the whole scan (a pidfd holds no socket,
-/// only the process's identity, so keeping it is harmless).
-#[derive(Default)]
+/// Probes sockets, one pidfd per process (or thread) for the whole scan (a pidfd holds no
+/// socket, only the process's identity, so keeping it is harmless).
 pub struct OptionProber {
+    root: ProcRoot,
     pidfds: HashMap<u32, Result<OwnedFd, ProbeError>>,
 }
 
-/// What to read: connections only need the two options that decide bind conflicts.
+/// The socket a probe expects behind a holder's fd: the inode the fd walk saw and the
+/// cookie inet_diag gave.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Depth {
-    Full,
-    ReuseOnly,
+pub struct Expected {
+    pub inode: u64,
+    pub cookie: u64,
+}
+
+/// Which options one probe reads. Each getsockopt runs while the duplicate keeps the
+/// target's socket alive, so a probe reads only what inet_diag did not give.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Wanted {
+    /// Listeners and unconnected sockets: every option. Connections: only the two that
+    /// decide bind conflicts (SO_REUSEADDR, SO_REUSEPORT).
+    pub full: bool,
+    pub ipv6: bool,
+    pub tcp: bool,
+    /// inet_diag sent INET_DIAG_SKV6ONLY (IPv6 LISTEN and CLOSE sockets).
+    pub diag_v6only: bool,
+    /// inet_diag sent INET_DIAG_SOCKOPT with IP_FREEBIND and IP_TRANSPARENT (Linux 5.10+).
+    pub diag_sockopt: bool,
+}
+
+impl Wanted {
+    /// What `r` needs from a probe, given what its inet_diag message carried.
+    pub fn for_socket(r: &RawSocket) -> Wanted {
+        Wanted {
+            // LISTEN, and bound-only TCP or unconnected UDP (both reported as CLOSE).
+            full: matches!(r.state, 10 | 7),
+            ipv6: r.family == Family::Ipv6,
+            tcp: r.proto == Proto::Tcp,
+            diag_v6only: r.v6only.is_some(),
+            diag_sockopt: r.sockopt.is_some(),
+        }
+    }
+
+    fn v6only(&self) -> bool {
+        self.full && self.ipv6 && !self.diag_v6only
+    }
+
+    fn freebind_transparent(&self) -> bool {
+        self.full && !self.diag_sockopt
+    }
+
+    fn tcp_options(&self) -> bool {
+        self.full && self.tcp
+    }
+
+    /// Why an option this probe did not read has no value here: a connection needs only
+    /// the reuse pair; otherwise inet_diag gave it, and the join takes that instead.
+    fn skipped(&self) -> Reason {
+        if self.full {
+            reasons::NOT_READ.clone()
+        } else {
+            reasons::NOT_READ_FOR_CONNECTIONS.clone()
+        }
+    }
+}
+
+/// Which pid a fd is taken from: the process, or one of its threads when the main thread
+/// has exited (its fd table then lives only in the other threads, see
+/// `procfs::PidFds::tid`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Holder {
+    pub pid: u32,
+    pub tid: Option<u32>,
+    pub fd: u32,
 }
 
 impl OptionProber {
-    pub fn new() -> Self {
-        Self::default()
+    /// `root`: where the holders' fd links are checked before a duplicate is taken.
+    pub fn new(root: ProcRoot) -> Self {
+        OptionProber {
+            root,
+            pidfds: HashMap::new(),
+        }
     }
 
-    /// Reads the options of the socket that `pid` holds as `fd`, if it is still the socket
-    /// with `cookie`.
+    /// Reads the options `want` names of the socket that `holder` holds, if it is still the
+    /// `expected` one.
     pub fn probe(
         &mut self,
-        pid: u32,
-        fd: u32,
-        cookie: u64,
-        family: Family,
-        proto: Proto,
-        depth: Depth,
+        holder: Holder,
+        expected: Expected,
+        want: Wanted,
     ) -> Result<ProbedOptions, ProbeError> {
-        let pidfd = match self.pidfds.entry(pid).or_insert_with(|| open_pidfd(pid)) {
+        let Expected { inode, cookie } = expected;
+        let task = holder.tid.unwrap_or(holder.pid);
+        let pidfd = match self
+            .pidfds
+            .entry(task)
+            .or_insert_with(|| open_pidfd(holder.pid, holder.tid))
+        {
             Ok(fd) => fd,
             Err(e) => return Err(e.clone()),
         };
-        let dup =
-            pidfd_getfd(&*pidfd, fd as i32, PidfdGetfdFlags::empty()).map_err(|e| match e {
-                Errno::PERM | Errno::ACCESS => ProbeError::Denied(e.to_string()),
-                Errno::SRCH => ProbeError::Vanished,
-                Errno::BADF => ProbeError::FdClosed,
-                Errno::NOSYS => ProbeError::Unsupported,
-                other => ProbeError::Other(format!("pidfd_getfd: {other}")),
-            })?;
-        let result = read_all(dup_borrow(&dup), fd, cookie, family, proto, depth);
-        // Close the duplicate now, before anything else can happen (§9).
+        // Not a duplicate of whatever the number names now: see the module docs.
+        match procfs::fd_socket_inode(&self.root, holder.pid, holder.tid, holder.fd) {
+            Ok(Some(now)) if now == inode => {}
+            Ok(_) => return Err(ProbeError::Replaced { fd: holder.fd }),
+            Err(Errno::NOENT | Errno::SRCH) => return Err(ProbeError::FdClosed),
+            Err(e @ (Errno::PERM | Errno::ACCESS)) => {
+                return Err(ProbeError::Denied(format!("readlink: {e}")));
+            }
+            Err(e) => return Err(ProbeError::Other(format!("readlink: {e}"))),
+        }
+        // The window (§9): from here to the drop, getsockopt calls only.
+        let dup = pidfd_getfd(&*pidfd, holder.fd as i32, PidfdGetfdFlags::empty());
+        let answers = match &dup {
+            Ok(d) => Ok(read_answers(d.as_fd(), cookie, want)),
+            Err(e) => Err(*e),
+        };
         drop(dup);
-        result
+        let answers = answers.map_err(|e| match e {
+            Errno::PERM | Errno::ACCESS => ProbeError::Denied(e.to_string()),
+            Errno::SRCH => ProbeError::Vanished,
+            Errno::BADF => ProbeError::FdClosed,
+            Errno::NOSYS => ProbeError::Unsupported,
+            other => ProbeError::Other(format!("pidfd_getfd: {other}")),
+        })?;
+        answers.into_options(holder.fd, cookie, want)
     }
 }
 
-fn dup_borrow(fd: &OwnedFd) -> BorrowedFd<'_> {
-    use std::os::fd::AsFd;
-    fd.as_fd()
-}
+/// `PIDFD_THREAD` (linux/pidfd.h: `O_EXCL`, whose value depends on the architecture): a
+/// pidfd for one thread, through which `pidfd_getfd` reaches that thread's fd table.
+const PIDFD_THREAD: u32 = libc::O_EXCL as u32;
 
-fn open_pidfd(pid: u32) -> Result<OwnedFd, ProbeError> {
-    let pid = Pid::from_raw(pid as i32).ok_or(ProbeError::Vanished)?;
-    pidfd_open(pid, PidfdFlags::empty()).map_err(|e| match e {
+fn open_pidfd(pid: u32, tid: Option<u32>) -> Result<OwnedFd, ProbeError> {
+    let (task, flags) = match tid {
+        None => (pid, PidfdFlags::empty()),
+        Some(tid) => (tid, PidfdFlags::from_bits_retain(PIDFD_THREAD)),
+    };
+    let task = Pid::from_raw(task as i32).ok_or(ProbeError::Vanished)?;
+    pidfd_open(task, flags).map_err(|e| match e {
         Errno::SRCH => ProbeError::Vanished,
         Errno::NOSYS => ProbeError::Unsupported,
+        // Before 6.9 the flag is unknown, and a thread that is not a leader has no pidfd.
+        Errno::INVAL if tid.is_some() => ProbeError::ThreadUnsupported,
         Errno::PERM | Errno::ACCESS => ProbeError::Denied(e.to_string()),
         other => ProbeError::Other(format!("pidfd_open: {other}")),
     })
 }
 
-fn read_all(
-    sock: BorrowedFd<'_>,
-    fd: u32,
-    cookie: u64,
-    family: Family,
-    proto: Proto,
-    depth: Depth,
-) -> Result<ProbedOptions, ProbeError> {
+/// One getsockopt's answer: the value, or the errno.
+type Answer = Result<libc::c_int, Errno>;
+
+/// What the kernel answered while the duplicate was open: plain numbers, nothing
+/// allocated. `None`: not asked (see [`Wanted`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Answers {
+    cookie: Result<u64, Errno>,
+    /// The rest is read only when the cookie matched.
+    options: Option<OptionAnswers>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct OptionAnswers {
+    reuseaddr: Answer,
+    reuseport: Answer,
+    v6only: Option<Answer>,
+    freebind: Option<Answer>,
+    transparent: Option<Answer>,
+    defer_accept: Option<Answer>,
+    fastopen: Option<Answer>,
+}
+
+/// Every getsockopt `want` asks for, cookie first; nothing else.
+fn read_answers(sock: BorrowedFd<'_>, cookie: u64, want: Wanted) -> Answers {
     // The fd number may have been closed and reused for another socket since the fd walk.
-    let found = get_u64(sock, libc::SOL_SOCKET, libc::SO_COOKIE)
-        .map_err(|e| ProbeError::Other(format!("SO_COOKIE: {e}")))?;
-    if found != cookie {
-        return Err(ProbeError::OtherSocket {
-            fd,
-            found,
-            expected: cookie,
-        });
+    let found = get_u64(sock, libc::SOL_SOCKET, libc::SO_COOKIE);
+    if found != Ok(cookie) {
+        return Answers {
+            cookie: found,
+            options: None,
+        };
     }
-    let flag = |level, name| get_int(sock, level, name).map(|v| v != 0);
-    let v6 = family == Family::Ipv6;
-    let tcp = proto == Proto::Tcp;
-    let full = depth == Depth::Full;
-    Ok(ProbedOptions {
-        reuseaddr: flag(libc::SOL_SOCKET, libc::SO_REUSEADDR),
-        reuseport: flag(libc::SOL_SOCKET, libc::SO_REUSEPORT),
-        v6only: v6.then(|| {
-            if full {
-                flag(libc::IPPROTO_IPV6, libc::IPV6_V6ONLY)
-            } else {
-                not_read()
-            }
-        }),
+    let ask = |wanted: bool, level, name| wanted.then(|| get_int(sock, level, name));
+    let options = OptionAnswers {
+        reuseaddr: get_int(sock, libc::SOL_SOCKET, libc::SO_REUSEADDR),
+        reuseport: get_int(sock, libc::SOL_SOCKET, libc::SO_REUSEPORT),
+        v6only: ask(want.v6only(), libc::IPPROTO_IPV6, libc::IPV6_V6ONLY),
         // IPV6_FREEBIND and IP_FREEBIND set the same inet flag; SOL_IP works on both families.
-        freebind: if full {
-            flag(libc::SOL_IP, libc::IP_FREEBIND)
-        } else {
-            not_read()
-        },
-        transparent: if full {
-            flag(libc::SOL_IP, libc::IP_TRANSPARENT)
-        } else {
-            not_read()
-        },
-        defer_accept: tcp.then(|| {
-            if full {
-                get_int(sock, libc::IPPROTO_TCP, libc::TCP_DEFER_ACCEPT).map(|v| v.max(0) as u32)
-            } else {
-                not_read()
-            }
-        }),
-        fastopen: tcp.then(|| {
-            if full {
-                get_int(sock, libc::IPPROTO_TCP, libc::TCP_FASTOPEN).map(|v| v.max(0) as u32)
-            } else {
-                not_read()
-            }
-        }),
-        bind_device: if full { get_device(sock) } else { not_read() },
-    })
+        freebind: ask(want.freebind_transparent(), libc::SOL_IP, libc::IP_FREEBIND),
+        transparent: ask(
+            want.freebind_transparent(),
+            libc::SOL_IP,
+            libc::IP_TRANSPARENT,
+        ),
+        defer_accept: ask(
+            want.tcp_options(),
+            libc::IPPROTO_TCP,
+            libc::TCP_DEFER_ACCEPT,
+        ),
+        fastopen: ask(want.tcp_options(), libc::IPPROTO_TCP, libc::TCP_FASTOPEN),
+    };
+    Answers {
+        cookie: found,
+        options: Some(options),
+    }
 }
 
-fn not_read<T>() -> Result<T, Reason> {
-    Err(reasons::NOT_READ_FOR_CONNECTIONS.clone())
+impl Answers {
+    /// The answers as options, after the duplicate is closed.
+    fn into_options(self, fd: u32, cookie: u64, want: Wanted) -> Result<ProbedOptions, ProbeError> {
+        let found = self
+            .cookie
+            .map_err(|e| ProbeError::Other(format!("SO_COOKIE: getsockopt: {e}")))?;
+        let Some(a) = self.options.filter(|_| found == cookie) else {
+            return Err(ProbeError::OtherSocket {
+                fd,
+                found,
+                expected: cookie,
+            });
+        };
+        let flag = |a: Answer| a.map(|v| v != 0).map_err(reason);
+        let count = |a: Answer| a.map(|v| v.max(0) as u32).map_err(reason);
+        Ok(ProbedOptions {
+            reuseaddr: flag(a.reuseaddr),
+            reuseport: flag(a.reuseport),
+            v6only: want
+                .ipv6
+                .then(|| a.v6only.map_or_else(|| Err(want.skipped()), flag)),
+            freebind: a.freebind.map_or_else(|| Err(want.skipped()), flag),
+            transparent: a.transparent.map_or_else(|| Err(want.skipped()), flag),
+            defer_accept: want
+                .tcp
+                .then(|| a.defer_accept.map_or_else(|| Err(want.skipped()), count)),
+            fastopen: want
+                .tcp
+                .then(|| a.fastopen.map_or_else(|| Err(want.skipped()), count)),
+        })
+    }
 }
 
-fn get_int(sock: BorrowedFd<'_>, level: i32, name: i32) -> Result<i32, Reason> {
+/// The reason for a getsockopt that failed.
+fn reason(e: Errno) -> Reason {
+    Reason::from(format!("getsockopt: {e}").as_str())
+}
+
+fn get_int(sock: BorrowedFd<'_>, level: i32, name: i32) -> Answer {
     let mut value: libc::c_int = 0;
     let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
     // SAFETY: `value` is a live c_int and `len` is its size; the kernel writes at most `len`
@@ -192,16 +331,11 @@ fn get_int(sock: BorrowedFd<'_>, level: i32, name: i32) -> Result<i32, Reason> {
     if rc == 0 {
         Ok(value)
     } else {
-        Err(Reason::from(getsockopt_error().as_str()))
+        Err(Errno::from_raw_os_error(errno()))
     }
 }
 
-/// The text of the last getsockopt error, for a reason.
-fn getsockopt_error() -> String {
-    format!("getsockopt: {}", std::io::Error::last_os_error())
-}
-
-fn get_u64(sock: BorrowedFd<'_>, level: i32, name: i32) -> Result<u64, String> {
+fn get_u64(sock: BorrowedFd<'_>, level: i32, name: i32) -> Result<u64, Errno> {
     let mut value: u64 = 0;
     let mut len = std::mem::size_of::<u64>() as libc::socklen_t;
     // SAFETY: as in `get_int`, with a u64 buffer of `len` bytes.
@@ -217,30 +351,14 @@ fn get_u64(sock: BorrowedFd<'_>, level: i32, name: i32) -> Result<u64, String> {
     if rc == 0 {
         Ok(value)
     } else {
-        Err(format!("getsockopt: {}", std::io::Error::last_os_error()))
+        Err(Errno::from_raw_os_error(errno()))
     }
 }
 
-fn get_device(sock: BorrowedFd<'_>) -> Result<Option<String>, Reason> {
-    // IFNAMSIZ is 16; the kernel returns the name without padding, and length 0 for none.
-    let mut buf = [0u8; 32];
-    let mut len = buf.len() as libc::socklen_t;
-    // SAFETY: `buf` is a live array of `len` bytes; the kernel writes at most `len` bytes.
-    let rc = unsafe {
-        libc::getsockopt(
-            sock.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_BINDTODEVICE,
-            buf.as_mut_ptr().cast(),
-            &mut len,
-        )
-    };
-    if rc != 0 {
-        return Err(Reason::from(getsockopt_error().as_str()));
-    }
-    let bytes = buf.get(..len as usize).unwrap_or(&[]);
-    let name = bytes.split(|b| *b == 0).next().unwrap_or(&[]);
-    Ok((!name.is_empty()).then(|| String::from_utf8_lossy(name).into_owned()))
+/// The calling thread's errno, read without allocating (io::Error's OS variant holds the
+/// number only).
+fn errno() -> i32 {
+    std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -248,8 +366,12 @@ mod tests {
     use super::*;
     use std::os::fd::AsRawFd;
 
-    fn me() -> u32 {
-        std::process::id()
+    fn me(fd: i32) -> Holder {
+        Holder {
+            pid: std::process::id(),
+            tid: None,
+            fd: fd as u32,
+        }
     }
 
     fn cookie_of(fd: i32) -> u64 {
@@ -258,45 +380,181 @@ mod tests {
         get_u64(b, libc::SOL_SOCKET, libc::SO_COOKIE).expect("cookie")
     }
 
+    /// What the fd walk and inet_diag would say about this process's socket `fd`.
+    fn expected(fd: i32) -> Expected {
+        let root = ProcRoot::default();
+        let inode = procfs::fd_socket_inode(&root, std::process::id(), None, fd as u32)
+            .expect("readlink")
+            .expect("a socket");
+        Expected {
+            inode,
+            cookie: cookie_of(fd),
+        }
+    }
+
+    fn prober() -> OptionProber {
+        OptionProber::new(ProcRoot::default())
+    }
+
+    /// A TCP listener that inet_diag told nothing about.
+    const LISTENER: Wanted = Wanted {
+        full: true,
+        ipv6: false,
+        tcp: true,
+        diag_v6only: false,
+        diag_sockopt: false,
+    };
+
     #[test]
     fn probes_own_listener_and_checks_cookie() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let fd = l.as_raw_fd();
         let cookie = cookie_of(fd);
-        let mut p = OptionProber::new();
-        let got = p
-            .probe(
-                me(),
-                fd as u32,
-                cookie,
-                Family::Ipv4,
-                Proto::Tcp,
-                Depth::Full,
-            )
-            .expect("probe");
+        let mut p = prober();
+        let got = p.probe(me(fd), expected(fd), LISTENER).expect("probe");
         // std sets SO_REUSEADDR on listeners (it does on Unix).
         assert_eq!(got.reuseaddr, Ok(true));
         assert_eq!(got.reuseport, Ok(false));
         assert_eq!(got.freebind, Ok(false));
+        assert_eq!(got.transparent, Ok(false));
         assert_eq!(got.defer_accept, Some(Ok(0)));
-        assert_eq!(got.bind_device, Ok(None));
+        assert_eq!(got.fastopen, Some(Ok(0)));
         assert!(got.v6only.is_none());
 
-        let wrong = p.probe(
-            me(),
-            fd as u32,
-            cookie ^ 1,
-            Family::Ipv4,
-            Proto::Tcp,
-            Depth::Full,
-        );
+        let other_cookie = Expected {
+            cookie: cookie ^ 1,
+            ..expected(fd)
+        };
+        let wrong = p.probe(me(fd), other_cookie, LISTENER);
         assert!(matches!(wrong, Err(ProbeError::OtherSocket { .. })));
+        // The fd walk saw another socket under this number: no duplicate is taken at all.
+        let other_inode = Expected {
+            inode: expected(fd).inode + 1,
+            cookie,
+        };
+        let r = p.probe(me(fd), other_inode, LISTENER);
+        assert_eq!(r, Err(ProbeError::Replaced { fd: fd as u32 }));
+    }
+
+    #[test]
+    fn reads_only_what_inet_diag_did_not_give() {
+        let l = std::net::TcpListener::bind("[::1]:0").expect("bind");
+        let fd = l.as_raw_fd();
+        // SAFETY: the listener lives until the end of the test.
+        let sock = unsafe { BorrowedFd::borrow_raw(fd) };
+        let cookie = cookie_of(fd);
+        let all = Wanted {
+            ipv6: true,
+            ..LISTENER
+        };
+        let a = read_answers(sock, cookie, all)
+            .options
+            .expect("cookie matched");
+        assert!(matches!(a.v6only, Some(Ok(0 | 1))), "{:?}", a.v6only);
+        assert_eq!(a.freebind, Some(Ok(0)));
+        assert_eq!(a.defer_accept, Some(Ok(0)));
+        // With INET_DIAG_SKV6ONLY and INET_DIAG_SOCKOPT, neither is asked for; the join
+        // takes inet_diag's values, so the probe's say only that they were not read.
+        let diag = Wanted {
+            diag_v6only: true,
+            diag_sockopt: true,
+            ..all
+        };
+        let a = read_answers(sock, cookie, diag)
+            .options
+            .expect("cookie matched");
+        assert_eq!((a.v6only, a.freebind, a.transparent), (None, None, None));
+        let o = read_answers(sock, cookie, diag)
+            .into_options(fd as u32, cookie, diag)
+            .expect("options");
+        assert_eq!(o.v6only, Some(Err(reasons::NOT_READ.clone())));
+        assert_eq!(o.freebind, Err(reasons::NOT_READ.clone()));
+        assert_eq!(o.defer_accept, Some(Ok(0)));
+        // A connection: the reuse pair only.
+        let conn = Wanted { full: false, ..all };
+        let a = read_answers(sock, cookie, conn)
+            .options
+            .expect("cookie matched");
+        assert_eq!(a.defer_accept, None);
+        assert_eq!(a.v6only, None);
+        let o = read_answers(sock, cookie, conn)
+            .into_options(fd as u32, cookie, conn)
+            .expect("options");
+        assert_eq!(o.reuseaddr, Ok(true));
+        assert_eq!(
+            o.defer_accept,
+            Some(Err(reasons::NOT_READ_FOR_CONNECTIONS.clone()))
+        );
+        assert_eq!(
+            o.v6only,
+            Some(Err(reasons::NOT_READ_FOR_CONNECTIONS.clone()))
+        );
+    }
+
+    #[test]
+    fn another_socket_is_closed_after_the_cookie() {
+        let l = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+        let fd = l.as_raw_fd();
+        // SAFETY: the socket lives until the end of the test.
+        let sock = unsafe { BorrowedFd::borrow_raw(fd) };
+        let cookie = cookie_of(fd);
+        let a = read_answers(sock, cookie + 1, LISTENER);
+        assert_eq!(a.cookie, Ok(cookie));
+        assert_eq!(a.options, None, "nothing but SO_COOKIE was read");
+        assert_eq!(
+            a.into_options(fd as u32, cookie + 1, LISTENER),
+            Err(ProbeError::OtherSocket {
+                fd: fd as u32,
+                found: cookie,
+                expected: cookie + 1
+            })
+        );
+    }
+
+    /// The fd table of a process whose main thread has exited is reached through another
+    /// thread's pidfd (PIDFD_THREAD, Linux 6.9+). Threads of this test process share its
+    /// table, so a probe through one of them finds the listener.
+    #[test]
+    fn probes_through_a_thread() {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let fd = l.as_raw_fd();
+        let (tid_tx, tid_rx) = std::sync::mpsc::channel();
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            tid_tx
+                .send(rustix::thread::gettid().as_raw_nonzero().get() as u32)
+                .expect("send tid");
+            let _ = done_rx.recv();
+        });
+        let tid = tid_rx.recv().expect("tid");
+        let holder = Holder {
+            tid: Some(tid),
+            ..me(fd)
+        };
+        let got = prober().probe(holder, expected(fd), LISTENER);
+        let _ = done_tx.send(());
+        thread.join().expect("thread");
+        let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").expect("release");
+        let mut v = release.split(|c: char| !c.is_ascii_digit());
+        let version: (u32, u32) = (
+            v.next().and_then(|n| n.parse().ok()).expect("major"),
+            v.next().and_then(|n| n.parse().ok()).expect("minor"),
+        );
+        match got {
+            Ok(o) => assert_eq!(o.reuseaddr, Ok(true)),
+            // Only a kernel without PIDFD_THREAD may refuse, and then it must say so.
+            Err(ProbeError::ThreadUnsupported) if version < (6, 9) => {}
+            Err(e) => panic!("probe through thread {tid} on {release}: {e}"),
+        }
     }
 
     #[test]
     fn closed_fd_is_a_race_not_a_failure() {
-        let mut p = OptionProber::new();
-        let r = p.probe(me(), 987_654, 1, Family::Ipv4, Proto::Udp, Depth::Full);
+        let gone = Expected {
+            inode: 1,
+            cookie: 1,
+        };
+        let r = prober().probe(me(987_654), gone, LISTENER);
         assert_eq!(r, Err(ProbeError::FdClosed));
     }
 
@@ -305,8 +563,16 @@ mod tests {
         let mut child = std::process::Command::new("true").spawn().expect("spawn");
         let pid = child.id();
         child.wait().expect("wait");
-        let mut p = OptionProber::new();
-        let r = p.probe(pid, 3, 1, Family::Ipv4, Proto::Udp, Depth::Full);
+        let holder = Holder {
+            pid,
+            tid: None,
+            fd: 3,
+        };
+        let gone = Expected {
+            inode: 1,
+            cookie: 1,
+        };
+        let r = prober().probe(holder, gone, LISTENER);
         assert_eq!(r, Err(ProbeError::Vanished));
     }
 }
