@@ -2,7 +2,7 @@
 
 use super::netns_select;
 use crate::cli::DashboardArgs;
-use crate::collect::linux::collector::CollectConfig;
+use crate::collect::linux::collector::{CollectConfig, ProbeWhen};
 use crate::model::View;
 use crate::ui::app::AppInit;
 use crate::ui::config::{self, Config};
@@ -32,6 +32,8 @@ pub fn run(args: &DashboardArgs) -> anyhow::Result<u8> {
     let collect = CollectConfig {
         view: if args.all { View::All } else { View::Listening },
         netns: netns_select(&args.netns),
+        // A refresh reads no socket younger than one interval (see ProbeWhen).
+        probe_when: ProbeWhen::SeenTwice,
         ..CollectConfig::default()
     };
     run::run(init, collect)
