@@ -562,3 +562,59 @@ fn out_of_memory_is_a_message_and_status_2() {
         "some limit was enough: {outcomes:?}"
     );
 }
+
+/// A process's command line with a bidi override, a C1 control and a zero-width space
+/// reaches JSON output escaped (`\u202e`), never as the raw characters a terminal would act
+/// on; the JSON still means the same text.
+#[test]
+fn json_escapes_what_a_terminal_would_act_on() {
+    let Some(ns) = privileged("json_escapes") else {
+        return;
+    };
+    let hostile = "evil\u{202e}gpj\u{9b}31m\u{200b}\u{2028}";
+    let code = "import socket,sys\n\
+                s=socket.socket(); s.bind(('127.0.0.1', 24907)); s.listen(4)\n\
+                print('ready', flush=True); sys.stdin.read()";
+    let mut child = ns
+        .cmd(&[&python(), "-c", code, hostile])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python");
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().expect("stdout")),
+        &mut line,
+    )
+    .expect("ready line");
+    assert_eq!(line.trim(), "ready");
+    let run = bindscope(
+        &ns,
+        &["snapshot", "-f", "json", "--netns", "current"],
+        RunAs::Root,
+    );
+    let stdin = child.stdin.take();
+    stop_child(&mut child, stdin);
+    assert!(run.ok(), "{run:?}");
+    for raw in ['\u{202e}', '\u{9b}', '\u{200b}', '\u{2028}'] {
+        assert!(!run.stdout.contains(raw), "raw {raw:?} in the JSON");
+    }
+    assert!(
+        run.stdout
+            .contains("evil\\u202egpj\\u009b31m\\u200b\\u2028"),
+        "escaped in the JSON"
+    );
+    let snap = run.json();
+    let cmdline = snap["sockets"]
+        .as_array()
+        .expect("sockets")
+        .iter()
+        .find(|s| s["local_port"] == 24907)
+        .and_then(|s| s["holders"][0]["cmdline"].as_array().cloned())
+        .expect("the listener with its holder");
+    assert_eq!(
+        cmdline.last().and_then(Value::as_str),
+        Some(hostile),
+        "the same text"
+    );
+}
