@@ -505,11 +505,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig {
-            cases: 512,
-            failure_persistence: None,
-            ..ProptestConfig::default()
-        })]
+        #![proptest_config(crate::testing::props(512))]
 
         #[test]
         fn any_text_is_an_interval_or_an_error(s in any::<String>()) {

@@ -120,3 +120,25 @@ pub fn loaded(path: &str, frames: Vec<Snapshot>) -> crate::export::load::Loaded 
         warnings: Vec::new(),
     }
 }
+
+/// The property tests' config: `cases` runs, and no file of past failures written into the
+/// source tree (a failure prints its case; replay it as a unit test).
+pub fn props(cases: u32) -> proptest::test_runner::Config {
+    proptest::test_runner::Config {
+        cases,
+        failure_persistence: None,
+        ..proptest::test_runner::Config::default()
+    }
+}
+
+/// A FIFO at `path`, for tests of what must never block on one.
+pub fn mkfifo(path: &std::path::Path) {
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        path,
+        rustix::fs::FileType::Fifo,
+        rustix::fs::Mode::from_raw_mode(0o600),
+        0,
+    )
+    .expect("mkfifo");
+}

@@ -152,14 +152,7 @@ mod tests {
         assert!(e.to_string().contains("is a directory"), "{e}");
 
         let fifo = dir.path().join("fifo");
-        rustix::fs::mknodat(
-            rustix::fs::CWD,
-            &fifo,
-            rustix::fs::FileType::Fifo,
-            rustix::fs::Mode::from_raw_mode(0o600),
-            0,
-        )
-        .expect("mkfifo");
+        crate::testing::mkfifo(&fifo);
         // Returns at once (no writer needed) and refuses.
         let e = open_read(&fifo).expect_err("a FIFO");
         assert_eq!(e.kind(), io::ErrorKind::InvalidInput);

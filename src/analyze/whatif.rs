@@ -2826,11 +2826,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig {
-            cases: 512,
-            failure_persistence: None,
-            ..ProptestConfig::default()
-        })]
+        #![proptest_config(crate::testing::props(512))]
 
         #[test]
         fn any_text_is_an_endpoint_or_an_error(s in any::<String>()) {

@@ -2158,14 +2158,7 @@ mod tests {
         }
         let dir = tempfile::tempdir().expect("tempdir");
         let fifo = dir.path().join("fifo");
-        rustix::fs::mknodat(
-            rustix::fs::CWD,
-            &fifo,
-            rustix::fs::FileType::Fifo,
-            rustix::fs::Mode::from_raw_mode(0o600),
-            0,
-        )
-        .expect("mkfifo");
+        crate::testing::mkfifo(&fifo);
         let e = load_path(&fifo, &Limits::default()).expect_err("fifo");
         assert!(
             e.to_string()

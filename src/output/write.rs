@@ -149,14 +149,7 @@ mod tests {
     fn a_fifo_is_refused_and_left_alone() {
         let dir = tempfile::tempdir().expect("tempdir");
         let fifo = dir.path().join("fifo");
-        rustix::fs::mknodat(
-            rustix::fs::CWD,
-            &fifo,
-            rustix::fs::FileType::Fifo,
-            rustix::fs::Mode::from_raw_mode(0o600),
-            0,
-        )
-        .expect("mkfifo");
+        crate::testing::mkfifo(&fifo);
         let e = write_atomic(&fifo, PRIVATE, |w| w.write_all(b"x")).expect_err("refused");
         assert!(e.to_string().contains("is a FIFO"), "{e}");
         let ft = std::fs::symlink_metadata(&fifo).expect("stat").file_type();

@@ -1253,11 +1253,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig {
-            cases: 512,
-            failure_persistence: None,
-            ..ProptestConfig::default()
-        })]
+        #![proptest_config(crate::testing::props(512))]
 
         #[test]
         fn any_text_is_a_filter_or_an_error(input in any::<String>()) {

@@ -1168,11 +1168,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig {
-            cases: 512,
-            failure_persistence: None,
-            ..ProptestConfig::default()
-        })]
+        #![proptest_config(crate::testing::props(512))]
 
         #[test]
         fn any_spec_is_a_key_or_an_error(spec in any::<String>()) {
@@ -1190,10 +1186,7 @@ mod tests {
 
     proptest! {
         // Each case rebuilds a keymap: the default count keeps this near half a second.
-        #![proptest_config(ProptestConfig {
-            failure_persistence: None,
-            ..ProptestConfig::default()
-        })]
+        #![proptest_config(crate::testing::props(256))]
 
         /// Whatever the `[keys]` table says, the keymap is replaced whole or not at all, and
         /// every key it then holds looks up its action.

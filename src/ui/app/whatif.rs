@@ -308,11 +308,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig {
-            cases: 512,
-            failure_persistence: None,
-            ..ProptestConfig::default()
-        })]
+        #![proptest_config(crate::testing::props(512))]
 
         #[test]
         fn any_prompt_is_a_request_or_an_error(input in any::<String>()) {
