@@ -332,7 +332,8 @@ pub enum Format {
 
 #[derive(Debug, clap::Args)]
 pub struct SnapshotArgs {
-    /// Output format [default: table on a terminal, json otherwise and with -o]
+    /// Output format [default: with -o FILE the one its extension names, else json; without,
+    /// table on a terminal, json otherwise]
     #[arg(long, short = 'f', value_enum)]
     pub format: Option<Format>,
     /// Write to FILE (whole or not at all) instead of stdout; `-` is stdout. Without

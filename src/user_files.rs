@@ -62,23 +62,27 @@ pub fn as_user<T>(f: impl FnOnce() -> io::Result<T>) -> io::Result<T> {
         ..up.caps
     };
     set_capabilities(None, dropped).map_err(|e| refuse("capset", e.into()))?;
+    // From here on the rights come back however `f` ends, a panic included.
+    let _restore = Restore(up);
     // Keep the saved ids as they are (None), so the thread can return to its effective ids.
-    let ids = set_thread_res_gid(None, getgid(), None)
-        .and_then(|()| set_thread_res_uid(None, getuid(), None));
-    let result = match ids {
-        Ok(()) => f(),
-        Err(e) => Err(refuse("setresuid", e.into())),
-    };
-    restore(&up);
-    result
+    set_thread_res_gid(None, getgid(), None)
+        .and_then(|()| set_thread_res_uid(None, getuid(), None))
+        .map_err(|e| refuse("setresuid", e.into()))?;
+    f()
 }
 
-/// Puts the thread's ids and capabilities back. A failure here would leave the collection
-/// with fewer rights, never more: it shows as unreadable processes, which the run reports.
-fn restore(up: &Elevation) {
-    let _ = set_thread_res_uid(None, up.euid, None);
-    let _ = set_thread_res_gid(None, up.egid, None);
-    let _ = set_capabilities(None, up.caps);
+/// Puts the thread's ids and capabilities back when dropped. A failure here would leave the
+/// collection with fewer rights, never more: it shows as unreadable processes, which the run
+/// reports.
+struct Restore(Elevation);
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        let up = &self.0;
+        let _ = set_thread_res_uid(None, up.euid, None);
+        let _ = set_thread_res_gid(None, up.egid, None);
+        let _ = set_capabilities(None, up.caps);
+    }
 }
 
 /// What kind of thing a path is, for the refusal messages.
@@ -93,8 +97,6 @@ pub fn kind_name(ft: std::fs::FileType) -> &'static str {
         "a block device"
     } else if ft.is_socket() {
         "a socket"
-    } else if ft.is_symlink() {
-        "a symbolic link"
     } else {
         "a file"
     }
@@ -129,11 +131,22 @@ pub fn open_read(path: &Path) -> io::Result<File> {
     })
 }
 
-/// Reads a whole (regular) file with the user's rights, as UTF-8 text.
-pub fn read_to_string(path: &Path) -> io::Result<String> {
-    let mut file = open_read(path)?;
+/// Why a small file was refused: it is larger than the most it may be.
+#[derive(Debug, thiserror::Error)]
+#[error("is larger than {max} bytes, more than a file of this kind can be")]
+pub struct TooLarge {
+    pub max: u64,
+}
+
+/// Reads a whole (regular) file of at most `max` bytes with the user's rights, as UTF-8
+/// text: a config file, not whatever large file a path names.
+pub fn read_to_string(path: &Path, max: u64) -> io::Result<String> {
+    let file = open_read(path)?;
     let mut text = String::new();
-    io::Read::read_to_string(&mut file, &mut text)?;
+    io::Read::read_to_string(&mut io::Read::take(file, max.saturating_add(1)), &mut text)?;
+    if text.len() as u64 > max {
+        return Err(io::Error::new(io::ErrorKind::InvalidData, TooLarge { max }));
+    }
     Ok(text)
 }
 
@@ -146,7 +159,9 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let file = dir.path().join("a.toml");
         std::fs::write(&file, "x = 1\n").expect("write");
-        assert_eq!(read_to_string(&file).expect("read"), "x = 1\n");
+        assert_eq!(read_to_string(&file, 6).expect("read"), "x = 1\n");
+        let e = read_to_string(&file, 5).expect_err("too large");
+        assert!(e.to_string().contains("is larger than 5 bytes"), "{e}");
 
         let e = open_read(dir.path()).expect_err("a directory");
         assert!(e.to_string().contains("is a directory"), "{e}");
@@ -163,13 +178,6 @@ mod tests {
 
         let e = open_read(&dir.path().join("missing")).expect_err("missing");
         assert_eq!(e.kind(), io::ErrorKind::NotFound);
-    }
-
-    #[test]
-    fn as_user_runs_the_closure_and_keeps_this_threads_rights() {
-        let before = capabilities(None).expect("capget");
-        assert_eq!(as_user(|| Ok(42)).expect("as_user"), 42);
-        assert_eq!(capabilities(None).expect("capget"), before);
     }
 
     /// As root: a thread whose real uid is nobody's but whose effective uid is still 0 (as in
@@ -193,7 +201,7 @@ mod tests {
             // Only this thread: uids are per thread for the raw syscall.
             let nobody = rustix::process::Uid::from_raw(65534);
             set_thread_res_uid(nobody, None, None).expect("setresuid");
-            let inside = read_to_string(&secret);
+            let inside = read_to_string(&secret, 1 << 20);
             let after = std::fs::read_to_string(&secret);
             (
                 inside.map_err(|e| e.kind()),

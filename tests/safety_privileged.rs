@@ -123,7 +123,9 @@ fn with_capabilities_nobody_reads_no_root_only_file_but_still_sees_every_holder(
         );
     }
 
-    // -o into a directory only root may write: refused, nothing created.
+    // -o into a directory only root may write: refused, nothing created. (These capabilities
+    // grant no write past permissions, so this shows the behaviour a user gets; that the
+    // write path drops rights a setuid install would have is output::write's unit test.)
     let private = tempfile::tempdir().expect("tempdir");
     std::fs::set_permissions(private.path(), std::fs::Permissions::from_mode(0o711))
         .expect("chmod");
@@ -617,4 +619,59 @@ fn json_escapes_what_a_terminal_would_act_on() {
         Some(hostile),
         "the same text"
     );
+}
+
+/// `record` waits one interval before reading a new socket's options, unless the recording
+/// has one sample: then it reads them at once, as `snapshot` does.
+#[test]
+fn a_one_sample_recording_reads_options_at_once() {
+    let Some(ns) = privileged("one_sample_recording") else {
+        return;
+    };
+    let sm = Sockmaker::start(
+        &ns,
+        &serde_json::json!({"sockets": [
+            {"name": "svc", "proto": "tcp", "family": 4, "addr": "127.0.0.1", "port": 24821,
+             "listen": 8, "uid": 1001, "options": {"reuseaddr": true}}
+        ]}),
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (args, known) in [
+        (vec!["--samples", "1"], true),
+        (vec!["--duration", "100ms", "--interval", "1s"], true),
+        (vec!["--samples", "2", "--interval", "100ms"], false),
+    ] {
+        let rec = dir.path().join(format!("{}.jsonl", args.join("")));
+        let mut argv = vec![
+            "record",
+            "--netns",
+            "current",
+            "-o",
+            rec.to_str().expect("utf-8"),
+        ];
+        argv.extend_from_slice(&args);
+        let run = bindscope(&ns, &argv, RunAs::Root);
+        assert!(run.ok(), "{args:?}: {run:?}");
+        let text = std::fs::read_to_string(&rec).expect("recording");
+        let first: Value =
+            serde_json::from_str(text.lines().next().expect("a line")).expect("JSON");
+        let s = by_inode(&first, sm.inode("svc"));
+        let want = if known {
+            Value::Bool(true)
+        } else {
+            Value::Null
+        };
+        assert_eq!(
+            s["options"]["reuseaddr"], want,
+            "{args:?}: first sample {s}"
+        );
+        if !known {
+            let last: Value =
+                serde_json::from_str(text.lines().last().expect("a line")).expect("JSON");
+            assert_eq!(
+                by_inode(&last, sm.inode("svc"))["options"]["reuseaddr"],
+                true
+            );
+        }
+    }
 }

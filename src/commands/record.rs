@@ -15,12 +15,13 @@ use crate::export::redact::Redactor;
 use crate::model::View;
 use crate::output::sanitize::clean;
 use crate::output::size_text;
+use crate::output::write::{Existing, existing};
 use crate::signals::Ending;
-use crate::user_files::{NotRegular, as_user, kind_name};
+use crate::user_files::as_user;
 use anyhow::Context as _;
 use std::fs::{File, OpenOptions};
 use std::io::{self, IsTerminal, Write};
-use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -47,7 +48,13 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<u8> {
     let cfg = CollectConfig {
         view: if args.all { View::All } else { View::Listening },
         probe_options: !args.no_probe,
-        probe_when: ProbeWhen::SeenTwice,
+        // No socket younger than one interval is duplicated (see ProbeWhen), unless there is
+        // no second sample to wait for.
+        probe_when: if one_sample(args) {
+            ProbeWhen::FirstSeen
+        } else {
+            ProbeWhen::SeenTwice
+        },
         netns: netns_select(&args.netns),
         ..CollectConfig::default()
     };
@@ -109,6 +116,12 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<u8> {
     Ok(signalled.exit_status().unwrap_or(0))
 }
 
+/// Whether the recording can hold only one sample: `--samples 1`, or a duration that ends
+/// before the second sample would be taken.
+fn one_sample(args: &RecordArgs) -> bool {
+    args.samples == Some(1) || args.duration.is_some_and(|d| d <= args.interval)
+}
+
 /// Opens the recording, with the user's own rights: a new file, or with `force` an emptied
 /// one; mode 0600 because cmdlines can carry secrets. A character device (`/dev/null`) is
 /// written to as a shell would; anything else that is not a regular file is refused (a FIFO
@@ -118,20 +131,13 @@ fn create(path: &Path, force: bool) -> anyhow::Result<File> {
     let opened = as_user(|| {
         let mut o = OpenOptions::new();
         o.write(true).mode(0o600).custom_flags(libc::O_NOCTTY);
-        match std::fs::metadata(path) {
-            Ok(m) if m.file_type().is_char_device() => {}
-            Ok(m) if !m.is_file() => {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidInput,
-                    NotRegular {
-                        kind: kind_name(m.file_type()),
-                    },
-                ));
-            }
-            _ if force => {
+        match existing(path)? {
+            // Written to as a shell would: nothing to create or empty.
+            Existing::CharDevice => {}
+            Existing::Regular | Existing::Nothing if force => {
                 o.create(true).truncate(true);
             }
-            _ => {
+            Existing::Regular | Existing::Nothing => {
                 o.create_new(true);
             }
         }

@@ -304,7 +304,7 @@ pub fn load_path(path: &Path, limits: &Limits) -> Result<Loaded, LoadError> {
 }
 
 /// Loads a snapshot or recording from memory, by the same rules as [`load_path`]; `name` is
-/// only used in messages. Pure: for tests and fuzzing.
+/// only used in messages. Pure: standard input (`diff -`, read whole first), tests and fuzzing.
 pub fn load_bytes(name: &Path, bytes: &[u8], limits: &Limits) -> Result<Loaded, LoadError> {
     let len = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
     if len > limits.max_bytes {

@@ -35,19 +35,37 @@ pub fn write_atomic(
         path: path.to_path_buf(),
         source,
     };
-    as_user(|| match std::fs::metadata(path) {
-        Ok(m) if m.file_type().is_char_device() => write_through(path, fill),
-        Ok(m) if !m.is_file() => Err(io::Error::new(
+    as_user(|| match existing(path)? {
+        Existing::CharDevice => write_through(path, fill),
+        Existing::Regular | Existing::Nothing => replace(path, mode, fill),
+    })
+    .map_err(err)
+}
+
+/// What an output path names now (through symbolic links, so `/dev/stdout` is the device).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Existing {
+    Nothing,
+    Regular,
+    /// Written through, never replaced: `/dev/null`, a terminal.
+    CharDevice,
+}
+
+/// What is at `path`; an error for what bindscope never writes to: a FIFO (with no reader
+/// it would block), a directory, a socket, a block device.
+pub fn existing(path: &Path) -> io::Result<Existing> {
+    match std::fs::metadata(path) {
+        Ok(m) if m.file_type().is_char_device() => Ok(Existing::CharDevice),
+        Ok(m) if m.is_file() => Ok(Existing::Regular),
+        Ok(m) => Err(io::Error::new(
             io::ErrorKind::InvalidInput,
             NotRegular {
                 kind: kind_name(m.file_type()),
             },
         )),
-        Ok(_) => replace(path, mode, fill),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => replace(path, mode, fill),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Existing::Nothing),
         Err(e) => Err(e),
-    })
-    .map_err(err)
+    }
 }
 
 /// The temporary file, filled, synced, given its mode and renamed over `path`.
@@ -156,6 +174,42 @@ mod tests {
         assert!(ft.is_fifo(), "still a FIFO");
         let e = write_atomic(dir.path(), PRIVATE, |w| w.write_all(b"x")).expect_err("dir");
         assert!(e.to_string().contains("is a directory"), "{e}");
+    }
+
+    /// As root: a thread whose real uid is nobody's but whose effective uid is still 0 (a
+    /// setuid-root run) cannot write into a directory only root may write to.
+    #[test]
+    fn a_privileged_thread_writes_with_its_real_users_rights() {
+        if !rustix::process::getuid().is_root() {
+            assert!(
+                std::env::var_os("BINDSCOPE_REQUIRE_PRIVILEGED").is_none(),
+                "needs root"
+            );
+            eprintln!("skipped: needs root");
+            return;
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))
+            .expect("chmod");
+        let target = dir.path().join("out.json");
+        let written = std::thread::spawn(move || {
+            let nobody = rustix::process::Uid::from_raw(65534);
+            rustix::thread::set_thread_res_uid(nobody, None, None).expect("setresuid");
+            let r = write_atomic(&target, PRIVATE, |w| w.write_all(b"{}"));
+            (r.map_err(|e| e.to_string()), target.exists())
+        })
+        .join()
+        .expect("thread");
+        let (result, exists) = written;
+        assert!(
+            result
+                .as_ref()
+                .is_err_and(|e| e.contains("Permission denied")),
+            "{result:?}"
+        );
+        assert!(!exists, "nothing written");
+        let left: Vec<_> = std::fs::read_dir(dir.path()).expect("ls").collect();
+        assert!(left.is_empty(), "no temporary file either");
     }
 
     #[test]

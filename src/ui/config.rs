@@ -30,6 +30,7 @@
 
 use super::keymap::{Keymap, KeymapError};
 use super::theme::{Theme, ThemeError};
+use crate::user_files::TooLarge;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use std::collections::BTreeMap;
@@ -322,13 +323,27 @@ pub fn config_path(env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
     Some(base.join("bindscope").join("config.toml"))
 }
 
+/// The most a config file may hold: a few hundred lines are plenty; `--config` naming a
+/// log file must not read it all into memory.
+const MAX_BYTES: u64 = 1 << 20;
+
 /// Read and check the config file named with `--config`: it must exist and be readable,
 /// with the user's own rights (see `user_files`).
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
-    match crate::user_files::read_to_string(path) {
+    match crate::user_files::read_to_string(path, MAX_BYTES) {
         Ok(text) => Config::parse(&text, path),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(ConfigError::Missing {
             path: path.to_path_buf(),
+        }),
+        // Read, but not a config file: wrong, so an error like any other mistake in it.
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => Err(ConfigError::Invalid {
+            path: path.to_path_buf(),
+            line: None,
+            column: None,
+            message: match e.get_ref().and_then(|i| i.downcast_ref::<TooLarge>()) {
+                Some(too_large) => too_large.to_string(),
+                None => "is not UTF-8 text".to_string(),
+            },
         }),
         Err(source) => Err(ConfigError::Read {
             path: path.to_path_buf(),
@@ -674,9 +689,19 @@ info = "12"
             warning.contains("cannot read config file") && warning.ends_with("using the defaults"),
             "{warning}"
         );
-        // The same file, wrong, is an error: it was read.
+        // Read but not text, or too large to be a config file: errors, not warnings.
+        std::fs::remove_dir(dir.path().join(".config/bindscope/config.toml")).expect("rmdir");
         let file = dir.path().join(".config/bindscope/config.toml");
-        std::fs::remove_dir(&file).expect("rmdir");
+        std::fs::write(&file, b"refresh = \"1s\"\n\xff\n").expect("write");
+        let e = load_from_env(&env).expect_err("not UTF-8");
+        assert!(e.to_string().ends_with("is not UTF-8 text"), "{e}");
+        std::fs::write(&file, " ".repeat(MAX_BYTES as usize + 1)).expect("write");
+        let e = load_from_env(&env).expect_err("too large");
+        assert!(
+            e.to_string().contains("is larger than 1048576 bytes"),
+            "{e}"
+        );
+        // The same file, wrong, is an error: it was read.
         std::fs::write(&file, "[keys]\nquit = []\n").expect("write");
         assert!(load_from_env(&env).is_err());
     }
