@@ -1,6 +1,10 @@
 //! The `bindscope` binary: parse the command line, run the command, turn errors into a
 //! message and exit status 2. Everything else lives in the library.
 
+// `unsafe` here and in collect::linux::sockopt only (Cargo.toml denies it elsewhere): a
+// global allocator is an unsafe trait, and `_exit` an unsafe call.
+#![allow(unsafe_code)]
+
 use bindscope::cli::{Cli, Command};
 use bindscope::commands;
 use bindscope::output::sanitize::clean_lines;

@@ -3,6 +3,10 @@
 //! while `bindscope record` samples. Each test makes its own network namespace and needs
 //! root (see `common::privileged`).
 
+// A test may unwrap, expect and panic: that is the test failing (Cargo.toml denies them
+// in the program).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use bindscope::collect::linux::collector::{CollectConfig, Collector, NetnsSelect};

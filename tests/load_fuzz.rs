@@ -12,6 +12,10 @@
 //! Case counts keep the file under ~30 s in a debug build; a failure is not persisted
 //! (`proptest-regressions/`): the shrunk input is in the failure message.
 
+// A test may unwrap, expect and panic: that is the test failing (Cargo.toml denies them
+// in the program).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use bindscope::analyze::findings::analyze;
 use bindscope::analyze::history::History;
 use bindscope::export::load::{FileKind, Limits, LoadError, load_bytes};

@@ -20,6 +20,10 @@
 //! unless `BINDSCOPE_REQUIRE_PRIVILEGED=1`. All traffic stays on loopback interfaces (and a
 //! dummy or veth one) inside the test's namespaces. Run: `cargo test --test netns_privileged`.
 
+// A test may unwrap, expect and panic: that is the test failing (Cargo.toml denies them
+// in the program).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::*;
@@ -237,9 +241,12 @@ impl Drop for Orphan {
             std::thread::sleep(Duration::from_millis(20));
         }
         if self.is_ours() {
-            // SAFETY: kill(2) with a pid checked to be the orphan this guard started.
-            unsafe {
-                libc::kill(self.pid as libc::pid_t, libc::SIGKILL);
+            // A pid checked to be the orphan this guard started.
+            if let Some(pid) = i32::try_from(self.pid)
+                .ok()
+                .and_then(rustix::process::Pid::from_raw)
+            {
+                let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
             }
         }
     }

@@ -5,6 +5,10 @@
 //! They need root and `ip netns`; without them they print why and pass as skipped, unless
 //! `BINDSCOPE_REQUIRE_PRIVILEGED=1`. Run: `cargo test --test snapshot_privileged`.
 
+// A test may unwrap, expect and panic: that is the test failing (Cargo.toml denies them
+// in the program).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::*;

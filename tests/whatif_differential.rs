@@ -18,6 +18,10 @@
 //! Needs root and `ip netns`; without them it prints why and passes as skipped, unless
 //! `BINDSCOPE_REQUIRE_PRIVILEGED=1`. Run: `cargo test --test whatif_differential -- --nocapture`.
 
+// A test may unwrap, expect and panic: that is the test failing (Cargo.toml denies them
+// in the program).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use bindscope::analyze::whatif::{BindRequest, BindResult, Verdict, can_bind, parse_endpoint};

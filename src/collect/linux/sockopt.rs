@@ -22,7 +22,9 @@
 //!
 //! Never accept, read, write, set an option or change flags on the duplicate.
 //!
-//! This is the only module with `unsafe`: `getsockopt` through libc, whose buffers we size.
+//! This is the library's only module with `unsafe` (Cargo.toml denies it elsewhere):
+//! `getsockopt` through libc, whose buffers we size.
+#![allow(unsafe_code)]
 
 use super::procfs::{self, ProcRoot};
 use crate::collect::join::ProbedOptions;
