@@ -142,3 +142,23 @@ pub fn mkfifo(path: &std::path::Path) {
     )
     .expect("mkfifo");
 }
+
+/// Whether a test that needs something of the machine (`why_not` is `None` when it has it)
+/// can run. When it cannot, it says so; under `BINDSCOPE_REQUIRE_PRIVILEGED=1` (CI) that is
+/// a failure, never a silent pass.
+pub fn can_run(test: &str, why_not: Option<&str>) -> bool {
+    let Some(why) = why_not else {
+        return true;
+    };
+    if std::env::var("BINDSCOPE_REQUIRE_PRIVILEGED").as_deref() == Ok("1") {
+        panic!("{test}: {why}, and BINDSCOPE_REQUIRE_PRIVILEGED=1");
+    }
+    eprintln!("SKIPPED {test}: {why} (set BINDSCOPE_REQUIRE_PRIVILEGED=1 to make this a failure)");
+    false
+}
+
+/// [`can_run`] for a test that needs root.
+pub fn as_root(test: &str) -> bool {
+    let root = rustix::process::geteuid().is_root();
+    can_run(test, (!root).then_some("needs root"))
+}

@@ -184,12 +184,7 @@ mod tests {
     /// a setuid-root run) cannot read a root-only file inside `as_user`, and can again after.
     #[test]
     fn a_privileged_thread_opens_with_its_real_users_rights() {
-        if !getuid().is_root() {
-            assert!(
-                std::env::var_os("BINDSCOPE_REQUIRE_PRIVILEGED").is_none(),
-                "needs root"
-            );
-            eprintln!("skipped: needs root");
+        if !crate::testing::as_root("a privileged thread's rights") {
             return;
         }
         let dir = tempfile::tempdir().expect("tempdir");

@@ -23,7 +23,7 @@ fn keys_drive_the_dashboard_and_quit_restores_the_terminal() {
             std::env::var("BINDSCOPE_REQUIRE_PRIVILEGED").as_deref() != Ok("1"),
             "tmux is missing (apt-get install tmux)"
         );
-        eprintln!("skipping: tmux is missing");
+        eprintln!("SKIPPED keys_drive_the_dashboard: tmux is missing");
         return;
     }
     let _sm = Sockmaker::start(
@@ -125,6 +125,7 @@ fn a_closed_terminal_ends_the_dashboard() {
             std::env::var("BINDSCOPE_REQUIRE_PRIVILEGED").as_deref() != Ok("1"),
             "tmux is missing (apt-get install tmux)"
         );
+        eprintln!("SKIPPED a_closed_terminal_ends_the_dashboard: tmux is missing");
         return;
     }
     // A unique interval marks this run's process.

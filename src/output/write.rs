@@ -180,12 +180,7 @@ mod tests {
     /// setuid-root run) cannot write into a directory only root may write to.
     #[test]
     fn a_privileged_thread_writes_with_its_real_users_rights() {
-        if !rustix::process::getuid().is_root() {
-            assert!(
-                std::env::var_os("BINDSCOPE_REQUIRE_PRIVILEGED").is_none(),
-                "needs root"
-            );
-            eprintln!("skipped: needs root");
+        if !crate::testing::as_root("a privileged thread's rights") {
             return;
         }
         let dir = tempfile::tempdir().expect("tempdir");

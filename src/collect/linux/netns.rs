@@ -1129,7 +1129,7 @@ mod tests {
 
     #[test]
     fn run_in_resumes_panics() {
-        if !rustix::process::geteuid().is_root() {
+        if !crate::testing::as_root("run_in_resumes_panics") {
             return;
         }
         let r = std::panic::catch_unwind(|| run_in(Path::new("/proc/self/ns/net"), || panic!("x")));
@@ -1156,16 +1156,7 @@ mod tests {
         } else {
             None
         };
-        match why {
-            None => true,
-            Some(why) if std::env::var("BINDSCOPE_REQUIRE_PRIVILEGED").as_deref() == Ok("1") => {
-                panic!("{test}: {why}, and BINDSCOPE_REQUIRE_PRIVILEGED=1")
-            }
-            Some(why) => {
-                println!("skipping {test}: {why}");
-                false
-            }
-        }
+        crate::testing::can_run(test, why)
     }
 
     fn ip(args: &[&str]) {

@@ -772,7 +772,7 @@ mod tests {
     fn live_finds_v6_listener_with_implicit_v6only() {
         // A specific IPv6 bind sets v6only implicitly; inet_diag reports it (doc §8).
         let Ok(listener) = std::net::TcpListener::bind("[::1]:0") else {
-            eprintln!("no IPv6 loopback on this host; skipping");
+            crate::testing::can_run("live_finds_v6_listener", Some("no IPv6 loopback"));
             return;
         };
         let port = listener.local_addr().unwrap().port();
@@ -815,7 +815,7 @@ mod tests {
         // a nonlocal IPv6 bind that only IPV6_FREEBIND allows, left bound-only.
         use rustix::net::{AddressFamily, SocketType, bind, ipproto, socket, sockopt};
         let Ok(fd) = socket(AddressFamily::INET6, SocketType::STREAM, Some(ipproto::TCP)) else {
-            eprintln!("no IPv6 on this host; skipping");
+            crate::testing::can_run("live IPv6 freebind", Some("no IPv6"));
             return;
         };
         sockopt::set_ipv6_freebind(&fd, true).unwrap();
