@@ -337,9 +337,13 @@ fn prepared_data_from_the_collector_thread_is_used_and_kept_when_unchanged() {
     let snap = fixture();
     let mut history = History::default();
     history.record(&snap, 0);
-    let data = Data::new(&snap, &history);
+    let mut data = Data::new(&snap, &history);
     let findings = data.findings.len();
     assert!(findings > 0, "the fixture has findings");
+    // A mark only the collector thread's data carries: the app's own analysis would not
+    // write it, so seeing it proves the prepared data is what the app shows.
+    data.findings[0].summary = "made on the collector thread".into();
+    let marked = |a: &App| a.data.findings[0].summary == "made on the collector thread";
     let fp = super::fingerprint::of(&snap);
     a.update(Msg::Prepared {
         snap: Box::new(snap.clone()),
@@ -347,11 +351,8 @@ fn prepared_data_from_the_collector_thread_is_used_and_kept_when_unchanged() {
         fingerprint: fp,
         data: Some(Box::new(data)),
     });
-    assert_eq!(
-        a.data.findings.len(),
-        findings,
-        "the prepared data is installed"
-    );
+    assert_eq!(a.data.findings.len(), findings);
+    assert!(marked(&a), "the prepared data is installed");
     // Nothing changed: the collector thread sends no data and the app keeps what it has.
     a.update(Msg::Prepared {
         snap: Box::new(snap),
@@ -360,6 +361,7 @@ fn prepared_data_from_the_collector_thread_is_used_and_kept_when_unchanged() {
         data: None,
     });
     assert_eq!(a.data.findings.len(), findings);
+    assert!(marked(&a), "the data is kept, not made again");
     assert!(a.snapshot.is_some());
 }
 
