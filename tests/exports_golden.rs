@@ -105,7 +105,7 @@ fn hostile() -> Snapshot {
         }
     }
     for f in &mut snap.findings {
-        f.kind = format!("k{EVIL}");
+        f.kind = bindscope::model::FindingKind::Unknown(format!("k{EVIL}"));
         f.summary = format!("[x](http://evil) <b>{EVIL}</b>");
         f.explanation = format!("{EVIL}\n- {EVIL}\n# {EVIL}");
     }

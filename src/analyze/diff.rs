@@ -52,8 +52,8 @@
 
 use crate::collect::reasons::not_applicable;
 use crate::model::{
-    AddrFlag, Family, Finding, Interface, Netns, NetnsId, OptionName, Options, Proto, Snapshot,
-    Socket, SocketId, State,
+    AddrFlag, Family, Finding, FindingKind, Interface, Netns, NetnsId, OptionName, Options, Proto,
+    Snapshot, Socket, SocketId, State,
 };
 use crate::output::table::{address_state_name, scope_name};
 use serde::Serialize;
@@ -737,7 +737,7 @@ fn queue_changes(b: &Socket, a: &Socket) -> Vec<FieldChange> {
 // Findings
 
 /// Kind, the socket ids (of `after`), and for a finding about no socket its summary.
-type FindingKey = (String, Vec<SocketId>, String);
+type FindingKey = (FindingKind, Vec<SocketId>, String);
 
 fn finding_key(f: &Finding, renamed: &HashMap<&SocketId, &SocketId>) -> FindingKey {
     let mut ids: Vec<SocketId> = f
@@ -1031,7 +1031,7 @@ mod tests {
 
     fn finding(kind: &str, sockets: &[&Socket]) -> Finding {
         Finding {
-            kind: kind.into(),
+            kind: FindingKind::from_name(kind),
             severity: Severity::Warning,
             sockets: sockets.iter().map(|s| s.id.clone()).collect(),
             summary: format!("{kind} summary"),
@@ -1411,7 +1411,7 @@ mod tests {
         let got: Vec<(FindingChangeKind, &str)> = d
             .findings
             .iter()
-            .map(|f| (f.kind, f.finding.kind.as_str()))
+            .map(|f| (f.kind, f.finding.kind.name()))
             .collect();
         assert_eq!(
             got,

@@ -103,8 +103,8 @@ impl<'a> Context<'a> {
                 let kinds = findings.entry(id).or_default();
                 // A finding may name a socket twice, and several findings share a kind:
                 // one mention per kind, in the order the snapshot lists them.
-                if !kinds.contains(&f.kind.as_str()) {
-                    kinds.push(&f.kind);
+                if !kinds.contains(&f.kind.name()) {
+                    kinds.push(f.kind.name());
                 }
             }
         }
@@ -593,7 +593,7 @@ mod tests {
                 .findings
                 .iter()
                 .filter(|f| f.sockets.contains(&s.id))
-                .map(|f| f.kind.as_str())
+                .map(|f| f.kind.name())
                 .fold(Vec::new(), |mut v, k| {
                     if !v.contains(&k) {
                         v.push(k);

@@ -1112,7 +1112,11 @@ impl Checks {
         for f in &snap.findings {
             if let Some(id) = f.sockets.iter().find(|id| !ids.contains(id)) {
                 self.findings.add(index, || {
-                    format!("{} names {}", quoted_text(&f.kind), quoted_text(&id.0))
+                    format!(
+                        "{} names {}",
+                        quoted_text(f.kind.name()),
+                        quoted_text(&id.0)
+                    )
                 });
             }
         }

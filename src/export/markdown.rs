@@ -196,7 +196,12 @@ fn findings(out: &mut String, ctx: &Context) {
 
 /// Kind and summary, the explanation as a blockquote, the sockets it names.
 fn finding(out: &mut String, ctx: &Context, f: &Finding) {
-    let _ = writeln!(out, "**{}**: {}\n", inline(&f.kind), inline(&f.summary));
+    let _ = writeln!(
+        out,
+        "**{}**: {}\n",
+        inline(f.kind.name()),
+        inline(&f.summary)
+    );
     let quote = blockquote(&f.explanation);
     if !quote.is_empty() {
         let _ = writeln!(out, "{quote}\n");
@@ -653,7 +658,7 @@ mod tests {
             assert!(md.contains(&lead), "{lead} in {md}");
         }
         for f in &snap.findings {
-            let line = format!("**{}**: {}\n", inline(&f.kind), inline(&f.summary));
+            let line = format!("**{}**: {}\n", inline(f.kind.name()), inline(&f.summary));
             assert!(md.contains(&line), "{line}");
         }
         let rows = table_rows(&md);

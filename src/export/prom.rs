@@ -9,8 +9,9 @@
 //! socket id, cookie, pid or inode is a label, since those change on every restart and
 //! would churn series. Every label value is sanitized ([`clean`]) and then escaped.
 
-use crate::analyze::findings::KINDS;
-use crate::model::{Family, NetnsId, Proto, Severity, Snapshot, Socket, TcpExtCounters};
+use crate::model::{
+    Family, FindingKind, NetnsId, Proto, Severity, Snapshot, Socket, TcpExtCounters,
+};
 use crate::output::sanitize::clean;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::{Display, Write as _};
@@ -399,14 +400,14 @@ fn findings_family(snap: &Snapshot) -> MetricFamily {
         Kind::Gauge,
         &["kind", "severity"],
     );
-    for kind in KINDS {
+    for kind in FindingKind::ALL {
         for severity in SEVERITIES {
-            f.add(vec![kind.into(), severity.name().into()], 0);
+            f.add(vec![kind.name().into(), severity.name().into()], 0);
         }
     }
     for finding in &snap.findings {
         let key = vec![
-            clean(&finding.kind).into_owned(),
+            clean(finding.kind.name()).into_owned(),
             finding.severity.name().into(),
         ];
         f.add(key, 1);
@@ -664,7 +665,7 @@ mod tests {
         ];
         let samples = parse(&export(&snap));
         let f = find(&samples, "bindscope_findings");
-        assert_eq!(f.len(), KINDS.len() * 4 + 1);
+        assert_eq!(f.len(), FindingKind::ALL.len() * 4 + 1);
         let value = |kind: &str, sev: &str| {
             f.iter()
                 .find(|s| s.labels["kind"] == kind && s.labels["severity"] == sev)
@@ -676,7 +677,7 @@ mod tests {
         assert_eq!(value("from_the_future\"", "info"), Some(1.0));
     }
 
-    /// The zero series are only as good as `KINDS`: it must list every kind the README's
+    /// The zero series are only as good as `FindingKind::ALL`: it must list every kind the README's
     /// findings table (product.md's table, as shipped) documents, in that order.
     #[test]
     fn known_kinds_match_the_readme_table() {
@@ -688,7 +689,8 @@ mod tests {
             .take_while(|l| l.starts_with("| `"))
             .filter_map(|l| l.split('`').nth(1))
             .collect();
-        assert_eq!(table, KINDS);
+        let names: Vec<&str> = FindingKind::ALL.iter().map(FindingKind::name).collect();
+        assert_eq!(table, names);
     }
 
     #[test]

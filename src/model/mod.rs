@@ -3,11 +3,13 @@
 //! Every type is `Eq` and `Hash` (there are no floats), so a cache can fingerprint the data
 //! it was made from: the dashboard hashes whole snapshots to know when to analyse again.
 
+pub mod finding_kind;
 pub mod host;
 pub mod ids;
 pub mod snapshot;
 pub mod socket;
 
+pub use finding_kind::FindingKind;
 pub use host::{
     AddrFlag, Host, Interface, InterfaceAddr, Netns, NetnsKind, Privileges, Sysctls, TcpExtCounters,
 };

@@ -1,6 +1,7 @@
 //! The snapshot: the file format `bindscope.snapshot` version 1 (product.md, and the JSON
 //! Schema in `assets/snapshot.schema.json`). Field names here are a public interface.
 
+use super::FindingKind;
 use super::host::{Host, Netns, Privileges};
 use super::ids::SocketId;
 use super::socket::Socket;
@@ -32,7 +33,7 @@ impl Severity {
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Finding {
-    pub kind: String,
+    pub kind: FindingKind,
     pub severity: Severity,
     pub sockets: Vec<SocketId>,
     pub summary: String,

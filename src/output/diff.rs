@@ -245,7 +245,7 @@ fn finding_section(out: &mut String, d: &Diff, kind: FindingChangeKind) {
         let line = format!(
             "{sign} {} [{}] {}",
             f.severity.name(),
-            clean(&f.kind),
+            clean(f.kind.name()),
             clean(&f.summary)
         );
         // Cleaned before `wrap`, which would take a raw newline for a paragraph break.

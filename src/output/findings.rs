@@ -139,12 +139,12 @@ pub fn render_text(snap: &Snapshot, all: &[Finding], min: Severity, samples: u32
         let _ = writeln!(out, "\n{}", sev.name().to_uppercase());
         // Within a severity, by kind: many findings of one kind say the same thing, so the
         // first is explained in full and the rest are listed by their summaries.
-        let mut kinds: Vec<&str> = group.iter().map(|f| f.kind.as_str()).collect();
+        let mut kinds: Vec<&str> = group.iter().map(|f| f.kind.name()).collect();
         kinds.dedup();
         kinds.sort_unstable();
         kinds.dedup();
         for kind in kinds {
-            let of_kind: Vec<&&&Finding> = group.iter().filter(|f| f.kind == kind).collect();
+            let of_kind: Vec<&&&Finding> = group.iter().filter(|f| f.kind.name() == kind).collect();
             let full = if of_kind.len() <= 3 { of_kind.len() } else { 1 };
             for f in of_kind.iter().take(full) {
                 render_one(&mut out, f);

@@ -28,8 +28,7 @@
 //! Matching runs per keystroke over every socket (50,000 on a busy host), so the parsed
 //! filter holds lowercase needles and matching does not allocate for ASCII needles.
 
-use crate::analyze::findings::KINDS;
-use crate::model::{Family, NetnsId, Proto, Scope, Snapshot, Socket, SocketId, State};
+use crate::model::{Family, FindingKind, NetnsId, Proto, Scope, Snapshot, Socket, SocketId, State};
 use crate::output::sanitize::clean;
 use std::collections::HashMap;
 use std::fmt::{self, Write as _};
@@ -41,7 +40,7 @@ use std::net::IpAddr;
 pub struct FilterContext {
     pub netns_names: HashMap<NetnsId, String>,
     /// The kinds of the findings that name each socket.
-    pub findings_by_socket: HashMap<SocketId, Vec<String>>,
+    pub findings_by_socket: HashMap<SocketId, Vec<FindingKind>>,
     /// The snapshot's host, for sockets that do not carry their own (one host).
     pub hostname: String,
     /// Marked sockets and their notes (kept up to date by the app as marks change).
@@ -55,7 +54,7 @@ impl FilterContext {
             .iter()
             .filter_map(|n| n.name.as_ref().map(|name| (n.id, name.clone())))
             .collect();
-        let mut findings_by_socket: HashMap<SocketId, Vec<String>> = HashMap::new();
+        let mut findings_by_socket: HashMap<SocketId, Vec<FindingKind>> = HashMap::new();
         for f in &snap.findings {
             for id in &f.sockets {
                 let kinds = findings_by_socket.entry(id.clone()).or_default();
@@ -304,7 +303,7 @@ impl Pred {
             Pred::Finding(needle) => cx
                 .findings_by_socket
                 .get(&s.id)
-                .is_some_and(|kinds| kinds.iter().any(|k| needle.in_text(k))),
+                .is_some_and(|kinds| kinds.iter().any(|k| needle.in_text(k.name()))),
             Pred::AnyFinding => cx
                 .findings_by_socket
                 .get(&s.id)
@@ -835,10 +834,11 @@ fn parse_value(key: Key, value: &str, column: usize, at: &[usize]) -> Result<Pre
             let needle = value.to_lowercase();
             if needle == "any" {
                 Pred::AnyFinding
-            } else if KINDS.iter().any(|k| k.contains(&needle)) {
+            } else if FindingKind::ALL.iter().any(|k| k.name().contains(&needle)) {
                 Pred::Finding(Needle::new(&needle))
             } else {
-                return Err(bad(format!("any, or part of one of {}", KINDS.join(", "))));
+                let names: Vec<&str> = FindingKind::ALL.iter().map(FindingKind::name).collect();
+                return Err(bad(format!("any, or part of one of {}", names.join(", "))));
             }
         }
         Key::Addr => {
@@ -948,7 +948,7 @@ mod tests {
             ],
         );
         snap.findings.push(Finding {
-            kind: "wildcard_overlap".into(),
+            kind: FindingKind::WildcardOverlap,
             severity: Severity::Warning,
             sockets: vec![SocketId("1-2a".into()), SocketId("1-3".into())],
             summary: String::new(),
@@ -986,8 +986,8 @@ mod tests {
         assert_eq!(
             cx.findings_by_socket.get(&SocketId("1-2a".into())),
             Some(&vec![
-                "wildcard_overlap".to_string(),
-                "cross_user_socket".to_string()
+                FindingKind::WildcardOverlap,
+                FindingKind::CrossUserSocket
             ])
         );
     }

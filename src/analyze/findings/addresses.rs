@@ -4,6 +4,7 @@
 use super::finding;
 use crate::analyze::describe::{self, endpoint};
 use crate::analyze::ports::is_bind;
+use crate::model::FindingKind;
 use crate::model::{AddrFlag, AddressState, Family, Finding, Severity, Snapshot, Socket};
 
 pub fn findings(snap: &Snapshot) -> Vec<Finding> {
@@ -58,7 +59,7 @@ fn nonlocal_bind(snap: &Snapshot, s: &Socket) -> Option<Finding> {
         )
     };
     Some(finding(
-        "nonlocal_bind",
+        FindingKind::NonlocalBind,
         severity,
         &[s],
         format!(
@@ -90,7 +91,7 @@ fn tentative_bind(snap: &Snapshot, s: &Socket) -> Option<Finding> {
         _ => return None,
     };
     Some(finding(
-        "tentative_bind",
+        FindingKind::TentativeBind,
         severity,
         &[s],
         format!(
@@ -156,7 +157,7 @@ fn stuck_host_addresses(snap: &Snapshot) -> Vec<Finding> {
                     )
                 };
                 out.push(finding(
-                    "tentative_bind",
+                    FindingKind::TentativeBind,
                     if dadfailed {
                         Severity::Warning
                     } else {

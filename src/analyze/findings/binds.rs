@@ -5,6 +5,7 @@ use super::{finding, port_is_unprivileged};
 use crate::analyze::describe::{self, endpoint, family_name};
 use crate::analyze::ports::{self, PortGroup, Route};
 use crate::collect::classify::{effective_addr, is_wildcard};
+use crate::model::FindingKind;
 use crate::model::{Family, Finding, Proto, Scope, Severity, Snapshot, Socket, State};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -151,7 +152,13 @@ fn wildcard_overlap(
              a client connecting to the specific address never reaches the wildcard socket.",
         );
     }
-    Some(finding("wildcard_overlap", severity, &socks, summary, text))
+    Some(finding(
+        FindingKind::WildcardOverlap,
+        severity,
+        &socks,
+        summary,
+        text,
+    ))
 }
 
 /// Several sockets share one address and port through SO_REUSEPORT.
@@ -188,7 +195,7 @@ fn reuseport_groups(snap: &Snapshot, members: &[&Socket]) -> Vec<Finding> {
                 g.iter().map(|s| describe::socket(s)).collect::<Vec<_>>().join("; "),
                 first.uid
             );
-            Some(finding("reuseport_group", Severity::Info, &g, summary, text))
+            Some(finding(FindingKind::ReuseportGroup, Severity::Info, &g, summary, text))
         })
         .collect()
 }
@@ -230,7 +237,7 @@ fn family_split(snap: &Snapshot, g: &PortGroup, members: &[&Socket]) -> Option<F
         .join("; ");
     match (v4, v6) {
         (true, false) => Some(finding(
-            "family_split",
+            FindingKind::FamilySplit,
             Severity::Notice,
             &receivers,
             format!(
@@ -246,7 +253,7 @@ fn family_split(snap: &Snapshot, g: &PortGroup, members: &[&Socket]) -> Option<F
             ),
         )),
         (false, true) => Some(finding(
-            "family_split",
+            FindingKind::FamilySplit,
             Severity::Warning,
             &receivers,
             format!(
@@ -316,7 +323,7 @@ fn cross_user_port(snap: &Snapshot, members: &[&Socket]) -> Option<Finding> {
         )
     };
     Some(finding(
-        "cross_user_port",
+        FindingKind::CrossUserPort,
         severity,
         members,
         format!(
@@ -349,7 +356,7 @@ fn udp_reuseaddr_takeover(snap: &Snapshot, s: &Socket) -> Option<Finding> {
         return None;
     }
     Some(finding(
-        "udp_reuseaddr_takeover",
+        FindingKind::UdpReuseaddrTakeover,
         Severity::Warning,
         &[s],
         format!(
@@ -378,7 +385,7 @@ fn listen_race(snap: &Snapshot, s: &Socket) -> Option<Finding> {
         return None;
     }
     Some(finding(
-        "listen_race",
+        FindingKind::ListenRace,
         Severity::Notice,
         &[s],
         format!(
@@ -404,7 +411,7 @@ fn device_gap(snap: &Snapshot, s: &Socket) -> Option<Finding> {
         return None;
     }
     Some(finding(
-        "device_gap",
+        FindingKind::DeviceGap,
         Severity::Notice,
         &[s],
         format!(

@@ -4,6 +4,7 @@
 use super::finding;
 use crate::analyze::describe::{self, endpoint};
 use crate::analyze::ports::is_bind;
+use crate::model::FindingKind;
 use crate::model::{Finding, Severity, Snapshot, Socket};
 use std::collections::BTreeSet;
 
@@ -50,7 +51,7 @@ fn cross_user_socket(snap: &Snapshot, s: &Socket) -> Option<Finding> {
             .to_string()
     };
     Some(finding(
-        "cross_user_socket",
+        FindingKind::CrossUserSocket,
         Severity::Info,
         &[s],
         format!(
@@ -93,7 +94,7 @@ fn holder_unknown(snap: &Snapshot, s: &Socket) -> Option<Finding> {
         ),
     };
     Some(finding(
-        "holder_unknown",
+        FindingKind::HolderUnknown,
         severity,
         &[s],
         format!(

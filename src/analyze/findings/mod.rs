@@ -9,26 +9,7 @@ mod holders;
 mod queues;
 
 use super::history::History;
-use crate::model::{Finding, Severity, Snapshot, Socket, SocketId};
-
-/// Every finding kind, in the order the README documents them.
-pub const KINDS: [&str; 15] = [
-    "wildcard_overlap",
-    "reuseport_group",
-    "family_split",
-    "cross_user_socket",
-    "cross_user_port",
-    "udp_reuseaddr_takeover",
-    "listen_race",
-    "device_gap",
-    "accept_queue_growing",
-    "accept_queue_full",
-    "syn_backlog",
-    "blocking_listener",
-    "nonlocal_bind",
-    "tentative_bind",
-    "holder_unknown",
-];
+use crate::model::{Finding, FindingKind, Severity, Snapshot, Socket, SocketId};
 
 /// All findings for a snapshot, most severe first. `history` holds the recent samples
 /// (the current snapshot included) for the queue findings; an empty history judges queues
@@ -49,20 +30,6 @@ pub fn analyze(snap: &Snapshot, history: &History) -> Vec<Finding> {
     out
 }
 
-/// Kinds whose findings merge per holder process (judged one socket or one port at a time).
-const PER_SOCKET: [&str; 10] = [
-    "family_split",
-    "udp_reuseaddr_takeover",
-    "listen_race",
-    "device_gap",
-    "blocking_listener",
-    "nonlocal_bind",
-    "tentative_bind",
-    "holder_unknown",
-    "cross_user_socket",
-    "syn_backlog",
-];
-
 /// Above this many findings of one kind for one process, they become one finding.
 const MERGE_ABOVE: usize = 3;
 
@@ -74,10 +41,10 @@ fn merge_per_process(snap: &Snapshot, findings: Vec<Finding>) -> Vec<Finding> {
     let by_id: std::collections::HashMap<&SocketId, &Socket> =
         snap.sockets.iter().map(|s| (&s.id, s)).collect();
     let mut out = Vec::new();
-    let mut groups: BTreeMap<(String, Severity, String), Vec<Finding>> = BTreeMap::new();
+    let mut groups: BTreeMap<(FindingKind, Severity, String), Vec<Finding>> = BTreeMap::new();
     for f in findings {
         let sock = match f.sockets.first() {
-            Some(first) if PER_SOCKET.contains(&f.kind.as_str()) => by_id.get(first).copied(),
+            Some(first) if f.kind.merges_per_process() => by_id.get(first).copied(),
             _ => None,
         };
         match sock {
@@ -140,13 +107,13 @@ fn merge_per_process(snap: &Snapshot, findings: Vec<Finding>) -> Vec<Finding> {
                 String::new()
             }
         );
-        out.push(finding(&kind, severity, &sockets, summary, explanation));
+        out.push(finding(kind, severity, &sockets, summary, explanation));
     }
     out
 }
 
 pub(crate) fn finding(
-    kind: &str,
+    kind: FindingKind,
     severity: Severity,
     sockets: &[&Socket],
     summary: String,
@@ -156,7 +123,7 @@ pub(crate) fn finding(
     ids.sort();
     ids.dedup();
     Finding {
-        kind: kind.to_string(),
+        kind,
         severity,
         sockets: ids,
         summary,

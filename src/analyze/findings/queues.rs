@@ -5,6 +5,7 @@
 use super::finding;
 use crate::analyze::describe::{self, endpoint};
 use crate::analyze::history::{self, History};
+use crate::model::FindingKind;
 use crate::model::{Finding, Severity, Snapshot, Socket};
 
 pub fn findings(snap: &Snapshot, history: &History) -> Vec<Finding> {
@@ -73,7 +74,7 @@ fn syn_queue_counters(snap: &Snapshot, history: &History) -> Vec<Finding> {
                 )
             };
             Some(finding(
-                "syn_backlog",
+                FindingKind::SynBacklog,
                 severity,
                 &full,
                 format!("namespace '{name}': the kernel {what}"),
@@ -96,7 +97,7 @@ fn accept_queue_growing(snap: &Snapshot, history: &History, s: &Socket) -> Optio
     let (first, last) = (samples.first()?, samples.last()?);
     let secs = last.at_ms.saturating_sub(first.at_ms) as f64 / 1000.0;
     Some(finding(
-        "accept_queue_growing",
+        FindingKind::AcceptQueueGrowing,
         Severity::Warning,
         &[s],
         format!(
@@ -148,7 +149,7 @@ fn accept_queue_full(snap: &Snapshot, history: &History, s: &Socket) -> Option<F
         String::new()
     };
     Some(finding(
-        "accept_queue_full",
+        FindingKind::AcceptQueueFull,
         severity,
         &[s],
         format!(
@@ -191,7 +192,7 @@ fn overflows_without_a_full_listener(
             }
             let name = ns.name.clone().unwrap_or_else(|| format!("net:[{}]", ns.id));
             Some(finding(
-                "accept_queue_full",
+                FindingKind::AcceptQueueFull,
                 Severity::Critical,
                 &[],
                 format!("ListenOverflows rose by {rise} in namespace '{name}' but no listener was seen full"),
@@ -241,7 +242,7 @@ fn syn_backlog(snap: &Snapshot, s: &Socket) -> Option<Finding> {
         String::new()
     };
     Some(finding(
-        "syn_backlog",
+        FindingKind::SynBacklog,
         severity,
         &[s],
         format!(
@@ -266,7 +267,7 @@ fn blocking_listener(snap: &Snapshot, s: &Socket) -> Option<Finding> {
         return None;
     }
     Some(finding(
-        "blocking_listener",
+        FindingKind::BlockingListener,
         Severity::Notice,
         &[s],
         format!(

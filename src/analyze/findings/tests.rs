@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::analyze::history::History;
+use crate::model::FindingKind;
 use crate::model::*;
 use crate::testing::{netns, snapshot_of, socket};
 use std::sync::Arc;
@@ -93,7 +94,7 @@ fn run(sockets: Vec<Socket>) -> Vec<Finding> {
     analyze(&snapshot_of(sockets, vec![host()]), &History::default())
 }
 
-fn of_kind<'a>(fs: &'a [Finding], kind: &str) -> Vec<&'a Finding> {
+fn of_kind(fs: &[Finding], kind: FindingKind) -> Vec<&Finding> {
     fs.iter().filter(|f| f.kind == kind).collect()
 }
 
@@ -167,7 +168,7 @@ fn wildcard_overlap_cases() {
     ];
     for c in cases {
         let fs = run(c.sockets);
-        let got = of_kind(&fs, "wildcard_overlap");
+        let got = of_kind(&fs, FindingKind::WildcardOverlap);
         match c.expect {
             None => assert!(got.is_empty(), "{}: {got:#?}", c.name),
             Some((sev, want)) => {
@@ -190,7 +191,7 @@ fn overlap_explanation_says_who_receives_what() {
         sock("w", Proto::Tcp, "0.0.0.0", 8080, 1001),
         sock("l", Proto::Tcp, "127.0.0.1", 8080, 1002),
     ]);
-    let f = of_kind(&fs, "wildcard_overlap")[0];
+    let f = of_kind(&fs, FindingKind::WildcardOverlap)[0];
     assert!(
         f.explanation
             .contains("IPv4 to 127.0.0.1 → tcp 127.0.0.1:8080 (svc1002)"),
@@ -214,17 +215,17 @@ fn reuseport_group_is_info_and_same_user_is_not_cross_user() {
     b.options.reuseport = Some(true);
     b.holders[0].pid = 999;
     let fs = run(vec![a, b]);
-    let g = of_kind(&fs, "reuseport_group");
+    let g = of_kind(&fs, FindingKind::ReuseportGroup);
     assert_eq!(g.len(), 1, "{fs:#?}");
     assert_eq!(g[0].severity, Severity::Info);
     assert_eq!(ids(g[0]), vec!["a", "b"]);
     assert!(
-        of_kind(&fs, "cross_user_port").is_empty(),
+        of_kind(&fs, FindingKind::CrossUserPort).is_empty(),
         "same user: {fs:#?}"
     );
-    assert!(of_kind(&fs, "cross_user_socket").is_empty());
+    assert!(of_kind(&fs, FindingKind::CrossUserSocket).is_empty());
     assert!(
-        of_kind(&fs, "wildcard_overlap").is_empty(),
+        of_kind(&fs, FindingKind::WildcardOverlap).is_empty(),
         "identical binds are a group, not an overlap"
     );
 }
@@ -233,20 +234,20 @@ fn reuseport_group_is_info_and_same_user_is_not_cross_user() {
 fn family_split_cases() {
     // IPv4 only on an unprivileged port: notice.
     let fs = run(vec![sock("v4", Proto::Tcp, "0.0.0.0", 8080, 1001)]);
-    let f = of_kind(&fs, "family_split");
+    let f = of_kind(&fs, FindingKind::FamilySplit);
     assert_eq!(f.len(), 1);
     assert_eq!(f[0].severity, Severity::Notice);
     assert!(f[0].explanation.contains("[::1]:8080"));
     // IPv6 only (V6ONLY): warning, IPv4 is free for anyone.
     let fs = run(vec![sock("v6", Proto::Tcp, "::", 9100, 1001)]);
-    let f = of_kind(&fs, "family_split");
+    let f = of_kind(&fs, FindingKind::FamilySplit);
     assert_eq!(f[0].severity, Severity::Warning);
     assert!(f[0].explanation.contains("0.0.0.0:9100"));
     // Both families, dual-stack, or a privileged port: nothing.
     assert!(
         of_kind(
             &run(vec![dual(sock("d", Proto::Tcp, "::", 8080, 1))]),
-            "family_split"
+            FindingKind::FamilySplit
         )
         .is_empty()
     );
@@ -256,14 +257,14 @@ fn family_split_cases() {
                 sock("a", Proto::Tcp, "0.0.0.0", 8080, 1),
                 sock("b", Proto::Tcp, "::", 8080, 1)
             ]),
-            "family_split"
+            FindingKind::FamilySplit
         )
         .is_empty()
     );
     assert!(
         of_kind(
             &run(vec![sock("p", Proto::Tcp, "0.0.0.0", 80, 0)]),
-            "family_split"
+            FindingKind::FamilySplit
         )
         .is_empty()
     );
@@ -274,18 +275,18 @@ fn udp_reuseaddr_takeover_not_on_privileged_ports() {
     let mut u = sock("u", Proto::Udp, "0.0.0.0", 5353, 1001);
     u.options.reuseaddr = Some(true);
     let fs = run(vec![u.clone()]);
-    let f = of_kind(&fs, "udp_reuseaddr_takeover");
+    let f = of_kind(&fs, FindingKind::UdpReuseaddrTakeover);
     assert_eq!(f.len(), 1);
     assert_eq!(f[0].severity, Severity::Warning);
     u.local_port = 53;
     assert!(
-        of_kind(&run(vec![u.clone()]), "udp_reuseaddr_takeover").is_empty(),
+        of_kind(&run(vec![u.clone()]), FindingKind::UdpReuseaddrTakeover).is_empty(),
         "privileged port"
     );
     u.local_port = 5353;
     u.options.reuseaddr = None;
     assert!(
-        of_kind(&run(vec![u]), "udp_reuseaddr_takeover").is_empty(),
+        of_kind(&run(vec![u]), FindingKind::UdpReuseaddrTakeover).is_empty(),
         "unknown is not true"
     );
 }
@@ -295,7 +296,7 @@ fn cross_user_port_and_socket() {
     let a = sock("a", Proto::Udp, "0.0.0.0", 5353, 1001);
     let b = sock("b", Proto::Udp, "0.0.0.0", 5353, 1002);
     let fs = run(vec![a, b]);
-    let f = of_kind(&fs, "cross_user_port");
+    let f = of_kind(&fs, FindingKind::CrossUserPort);
     assert_eq!(f.len(), 1);
     assert_eq!(
         f[0].severity,
@@ -308,7 +309,7 @@ fn cross_user_port_and_socket() {
         sock("b", Proto::Tcp, "::", 7000, 1002),
     ]);
     assert_eq!(
-        of_kind(&fs, "cross_user_port")[0].severity,
+        of_kind(&fs, FindingKind::CrossUserPort)[0].severity,
         Severity::Notice
     );
 
@@ -319,13 +320,13 @@ fn cross_user_port_and_socket() {
     worker.uid = 33;
     s.holders.push(worker);
     let fs = run(vec![s.clone()]);
-    let f = of_kind(&fs, "cross_user_socket");
+    let f = of_kind(&fs, FindingKind::CrossUserSocket);
     assert_eq!(f.len(), 1);
     assert_eq!(f[0].severity, Severity::Info);
     // Socket uid differs from its only holder (socket activation).
     s.holders.remove(0);
     assert!(
-        of_kind(&run(vec![s]), "cross_user_socket")[0]
+        of_kind(&run(vec![s]), FindingKind::CrossUserSocket)[0]
             .explanation
             .contains("held only by other users")
     );
@@ -337,18 +338,24 @@ fn listen_race_and_device_gap() {
     b.state = State::Close;
     b.accept_queue = None;
     b.options.reuseaddr = Some(true);
-    assert_eq!(of_kind(&run(vec![b.clone()]), "listen_race").len(), 1);
+    assert_eq!(
+        of_kind(&run(vec![b.clone()]), FindingKind::ListenRace).len(),
+        1
+    );
     b.options.reuseaddr = Some(false);
-    assert!(of_kind(&run(vec![b]), "listen_race").is_empty());
+    assert!(of_kind(&run(vec![b]), FindingKind::ListenRace).is_empty());
 
     let mut d = sock("d", Proto::Tcp, "0.0.0.0", 9090, 0);
     d.device = Some("eth1".into());
-    assert_eq!(of_kind(&run(vec![d.clone()]), "device_gap").len(), 1);
+    assert_eq!(
+        of_kind(&run(vec![d.clone()]), FindingKind::DeviceGap).len(),
+        1
+    );
     d.local_addr = "fe80::1".parse().expect("a");
     d.family = Family::Ipv6;
     d.scope = Scope::LinkLocal;
     assert!(
-        of_kind(&run(vec![d]), "device_gap").is_empty(),
+        of_kind(&run(vec![d]), FindingKind::DeviceGap).is_empty(),
         "link-local carries its device"
     );
 }
@@ -362,13 +369,13 @@ fn with_queue(len: u32, backlog: u32) -> Socket {
 #[test]
 fn accept_queue_full_and_growing() {
     let fs = run(vec![with_queue(5, 4)]);
-    let f = of_kind(&fs, "accept_queue_full");
+    let f = of_kind(&fs, FindingKind::AcceptQueueFull);
     assert_eq!(f[0].severity, Severity::Critical, "over the limit");
     assert_eq!(
-        of_kind(&run(vec![with_queue(4, 4)]), "accept_queue_full")[0].severity,
+        of_kind(&run(vec![with_queue(4, 4)]), FindingKind::AcceptQueueFull)[0].severity,
         Severity::Warning
     );
-    assert!(of_kind(&run(vec![with_queue(3, 4)]), "accept_queue_full").is_empty());
+    assert!(of_kind(&run(vec![with_queue(3, 4)]), FindingKind::AcceptQueueFull).is_empty());
 
     let mut h = History::new(10);
     for (i, len) in [0u32, 2, 5].into_iter().enumerate() {
@@ -379,7 +386,7 @@ fn accept_queue_full_and_growing() {
     }
     let snap = snapshot_of(vec![with_queue(5, 128)], vec![host()]);
     let fs = analyze(&snap, &h);
-    let g = of_kind(&fs, "accept_queue_growing");
+    let g = of_kind(&fs, FindingKind::AcceptQueueGrowing);
     assert_eq!(g.len(), 1, "{fs:#?}");
     assert!(
         g[0].summary.contains("grew from 0 to 5 of 128"),
@@ -395,7 +402,7 @@ fn accept_queue_full_and_growing() {
             i as u64 * 1000,
         );
     }
-    assert!(of_kind(&analyze(&snap, &h), "accept_queue_growing").is_empty());
+    assert!(of_kind(&analyze(&snap, &h), FindingKind::AcceptQueueGrowing).is_empty());
 }
 
 #[test]
@@ -407,7 +414,7 @@ fn overflows_rising_are_critical() {
         h.record(&snapshot_of(vec![with_queue(0, 128)], vec![ns]), i as u64);
     }
     let fs = analyze(&snapshot_of(vec![with_queue(0, 128)], vec![host()]), &h);
-    let f = of_kind(&fs, "accept_queue_full");
+    let f = of_kind(&fs, FindingKind::AcceptQueueFull);
     assert_eq!(f.len(), 1, "{fs:#?}");
     assert_eq!(f[0].severity, Severity::Critical);
     assert!(f[0].summary.contains("rose by 4"));
@@ -418,10 +425,13 @@ fn syn_backlog_and_defer_accept() {
     let mut s = with_queue(0, 16);
     s.syn_recv = Some(10);
     let fs = run(vec![s.clone()]);
-    assert_eq!(of_kind(&fs, "syn_backlog")[0].severity, Severity::Warning);
+    assert_eq!(
+        of_kind(&fs, FindingKind::SynBacklog)[0].severity,
+        Severity::Warning
+    );
     s.options.defer_accept = Some(7);
     let f = run(vec![s.clone()]);
-    let f = of_kind(&f, "syn_backlog");
+    let f = of_kind(&f, FindingKind::SynBacklog);
     assert_eq!(
         f[0].severity,
         Severity::Notice,
@@ -430,21 +440,24 @@ fn syn_backlog_and_defer_accept() {
     assert!(f[0].explanation.contains("TCP_DEFER_ACCEPT (7s)"));
     s.syn_recv = Some(16);
     assert_eq!(
-        of_kind(&run(vec![s.clone()]), "syn_backlog")[0].severity,
+        of_kind(&run(vec![s.clone()]), FindingKind::SynBacklog)[0].severity,
         Severity::Critical
     );
     s.syn_recv = Some(2);
-    assert!(of_kind(&run(vec![s]), "syn_backlog").is_empty());
+    assert!(of_kind(&run(vec![s]), FindingKind::SynBacklog).is_empty());
 }
 
 #[test]
 fn blocking_listener_only_when_known() {
     let mut s = with_queue(0, 8);
     s.options.nonblocking = Some(false);
-    assert_eq!(of_kind(&run(vec![s.clone()]), "blocking_listener").len(), 1);
+    assert_eq!(
+        of_kind(&run(vec![s.clone()]), FindingKind::BlockingListener).len(),
+        1
+    );
     s.options.nonblocking = None;
     assert!(
-        of_kind(&run(vec![s]), "blocking_listener").is_empty(),
+        of_kind(&run(vec![s]), FindingKind::BlockingListener).is_empty(),
         "unknown is not false"
     );
 }
@@ -455,12 +468,12 @@ fn nonlocal_and_tentative_binds() {
     s.address_state = AddressState::Nonlocal;
     s.options.freebind = Some(true);
     let fs = run(vec![s.clone()]);
-    let f = of_kind(&fs, "nonlocal_bind");
+    let f = of_kind(&fs, FindingKind::NonlocalBind);
     assert_eq!(f[0].severity, Severity::Info);
     assert!(f[0].explanation.contains("IP_FREEBIND allowed it"));
     s.options.freebind = Some(false);
     assert_eq!(
-        of_kind(&run(vec![s]), "nonlocal_bind")[0].severity,
+        of_kind(&run(vec![s]), FindingKind::NonlocalBind)[0].severity,
         Severity::Notice
     );
 
@@ -468,7 +481,7 @@ fn nonlocal_and_tentative_binds() {
     t.address_state = AddressState::Tentative;
     let fs = run(vec![t]);
     assert_eq!(
-        of_kind(&fs, "tentative_bind")[0].severity,
+        of_kind(&fs, FindingKind::TentativeBind)[0].severity,
         Severity::Warning
     );
 
@@ -496,7 +509,7 @@ fn nonlocal_and_tentative_binds() {
         ],
     });
     let fs = analyze(&snapshot_of(vec![], vec![ns]), &History::default());
-    let t = of_kind(&fs, "tentative_bind");
+    let t = of_kind(&fs, FindingKind::TentativeBind);
     assert_eq!(t.len(), 2, "{fs:#?}");
     assert!(t.iter().any(|f| f.summary.contains("stuck tentative")));
     assert!(
@@ -511,17 +524,17 @@ fn holder_unknown_cases() {
     s.holders.clear();
     s.holders_unknown = Some("needs root".into());
     assert_eq!(
-        of_kind(&run(vec![s.clone()]), "holder_unknown")[0].severity,
+        of_kind(&run(vec![s.clone()]), FindingKind::HolderUnknown)[0].severity,
         Severity::Info
     );
     s.holders_unknown = None;
     assert_eq!(
-        of_kind(&run(vec![s.clone()]), "holder_unknown")[0].severity,
+        of_kind(&run(vec![s.clone()]), FindingKind::HolderUnknown)[0].severity,
         Severity::Notice
     );
     s.inode = 0;
     assert!(
-        of_kind(&run(vec![s]), "holder_unknown")[0]
+        of_kind(&run(vec![s]), FindingKind::HolderUnknown)[0]
             .explanation
             .contains("inode is 0")
     );
@@ -538,7 +551,11 @@ fn every_kind_is_produced_by_some_test_input_and_sorted_by_severity() {
         "{fs:#?}"
     );
     for f in &fs {
-        assert!(KINDS.contains(&f.kind.as_str()), "unknown kind {}", f.kind);
+        assert!(
+            FindingKind::ALL.contains(&f.kind),
+            "unknown kind {}",
+            f.kind
+        );
         assert!(!f.summary.is_empty() && !f.explanation.is_empty());
     }
 }
@@ -557,7 +574,7 @@ fn many_findings_of_one_process_merge() {
     let mut all = listeners;
     all.push(other);
     let fs = run(all);
-    let b = of_kind(&fs, "blocking_listener");
+    let b = of_kind(&fs, FindingKind::BlockingListener);
     assert_eq!(
         b.len(),
         2,
@@ -587,7 +604,7 @@ fn syn_queue_counters_rising() {
         h.record(&snapshot_of(vec![with_queue(0, 128)], vec![ns]), i as u64);
     }
     let fs = analyze(&snapshot_of(vec![with_queue(0, 128)], vec![host()]), &h);
-    let f = of_kind(&fs, "syn_backlog");
+    let f = of_kind(&fs, FindingKind::SynBacklog);
     assert_eq!(f.len(), 1, "{fs:#?}");
     assert_eq!(f[0].severity, Severity::Warning);
     assert!(

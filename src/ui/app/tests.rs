@@ -3,6 +3,7 @@
 
 use super::keys::{INTERVALS, step_interval};
 use super::{App, Effect, Mode, Msg};
+use crate::model::FindingKind;
 use crate::model::{Snapshot, SocketId};
 use crate::ui::tests::{INGEST, app, code, fixture, fixture_with_queue, key, live, screen, typed};
 use crate::ui::views::ViewId;
@@ -406,7 +407,7 @@ fn data_kept(a: &App) -> bool {
 }
 
 /// The kinds of the findings on one socket.
-fn kinds_on(a: &App, id: &str) -> Vec<String> {
+fn kinds_on(a: &App, id: &str) -> Vec<FindingKind> {
     a.data
         .findings
         .iter()
@@ -424,8 +425,8 @@ fn findings_follow_a_sysctl_that_alone_changed() {
     const MDNS: &str = "4026532245-87384";
     let web = 1;
     let mut a = at_rest();
-    assert!(kinds_on(&a, RACE).contains(&"listen_race".to_string()));
-    assert!(kinds_on(&a, MDNS).contains(&"udp_reuseaddr_takeover".to_string()));
+    assert!(kinds_on(&a, RACE).contains(&FindingKind::ListenRace));
+    assert!(kinds_on(&a, MDNS).contains(&FindingKind::UdpReuseaddrTakeover));
     tag_data(&mut a);
     a.update(refresh(later(fixture(), 1), 1000));
     assert!(data_kept(&a), "a quiet refresh keeps the data in hand");
@@ -434,8 +435,8 @@ fn findings_follow_a_sysctl_that_alone_changed() {
     raised.netns[web].sysctls.ip_unprivileged_port_start = Some(8000);
     a.update(refresh(raised.clone(), 2000));
     assert!(!data_kept(&a), "a sysctl is data the findings read");
-    assert!(!kinds_on(&a, RACE).contains(&"listen_race".to_string()));
-    assert!(!kinds_on(&a, MDNS).contains(&"udp_reuseaddr_takeover".to_string()));
+    assert!(!kinds_on(&a, RACE).contains(&FindingKind::ListenRace));
+    assert!(!kinds_on(&a, MDNS).contains(&FindingKind::UdpReuseaddrTakeover));
     let shown = a.snapshot.as_deref().map(|s| &s.findings);
     assert_eq!(shown, Some(&a.data.findings), "and what an export carries");
     // Quiet again at the new value; then back to 1024, and the findings come back.
@@ -443,8 +444,8 @@ fn findings_follow_a_sysctl_that_alone_changed() {
     a.update(refresh(later(raised, 3), 3000));
     assert!(data_kept(&a));
     a.update(refresh(later(fixture(), 4), 4000));
-    assert!(kinds_on(&a, RACE).contains(&"listen_race".to_string()));
-    assert!(kinds_on(&a, MDNS).contains(&"udp_reuseaddr_takeover".to_string()));
+    assert!(kinds_on(&a, RACE).contains(&FindingKind::ListenRace));
+    assert!(kinds_on(&a, MDNS).contains(&FindingKind::UdpReuseaddrTakeover));
 }
 
 #[test]

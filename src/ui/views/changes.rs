@@ -171,7 +171,7 @@ impl ChangeRow<'_> {
                 format!(
                     "{} {}: {}",
                     f.finding.severity.name(),
-                    clean(&f.finding.kind),
+                    clean(f.finding.kind.name()),
                     clean(&f.finding.summary)
                 )
             }),
@@ -380,7 +380,7 @@ impl View for Table<'_> {
                 ]));
                 lines.push(Line::default());
                 lines.extend(explanation_lines(&f.finding.explanation, 0, theme.text));
-                format!("finding {}", clean(&f.finding.kind))
+                format!("finding {}", clean(f.finding.kind.name()))
             }
             Entry::Netns(k) => {
                 let Some(n) = diff.netns.get(k) else {

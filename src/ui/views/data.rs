@@ -6,7 +6,7 @@ use crate::analyze::findings;
 use crate::analyze::history::History;
 use crate::analyze::overlap::{Endpoint, addr_overlap, dev_overlap};
 use crate::analyze::ports::{PortGroup, port_groups};
-use crate::model::{Finding, NetnsId, Proto, Severity, Snapshot, SocketId, State};
+use crate::model::{Finding, FindingKind, NetnsId, Proto, Severity, Snapshot, SocketId, State};
 use crate::output::sanitize::clean;
 use crate::ui::filter::FilterContext;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -124,9 +124,6 @@ const MARKERS: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01234
 /// Above this many members, a group is marked whole rather than checked pair by pair.
 const PAIRWISE_MAX: usize = 64;
 
-/// Kinds that make a socket "cross-user".
-const CROSS_KINDS: [&str; 2] = ["cross_user_socket", "cross_user_port"];
-
 impl Data {
     /// Derives everything for `snap`; `history` already holds it.
     pub fn new(snap: &Snapshot, history: &History) -> Data {
@@ -163,12 +160,14 @@ impl Data {
                 };
                 info.findings.push(u32::try_from(fi).unwrap_or(u32::MAX));
                 info.worst = info.worst.max(Some(f.severity));
-                if CROSS_KINDS.contains(&f.kind.as_str()) {
+                if f.kind.is_cross_user() {
                     info.cross_user = true;
                 }
-                match f.kind.as_str() {
-                    "accept_queue_full" => info.queue = QueueMark::Full,
-                    "accept_queue_growing" => info.queue = info.queue.max(QueueMark::Growing),
+                match f.kind {
+                    FindingKind::AcceptQueueFull => info.queue = QueueMark::Full,
+                    FindingKind::AcceptQueueGrowing => {
+                        info.queue = info.queue.max(QueueMark::Growing)
+                    }
                     _ => {}
                 }
             }

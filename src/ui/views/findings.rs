@@ -88,7 +88,10 @@ impl Row for FindingRow<'_> {
         let f = self.f;
         match col {
             SEVERITY => Line::styled(f.severity.name(), theme.severity(f.severity)),
-            KIND => Line::styled(clean(&f.kind).into_owned(), theme.severity(f.severity)),
+            KIND => Line::styled(
+                clean(f.kind.name()).into_owned(),
+                theme.severity(f.severity),
+            ),
             SOCKETS => Line::raw(f.sockets.len().to_string()),
             NETNS => Line::raw(self.netns()),
             SUMMARY => Line::raw(clean(&f.summary).into_owned()),
@@ -100,7 +103,7 @@ impl Row for FindingRow<'_> {
         let f = self.f;
         match col {
             SEVERITY => severity_rank(Some(f.severity)).map_or(SortKey::Missing, SortKey::Num),
-            KIND => SortKey::text(&f.kind),
+            KIND => SortKey::text(f.kind.name()),
             SOCKETS => SortKey::num(u32::try_from(f.sockets.len()).unwrap_or(u32::MAX)),
             NETNS => SortKey::text(&self.netns()),
             SUMMARY => SortKey::text(&f.summary),
@@ -194,7 +197,7 @@ fn detail(cx: Ctx<'_>, f: &Finding, idx: &[u32]) -> Detail {
         ));
     }
     Detail {
-        title: format!("{}: {}", f.severity.name(), clean(&f.kind)),
+        title: format!("{}: {}", f.severity.name(), clean(f.kind.name())),
         lines,
     }
 }

@@ -23,7 +23,7 @@ use self::data::Data;
 use super::theme::Theme;
 use super::widgets::table::{Sort, Source};
 use crate::analyze::history::History;
-use crate::model::{NetnsId, Proto, Snapshot, SocketId};
+use crate::model::{FindingKind, NetnsId, Proto, Snapshot, SocketId};
 use ratatui::text::Line;
 
 /// At most this many sockets per list in a detail pane: a process or user with thousands
@@ -146,7 +146,7 @@ pub enum RowKey {
     Group(NetnsId, Proto, u16),
     Pid(u32),
     Uid(u32),
-    Finding(String, Vec<SocketId>),
+    Finding(FindingKind, Vec<SocketId>),
     Netns(NetnsId),
 }
 

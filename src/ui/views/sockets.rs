@@ -388,7 +388,7 @@ pub fn finding_lines(cx: Ctx<'_>, findings: &[u32]) -> Vec<Line<'static>> {
         let sev = theme.severity(f.severity);
         out.push(Line::from(vec![
             Span::styled(format!("{:<10}", f.severity.name()), sev),
-            Span::styled(format!("{}: ", clean(&f.kind)), sev),
+            Span::styled(format!("{}: ", clean(f.kind.name())), sev),
             Span::raw(clean(&f.summary).into_owned()),
         ]));
         out.extend(explanation_lines(&f.explanation, 10, theme.text));
