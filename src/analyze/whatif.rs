@@ -16,8 +16,8 @@ use super::overlap::{
 };
 use crate::collect::classify::mapped_v4;
 use crate::model::{
-    AddrFlag, Family, Interface, Netns, NetnsId, OptionName, Proto, Snapshot, Socket, SocketId,
-    State, View,
+    AddrFlag, AddrScope, Family, Interface, Netns, NetnsId, OptionName, Proto, Snapshot, Socket,
+    SocketId, State, View,
 };
 use crate::output::sanitize::clean;
 use serde::{Deserialize, Serialize};
@@ -784,7 +784,7 @@ fn check_v6_valid(ns: &Netns, req: &BindRequest, a: &Ipv6Addr, dev: Option<&str>
             let tentative = has_flag(x, AddrFlag::Tentative) && !has_flag(x, AddrFlag::Optimistic);
             let dev_ok = match dev {
                 None => true,
-                Some(d) => i.name == d || !(x.scope == "link" || x.scope == "host"),
+                Some(d) => i.name == d || !matches!(x.scope, AddrScope::Link | AddrScope::Host),
             };
             if !tentative && dev_ok {
                 found = true;
@@ -800,7 +800,7 @@ fn check_v6_valid(ns: &Netns, req: &BindRequest, a: &Ipv6Addr, dev: Option<&str>
             } else {
                 why = format!(
                     "{a} is a {}-scope address of {}, not of {}",
-                    x.scope,
+                    clean(&x.scope.name()),
                     clean(&i.name),
                     clean(dev.unwrap_or(""))
                 );

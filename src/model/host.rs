@@ -57,12 +57,81 @@ impl AddrFlag {
     }
 }
 
+/// An address's scope (`ifa_scope`, the `rtm_scope` values of include/uapi/linux/rtnetlink.h).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum AddrScope {
+    /// RT_SCOPE_UNIVERSE (0).
+    Global,
+    /// RT_SCOPE_SITE (200).
+    Site,
+    /// RT_SCOPE_LINK (253).
+    Link,
+    /// RT_SCOPE_HOST (254).
+    Host,
+    /// Another value the kernel gave.
+    Number(u8),
+    /// A word this version does not know, from a file.
+    Unknown(String),
+}
+
+impl AddrScope {
+    /// The scope from the kernel's number.
+    pub fn from_kernel(scope: u8) -> AddrScope {
+        match scope {
+            0 => AddrScope::Global,
+            200 => AddrScope::Site,
+            253 => AddrScope::Link,
+            254 => AddrScope::Host,
+            n => AddrScope::Number(n),
+        }
+    }
+
+    /// The word files and screens use: `global`, `site`, `link`, `host`, or the number.
+    pub fn name(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            AddrScope::Global => "global".into(),
+            AddrScope::Site => "site".into(),
+            AddrScope::Link => "link".into(),
+            AddrScope::Host => "host".into(),
+            AddrScope::Number(n) => n.to_string().into(),
+            AddrScope::Unknown(text) => text.as_str().into(),
+        }
+    }
+}
+
+impl From<&str> for AddrScope {
+    fn from(text: &str) -> Self {
+        match text {
+            "global" => AddrScope::Global,
+            "site" => AddrScope::Site,
+            "link" => AddrScope::Link,
+            "host" => AddrScope::Host,
+            _ => match text.parse::<u8>() {
+                Ok(n) => AddrScope::from_kernel(n),
+                Err(_) => AddrScope::Unknown(text.to_string()),
+            },
+        }
+    }
+}
+
+impl Serialize for AddrScope {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for AddrScope {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(AddrScope::from(String::deserialize(d)?.as_str()))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct InterfaceAddr {
     pub addr: IpAddr,
     pub prefix_len: u8,
-    /// `host`, `link`, `global`, `site` or the number.
-    pub scope: String,
+    /// `host`, `link`, `global`, `site` or the number (in files: the same words).
+    pub scope: AddrScope,
     pub flags: Vec<AddrFlag>,
 }
 
@@ -169,4 +238,34 @@ pub struct Netns {
     pub interfaces: Vec<Interface>,
     pub sysctls: Sysctls,
     pub counters: TcpExtCounters,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scopes_read_and_write_the_same_words() {
+        for (n, word) in [
+            (0, "global"),
+            (200, "site"),
+            (253, "link"),
+            (254, "host"),
+            (7, "7"),
+        ] {
+            let scope = AddrScope::from_kernel(n);
+            assert_eq!(scope.name(), word);
+            assert_eq!(AddrScope::from(word), scope);
+            let json = serde_json::to_string(&scope).expect("serialize");
+            assert_eq!(
+                serde_json::from_str::<AddrScope>(&json).expect("parse"),
+                scope
+            );
+        }
+        assert_eq!(
+            AddrScope::from("nowhere"),
+            AddrScope::Unknown("nowhere".into())
+        );
+        assert_eq!(AddrScope::from("nowhere").name(), "nowhere");
+    }
 }

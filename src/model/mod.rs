@@ -11,7 +11,8 @@ pub mod socket;
 
 pub use finding_kind::FindingKind;
 pub use host::{
-    AddrFlag, Host, Interface, InterfaceAddr, Netns, NetnsKind, Privileges, Sysctls, TcpExtCounters,
+    AddrFlag, AddrScope, Host, Interface, InterfaceAddr, Netns, NetnsKind, Privileges, Sysctls,
+    TcpExtCounters,
 };
 pub use ids::{NetnsId, SocketId};
 pub use snapshot::{FORMAT, Finding, Mark, ScanStats, Severity, Snapshot, VERSION, View};

@@ -8,7 +8,9 @@ use super::{rtnl, sock_diag};
 use crate::collect::classify;
 use crate::collect::raw::{RawAddr, RawLink, RawSocket};
 use crate::model::host::AddrFlag;
-use crate::model::{Family, Interface, InterfaceAddr, Proto, Sysctls, TcpExtCounters, View};
+use crate::model::{
+    AddrScope, Family, Interface, InterfaceAddr, Proto, Sysctls, TcpExtCounters, View,
+};
 
 /// Everything read inside one namespace.
 #[derive(Debug, Default)]
@@ -87,16 +89,6 @@ fn read_links_addrs() -> Result<(Vec<RawLink>, Vec<RawAddr>), NetlinkError> {
     Ok((links, addrs))
 }
 
-fn scope_name(scope: u8) -> String {
-    match scope {
-        0 => "global".into(),
-        200 => "site".into(),
-        253 => "link".into(),
-        254 => "host".into(),
-        n => n.to_string(),
-    }
-}
-
 /// IFA_F_* of one address. Bit 0x01 is IFA_F_SECONDARY on IPv4 and IFA_F_TEMPORARY on IPv6
 /// (the same value in include/uapi/linux/if_addr.h).
 fn addr_flags(flags: u32, ipv4: bool) -> Vec<AddrFlag> {
@@ -140,7 +132,7 @@ pub fn interfaces(links: &[RawLink], addrs: &[RawAddr]) -> Vec<Interface> {
                 .map(|a| InterfaceAddr {
                     addr: a.addr,
                     prefix_len: a.prefix_len,
-                    scope: scope_name(a.scope),
+                    scope: AddrScope::from_kernel(a.scope),
                     flags: addr_flags(a.flags, a.addr.is_ipv4()),
                 })
                 .collect(),
@@ -186,7 +178,7 @@ mod tests {
         assert!(ifs[0].loopback && ifs[0].carrier && ifs[0].addresses.is_empty());
         assert_eq!(ifs[1].name, "veth0");
         assert!(ifs[1].up && !ifs[1].carrier);
-        assert_eq!(ifs[1].addresses[0].scope, "global");
+        assert_eq!(ifs[1].addresses[0].scope, AddrScope::Global);
         assert_eq!(
             ifs[1].addresses[0].flags,
             vec![AddrFlag::Tentative, AddrFlag::Permanent]

@@ -320,7 +320,7 @@ fn detail(cx: Ctx<'_>, n: &Netns) -> Detail {
                 "    {}/{} scope {}",
                 a.addr,
                 a.prefix_len,
-                clean(&a.scope)
+                clean(&a.scope.name())
             ))];
             for &f in &a.flags {
                 let st = if f == AddrFlag::Dadfailed {
