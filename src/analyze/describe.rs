@@ -1,16 +1,13 @@
 //! Sockets, users and processes in plain words, for summaries and explanations that are
 //! pasted into incident channels: every name passes through the sanitizer.
 
-use crate::model::{Family, Netns, Proto, Snapshot, Socket};
+use crate::model::{Family, Netns, Snapshot, Socket};
 use crate::output::sanitize::clean;
 use std::collections::BTreeSet;
 
 /// `tcp 0.0.0.0:8080`, `udp [::1]:53`, with `%dev` when device-bound.
 pub fn endpoint(s: &Socket) -> String {
-    let proto = match s.proto {
-        Proto::Tcp => "tcp",
-        Proto::Udp => "udp",
-    };
+    let proto = s.proto.name();
     format!(
         "{proto} {}",
         crate::output::table::endpoint(s.local_addr, s.local_port, s.device.as_deref())

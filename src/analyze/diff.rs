@@ -501,8 +501,8 @@ fn socket_fields(b: &Socket, a: &Socket, same_host: bool) -> Vec<FieldChange> {
     push_value(
         &mut out,
         "state",
-        state_name(b).into(),
-        state_name(a).into(),
+        b.state_label().into(),
+        a.state_label().into(),
     );
     push_value(
         &mut out,
@@ -550,16 +550,6 @@ fn socket_fields(b: &Socket, a: &Socket, same_host: bool) -> Vec<FieldChange> {
 fn push_value(out: &mut Vec<FieldChange>, field: &str, before: String, after: String) {
     if before != after {
         out.push(FieldChange::value(field, before, after));
-    }
-}
-
-/// A socket's state as the table says it: a bound-only TCP socket is `bound`, an
-/// unconnected UDP one `unconn`.
-pub fn state_name(s: &Socket) -> &'static str {
-    match (s.proto, s.state) {
-        (Proto::Tcp, State::Close) => "bound",
-        (Proto::Udp, State::Close) => "unconn",
-        (_, st) => st.name(),
     }
 }
 

@@ -381,7 +381,7 @@ fn ok_explanation(req: &BindRequest, cand: &Endpoint) -> String {
     };
     format!(
         "{calls}: no socket on {} port {} refuses to share it with {}.",
-        proto_name(req.proto),
+        req.proto.name(),
         req.port,
         endpoint_words(cand, req.port)
     )
@@ -1327,13 +1327,6 @@ fn udp_inuse(req: &BindRequest, cand: &Endpoint, blockers: &[(&Socket, Endpoint)
 // ---------------------------------------------------------------------------------------
 // Words
 
-fn proto_name(p: Proto) -> &'static str {
-    match p {
-        Proto::Tcp => "tcp",
-        Proto::Udp => "udp",
-    }
-}
-
 fn count(n: usize, what: &str) -> String {
     if n == 1 {
         format!("1 {what}")
@@ -1413,7 +1406,7 @@ fn opt_word(v: Option<bool>, name: &str) -> Option<String> {
 fn short(s: &Socket) -> String {
     format!(
         "{} {}",
-        proto_name(s.proto),
+        s.proto.name(),
         addr_port(s.local_addr, s.local_port, s.device.as_deref())
     )
 }

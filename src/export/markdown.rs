@@ -8,7 +8,7 @@
 //! `<img src=…>` or `[click](http://…)` cannot inject HTML or a link into the ticket.
 
 use crate::analyze::describe;
-use crate::model::{Finding, Holder, NetnsId, Proto, Severity, Snapshot, Socket, SocketId, State};
+use crate::model::{Finding, Holder, NetnsId, Severity, Snapshot, Socket, SocketId, State};
 use crate::output::findings::counts;
 use crate::output::sanitize::clean;
 use crate::output::table::{address_state_name, endpoint, option_badges, scope_name};
@@ -296,8 +296,8 @@ fn row(ctx: &Context, s: &Socket) -> [String; 11] {
         (None, _) => "-".into(),
     };
     [
-        proto_name(s.proto).into(),
-        state_name(s).into(),
+        s.proto.name().into(),
+        s.state_label().into(),
         cell(&endpoint(s.local_addr, s.local_port, s.device.as_deref())),
         cell(&ctx.netns_name(s.netns)),
         scope_name(s.scope).into(),
@@ -337,23 +337,6 @@ fn holder(h: &Holder) -> String {
 /// Listeners are listed with bound-only TCP and unconnected UDP sockets: all hold a port.
 fn is_bound_only(s: &Socket) -> bool {
     matches!(s.state, State::Close | State::BoundInactive)
-}
-
-fn proto_name(p: Proto) -> &'static str {
-    match p {
-        Proto::Tcp => "tcp",
-        Proto::Udp => "udp",
-    }
-}
-
-/// As the people-table names states: a bound-only TCP socket is `bound`, an unconnected UDP
-/// one `unconn` (the kernel's `close` would read as "closed").
-fn state_name(s: &Socket) -> &'static str {
-    match (s.proto, s.state) {
-        (Proto::Tcp, State::Close) => "bound",
-        (Proto::Udp, State::Close) => "unconn",
-        (_, state) => state.name(),
-    }
 }
 
 /// Untrusted text as inline Markdown that may begin a line: sanitized, every character that
@@ -653,8 +636,8 @@ mod tests {
         {
             let local = cell(&endpoint(s.local_addr, s.local_port, s.device.as_deref()));
             let ns = cell(&ctx.netns_name(s.netns));
-            let proto = proto_name(s.proto);
-            let lead = format!("| {proto} | {} | {local} | {ns} |", state_name(s));
+            let proto = s.proto.name();
+            let lead = format!("| {proto} | {} | {local} | {ns} |", s.state_label());
             assert!(md.contains(&lead), "{lead} in {md}");
         }
         for f in &snap.findings {

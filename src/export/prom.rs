@@ -9,9 +9,7 @@
 //! socket id, cookie, pid or inode is a label, since those change on every restart and
 //! would churn series. Every label value is sanitized ([`clean`]) and then escaped.
 
-use crate::model::{
-    Family, FindingKind, NetnsId, Proto, Severity, Snapshot, Socket, TcpExtCounters,
-};
+use crate::model::{Family, FindingKind, NetnsId, Severity, Snapshot, Socket, TcpExtCounters};
 use crate::output::sanitize::clean;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::{Display, Write as _};
@@ -256,13 +254,6 @@ fn socket_labels<'a>(snap: &Snapshot, netns: &'a HashMap<NetnsId, String>) -> So
     }
 }
 
-fn proto_name(p: Proto) -> &'static str {
-    match p {
-        Proto::Tcp => "tcp",
-        Proto::Udp => "udp",
-    }
-}
-
 /// `bindscope_sockets{netns,proto,state}`: how many sockets of each kind, per namespace.
 fn socket_families(snap: &Snapshot, ns: &HashMap<NetnsId, String>) -> Vec<MetricFamily> {
     let l = socket_labels(snap, ns);
@@ -273,7 +264,7 @@ fn socket_families(snap: &Snapshot, ns: &HashMap<NetnsId, String>) -> Vec<Metric
         &l.names(&["proto", "state"]),
     );
     for s in &snap.sockets {
-        let rest = vec![proto_name(s.proto).into(), s.state.name().into()];
+        let rest = vec![s.proto.name().into(), s.state.name().into()];
         f.add(l.values(s, rest), 1);
     }
     vec![f]
@@ -381,7 +372,7 @@ fn listener_values(s: &Socket) -> Vec<String> {
         None => s.uid.to_string(),
     };
     vec![
-        proto_name(s.proto).into(),
+        s.proto.name().into(),
         family.into(),
         s.local_addr.to_string(),
         s.local_port.to_string(),

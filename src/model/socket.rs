@@ -13,6 +13,16 @@ pub enum Proto {
     Udp,
 }
 
+impl Proto {
+    /// `tcp` or `udp`: files, tables, labels and filters all spell it so.
+    pub fn name(self) -> &'static str {
+        match self {
+            Proto::Tcp => "tcp",
+            Proto::Udp => "udp",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Family {
@@ -231,7 +241,44 @@ pub struct Socket {
 }
 
 impl Socket {
+    /// The state as tables and views show it: a TCP socket bound but not listening is
+    /// `bound`, an unconnected UDP socket `unconn`, a connected one `connected`; otherwise
+    /// the kernel's name. (Files keep the kernel's name in `state`.)
+    pub fn state_label(&self) -> &'static str {
+        match (self.proto, self.state) {
+            (Proto::Tcp, State::Close | State::BoundInactive) => "bound",
+            (Proto::Udp, State::Close) => "unconn",
+            (Proto::Udp, State::Established) => "connected",
+            (_, st) => st.name(),
+        }
+    }
+}
+
+impl Socket {
     pub fn is_listener(&self) -> bool {
         self.proto == Proto::Tcp && self.state == State::Listen
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One name per state, which every table, view and export uses.
+    #[test]
+    fn state_labels() {
+        let mut s = crate::testing::socket();
+        for (proto, state, label) in [
+            (Proto::Tcp, State::Close, "bound"),
+            (Proto::Tcp, State::BoundInactive, "bound"),
+            (Proto::Tcp, State::Listen, "listen"),
+            (Proto::Tcp, State::Established, "established"),
+            (Proto::Udp, State::Close, "unconn"),
+            (Proto::Udp, State::Established, "connected"),
+        ] {
+            (s.proto, s.state) = (proto, state);
+            assert_eq!(s.state_label(), label, "{proto:?} {state:?}");
+        }
+        assert_eq!((Proto::Tcp.name(), Proto::Udp.name()), ("tcp", "udp"));
     }
 }

@@ -8,7 +8,7 @@ use super::table::endpoint;
 use crate::analyze::describe;
 use crate::analyze::diff::{
     ChangeKind, Counts, Diff, FieldChange, FieldKind, FindingChange, FindingChangeKind,
-    NetnsChange, SocketChange, state_name,
+    NetnsChange, SocketChange,
 };
 use crate::model::{NetnsId, Socket};
 use serde::Serialize;
@@ -151,7 +151,7 @@ fn socket_line(d: &Diff, s: &Socket) -> String {
     format!(
         "{} ({}) of {}, held by {}",
         socket_name(d, s),
-        state_name(s),
+        s.state_label(),
         describe::user(s.user.as_deref(), s.uid),
         describe::holders(s)
     )

@@ -45,15 +45,6 @@ pub fn address_state_name(s: AddressState) -> &'static str {
     }
 }
 
-fn state_name(sock: &Socket) -> &'static str {
-    match (sock.proto, sock.state) {
-        (Proto::Tcp, State::Close) => "bound",
-        (Proto::Udp, State::Close) => "unconn",
-        (Proto::Udp, State::Established) => "connected",
-        (_, s) => s.name(),
-    }
-}
-
 /// Option badges: a set option by name, an unknown one with `?`, an unset one not at all.
 /// Applicable-but-unknown is shown; not-applicable (v6only on IPv4, TCP options on UDP) is not.
 pub fn option_badges(o: &Options, proto: Proto, state: State) -> String {
@@ -160,11 +151,8 @@ fn row(s: &Socket) -> [String; 10] {
         (None, _) => "-".into(),
     };
     [
-        match s.proto {
-            Proto::Tcp => "tcp".into(),
-            Proto::Udp => "udp".into(),
-        },
-        state_name(s).into(),
+        s.proto.name().into(),
+        s.state_label().into(),
         local,
         scope_name(s.scope).into(),
         address_state_name(s.address_state).into(),

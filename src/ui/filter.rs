@@ -256,13 +256,6 @@ fn with_text(
     test(&text)
 }
 
-fn proto_name(p: Proto) -> &'static str {
-    match p {
-        Proto::Tcp => "tcp",
-        Proto::Udp => "udp",
-    }
-}
-
 fn write_addr(w: &mut dyn fmt::Write, addr: IpAddr, port: u16) -> fmt::Result {
     match addr {
         IpAddr::V4(a) => write!(w, "{a}:{port}"),
@@ -272,7 +265,7 @@ fn write_addr(w: &mut dyn fmt::Write, addr: IpAddr, port: u16) -> fmt::Result {
 
 /// `tcp 0.0.0.0:8080`, `udp [::1]%lo:53`: the endpoint as the tables show it.
 fn write_endpoint(w: &mut dyn fmt::Write, s: &Socket) -> fmt::Result {
-    write!(w, "{} ", proto_name(s.proto))?;
+    write!(w, "{} ", s.proto.name())?;
     match (s.local_addr, s.device.as_deref()) {
         (IpAddr::V4(a), Some(d)) => write!(w, "{a}%{d}:{}", s.local_port),
         (IpAddr::V6(a), Some(d)) => write!(w, "[{a}]%{d}:{}", s.local_port),
@@ -464,7 +457,7 @@ fn push_value(out: &mut String, p: &Pred) {
         | Pred::Mark(name)
         | Pred::Text(name) => text(out, &name.lower),
         Pred::AnyFinding | Pred::AnyMark => out.push_str("any"),
-        Pred::Proto(p) => out.push_str(proto_name(*p)),
+        Pred::Proto(p) => out.push_str(p.name()),
         Pred::Scope(ScopeSel::AnyWildcard) => out.push_str("wildcard"),
         Pred::Scope(ScopeSel::Is(s)) => out.push_str(scope_name(*s)),
         Pred::State(StateSel::Bound) => out.push_str("bound"),

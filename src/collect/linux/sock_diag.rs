@@ -87,13 +87,6 @@ fn family_name(family: Family) -> &'static str {
     }
 }
 
-fn proto_name(proto: Proto) -> &'static str {
-    match proto {
-        Proto::Tcp => "tcp",
-        Proto::Udp => "udp",
-    }
-}
-
 /// One `SOCK_DIAG_BY_FAMILY` dump request: `struct nlmsghdr` + `struct inet_diag_req_v2`
 /// { sdiag_family, sdiag_protocol, idiag_ext = 0, pad, idiag_states, id = zero }.
 /// No extensions are requested: SHUTDOWN, SKV6ONLY, CGROUP_ID and SOCKOPT are always sent
@@ -305,11 +298,7 @@ fn dump_raw(
                     attempt += 1;
                     continue;
                 }
-                let what = format!(
-                    "sock_diag dump of {}/{}",
-                    proto_name(proto),
-                    family_name(family)
-                );
+                let what = format!("sock_diag dump of {}/{}", proto.name(), family_name(family));
                 let hint = dump_hint(&e, proto);
                 return Err(e.in_dump(what, hint));
             }
@@ -381,7 +370,7 @@ fn dump_hint(e: &NetlinkError, proto: Proto) -> Option<String> {
         Some(libc::ENOENT) => Some(format!(
             "the kernel has no '{module}' support; load it with 'modprobe {module}' \
              or build a kernel with CONFIG_INET_{}_DIAG",
-            proto_name(proto).to_uppercase()
+            proto.name().to_uppercase()
         )),
         _ if e.is_retriable() => Some(format!(
             "gave up after {DUMP_ATTEMPTS} attempts; the socket table is changing quickly, try again"

@@ -5,7 +5,7 @@ use super::replay::Step;
 use super::whatif::{self as request, Defaults};
 use super::{App, Effect, FilterPrompt, Jump, Mode, TextPrompt, Tone};
 use crate::analyze::whatif::can_bind;
-use crate::model::{Mark, NetnsId, Proto};
+use crate::model::{Mark, NetnsId};
 use crate::ui::filter;
 use crate::ui::keymap::Action;
 use crate::ui::views::header::interval_text;
@@ -308,10 +308,7 @@ impl App {
                 .selected_index()
                 .and_then(|i| snap.sockets.get(i))
                 .map(|s| {
-                    let proto = match s.proto {
-                        Proto::Tcp => "tcp",
-                        Proto::Udp => "udp",
-                    };
+                    let proto = s.proto.name();
                     // Without the `%dev` that local_text shows: a device is `--device`.
                     let addr = crate::output::table::endpoint(s.local_addr, s.local_port, None);
                     format!("{proto} {addr} ")

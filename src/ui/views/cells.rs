@@ -9,24 +9,6 @@ use crate::ui::theme::Theme;
 use ratatui::style::Style;
 use ratatui::text::Span;
 
-/// The state as the tables name it: `bound` for a bound-only TCP socket, `unconn` for an
-/// unconnected UDP one (as `ss` says).
-pub fn state_name(s: &Socket) -> &'static str {
-    match (s.proto, s.state) {
-        (Proto::Tcp, State::Close | State::BoundInactive) => "bound",
-        (Proto::Udp, State::Close) => "unconn",
-        (Proto::Udp, State::Established) => "connected",
-        (_, st) => st.name(),
-    }
-}
-
-pub fn proto_name(p: Proto) -> &'static str {
-    match p {
-        Proto::Tcp => "tcp",
-        Proto::Udp => "udp",
-    }
-}
-
 /// The scope badge after a local address; empty for a specific address (the address says
 /// it already).
 pub fn scope_badge(s: Scope) -> &'static str {

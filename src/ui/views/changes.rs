@@ -3,7 +3,7 @@
 //! `b` was pressed): sockets, findings new and resolved, namespaces. The comparison is
 //! [`crate::analyze::diff`], the same as `bindscope diff`.
 
-use super::cells::{proto_name, state_name, user_short};
+use super::cells::user_short;
 use super::sockets::{explanation_lines, label, labelled, local_text};
 use super::{Ctx, Detail, RowKey, View};
 use crate::analyze::diff::{ChangeKind, Diff, FieldChange, FindingChangeKind};
@@ -194,9 +194,9 @@ impl Row for ChangeRow<'_> {
                 let s = &c.socket;
                 match col {
                     CHANGE => Line::styled(kind_text(c.kind), kind_style(c.kind, theme)),
-                    PROTO => Line::raw(proto_name(s.proto)),
+                    PROTO => Line::raw(s.proto.name()),
                     LOCAL => Line::raw(local_text(s)),
-                    STATE => Line::raw(state_name(s)),
+                    STATE => Line::raw(s.state_label()),
                     USER => Line::raw(user_short(s.user.as_deref(), s.uid)),
                     WHAT => Line::raw(self.what()),
                     _ => Line::default(),
@@ -247,11 +247,11 @@ impl Row for ChangeRow<'_> {
         };
         match col {
             CHANGE => SortKey::Num(self.rank()),
-            PROTO => sock.map_or(SortKey::Missing, |s| SortKey::text(proto_name(s.proto))),
+            PROTO => sock.map_or(SortKey::Missing, |s| SortKey::text(s.proto.name())),
             LOCAL => sock.map_or(SortKey::Missing, |s| {
                 SortKey::Tuple(vec![i64::from(s.local_port), self.rank()])
             }),
-            STATE => sock.map_or(SortKey::Missing, |s| SortKey::text(state_name(s))),
+            STATE => sock.map_or(SortKey::Missing, |s| SortKey::text(s.state_label())),
             USER => sock.map_or(SortKey::Missing, |s| SortKey::num(s.uid)),
             WHAT => SortKey::text(&self.what()),
             _ => SortKey::Missing,
@@ -314,9 +314,9 @@ impl View for Table<'_> {
                     "socket",
                     vec![Span::raw(format!(
                         "{} {} {} · {} · {}",
-                        proto_name(s.proto),
+                        s.proto.name(),
                         local_text(s),
-                        state_name(s),
+                        s.state_label(),
                         self.cx.data.ns_name(s.netns),
                         user_short(s.user.as_deref(), s.uid)
                     ))],
@@ -356,12 +356,7 @@ impl View for Table<'_> {
                 }
                 lines.push(Line::default());
                 field_lines(&mut lines, &c.fields);
-                format!(
-                    "{} {} {}",
-                    kind_text(c.kind),
-                    proto_name(s.proto),
-                    local_text(s)
-                )
+                format!("{} {} {}", kind_text(c.kind), s.proto.name(), local_text(s))
             }
             Entry::Finding(k) => {
                 let Some(f) = diff.findings.get(k) else {

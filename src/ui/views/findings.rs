@@ -1,7 +1,7 @@
 //! The Findings view: every finding, most severe first; the detail gives its explanation
 //! in plain words and the sockets involved; Enter shows those sockets.
 
-use super::cells::{proto_name, severity_rank, state_name, user_short};
+use super::cells::{severity_rank, user_short};
 use super::sockets::{explanation_lines, labelled, local_text};
 use super::{Ctx, Detail, LIST_MAX, RowKey, View};
 use crate::model::Finding;
@@ -172,9 +172,9 @@ fn detail(cx: Ctx<'_>, f: &Finding, idx: &[u32]) -> Detail {
             if k == 0 { "sockets" } else { "" },
             vec![Span::raw(format!(
                 "{} {} {} · {} · {} · {}",
-                proto_name(s.proto),
+                s.proto.name(),
                 local_text(s),
-                state_name(s),
+                s.state_label(),
                 cx.data.ns_name(s.netns),
                 user_short(s.user.as_deref(), s.uid),
                 if holders.is_empty() {

@@ -2,8 +2,7 @@
 //! table: which socket receives which traffic, by the kernel's lookup.
 
 use super::cells::{
-    holder_short, option_badges, proto_name, severity_rank, severity_span, state_name, user_long,
-    user_short,
+    holder_short, option_badges, severity_rank, severity_span, user_long, user_short,
 };
 use super::data::Group;
 use super::sockets::{labelled, list_tail, local_text};
@@ -168,7 +167,7 @@ impl Row for PortRow<'_> {
                 };
                 Line::from(vec![marker, severity_span(g.worst, theme)])
             }
-            PROTO => Line::raw(proto_name(g.group.proto)),
+            PROTO => Line::raw(g.group.proto.name()),
             PORT => Line::raw(g.group.port.to_string()),
             BINDS => Line::raw(g.members.len().to_string()),
             USERS => {
@@ -190,7 +189,7 @@ impl Row for PortRow<'_> {
         let g = self.g;
         match col {
             MARK => severity_rank(g.worst).map_or(SortKey::Missing, SortKey::Num),
-            PROTO => SortKey::text(proto_name(g.group.proto)),
+            PROTO => SortKey::text(g.group.proto.name()),
             PORT => SortKey::Tuple(vec![
                 i64::from(g.group.port),
                 i64::from(g.group.proto == crate::model::Proto::Udp),
@@ -352,7 +351,7 @@ fn detail(cx: Ctx<'_>, g: &Group) -> Detail {
                 Span::raw(format!(
                     "{} {} · {} · holders {} · {}",
                     local_text(s),
-                    state_name(s),
+                    s.state_label(),
                     user_long(s.user.as_deref(), s.uid),
                     if holders.is_empty() {
                         "-".to_string()
@@ -373,7 +372,7 @@ fn detail(cx: Ctx<'_>, g: &Group) -> Detail {
     Detail {
         title: format!(
             "{} port {} in {}",
-            proto_name(g.group.proto),
+            g.group.proto.name(),
             g.group.port,
             cx.data.ns_name(g.group.netns)
         ),

@@ -1,9 +1,7 @@
 //! The Processes view: one row per process holding sockets, with its ports, and a detail
 //! of its command line, unit and every socket it holds.
 
-use super::cells::{
-    ports_text, proto_name, severity_rank, severity_span, state_name, user_long, user_short,
-};
+use super::cells::{ports_text, severity_rank, severity_span, user_long, user_short};
 use super::data::Process;
 use super::sockets::{labelled, list_tail, local_text};
 use super::{Ctx, Detail, LIST_MAX, RowKey, View};
@@ -211,9 +209,9 @@ fn detail(cx: Ctx<'_>, p: &Process) -> Detail {
         };
         let mut text = format!(
             "{} {} {} · fd {} · socket of {}",
-            proto_name(s.proto),
+            s.proto.name(),
             local_text(s),
-            state_name(s),
+            s.state_label(),
             fds.join(","),
             user_long(s.user.as_deref(), s.uid)
         );

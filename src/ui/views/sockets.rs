@@ -3,8 +3,8 @@
 //! everything known about the socket, its holders and its port.
 
 use super::cells::{
-    address_badge, badge_spans, holders_cell, option_badges, proto_name, scope_badge,
-    severity_rank, severity_span, state_name, user_long, user_short,
+    address_badge, badge_spans, holders_cell, option_badges, scope_badge, severity_rank,
+    severity_span, user_long, user_short,
 };
 use super::data::{QueueMark, SockInfo};
 use super::{Ctx, Detail, LIST_MAX, RowKey, View};
@@ -180,7 +180,7 @@ impl Row for SocketRow<'_> {
                 };
                 Line::from(vec![marker, severity_span(self.info.worst, theme), marked])
             }
-            PROTO => Line::raw(proto_name(s.proto)),
+            PROTO => Line::raw(s.proto.name()),
             LOCAL => {
                 // The address always; its badges only when they fit whole.
                 let text = local_text(s);
@@ -200,7 +200,7 @@ impl Row for SocketRow<'_> {
                 }
                 Line::from(spans)
             }
-            STATE => Line::raw(state_name(s)),
+            STATE => Line::raw(s.state_label()),
             USER => {
                 let style = if self.info.cross_user {
                     theme.cross_user
@@ -253,14 +253,14 @@ impl Row for SocketRow<'_> {
                 ]),
                 None => SortKey::Missing,
             },
-            PROTO => SortKey::text(proto_name(s.proto)),
+            PROTO => SortKey::text(s.proto.name()),
             LOCAL => {
                 let mut key = vec![i64::from(s.local_port), i64::from(s.family == Family::Ipv6)];
                 key.extend(addr_bytes(s.local_addr));
                 key.push(i64::from(s.proto == crate::model::Proto::Udp));
                 SortKey::Tuple(key)
             }
-            STATE => SortKey::text(state_name(s)),
+            STATE => SortKey::text(s.state_label()),
             USER => SortKey::text(&user_short(s.user.as_deref(), s.uid)),
             HOLDERS => match s.holders.first() {
                 Some(h) => SortKey::text(&h.name),
@@ -419,9 +419,9 @@ fn detail(cx: Ctx<'_>, s: &Socket, info: &SockInfo) -> Detail {
         "socket",
         vec![Span::raw(format!(
             "{} {} · {} · {family} · netns {ns} (net:[{}])",
-            proto_name(s.proto),
+            s.proto.name(),
             local_text(s),
-            state_name(s),
+            s.state_label(),
             s.netns
         ))],
         theme,
@@ -490,7 +490,7 @@ fn detail(cx: Ctx<'_>, s: &Socket, info: &SockInfo) -> Detail {
         ));
     }
     Detail {
-        title: format!("{} {}", proto_name(s.proto), local_text(s)),
+        title: format!("{} {}", s.proto.name(), local_text(s)),
         lines,
     }
 }
@@ -690,7 +690,7 @@ fn port_lines(cx: Ctx<'_>, s: &Socket, info: &SockInfo, lines: &mut Vec<Line<'st
         "port",
         vec![Span::raw(format!(
             "{} {} in {}: {} bind{}",
-            proto_name(g.group.proto),
+            g.group.proto.name(),
             g.group.port,
             cx.data.ns_name(g.group.netns),
             g.members.len(),

@@ -1,10 +1,7 @@
 //! The Users view: one row per user, as socket owner (`sk_uid`) and as holder, with the
 //! sockets where the two differ, and a detail listing them.
 
-use super::cells::{
-    holder_short, ports_text, proto_name, severity_rank, severity_span, state_name, user_long,
-    user_short,
-};
+use super::cells::{holder_short, ports_text, severity_rank, severity_span, user_long, user_short};
 use super::data::User;
 use super::sockets::{finding_lines, labelled, local_text};
 use super::{Ctx, Detail, RowKey, View};
@@ -178,9 +175,9 @@ fn detail(cx: Ctx<'_>, u: &User) -> Detail {
                 .collect();
             let text = format!(
                 "{} {} {} · socket of {} · held by {}",
-                proto_name(s.proto),
+                s.proto.name(),
                 local_text(s),
-                state_name(s),
+                s.state_label(),
                 user_short(s.user.as_deref(), s.uid),
                 if holders.is_empty() {
                     "-".to_string()

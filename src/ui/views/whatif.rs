@@ -2,7 +2,7 @@
 //! detail pane, in the words of `whatif::render_text`.
 
 use super::Ctx;
-use super::cells::{holder_short, proto_name};
+use super::cells::holder_short;
 use super::sockets::local_text;
 use crate::analyze::whatif::{BindResult, Verdict, render_text};
 use crate::output::sanitize::clean;
@@ -52,7 +52,7 @@ pub fn lines(cx: Ctx<'_>, p: &WhatIfPanel) -> (String, Vec<Line<'static>>) {
             Span::styled("  blocked by ", theme.muted),
             Span::raw(format!(
                 "{} {} {} ({})",
-                proto_name(s.proto),
+                s.proto.name(),
                 local_text(s),
                 if holders.is_empty() {
                     "-".to_string()
