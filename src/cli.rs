@@ -224,7 +224,7 @@ const MAX_INTERVAL: std::time::Duration = std::time::Duration::from_secs(100 * 3
 
 /// `1s`, `500ms`, `2m`, or a bare number of seconds; at least 10ms, at most 100 years.
 pub fn parse_interval(s: &str) -> Result<std::time::Duration, String> {
-    let quoted = crate::output::sanitize::clean(s);
+    let quoted = crate::text::clean(s);
     let d = match s.parse::<f64>() {
         // `try_from`: `Duration::from_secs_f64` panics on values it cannot hold (`1e300`,
         // `18446744073709551616`); the error is the same "too long" as below.
@@ -301,7 +301,7 @@ fn humantime_duration(s: &str) -> Result<std::time::Duration, String> {
                 "expected a number at character {}",
                 char_position(s, start + at)
             ),
-            other => crate::output::sanitize::clean(&other.to_string()).into_owned(),
+            other => crate::text::clean(&other.to_string()).into_owned(),
         })?;
         total = total
             .checked_add(d)
@@ -476,7 +476,7 @@ mod tests {
                 (Duration::from_millis(10)..=MAX_INTERVAL).contains(d),
                 "{s:?}: {d:?}"
             ),
-            Err(e) => prop_assert_eq!(crate::output::sanitize::clean(e), e.as_str()),
+            Err(e) => prop_assert_eq!(crate::text::clean(e), e.as_str()),
         }
         if s.parse::<f64>().is_err() {
             let want = match humantime_whole(s) {

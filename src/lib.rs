@@ -5,8 +5,9 @@
 //! - [`collect`]: the Linux collector over an injectable `/proc` root, and the pure join.
 //! - [`ui`]: the terminal dashboard (keys, filter language, config, theme, app, views).
 //! - [`export`]: loading snapshot and recording files strictly; CSV, Markdown, Prometheus exports; redaction.
-//! - [`output`]: JSON, the table for people, sanitizing, atomic file writes.
+//! - [`output`]: JSON, the table for people, atomic file writes.
 //! - [`user_files`]: files the user names, opened with the user's own rights (a leaf).
+//! - [`text`]: untrusted text made safe for terminals and text files (a leaf).
 //! - [`signals`]: the signals that end long-running commands, and their exit statuses (a leaf).
 //! - [`cli`]: the command line; [`commands`]: one module per subcommand.
 pub mod analyze;
@@ -19,5 +20,6 @@ pub mod output;
 pub mod signals;
 #[cfg(test)]
 pub mod testing;
+pub mod text;
 pub mod ui;
 pub mod user_files;

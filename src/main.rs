@@ -7,7 +7,7 @@
 
 use bindscope::cli::{Cli, Command};
 use bindscope::commands;
-use bindscope::output::sanitize::clean_lines;
+use bindscope::text::clean_lines;
 use clap::Parser;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::io;

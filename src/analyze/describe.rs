@@ -2,7 +2,7 @@
 //! pasted into incident channels: every name passes through the sanitizer.
 
 use crate::model::{Family, Netns, Snapshot, Socket};
-use crate::output::sanitize::clean;
+use crate::text::clean;
 use std::collections::BTreeSet;
 
 /// `tcp 0.0.0.0:8080`, `udp [::1]:53`, with `%dev` when device-bound.

@@ -19,7 +19,7 @@ use crate::model::{
     AddrFlag, AddrScope, Family, Interface, Netns, NetnsId, OptionName, Proto, Snapshot, Socket,
     SocketId, State, View,
 };
-use crate::output::sanitize::clean;
+use crate::text::clean;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};

@@ -57,7 +57,7 @@ pub fn looks(path: Option<&Path>, no_color: bool) -> anyhow::Result<Looks> {
         Some(path) => (config::load(path)?, None),
         None => config::load_from_env(&env)?,
     };
-    let warning = warning.map(|w| crate::output::sanitize::clean(&w).into_owned());
+    let warning = warning.map(|w| crate::text::clean(&w).into_owned());
     if let Some(w) = &warning {
         eprintln!("bindscope: {w}");
     }

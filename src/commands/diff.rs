@@ -7,7 +7,7 @@ use crate::cli::{DiffArgs, DiffFormat};
 use crate::export::load::{FileKind, Loaded};
 use crate::model::Snapshot;
 use crate::output::diff::{render_text, write_json};
-use crate::output::sanitize::clean;
+use crate::text::clean;
 
 pub fn run(args: &DiffArgs) -> anyhow::Result<u8> {
     let limits = limits(args.max_size);

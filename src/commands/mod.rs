@@ -13,7 +13,7 @@ use crate::cli::MinSeverity;
 use crate::collect::linux::collector::NetnsSelect;
 use crate::export::load::{Limits, Loaded, load_bytes, load_path};
 use crate::model::{Severity, Snapshot};
-use crate::output::sanitize::clean;
+use crate::text::clean;
 use std::io::{self, Write};
 
 /// `--netns` values → the selection (none given: all).

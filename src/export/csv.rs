@@ -10,7 +10,7 @@
 //! cell can hold (a cmdline of a megabyte) is cut to fit, and says how much was cut.
 
 use crate::model::{Holder, NetnsId, OptionName, Options, Snapshot, Socket, SocketId};
-use crate::output::sanitize::clean;
+use crate::text::clean;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::io;

@@ -31,12 +31,12 @@
 //!   order): warnings, counted once per file rather than once per socket.
 //!
 //! Text quoted from the file in errors and warnings is passed through
-//! [`clean`](crate::output::sanitize::clean) and shortened: messages go to a terminal.
+//! [`clean`](crate::text::clean) and shortened: messages go to a terminal.
 
 mod budget;
 
 use crate::model::{FORMAT, NetnsId, Snapshot, Socket, SocketId, VERSION};
-use crate::output::sanitize::clean;
+use crate::text::clean;
 use budget::{Budget, Overrun};
 use serde::Deserialize;
 use serde::de::value::{MapAccessDeserializer, SeqDeserializer};

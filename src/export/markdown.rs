@@ -10,8 +10,8 @@
 use crate::analyze::describe;
 use crate::model::{Finding, Holder, NetnsId, Severity, Snapshot, Socket, SocketId, State};
 use crate::output::findings::counts;
-use crate::output::sanitize::clean;
 use crate::output::table::{address_state_name, endpoint, option_badges, scope_name};
+use crate::text::clean;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io;

@@ -10,7 +10,7 @@
 //! would churn series. Every label value is sanitized ([`clean`]) and then escaped.
 
 use crate::model::{Family, FindingKind, NetnsId, Severity, Snapshot, Socket, TcpExtCounters};
-use crate::output::sanitize::clean;
+use crate::text::clean;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::{Display, Write as _};
 use std::io;

@@ -3,7 +3,6 @@
 //! snapshot passes through [`clean`].
 
 use super::findings::wrap;
-use super::sanitize::clean;
 use super::table::endpoint;
 use crate::analyze::describe;
 use crate::analyze::diff::{
@@ -11,6 +10,7 @@ use crate::analyze::diff::{
     NetnsChange, SocketChange,
 };
 use crate::model::{NetnsId, Socket};
+use crate::text::clean;
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::io::{self, Write};

@@ -1,9 +1,9 @@
 //! The findings report: text grouped by severity, readable when pasted into an incident
 //! channel, and JSON for tools. Pure: findings in, text out.
 
-use super::sanitize::clean;
 use crate::analyze::ports::PortGroup;
 use crate::model::{Finding, Severity, Snapshot};
+use crate::text::clean;
 use serde::Serialize;
 use std::fmt::Write as _;
 

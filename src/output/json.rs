@@ -9,7 +9,7 @@
 //! The escapes are standard JSON (RFC 8259 §7): every parser reads back the same strings,
 //! so files are escaped always, not only on a terminal, and stay safe to print later.
 
-use super::sanitize::is_unsafe;
+use crate::text::is_unsafe;
 use serde::Serialize;
 use serde_json::ser::{CharEscape, CompactFormatter, Formatter, PrettyFormatter};
 use std::io;

@@ -1,11 +1,11 @@
-//! Writing snapshots: JSON (the file format), the table for people, atomic file writes,
-//! and the sanitizing every text output goes through. All JSON for users is written by
+//! Writing snapshots: JSON (the file format), the table for people, atomic file writes
+//! (sanitizing, which every text output goes through, is the leaf `crate::text`). All JSON
+//! for users is written by
 //! [`json`], which escapes what could mislead a terminal.
 
 pub mod diff;
 pub mod findings;
 pub mod json;
-pub mod sanitize;
 pub mod table;
 pub mod write;
 

@@ -1,11 +1,11 @@
 //! The table for people: aligned columns like `ss`, plus what `ss` cannot say: the socket's
 //! user, every holder with its user, scope, options and queues. Pure: snapshot → text.
 
-use super::sanitize::clean;
 use crate::model::NetnsId;
 use crate::model::{
     AddressState, Holder, OptionName, Options, Proto, Scope, Snapshot, Socket, State,
 };
+use crate::text::clean;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::net::IpAddr;

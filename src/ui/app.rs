@@ -764,10 +764,7 @@ impl App {
                 );
                 if have_note_row {
                     let (line, style) = match &p.error {
-                        Some(e) => (
-                            Line::raw(crate::output::sanitize::clean(e).into_owned()),
-                            t.error,
-                        ),
+                        Some(e) => (Line::raw(crate::text::clean(e).into_owned()), t.error),
                         None => (Line::raw(help), t.muted),
                     };
                     status::render_note(buf, note_area, &line, style);
@@ -780,12 +777,12 @@ impl App {
                         Tone::Ok => t.ok,
                         Tone::Error => t.error,
                     };
-                    Line::styled(crate::output::sanitize::clean(&s.text).into_owned(), style)
+                    Line::styled(crate::text::clean(&s.text).into_owned(), style)
                 } else if let Some(e) = &self.collect_error {
                     Line::styled(
                         format!(
                             "collecting failed, showing the last snapshot: {}",
-                            crate::output::sanitize::clean(e)
+                            crate::text::clean(e)
                         ),
                         t.critical,
                     )

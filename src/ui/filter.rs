@@ -29,7 +29,7 @@
 //! filter holds lowercase needles and matching does not allocate for ASCII needles.
 
 use crate::model::{Family, FindingKind, NetnsId, Proto, Scope, Snapshot, Socket, SocketId, State};
-use crate::output::sanitize::clean;
+use crate::text::clean;
 use std::collections::HashMap;
 use std::fmt::{self, Write as _};
 use std::net::IpAddr;

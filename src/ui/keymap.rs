@@ -9,7 +9,7 @@
 //! keys and modifiers are case-insensitive; a character key is exactly that character, so `G`
 //! is shift-g.
 
-use crate::output::sanitize::clean;
+use crate::text::clean;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;

@@ -8,7 +8,7 @@
 //! underlined, dim).
 
 use crate::model::Severity;
-use crate::output::sanitize::clean;
+use crate::text::clean;
 use ratatui::style::{Color, Modifier, Style};
 use std::collections::BTreeMap;
 

@@ -125,11 +125,11 @@ fn stuck_host_addresses(snap: &Snapshot) -> Vec<Finding> {
                 }
                 let where_ = match &ns.name {
                     Some(n) if snap.netns.len() > 1 => {
-                        format!(" in namespace '{}'", crate::output::sanitize::clean(n))
+                        format!(" in namespace '{}'", crate::text::clean(n))
                     }
                     _ => String::new(),
                 };
-                let iface = crate::output::sanitize::clean(&i.name);
+                let iface = crate::text::clean(&i.name);
                 let (summary, text) = if dadfailed {
                     (
                         format!(

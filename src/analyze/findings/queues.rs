@@ -42,7 +42,7 @@ fn syn_queue_counters(snap: &Snapshot, history: &History) -> Vec<Finding> {
             let name = ns
                 .name
                 .as_deref()
-                .map(|n| crate::output::sanitize::clean(n).into_owned())
+                .map(|n| crate::text::clean(n).into_owned())
                 .unwrap_or_else(|| format!("net:[{}]", ns.id));
             // The listeners whose SYN queue was at its limit when sampled, if any.
             let full: Vec<&Socket> = snap

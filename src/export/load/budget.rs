@@ -16,7 +16,7 @@
 //! charged: serde_json drops them as it reads them. Enums are passed through untracked: the
 //! model's enums are unit variants named by strings, which cost nothing.
 
-use crate::output::sanitize::clean;
+use crate::text::clean;
 use serde::de::{self, DeserializeSeed, Deserializer, EnumAccess, MapAccess, SeqAccess, Visitor};
 use std::cell::{Cell, RefCell};
 use std::fmt::{self, Write as _};

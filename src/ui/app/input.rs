@@ -1,7 +1,7 @@
 //! A one-line text input for the prompts: insert, delete, move, and the shell's ctrl-u,
 //! ctrl-w, ctrl-k, ctrl-a and ctrl-e.
 
-use crate::output::sanitize::clean;
+use crate::text::clean;
 use crate::ui::widgets::text::width;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 

@@ -216,7 +216,7 @@ impl App {
         let n = f.sockets.len();
         let label = format!(
             "{} ({n} socket{})",
-            crate::output::sanitize::clean(f.kind.name()),
+            crate::text::clean(f.kind.name()),
             if n == 1 { "" } else { "s" }
         );
         let ids = f.sockets.iter().cloned().collect();

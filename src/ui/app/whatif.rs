@@ -4,7 +4,7 @@
 
 use crate::analyze::whatif::{BindRequest, parse_endpoint};
 use crate::model::{NetnsId, Proto, Snapshot};
-use crate::output::sanitize::clean;
+use crate::text::clean;
 
 /// Where and as whom a request is asked when the prompt does not say.
 pub struct Defaults {

@@ -4,7 +4,7 @@
 
 use crate::collect::reasons::not_applicable;
 use crate::model::{AddressState, Holder, OptionName, Proto, Scope, Severity, Socket, State};
-use crate::output::sanitize::clean;
+use crate::text::clean;
 use crate::ui::theme::Theme;
 use ratatui::style::Style;
 use ratatui::text::Span;

@@ -7,7 +7,7 @@ use super::cells::user_short;
 use super::sockets::{explanation_lines, label, labelled, local_text};
 use super::{Ctx, Detail, RowKey, View};
 use crate::analyze::diff::{ChangeKind, Diff, FieldChange, FindingChangeKind};
-use crate::output::sanitize::clean;
+use crate::text::clean;
 use crate::ui::theme::Theme;
 use crate::ui::widgets::table::{Column, Row, SortKey, Source};
 use ratatui::text::{Line, Span};

@@ -5,7 +5,7 @@ use super::cells::{severity_rank, user_short};
 use super::sockets::{explanation_lines, labelled, local_text};
 use super::{Ctx, Detail, LIST_MAX, RowKey, View};
 use crate::model::Finding;
-use crate::output::sanitize::clean;
+use crate::text::clean;
 use crate::ui::theme::Theme;
 use crate::ui::widgets::table::{Column, Row, SortKey, Source};
 use ratatui::text::{Line, Span};

@@ -4,7 +4,7 @@
 use super::ViewId;
 use super::data::Data;
 use crate::model::Snapshot;
-use crate::output::sanitize::clean;
+use crate::text::clean;
 use crate::ui::keymap::{Action, Keymap};
 use crate::ui::theme::Theme;
 use crate::ui::widgets::text::{draw_fitted, width};

@@ -6,7 +6,7 @@ use super::cells::count_style;
 use super::sockets::labelled;
 use super::{Ctx, Detail, RowKey, View};
 use crate::model::{AddrFlag, Netns, NetnsKind, Sysctls, TcpExtCounters};
-use crate::output::sanitize::clean;
+use crate::text::clean;
 use crate::ui::theme::Theme;
 use crate::ui::widgets::table::{Column, Row, SortKey, Source};
 use ratatui::text::{Line, Span};

@@ -10,7 +10,7 @@ use super::{Ctx, Detail, LIST_MAX, RowKey, View};
 use crate::analyze::describe::family_name;
 use crate::analyze::ports::Route;
 use crate::model::{Family, SocketId};
-use crate::output::sanitize::clean;
+use crate::text::clean;
 use crate::ui::theme::Theme;
 use crate::ui::widgets::table::{Column, Row, SortKey, Source};
 use ratatui::text::{Line, Span};

@@ -5,7 +5,7 @@ use super::cells::{ports_text, severity_rank, severity_span, user_long, user_sho
 use super::data::Process;
 use super::sockets::{labelled, list_tail, local_text};
 use super::{Ctx, Detail, LIST_MAX, RowKey, View};
-use crate::output::sanitize::clean;
+use crate::text::clean;
 use crate::ui::theme::Theme;
 use crate::ui::widgets::table::{Column, Row, SortKey, Source};
 use ratatui::text::{Line, Span};

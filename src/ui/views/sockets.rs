@@ -9,8 +9,8 @@ use super::cells::{
 use super::data::{QueueMark, SockInfo};
 use super::{Ctx, Detail, LIST_MAX, RowKey, View};
 use crate::model::{Family, OptionName, Socket};
-use crate::output::sanitize::clean;
 use crate::output::table::{address_state_name, endpoint, scope_name};
+use crate::text::clean;
 use crate::ui::theme::Theme;
 use crate::ui::widgets::bar;
 use crate::ui::widgets::table::{Column, Row, SortKey, Source};

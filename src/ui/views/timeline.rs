@@ -5,7 +5,7 @@
 
 use crate::export::load::FileKind;
 use crate::export::timeline::SourceInfo;
-use crate::output::sanitize::clean;
+use crate::text::clean;
 use crate::ui::theme::Theme;
 use crate::ui::widgets::bar::sparkline;
 use crate::ui::widgets::text::{draw_fitted, width};

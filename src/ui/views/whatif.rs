@@ -5,7 +5,7 @@ use super::Ctx;
 use super::cells::holder_short;
 use super::sockets::local_text;
 use crate::analyze::whatif::{BindResult, Verdict, render_text};
-use crate::output::sanitize::clean;
+use crate::text::clean;
 use ratatui::text::{Line, Span};
 
 /// A what-if that was asked: the input, where and as whom, and the answer.

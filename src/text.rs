@@ -1,6 +1,8 @@
 //! Untrusted text (process names, cmdlines, user and interface names, anything from a file)
 //! can carry escape sequences, control characters and bidi overrides that would rewrite a
 //! terminal or reorder a line. Every text output passes strings through [`clean`].
+//!
+//! A leaf module: it depends on nothing else in the crate, so every layer may use it.
 
 use std::borrow::Cow;
 
