@@ -10,7 +10,7 @@ pub fn endpoint(s: &Socket) -> String {
     let proto = s.proto.name();
     format!(
         "{proto} {}",
-        crate::output::table::endpoint(s.local_addr, s.local_port, s.device.as_deref())
+        crate::model::addr::endpoint(s.local_addr, s.local_port, s.device.as_deref())
     )
 }
 

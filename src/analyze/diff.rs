@@ -55,7 +55,6 @@ use crate::model::{
     AddrFlag, Family, Finding, FindingKind, Interface, Netns, NetnsId, OptionName, Options, Proto,
     Snapshot, Socket, SocketId, State,
 };
-use crate::output::table::{address_state_name, scope_name};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
@@ -532,14 +531,14 @@ fn socket_fields(b: &Socket, a: &Socket, same_host: bool) -> Vec<FieldChange> {
     push_value(
         &mut out,
         "scope",
-        scope_name(b.scope).into(),
-        scope_name(a.scope).into(),
+        b.scope.name().into(),
+        a.scope.name().into(),
     );
     push_value(
         &mut out,
         "address_state",
-        address_state_name(b.address_state).into(),
-        address_state_name(a.address_state).into(),
+        b.address_state.name().into(),
+        a.address_state.name().into(),
     );
     out.extend(option_changes(&b.options, &a.options));
     out.extend(holder_change(b, a));

@@ -5,7 +5,7 @@
 //! answer, `None` means it depends on an option the snapshot could not read (an IPv6 socket's
 //! V6ONLY, most often). A guess is never made: callers turn `None` into "uncertain".
 
-use crate::collect::classify::mapped_v4;
+use crate::model::addr::mapped_v4;
 use crate::model::{Family, Socket, State};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 

@@ -4,7 +4,7 @@
 //! dual-stack one for IPv4, a device-bound socket only for traffic arriving on its device, a
 //! SO_REUSEPORT group split by a hash, and among identical UDP binds the newest one.
 
-use crate::collect::classify::{effective_addr, is_wildcard};
+use crate::model::addr::{effective_addr, is_wildcard};
 use crate::model::{Family, NetnsId, Proto, Socket, SocketId, State};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

@@ -14,7 +14,7 @@
 use super::overlap::{
     Endpoint, addr_overlap, and3, dev_overlap, not3, or3, rcv_saddr_equal, tcp_bucket_overlap,
 };
-use crate::collect::classify::mapped_v4;
+use crate::model::addr::mapped_v4;
 use crate::model::{
     AddrFlag, AddrScope, Family, Interface, Netns, NetnsId, OptionName, Proto, Snapshot, Socket,
     SocketId, State, View,

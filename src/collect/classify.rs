@@ -3,7 +3,8 @@
 //! The rules are linux-bind-semantics.md §2 (scope), §7 (address validity) and §4 (lookup).
 
 use crate::collect::raw::RawAddr;
-use crate::model::{AddressState, Family, Scope};
+use crate::model::addr::{effective_addr, v6_is_link_local};
+use crate::model::{AddressState, Family};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 // IFA_F_* from include/uapi/linux/if_addr.h.
@@ -15,70 +16,6 @@ pub const IFA_F_DEPRECATED: u32 = 0x20;
 pub const IFA_F_TENTATIVE: u32 = 0x40;
 pub const IFA_F_PERMANENT: u32 = 0x80;
 pub const IFA_F_NOPREFIXROUTE: u32 = 0x200;
-
-/// The IPv4 address an IPv6 socket address stands for, if it is v4-mapped (`::ffff:a.b.c.d`).
-/// Such a bind conflicts and receives exactly like the IPv4 bind (§2).
-pub fn mapped_v4(addr: &Ipv6Addr) -> Option<Ipv4Addr> {
-    match addr.segments() {
-        [0, 0, 0, 0, 0, 0xffff, _, _] => addr.to_ipv4_mapped(),
-        _ => None,
-    }
-}
-
-/// The address as the kernel compares it: v4-mapped IPv6 becomes IPv4.
-pub fn effective_addr(addr: IpAddr) -> IpAddr {
-    match addr {
-        IpAddr::V6(v6) => mapped_v4(&v6).map(IpAddr::V4).unwrap_or(addr),
-        v4 => v4,
-    }
-}
-
-/// A wildcard bind of either family: `0.0.0.0`, `[::]` or `::ffff:0.0.0.0`.
-pub fn is_wildcard(addr: IpAddr) -> bool {
-    effective_addr(addr).is_unspecified()
-}
-
-fn v6_is_link_local(a: &Ipv6Addr) -> bool {
-    a.segments()[0] & 0xffc0 == 0xfe80
-}
-
-/// Scope of a bound address. `v6only` matters only for `[::]`; when it is unknown the
-/// broader reading (dual-stack) is returned, and the caller says the option is unknown.
-pub fn scope_of(addr: IpAddr, v6only: Option<bool>) -> Scope {
-    match addr {
-        IpAddr::V4(a) => scope_v4(a),
-        IpAddr::V6(a) => {
-            if let Some(v4) = mapped_v4(&a) {
-                return scope_v4(v4);
-            }
-            if a.is_unspecified() {
-                if v6only == Some(true) {
-                    Scope::Wildcard
-                } else {
-                    Scope::DualStackWildcard
-                }
-            } else if a.is_loopback() {
-                Scope::Loopback
-            } else if v6_is_link_local(&a) {
-                Scope::LinkLocal
-            } else {
-                Scope::Specific
-            }
-        }
-    }
-}
-
-fn scope_v4(a: Ipv4Addr) -> Scope {
-    if a.is_unspecified() {
-        Scope::Wildcard
-    } else if a.is_loopback() {
-        Scope::Loopback
-    } else if a.is_link_local() {
-        Scope::LinkLocal
-    } else {
-        Scope::Specific
-    }
-}
 
 fn in_prefix_v4(a: Ipv4Addr, net: Ipv4Addr, len: u8) -> bool {
     if len == 0 {
@@ -259,25 +196,6 @@ mod tests {
             scope,
             flags,
         }
-    }
-
-    #[test]
-    fn scopes() {
-        assert_eq!(scope_of(ip("0.0.0.0"), None), Scope::Wildcard);
-        assert_eq!(scope_of(ip("::"), Some(true)), Scope::Wildcard);
-        assert_eq!(scope_of(ip("::"), Some(false)), Scope::DualStackWildcard);
-        assert_eq!(scope_of(ip("::"), None), Scope::DualStackWildcard);
-        assert_eq!(scope_of(ip("::ffff:0.0.0.0"), Some(false)), Scope::Wildcard);
-        assert_eq!(
-            scope_of(ip("::ffff:127.0.0.5"), Some(false)),
-            Scope::Loopback
-        );
-        assert_eq!(scope_of(ip("127.3.2.1"), None), Scope::Loopback);
-        assert_eq!(scope_of(ip("::1"), Some(true)), Scope::Loopback);
-        assert_eq!(scope_of(ip("fe80::1"), Some(true)), Scope::LinkLocal);
-        assert_eq!(scope_of(ip("169.254.1.1"), None), Scope::LinkLocal);
-        assert_eq!(scope_of(ip("192.0.2.1"), None), Scope::Specific);
-        assert_eq!(scope_of(ip("2001:db8::1"), Some(true)), Scope::Specific);
     }
 
     #[test]

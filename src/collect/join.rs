@@ -126,7 +126,7 @@ pub fn append_sockets(raw: &[RawSocket], ctx: &JoinContext<'_>, out: &mut Vec<So
             user: (ctx.user_name)(r.uid),
             inode: r.inode,
             device,
-            scope: classify::scope_of(r.local_addr, options.v6only),
+            scope: crate::model::addr::scope_of(r.local_addr, options.v6only),
             address_state: classify::address_state(r.local_addr, r.ifindex, ctx.addrs),
             accept_queue: listening.then_some(AcceptQueue {
                 len: r.rqueue,

@@ -8,9 +8,10 @@
 //! `<img src=…>` or `[click](http://…)` cannot inject HTML or a link into the ticket.
 
 use crate::analyze::describe;
+use crate::model::addr::endpoint;
 use crate::model::{Finding, Holder, NetnsId, Severity, Snapshot, Socket, SocketId, State};
 use crate::output::findings::counts;
-use crate::output::table::{address_state_name, endpoint, option_badges, scope_name};
+use crate::output::table::option_badges;
 use crate::text::clean;
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -300,8 +301,8 @@ fn row(ctx: &Context, s: &Socket) -> [String; 11] {
         s.state_label().into(),
         cell(&endpoint(s.local_addr, s.local_port, s.device.as_deref())),
         cell(&ctx.netns_name(s.netns)),
-        scope_name(s.scope).into(),
-        address_state_name(s.address_state).into(),
+        s.scope.name().into(),
+        s.address_state.name().into(),
         queue,
         syn_recv,
         cell(&describe::user(s.user.as_deref(), s.uid)),

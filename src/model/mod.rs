@@ -3,6 +3,7 @@
 //! Every type is `Eq` and `Hash` (there are no floats), so a cache can fingerprint the data
 //! it was made from: the dashboard hashes whole snapshots to know when to analyse again.
 
+pub mod addr;
 pub mod finding_kind;
 pub mod host;
 pub mod ids;

@@ -3,12 +3,12 @@
 //! snapshot passes through [`clean`].
 
 use super::findings::wrap;
-use super::table::endpoint;
 use crate::analyze::describe;
 use crate::analyze::diff::{
     ChangeKind, Counts, Diff, FieldChange, FieldKind, FindingChange, FindingChangeKind,
     NetnsChange, SocketChange,
 };
+use crate::model::addr::endpoint;
 use crate::model::{NetnsId, Socket};
 use crate::text::clean;
 use serde::Serialize;

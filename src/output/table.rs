@@ -2,48 +2,15 @@
 //! user, every holder with its user, scope, options and queues. Pure: snapshot → text.
 
 use crate::model::NetnsId;
-use crate::model::{
-    AddressState, Holder, OptionName, Options, Proto, Scope, Snapshot, Socket, State,
-};
+use crate::model::addr::endpoint;
+use crate::model::{Holder, OptionName, Options, Proto, Snapshot, Socket, State};
 use crate::text::clean;
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::net::IpAddr;
 
 const HEADERS: [&str; 10] = [
     "PROTO", "STATE", "LOCAL", "SCOPE", "ADDRESS", "QUEUE", "SYNQ", "USER", "OPTIONS", "HOLDERS",
 ];
-
-/// `addr:port` with brackets for IPv6 and `%dev` for a bound device, as `ss` prints it.
-pub fn endpoint(addr: IpAddr, port: u16, device: Option<&str>) -> String {
-    let dev = device.map(|d| format!("%{}", clean(d))).unwrap_or_default();
-    match addr {
-        IpAddr::V4(a) => format!("{a}{dev}:{port}"),
-        IpAddr::V6(a) => format!("[{a}]{dev}:{port}"),
-    }
-}
-
-pub fn scope_name(s: Scope) -> &'static str {
-    match s {
-        Scope::Wildcard => "wildcard",
-        Scope::DualStackWildcard => "dual-stack",
-        Scope::Loopback => "loopback",
-        Scope::LinkLocal => "link-local",
-        Scope::Specific => "specific",
-    }
-}
-
-pub fn address_state_name(s: AddressState) -> &'static str {
-    match s {
-        AddressState::Any => "any",
-        AddressState::Local => "local",
-        AddressState::Nonlocal => "NONLOCAL",
-        AddressState::Tentative => "TENTATIVE",
-        AddressState::Optimistic => "optimistic",
-        AddressState::Dadfailed => "DADFAILED",
-        AddressState::Deprecated => "deprecated",
-    }
-}
 
 /// Option badges: a set option by name, an unknown one with `?`, an unset one not at all.
 /// Applicable-but-unknown is shown; not-applicable (v6only on IPv4, TCP options on UDP) is not.
@@ -154,8 +121,8 @@ fn row(s: &Socket) -> [String; 10] {
         s.proto.name().into(),
         s.state_label().into(),
         local,
-        scope_name(s.scope).into(),
-        address_state_name(s.address_state).into(),
+        s.scope.name().into(),
+        s.address_state.name().into(),
         queue_cell(s),
         synq,
         user_label(s.user.as_deref(), s.uid),

@@ -4,8 +4,8 @@
 use super::{finding, port_is_unprivileged};
 use crate::analyze::describe::{self, endpoint, family_name};
 use crate::analyze::ports::{self, PortGroup, Route};
-use crate::collect::classify::{effective_addr, is_wildcard};
 use crate::model::FindingKind;
+use crate::model::addr::{effective_addr, is_wildcard};
 use crate::model::{Family, Finding, Proto, Scope, Severity, Snapshot, Socket, State};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 

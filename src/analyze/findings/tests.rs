@@ -33,7 +33,7 @@ fn sock(id: &str, proto: Proto, addr: &str, port: u16, uid: u32) -> Socket {
         backlog: 128,
     });
     s.syn_recv = (proto == Proto::Tcp).then_some(0);
-    s.scope = crate::collect::classify::scope_of(s.local_addr, Some(s.family == Family::Ipv6));
+    s.scope = crate::model::addr::scope_of(s.local_addr, Some(s.family == Family::Ipv6));
     s.address_state = AddressState::Local;
     s.options = Options {
         reuseaddr: Some(false),

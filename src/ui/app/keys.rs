@@ -310,7 +310,7 @@ impl App {
                 .map(|s| {
                     let proto = s.proto.name();
                     // Without the `%dev` that local_text shows: a device is `--device`.
-                    let addr = crate::output::table::endpoint(s.local_addr, s.local_port, None);
+                    let addr = crate::model::addr::endpoint(s.local_addr, s.local_port, None);
                     format!("{proto} {addr} ")
                 })
                 .unwrap_or_else(|| self.whatif_input.clone()),

@@ -8,8 +8,8 @@ use super::cells::{
 };
 use super::data::{QueueMark, SockInfo};
 use super::{Ctx, Detail, LIST_MAX, RowKey, View};
+use crate::model::addr::endpoint;
 use crate::model::{Family, OptionName, Socket};
-use crate::output::table::{address_state_name, endpoint, scope_name};
 use crate::text::clean;
 use crate::ui::theme::Theme;
 use crate::ui::widgets::bar;
@@ -448,8 +448,8 @@ fn detail(cx: Ctx<'_>, s: &Socket, info: &SockInfo) -> Detail {
     ));
     let mut scope = vec![Span::raw(format!(
         "{} · address {}",
-        scope_name(s.scope),
-        address_state_name(s.address_state)
+        s.scope.name(),
+        s.address_state.name()
     ))];
     if let Some(d) = &s.device {
         scope.push(Span::raw(format!(" · device {}", clean(d))));
