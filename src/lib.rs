@@ -9,6 +9,7 @@
 //! - [`user_files`]: files the user names, opened with the user's own rights (a leaf).
 //! - [`text`]: untrusted text made safe for terminals and text files (a leaf).
 //! - [`signals`]: the signals that end long-running commands, and their exit statuses (a leaf).
+//! - [`units`]: durations people type, parsed (a leaf).
 //! - [`cli`]: the command line; [`commands`]: one module per subcommand.
 pub mod analyze;
 pub mod cli;
@@ -22,4 +23,5 @@ pub mod signals;
 pub mod testing;
 pub mod text;
 pub mod ui;
+pub mod units;
 pub mod user_files;

@@ -87,7 +87,7 @@ impl Config {
 
         let refresh = match raw.refresh {
             Some(r) => Some(
-                crate::cli::parse_interval(&r.get_ref().0)
+                crate::units::parse_interval(&r.get_ref().0)
                     .map_err(|_| at(Some(r.span()), REFRESH_HINT.to_string()))?,
             ),
             None => None,
