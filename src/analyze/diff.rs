@@ -50,7 +50,6 @@
 //! Interfaces, sysctls and counters are not compared when either side could not enter the
 //! namespace: they were not read.
 
-use crate::collect::reasons::not_applicable;
 use crate::model::{
     AddrFlag, Family, Finding, FindingKind, Interface, Netns, NetnsId, OptionName, Options, Proto,
     Snapshot, Socket, SocketId, State,
@@ -577,7 +576,7 @@ impl OptionValue {
     fn of<T>(o: &Options, key: OptionName, v: Option<T>, show: impl Fn(T) -> String) -> Self {
         match v {
             Some(v) => OptionValue::Known(show(v)),
-            None if not_applicable(o, key) => OptionValue::NotApplicable,
+            None if o.not_applicable(key) => OptionValue::NotApplicable,
             None => OptionValue::Unknown,
         }
     }
@@ -624,7 +623,7 @@ fn bind_device(o: &Options) -> OptionValue {
     match &o.bind_device {
         Some(d) => OptionValue::Known(d.clone()),
         None if !reason => OptionValue::Known("none".into()),
-        None if not_applicable(o, OptionName::BindDevice) => OptionValue::NotApplicable,
+        None if o.not_applicable(OptionName::BindDevice) => OptionValue::NotApplicable,
         None => OptionValue::Unknown,
     }
 }

@@ -1,7 +1,7 @@
 //! The reasons an option is unknown. A snapshot of 50,000 sockets carries a handful of
 //! distinct reasons, so each is one shared string rather than one per socket.
 
-use crate::model::{OptionName, Options, Reason};
+use crate::model::Reason;
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
@@ -22,15 +22,6 @@ reasons! {
     FDINFO_UNREADABLE = "the holder's fdinfo could not be read";
     NO_PROBE_FLAG = "not probed (--no-probe)";
     NEW_SOCKET = "new socket: read at the next sample";
-}
-
-/// Whether `key` is `None` because it does not apply to this socket (v6only on IPv4, TCP
-/// options on UDP, O_NONBLOCK off listeners) rather than because it is unknown: the reasons
-/// above that say so. Displays show no `?` for these.
-pub fn not_applicable(o: &Options, key: OptionName) -> bool {
-    o.reasons
-        .get(&key)
-        .is_some_and(|r| r.starts_with("not applicable") || r.starts_with("read for listening"))
 }
 
 /// Shares equal reasons built at run time (error texts).

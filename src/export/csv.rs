@@ -225,7 +225,7 @@ fn unknown_options(o: &Options) -> Vec<&'static str> {
         ("bind_device", OptionName::BindDevice, device_missing),
     ]
     .into_iter()
-    .filter(|&(_, key, missing)| missing && !crate::collect::reasons::not_applicable(o, key))
+    .filter(|&(_, key, missing)| missing && !o.not_applicable(key))
     .map(|(name, _, _)| name)
     .collect()
 }

@@ -173,6 +173,18 @@ pub struct Options {
     pub reasons: BTreeMap<OptionName, Reason>,
 }
 
+impl Options {
+    /// Whether `key` is `None` because it does not apply to this socket (v6only on IPv4, TCP
+    /// options on UDP, O_NONBLOCK off listeners) rather than because it is unknown: its
+    /// reason says so (`not applicable …`, `read for listening sockets only`, the words
+    /// collect::reasons writes). Displays show no `?` for these.
+    pub fn not_applicable(&self, key: OptionName) -> bool {
+        self.reasons
+            .get(&key)
+            .is_some_and(|r| r.starts_with("not applicable") || r.starts_with("read for listening"))
+    }
+}
+
 /// One (pid, fd) holding a socket. Process fields are shared between the holders of one
 /// process, so a process holding 10,000 sockets costs its cmdline once.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -22,7 +22,7 @@ pub fn option_badges(o: &Options, proto: Proto, state: State) -> String {
         Some(true) => out.push(name.to_string()),
         Some(false) => {}
         None => {
-            if !crate::collect::reasons::not_applicable(o, key) {
+            if !o.not_applicable(key) {
                 out.push(format!("{name}?"));
             }
         }

@@ -2,7 +2,6 @@
 //! option badges, severities and ports. Every untrusted string passes through
 //! [`clean`] here or at its call.
 
-use crate::collect::reasons::not_applicable;
 use crate::model::{AddressState, Holder, OptionName, Proto, Scope, Severity, Socket, State};
 use crate::text::clean;
 use crate::ui::theme::Theme;
@@ -111,7 +110,7 @@ pub fn option_badges(s: &Socket) -> Vec<Badge> {
             kind: BadgeKind::Set,
         }),
         Some(false) => {}
-        None if not_applicable(o, key) => {}
+        None if o.not_applicable(key) => {}
         None => out.push(Badge {
             short: format!("{short}?"),
             long: format!("{long}?"),
@@ -133,12 +132,13 @@ pub fn option_badges(s: &Socket) -> Vec<Badge> {
             long: "blocking".into(),
             kind: BadgeKind::Warn,
         }),
-        None if s.state == State::Listen && !not_applicable(o, OptionName::Nonblocking) => out
-            .push(Badge {
+        None if s.state == State::Listen && !o.not_applicable(OptionName::Nonblocking) => {
+            out.push(Badge {
                 short: "nb?".into(),
                 long: "nonblock?".into(),
                 kind: BadgeKind::Unknown,
-            }),
+            })
+        }
         _ => {}
     }
     if s.proto == Proto::Tcp {
@@ -149,7 +149,7 @@ pub fn option_badges(s: &Socket) -> Vec<Badge> {
                 long: format!("defer={n}s"),
                 kind: BadgeKind::Set,
             }),
-            None if not_applicable(o, OptionName::DeferAccept) => {}
+            None if o.not_applicable(OptionName::DeferAccept) => {}
             None => out.push(Badge {
                 short: "d?".into(),
                 long: "defer?".into(),
@@ -163,7 +163,7 @@ pub fn option_badges(s: &Socket) -> Vec<Badge> {
                 long: format!("fastopen={n}"),
                 kind: BadgeKind::Set,
             }),
-            None if not_applicable(o, OptionName::Fastopen) => {}
+            None if o.not_applicable(OptionName::Fastopen) => {}
             None => out.push(Badge {
                 short: "fo?".into(),
                 long: "fastopen?".into(),
