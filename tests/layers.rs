@@ -147,3 +147,36 @@ fn the_scan_sees_grouped_and_plain_imports() {
         "use crate::a;\n"
     );
 }
+
+/// Views do not import each other: what two views share lives in `cells`, `lines`, `data`
+/// or `detail` (or in `widgets/`).
+#[test]
+fn views_do_not_import_each_other() {
+    const VIEWS: [&str; 8] = [
+        "sockets",
+        "ports",
+        "processes",
+        "users",
+        "findings",
+        "host",
+        "changes",
+        "whatif",
+    ];
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/ui/views");
+    let mut wrong = Vec::new();
+    for view in VIEWS {
+        let text = std::fs::read_to_string(dir.join(format!("{view}.rs"))).expect("a view file");
+        for other in VIEWS.iter().filter(|o| **o != view) {
+            for path in [format!("super::{other}::"), format!("views::{other}::")] {
+                if program_part(&text).contains(&path) {
+                    wrong.push(format!("{view}.rs uses {path}"));
+                }
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "views importing views:\n  {}",
+        wrong.join("\n  ")
+    );
+}

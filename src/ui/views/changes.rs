@@ -4,7 +4,7 @@
 //! [`crate::analyze::diff`], the same as `bindscope diff`.
 
 use super::cells::user_short;
-use super::sockets::{explanation_lines, label, labelled, local_text};
+use super::lines::{explanation_lines, label, labelled, local_text};
 use super::{Ctx, Detail, RowKey, View};
 use crate::analyze::diff::{ChangeKind, Diff, FieldChange, FindingChangeKind};
 use crate::text::clean;

@@ -2,7 +2,7 @@
 //! in plain words and the sockets involved; Enter shows those sockets.
 
 use super::cells::{severity_rank, user_short};
-use super::sockets::{explanation_lines, labelled, local_text};
+use super::lines::{explanation_lines, labelled, local_text};
 use super::{Ctx, Detail, LIST_MAX, RowKey, View};
 use crate::model::Finding;
 use crate::text::clean;

@@ -3,7 +3,7 @@
 //! the recent refreshes), and the host's privileges, warnings and scan.
 
 use super::cells::count_style;
-use super::sockets::labelled;
+use super::lines::labelled;
 use super::{Ctx, Detail, RowKey, View};
 use crate::model::{AddrFlag, Netns, NetnsKind, Sysctls, TcpExtCounters};
 use crate::text::clean;

@@ -11,6 +11,7 @@ pub mod findings;
 pub mod header;
 pub mod help;
 pub mod host;
+pub mod lines;
 pub mod ports;
 pub mod processes;
 pub mod sockets;

@@ -5,11 +5,9 @@ use super::cells::{
     holder_short, option_badges, severity_rank, severity_span, user_long, user_short,
 };
 use super::data::Group;
-use super::sockets::{labelled, list_tail, local_text};
+use super::lines::{labelled, list_tail, local_text, route_lines};
 use super::{Ctx, Detail, LIST_MAX, RowKey, View};
-use crate::analyze::describe::family_name;
-use crate::analyze::ports::Route;
-use crate::model::{Family, SocketId};
+use crate::model::Family;
 use crate::text::clean;
 use crate::ui::theme::Theme;
 use crate::ui::widgets::table::{Column, Row, SortKey, Source};
@@ -228,88 +226,6 @@ impl View for Table<'_> {
     fn noun(&self) -> &'static str {
         "ports"
     }
-}
-
-/// A socket of a route in words: `tcp 127.0.0.1:8080 api-server[22268] alice`.
-fn route_socket(cx: Ctx<'_>, id: &SocketId) -> String {
-    let Some(s) = cx
-        .data
-        .by_id
-        .get(id)
-        .and_then(|&i| cx.snap.sockets.get(i as usize))
-    else {
-        return clean(&id.0).into_owned();
-    };
-    let holders: Vec<String> = s.holders.iter().map(holder_short).collect();
-    let mut holders_text = holders.join(",");
-    if holders_text.is_empty() {
-        holders_text = "no visible holder".into();
-    }
-    format!(
-        "{} {} {}",
-        local_text(s),
-        holders_text,
-        user_short(s.user.as_deref(), s.uid)
-    )
-}
-
-/// Sockets named per route; a large SO_REUSEPORT group is summed up past these.
-const ROUTE_MAX: usize = 12;
-
-/// The routing table of a group: one line per route and the kernel's reason under it;
-/// `this` marks the socket the detail is about.
-pub fn route_lines(cx: Ctx<'_>, g: &Group, this: Option<&SocketId>) -> Vec<Line<'static>> {
-    let theme = cx.theme;
-    let mut out = Vec::new();
-    for r in &g.group.routes {
-        out.push(route_line(cx, r, this, theme));
-        out.push(Line::styled(
-            format!("              {}", clean(&r.how)),
-            theme.muted,
-        ));
-    }
-    out
-}
-
-fn route_line(cx: Ctx<'_>, r: &Route, this: Option<&SocketId>, theme: &Theme) -> Line<'static> {
-    let to = match r.to {
-        Some(a) => format!("to {a}"),
-        None => "to any other address".to_string(),
-    };
-    let dev = r
-        .device
-        .as_deref()
-        .map(|d| format!(" on {}", clean(d)))
-        .unwrap_or_default();
-    let mut spans = vec![Span::styled(
-        format!("  {} {to}{dev} → ", family_name(r.family)),
-        theme.text,
-    )];
-    if r.sockets.is_empty() {
-        spans.push(Span::styled("nobody", theme.warning));
-    }
-    for (k, id) in r.sockets.iter().take(ROUTE_MAX).enumerate() {
-        if k > 0 {
-            spans.push(Span::raw(" | "));
-        }
-        let is_this = this == Some(id);
-        let style = if is_this {
-            theme.title_focused
-        } else {
-            theme.text
-        };
-        spans.push(Span::styled(route_socket(cx, id), style));
-        if is_this {
-            spans.push(Span::styled(" (this socket)", theme.muted));
-        }
-    }
-    if r.sockets.len() > ROUTE_MAX {
-        spans.push(Span::styled(
-            format!(" and {} more", r.sockets.len() - ROUTE_MAX),
-            theme.muted,
-        ));
-    }
-    Line::from(spans)
 }
 
 fn detail(cx: Ctx<'_>, g: &Group) -> Detail {

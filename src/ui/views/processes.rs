@@ -3,7 +3,7 @@
 
 use super::cells::{ports_text, severity_rank, severity_span, user_long, user_short};
 use super::data::Process;
-use super::sockets::{labelled, list_tail, local_text};
+use super::lines::{labelled, list_tail, local_text};
 use super::{Ctx, Detail, LIST_MAX, RowKey, View};
 use crate::text::clean;
 use crate::ui::theme::Theme;

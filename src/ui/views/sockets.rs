@@ -7,14 +7,14 @@ use super::cells::{
     severity_span, user_long, user_short,
 };
 use super::data::{QueueMark, SockInfo};
-use super::{Ctx, Detail, LIST_MAX, RowKey, View};
+use super::lines::{finding_lines, labelled, local_text};
+use super::{Ctx, Detail, RowKey, View};
 use crate::model::addr::endpoint;
 use crate::model::{Family, OptionName, Socket};
 use crate::text::clean;
 use crate::ui::theme::Theme;
 use crate::ui::widgets::bar;
 use crate::ui::widgets::table::{Column, Row, SortKey, Source};
-use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use std::net::IpAddr;
 
@@ -117,11 +117,6 @@ impl Source for Table<'_> {
             cx: self.cx,
         })
     }
-}
-
-/// The local endpoint text: `0.0.0.0:8080`, `[::1]%lo:53`.
-pub fn local_text(s: &Socket) -> String {
-    endpoint(s.local_addr, s.local_port, s.device.as_deref())
 }
 
 /// The queue cell: a bar of the accept queue against its backlog, the numbers, and a
@@ -330,70 +325,6 @@ impl View for Table<'_> {
     fn noun(&self) -> &'static str {
         "sockets"
     }
-}
-
-/// `label     ` padded to the detail's label column.
-pub fn label(name: &str, theme: &Theme) -> Span<'static> {
-    Span::styled(format!("{name:<9} "), theme.header)
-}
-
-/// A labelled detail line.
-pub fn labelled(name: &str, spans: Vec<Span<'static>>, theme: &Theme) -> Line<'static> {
-    let mut all = vec![label(name, theme)];
-    all.extend(spans);
-    Line::from(all)
-}
-
-/// Lines of an explanation (which may hold line breaks), sanitized and indented.
-pub fn explanation_lines(text: &str, indent: usize, style: Style) -> Vec<Line<'static>> {
-    text.lines()
-        .map(|l| Line::styled(format!("{}{}", " ".repeat(indent), clean(l)), style))
-        .collect()
-}
-
-/// The end of a detail that lists sockets: how many more than [`LIST_MAX`] there are, then
-/// the findings those sockets are in (each once).
-pub fn list_tail(cx: Ctx<'_>, sockets: &[u32], lines: &mut Vec<Line<'static>>) {
-    if sockets.len() > LIST_MAX {
-        lines.push(labelled(
-            "",
-            vec![Span::styled(
-                format!("and {} more", sockets.len() - LIST_MAX),
-                cx.theme.muted,
-            )],
-            cx.theme,
-        ));
-    }
-    let mut seen = std::collections::BTreeSet::new();
-    let findings: Vec<u32> = sockets
-        .iter()
-        .filter_map(|&s| cx.data.sockets.get(s as usize))
-        .flat_map(|i| i.findings.iter().copied())
-        .filter(|f| seen.insert(*f))
-        .collect();
-    if !findings.is_empty() {
-        lines.push(Line::default());
-        lines.extend(finding_lines(cx, &findings));
-    }
-}
-
-/// The findings of a socket: each with its severity, summary and explanation.
-pub fn finding_lines(cx: Ctx<'_>, findings: &[u32]) -> Vec<Line<'static>> {
-    let theme = cx.theme;
-    let mut out = Vec::new();
-    for &fi in findings {
-        let Some(f) = cx.data.findings.get(fi as usize) else {
-            continue;
-        };
-        let sev = theme.severity(f.severity);
-        out.push(Line::from(vec![
-            Span::styled(format!("{:<10}", f.severity.name()), sev),
-            Span::styled(format!("{}: ", clean(f.kind.name())), sev),
-            Span::raw(clean(&f.summary).into_owned()),
-        ]));
-        out.extend(explanation_lines(&f.explanation, 10, theme.text));
-    }
-    out
 }
 
 fn on_off(v: Option<bool>) -> &'static str {
@@ -698,5 +629,5 @@ fn port_lines(cx: Ctx<'_>, s: &Socket, info: &SockInfo, lines: &mut Vec<Line<'st
         ))],
         theme,
     ));
-    lines.extend(super::ports::route_lines(cx, g, Some(&s.id)));
+    lines.extend(super::lines::route_lines(cx, g, Some(&s.id)));
 }

@@ -3,7 +3,7 @@
 
 use super::cells::{holder_short, ports_text, severity_rank, severity_span, user_long, user_short};
 use super::data::User;
-use super::sockets::{finding_lines, labelled, local_text};
+use super::lines::{finding_lines, labelled, local_text};
 use super::{Ctx, Detail, RowKey, View};
 use crate::ui::theme::Theme;
 use crate::ui::widgets::table::{Column, Row, SortKey, Source};

@@ -3,7 +3,7 @@
 
 use super::Ctx;
 use super::cells::holder_short;
-use super::sockets::local_text;
+use super::lines::local_text;
 use crate::analyze::whatif::{BindResult, Verdict, render_text};
 use crate::text::clean;
 use ratatui::text::{Line, Span};
