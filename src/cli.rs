@@ -24,6 +24,8 @@ pub struct Cli {
 /// Flags of the live dashboard (`bindscope` without a command).
 #[derive(Debug, clap::Args)]
 pub struct DashboardArgs {
+    #[command(flatten)]
+    pub collect: CollectArgs,
     /// Refresh interval of the dashboard (e.g. 1s, 500ms, 5s) [default: 1s, or `refresh` in the config]
     #[arg(long, value_parser = crate::units::parse_interval)]
     pub interval: Option<std::time::Duration>,
@@ -33,12 +35,43 @@ pub struct DashboardArgs {
     /// Config file (keys, colours, refresh) [default: $XDG_CONFIG_HOME/bindscope/config.toml]
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Include connections and TIME_WAIT
+}
+
+/// What to collect: the flags every command that takes snapshots shares.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CollectArgs {
+    /// Include connections, SYN_RECV requests and TIME_WAIT (default: listeners, bound-only
+    /// TCP sockets and unconnected UDP sockets)
     #[arg(long, short = 'a')]
     pub all: bool,
-    /// Network namespaces to show (as for `snapshot`)
+    /// Network namespaces to include: `ip netns` name, container or unit name, `host`,
+    /// `current`, inode, or `all` (default: all that can be seen). Repeat or separate with commas.
     #[arg(long, short = 'n', value_name = "NAME|ID|all", value_delimiter = ',')]
     pub netns: Vec<String>,
+    /// Do not read socket options through pidfd_getfd (they are reported unknown)
+    #[arg(long)]
+    pub no_probe: bool,
+}
+
+impl CollectArgs {
+    /// The collector's settings these flags ask for (the rest default).
+    pub fn config(&self) -> crate::collect::linux::collector::CollectConfig {
+        use crate::collect::linux::collector::{CollectConfig, NetnsSelect};
+        CollectConfig {
+            view: if self.all {
+                crate::model::View::All
+            } else {
+                crate::model::View::Listening
+            },
+            probe_options: !self.no_probe,
+            netns: if self.netns.is_empty() {
+                NetnsSelect::All
+            } else {
+                NetnsSelect::Only(self.netns.clone())
+            },
+            ..CollectConfig::default()
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -64,6 +97,8 @@ pub enum Command {
 
 #[derive(Debug, clap::Args)]
 pub struct RecordArgs {
+    #[command(flatten)]
+    pub collect: CollectArgs,
     /// The recording to write (JSON Lines: one snapshot a line)
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: PathBuf,
@@ -83,15 +118,6 @@ pub struct RecordArgs {
     /// stable placeholders, for sharing outside the team
     #[arg(long)]
     pub redact: bool,
-    /// Include connections, SYN_RECV requests and TIME_WAIT
-    #[arg(long, short = 'a')]
-    pub all: bool,
-    /// Network namespaces to include (as for `snapshot`)
-    #[arg(long, short = 'n', value_name = "NAME|ID|all", value_delimiter = ',')]
-    pub netns: Vec<String>,
-    /// Do not read socket options through pidfd_getfd (they are recorded unknown)
-    #[arg(long)]
-    pub no_probe: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -198,6 +224,8 @@ pub enum FindingsFormat {
 
 #[derive(Debug, clap::Args)]
 pub struct FindingsArgs {
+    #[command(flatten)]
+    pub collect: CollectArgs,
     /// Show findings at or above this severity; exit 1 when there is one
     #[arg(long, value_enum, default_value = "notice")]
     pub min_severity: MinSeverity,
@@ -209,12 +237,6 @@ pub struct FindingsArgs {
     /// Time between samples (e.g. 1s, 500ms, 2m)
     #[arg(long, default_value = "1s", value_parser = crate::units::parse_interval)]
     pub interval: std::time::Duration,
-    /// Include connections and TIME_WAIT in the snapshots
-    #[arg(long, short = 'a')]
-    pub all: bool,
-    /// Network namespaces to include (as for `snapshot`)
-    #[arg(long, short = 'n', value_name = "NAME|ID|all", value_delimiter = ',')]
-    pub netns: Vec<String>,
 }
 
 /// A file mode in octal, `0644` or `644`: permission bits only (no setuid, setgid, sticky).
@@ -243,6 +265,8 @@ pub enum Format {
 
 #[derive(Debug, clap::Args)]
 pub struct SnapshotArgs {
+    #[command(flatten)]
+    pub collect: CollectArgs,
     /// Output format [default: with -o FILE the one its extension names, else json; without,
     /// table on a terminal, json otherwise]
     #[arg(long, short = 'f', value_enum)]
@@ -255,19 +279,9 @@ pub struct SnapshotArgs {
     /// cmdlines, 0600 for the others]
     #[arg(long, value_name = "OCTAL", value_parser = parse_mode, requires = "output")]
     pub mode: Option<u32>,
-    /// Include connections, SYN_RECV requests and TIME_WAIT (default: listeners and bound sockets)
-    #[arg(long, short = 'a')]
-    pub all: bool,
-    /// Network namespaces to include: `ip netns` name, container or unit name, `host`,
-    /// `current`, inode, or `all` (default: all that can be seen). Repeat or separate with commas.
-    #[arg(long, short = 'n', value_name = "NAME|ID|all", value_delimiter = ',')]
-    pub netns: Vec<String>,
     /// Indent the JSON
     #[arg(long)]
     pub pretty: bool,
-    /// Do not read socket options through pidfd_getfd (they are reported unknown)
-    #[arg(long)]
-    pub no_probe: bool,
     /// Replace cmdline arguments, user names, host names and non-loopback addresses with
     /// stable placeholders, for sharing outside the team
     #[arg(long)]

@@ -1,9 +1,7 @@
 //! `bindscope` without a command: the live dashboard.
 
-use super::netns_select;
 use crate::cli::DashboardArgs;
 use crate::collect::linux::collector::{CollectConfig, ProbeWhen};
-use crate::model::View;
 use crate::ui::app::AppInit;
 use crate::ui::config::{self, Config};
 use crate::ui::keymap::Keymap;
@@ -30,11 +28,9 @@ pub fn run(args: &DashboardArgs) -> anyhow::Result<u8> {
         replay: None,
     };
     let collect = CollectConfig {
-        view: if args.all { View::All } else { View::Listening },
-        netns: netns_select(&args.netns),
         // A refresh reads no socket younger than one interval (see ProbeWhen).
         probe_when: ProbeWhen::SeenTwice,
-        ..CollectConfig::default()
+        ..args.collect.config()
     };
     run::run(init, collect)
 }

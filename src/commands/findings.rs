@@ -1,21 +1,16 @@
 //! `bindscope findings`: sample, judge, report; exit 1 when something is at or above
 //! `--min-severity`.
 
-use super::{explain_privileges, netns_select, severity, to_stdout};
+use super::{explain_privileges, severity, to_stdout};
 use crate::analyze::history::History;
 use crate::analyze::{findings, ports};
 use crate::cli::{FindingsArgs, FindingsFormat};
-use crate::collect::linux::collector::{self, CollectConfig};
-use crate::model::View;
+use crate::collect::linux::collector::{self};
 use crate::output::findings::{Report, counts, render_text};
 use std::time::Instant;
 
 pub fn run(args: &FindingsArgs) -> anyhow::Result<u8> {
-    let cfg = CollectConfig {
-        view: if args.all { View::All } else { View::Listening },
-        netns: netns_select(&args.netns),
-        ..CollectConfig::default()
-    };
+    let cfg = args.collect.config();
     let mut history = History::new(args.samples.max(2) as usize);
     let started = Instant::now();
     let mut collector = collector::Collector::new(cfg);

@@ -10,20 +10,10 @@ pub mod record;
 pub mod snapshot;
 
 use crate::cli::MinSeverity;
-use crate::collect::linux::collector::NetnsSelect;
 use crate::export::load::{Limits, Loaded, load_bytes, load_path};
 use crate::model::{Severity, Snapshot};
 use crate::text::clean;
 use std::io::{self, Write};
-
-/// `--netns` values → the selection (none given: all).
-pub fn netns_select(values: &[String]) -> NetnsSelect {
-    if values.is_empty() {
-        NetnsSelect::All
-    } else {
-        NetnsSelect::Only(values.to_vec())
-    }
-}
 
 pub fn severity(m: MinSeverity) -> Severity {
     match m {

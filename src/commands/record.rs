@@ -6,13 +6,12 @@
 //! (`open` ignores a cut-off last line, with a warning). An existing file is never
 //! overwritten without `--force`: a recording is evidence.
 
-use super::{explain_privileges, netns_select};
+use super::explain_privileges;
 use crate::analyze::findings;
 use crate::analyze::history::History;
 use crate::cli::RecordArgs;
 use crate::collect::linux::collector::{CollectConfig, Collector, ProbeWhen};
 use crate::export::redact::Redactor;
-use crate::model::View;
 use crate::output::size_text;
 use crate::output::write::{Existing, existing};
 use crate::signals::Ending;
@@ -46,8 +45,6 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<u8> {
     let signalled = Ending::register()?;
     let mut file = create(&args.output, args.force)?;
     let cfg = CollectConfig {
-        view: if args.all { View::All } else { View::Listening },
-        probe_options: !args.no_probe,
         // No socket younger than one interval is duplicated (see ProbeWhen), unless there is
         // no second sample to wait for.
         probe_when: if one_sample(args) {
@@ -55,8 +52,7 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<u8> {
         } else {
             ProbeWhen::SeenTwice
         },
-        netns: netns_select(&args.netns),
-        ..CollectConfig::default()
+        ..args.collect.config()
     };
     let stop = Stop {
         duration: args.duration,

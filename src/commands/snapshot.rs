@@ -1,12 +1,11 @@
 //! `bindscope snapshot`: one snapshot, with its findings, to stdout or a file.
 
-use super::{explain_privileges, netns_select, to_stdout};
+use super::{explain_privileges, to_stdout};
 use crate::analyze::findings;
 use crate::analyze::history::History;
 use crate::cli::{Format, SnapshotArgs};
-use crate::collect::linux::collector::{self, CollectConfig};
+use crate::collect::linux::collector::{self};
 use crate::export::{self, redact::Redactor};
-use crate::model::View;
 use crate::output::write::write_atomic;
 use std::io::{self, IsTerminal, Write};
 
@@ -16,12 +15,7 @@ pub fn run(args: &SnapshotArgs) -> anyhow::Result<u8> {
     if file.is_none() && args.mode.is_some() {
         anyhow::bail!("--mode is for a file: give -o FILE");
     }
-    let cfg = CollectConfig {
-        view: if args.all { View::All } else { View::Listening },
-        probe_options: !args.no_probe,
-        netns: netns_select(&args.netns),
-        ..CollectConfig::default()
-    };
+    let cfg = args.collect.config();
     let mut snap = collector::collect(&cfg)?;
     // One snapshot has no history: queue growth cannot show, everything else can.
     snap.findings = findings::analyze(&snap, &History::default());
