@@ -249,20 +249,6 @@ pub fn parse_mode(s: &str) -> Result<u32, String> {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// The snapshot file format (bindscope.snapshot v1)
-    Json,
-    /// Aligned columns for people
-    Table,
-    /// A row per socket and holder, for spreadsheets (cells that would start a formula are quoted)
-    Csv,
-    /// A report for a ticket: host, time, findings with explanations, the listeners
-    Markdown,
-    /// Prometheus text format for node_exporter's textfile collector
-    Prom,
-}
-
 #[derive(Debug, clap::Args)]
 pub struct SnapshotArgs {
     #[command(flatten)]
@@ -270,7 +256,7 @@ pub struct SnapshotArgs {
     /// Output format [default: with -o FILE the one its extension names, else json; without,
     /// table on a terminal, json otherwise]
     #[arg(long, short = 'f', value_enum)]
-    pub format: Option<Format>,
+    pub format: Option<crate::export::Format>,
     /// Write to FILE (whole or not at all) instead of stdout; `-` is stdout. Without
     /// --format, the extension picks it (.json, .csv, .md, .prom, .txt)
     #[arg(long, short = 'o', value_name = "FILE")]

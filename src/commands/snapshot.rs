@@ -3,7 +3,7 @@
 use super::{explain_privileges, to_stdout};
 use crate::analyze::findings;
 use crate::analyze::history::History;
-use crate::cli::{Format, SnapshotArgs};
+use crate::cli::SnapshotArgs;
 use crate::collect::linux::collector::{self};
 use crate::export::{self, redact::Redactor};
 use crate::output::write::write_atomic;
@@ -24,7 +24,7 @@ pub fn run(args: &SnapshotArgs) -> anyhow::Result<u8> {
         Redactor::default().redact(&mut snap);
     }
     let format = match (args.format, file) {
-        (Some(f), _) => export_format(f),
+        (Some(f), _) => f,
         // `-o x.prom` asks for Prometheus text, as the dashboard's export does.
         (None, Some(path)) => export::Format::from_path(path).unwrap_or(export::Format::Json),
         (None, None) if io::stdout().is_terminal() => export::Format::Table,
@@ -37,14 +37,4 @@ pub fn run(args: &SnapshotArgs) -> anyhow::Result<u8> {
         None => to_stdout(render)?,
     }
     Ok(0)
-}
-
-fn export_format(f: Format) -> export::Format {
-    match f {
-        Format::Json => export::Format::Json,
-        Format::Table => export::Format::Table,
-        Format::Csv => export::Format::Csv,
-        Format::Markdown => export::Format::Markdown,
-        Format::Prom => export::Format::Prom,
-    }
 }

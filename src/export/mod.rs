@@ -15,15 +15,19 @@ use crate::output;
 use std::io::{self, Write};
 use std::path::Path;
 
-/// The formats a snapshot can be written in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The formats a snapshot can be written in: `snapshot --format`, and by extension `-o` and
+/// the dashboard's export. The variants' docs are the command line's help.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
-    /// The snapshot file format (`bindscope.snapshot` v1), the one `open` and `diff` read.
+    /// The snapshot file format (bindscope.snapshot v1)
     Json,
-    /// Aligned columns for people.
+    /// Aligned columns for people
     Table,
+    /// A row per socket and holder, for spreadsheets (cells that would start a formula are quoted)
     Csv,
+    /// A report for a ticket: host, time, findings with explanations, the listeners
     Markdown,
+    /// Prometheus text format for node_exporter's textfile collector
     Prom,
 }
 
