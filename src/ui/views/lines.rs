@@ -51,10 +51,19 @@ pub fn list_tail(cx: Ctx<'_>, sockets: &[u32], lines: &mut Vec<Line<'static>>) {
             cx.theme,
         ));
     }
+    findings_of(cx, sockets.iter().copied(), lines);
+}
+
+/// After a blank line, the findings these sockets are in, each once.
+pub fn findings_of(
+    cx: Ctx<'_>,
+    sockets: impl IntoIterator<Item = u32>,
+    lines: &mut Vec<Line<'static>>,
+) {
     let mut seen = std::collections::BTreeSet::new();
     let findings: Vec<u32> = sockets
-        .iter()
-        .filter_map(|&s| cx.data.sockets.get(s as usize))
+        .into_iter()
+        .filter_map(|s| cx.data.sockets.get(s as usize))
         .flat_map(|i| i.findings.iter().copied())
         .filter(|f| seen.insert(*f))
         .collect();
@@ -62,6 +71,14 @@ pub fn list_tail(cx: Ctx<'_>, sockets: &[u32], lines: &mut Vec<Line<'static>>) {
         lines.push(Line::default());
         lines.extend(finding_lines(cx, &findings));
     }
+}
+
+/// The socket with this id in the snapshot on screen.
+pub fn socket_by_id<'a>(cx: Ctx<'a>, id: &SocketId) -> Option<&'a Socket> {
+    cx.data
+        .by_id
+        .get(id)
+        .and_then(|&i| cx.snap.sockets.get(i as usize))
 }
 
 /// The findings of a socket: each with its severity, summary and explanation.
@@ -85,12 +102,7 @@ pub fn finding_lines(cx: Ctx<'_>, findings: &[u32]) -> Vec<Line<'static>> {
 
 /// A socket of a route in words: `tcp 127.0.0.1:8080 api-server[22268] alice`.
 fn route_socket(cx: Ctx<'_>, id: &SocketId) -> String {
-    let Some(s) = cx
-        .data
-        .by_id
-        .get(id)
-        .and_then(|&i| cx.snap.sockets.get(i as usize))
-    else {
+    let Some(s) = socket_by_id(cx, id) else {
         return clean(&id.0).into_owned();
     };
     let holders: Vec<String> = s.holders.iter().map(holder_short).collect();

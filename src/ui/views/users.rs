@@ -3,12 +3,11 @@
 
 use super::cells::{holder_short, ports_text, severity_rank, severity_span, user_long, user_short};
 use super::data::User;
-use super::lines::{finding_lines, labelled, local_text};
+use super::lines::{findings_of, labelled, local_text};
 use super::{Ctx, Detail, RowKey, View};
 use crate::ui::theme::Theme;
 use crate::ui::widgets::table::{Column, Row, SortKey, Source};
 use ratatui::text::{Line, Span};
-use std::collections::BTreeSet;
 
 pub const MARK: usize = 0;
 pub const UID: usize = 1;
@@ -211,19 +210,7 @@ fn detail(cx: Ctx<'_>, u: &User) -> Detail {
         .filter(|s| u.owned.binary_search(s).is_err())
         .collect();
     list("holds", &held_only, &mut lines);
-    let mut seen = BTreeSet::new();
-    let findings: Vec<u32> = u
-        .owned
-        .iter()
-        .chain(&u.held)
-        .filter_map(|&s| cx.data.sockets.get(s as usize))
-        .flat_map(|i| i.findings.iter().copied())
-        .filter(|f| seen.insert(*f))
-        .collect();
-    if !findings.is_empty() {
-        lines.push(Line::default());
-        lines.extend(finding_lines(cx, &findings));
-    }
+    findings_of(cx, u.owned.iter().chain(&u.held).copied(), &mut lines);
     Detail {
         title: user_long(u.name.as_deref(), u.uid),
         lines,

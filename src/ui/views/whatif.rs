@@ -3,7 +3,7 @@
 
 use super::Ctx;
 use super::cells::holder_short;
-use super::lines::local_text;
+use super::lines::{local_text, socket_by_id};
 use crate::analyze::whatif::{BindResult, Verdict, render_text};
 use crate::text::clean;
 use ratatui::text::{Line, Span};
@@ -39,12 +39,7 @@ pub fn lines(cx: Ctx<'_>, p: &WhatIfPanel) -> (String, Vec<Line<'static>>) {
     }
     // The blocking sockets by address and holder, not only by id.
     for id in &p.verdict.blockers {
-        let Some(s) = cx
-            .data
-            .by_id
-            .get(id)
-            .and_then(|&i| cx.snap.sockets.get(i as usize))
-        else {
+        let Some(s) = socket_by_id(cx, id) else {
             continue;
         };
         let holders: Vec<String> = s.holders.iter().map(holder_short).collect();
