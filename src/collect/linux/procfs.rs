@@ -40,6 +40,20 @@ impl ProcRoot {
         }
         p
     }
+
+    /// `/proc/PID/REST`, or `/proc/PID/task/TID/REST` when the table was read through a
+    /// live thread because the main thread has exited ([`PidFds::tid`]).
+    fn task_path(&self, pid: u32, tid: Option<u32>, rest: &str) -> PathBuf {
+        self.pid_path(pid, &task_relative(tid, rest))
+    }
+}
+
+/// `REST`, or `task/TID/REST`: where a thread's view of a process file is.
+fn task_relative(tid: Option<u32>, rest: &str) -> String {
+    match tid {
+        Some(tid) => format!("task/{tid}/{rest}"),
+        None => rest.to_string(),
+    }
 }
 
 impl Default for ProcRoot {
@@ -272,26 +286,15 @@ fn scan_pid(
     let Some(fd_dir_name) = path_in(&mut path, &[name, b"fd"]) else {
         return;
     };
-    let fd_dir = match open_dir(root_fd, fd_dir_name) {
+    let table = Table { pid, tid: None };
+    let fd_dir = match open_fd_dir(root, root_fd, fd_dir_name, table, scan) {
         Ok(fd) => fd,
-        Err(e) if is_vanished(e) => {
+        Err(NotOpened::Vanished) => {
             scan.processes_vanished += 1;
             return;
         }
-        Err(e) if is_denied(e) => {
-            scan.unreadable.push(pid);
-            return;
-        }
-        Err(e) => {
-            scan.other_errors.push(format!(
-                "pid {pid}: {}: open: {}",
-                root.pid_path(pid, "fd").display(),
-                io::Error::from(e)
-            ));
-            return;
-        }
+        Err(NotOpened::Recorded) => return,
     };
-    let table = Table { pid, tid: None };
     let walked = walk_table(root, fd_dir, table, dirent_buf, scan, Reuse { prev, next });
     // Only an empty table is looked at twice: every process that holds a socket has fds.
     if walked == Walked::Listed(0) && leader_is_zombie(root_fd, name) {
@@ -307,6 +310,43 @@ fn scan_pid(
     }
 }
 
+/// Why an fd directory was not opened.
+enum NotOpened {
+    /// The process or thread is gone: the caller decides what that means.
+    Vanished,
+    /// Refused or failed, and counted in the scan already.
+    Recorded,
+}
+
+/// Opens `table`'s fd directory (`name` relative to `at`). A denial counts the process as
+/// unreadable and another error is recorded with its path; a vanished one is the caller's
+/// (a process counts as vanished, a thread is skipped for the next).
+fn open_fd_dir(
+    root: &ProcRoot,
+    at: BorrowedFd<'_>,
+    name: &CStr,
+    table: Table,
+    scan: &mut FdScan,
+) -> Result<OwnedFd, NotOpened> {
+    match open_dir(at, name) {
+        Ok(fd) => Ok(fd),
+        Err(e) if is_vanished(e) => Err(NotOpened::Vanished),
+        Err(e) if is_denied(e) => {
+            scan.unreadable.push(table.pid);
+            Err(NotOpened::Recorded)
+        }
+        Err(e) => {
+            scan.other_errors.push(format!(
+                "pid {}: {}: open: {}",
+                table.pid,
+                table.path(root).display(),
+                io::Error::from(e)
+            ));
+            Err(NotOpened::Recorded)
+        }
+    }
+}
+
 /// Whose fd table a directory is: the process's, or one of its threads'.
 #[derive(Debug, Clone, Copy)]
 struct Table {
@@ -316,10 +356,7 @@ struct Table {
 
 impl Table {
     fn path(&self, root: &ProcRoot) -> PathBuf {
-        match self.tid {
-            None => root.pid_path(self.pid, "fd"),
-            Some(tid) => root.pid_path(self.pid, &format!("task/{tid}/fd")),
-        }
+        root.task_path(self.pid, self.tid, "fd")
     }
 }
 
@@ -496,25 +533,14 @@ fn scan_threads(
         let Some(fd_name) = path_in(&mut path, &[tid_name.as_bytes(), b"fd"]) else {
             continue;
         };
-        let fd_dir = match open_dir(task_dir.as_fd(), fd_name) {
-            Ok(fd) => fd,
-            Err(e) if is_vanished(e) => continue, // that thread exited
-            Err(e) if is_denied(e) => {
-                scan.unreadable.push(pid);
-                return;
-            }
-            Err(e) => {
-                scan.other_errors.push(format!(
-                    "pid {pid}: {}: open: {}",
-                    root.pid_path(pid, &format!("task/{tid}/fd")).display(),
-                    io::Error::from(e)
-                ));
-                return;
-            }
-        };
         let table = Table {
             pid,
             tid: Some(tid),
+        };
+        let fd_dir = match open_fd_dir(root, task_dir.as_fd(), fd_name, table, scan) {
+            Ok(fd) => fd,
+            Err(NotOpened::Vanished) => continue, // that thread exited
+            Err(NotOpened::Recorded) => return,
         };
         match walk_table(root, fd_dir, table, dirent_buf, scan, Reuse { prev, next }) {
             Walked::Listed(0) => continue,
@@ -584,10 +610,7 @@ pub fn read_process(root: &ProcRoot, pid: u32, tid: Option<u32>) -> Result<RawPr
     let comm = comm.strip_suffix(b"\n").unwrap_or(&comm);
     let name = String::from_utf8_lossy(comm).into_owned();
 
-    let of_task = |file: &str| match tid {
-        Some(tid) => format!("task/{tid}/{file}"),
-        None => file.to_string(),
-    };
+    let of_task = |file: &str| task_relative(tid, file);
     let cmdline = parse_cmdline(&read(&of_task("cmdline"))?);
 
     let status = read("status")?;
@@ -660,10 +683,7 @@ pub fn fd_socket_inode(
     tid: Option<u32>,
     fd: u32,
 ) -> Result<Option<u64>, Errno> {
-    let path = match tid {
-        None => root.pid_path(pid, &format!("fd/{fd}")),
-        Some(tid) => root.pid_path(pid, &format!("task/{tid}/fd/{fd}")),
-    };
+    let path = root.task_path(pid, tid, &format!("fd/{fd}"));
     let mut link = [0u8; LINK_BUF];
     let len = readlinkat_raw(CWD, path.as_path(), &mut link)?;
     Ok(link.get(..len).and_then(parse_socket_link))
@@ -677,10 +697,7 @@ pub fn read_fd_nonblocking(
     tid: Option<u32>,
     fd: u32,
 ) -> Result<bool, ProcError> {
-    let path = match tid {
-        None => root.pid_path(pid, &format!("fdinfo/{fd}")),
-        Some(tid) => root.pid_path(pid, &format!("task/{tid}/fdinfo/{fd}")),
-    };
+    let path = root.task_path(pid, tid, &format!("fdinfo/{fd}"));
     let text = read_file(path.clone())?;
     let flags =
         parse_fdinfo_flags(&text).ok_or_else(|| ProcError::malformed(path, "no flags: line"))?;
