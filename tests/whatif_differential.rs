@@ -29,9 +29,8 @@ use bindscope::model::{NetnsId, Proto, Snapshot};
 use common::*;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, ChildStdin, Stdio};
-use std::sync::mpsc::{self, Receiver};
+use std::io::Write;
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 const BINDCHECK: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/helpers/bindcheck.py");
@@ -300,59 +299,8 @@ fn request(spec: &Value) -> BindRequest {
     }
 }
 
-// ---------------------------------------------------------------------------------------
-// The helper
-
-struct Helper {
-    child: Child,
-    stdin: Option<ChildStdin>,
-    lines: Receiver<String>,
-}
-
-impl Helper {
-    fn start(ns: &Netns) -> Helper {
-        let mut child = ns
-            .cmd(&[&python(), BINDCHECK])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start bindcheck.py");
-        let stdin = child.stdin.take();
-        let stdout = child.stdout.take().expect("stdout piped");
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(l) = line else { break };
-                if tx.send(l).is_err() {
-                    break;
-                }
-            }
-        });
-        Helper {
-            child,
-            stdin,
-            lines,
-        }
-    }
-
-    fn ask(&mut self, msg: &Value) -> Value {
-        let stdin = self.stdin.as_mut().expect("helper stdin");
-        writeln!(stdin, "{msg}").expect("write to bindcheck");
-        stdin.flush().expect("flush bindcheck stdin");
-        let line = self
-            .lines
-            .recv_timeout(Duration::from_secs(20))
-            .unwrap_or_else(|e| panic!("no answer from bindcheck.py to {msg} ({e})"));
-        serde_json::from_str(&line).unwrap_or_else(|e| panic!("bindcheck said {line:?}: {e}"))
-    }
-}
-
-impl Drop for Helper {
-    fn drop(&mut self) {
-        stop_child(&mut self.child, self.stdin.take());
-    }
-}
+/// How long bindcheck.py may take to answer one request.
+const ANSWER: Duration = Duration::from_secs(20);
 
 // ---------------------------------------------------------------------------------------
 // Comparing
@@ -435,8 +383,8 @@ fn can_bind_agrees_with_the_kernel() {
         let ports = [base, base + 1, base + 2];
         let sysctls = state_sysctls(&mut rng);
         let sockets = state_sockets(&mut rng, &ports);
-        let mut helper = Helper::start(&ns);
-        let made = helper.ask(&json!({"sysctls": sysctls, "sockets": sockets}));
+        let mut helper = Helper::start(&ns, "bindcheck.py", &[]);
+        let made = helper.ask(&json!({"sysctls": sysctls, "sockets": sockets}), ANSWER);
         let made = made["made"].as_array().cloned().unwrap_or_default();
         let existing: Vec<Value> = sockets
             .iter()
@@ -461,7 +409,7 @@ fn can_bind_agrees_with_the_kernel() {
             let cand = candidate(&mut rng, &existing, &ports);
             let req = request(&cand);
             let v = can_bind(&snap, netns, &req);
-            let kernel = helper.ask(&cand);
+            let kernel = helper.ask(&cand, ANSWER);
             cases += 1;
             *by_result.entry(kernel_words(&kernel).0).or_default() += 1;
             if v.result == BindResult::Uncertain {

@@ -1028,6 +1028,12 @@ impl Helper {
         stdin.flush().expect("flush helper stdin");
     }
 
+    /// Sends one JSON request and returns its answer (see [`Helper::next_json`]).
+    pub fn ask(&mut self, msg: &Value, timeout: Duration) -> Value {
+        self.send(&msg.to_string());
+        self.next_json(timeout)
+    }
+
     /// Closes its stdin (the helpers finish and report when it closes).
     pub fn close_stdin(&mut self) {
         drop(self.stdin.take());
