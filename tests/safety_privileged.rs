@@ -33,19 +33,6 @@ fn setcap_binary() -> BinCopy {
     bin
 }
 
-/// `bin args…` as nobody (uid and gid 65534, no groups), inside `ns`, with stdin closed and
-/// HOME=/ (no default config file).
-fn as_nobody(ns: &Netns, bin: &Path, args: &[&str]) -> Run {
-    let bin = bin.to_str().expect("utf-8");
-    let uid = format!("--reuid={NOBODY}");
-    let gid = format!("--regid={NOBODY}");
-    let mut argv = vec!["setpriv", &uid, &gid, "--clear-groups", "--", bin];
-    argv.extend_from_slice(args);
-    let mut cmd = ns.cmd(&argv);
-    cmd.env("HOME", "/");
-    run_timeout(&mut cmd, RUN_TIMEOUT)
-}
-
 /// A directory everyone can enter, for files whose own mode is what the test is about.
 fn open_dir() -> tempfile::TempDir {
     let dir = tempfile::Builder::new()

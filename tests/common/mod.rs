@@ -451,18 +451,21 @@ pub fn bindscope(ns: &Netns, args: &[&str], as_user: RunAs) -> Run {
             argv.extend_from_slice(args);
             run_timeout(&mut ns.cmd(&argv), RUN_TIMEOUT)
         }
-        RunAs::Nobody => {
-            let bin = world_readable_binary();
-            let bin_path = bin.path.to_str().expect("utf-8 path").to_owned();
-            let uid = format!("--reuid={NOBODY}");
-            let gid = format!("--regid={NOBODY}");
-            let mut argv = vec!["setpriv", &uid, &gid, "--clear-groups", "--", &bin_path];
-            argv.extend_from_slice(args);
-            let mut cmd = ns.cmd(&argv);
-            cmd.env("HOME", "/");
-            run_timeout(&mut cmd, RUN_TIMEOUT)
-        }
+        RunAs::Nobody => as_nobody(ns, &world_readable_binary().path, args),
     }
+}
+
+/// `bin args…` as nobody (uid and gid 65534, no supplementary groups, through `setpriv`)
+/// inside `ns`, with HOME=/ (no config file of root's).
+pub fn as_nobody(ns: &Netns, bin: &Path, args: &[&str]) -> Run {
+    let bin = bin.to_str().expect("utf-8 path");
+    let uid = format!("--reuid={NOBODY}");
+    let gid = format!("--regid={NOBODY}");
+    let mut argv = vec!["setpriv", &uid, &gid, "--clear-groups", "--", bin];
+    argv.extend_from_slice(args);
+    let mut cmd = ns.cmd(&argv);
+    cmd.env("HOME", "/");
+    run_timeout(&mut cmd, RUN_TIMEOUT)
 }
 
 /// `bindscope snapshot --format json --netns current [--all]` as root in `ns`: must exit 0
