@@ -10,7 +10,7 @@ pub mod record;
 pub mod snapshot;
 
 use crate::cli::MinSeverity;
-use crate::export::load::{Limits, Loaded, load_bytes, load_path};
+use crate::export::load::{Limits, LoadError, Loaded, load_bytes, load_path};
 use crate::model::{Severity, Snapshot};
 use crate::text::clean;
 use std::io::{self, Write};
@@ -51,11 +51,8 @@ pub fn limits(max_mib: u64) -> Limits {
 /// on stderr.
 pub fn load(path: &std::path::Path, limits: &Limits) -> anyhow::Result<Loaded> {
     let loaded = if path.as_os_str() == "-" {
-        load_bytes(
-            std::path::Path::new("standard input"),
-            &read_stdin(limits.max_bytes)?,
-            limits,
-        )?
+        let name = std::path::Path::new("standard input");
+        load_bytes(name, &read_stdin(name, limits.max_bytes)?, limits)?
     } else {
         load_path(path, limits)?
     };
@@ -65,8 +62,9 @@ pub fn load(path: &std::path::Path, limits: &Limits) -> anyhow::Result<Loaded> {
     Ok(loaded)
 }
 
-/// Standard input, whole, refused once it passes `max` bytes (it has no size to check first).
-fn read_stdin(max: u64) -> anyhow::Result<Vec<u8>> {
+/// Standard input, whole, refused once it passes `max` bytes (it has no size to check
+/// first), with the loader's own words for a stream over the limit.
+fn read_stdin(name: &std::path::Path, max: u64) -> anyhow::Result<Vec<u8>> {
     use std::io::Read;
     let mut bytes = Vec::new();
     io::stdin()
@@ -75,10 +73,12 @@ fn read_stdin(max: u64) -> anyhow::Result<Vec<u8>> {
         .read_to_end(&mut bytes)
         .map_err(|e| anyhow::anyhow!("cannot read standard input: {e}"))?;
     if bytes.len() as u64 > max {
-        anyhow::bail!(
-            "standard input is larger than the limit of {} (--max-size)",
-            crate::output::size_text(max)
-        );
+        return Err(LoadError::TooLarge {
+            path: name.to_path_buf(),
+            size: None,
+            limit: max,
+        }
+        .into());
     }
     Ok(bytes)
 }
