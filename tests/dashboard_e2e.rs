@@ -224,12 +224,9 @@ fn an_unreadable_default_config_is_a_warning_not_a_refusal() {
     std::fs::write(&config, "refresh = \"2s\"\n").expect("write");
     std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o600)).expect("chmod");
     let bin = world_readable_binary();
+    // The pty helper runs as root (the checkout may be closed to others); bindscope, a copy
+    // everyone can run, runs as nobody inside it.
     let mut cmd = ns.cmd(&[
-        "setpriv",
-        &format!("--reuid={NOBODY}"),
-        &format!("--regid={NOBODY}"),
-        "--clear-groups",
-        "--",
         &python(),
         PTYRUN,
         "--wait-for",
@@ -238,6 +235,11 @@ fn an_unreadable_default_config_is_a_warning_not_a_refusal() {
         "0.5",
         "--then",
         "key:q",
+        "--",
+        "setpriv",
+        &format!("--reuid={NOBODY}"),
+        &format!("--regid={NOBODY}"),
+        "--clear-groups",
         "--",
         bin.path.to_str().expect("utf-8"),
         "--netns",
