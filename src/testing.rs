@@ -38,7 +38,10 @@ pub fn socket() -> Socket {
             defer_accept: Some(7),
             fastopen: Some(0),
             bind_device: Some("lo".into()),
-            reasons: BTreeMap::from([(OptionName::Reuseport, Reason::from("needs root"))]),
+            reasons: BTreeMap::from([(
+                OptionName::Reuseport,
+                Missing::Unknown(Reason::from("needs root")),
+            )]),
         },
         holders: vec![Holder {
             pid: 42,

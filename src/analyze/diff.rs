@@ -1268,7 +1268,9 @@ mod tests {
                     s.options.v6only = None;
                     s.options.reasons.insert(
                         OptionName::V6only,
-                        Reason::from("not applicable to IPv4 sockets"),
+                        crate::model::Missing::NotApplicable(Reason::from(
+                            "not applicable to IPv4 sockets",
+                        )),
                     );
                 },
                 &[("v6only", FieldKind::Value, "true", "n/a")],

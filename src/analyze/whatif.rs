@@ -860,7 +860,7 @@ fn unknown_inputs(s: &Socket, ra_read: bool, rp_read: bool, v6only_read: bool) -
         s.options
             .reasons
             .get(&name)
-            .map(|r| format!(" ({})", clean(r)))
+            .map(|r| format!(" ({})", clean(r.reason())))
             .unwrap_or_default()
     };
     let who = short(s);
@@ -1597,7 +1597,7 @@ pub fn render_text(v: &Verdict) -> String {
 mod tests {
     use super::*;
     use crate::model::{
-        AddressState, Holder, InterfaceAddr, NetnsKind, Options, Reason, Scope, Sysctls,
+        AddressState, Holder, InterfaceAddr, Missing, NetnsKind, Options, Reason, Scope, Sysctls,
         TcpExtCounters,
     };
     use proptest::prelude::*;
@@ -1771,7 +1771,7 @@ mod tests {
             (OptionName::V6only, "v6only"),
         ] {
             if has(&format!("{name}?")) {
-                reasons.insert(n, Reason::from("not probed (test)"));
+                reasons.insert(n, Missing::Unknown(Reason::from("not probed (test)")));
             }
         }
         Socket {

@@ -5,8 +5,8 @@ use crate::collect::classify::{self, ListenerKey, RequestKey};
 use crate::collect::raw::{RawAddr, RawLink, RawSocket};
 use crate::collect::reasons;
 use crate::model::{
-    AcceptQueue, Family, Holder, NetnsId, OptionName, Options, Proto, Reason, Socket, SocketId,
-    State, View,
+    AcceptQueue, Family, Holder, Missing, NetnsId, OptionName, Options, Proto, Reason, Socket,
+    SocketId, State, View,
 };
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
@@ -264,9 +264,14 @@ fn build_holders(inode: u64, ctx: &JoinContext<'_>) -> Vec<Holder> {
     holders
 }
 
-type Reasons = Vec<(OptionName, Reason)>;
+type Reasons = Vec<(OptionName, Missing)>;
 
 fn unknown<T>(reasons: &mut Reasons, name: OptionName, why: &Reason) -> Option<T> {
+    reasons.push((name, Missing::Unknown(why.clone())));
+    None
+}
+
+fn not_applicable<T>(reasons: &mut Reasons, name: OptionName, why: &Missing) -> Option<T> {
     reasons.push((name, why.clone()));
     None
 }
@@ -299,7 +304,7 @@ fn build_options(r: &RawSocket, device: Option<String>, ctx: &JoinContext<'_>) -
 
     // v6only: inet_diag reports it (explicit or implicit) for IPv6 LISTEN/CLOSE sockets.
     let v6only = match r.family {
-        Family::Ipv4 => unknown(&mut reasons, N::V6only, &reasons::NOT_IPV4),
+        Family::Ipv4 => not_applicable(&mut reasons, N::V6only, &reasons::NOT_IPV4),
         Family::Ipv6 => match (r.v6only, &probe) {
             (Some(v), _) => Some(v),
             (None, Ok(p)) => match &p.v6only {
@@ -325,7 +330,7 @@ fn build_options(r: &RawSocket, device: Option<String>, ctx: &JoinContext<'_>) -
                     name,
                     f: &dyn Fn(&ProbedOptions) -> &Option<Result<u32, Reason>>| {
         if r.proto != Proto::Tcp {
-            return unknown(reasons, name, &reasons::NOT_UDP);
+            return not_applicable(reasons, name, &reasons::NOT_UDP);
         }
         match &probe {
             Ok(p) => match f(p) {
@@ -346,7 +351,7 @@ fn build_options(r: &RawSocket, device: Option<String>, ctx: &JoinContext<'_>) -
             None => unknown(&mut reasons, N::Nonblocking, &reasons::FDINFO_UNREADABLE),
         }
     } else {
-        unknown(&mut reasons, N::Nonblocking, &reasons::LISTENERS_ONLY)
+        not_applicable(&mut reasons, N::Nonblocking, &reasons::LISTENERS_ONLY)
     };
     Options {
         reuseaddr,
@@ -365,6 +370,7 @@ fn build_options(r: &RawSocket, device: Option<String>, ctx: &JoinContext<'_>) -
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::OptionState;
 
     /// One namespace's sockets, in the order `append_sockets` gives them.
     fn build_sockets(raw: &[RawSocket], ctx: &JoinContext<'_>) -> Vec<Socket> {
@@ -512,12 +518,12 @@ mod tests {
         assert_eq!(l.options.defer_accept, Some(7));
         assert_eq!(l.options.fastopen, None);
         assert_eq!(
-            l.options.reasons.get(&OptionName::Fastopen).map(|r| &**r),
-            Some("getsockopt: EPERM")
+            l.options.state(OptionName::Fastopen),
+            OptionState::Unknown(&Reason::from("getsockopt: EPERM"))
         );
         assert_eq!(l.options.nonblocking, Some(true));
         assert_eq!(l.options.v6only, None);
-        assert!(l.options.reasons.contains_key(&OptionName::V6only));
+        assert!(l.options.not_applicable(OptionName::V6only), "IPv4");
     }
 
     #[test]
@@ -535,14 +541,23 @@ mod tests {
         assert_eq!(u.scope, Scope::DualStackWildcard);
         assert_eq!(u.options.reuseaddr, None);
         assert_eq!(
-            u.options.reasons.get(&OptionName::Reuseaddr).map(|r| &**r),
-            Some("needs root")
+            u.options.state(OptionName::Reuseaddr),
+            OptionState::Unknown(&Reason::from("needs root"))
+        );
+        assert!(u.options.not_applicable(OptionName::DeferAccept), "UDP");
+        assert!(
+            u.options.not_applicable(OptionName::Nonblocking),
+            "not a listener"
         );
         assert_eq!(u.options.v6only, Some(false));
         assert!(u.holders.is_empty());
         assert_eq!(u.options.defer_accept, None);
         assert_eq!(tw.state, State::TimeWait);
-        assert!(tw.options.reasons[&OptionName::Reuseaddr].contains("no process holds"));
+        assert!(
+            tw.options.reasons[&OptionName::Reuseaddr]
+                .reason()
+                .contains("no process holds")
+        );
         assert_eq!(tw.accept_queue, None);
         assert_eq!(tw.recv_q, Some(2));
     }

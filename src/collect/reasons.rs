@@ -1,7 +1,11 @@
-//! The reasons an option is unknown. A snapshot of 50,000 sockets carries a handful of
+//! The reasons an option has no value. A snapshot of 50,000 sockets carries a handful of
 //! distinct reasons, so each is one shared string rather than one per socket.
+//!
+//! The not-applicable ones are typed as such here, where they are made; their words start
+//! with `not applicable` or `read for listening`, which is how `Missing::from_file_text`
+//! knows them again in a file (a test below holds the two together).
 
-use crate::model::Reason;
+use crate::model::{Missing, Reason};
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
@@ -11,10 +15,24 @@ macro_rules! reasons {
     };
 }
 
-reasons! {
+macro_rules! not_applicable {
+    ($($name:ident = $text:expr;)*) => {
+        $(pub static $name: LazyLock<Missing> =
+            LazyLock::new(|| Missing::NotApplicable(Reason::from($text)));)*
+        /// Every not-applicable reason, for the test that files read them back as such.
+        #[cfg(test)]
+        static ALL_NOT_APPLICABLE: &[&LazyLock<Missing>] = &[$(&$name),*];
+    };
+}
+
+// O_NONBLOCK matters to a listener (a blocking accept); on other sockets it is not read.
+not_applicable! {
     NOT_IPV4 = "not applicable to IPv4 sockets";
     NOT_UDP = "not applicable to UDP";
     LISTENERS_ONLY = "read for listening sockets only";
+}
+
+reasons! {
     NOT_READ_FOR_CONNECTIONS = "not read for connections";
     NO_OWNER = "no process holds this socket (TIME_WAIT, request or not yet accepted)";
     NOT_PROBED = "not probed";
@@ -52,6 +70,29 @@ mod tests {
         let a = i.get("needs root".to_string());
         let b = i.get("needs root".to_string());
         assert!(Arc::ptr_eq(&a, &b));
-        assert!(Arc::ptr_eq(&NOT_UDP, &NOT_UDP.clone()));
+        assert!(Arc::ptr_eq(NOT_UDP.reason(), NOT_UDP.clone().reason()));
+    }
+
+    #[test]
+    fn files_read_back_each_reason_as_the_kind_it_was_made() {
+        for na in ALL_NOT_APPLICABLE {
+            let m: &Missing = na;
+            assert_eq!(&Missing::from_file_text(m.reason()), m);
+        }
+        for unknown in [
+            &NOT_READ_FOR_CONNECTIONS,
+            &NO_OWNER,
+            &NOT_PROBED,
+            &NOT_READ,
+            &FDINFO_UNREADABLE,
+            &NO_PROBE_FLAG,
+            &NEW_SOCKET,
+        ] {
+            let text: &Reason = unknown;
+            assert!(
+                matches!(Missing::from_file_text(text), Missing::Unknown(_)),
+                "{text}"
+            );
+        }
     }
 }

@@ -9,7 +9,7 @@
 //! when a colleague opens the file in a spreadsheet. A text cell longer than a spreadsheet
 //! cell can hold (a cmdline of a megabyte) is cut to fit, and says how much was cut.
 
-use crate::model::{Holder, NetnsId, OptionName, Options, Snapshot, Socket, SocketId};
+use crate::model::{Holder, NetnsId, Options, Snapshot, Socket, SocketId};
 use crate::text::clean;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -195,39 +195,11 @@ fn tail_cells(ctx: &Context, s: &Socket) -> [String; 3] {
     ]
 }
 
-/// The options whose value is unknown: `None` for a reason other than "does not apply"
-/// (v6only on IPv4, TCP options on UDP). `bind_device` is `None` without a reason when the
-/// socket is simply not bound to a device, which is a known answer.
+/// The options that apply to the socket and were not read (not those that do not apply,
+/// like v6only on IPv4 or TCP options on UDP; `bind_device` with no value and no reason is
+/// the known "no device").
 fn unknown_options(o: &Options) -> Vec<&'static str> {
-    // bind_device counts as missing only when a reason says it could not be read.
-    let device_missing = o.bind_device.is_none() && o.reasons.contains_key(&OptionName::BindDevice);
-    [
-        ("reuseaddr", OptionName::Reuseaddr, o.reuseaddr.is_none()),
-        ("reuseport", OptionName::Reuseport, o.reuseport.is_none()),
-        ("v6only", OptionName::V6only, o.v6only.is_none()),
-        ("freebind", OptionName::Freebind, o.freebind.is_none()),
-        (
-            "transparent",
-            OptionName::Transparent,
-            o.transparent.is_none(),
-        ),
-        (
-            "nonblocking",
-            OptionName::Nonblocking,
-            o.nonblocking.is_none(),
-        ),
-        (
-            "defer_accept",
-            OptionName::DeferAccept,
-            o.defer_accept.is_none(),
-        ),
-        ("fastopen", OptionName::Fastopen, o.fastopen.is_none()),
-        ("bind_device", OptionName::BindDevice, device_missing),
-    ]
-    .into_iter()
-    .filter(|&(_, key, missing)| missing && !o.not_applicable(key))
-    .map(|(name, _, _)| name)
-    .collect()
+    o.unknowns().map(|(key, _)| key.name()).collect()
 }
 
 /// A value we format ourselves (number, bool, address), or an empty cell when unknown.
@@ -307,7 +279,7 @@ fn defuse_formula(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Finding, Mark, Reason, Severity};
+    use crate::model::{Finding, Mark, Missing, OptionName, Severity};
     use crate::testing::{netns, snapshot_of, socket};
     use proptest::prelude::*;
     use std::sync::Arc;
@@ -409,10 +381,14 @@ mod tests {
         o.nonblocking = None;
         o.bind_device = None;
         o.fastopen = None;
-        o.reasons
-            .insert(OptionName::BindDevice, Reason::from("needs root"));
-        o.reasons
-            .insert(OptionName::Fastopen, Reason::from("not applicable to UDP"));
+        o.reasons.insert(
+            OptionName::BindDevice,
+            Missing::Unknown("needs root".into()),
+        );
+        o.reasons.insert(
+            OptionName::Fastopen,
+            Missing::NotApplicable("not applicable to UDP".into()),
+        );
         let r = rows(&export(&snap));
         assert_eq!(cell(&r[1], "nonblocking"), "");
         assert_eq!(cell(&r[1], "fastopen"), "");

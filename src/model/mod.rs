@@ -7,6 +7,7 @@ pub mod addr;
 pub mod finding_kind;
 pub mod host;
 pub mod ids;
+pub mod options;
 pub mod snapshot;
 pub mod socket;
 
@@ -16,8 +17,6 @@ pub use host::{
     TcpExtCounters,
 };
 pub use ids::{NetnsId, SocketId};
+pub use options::{Missing, OptionName, OptionState, OptionValue, Options, Reason};
 pub use snapshot::{FORMAT, Finding, Mark, ScanStats, Severity, Snapshot, VERSION, View};
-pub use socket::{
-    AcceptQueue, AddressState, Family, Holder, OptionName, Options, Proto, Reason, Scope, Socket,
-    State,
-};
+pub use socket::{AcceptQueue, AddressState, Family, Holder, Proto, Scope, Socket, State};

@@ -1,8 +1,8 @@
 //! One socket as the snapshot file describes it: addresses, state, owners and options.
 
 use super::ids::{NetnsId, SocketId};
+use super::options::Options;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -127,62 +127,6 @@ pub struct AcceptQueue {
     pub len: u32,
     /// `sk_max_ack_backlog` = min(listen backlog, net.core.somaxconn). Full when len > backlog.
     pub backlog: u32,
-}
-
-/// Why a value is unknown. Shared: thousands of sockets carry the same few reasons.
-pub type Reason = Arc<str>;
-
-/// An option of [`Options`], as the key of `Options::reasons`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OptionName {
-    Reuseaddr,
-    Reuseport,
-    V6only,
-    Freebind,
-    Transparent,
-    Nonblocking,
-    DeferAccept,
-    Fastopen,
-    BindDevice,
-    /// A key this build does not know (a newer file).
-    #[serde(other)]
-    Other,
-}
-
-/// Socket options. `None` means unknown or not applicable; `reasons` says which and why.
-/// A value is never guessed: an option that could not be read stays `None`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct Options {
-    pub reuseaddr: Option<bool>,
-    pub reuseport: Option<bool>,
-    /// IPV6_V6ONLY, explicit or implicit (a specific IPv6 bind sets it).
-    pub v6only: Option<bool>,
-    pub freebind: Option<bool>,
-    pub transparent: Option<bool>,
-    /// O_NONBLOCK on the holder's open file description (read from fdinfo).
-    pub nonblocking: Option<bool>,
-    /// TCP_DEFER_ACCEPT in seconds (0: off).
-    pub defer_accept: Option<u32>,
-    /// TCP_FASTOPEN queue length (0: off).
-    pub fastopen: Option<u32>,
-    /// SO_BINDTODEVICE: the device name; `None` with no reason means unbound.
-    pub bind_device: Option<String>,
-    /// For every option that is `None` because it is unknown or not applicable: why.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub reasons: BTreeMap<OptionName, Reason>,
-}
-
-impl Options {
-    /// Whether `key` is `None` because it does not apply to this socket (v6only on IPv4, TCP
-    /// options on UDP, O_NONBLOCK off listeners) rather than because it is unknown: its
-    /// reason says so (`not applicable …`, `read for listening sockets only`, the words
-    /// collect::reasons writes). Displays show no `?` for these.
-    pub fn not_applicable(&self, key: OptionName) -> bool {
-        self.reasons
-            .get(&key)
-            .is_some_and(|r| r.starts_with("not applicable") || r.starts_with("read for listening"))
-    }
 }
 
 /// One (pid, fd) holding a socket. Process fields are shared between the holders of one

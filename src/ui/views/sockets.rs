@@ -10,7 +10,7 @@ use super::data::{QueueMark, SockInfo};
 use super::lines::{finding_lines, labelled, local_text};
 use super::{Ctx, Detail, RowKey, View};
 use crate::model::addr::endpoint;
-use crate::model::{Family, OptionName, Socket};
+use crate::model::{Family, Missing, Socket};
 use crate::text::clean;
 use crate::ui::theme::Theme;
 use crate::ui::widgets::bar;
@@ -527,33 +527,20 @@ fn option_lines(s: &Socket, theme: &Theme, lines: &mut Vec<Line<'static>>) {
         vec![Span::raw(parts.join(" · "))],
         theme,
     ));
-    for (key, reason) in &o.reasons {
-        if reason.starts_with("not applicable") {
+    // Options that do not apply to this socket (v6only on IPv4…) are no news: only the
+    // unknown ones get a line, with why.
+    for (key, missing) in &o.reasons {
+        let Missing::Unknown(reason) = missing else {
             continue;
-        }
+        };
         lines.push(labelled(
             "",
             vec![Span::styled(
-                format!("{} unknown: {}", option_name(*key), clean(reason)),
+                format!("{} unknown: {}", key.name(), clean(reason)),
                 theme.badge_unknown,
             )],
             theme,
         ));
-    }
-}
-
-fn option_name(k: OptionName) -> &'static str {
-    match k {
-        OptionName::Reuseaddr => "reuseaddr",
-        OptionName::Reuseport => "reuseport",
-        OptionName::V6only => "v6only",
-        OptionName::Freebind => "freebind",
-        OptionName::Transparent => "transparent",
-        OptionName::Nonblocking => "nonblocking",
-        OptionName::DeferAccept => "defer_accept",
-        OptionName::Fastopen => "fastopen",
-        OptionName::BindDevice => "bind_device",
-        OptionName::Other => "option",
     }
 }
 

@@ -2,7 +2,9 @@
 //! (volatile fields too), and data kept only where making it again gives the same.
 
 use super::*;
-use crate::model::{AcceptQueue, AddrFlag, Finding, Mark, OptionName, Severity, State, View};
+use crate::model::{
+    AcceptQueue, AddrFlag, Finding, Mark, Missing, OptionName, Severity, State, View,
+};
 use crate::ui::tests::fixture;
 use crate::ui::views::data::Data;
 use proptest::prelude::*;
@@ -161,9 +163,10 @@ impl Change {
             Field::Reuseaddr => s.options.reuseaddr = [None, Some(false), Some(true)][pick(3)],
             Field::Nonblocking => s.options.nonblocking = [None, Some(false), Some(true)][pick(3)],
             Field::OptionReason => {
-                s.options
-                    .reasons
-                    .insert(OptionName::Reuseport, format!("reason {}", v % 2).into());
+                s.options.reasons.insert(
+                    OptionName::Reuseport,
+                    Missing::Unknown(format!("reason {}", v % 2).into()),
+                );
             }
             Field::Device => s.device = [None, Some("lo"), Some("eth0")][pick(3)].map(Into::into),
             Field::AcceptQueue => {
