@@ -9,4 +9,5 @@ pub mod join;
 pub mod linux;
 pub mod raw;
 pub mod reasons;
+pub mod runtime;
 pub mod users;

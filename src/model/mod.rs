@@ -4,6 +4,7 @@
 //! it was made from: the dashboard hashes whole snapshots to know when to analyse again.
 
 pub mod addr;
+pub mod container;
 pub mod finding_kind;
 pub mod host;
 pub mod ids;
@@ -11,6 +12,7 @@ pub mod options;
 pub mod snapshot;
 pub mod socket;
 
+pub use container::{Container, Pod, Runtime};
 pub use finding_kind::FindingKind;
 pub use host::{
     AddrFlag, AddrScope, Host, Interface, InterfaceAddr, Netns, NetnsKind, Privileges, Sysctls,
