@@ -10,6 +10,7 @@ pub mod ids;
 pub mod options;
 pub mod snapshot;
 pub mod socket;
+pub mod time;
 
 pub use finding_kind::FindingKind;
 pub use host::{
@@ -20,3 +21,4 @@ pub use ids::{NetnsId, SocketId};
 pub use options::{Missing, OptionName, OptionState, OptionValue, Options, Reason};
 pub use snapshot::{FORMAT, Finding, Mark, ScanStats, Severity, Snapshot, VERSION, View};
 pub use socket::{AcceptQueue, AddressState, Family, Holder, Proto, Scope, Socket, State};
+pub use time::{TakenAt, TimeError, Timestamp};

@@ -5,10 +5,9 @@
 use super::FileKind;
 use super::error::{LoadError, quoted, quoted_text, shorten};
 use super::stream::frame_no;
-use crate::model::{NetnsId, Snapshot, SocketId};
+use crate::model::{NetnsId, Snapshot, SocketId, TakenAt, Timestamp};
 use std::collections::HashSet;
 use std::path::Path;
-use std::time::SystemTime;
 
 /// Odd things counted over the whole file: one warning per kind, with the first example.
 #[derive(Default)]
@@ -19,8 +18,8 @@ pub(super) struct Checks {
     findings: Tally,
     bad_time: Tally,
     out_of_order: Tally,
-    /// The previous frame's time, when it could be read.
-    last_time: Option<(SystemTime, String)>,
+    /// The previous frame's time, when it had one.
+    last_time: Option<Timestamp>,
 }
 
 /// How often something happened, and where first: (frame index, description).
@@ -99,25 +98,29 @@ impl Checks {
         }
     }
 
-    /// `taken_at` readable, and not earlier than the frame before.
-    fn time(&mut self, index: usize, taken_at: &str) {
-        let Ok(t) = humantime::parse_rfc3339(taken_at) else {
-            self.bad_time
-                .add(index, || quoted_text(&shorten(taken_at, 60)));
-            return;
+    /// `taken_at` a time, and not earlier than the frame before. A frame that has no time
+    /// (parsed as [`TakenAt::Unreadable`]) is counted here and left out of the time order.
+    fn time(&mut self, index: usize, taken_at: &TakenAt) {
+        let t = match taken_at {
+            TakenAt::At(t) => *t,
+            TakenAt::Unreadable(text) => {
+                self.bad_time.add(index, || quoted_text(&shorten(text, 60)));
+                return;
+            }
         };
-        if let Some((prev, prev_text)) = &self.last_time
-            && t < *prev
+        // By the instant: `07:00:00Z` is not earlier than `07:00:00.000Z`.
+        if let Some(prev) = self.last_time
+            && t.since_epoch() < prev.since_epoch()
         {
             self.out_of_order.add(index, || {
                 format!(
                     "taken at {}, after one taken at {}",
-                    quoted_text(taken_at),
-                    quoted_text(prev_text)
+                    quoted_text(&t.to_string()),
+                    quoted_text(&prev.to_string())
                 )
             });
         }
-        self.last_time = Some((t, taken_at.to_string()));
+        self.last_time = Some(t);
     }
 
     /// The warnings, one sentence per kind of oddity that happened.

@@ -709,3 +709,110 @@ fn standard_input_is_held_to_the_budget_of_what_it_sent() {
         "{e}"
     );
 }
+
+#[test]
+fn the_demo_fixture_saves_byte_for_byte_as_it_was_read() {
+    // The file every golden export is made from, loaded as the dashboard loads it and saved
+    // as `snapshot -o` and the dashboard's export save: the time is parsed, not kept as text,
+    // and written back exactly.
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/demo-snapshot.json");
+    let original = std::fs::read(&path).expect("read the demo fixture");
+    let l = load_path(&path, &Limits::default()).expect("loads");
+    assert!(l.warnings.is_empty(), "{:?}", l.warnings);
+    let [frame] = &l.frames[..] else {
+        panic!("one snapshot")
+    };
+    assert_eq!(
+        frame.taken_at.time().map(|t| t.to_string()).as_deref(),
+        Some("2026-11-22T07:44:23Z")
+    );
+    let mut saved = Vec::new();
+    crate::export::write(&mut saved, frame, crate::export::Format::Json, true).expect("write");
+    assert_eq!(
+        String::from_utf8_lossy(&saved),
+        String::from_utf8_lossy(&original)
+    );
+}
+
+#[test]
+fn a_recording_of_every_form_of_time_saves_as_it_was_read() {
+    // The collector's milliseconds, no fraction, other lengths, a leap second, and texts that
+    // are not times (kept, with one warning): each line written back byte for byte.
+    let times = [
+        "2026-11-22T07:44:23.120Z",
+        "2026-11-22T07:44:24Z",
+        "2026-11-22T07:44:24.5Z",
+        "2026-11-22T07:44:25.123456789Z",
+        "yesterday",
+        "2026-11-22 07:44:26Z",
+        "2026-12-31T23:59:60.000Z",
+        "",
+    ];
+    let line = compact(&snap());
+    let written = r#""taken_at":"2026-11-22T07:00:00Z""#;
+    assert!(line.contains(written), "{line}");
+    let lines: Vec<String> = times
+        .iter()
+        .map(|t| line.replacen(written, &format!(r#""taken_at":{t:?}"#), 1))
+        .collect();
+    let l = load(&(lines.join("\n") + "\n")).expect("loads");
+    assert_eq!(l.frames.len(), times.len());
+    for ((frame, line), time) in l.frames.iter().zip(&lines).zip(times) {
+        let mut saved = Vec::new();
+        crate::export::write(&mut saved, frame, crate::export::Format::Json, false).expect("write");
+        assert!(
+            saved == format!("{line}\n").into_bytes(),
+            "{time:?} saved otherwise"
+        );
+    }
+    let readable: Vec<bool> = l
+        .frames
+        .iter()
+        .map(|f| f.taken_at.time().is_some())
+        .collect();
+    assert_eq!(
+        readable,
+        [true, true, true, true, false, false, true, false]
+    );
+    assert_eq!(
+        l.warnings,
+        [
+            "'f.json': 3 snapshots have a taken_at that is not an RFC 3339 UTC time (first: 'yesterday', in snapshot 5)"
+        ]
+    );
+}
+
+#[test]
+fn time_order_is_by_instant_and_skips_frames_without_a_time() {
+    let frames = |times: &[&str]| {
+        let lines: Vec<String> = times
+            .iter()
+            .map(|t| with_field("taken_at", Some((*t).into())))
+            .collect();
+        load(&(lines.join("\n") + "\n")).expect("loads").warnings
+    };
+    // One instant written two ways is not out of order, either way round.
+    assert!(frames(&["2026-11-22T07:00:00.000Z", "2026-11-22T07:00:00Z"]).is_empty());
+    assert!(frames(&["2026-11-22T07:00:00Z", "2026-11-22T07:00:00.000Z"]).is_empty());
+    // `.5Z` is after `Z`, though it sorts before it as text.
+    assert!(frames(&["2026-11-22T07:00:00Z", "2026-11-22T07:00:00.5Z"]).is_empty());
+    // A frame without a time is compared with neither neighbour.
+    assert_eq!(
+        frames(&["2026-11-22T07:00:02Z", "soon", "2026-11-22T07:00:01Z"]),
+        [
+            "'f.json': 1 snapshot have a taken_at that is not an RFC 3339 UTC time (first: 'soon', in snapshot 2)",
+            "'f.json': 1 snapshot are earlier than the snapshot before them: the recording is not in time order (first: taken at '2026-11-22T07:00:01Z', after one taken at '2026-11-22T07:00:02Z', in snapshot 3)",
+        ]
+    );
+}
+
+#[test]
+fn a_taken_at_that_is_not_a_string_is_a_field_error_as_before() {
+    let e = err(&with_field("taken_at", Some(5.into())));
+    assert!(matches!(e, LoadError::Field { .. }), "{e:?}");
+    assert!(
+        e.to_string()
+            .ends_with(": invalid type: integer `5`, expected a string"),
+        "{e}"
+    );
+}
