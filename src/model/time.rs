@@ -259,7 +259,9 @@ pub enum TakenAt {
     /// Not a time of the file format (hand-edited, or written by another tool): kept as
     /// the file had it, written back unchanged and shown as it is (cleaned, like any text
     /// from a file); the loader warns about it. The empty text stands for no time at all
-    /// (a merged view of nothing).
+    /// (a merged view of nothing). Holds only text that [`Timestamp::parse`] refuses: make
+    /// a `TakenAt` from text with [`TakenAt::parse`] or `From`, as the loader does, so that
+    /// one text is always one value.
     Unreadable(String),
     At(Timestamp),
 }
