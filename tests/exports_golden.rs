@@ -88,7 +88,7 @@ fn hostile() -> Snapshot {
     const EVIL: &str = "a\"b\\c\nd\x1b[31m\u{202e}e|`f`=1+2 \\n\"";
     let mut snap = demo();
     snap.host.hostname = format!("# {EVIL}");
-    snap.taken_at = format!("={EVIL}");
+    snap.taken_at = format!("={EVIL}").into();
     snap.warnings.push(EVIL.to_string());
     for (i, n) in snap.netns.iter_mut().enumerate() {
         // Both namespaces get one name: their series must still be unique.

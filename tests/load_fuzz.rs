@@ -472,7 +472,7 @@ fn the_fixture_as_a_recording_of_three_frames_loads_back_equal() {
     let mut frames = Vec::new();
     for second in 23..26 {
         let mut frame = snap.clone();
-        frame.taken_at = format!("2026-11-22T07:44:{second}Z");
+        frame.taken_at = format!("2026-11-22T07:44:{second}Z").into();
         write_json(&mut file, &frame, false).expect("write");
         frames.push(frame);
     }

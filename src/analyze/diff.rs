@@ -78,7 +78,7 @@ pub struct Diff {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Side {
     pub hostname: String,
-    pub taken_at: String,
+    pub taken_at: crate::model::TakenAt,
     pub sockets: usize,
     pub findings: usize,
     pub netns: usize,

@@ -136,7 +136,7 @@ fn socket_cells(ctx: &Context, s: &Socket) -> Vec<String> {
     let o = &s.options;
     vec![
         text(host),
-        text(&ctx.snap.taken_at),
+        text(&ctx.snap.taken_at.to_string()),
         s.netns.to_string(),
         text(ctx.netns_names.get(&s.netns).copied().unwrap_or("")),
         text(&s.id.0),

@@ -98,7 +98,7 @@ fn header(out: &mut String, ctx: &Context) {
     let _ = writeln!(
         out,
         "Taken at {} on kernel {}, run as {who}.\n",
-        inline(&snap.taken_at),
+        inline(&snap.taken_at.to_string()),
         inline(&snap.host.kernel)
     );
     counts_lines(out, snap);

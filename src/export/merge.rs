@@ -25,7 +25,8 @@ fn empty() -> Snapshot {
     Snapshot {
         format: crate::model::FORMAT.into(),
         version: crate::model::VERSION,
-        taken_at: String::new(),
+        // No host, no time: written as the empty text, as before a merge of nothing.
+        taken_at: crate::model::TakenAt::Unreadable(String::new()),
         host: Host {
             hostname: String::new(),
             kernel: String::new(),

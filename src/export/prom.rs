@@ -14,7 +14,6 @@ use crate::text::clean;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::{Display, Write as _};
 use std::io;
-use std::time::UNIX_EPOCH;
 
 const SEVERITIES: [Severity; 4] = [
     Severity::Critical,
@@ -132,7 +131,7 @@ fn scalar(out: &mut String, name: &str, help: &str, value: impl Display) {
 /// When the snapshot was taken, how the scan went, and what it could not see: an alert on
 /// a stale file or on a collector that lost its privileges needs these.
 fn snapshot_metrics(out: &mut String, snap: &Snapshot) {
-    if let Some(t) = taken_at_seconds(&snap.taken_at) {
+    if let Some(t) = snap.taken_at.time().map(|t| t.unix_seconds()) {
         scalar(
             out,
             "bindscope_snapshot_timestamp_seconds",
@@ -183,13 +182,6 @@ fn snapshot_metrics(out: &mut String, snap: &Snapshot) {
         "Network namespaces that could not be entered: their sockets and counters are missing.",
         snap.netns.iter().filter(|n| n.error.is_some()).count(),
     );
-}
-
-/// Seconds since the epoch of an RFC 3339 UTC time; `None` when it does not parse or lies
-/// before the epoch (the metric is then left out rather than made up).
-fn taken_at_seconds(taken_at: &str) -> Option<f64> {
-    let t = humantime::parse_rfc3339_weak(taken_at).ok()?;
-    Some(t.duration_since(UNIX_EPOCH).ok()?.as_secs_f64())
 }
 
 /// The label of each namespace: its name, or `net:[ID]` when nothing names it. Two
@@ -756,11 +748,17 @@ mod tests {
             text.contains("bindscope_scan_duration_seconds 1.5\n"),
             "{text}"
         );
-        snap.taken_at = "yesterday".into();
+        snap.taken_at = "2026-11-22T07:00:00.250Z".into();
         assert!(
-            !export(&snap).contains("timestamp"),
-            "unparsable time is left out"
+            export(&snap).contains("bindscope_snapshot_timestamp_seconds 1795330800.25\n"),
+            "the fraction is kept"
         );
+        // Not a time of the file format (the loader warned): no timestamp is made up, even
+        // from a text a lenient reading would take.
+        for text in ["yesterday", "2026-11-22 07:00:00", ""] {
+            snap.taken_at = text.into();
+            assert!(!export(&snap).contains("timestamp"), "{text:?} is left out");
+        }
     }
 
     #[test]
@@ -828,7 +826,7 @@ mod tests {
         #[test]
         fn any_taken_at_is_safe(taken_at in any::<String>()) {
             let mut snap = one_host();
-            snap.taken_at = taken_at;
+            snap.taken_at = taken_at.into();
             let samples = parse(&export(&snap));
             prop_assert!(find(&samples, "bindscope_snapshot_timestamp_seconds").len() <= 1);
         }

@@ -74,13 +74,6 @@ fn merged_instants(tracks: &[Track]) -> (Vec<i64>, Vec<Vec<usize>>) {
     (instants, shown)
 }
 
-/// Milliseconds since the epoch of an RFC 3339 time; `None` when it is not one.
-pub fn epoch_ms(taken_at: &str) -> Option<i64> {
-    let t = humantime::parse_rfc3339_weak(taken_at).ok()?;
-    let d = t.duration_since(std::time::UNIX_EPOCH).ok()?;
-    i64::try_from(d.as_millis()).ok()
-}
-
 impl Timeline {
     /// The time line of `files`; `None` when they hold no frame at all.
     pub fn new(files: Vec<Loaded>) -> Option<Timeline> {
@@ -113,7 +106,7 @@ impl Timeline {
                 };
                 let last = by_host[i].frames.last().map_or(0, |(t, _)| *t);
                 // A frame without a readable time keeps its place in the file.
-                let t = epoch_ms(&f.taken_at).unwrap_or(last + 1);
+                let t = f.taken_at.time().map_or(last + 1, |t| t.unix_millis());
                 by_host[i].frames.push((t, Arc::new(f)));
             }
         }

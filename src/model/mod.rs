@@ -11,6 +11,7 @@ pub mod ids;
 pub mod options;
 pub mod snapshot;
 pub mod socket;
+pub mod time;
 
 pub use container::{Container, Pod, Runtime};
 pub use finding_kind::FindingKind;
@@ -22,3 +23,4 @@ pub use ids::{NetnsId, SocketId};
 pub use options::{Missing, OptionName, OptionState, OptionValue, Options, Reason};
 pub use snapshot::{FORMAT, Finding, Mark, ScanStats, Severity, Snapshot, VERSION, View};
 pub use socket::{AcceptQueue, AddressState, Family, Holder, Proto, Scope, Socket, State};
+pub use time::{TakenAt, TimeError, Timestamp};

@@ -5,6 +5,7 @@ use super::FindingKind;
 use super::host::{Host, Netns, Privileges};
 use super::ids::SocketId;
 use super::socket::Socket;
+use super::time::TakenAt;
 use serde::{Deserialize, Serialize};
 
 pub const FORMAT: &str = "bindscope.snapshot";
@@ -74,8 +75,9 @@ pub struct ScanStats {
 pub struct Snapshot {
     pub format: String,
     pub version: u32,
-    /// RFC 3339, UTC.
-    pub taken_at: String,
+    /// RFC 3339, UTC (`2026-11-22T07:44:23.120Z`); a file may hold other text here, which
+    /// loads with a warning.
+    pub taken_at: TakenAt,
     pub host: Host,
     pub privileges: Privileges,
     pub warnings: Vec<String>,

@@ -72,16 +72,16 @@ fn header(d: &Diff) -> String {
         format!(
             "bindscope diff: {}, before {} → after {}\n",
             clean(&b.hostname),
-            clean(&b.taken_at),
-            clean(&a.taken_at)
+            clean(&b.taken_at.to_string()),
+            clean(&a.taken_at.to_string())
         )
     } else {
         format!(
             "bindscope diff: before {} {} → after {} {} (two hosts: sockets are matched by endpoint)\n",
             clean(&b.hostname),
-            clean(&b.taken_at),
+            clean(&b.taken_at.to_string()),
             clean(&a.hostname),
-            clean(&a.taken_at)
+            clean(&a.taken_at.to_string())
         )
     };
     let _ = writeln!(

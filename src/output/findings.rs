@@ -15,7 +15,7 @@ pub struct Report<'a> {
     /// Findings at each severity, including those below `min_severity`.
     pub counts: Counts,
     pub host: &'a crate::model::Host,
-    pub taken_at: &'a str,
+    pub taken_at: &'a crate::model::TakenAt,
     pub samples: u32,
     pub port_groups: Vec<PortGroup>,
 }

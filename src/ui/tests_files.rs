@@ -34,7 +34,7 @@ fn recording() -> Loaded {
         .enumerate()
         .map(|(i, len)| {
             let mut s = fixture_with_queue(len);
-            s.taken_at = format!("2026-11-22T07:44:2{i}.000Z");
+            s.taken_at = format!("2026-11-22T07:44:2{i}.000Z").into();
             s.findings.clear();
             if i < 3 {
                 // The last sample has one socket more: the first fixture socket, born late.

@@ -327,7 +327,7 @@ fn collect_with(
     Ok(Snapshot {
         format: FORMAT.to_string(),
         version: VERSION,
-        taken_at: humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string(),
+        taken_at: crate::model::TakenAt::from_clock(std::time::SystemTime::now()),
         host,
         privileges: Privileges {
             euid,

@@ -6,7 +6,7 @@
 use super::input::LineInput;
 use super::{App, Effect, Mode, TextPrompt, Tone};
 use crate::export::Format;
-use crate::model::Snapshot;
+use crate::model::{Snapshot, TakenAt};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::path::{Path, PathBuf};
 
@@ -29,20 +29,16 @@ fn host_part(host: &str) -> String {
     if s.is_empty() { "host".into() } else { s }
 }
 
-/// `20261122T074423Z` from an RFC 3339 UTC time; `None` when it is not one.
-fn stamp(taken_at: &str) -> Option<String> {
-    let (date, time) = taken_at.split_once(['T', 't', ' '])?;
-    let date: String = date.chars().filter(char::is_ascii_digit).collect();
-    let time: String = time
-        .chars()
-        .take_while(|c| c.is_ascii_digit() || *c == ':')
-        .filter(char::is_ascii_digit)
-        .collect();
-    (date.len() == 8 && time.len() == 6).then(|| format!("{date}T{time}Z"))
+/// `20261122T074423Z`, or `unknown-time` when the snapshot's time is not one (the loader
+/// has warned about it).
+fn time_part(taken_at: &TakenAt) -> String {
+    taken_at
+        .time()
+        .map_or_else(|| "unknown-time".into(), |t| t.file_stamp())
 }
 
 pub fn export_path(dir: &Path, snap: &Snapshot) -> PathBuf {
-    let when = stamp(&snap.taken_at).unwrap_or_else(|| "unknown-time".into());
+    let when = time_part(&snap.taken_at);
     dir.join(format!(
         "bindscope-{}-{when}.json",
         host_part(&snap.host.hostname)
@@ -134,15 +130,12 @@ mod tests {
 
     #[test]
     fn names() {
-        assert_eq!(
-            stamp("2026-11-22T07:44:23Z").as_deref(),
-            Some("20261122T074423Z")
-        );
-        assert_eq!(
-            stamp("2026-11-22T07:44:23.123456Z").as_deref(),
-            Some("20261122T074423Z")
-        );
-        assert_eq!(stamp("yesterday"), None);
+        let part = |text: &str| time_part(&TakenAt::parse(text));
+        assert_eq!(part("2026-11-22T07:44:23Z"), "20261122T074423Z");
+        assert_eq!(part("2026-11-22T07:44:23.123456Z"), "20261122T074423Z");
+        // Only a time of the file format names the file: not a lenient reading of another.
+        assert_eq!(part("2026-11-22 07:44:23"), "unknown-time");
+        assert_eq!(part("yesterday"), "unknown-time");
         assert_eq!(host_part("vm"), "vm");
         assert_eq!(host_part("../etc/passwd"), "_etc_passwd");
         assert_eq!(host_part("a\x1b[2Jb"), "a__2Jb");

@@ -83,7 +83,7 @@ impl App {
             hosts: r.timeline.hosts(),
             pos: r.pos,
             len: r.timeline.len(),
-            taken_at: self.snapshot.as_deref().map_or("", |s| s.taken_at.as_str()),
+            taken_at: self.snapshot.as_deref().map(|s| &s.taken_at),
             series: &series,
             series_label: &label,
         };

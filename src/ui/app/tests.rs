@@ -127,14 +127,14 @@ fn pause_keeps_snapshots_pending_until_resume() {
         at_ms: 9000,
     });
     assert!(a.pending.is_some());
-    let shown = a.snapshot.as_deref().map(|s| s.taken_at.clone());
+    let shown = a.snapshot.as_deref().map(|s| s.taken_at.to_string());
     assert_eq!(shown.as_deref(), Some("2026-11-22T07:44:23Z"), "frozen");
     assert!(matches!(
         a.update(key(' ')).as_slice(),
         [Effect::SetPaused(false)]
     ));
     assert!(a.pending.is_none());
-    let shown = a.snapshot.as_deref().map(|s| s.taken_at.clone());
+    let shown = a.snapshot.as_deref().map(|s| s.taken_at.to_string());
     assert_eq!(
         shown.as_deref(),
         Some("2026-11-22T08:00:00Z"),
@@ -387,7 +387,7 @@ fn refresh(snap: Snapshot, at_ms: u64) -> Msg {
 
 /// `snap` taken `secs` later: only volatile fields moved (time, scan, races met).
 fn later(mut snap: Snapshot, secs: u64) -> Snapshot {
-    snap.taken_at = format!("2026-11-22T07:45:{:02}Z", secs % 60);
+    snap.taken_at = format!("2026-11-22T07:45:{:02}Z", secs % 60).into();
     snap.scan.duration_ms += secs;
     snap.warnings = vec![format!("pid {secs} exited during the scan")];
     snap
@@ -539,6 +539,6 @@ fn data_the_collector_thread_made_while_paused_is_used_on_resume() {
     assert!(!data_kept(&a), "paused: nothing applied");
     a.update(key(' '));
     assert!(data_kept(&a), "the thread's data");
-    let shown = a.snapshot.as_deref().map(|s| s.taken_at.clone());
+    let shown = a.snapshot.as_deref().map(|s| s.taken_at.to_string());
     assert_eq!(shown.as_deref(), Some("2026-11-22T07:45:02Z"), "the newest");
 }

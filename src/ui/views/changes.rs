@@ -288,8 +288,8 @@ impl View for Table<'_> {
             vec![Span::raw(format!(
                 "{} ({}) → now ({})",
                 self.cx.changes.baseline,
-                clean(&diff.before.taken_at),
-                clean(&self.cx.snap.taken_at)
+                clean(&diff.before.taken_at.to_string()),
+                clean(&self.cx.snap.taken_at.to_string())
             ))],
             theme,
         )];

@@ -3,7 +3,7 @@
 
 use super::ViewId;
 use super::data::Data;
-use crate::model::Snapshot;
+use crate::model::{Snapshot, TakenAt};
 use crate::text::clean;
 use crate::ui::keymap::{Action, Keymap};
 use crate::ui::theme::Theme;
@@ -77,9 +77,9 @@ pub fn interval_text(d: Duration) -> String {
     }
 }
 
-/// `2026-11-22 07:44:23Z` from RFC 3339.
-pub fn time_text(taken_at: &str) -> String {
-    clean(taken_at).replacen('T', " ", 1)
+/// `2026-11-22 07:44:23Z`, or the file's text when it is not a time.
+pub fn time_text(taken_at: &TakenAt) -> String {
+    clean(&taken_at.screen_text()).into_owned()
 }
 
 pub fn render(buf: &mut Buffer, area: Rect, info: &HeaderInfo<'_>, theme: &Theme) {

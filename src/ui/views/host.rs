@@ -377,7 +377,7 @@ fn host_lines(cx: Ctx<'_>, lines: &mut Vec<Line<'static>>) {
             "{} · kernel {} · taken {} · euid {}",
             clean(&snap.host.hostname),
             clean(&snap.host.kernel),
-            clean(&snap.taken_at),
+            clean(&snap.taken_at.to_string()),
             p.euid
         ))],
         theme,

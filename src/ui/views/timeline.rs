@@ -5,6 +5,7 @@
 
 use crate::export::load::FileKind;
 use crate::export::timeline::SourceInfo;
+use crate::model::TakenAt;
 use crate::text::clean;
 use crate::ui::theme::Theme;
 use crate::ui::widgets::bar::sparkline;
@@ -19,8 +20,8 @@ pub struct TimelineInfo<'a> {
     pub hosts: usize,
     pub pos: usize,
     pub len: usize,
-    /// `taken_at` of the snapshot on screen.
-    pub taken_at: &'a str,
+    /// `taken_at` of the snapshot on screen, if there is one.
+    pub taken_at: Option<&'a TakenAt>,
     /// Per instant, the accept queue length drawn.
     pub series: &'a [u64],
     pub series_label: &'a str,
@@ -54,7 +55,10 @@ fn files_text(info: &TimelineInfo<'_>) -> String {
 
 /// `[3/40] 2026-11-22 07:44:23.120Z`.
 fn position_text(info: &TimelineInfo<'_>) -> String {
-    let time = clean(info.taken_at).replacen('T', " ", 1);
+    let time = info
+        .taken_at
+        .map(|t| clean(&t.screen_text()).into_owned())
+        .unwrap_or_default();
     if info.len > 1 {
         format!("[{}/{}] {time}", info.pos + 1, info.len)
     } else {
@@ -142,13 +146,16 @@ pub fn render(buf: &mut Buffer, area: Rect, info: &TimelineInfo<'_>, theme: &The
 mod tests {
     use super::*;
 
+    static TIME: std::sync::LazyLock<TakenAt> =
+        std::sync::LazyLock::new(|| TakenAt::parse("2026-11-22T07:44:23.120Z"));
+
     fn info<'a>(sources: &'a [SourceInfo], series: &'a [u64], pos: usize) -> TimelineInfo<'a> {
         TimelineInfo {
             sources,
             hosts: 1,
             pos,
             len: series.len(),
-            taken_at: "2026-11-22T07:44:23.120Z",
+            taken_at: Some(&*TIME),
             series,
             series_label: "queue",
         }

@@ -136,7 +136,7 @@ impl Change {
         let id = s.id.clone();
         let h = s.holders.first_mut();
         match field {
-            Field::TakenAt => snap.taken_at = format!("2026-11-22T08:00:{:02}Z", v % 60),
+            Field::TakenAt => snap.taken_at = format!("2026-11-22T08:00:{:02}Z", v % 60).into(),
             Field::Scan => {
                 snap.scan.duration_ms = u64::from(v);
                 snap.scan.processes_vanished = v % 3;
