@@ -14,6 +14,8 @@ pub struct FilterError {
     pub kind: FilterErrorKind,
 }
 
+/// What is wrong at the error's column. The user's text is kept as typed and cleaned only
+/// when shown.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FilterErrorKind {
     /// `key` is what was typed, lowercased; `valid` lists the keys ([`valid_keys`]).
