@@ -3,7 +3,8 @@
 //! - [`model`]: plain data (the snapshot file format), no I/O.
 //! - [`analyze`]: pure judgement over snapshots: findings, port groups, the can-bind what-if.
 //! - [`collect`]: the Linux collector over an injectable `/proc` root, and the pure join.
-//! - [`ui`]: the terminal dashboard (keys, filter language, config, theme, app, views).
+//! - [`query`]: the filter language (`port:80 user:www-data`): parse, match a socket, errors.
+//! - [`ui`]: the terminal dashboard (keys, config, theme, app, views).
 //! - [`export`]: loading snapshot and recording files strictly; CSV, Markdown, Prometheus exports; redaction.
 //! - [`output`]: JSON, the table for people, atomic file writes.
 //! - [`user_files`]: files the user names, opened with the user's own rights (a leaf).
@@ -18,6 +19,7 @@ pub mod commands;
 pub mod export;
 pub mod model;
 pub mod output;
+pub mod query;
 pub mod signals;
 #[cfg(test)]
 pub mod testing;

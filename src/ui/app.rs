@@ -8,38 +8,43 @@
 //! changes. A key press then costs a few visible rows: [`App::render`] draws only what is on
 //! screen and is a pure function of the state, so a paused view, or a snapshot file, draws
 //! exactly the same way.
+//!
+//! This file holds the state and its transitions. What the keys, the mouse and the prompts
+//! do is in `keys.rs`, `mouse.rs` and `input.rs`; the cached rows in `tables.rs`; drawing in
+//! `render.rs` (the screen and its body), `footer.rs` (the line under a table) and
+//! `status_bar.rs` (prompts, messages and key hints), over the areas of `layout.rs`.
 
 mod changes;
 mod export;
 pub mod fingerprint;
+mod footer;
 mod input;
 mod keys;
 pub mod layout;
 mod mouse;
+mod render;
 mod replay;
+mod status_bar;
 mod tables;
 mod whatif;
 
 use self::fingerprint::{Basis, Fingerprint};
 use self::input::LineInput;
 use self::layout::{Areas, layout};
-use super::filter::{Filter, FilterError};
 use super::keymap::{Action, Keymap};
 use super::theme::Theme;
 use super::views::changes::Changes;
 use super::views::data::Data;
-use super::views::header::{self, HeaderInfo};
 use super::views::whatif::WhatIfPanel;
-use super::views::{self, Ctx, RowKey, ViewId, detail, help, status, with_view};
+use super::views::{self, Ctx, RowKey, ViewId, with_view};
 use super::widgets::table::{self, TableState};
-use super::widgets::text::{draw_fitted, width};
 use crate::analyze::history::History;
 use crate::export::timeline::Timeline;
 use crate::model::{Snapshot, SocketId};
-use ratatui::Frame;
+use crate::query::{Filter, FilterError};
 use ratatui::crossterm::event::{KeyEvent, MouseEvent};
 use ratatui::layout::Rect;
-use ratatui::text::{Line, Span};
+use ratatui::text::Line;
 use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -523,313 +528,12 @@ impl App {
         }
     }
 
-    /// Draws the whole screen: a pure function of the state.
-    pub fn render(&self, frame: &mut Frame) {
-        let screen = frame.area();
-        let areas = self.areas(screen);
-        let theme = &self.theme;
-        let filter = self.filter_label();
-        let tabs = header::tabs(
-            &self.keymap,
-            screen.width,
-            filter.as_deref().map_or(0, |f| width(f) + 9),
-        );
-        let mut cursor = None;
-        {
-            let buf = frame.buffer_mut();
-            header::render(
-                buf,
-                areas.header,
-                &HeaderInfo {
-                    snap: self.snapshot.as_deref(),
-                    data: &self.data,
-                    interval: self.interval,
-                    paused: self.paused,
-                    pending: self.pending.is_some(),
-                    replay: self.replay_position(),
-                },
-                theme,
-            );
-            if areas.timeline.height > 0 {
-                self.with_timeline(|info| {
-                    crate::ui::views::timeline::render(buf, areas.timeline, info, theme);
-                });
-            }
-            header::render_tabs(buf, areas.tabs, &tabs, self.view, filter.as_deref(), theme);
-            match self.ctx() {
-                Some(cx) => self.render_body(buf, &areas, cx),
-                None => {
-                    let body = Rect {
-                        height: areas.table.height + areas.footer.height + areas.detail.height,
-                        ..areas.table
-                    };
-                    draw_fitted(
-                        buf,
-                        body.x,
-                        body.y,
-                        &Line::styled("waiting for the first snapshot…", theme.muted),
-                        body.width,
-                    );
-                }
-            }
-            self.render_status(buf, &areas, &mut cursor);
-            if self.mode == Mode::Help {
-                help::render(buf, screen, &self.keymap, theme, self.help_scroll);
-            }
-        }
-        if let Some(pos) = cursor {
-            frame.set_cursor_position(pos);
-        }
-    }
-
-    fn render_body(&self, buf: &mut ratatui::buffer::Buffer, areas: &Areas, cx: Ctx<'_>) {
-        let theme = &self.theme;
-        let state = self.current();
-        if areas.table.height > 0 {
-            with_view!(self.view, cx, |t| {
-                let empty = if self.filter_label().is_some() {
-                    format!(
-                        "no {} match the filter (esc clears it)",
-                        views::View::noun(&t)
-                    )
-                } else {
-                    format!("no {}", views::View::noun(&t))
-                };
-                table::render(buf, areas.table, &t, state, theme, &empty);
-            });
-        }
-        if areas.footer.height > 0 {
-            let (legend, pos) = self.footer(cx);
-            draw_fitted(
-                buf,
-                areas.footer.x,
-                areas.footer.y,
-                &legend,
-                areas.footer.width,
-            );
-            let pw = u16::try_from(pos.width()).unwrap_or(0);
-            if usize::from(pw) + legend.width() + 2 <= usize::from(areas.footer.width) {
-                let x = areas.footer.x + areas.footer.width - pw;
-                draw_fitted(buf, x, areas.footer.y, &pos, pw);
-            }
-        }
-        if areas.detail.height > 0
-            && let Some((title, lines)) = self.detail_content()
-        {
-            let focused = self.expanded || self.whatif.is_some();
-            detail::render(
-                buf,
-                areas.detail,
-                &title,
-                &lines,
-                self.detail_scroll,
-                theme,
-                focused,
-            );
-        }
-    }
-
-    /// The legend of the highlights (left) and the position and sort (right).
-    fn footer(&self, _cx: Ctx<'_>) -> (Line<'static>, Line<'static>) {
-        let t = &self.theme;
-        let legend = match self.view {
-            ViewId::Sockets | ViewId::Ports => vec![
-                Span::styled("A", t.overlap_marker),
-                Span::styled(" overlap  ", t.muted),
-                Span::styled("!", t.critical),
-                Span::styled("!", t.warning),
-                Span::styled("•", t.notice),
-                Span::styled("·", t.info),
-                Span::styled(" finding  ", t.muted),
-                Span::styled("user", t.cross_user),
-                Span::styled(" cross-user  ", t.muted),
-                Span::styled("queue", t.muted),
-                Span::raw(" "),
-                Span::styled("growing", t.warning),
-                Span::raw(" "),
-                Span::styled("full", t.critical),
-            ],
-            ViewId::Processes | ViewId::Users => vec![
-                Span::styled("!", t.critical),
-                Span::styled("!", t.warning),
-                Span::styled("•", t.notice),
-                Span::styled("·", t.info),
-                Span::styled(" worst finding  ", t.muted),
-                Span::styled("user", t.cross_user),
-                Span::styled(" holds another user's socket", t.muted),
-            ],
-            ViewId::Findings => {
-                let enter = self.key_for(Action::Enter);
-                vec![Span::styled(
-                    format!("{enter}: show the sockets of the finding"),
-                    t.muted,
-                )]
-            }
-            ViewId::Host => vec![Span::styled(
-                "flagged: addresses tentative, dadfailed, optimistic or deprecated",
-                t.muted,
-            )],
-            ViewId::Changes => {
-                let b = self.key_for(Action::Baseline);
-                vec![
-                    Span::styled("since ", t.muted),
-                    Span::raw(self.changes.baseline.clone()),
-                    Span::styled(
-                        format!(" · {b}: compare with the snapshot on screen"),
-                        t.muted,
-                    ),
-                ]
-            }
-        };
-        let st = self.current();
-        let cols = with_view!(self.view, _cx, |t| table::Source::columns(&t));
-        let sort = cols.get(st.sort.col).map_or("", |c| c.title);
-        let n = st.rows.len();
-        let pos = if n == 0 {
-            "0/0".to_string()
-        } else {
-            format!("{}/{n}", st.selected + 1)
-        };
-        let arrow = if st.sort.desc { '▼' } else { '▲' };
-        let right = Line::styled(format!("{pos} · sort {sort}{arrow}"), t.muted);
-        (Line::from(legend), right)
-    }
-
     /// The first key of an action, as help writes it.
     fn key_for(&self, action: Action) -> String {
         self.keymap
             .keys(action)
             .first()
             .map_or_else(|| action.name().to_string(), ToString::to_string)
-    }
-
-    fn render_status(
-        &self,
-        buf: &mut ratatui::buffer::Buffer,
-        areas: &Areas,
-        cursor: &mut Option<ratatui::layout::Position>,
-    ) {
-        let t = &self.theme;
-        let area = areas.status;
-        if area.height == 0 {
-            return;
-        }
-        // The line above the status bar, for a prompt's error or help.
-        let note_area = Rect {
-            y: area.y.saturating_sub(1),
-            ..area
-        };
-        let have_note_row = area.y > areas.tabs.bottom();
-        match &self.mode {
-            Mode::Filter(p) => {
-                *cursor =
-                    status::render_prompt(buf, area, "/", &p.input.text(), p.input.cursor_col(), t);
-                if have_note_row {
-                    let (line, style) = match &p.error {
-                        Some(e) => (Line::raw(format!("{e}")), t.error),
-                        None => (
-                            Line::raw(format!(
-                                "{} of {} sockets match · enter apply · esc cancel",
-                                self.mask.iter().filter(|&&m| m).count(),
-                                self.mask.len()
-                            )),
-                            t.muted,
-                        ),
-                    };
-                    status::render_note(buf, note_area, &line, style);
-                }
-            }
-            Mode::WhatIf(p) | Mode::Note(p) | Mode::Export(p) => {
-                let (prefix, help) = match self.mode {
-                    Mode::WhatIf(_) => (
-                        "what-if: ",
-                        "tcp|udp ADDR:PORT [--reuseaddr] [--reuseport] [--v6only] [--freebind] [--device IF] [--user U] [--listen] [--netns NS]",
-                    ),
-                    Mode::Export(_) => (
-                        "export to: ",
-                        "tab: next format (.json .csv .md .prom .txt) · enter: write · esc: cancel · marks and notes go into .json, .csv and .md",
-                    ),
-                    _ => (
-                        "note: ",
-                        "a note on the selected socket; empty removes the mark",
-                    ),
-                };
-                *cursor = status::render_prompt(
-                    buf,
-                    area,
-                    prefix,
-                    &p.input.text(),
-                    p.input.cursor_col(),
-                    t,
-                );
-                if have_note_row {
-                    let (line, style) = match &p.error {
-                        Some(e) => (Line::raw(crate::text::clean(e).into_owned()), t.error),
-                        None => (Line::raw(help), t.muted),
-                    };
-                    status::render_note(buf, note_area, &line, style);
-                }
-            }
-            Mode::Normal | Mode::Help => {
-                let left = if let Some(s) = &self.status {
-                    let style = match s.tone {
-                        Tone::Info => t.text,
-                        Tone::Ok => t.ok,
-                        Tone::Error => t.error,
-                    };
-                    Line::styled(crate::text::clean(&s.text).into_owned(), style)
-                } else if let Some(e) = &self.collect_error {
-                    Line::styled(
-                        format!(
-                            "collecting failed, showing the last snapshot: {}",
-                            crate::text::clean(e)
-                        ),
-                        t.critical,
-                    )
-                } else {
-                    status::hints_line(
-                        &self.keymap.hints(&self.hint_actions()),
-                        usize::from(area.width),
-                        t,
-                    )
-                };
-                let right = if self.status.is_some() || self.collect_error.is_some() {
-                    status::hints_line(
-                        &self.keymap.hints(&[Action::Help, Action::Quit]),
-                        usize::from(area.width),
-                        t,
-                    )
-                } else {
-                    Line::default()
-                };
-                status::render(buf, area, &left, &right, t);
-            }
-        }
-    }
-
-    /// The actions the status bar offers, most useful first (it is cut at the right).
-    fn hint_actions(&self) -> Vec<Action> {
-        let mut a = vec![Action::Help, Action::Filter];
-        if self.view == ViewId::Findings || !self.expanded {
-            a.push(Action::Enter);
-        }
-        if self.expanded || self.whatif.is_some() || self.filter.jump.is_some() {
-            a.push(Action::Back);
-        }
-        a.push(Action::SortNext);
-        // Files do not refresh: the hints offer stepping instead of pausing.
-        if self.replay.is_some() {
-            a.extend([Action::StepBack, Action::StepForward, Action::Baseline]);
-        } else {
-            a.push(Action::Pause);
-        }
-        a.extend([
-            Action::WhatIf,
-            Action::Export,
-            Action::NextView,
-            Action::Quit,
-        ]);
-        a
     }
 
     /// A status message in `tone`.

@@ -1,11 +1,10 @@
-//! The terminal dashboard. Pure parts: the filter language, keys as data, the user's config
+//! The terminal dashboard. Pure parts: keys as data, the user's config
 //! file and the theme; the app state with its update function ([`app`]); rendering as a pure
 //! function of state ([`views`], over the shared [`widgets`]); and the runtime ([`run`]) that
 //! owns the terminal and the collector thread.
 
 pub mod app;
 pub mod config;
-pub mod filter;
 pub mod keymap;
 pub mod run;
 pub mod theme;

@@ -4,7 +4,7 @@
 use super::app::{App, AppInit, Effect, Msg};
 use super::keymap::Keymap;
 use super::theme::Theme;
-use crate::model::{AcceptQueue, Snapshot, SocketId};
+use crate::model::{AcceptQueue, Snapshot, SocketId, State};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -295,122 +295,11 @@ fn monochrome_draws_the_same_text() {
     assert_eq!(screen(&a, 80, 24), screen(&live(80, 24), 80, 24));
 }
 
-/// A busy host of `n` sockets held by 300 processes, made from the fixture's sockets: one
-/// in 25 a bind (listeners and UDP, ports spread so that some share a port group), the
-/// rest established connections to those ports.
+include!("../../bench/busy_host.rs");
+
+/// The demo fixture as a busy host of `n` sockets ([`busy_host`]).
 pub fn synthetic(n: usize) -> Snapshot {
-    let mut snap = fixture();
-    let templates = snap.sockets.clone();
-    snap.sockets = (0..n)
-        .map(|i| {
-            let mut s = templates[i % templates.len()].clone();
-            s.id = SocketId(format!("{}-s{i:x}", s.netns));
-            s.cookie = i as u64;
-            s.inode = 1_000_000 + i as u64;
-            s.local_port = u16::try_from(1024 + (i / 25) % 1500).expect("port");
-            if i % 25 != 0 {
-                s.state = crate::model::State::Established;
-                s.remote_addr = Some(std::net::IpAddr::from([10, 0, (i >> 8) as u8, i as u8]));
-                s.remote_port = Some(u16::try_from(32768 + i % 28000).expect("port"));
-                s.accept_queue = None;
-                s.syn_recv = None;
-                s.recv_q = Some(0);
-                s.send_q = Some(0);
-            }
-            for h in &mut s.holders {
-                h.pid = 1000 + u32::try_from(i % 300).expect("pid");
-            }
-            s
-        })
-        .collect();
-    snap
-}
-
-/// Not an assertion: prints how long a refresh, a key press and a frame take at 50,000
-/// sockets (`cargo test --release --lib ui::tests::timing -- --ignored --nocapture`).
-#[test]
-#[ignore]
-fn timing_at_50000_sockets() {
-    use std::time::Instant;
-    let snap = synthetic(50_000);
-    for (w, h) in SIZES {
-        let mut a = app();
-        a.update(Msg::Resize {
-            width: w,
-            height: h,
-        });
-        let t = Instant::now();
-        a.update(Msg::Snapshot {
-            snap: Box::new(snap.clone()),
-            at_ms: 0,
-        });
-        let refresh = t.elapsed();
-        // The same host a second later: only volatile fields moved.
-        let mut again = snap.clone();
-        again.taken_at = "2026-11-22T07:44:24Z".into();
-        again.scan.duration_ms += 1;
-        let t = Instant::now();
-        a.update(Msg::Snapshot {
-            snap: Box::new(again),
-            at_ms: 1000,
-        });
-        let quiet = t.elapsed();
-        let mut term = Terminal::new(TestBackend::new(w, h)).expect("terminal");
-        term.draw(|f| a.render(f)).expect("draw");
-        let mut worst = Duration::ZERO;
-        let mut total = Duration::ZERO;
-        let keys = [
-            key('j'),
-            code(KeyCode::PageDown),
-            key('G'),
-            key('k'),
-            key('g'),
-            key('2'),
-            key('j'),
-            key('1'),
-        ];
-        let n = keys.len();
-        for k in keys {
-            let t = Instant::now();
-            a.update(k);
-            term.draw(|f| a.render(f)).expect("draw");
-            let e = t.elapsed();
-            worst = worst.max(e);
-            total += e;
-        }
-        let t = Instant::now();
-        a.update(key('/'));
-        typed(&mut a, "port:2000-3000");
-        a.update(code(KeyCode::Enter));
-        term.draw(|f| a.render(f)).expect("draw");
-        let filter = t.elapsed();
-        let t = Instant::now();
-        a.update(key('S'));
-        term.draw(|f| a.render(f)).expect("draw");
-        let sort = t.elapsed();
-        println!(
-            "{w}x{h}: snapshot applied in {refresh:?}, a quiet one in {quiet:?}; key + redraw: mean {:?}, worst {worst:?}; \
-             filter typed (15 keystrokes, live preview) + redraw {filter:?}; reverse sort + redraw {sort:?}",
-            total / u32::try_from(n).unwrap_or(1)
-        );
-    }
-}
-
-#[test]
-#[ignore]
-fn timing_parts() {
-    use std::time::Instant;
-    let snap = synthetic(50_000);
-    let h = crate::analyze::history::History::default();
-    let t = Instant::now();
-    let f = crate::analyze::findings::analyze(&snap, &h);
-    println!("analyze {:?} ({} findings)", t.elapsed(), f.len());
-    let t = Instant::now();
-    let g = crate::analyze::ports::port_groups(&snap.sockets);
-    println!("port_groups {:?} ({})", t.elapsed(), g.len());
-    let t = Instant::now();
-    let d = super::views::data::Data::with_findings(&snap, f);
-    println!("data {:?} ({})", t.elapsed(), d.groups.len());
+    busy_host(fixture(), n)
 }
 
 /// With connections (`--all`), the Sockets view gains a REMOTE column, and 50,000 rows draw

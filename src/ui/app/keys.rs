@@ -6,7 +6,7 @@ use super::whatif::{self as request, Defaults};
 use super::{App, Effect, FilterPrompt, Jump, Mode, TextPrompt, Tone};
 use crate::analyze::whatif::can_bind;
 use crate::model::{Mark, NetnsId};
-use crate::ui::filter;
+use crate::query;
 use crate::ui::keymap::Action;
 use crate::ui::views::header::interval_text;
 use crate::ui::views::whatif::WhatIfPanel;
@@ -191,7 +191,7 @@ impl App {
             self.filter_changed();
         } else if !self.filter.parsed.is_empty() {
             self.filter.text.clear();
-            self.filter.parsed = filter::Filter::default();
+            self.filter.parsed = query::Filter::default();
             self.filter_changed();
             self.say("filter cleared", Tone::Info);
         }
@@ -412,7 +412,7 @@ impl App {
         }
         if k.code == KeyCode::Enter {
             let text = p.input.text();
-            match filter::parse(&text) {
+            match query::parse(&text) {
                 Ok(f) => {
                     self.mode = Mode::Normal;
                     self.filter.text = text;
@@ -431,7 +431,7 @@ impl App {
         }
         // Live preview: each keystroke that parses filters the table; one that does not
         // keeps the last good preview and shows why.
-        match filter::parse(&p.input.text()) {
+        match query::parse(&p.input.text()) {
             Ok(f) => {
                 p.error = None;
                 if self.filter.parsed != f {

@@ -4,7 +4,7 @@
 
 use super::{App, FilterState};
 use crate::model::Socket;
-use crate::ui::filter::FilterContext;
+use crate::query::FilterContext;
 use crate::ui::views::{Ctx, View, ViewId, with_view};
 use crate::ui::widgets::table::{Sort, order};
 

@@ -542,3 +542,45 @@ fn data_the_collector_thread_made_while_paused_is_used_on_resume() {
     let shown = a.snapshot.as_deref().map(|s| s.taken_at.to_string());
     assert_eq!(shown.as_deref(), Some("2026-11-22T07:45:02Z"), "the newest");
 }
+
+/// The `/` prompt speaks `query`'s language and nothing else: what the parser refuses, Enter
+/// refuses with the parser's own error (shown on the note row); what it accepts is applied,
+/// and the rows kept are the sockets `query` keeps.
+#[test]
+fn the_prompt_refuses_what_the_query_parser_refuses() {
+    use crate::query::{self, FilterContext};
+    for input in [
+        "port:8080 colour:red",
+        "port:80-9x",
+        "proto:sctp",
+        "user:\"www data",
+        "port:80 !",
+        "addr:[]",
+        "proto:udp",
+        "!user:root port:1-60000",
+        "finding:any",
+        "\"nginx -g\"",
+    ] {
+        let mut a = live(200, 24);
+        a.update(key('/'));
+        typed(&mut a, input);
+        a.update(code(KeyCode::Enter));
+        match query::parse(input) {
+            Err(e) => {
+                assert!(
+                    matches!(&a.mode, Mode::Filter(p) if p.error.as_ref() == Some(&e)),
+                    "{input}"
+                );
+                assert!(screen(&a, 200, 24).contains(&e.to_string()), "{input}: {e}");
+            }
+            Ok(f) => {
+                assert_eq!(a.mode, Mode::Normal, "{input}");
+                assert_eq!(a.filter.parsed, f, "{input}");
+                let snap = a.snapshot.as_deref().unwrap();
+                let cx = FilterContext::new(snap);
+                let want = snap.sockets.iter().filter(|s| f.matches(s, &cx)).count();
+                assert_eq!(a.current().rows.len(), want, "{input}");
+            }
+        }
+    }
+}

@@ -7,8 +7,8 @@ use crate::analyze::history::History;
 use crate::analyze::overlap::{Endpoint, addr_overlap, dev_overlap};
 use crate::analyze::ports::{PortGroup, port_groups};
 use crate::model::{Finding, FindingKind, NetnsId, Proto, Severity, Snapshot, SocketId, State};
+use crate::query::FilterContext;
 use crate::text::clean;
-use crate::ui::filter::FilterContext;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 

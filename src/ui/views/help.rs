@@ -1,6 +1,7 @@
 //! The help overlay, generated from the keymap (so it says what the keys really do, with
 //! the user's overrides), plus the filter language, the what-if syntax and the legend.
 
+use crate::query;
 use crate::ui::keymap::Keymap;
 use crate::ui::theme::Theme;
 use crate::ui::widgets::text::{draw_lines, wrap};
@@ -8,16 +9,6 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Widget};
-
-/// What the filter prompt accepts, in brief (the language is `ui::filter`'s).
-const FILTER_HELP: [&str; 6] = [
-    "port:80  port:8000-9000  port:80,443   proto:tcp|udp   family:4|6",
-    "user:NAME|UID (socket user or any holder)   pid:N   unit:TEXT   netns:NAME|ID",
-    "scope:wildcard|dual|loopback|link_local|specific   addr:PREFIX (addr:10. addr:fe80)",
-    "state:listen|bound|established|time_wait|...   finding:KIND-PART|any",
-    "free text matches addresses, process names, command lines, users, units, namespaces",
-    "terms AND together; !term or -term negates; quote text with spaces: \"nginx -g\"",
-];
 
 const PROMPT_HELP: &str = "in a prompt: enter apply · esc cancel · ←/→ home/end move · ctrl-u clear · ctrl-w delete a word";
 
@@ -41,7 +32,7 @@ pub fn lines(keymap: &Keymap, theme: &Theme) -> Vec<Line<'static>> {
         out.push(Line::default());
     }
     out.push(heading("Filter language"));
-    for l in FILTER_HELP {
+    for l in query::help::BRIEF {
         out.push(Line::raw(format!("  {l}")));
     }
     out.push(Line::styled(format!("  {PROMPT_HELP}"), theme.muted));

@@ -1,0 +1,75 @@
+//! The language in brief, as the dashboard's help screen shows it (under "Filter
+//! language"); a command line that takes queries can print the same lines. The whole
+//! language is in the module docs of `query`.
+
+/// What a query may say, one line each, without indentation.
+pub const BRIEF: [&str; 6] = [
+    "port:80  port:8000-9000  port:80,443   proto:tcp|udp   family:4|6",
+    "user:NAME|UID (socket user or any holder)   pid:N   unit:TEXT   netns:NAME|ID",
+    "scope:wildcard|dual|loopback|link_local|specific   addr:PREFIX (addr:10. addr:fe80)",
+    "state:listen|bound|established|time_wait|...   finding:KIND-PART|any",
+    "free text matches addresses, process names, command lines, users, units, namespaces",
+    "terms AND together; !term or -term negates; quote text with spaces: \"nginx -g\"",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::BRIEF;
+    use crate::query::{FilterErrorKind, Key, parse};
+
+    /// Every `key:value` the help shows, by its key (a colon at the end of a word is prose:
+    /// "quote text with spaces:").
+    fn keys_shown() -> Vec<String> {
+        BRIEF
+            .iter()
+            .flat_map(|l| l.split(|c: char| c.is_whitespace() || c == '('))
+            .filter_map(|w| w.split_once(':'))
+            .filter(|(k, v)| !k.is_empty() && !v.is_empty())
+            .map(|(k, _)| k.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn the_help_names_only_keys_the_parser_knows() {
+        let keys = keys_shown();
+        assert!(keys.len() >= 11, "{keys:?}");
+        for k in keys {
+            assert!(Key::from_name(&k).is_some(), "the help shows '{k}:'");
+        }
+    }
+
+    #[test]
+    fn the_examples_in_the_help_parse() {
+        for example in [
+            "port:80",
+            "port:8000-9000",
+            "port:80,443",
+            "proto:tcp",
+            "proto:udp",
+            "family:4",
+            "family:6",
+            "scope:wildcard",
+            "scope:dual",
+            "scope:loopback",
+            "scope:link_local",
+            "scope:specific",
+            "addr:10.",
+            "addr:fe80",
+            "state:listen",
+            "state:bound",
+            "state:established",
+            "state:time_wait",
+            "finding:any",
+            "!port:80",
+            "-port:80",
+            "\"nginx -g\"",
+        ] {
+            assert!(parse(example).is_ok(), "{example}");
+        }
+        // The placeholders are words, not values: `N` is no pid.
+        assert!(matches!(
+            parse("pid:N").map_err(|e| e.kind),
+            Err(FilterErrorKind::BadNumber { key: Key::Pid, .. })
+        ));
+    }
+}
