@@ -2,7 +2,7 @@
 //! and the ways another user could take traffic (§5).
 
 use super::{finding, port_is_unprivileged};
-use crate::analyze::describe::{self, endpoint, family_name};
+use crate::analyze::describe::{self, endpoint};
 use crate::analyze::ports::{self, PortGroup, Route};
 use crate::model::FindingKind;
 use crate::model::addr::{effective_addr, is_wildcard};
@@ -34,8 +34,8 @@ pub fn findings(snap: &Snapshot) -> Vec<Finding> {
 /// A route in words: `IPv4 to 127.0.0.1 → tcp 127.0.0.1:80 (api[12])`.
 fn route_line(r: &Route, by_id: &HashMap<&str, &Socket>) -> String {
     let to = match r.to {
-        Some(a) => format!("{} to {a}", family_name(r.family)),
-        None => format!("{} to any other address", family_name(r.family)),
+        Some(a) => format!("{} to {a}", r.family.name()),
+        None => format!("{} to any other address", r.family.name()),
     };
     let dev = r
         .device
