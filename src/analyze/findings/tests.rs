@@ -539,6 +539,38 @@ fn accept_queue_full_and_growing() {
     assert!(of_kind(&facts(&now, &h), FindingKind::AcceptQueueGrowing).is_empty());
 }
 
+/// History of one namespace whose counters go from `from` to `to`, with one listener.
+fn counters_rising(
+    listener: &Socket,
+    set: impl Fn(&mut TcpExtCounters, u64),
+    from: u64,
+    to: u64,
+) -> History {
+    let mut h = History::new(10);
+    for (i, n) in [from, to].into_iter().enumerate() {
+        let mut ns = host();
+        set(&mut ns.counters, n);
+        h.record(&snapshot_of(vec![listener.clone()], vec![ns]), i as u64);
+    }
+    h
+}
+
+#[test]
+fn a_queue_at_its_limit_with_overflows_rising_is_critical() {
+    let q = with_queue(4, 4);
+    let h = counters_rising(&q, |c, n| c.listen_overflows = Some(n), 10, 13);
+    let now = snap(vec![q]);
+    let fs = facts(&now, &h);
+    let f = of_kind(&fs, FindingKind::AcceptQueueFull);
+    assert_eq!(f.len(), 1, "the listener, not also the namespace: {fs:#?}");
+    assert!(
+        matches!(f[0], Fact::AcceptQueueFull { overflows: 3, .. }),
+        "{:?}",
+        f[0]
+    );
+    assert_eq!(f[0].severity(), Severity::Critical);
+}
+
 #[test]
 fn overflows_rising_are_critical() {
     let mut h = History::new(10);
@@ -888,6 +920,56 @@ fn syn_queue_counters_rising() {
         ),
         "{:?}",
         f[0]
+    );
+}
+
+#[test]
+fn syn_drops_are_critical_and_name_the_full_listener() {
+    let mut full = with_queue(0, 16);
+    full.syn_recv = Some(16);
+    let h = counters_rising(&full, |c, n| c.req_q_full_drop = Some(n), 1, 3);
+    let now = snap(vec![full]);
+    let fs = facts(&now, &h);
+    let f = fs
+        .iter()
+        .find(|f| matches!(f, Fact::SynQueueOverflow { .. }))
+        .unwrap_or_else(|| panic!("{fs:#?}"));
+    assert_eq!(f.severity(), Severity::Critical);
+    assert!(
+        matches!(f, Fact::SynQueueOverflow { drops: 2, cookies: 0, at_limit, .. } if ids(at_limit) == ["q"]),
+        "{f:?}"
+    );
+}
+
+#[test]
+fn nonlocal_bind_by_sysctl_or_without_ipv4() {
+    let mut s = sock("vip", Proto::Tcp, "192.0.2.80", 8443, 0);
+    s.address_state = AddressState::Nonlocal;
+    let allowed = |ns: Netns| -> (NonlocalAllowance, Severity) {
+        let sn = snapshot_of(vec![s.clone()], vec![ns]);
+        let f = one(&sn, FindingKind::NonlocalBind);
+        match f {
+            Fact::NonlocalBind { allowed_by, .. } => (allowed_by, f.severity()),
+            other => panic!("{other:?}"),
+        }
+    };
+    let mut ns = host();
+    ns.sysctls.ipv4_ip_nonlocal_bind = Some(1);
+    assert_eq!(allowed(ns), (NonlocalAllowance::Sysctl, Severity::Notice));
+    let mut ns = host();
+    ns.sysctls.ipv6_ip_nonlocal_bind = Some(1);
+    assert_eq!(
+        allowed(ns).0,
+        NonlocalAllowance::Unseen,
+        "the IPv6 sysctl does not let an IPv4 address through"
+    );
+    let mut ns = host();
+    for i in &mut ns.interfaces {
+        i.addresses.retain(|a| a.addr.is_ipv6());
+    }
+    assert_eq!(
+        allowed(ns),
+        (NonlocalAllowance::NoIpv4InNamespace, Severity::Notice)
     );
 }
 
