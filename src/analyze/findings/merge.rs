@@ -13,7 +13,7 @@ const MERGE_ABOVE: usize = 3;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Subject<'s> {
     One(Fact<'s>),
-    /// More than [`MERGE_ABOVE`] facts of one kind and severity whose first socket has the
+    /// More than `MERGE_ABOVE` (3) facts of one kind and severity whose first socket has the
     /// same first holder; never empty.
     Group(Vec<Fact<'s>>),
 }
