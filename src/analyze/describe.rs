@@ -1,7 +1,7 @@
 //! Sockets, users and processes in plain words, for summaries and explanations that are
 //! pasted into incident channels: every name passes through the sanitizer.
 
-use crate::model::{Family, Netns, Snapshot, Socket};
+use crate::model::{Netns, Snapshot, Socket};
 use crate::text::clean;
 use std::collections::BTreeSet;
 
@@ -84,13 +84,6 @@ pub fn netns_of(snap: &Snapshot, s: &Socket) -> String {
     match snap.netns.iter().find(|n| n.id == s.netns) {
         Some(Netns { name: Some(n), .. }) => format!(" in namespace '{}'", clean(n)),
         _ => format!(" in namespace net:[{}]", s.netns),
-    }
-}
-
-pub fn family_name(f: Family) -> &'static str {
-    match f {
-        Family::Ipv4 => "IPv4",
-        Family::Ipv6 => "IPv6",
     }
 }
 

@@ -128,7 +128,7 @@ fn routes(proto: Proto, members: &[&Socket]) -> Vec<Route> {
                     sockets: Vec::new(),
                     how: format!(
                         "no socket takes {} on this port: {} (and the port is free to bind for that family)",
-                        crate::analyze::describe::family_name(family),
+                        family.name(),
                         match proto {
                             Proto::Tcp => "connections are refused",
                             Proto::Udp => "datagrams are dropped",

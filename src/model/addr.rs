@@ -2,7 +2,7 @@
 //! collection (to classify), analysis (to judge) and every output (to print).
 //! The rules are linux-bind-semantics.md §2 (scope).
 
-use super::{AddressState, Scope};
+use super::{AddressState, Family, Scope};
 use crate::text::clean;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -77,6 +77,16 @@ pub fn endpoint(addr: IpAddr, port: u16, device: Option<&str>) -> String {
     match addr {
         IpAddr::V4(a) => format!("{a}{dev}:{port}"),
         IpAddr::V6(a) => format!("[{a}]{dev}:{port}"),
+    }
+}
+
+impl Family {
+    /// `IPv4` or `IPv6`, as sentences, tables and views print it (files use the serde name).
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::Ipv4 => "IPv4",
+            Family::Ipv6 => "IPv6",
+        }
     }
 }
 

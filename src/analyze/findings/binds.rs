@@ -1,15 +1,14 @@
-//! Findings about binds and ports: overlaps and who receives what (§4), reuseport groups,
-//! and the ways another user could take traffic (§5).
+//! Facts about binds and ports: overlaps and who receives what (§4), reuseport groups, and
+//! the ways another user could take traffic (§5).
 
-use super::{finding, port_is_unprivileged};
-use crate::analyze::describe::{self, endpoint, family_name};
-use crate::analyze::ports::{self, PortGroup, Route};
-use crate::model::FindingKind;
+use super::fact::{Delivery, Fact, User};
+use super::{port_is_unprivileged, unprivileged_start};
+use crate::analyze::ports::{self, PortGroup};
 use crate::model::addr::{effective_addr, is_wildcard};
-use crate::model::{Family, Finding, Proto, Scope, Severity, Snapshot, Socket, State};
+use crate::model::{Family, Proto, Scope, Snapshot, Socket, State};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-pub fn findings(snap: &Snapshot) -> Vec<Finding> {
+pub fn facts(snap: &Snapshot) -> Vec<Fact<'_>> {
     let by_id: HashMap<&str, &Socket> = snap.sockets.iter().map(|s| (s.id.0.as_str(), s)).collect();
     let mut out = Vec::new();
     for g in ports::port_groups(&snap.sockets) {
@@ -18,10 +17,10 @@ pub fn findings(snap: &Snapshot) -> Vec<Finding> {
             .iter()
             .filter_map(|id| by_id.get(id.0.as_str()).copied())
             .collect();
-        out.extend(wildcard_overlap(snap, &g, &members, &by_id));
-        out.extend(reuseport_groups(snap, &members));
+        out.extend(wildcard_overlap(&g, &members, &by_id));
+        out.extend(reuseport_groups(&members));
         out.extend(family_split(snap, &g, &members));
-        out.extend(cross_user_port(snap, &members));
+        out.extend(cross_user_port(&members));
     }
     for s in &snap.sockets {
         out.extend(udp_reuseaddr_takeover(snap, s));
@@ -31,39 +30,28 @@ pub fn findings(snap: &Snapshot) -> Vec<Finding> {
     out
 }
 
-/// A route in words: `IPv4 to 127.0.0.1 → tcp 127.0.0.1:80 (api[12])`.
-fn route_line(r: &Route, by_id: &HashMap<&str, &Socket>) -> String {
-    let to = match r.to {
-        Some(a) => format!("{} to {a}", family_name(r.family)),
-        None => format!("{} to any other address", family_name(r.family)),
-    };
-    let dev = r
-        .device
-        .as_deref()
-        .map(|d| format!(" arriving on {d}"))
-        .unwrap_or_default();
-    let receivers: Vec<String> = r
-        .sockets
-        .iter()
-        .filter_map(|id| by_id.get(id.0.as_str()))
-        .map(|s| format!("{} ({})", endpoint(s), describe::process_names(s)))
-        .collect();
-    let dest = if receivers.is_empty() {
-        "nobody".to_string()
-    } else {
-        receivers.join(" + ")
-    };
-    format!("{to}{dev} → {dest}: {}", r.how)
+/// The distinct socket users of `sockets`, by uid, each named as the first of its sockets
+/// names it.
+fn socket_users<'s>(sockets: &[&'s Socket]) -> Vec<User<'s>> {
+    let uids: BTreeSet<u32> = sockets.iter().map(|s| s.uid).collect();
+    uids.into_iter()
+        .map(|uid| User {
+            uid,
+            name: sockets
+                .iter()
+                .find(|s| s.uid == uid)
+                .and_then(|s| s.user.as_deref()),
+        })
+        .collect()
 }
 
 /// A wildcard and a more specific bind (or an IPv4 and a dual-stack wildcard) take traffic
-/// of the same family on one port: say who receives what.
-fn wildcard_overlap(
-    snap: &Snapshot,
+/// of the same family on one port.
+fn wildcard_overlap<'s>(
     g: &PortGroup,
-    members: &[&Socket],
-    by_id: &HashMap<&str, &Socket>,
-) -> Option<Finding> {
+    members: &[&'s Socket],
+    by_id: &HashMap<&str, &'s Socket>,
+) -> Option<Fact<'s>> {
     let receivers: Vec<&Socket> = members
         .iter()
         .copied()
@@ -101,68 +89,39 @@ fn wildcard_overlap(
             involved.extend(specific.iter().map(|s| s.id.0.as_str()));
         }
     }
-    if involved.is_empty() {
-        return None;
-    }
-    let socks: Vec<&Socket> = involved
+    let sockets: Vec<&Socket> = involved
         .iter()
         .filter_map(|id| by_id.get(id).copied())
         .collect();
-    let uids: BTreeSet<u32> = socks.iter().map(|s| s.uid).collect();
-    let severity = if uids.len() > 1 {
-        Severity::Warning
-    } else {
-        Severity::Notice
-    };
-    let first = socks.first()?;
-    let proto = if g.proto == Proto::Tcp { "tcp" } else { "udp" };
-    let summary = format!(
-        "{proto} port {}{}: {} overlapping binds ({}); exact addresses take their own traffic, the wildcard the rest",
-        g.port,
-        describe::netns_of(snap, first),
-        socks.len(),
-        socks
-            .iter()
-            .map(|s| endpoint(s))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    let mut text = format!(
-        "These binds share {proto} port {} and cover some of the same addresses: {}. Who receives what:\n",
-        g.port,
-        socks
-            .iter()
-            .map(|s| describe::socket(s))
-            .collect::<Vec<_>>()
-            .join("; ")
-    );
-    for r in &g.routes {
-        text.push_str("  - ");
-        text.push_str(&route_line(r, by_id));
-        text.push('\n');
+    if sockets.is_empty() {
+        return None;
     }
-    if uids.len() > 1 {
-        text.push_str(
-            "They belong to different users, so one user's service receives traffic that clients may mean for the other's. \
-             If that is not intended, give the port to one service, or bind each to its own address and port.",
-        );
-    } else {
-        text.push_str(
-            "One user owns them all. This is fine when intended (an admin listener on loopback beside a public one); \
-             a client connecting to the specific address never reaches the wildcard socket.",
-        );
-    }
-    Some(finding(
-        FindingKind::WildcardOverlap,
-        severity,
-        &socks,
-        summary,
-        text,
-    ))
+    let routes = g
+        .routes
+        .iter()
+        .map(|r| Delivery {
+            family: r.family,
+            to: r.to,
+            device: r.device.clone(),
+            receivers: r
+                .sockets
+                .iter()
+                .filter_map(|id| by_id.get(id.0.as_str()).copied())
+                .collect(),
+            how: r.how.clone(),
+        })
+        .collect();
+    Some(Fact::WildcardOverlap {
+        proto: g.proto,
+        port: g.port,
+        users: socket_users(&sockets),
+        sockets,
+        routes,
+    })
 }
 
 /// Several sockets share one address and port through SO_REUSEPORT.
-fn reuseport_groups(snap: &Snapshot, members: &[&Socket]) -> Vec<Finding> {
+fn reuseport_groups<'s>(members: &[&'s Socket]) -> Vec<Fact<'s>> {
     let mut groups: BTreeMap<(String, Option<String>), Vec<&Socket>> = BTreeMap::new();
     for s in members.iter().copied().filter(|s| {
         s.options.reuseport == Some(true) && (s.proto == Proto::Udp || s.state == State::Listen)
@@ -175,27 +134,13 @@ fn reuseport_groups(snap: &Snapshot, members: &[&Socket]) -> Vec<Finding> {
     groups
         .into_values()
         .filter(|g| g.len() > 1)
-        .filter_map(|g| {
-            let first = g.first()?;
-            let procs: BTreeSet<String> = g.iter().map(|s| describe::process_names(s)).collect();
-            let summary = format!(
-                "{} sockets share {}{} through SO_REUSEPORT ({})",
-                g.len(),
-                endpoint(first),
-                describe::netns_of(snap, first),
-                procs.into_iter().collect::<Vec<_>>().join(", ")
-            );
-            let split = match first.proto {
-                Proto::Tcp => "Each new connection goes to one member, chosen by a hash of its addresses and ports; a member that stops accepting keeps its share queued until clients time out.",
-                Proto::Udp => "Each datagram goes to one member, chosen by a hash of its addresses and ports: one client's traffic always reaches the same member.",
-            };
-            let text = format!(
-                "Members: {}. {split} Only sockets created by the same user (socket uid {}) can join this group; \
-                 a member held by a process that is gone (a leaked fd) still takes its share.",
-                g.iter().map(|s| describe::socket(s)).collect::<Vec<_>>().join("; "),
-                first.uid
-            );
-            Some(finding(FindingKind::ReuseportGroup, Severity::Info, &g, summary, text))
+        .filter_map(|members| {
+            let first = members.first()?;
+            Some(Fact::ReuseportGroup {
+                proto: first.proto,
+                uid: first.uid,
+                members,
+            })
         })
         .collect()
 }
@@ -213,7 +158,7 @@ fn has_ipv6(snap: &Snapshot, s: &Socket) -> bool {
 }
 
 /// A port held for one family only: another user can bind the other family and take it.
-fn family_split(snap: &Snapshot, g: &PortGroup, members: &[&Socket]) -> Option<Finding> {
+fn family_split<'s>(snap: &Snapshot, g: &PortGroup, members: &[&'s Socket]) -> Option<Fact<'s>> {
     let receivers: Vec<&Socket> = members
         .iter()
         .copied()
@@ -229,53 +174,23 @@ fn family_split(snap: &Snapshot, g: &PortGroup, members: &[&Socket]) -> Option<F
     let v6 = receivers
         .iter()
         .any(|s| ports::takes_family(s, Family::Ipv6));
-    let proto = if g.proto == Proto::Tcp { "tcp" } else { "udp" };
-    let list = receivers
-        .iter()
-        .map(|s| describe::socket(s))
-        .collect::<Vec<_>>()
-        .join("; ");
-    match (v4, v6) {
-        (true, false) => Some(finding(
-            FindingKind::FamilySplit,
-            Severity::Notice,
-            &receivers,
-            format!(
-                "{proto} port {}{} is held for IPv4 only: any user can bind it on IPv6",
-                g.port,
-                describe::netns_of(snap, first)
-            ),
-            format!(
-                "Only IPv4 is bound on {proto} port {}: {list}. Any local user can bind [::]:{} with IPV6_V6ONLY, or [::1]:{}, \
-                 and receive every IPv6 connection to it, including clients that resolve 'localhost' to ::1 first. \
-                 Bind the service to [::] as well (or dual-stack), or make sure IPv6 clients cannot reach this port.",
-                g.port, g.port, g.port
-            ),
-        )),
-        (false, true) => Some(finding(
-            FindingKind::FamilySplit,
-            Severity::Warning,
-            &receivers,
-            format!(
-                "{proto} port {}{} is held for IPv6 only: any user can bind it on IPv4 and take all IPv4 traffic",
-                g.port,
-                describe::netns_of(snap, first)
-            ),
-            format!(
-                "Only IPv6 is bound on {proto} port {} (with IPV6_V6ONLY, or a specific IPv6 address): {list}. \
-                 Any local user can bind 0.0.0.0:{} and receive every IPv4 connection to this port. \
-                 Turn IPV6_V6ONLY off on the [::] socket (dual-stack), or bind 0.0.0.0 too.",
-                g.port, g.port
-            ),
-        )),
-        _ => None,
-    }
+    let bound = match (v4, v6) {
+        (true, false) => Family::Ipv4,
+        (false, true) => Family::Ipv6,
+        _ => return None,
+    };
+    Some(Fact::FamilySplit {
+        proto: g.proto,
+        port: g.port,
+        bound,
+        receivers,
+    })
 }
 
 /// Sockets of different users (socket uids) share one port.
-fn cross_user_port(snap: &Snapshot, members: &[&Socket]) -> Option<Finding> {
-    let uids: BTreeSet<u32> = members.iter().map(|s| s.uid).collect();
-    if uids.len() < 2 {
+fn cross_user_port<'s>(members: &[&'s Socket]) -> Option<Fact<'s>> {
+    let users = socket_users(members);
+    if users.len() < 2 {
         return None;
     }
     let first = members.first()?;
@@ -294,60 +209,17 @@ fn cross_user_port(snap: &Snapshot, members: &[&Socket]) -> Option<Finding> {
                     && (a.device.is_none() || b.device.is_none() || a.device == b.device)
             })
         });
-    let users: Vec<String> = uids
-        .iter()
-        .map(|u| {
-            let name = members
-                .iter()
-                .find(|s| s.uid == *u)
-                .and_then(|s| s.user.as_deref());
-            describe::user(name, *u)
-        })
-        .collect();
-    let proto = if first.proto == Proto::Tcp {
-        "tcp"
-    } else {
-        "udp"
-    };
-    let (severity, what) = if udp_overlap {
-        (
-            Severity::Warning,
-            "Their binds overlap: for unicast, the more specific or the most recently bound socket receives everything, \
-             whichever user it belongs to; broadcast and multicast reach all of them.",
-        )
-    } else {
-        (
-            Severity::Notice,
-            "Their binds do not take the same traffic (different addresses, families or devices), but each user's service \
-             depends on the other not widening its bind.",
-        )
-    };
-    Some(finding(
-        FindingKind::CrossUserPort,
-        severity,
-        members,
-        format!(
-            "{proto} port {}{} is bound by {} users: {}",
-            first.local_port,
-            describe::netns_of(snap, first),
-            uids.len(),
-            users.join(", ")
-        ),
-        format!(
-            "Sockets of different users share {proto} port {}: {}. {what} If one service should own the port, \
-             run it on a privileged port or stop the others from binding it.",
-            first.local_port,
-            members
-                .iter()
-                .map(|s| describe::socket(s))
-                .collect::<Vec<_>>()
-                .join("; ")
-        ),
-    ))
+    Some(Fact::CrossUserPort {
+        proto: first.proto,
+        port: first.local_port,
+        members: members.to_vec(),
+        users,
+        udp_overlap,
+    })
 }
 
 /// UDP with SO_REUSEADDR on an unprivileged port: any user can take its unicast (§5).
-fn udp_reuseaddr_takeover(snap: &Snapshot, s: &Socket) -> Option<Finding> {
+fn udp_reuseaddr_takeover<'s>(snap: &Snapshot, s: &'s Socket) -> Option<Fact<'s>> {
     if s.proto != Proto::Udp
         || s.remote_port.is_some()
         || s.options.reuseaddr != Some(true)
@@ -355,28 +227,14 @@ fn udp_reuseaddr_takeover(snap: &Snapshot, s: &Socket) -> Option<Finding> {
     {
         return None;
     }
-    Some(finding(
-        FindingKind::UdpReuseaddrTakeover,
-        Severity::Warning,
-        &[s],
-        format!(
-            "{}{} has SO_REUSEADDR: any user can bind the same port and take its datagrams",
-            endpoint(s),
-            describe::netns_of(snap, s)
-        ),
-        format!(
-            "{} set SO_REUSEADDR. For UDP that lets any local user, of any uid, bind the same port with SO_REUSEADDR \
-             to the same or a more specific address; the newest or most specific socket then receives all unicast \
-             datagrams (broadcast and multicast still reach both). Drop SO_REUSEADDR if the service does not need it, \
-             use SO_REUSEPORT instead (it only shares with the same user), or move the service to a port below {}.",
-            describe::socket(s),
-            super::unprivileged_start(snap, s)
-        ),
-    ))
+    Some(Fact::UdpReuseaddrTakeover {
+        socket: s,
+        unprivileged_from: unprivileged_start(snap, s),
+    })
 }
 
 /// A TCP socket bound but not listening, with SO_REUSEADDR: a listen() race (§3.5).
-fn listen_race(snap: &Snapshot, s: &Socket) -> Option<Finding> {
+fn listen_race<'s>(snap: &Snapshot, s: &'s Socket) -> Option<Fact<'s>> {
     if s.proto != Proto::Tcp
         || s.state != State::Close
         || s.options.reuseaddr != Some(true)
@@ -384,51 +242,16 @@ fn listen_race(snap: &Snapshot, s: &Socket) -> Option<Finding> {
     {
         return None;
     }
-    Some(finding(
-        FindingKind::ListenRace,
-        Severity::Notice,
-        &[s],
-        format!(
-            "{}{} is bound with SO_REUSEADDR but not listening: another user can bind it and listen first",
-            endpoint(s),
-            describe::netns_of(snap, s)
-        ),
-        format!(
-            "{} is bound but has not called listen(). With SO_REUSEADDR on both sockets, any other user can bind the same \
-             port too; whoever calls listen() first owns it, and the other's listen() fails with EADDRINUSE. \
-             Call listen() right after bind(), or drop SO_REUSEADDR until then.",
-            describe::socket(s)
-        ),
-    ))
+    Some(Fact::ListenRace { socket: s })
 }
 
 /// A listener bound to one device: the port on other devices is free for anyone (§5).
-fn device_gap(snap: &Snapshot, s: &Socket) -> Option<Finding> {
+fn device_gap<'s>(snap: &Snapshot, s: &'s Socket) -> Option<Fact<'s>> {
     let receives = s.state == State::Listen || (s.proto == Proto::Udp && s.remote_port.is_none());
-    let dev = s.device.as_deref()?;
+    let device = s.device.as_deref()?;
     // A link-local address carries its device by nature; that is no gap.
     if !receives || s.scope == Scope::LinkLocal || !port_is_unprivileged(snap, s) {
         return None;
     }
-    Some(finding(
-        FindingKind::DeviceGap,
-        Severity::Notice,
-        &[s],
-        format!(
-            "{}{} is bound to device {dev}: any user can take the port on other devices",
-            endpoint(s),
-            describe::netns_of(snap, s)
-        ),
-        format!(
-            "{} only receives traffic that arrives on {dev} (SO_BINDTODEVICE). Sockets bound to different devices never conflict, \
-             and an unprivileged process may set SO_BINDTODEVICE once, so any local user can bind the same port on another \
-             device and receive what arrives there.{local}",
-            describe::socket(s),
-            local = if dev == "lo" {
-                " Bound to lo, it serves only connections made on this host."
-            } else {
-                " Connections made on this host arrive on lo and never reach it unless the client binds the same device."
-            }
-        ),
-    ))
+    Some(Fact::DeviceGap { socket: s, device })
 }

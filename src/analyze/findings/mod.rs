@@ -1,26 +1,51 @@
-//! Findings: the judgement a list of sockets does not give. Each kind has a stable id, a
-//! severity by the rules in the README's table, the sockets involved, a one-line summary and
-//! an explanation in plain words (who, what, why, what to do). Pure: snapshot (+ history) in,
-//! findings out.
+//! Findings: the judgement a list of sockets does not give. Pure: snapshot (+ history) in,
+//! findings out, in four steps that each live in one place:
+//!
+//! 1. detection finds typed [`Fact`]s (`binds.rs`, `queues.rs`, `addresses.rs`, `holders.rs`);
+//! 2. `judge.rs` gives each fact its severity, by the rules in the README's table;
+//! 3. `merge.rs` merges many facts of one kind in one process into one finding;
+//! 4. `words/` writes each finding's summary and explanation (who, what, why, what to do).
+//!
+//! The fact is not kept on [`Finding`]: a finding is the file format (its fields are what
+//! files, exports and the dashboard read, and a file read back must equal what was written),
+//! and a fact borrows the snapshot it was found in and has no file form, so a finding loaded
+//! from a file could never have one and every reader would have to handle both. A reader
+//! that wants the typed facts asks [`facts`], a pure function of the same snapshot and
+//! history (cheap next to collection), and gets them for as long as it holds the snapshot.
 
 mod addresses;
 mod binds;
+pub mod fact;
 mod holders;
+mod judge;
+pub mod merge;
 mod queues;
+pub mod words;
+
+pub use fact::Fact;
 
 use super::history::History;
-use crate::model::{Finding, FindingKind, Severity, Snapshot, Socket, SocketId};
+use crate::model::{Finding, Snapshot, Socket};
+use merge::Subject;
 
-/// All findings for a snapshot, most severe first. `history` holds the recent samples
-/// (the current snapshot included) for the queue findings; an empty history judges queues
-/// on this snapshot alone.
-pub fn analyze(snap: &Snapshot, history: &History) -> Vec<Finding> {
+/// Every fact of a snapshot, in the order they are found (binds, queues, addresses,
+/// holders). `history` holds the recent samples (the current snapshot included) for the
+/// queue facts; an empty history judges queues on this snapshot alone.
+pub fn facts<'s>(snap: &'s Snapshot, history: &History) -> Vec<Fact<'s>> {
     let mut out = Vec::new();
-    out.extend(binds::findings(snap));
-    out.extend(queues::findings(snap, history));
-    out.extend(addresses::findings(snap));
-    out.extend(holders::findings(snap));
-    let mut out = merge_per_process(snap, out);
+    out.extend(binds::facts(snap));
+    out.extend(queues::facts(snap, history));
+    out.extend(addresses::facts(snap));
+    out.extend(holders::facts(snap));
+    out
+}
+
+/// All findings for a snapshot, most severe first, then by kind and sockets.
+pub fn analyze(snap: &Snapshot, history: &History) -> Vec<Finding> {
+    let mut out: Vec<Finding> = merge::per_process(facts(snap, history))
+        .iter()
+        .filter_map(|subject| finding(snap, subject))
+        .collect();
     out.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
@@ -30,105 +55,26 @@ pub fn analyze(snap: &Snapshot, history: &History) -> Vec<Finding> {
     out
 }
 
-/// Above this many findings of one kind for one process, they become one finding.
-const MERGE_ABOVE: usize = 3;
-
-/// One process with 200 blocking listeners is one problem, not 200: per-socket findings of
-/// the same kind, severity and holder process (in one namespace) merge into one finding that
-/// lists every socket. Keeps reports readable and snapshots of busy hosts small.
-fn merge_per_process(snap: &Snapshot, findings: Vec<Finding>) -> Vec<Finding> {
-    use std::collections::BTreeMap;
-    let by_id: std::collections::HashMap<&SocketId, &Socket> =
-        snap.sockets.iter().map(|s| (&s.id, s)).collect();
-    let mut out = Vec::new();
-    let mut groups: BTreeMap<(FindingKind, Severity, String), Vec<Finding>> = BTreeMap::new();
-    for f in findings {
-        let sock = match f.sockets.first() {
-            Some(first) if f.kind.merges_per_process() => by_id.get(first).copied(),
-            _ => None,
-        };
-        match sock {
-            Some(s) => {
-                let holder = match s.holders.first() {
-                    Some(h) => format!("{} {}", s.netns, h.pid),
-                    None => format!("{} none", s.netns),
-                };
-                groups
-                    .entry((f.kind.clone(), f.severity, holder))
-                    .or_default()
-                    .push(f);
-            }
-            None => out.push(f),
+/// The finding a fact, or a group of facts, makes; `None` only for an empty group.
+fn finding(snap: &Snapshot, subject: &Subject) -> Option<Finding> {
+    let sockets = subject.sockets();
+    let (first, words) = match subject {
+        Subject::One(fact) => (fact, words::of(fact, snap)),
+        Subject::Group(facts) => {
+            let first = facts.first()?;
+            (first, words::of_group(&words::of(first, snap), &sockets))
         }
-    }
-    for ((kind, severity, _), group) in groups {
-        if group.len() <= MERGE_ABOVE {
-            out.extend(group);
-            continue;
-        }
-        let sockets: Vec<&Socket> = group
-            .iter()
-            .flat_map(|f| f.sockets.iter())
-            .filter_map(|id| by_id.get(id).copied())
-            .collect();
-        let Some(first) = sockets.first() else {
-            out.extend(group);
-            continue;
-        };
-        let owner = if first.holders.is_empty() {
-            "with no visible holder".to_string()
-        } else {
-            format!("of {}", super::describe::holders(first))
-        };
-        let listed: Vec<String> = sockets
-            .iter()
-            .take(20)
-            .map(|s| super::describe::endpoint(s))
-            .collect();
-        let more = sockets.len().saturating_sub(listed.len());
-        let summary = format!(
-            "{} sockets {owner}: {}",
-            sockets.len(),
-            group
-                .first()
-                .map(|f| f.summary.as_str())
-                .unwrap_or_default()
-        );
-        let explanation = format!(
-            "{}\nThe same holds for every socket of this group: {}{}.",
-            group
-                .first()
-                .map(|f| f.explanation.as_str())
-                .unwrap_or_default(),
-            listed.join(", "),
-            if more > 0 {
-                format!(" and {more} more")
-            } else {
-                String::new()
-            }
-        );
-        out.push(finding(kind, severity, &sockets, summary, explanation));
-    }
-    out
-}
-
-pub(crate) fn finding(
-    kind: FindingKind,
-    severity: Severity,
-    sockets: &[&Socket],
-    summary: String,
-    explanation: String,
-) -> Finding {
-    let mut ids: Vec<SocketId> = sockets.iter().map(|s| s.id.clone()).collect();
+    };
+    let mut ids: Vec<_> = sockets.iter().map(|s| s.id.clone()).collect();
     ids.sort();
     ids.dedup();
-    Finding {
-        kind,
-        severity,
+    Some(Finding {
+        kind: first.kind(),
+        severity: first.severity(),
         sockets: ids,
-        summary,
-        explanation,
-    }
+        summary: words.summary,
+        explanation: words.explanation,
+    })
 }
 
 /// `net.ipv4.ip_unprivileged_port_start` of the socket's namespace (1024 when unknown).

@@ -1,14 +1,19 @@
 //! Table-driven tests per finding kind on built snapshots, with the negatives that matter.
+//! They assert on the typed facts and their severities; the words are pinned once, in
+//! `words/tests.rs`.
 
+use super::fact::{DadProblem, Fact, HolderUnseen, NonlocalAllowance, User};
+use super::merge::{self, Subject};
 use super::*;
 use crate::analyze::history::History;
 use crate::model::FindingKind;
 use crate::model::*;
 use crate::testing::{netns, snapshot_of, socket};
+use std::net::IpAddr;
 use std::sync::Arc;
 
 /// A bind with every option known and off, held by one process of its own uid.
-fn sock(id: &str, proto: Proto, addr: &str, port: u16, uid: u32) -> Socket {
+pub(super) fn sock(id: &str, proto: Proto, addr: &str, port: u16, uid: u32) -> Socket {
     let mut s = socket();
     s.id = SocketId(id.into());
     s.netns = NetnsId(1);
@@ -62,7 +67,7 @@ fn sock(id: &str, proto: Proto, addr: &str, port: u16, uid: u32) -> Socket {
 }
 
 /// A namespace with IPv4 and IPv6 on lo, unprivileged ports from 1024.
-fn host() -> Netns {
+pub(super) fn host() -> Netns {
     let mut n = netns(1, Some("host"), None);
     n.kind = NetnsKind::Host;
     n.sysctls.ip_unprivileged_port_start = Some(1024);
@@ -90,22 +95,48 @@ fn host() -> Netns {
     n
 }
 
-fn run(sockets: Vec<Socket>) -> Vec<Finding> {
-    analyze(&snapshot_of(sockets, vec![host()]), &History::default())
+pub(super) fn snap(sockets: Vec<Socket>) -> Snapshot {
+    snapshot_of(sockets, vec![host()])
 }
 
-fn of_kind(fs: &[Finding], kind: FindingKind) -> Vec<&Finding> {
-    fs.iter().filter(|f| f.kind == kind).collect()
+/// The facts of a snapshot without history.
+fn found(snap: &Snapshot) -> Vec<Fact<'_>> {
+    facts(snap, &History::default())
 }
 
-fn ids(f: &Finding) -> Vec<&str> {
-    f.sockets.iter().map(|s| s.0.as_str()).collect()
+fn of_kind<'a, 's>(fs: &'a [Fact<'s>], kind: FindingKind) -> Vec<&'a Fact<'s>> {
+    fs.iter().filter(|f| f.kind() == kind).collect()
+}
+
+/// The one fact of a kind a snapshot has (the test fails on none or several).
+fn one<'s>(snap: &'s Snapshot, kind: FindingKind) -> Fact<'s> {
+    let fs = found(snap);
+    let mut got = fs.into_iter().filter(|f| f.kind() == kind);
+    let first = got.next().unwrap_or_else(|| panic!("no {kind} fact"));
+    assert!(got.next().is_none(), "several {kind} facts");
+    first
+}
+
+fn none_of(snap: &Snapshot, kind: FindingKind) -> bool {
+    of_kind(&found(snap), kind).is_empty()
+}
+
+fn ids<'a>(sockets: &[&'a Socket]) -> Vec<&'a str> {
+    sockets.iter().map(|s| s.id.0.as_str()).collect()
+}
+
+fn uids(users: &[User]) -> Vec<u32> {
+    users.iter().map(|u| u.uid).collect()
 }
 
 fn dual(mut s: Socket) -> Socket {
     s.options.v6only = Some(false);
     s.scope = Scope::DualStackWildcard;
     s
+}
+
+fn ip(s: &str) -> IpAddr {
+    s.parse().expect("test address")
 }
 
 #[test]
@@ -167,44 +198,62 @@ fn wildcard_overlap_cases() {
         },
     ];
     for c in cases {
-        let fs = run(c.sockets);
+        let snap = snap(c.sockets);
+        let fs = found(&snap);
         let got = of_kind(&fs, FindingKind::WildcardOverlap);
         match c.expect {
             None => assert!(got.is_empty(), "{}: {got:#?}", c.name),
             Some((sev, want)) => {
                 assert_eq!(got.len(), 1, "{}: {fs:#?}", c.name);
-                assert_eq!(got[0].severity, sev, "{}", c.name);
-                assert_eq!(ids(got[0]), want, "{}", c.name);
-                assert!(
-                    got[0].explanation.contains("→"),
-                    "{}: routes explained",
-                    c.name
-                );
+                assert_eq!(got[0].severity(), sev, "{}", c.name);
+                let Fact::WildcardOverlap {
+                    sockets, routes, ..
+                } = got[0]
+                else {
+                    panic!("{}: {:?}", c.name, got[0]);
+                };
+                assert_eq!(ids(sockets), want, "{}", c.name);
+                // Who receives what: every bind involved receives on some route.
+                for s in sockets {
+                    assert!(
+                        routes.iter().any(|r| r.receivers.contains(s)),
+                        "{}: {} receives nothing: {routes:#?}",
+                        c.name,
+                        s.id
+                    );
+                }
             }
         }
     }
 }
 
 #[test]
-fn overlap_explanation_says_who_receives_what() {
-    let fs = run(vec![
+fn overlap_says_who_receives_what() {
+    let snap = snap(vec![
         sock("w", Proto::Tcp, "0.0.0.0", 8080, 1001),
         sock("l", Proto::Tcp, "127.0.0.1", 8080, 1002),
     ]);
-    let f = of_kind(&fs, FindingKind::WildcardOverlap)[0];
-    assert!(
-        f.explanation
-            .contains("IPv4 to 127.0.0.1 → tcp 127.0.0.1:8080 (svc1002)"),
-        "{}",
-        f.explanation
-    );
-    assert!(
-        f.explanation
-            .contains("IPv4 to any other address → tcp 0.0.0.0:8080 (svc1001)"),
-        "{}",
-        f.explanation
-    );
-    assert!(f.explanation.contains("different users"));
+    let Fact::WildcardOverlap {
+        proto,
+        port,
+        users,
+        routes,
+        ..
+    } = one(&snap, FindingKind::WildcardOverlap)
+    else {
+        panic!("not an overlap");
+    };
+    assert_eq!((proto, port), (Proto::Tcp, 8080));
+    assert_eq!(uids(&users), vec![1001, 1002], "different users");
+    let to = |family: Family, to: Option<IpAddr>| -> Vec<&str> {
+        let r = routes
+            .iter()
+            .find(|r| r.family == family && r.to == to)
+            .unwrap_or_else(|| panic!("no route {family:?} {to:?}: {routes:#?}"));
+        ids(&r.receivers)
+    };
+    assert_eq!(to(Family::Ipv4, Some(ip("127.0.0.1"))), vec!["l"]);
+    assert_eq!(to(Family::Ipv4, None), vec!["w"]);
 }
 
 #[test]
@@ -214,121 +263,187 @@ fn reuseport_group_is_info_and_same_user_is_not_cross_user() {
     a.options.reuseport = Some(true);
     b.options.reuseport = Some(true);
     b.holders[0].pid = 999;
-    let fs = run(vec![a, b]);
-    let g = of_kind(&fs, FindingKind::ReuseportGroup);
-    assert_eq!(g.len(), 1, "{fs:#?}");
-    assert_eq!(g[0].severity, Severity::Info);
-    assert_eq!(ids(g[0]), vec!["a", "b"]);
+    let snap = snap(vec![a, b]);
+    let g = one(&snap, FindingKind::ReuseportGroup);
+    assert_eq!(g.severity(), Severity::Info);
+    let Fact::ReuseportGroup {
+        proto,
+        members,
+        uid,
+    } = &g
+    else {
+        panic!("{g:?}");
+    };
+    assert_eq!((*proto, *uid), (Proto::Tcp, 1001));
+    assert_eq!(ids(members), vec!["a", "b"]);
+    assert!(none_of(&snap, FindingKind::CrossUserPort), "same user");
+    assert!(none_of(&snap, FindingKind::CrossUserSocket));
     assert!(
-        of_kind(&fs, FindingKind::CrossUserPort).is_empty(),
-        "same user: {fs:#?}"
-    );
-    assert!(of_kind(&fs, FindingKind::CrossUserSocket).is_empty());
-    assert!(
-        of_kind(&fs, FindingKind::WildcardOverlap).is_empty(),
+        none_of(&snap, FindingKind::WildcardOverlap),
         "identical binds are a group, not an overlap"
     );
 }
 
 #[test]
 fn family_split_cases() {
-    // IPv4 only on an unprivileged port: notice.
-    let fs = run(vec![sock("v4", Proto::Tcp, "0.0.0.0", 8080, 1001)]);
-    let f = of_kind(&fs, FindingKind::FamilySplit);
-    assert_eq!(f.len(), 1);
-    assert_eq!(f[0].severity, Severity::Notice);
-    assert!(f[0].explanation.contains("[::1]:8080"));
+    // IPv4 only on an unprivileged port: notice, IPv6 is free for anyone.
+    let s = snap(vec![sock("v4", Proto::Tcp, "0.0.0.0", 8080, 1001)]);
+    let f = one(&s, FindingKind::FamilySplit);
+    assert_eq!(f.severity(), Severity::Notice);
+    assert!(
+        matches!(
+            f,
+            Fact::FamilySplit {
+                proto: Proto::Tcp,
+                port: 8080,
+                bound: Family::Ipv4,
+                ..
+            }
+        ),
+        "{f:?}"
+    );
     // IPv6 only (V6ONLY): warning, IPv4 is free for anyone.
-    let fs = run(vec![sock("v6", Proto::Tcp, "::", 9100, 1001)]);
-    let f = of_kind(&fs, FindingKind::FamilySplit);
-    assert_eq!(f[0].severity, Severity::Warning);
-    assert!(f[0].explanation.contains("0.0.0.0:9100"));
+    let s = snap(vec![sock("v6", Proto::Tcp, "::", 9100, 1001)]);
+    let f = one(&s, FindingKind::FamilySplit);
+    assert_eq!(f.severity(), Severity::Warning);
+    assert!(
+        matches!(
+            f,
+            Fact::FamilySplit {
+                port: 9100,
+                bound: Family::Ipv6,
+                ..
+            }
+        ),
+        "{f:?}"
+    );
+    assert_eq!(ids(&f.sockets()), vec!["v6"]);
     // Both families, dual-stack, or a privileged port: nothing.
-    assert!(
-        of_kind(
-            &run(vec![dual(sock("d", Proto::Tcp, "::", 8080, 1))]),
-            FindingKind::FamilySplit
-        )
-        .is_empty()
-    );
-    assert!(
-        of_kind(
-            &run(vec![
-                sock("a", Proto::Tcp, "0.0.0.0", 8080, 1),
-                sock("b", Proto::Tcp, "::", 8080, 1)
-            ]),
-            FindingKind::FamilySplit
-        )
-        .is_empty()
-    );
-    assert!(
-        of_kind(
-            &run(vec![sock("p", Proto::Tcp, "0.0.0.0", 80, 0)]),
-            FindingKind::FamilySplit
-        )
-        .is_empty()
-    );
+    for sockets in [
+        vec![dual(sock("d", Proto::Tcp, "::", 8080, 1))],
+        vec![
+            sock("a", Proto::Tcp, "0.0.0.0", 8080, 1),
+            sock("b", Proto::Tcp, "::", 8080, 1),
+        ],
+        vec![sock("p", Proto::Tcp, "0.0.0.0", 80, 0)],
+    ] {
+        let s = snap(sockets);
+        assert!(none_of(&s, FindingKind::FamilySplit), "{:?}", found(&s));
+    }
 }
 
 #[test]
 fn udp_reuseaddr_takeover_not_on_privileged_ports() {
     let mut u = sock("u", Proto::Udp, "0.0.0.0", 5353, 1001);
     u.options.reuseaddr = Some(true);
-    let fs = run(vec![u.clone()]);
-    let f = of_kind(&fs, FindingKind::UdpReuseaddrTakeover);
-    assert_eq!(f.len(), 1);
-    assert_eq!(f[0].severity, Severity::Warning);
+    let s = snap(vec![u.clone()]);
+    let f = one(&s, FindingKind::UdpReuseaddrTakeover);
+    assert_eq!(f.severity(), Severity::Warning);
+    assert!(
+        matches!(
+            f,
+            Fact::UdpReuseaddrTakeover {
+                unprivileged_from: 1024,
+                ..
+            }
+        ),
+        "{f:?}"
+    );
     u.local_port = 53;
     assert!(
-        of_kind(&run(vec![u.clone()]), FindingKind::UdpReuseaddrTakeover).is_empty(),
+        none_of(&snap(vec![u.clone()]), FindingKind::UdpReuseaddrTakeover),
         "privileged port"
     );
     u.local_port = 5353;
     u.options.reuseaddr = None;
     assert!(
-        of_kind(&run(vec![u]), FindingKind::UdpReuseaddrTakeover).is_empty(),
+        none_of(&snap(vec![u]), FindingKind::UdpReuseaddrTakeover),
         "unknown is not true"
     );
 }
 
 #[test]
 fn cross_user_port_and_socket() {
-    let a = sock("a", Proto::Udp, "0.0.0.0", 5353, 1001);
-    let b = sock("b", Proto::Udp, "0.0.0.0", 5353, 1002);
-    let fs = run(vec![a, b]);
-    let f = of_kind(&fs, FindingKind::CrossUserPort);
-    assert_eq!(f.len(), 1);
+    let s = snap(vec![
+        sock("a", Proto::Udp, "0.0.0.0", 5353, 1001),
+        sock("b", Proto::Udp, "0.0.0.0", 5353, 1002),
+    ]);
+    let f = one(&s, FindingKind::CrossUserPort);
     assert_eq!(
-        f[0].severity,
+        f.severity(),
         Severity::Warning,
         "overlapping UDP binds of two users"
     );
+    let Fact::CrossUserPort {
+        users, udp_overlap, ..
+    } = &f
+    else {
+        panic!("{f:?}");
+    };
+    assert!(*udp_overlap);
+    assert_eq!(uids(users), vec![1001, 1002]);
     // Different families of two users: notice.
-    let fs = run(vec![
+    let s = snap(vec![
         sock("a", Proto::Tcp, "0.0.0.0", 7000, 1001),
         sock("b", Proto::Tcp, "::", 7000, 1002),
     ]);
-    assert_eq!(
-        of_kind(&fs, FindingKind::CrossUserPort)[0].severity,
-        Severity::Notice
+    let f = one(&s, FindingKind::CrossUserPort);
+    assert_eq!(f.severity(), Severity::Notice);
+    assert!(
+        matches!(
+            f,
+            Fact::CrossUserPort {
+                udp_overlap: false,
+                port: 7000,
+                ..
+            }
+        ),
+        "{f:?}"
     );
 
     // A root listener with a worker of another uid: cross_user_socket (info).
-    let mut s = sock("s", Proto::Tcp, "0.0.0.0", 80, 0);
-    let mut worker = s.holders[0].clone();
+    let mut root = sock("s", Proto::Tcp, "0.0.0.0", 80, 0);
+    let mut worker = root.holders[0].clone();
     worker.pid = 2;
     worker.uid = 33;
-    s.holders.push(worker);
-    let fs = run(vec![s.clone()]);
-    let f = of_kind(&fs, FindingKind::CrossUserSocket);
-    assert_eq!(f.len(), 1);
-    assert_eq!(f[0].severity, Severity::Info);
+    worker.user = Some("www-data".into());
+    root.holders.push(worker);
+    let s = snap(vec![root.clone()]);
+    let f = one(&s, FindingKind::CrossUserSocket);
+    assert_eq!(f.severity(), Severity::Info);
+    let Fact::CrossUserSocket {
+        owner,
+        holders,
+        foreign_owner,
+        ..
+    } = &f
+    else {
+        panic!("{f:?}");
+    };
+    assert!(!foreign_owner);
+    assert_eq!(owner, &User { uid: 0, name: None });
+    assert_eq!(
+        holders,
+        &vec![
+            User { uid: 0, name: None },
+            User {
+                uid: 33,
+                name: Some("www-data")
+            }
+        ]
+    );
     // Socket uid differs from its only holder (socket activation).
-    s.holders.remove(0);
+    root.holders.remove(0);
+    let s = snap(vec![root]);
     assert!(
-        of_kind(&run(vec![s]), FindingKind::CrossUserSocket)[0]
-            .explanation
-            .contains("held only by other users")
+        matches!(
+            one(&s, FindingKind::CrossUserSocket),
+            Fact::CrossUserSocket {
+                foreign_owner: true,
+                ..
+            }
+        ),
+        "held only by other users"
     );
 }
 
@@ -338,24 +453,24 @@ fn listen_race_and_device_gap() {
     b.state = State::Close;
     b.accept_queue = None;
     b.options.reuseaddr = Some(true);
-    assert_eq!(
-        of_kind(&run(vec![b.clone()]), FindingKind::ListenRace).len(),
-        1
-    );
+    let s = snap(vec![b.clone()]);
+    let f = one(&s, FindingKind::ListenRace);
+    assert_eq!(f.severity(), Severity::Notice);
+    assert_eq!(ids(&f.sockets()), vec!["b"]);
     b.options.reuseaddr = Some(false);
-    assert!(of_kind(&run(vec![b]), FindingKind::ListenRace).is_empty());
+    assert!(none_of(&snap(vec![b]), FindingKind::ListenRace));
 
     let mut d = sock("d", Proto::Tcp, "0.0.0.0", 9090, 0);
     d.device = Some("eth1".into());
-    assert_eq!(
-        of_kind(&run(vec![d.clone()]), FindingKind::DeviceGap).len(),
-        1
-    );
+    let s = snap(vec![d.clone()]);
+    let f = one(&s, FindingKind::DeviceGap);
+    assert_eq!(f.severity(), Severity::Notice);
+    assert!(matches!(f, Fact::DeviceGap { device: "eth1", .. }), "{f:?}");
     d.local_addr = "fe80::1".parse().expect("a");
     d.family = Family::Ipv6;
     d.scope = Scope::LinkLocal;
     assert!(
-        of_kind(&run(vec![d]), FindingKind::DeviceGap).is_empty(),
+        none_of(&snap(vec![d]), FindingKind::DeviceGap),
         "link-local carries its device"
     );
 }
@@ -368,41 +483,92 @@ fn with_queue(len: u32, backlog: u32) -> Socket {
 
 #[test]
 fn accept_queue_full_and_growing() {
-    let fs = run(vec![with_queue(5, 4)]);
-    let f = of_kind(&fs, FindingKind::AcceptQueueFull);
-    assert_eq!(f[0].severity, Severity::Critical, "over the limit");
-    assert_eq!(
-        of_kind(&run(vec![with_queue(4, 4)]), FindingKind::AcceptQueueFull)[0].severity,
-        Severity::Warning
+    let s = snap(vec![with_queue(5, 4)]);
+    let f = one(&s, FindingKind::AcceptQueueFull);
+    assert_eq!(f.severity(), Severity::Critical, "over the limit");
+    assert!(
+        matches!(
+            f,
+            Fact::AcceptQueueFull {
+                queue: AcceptQueue { len: 5, backlog: 4 },
+                overflows: 0,
+                ..
+            }
+        ),
+        "{f:?}"
     );
-    assert!(of_kind(&run(vec![with_queue(3, 4)]), FindingKind::AcceptQueueFull).is_empty());
+    assert_eq!(
+        one(&snap(vec![with_queue(4, 4)]), FindingKind::AcceptQueueFull).severity(),
+        Severity::Warning,
+        "at the limit"
+    );
+    assert!(none_of(
+        &snap(vec![with_queue(3, 4)]),
+        FindingKind::AcceptQueueFull
+    ));
 
     let mut h = History::new(10);
     for (i, len) in [0u32, 2, 5].into_iter().enumerate() {
-        h.record(
-            &snapshot_of(vec![with_queue(len, 128)], vec![host()]),
-            i as u64 * 1000,
-        );
+        h.record(&snap(vec![with_queue(len, 128)]), i as u64 * 1000);
     }
-    let snap = snapshot_of(vec![with_queue(5, 128)], vec![host()]);
-    let fs = analyze(&snap, &h);
+    let now = snap(vec![with_queue(5, 128)]);
+    let fs = facts(&now, &h);
     let g = of_kind(&fs, FindingKind::AcceptQueueGrowing);
     assert_eq!(g.len(), 1, "{fs:#?}");
-    assert!(
-        g[0].summary.contains("grew from 0 to 5 of 128"),
-        "{}",
-        g[0].summary
+    assert_eq!(g[0].severity(), Severity::Warning);
+    let Fact::AcceptQueueGrowing {
+        first,
+        last,
+        samples,
+        ..
+    } = g[0]
+    else {
+        panic!("{:?}", g[0]);
+    };
+    assert_eq!(
+        (first.len, last.len, last.backlog, *samples),
+        (0, 5, 128, 3)
     );
+    assert_eq!(last.at_ms - first.at_ms, 2000);
 
     // One that accepts (the queue drains) is not growing.
     let mut h = History::new(10);
     for (i, len) in [0u32, 3, 0].into_iter().enumerate() {
-        h.record(
-            &snapshot_of(vec![with_queue(len, 128)], vec![host()]),
-            i as u64 * 1000,
-        );
+        h.record(&snap(vec![with_queue(len, 128)]), i as u64 * 1000);
     }
-    assert!(of_kind(&analyze(&snap, &h), FindingKind::AcceptQueueGrowing).is_empty());
+    assert!(of_kind(&facts(&now, &h), FindingKind::AcceptQueueGrowing).is_empty());
+}
+
+/// History of one namespace whose counters go from `from` to `to`, with one listener.
+fn counters_rising(
+    listener: &Socket,
+    set: impl Fn(&mut TcpExtCounters, u64),
+    from: u64,
+    to: u64,
+) -> History {
+    let mut h = History::new(10);
+    for (i, n) in [from, to].into_iter().enumerate() {
+        let mut ns = host();
+        set(&mut ns.counters, n);
+        h.record(&snapshot_of(vec![listener.clone()], vec![ns]), i as u64);
+    }
+    h
+}
+
+#[test]
+fn a_queue_at_its_limit_with_overflows_rising_is_critical() {
+    let q = with_queue(4, 4);
+    let h = counters_rising(&q, |c, n| c.listen_overflows = Some(n), 10, 13);
+    let now = snap(vec![q]);
+    let fs = facts(&now, &h);
+    let f = of_kind(&fs, FindingKind::AcceptQueueFull);
+    assert_eq!(f.len(), 1, "the listener, not also the namespace: {fs:#?}");
+    assert!(
+        matches!(f[0], Fact::AcceptQueueFull { overflows: 3, .. }),
+        "{:?}",
+        f[0]
+    );
+    assert_eq!(f[0].severity(), Severity::Critical);
 }
 
 #[test]
@@ -413,51 +579,77 @@ fn overflows_rising_are_critical() {
         ns.counters.listen_overflows = Some(n);
         h.record(&snapshot_of(vec![with_queue(0, 128)], vec![ns]), i as u64);
     }
-    let fs = analyze(&snapshot_of(vec![with_queue(0, 128)], vec![host()]), &h);
+    let now = snap(vec![with_queue(0, 128)]);
+    let fs = facts(&now, &h);
     let f = of_kind(&fs, FindingKind::AcceptQueueFull);
     assert_eq!(f.len(), 1, "{fs:#?}");
-    assert_eq!(f[0].severity, Severity::Critical);
-    assert!(f[0].summary.contains("rose by 4"));
+    assert_eq!(f[0].severity(), Severity::Critical);
+    assert!(
+        matches!(f[0], Fact::OverflowsUnseen { rise: 4, netns } if netns.id == NetnsId(1)),
+        "{:?}",
+        f[0]
+    );
 }
 
 #[test]
 fn syn_backlog_and_defer_accept() {
     let mut s = with_queue(0, 16);
     s.syn_recv = Some(10);
-    let fs = run(vec![s.clone()]);
-    assert_eq!(
-        of_kind(&fs, FindingKind::SynBacklog)[0].severity,
-        Severity::Warning
+    let sn = snap(vec![s.clone()]);
+    let f = one(&sn, FindingKind::SynBacklog);
+    assert_eq!(f.severity(), Severity::Warning);
+    assert!(
+        matches!(
+            f,
+            Fact::SynBacklog {
+                syn_recv: 10,
+                backlog: 16,
+                defer_accept: None,
+                shared: false,
+                ..
+            }
+        ),
+        "{f:?}"
     );
     s.options.defer_accept = Some(7);
-    let f = run(vec![s.clone()]);
-    let f = of_kind(&f, FindingKind::SynBacklog);
+    let sn = snap(vec![s.clone()]);
+    let f = one(&sn, FindingKind::SynBacklog);
     assert_eq!(
-        f[0].severity,
+        f.severity(),
         Severity::Notice,
         "TCP_DEFER_ACCEPT makes waiting requests normal"
     );
-    assert!(f[0].explanation.contains("TCP_DEFER_ACCEPT (7s)"));
+    assert!(
+        matches!(
+            f,
+            Fact::SynBacklog {
+                defer_accept: Some(7),
+                ..
+            }
+        ),
+        "{f:?}"
+    );
     s.syn_recv = Some(16);
     assert_eq!(
-        of_kind(&run(vec![s.clone()]), FindingKind::SynBacklog)[0].severity,
+        one(&snap(vec![s.clone()]), FindingKind::SynBacklog).severity(),
         Severity::Critical
     );
     s.syn_recv = Some(2);
-    assert!(of_kind(&run(vec![s]), FindingKind::SynBacklog).is_empty());
+    assert!(none_of(&snap(vec![s]), FindingKind::SynBacklog));
 }
 
 #[test]
 fn blocking_listener_only_when_known() {
     let mut s = with_queue(0, 8);
     s.options.nonblocking = Some(false);
+    let sn = snap(vec![s.clone()]);
     assert_eq!(
-        of_kind(&run(vec![s.clone()]), FindingKind::BlockingListener).len(),
-        1
+        one(&sn, FindingKind::BlockingListener).severity(),
+        Severity::Notice
     );
     s.options.nonblocking = None;
     assert!(
-        of_kind(&run(vec![s]), FindingKind::BlockingListener).is_empty(),
+        none_of(&snap(vec![s]), FindingKind::BlockingListener),
         "unknown is not false"
     );
 }
@@ -467,22 +659,47 @@ fn nonlocal_and_tentative_binds() {
     let mut s = sock("vip", Proto::Tcp, "192.0.2.80", 443, 0);
     s.address_state = AddressState::Nonlocal;
     s.options.freebind = Some(true);
-    let fs = run(vec![s.clone()]);
-    let f = of_kind(&fs, FindingKind::NonlocalBind);
-    assert_eq!(f[0].severity, Severity::Info);
-    assert!(f[0].explanation.contains("IP_FREEBIND allowed it"));
+    let allowed = |s: &Socket| -> (NonlocalAllowance, Severity) {
+        let sn = snap(vec![s.clone()]);
+        let f = one(&sn, FindingKind::NonlocalBind);
+        match f {
+            Fact::NonlocalBind { allowed_by, .. } => (allowed_by, f.severity()),
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(allowed(&s), (NonlocalAllowance::Freebind, Severity::Info));
     s.options.freebind = Some(false);
+    s.options.transparent = Some(true);
     assert_eq!(
-        of_kind(&run(vec![s]), FindingKind::NonlocalBind)[0].severity,
-        Severity::Notice
+        allowed(&s),
+        (NonlocalAllowance::Transparent, Severity::Info)
+    );
+    s.options.transparent = Some(false);
+    assert_eq!(
+        allowed(&s),
+        (NonlocalAllowance::Unseen, Severity::Notice),
+        "the namespace has IPv4 and no sysctl says yes"
     );
 
     let mut t = sock("t", Proto::Tcp, "2001:db8::5", 8443, 0);
     t.address_state = AddressState::Tentative;
-    let fs = run(vec![t]);
-    assert_eq!(
-        of_kind(&fs, FindingKind::TentativeBind)[0].severity,
-        Severity::Warning
+    let sn = snap(vec![t.clone()]);
+    let f = one(&sn, FindingKind::TentativeBind);
+    assert_eq!(f.severity(), Severity::Warning);
+    assert!(
+        matches!(
+            f,
+            Fact::TentativeBind {
+                problem: DadProblem::Tentative,
+                ..
+            }
+        ),
+        "{f:?}"
+    );
+    t.address_state = AddressState::Optimistic;
+    assert!(
+        none_of(&snap(vec![t]), FindingKind::TentativeBind),
+        "optimistic is usable"
     );
 
     // A host address stuck tentative without carrier, and a dadfailed one.
@@ -495,27 +712,63 @@ fn nonlocal_and_tentative_binds() {
         carrier: false,
         addresses: vec![
             InterfaceAddr {
-                addr: "2001:db8::7".parse().expect("a"),
+                addr: ip("2001:db8::7"),
                 prefix_len: 64,
                 scope: "global".into(),
                 flags: vec![AddrFlag::Tentative],
             },
             InterfaceAddr {
-                addr: "2001:db8::8".parse().expect("a"),
+                addr: ip("2001:db8::8"),
                 prefix_len: 64,
                 scope: "global".into(),
                 flags: vec![AddrFlag::Tentative, AddrFlag::Dadfailed],
             },
+            InterfaceAddr {
+                addr: ip("2001:db8::9"),
+                prefix_len: 64,
+                scope: "global".into(),
+                flags: vec![AddrFlag::Tentative, AddrFlag::Optimistic],
+            },
         ],
     });
-    let fs = analyze(&snapshot_of(vec![], vec![ns]), &History::default());
-    let t = of_kind(&fs, FindingKind::TentativeBind);
-    assert_eq!(t.len(), 2, "{fs:#?}");
-    assert!(t.iter().any(|f| f.summary.contains("stuck tentative")));
-    assert!(
-        t.iter()
-            .any(|f| f.summary.contains("failed duplicate address detection"))
+    let sn = snapshot_of(vec![], vec![ns]);
+    let fs = found(&sn);
+    let stuck: Vec<(IpAddr, &str, DadProblem, Severity)> = fs
+        .iter()
+        .filter_map(|f| match f {
+            Fact::StuckAddress {
+                interface,
+                address,
+                problem,
+                ..
+            } => Some((
+                address.addr,
+                interface.name.as_str(),
+                *problem,
+                f.severity(),
+            )),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        stuck,
+        vec![
+            (
+                ip("2001:db8::7"),
+                "veth0",
+                DadProblem::Tentative,
+                Severity::Notice
+            ),
+            (
+                ip("2001:db8::8"),
+                "veth0",
+                DadProblem::Dadfailed,
+                Severity::Warning
+            ),
+        ],
+        "an optimistic address is not stuck"
     );
+    assert!(fs.iter().all(|f| f.kind() == FindingKind::TentativeBind));
 }
 
 #[test]
@@ -523,33 +776,47 @@ fn holder_unknown_cases() {
     let mut s = sock("h", Proto::Tcp, "0.0.0.0", 9999, 0);
     s.holders.clear();
     s.holders_unknown = Some("needs root".into());
+    let why = |s: &Socket| -> (String, Severity) {
+        let sn = snap(vec![s.clone()]);
+        let f = one(&sn, FindingKind::HolderUnknown);
+        match f {
+            Fact::HolderUnknown { why, .. } => (format!("{why:?}"), f.severity()),
+            other => panic!("{other:?}"),
+        }
+    };
     assert_eq!(
-        of_kind(&run(vec![s.clone()]), FindingKind::HolderUnknown)[0].severity,
-        Severity::Info
+        why(&s),
+        (
+            format!("{:?}", HolderUnseen::Unreadable("needs root")),
+            Severity::Info
+        )
     );
     s.holders_unknown = None;
     assert_eq!(
-        of_kind(&run(vec![s.clone()]), FindingKind::HolderUnknown)[0].severity,
-        Severity::Notice
+        why(&s),
+        (format!("{:?}", HolderUnseen::NotVisible), Severity::Notice)
     );
     s.inode = 0;
-    assert!(
-        of_kind(&run(vec![s]), FindingKind::HolderUnknown)[0]
-            .explanation
-            .contains("inode is 0")
+    s.holders_unknown = Some("needs root".into());
+    assert_eq!(
+        why(&s),
+        (format!("{:?}", HolderUnseen::KernelHeld), Severity::Notice),
+        "inode 0 is the kernel's, whatever else is unreadable"
     );
 }
 
 #[test]
 fn every_kind_is_produced_by_some_test_input_and_sorted_by_severity() {
-    let fs = run(vec![
+    let sn = snap(vec![
         with_queue(5, 4),
         sock("v6", Proto::Tcp, "::", 9100, 1001),
     ]);
+    let fs = analyze(&sn, &History::default());
     assert!(
         fs.windows(2).all(|w| w[0].severity >= w[1].severity),
         "{fs:#?}"
     );
+    assert_eq!(fs.len(), found(&sn).len(), "nothing to merge here");
     for f in &fs {
         assert!(
             FindingKind::ALL.contains(&f.kind),
@@ -561,7 +828,7 @@ fn every_kind_is_produced_by_some_test_input_and_sorted_by_severity() {
 }
 
 #[test]
-fn many_findings_of_one_process_merge() {
+fn many_facts_of_one_process_merge() {
     let listeners: Vec<Socket> = (0..50)
         .map(|i| {
             let mut s = sock(&format!("s{i:02}"), Proto::Tcp, "0.0.0.0", 20000 + i, 1001);
@@ -573,25 +840,58 @@ fn many_findings_of_one_process_merge() {
     other.options.nonblocking = Some(false);
     let mut all = listeners;
     all.push(other);
-    let fs = run(all);
-    let b = of_kind(&fs, FindingKind::BlockingListener);
+    let sn = snap(all);
+    let blocking: Vec<Fact> = found(&sn)
+        .into_iter()
+        .filter(|f| f.kind() == FindingKind::BlockingListener)
+        .collect();
+    let subjects = merge::per_process(blocking);
     assert_eq!(
-        b.len(),
+        subjects.len(),
         2,
-        "one merged finding for the process, one single: {b:#?}"
-    );
-    let merged = b.iter().find(|f| f.sockets.len() == 50).expect("merged");
-    assert!(
-        merged.summary.starts_with("50 sockets of svc1001[1101]"),
-        "{}",
-        merged.summary
+        "one group for the process, one single: {subjects:#?}"
     );
     assert!(
-        merged.explanation.contains("and 30 more."),
-        "{}",
-        merged.explanation
+        subjects
+            .iter()
+            .any(|s| matches!(s, Subject::Group(g) if g.len() == 50)),
+        "{subjects:#?}"
     );
+    assert!(
+        subjects
+            .iter()
+            .any(|s| matches!(s, Subject::One(f) if ids(&f.sockets()) == ["other"]))
+    );
+    // The findings: the group lists every socket once.
+    let fs = analyze(&sn, &History::default());
+    let b: Vec<&Finding> = fs
+        .iter()
+        .filter(|f| f.kind == FindingKind::BlockingListener)
+        .collect();
+    assert_eq!(b.len(), 2, "{b:#?}");
+    assert!(b.iter().any(|f| f.sockets.len() == 50));
     assert!(b.iter().any(|f| f.sockets.len() == 1));
+}
+
+#[test]
+fn three_of_one_process_stay_apart() {
+    let sockets: Vec<Socket> = (0..3)
+        .map(|i| {
+            let mut s = sock(&format!("s{i}"), Proto::Tcp, "0.0.0.0", 20000 + i, 1001);
+            s.options.nonblocking = Some(false);
+            s
+        })
+        .collect();
+    let sn = snap(sockets);
+    let subjects = merge::per_process(found(&sn));
+    let blocking = subjects
+        .iter()
+        .filter(|s| match s {
+            Subject::One(f) => f.kind() == FindingKind::BlockingListener,
+            Subject::Group(_) => false,
+        })
+        .count();
+    assert_eq!(blocking, 3, "{subjects:#?}");
 }
 
 #[test]
@@ -603,13 +903,96 @@ fn syn_queue_counters_rising() {
         ns.counters.req_q_full_do_cookies = Some(cookies);
         h.record(&snapshot_of(vec![with_queue(0, 128)], vec![ns]), i as u64);
     }
-    let fs = analyze(&snapshot_of(vec![with_queue(0, 128)], vec![host()]), &h);
+    let now = snap(vec![with_queue(0, 128)]);
+    let fs = facts(&now, &h);
     let f = of_kind(&fs, FindingKind::SynBacklog);
     assert_eq!(f.len(), 1, "{fs:#?}");
-    assert_eq!(f[0].severity, Severity::Warning);
+    assert_eq!(f[0].severity(), Severity::Warning, "cookies, no drops");
     assert!(
-        f[0].summary.contains("answered 4 SYNs with SYN cookies"),
-        "{}",
-        f[0].summary
+        matches!(
+            f[0],
+            Fact::SynQueueOverflow {
+                drops: 0,
+                cookies: 4,
+                at_limit,
+                ..
+            } if at_limit.is_empty()
+        ),
+        "{:?}",
+        f[0]
     );
+}
+
+#[test]
+fn syn_drops_are_critical_and_name_the_full_listener() {
+    let mut full = with_queue(0, 16);
+    full.syn_recv = Some(16);
+    let h = counters_rising(&full, |c, n| c.req_q_full_drop = Some(n), 1, 3);
+    let now = snap(vec![full]);
+    let fs = facts(&now, &h);
+    let f = fs
+        .iter()
+        .find(|f| matches!(f, Fact::SynQueueOverflow { .. }))
+        .unwrap_or_else(|| panic!("{fs:#?}"));
+    assert_eq!(f.severity(), Severity::Critical);
+    assert!(
+        matches!(f, Fact::SynQueueOverflow { drops: 2, cookies: 0, at_limit, .. } if ids(at_limit) == ["q"]),
+        "{f:?}"
+    );
+}
+
+#[test]
+fn nonlocal_bind_by_sysctl_or_without_ipv4() {
+    let mut s = sock("vip", Proto::Tcp, "192.0.2.80", 8443, 0);
+    s.address_state = AddressState::Nonlocal;
+    let allowed = |ns: Netns| -> (NonlocalAllowance, Severity) {
+        let sn = snapshot_of(vec![s.clone()], vec![ns]);
+        let f = one(&sn, FindingKind::NonlocalBind);
+        match f {
+            Fact::NonlocalBind { allowed_by, .. } => (allowed_by, f.severity()),
+            other => panic!("{other:?}"),
+        }
+    };
+    let mut ns = host();
+    ns.sysctls.ipv4_ip_nonlocal_bind = Some(1);
+    assert_eq!(allowed(ns), (NonlocalAllowance::Sysctl, Severity::Notice));
+    let mut ns = host();
+    ns.sysctls.ipv6_ip_nonlocal_bind = Some(1);
+    assert_eq!(
+        allowed(ns).0,
+        NonlocalAllowance::Unseen,
+        "the IPv6 sysctl does not let an IPv4 address through"
+    );
+    let mut ns = host();
+    for i in &mut ns.interfaces {
+        i.addresses.retain(|a| a.addr.is_ipv6());
+    }
+    assert_eq!(
+        allowed(ns),
+        (NonlocalAllowance::NoIpv4InNamespace, Severity::Notice)
+    );
+}
+
+/// The finding a fact makes carries the fact's kind, severity and sockets: the words are
+/// the only thing `analyze` adds.
+#[test]
+fn findings_are_the_facts_judged_and_worded() {
+    let mut u = sock("u", Proto::Udp, "0.0.0.0", 5353, 1001);
+    u.options.reuseaddr = Some(true);
+    let sn = snap(vec![u, sock("v6", Proto::Tcp, "::", 9100, 1002)]);
+    let fs = found(&sn);
+    let findings = analyze(&sn, &History::default());
+    assert_eq!(fs.len(), findings.len());
+    for fact in &fs {
+        let w = words::of(fact, &sn);
+        let f = findings
+            .iter()
+            .find(|f| f.summary == w.summary)
+            .unwrap_or_else(|| panic!("no finding for {fact:?}"));
+        assert_eq!(f.kind, fact.kind());
+        assert_eq!(f.severity, fact.severity());
+        assert_eq!(f.explanation, w.explanation);
+        let want: Vec<SocketId> = fact.filed_sockets().iter().map(|s| s.id.clone()).collect();
+        assert_eq!(f.sockets, want);
+    }
 }

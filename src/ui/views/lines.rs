@@ -5,7 +5,6 @@
 use super::cells::{holder_short, user_short};
 use super::data::Group;
 use super::{Ctx, LIST_MAX};
-use crate::analyze::describe::family_name;
 use crate::analyze::ports::Route;
 use crate::model::addr::endpoint;
 use crate::model::{Socket, SocketId};
@@ -147,7 +146,7 @@ fn route_line(cx: Ctx<'_>, r: &Route, this: Option<&SocketId>, theme: &Theme) ->
         .map(|d| format!(" on {}", clean(d)))
         .unwrap_or_default();
     let mut spans = vec![Span::styled(
-        format!("  {} {to}{dev} → ", family_name(r.family)),
+        format!("  {} {to}{dev} → ", r.family.name()),
         theme.text,
     )];
     if r.sockets.is_empty() {

@@ -342,10 +342,7 @@ fn detail(cx: Ctx<'_>, s: &Socket, info: &SockInfo) -> Detail {
         lines.push(Line::default());
     }
     let ns = cx.data.ns_name(s.netns);
-    let family = match s.family {
-        Family::Ipv4 => "IPv4",
-        Family::Ipv6 => "IPv6",
-    };
+    let family = s.family.name();
     lines.push(labelled(
         "socket",
         vec![Span::raw(format!(

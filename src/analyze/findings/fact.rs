@@ -1,0 +1,267 @@
+//! What a finding is about, as data: the sockets, users, ports, addresses, options and
+//! queue figures that make it, and the rule of linux-bind-semantics.md that applies. The
+//! detection files find facts; `judge.rs` gives each its severity; `words/` writes its
+//! summary and explanation. A fact borrows the snapshot it was found in, so a later rule
+//! (noise on real hosts, known services) can look at everything about its sockets — holders,
+//! units, options — without the detection having guessed what that rule will need.
+
+use crate::analyze::history::QueueSample;
+use crate::model::{
+    AcceptQueue, Family, FindingKind, Interface, InterfaceAddr, Netns, Proto, Socket,
+};
+use std::net::IpAddr;
+
+/// One user as the snapshot names it: a socket's or a holder's uid and, when NSS knew it,
+/// the name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct User<'s> {
+    pub uid: u32,
+    pub name: Option<&'s str>,
+}
+
+impl<'s> User<'s> {
+    /// The user that created a socket (its `sk_uid`, what SO_REUSEPORT compares, §3.6).
+    pub fn of_socket(s: &'s Socket) -> Self {
+        User {
+            uid: s.uid,
+            name: s.user.as_deref(),
+        }
+    }
+}
+
+/// One line of a port's routing table (§4) with its receivers found in the snapshot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery<'s> {
+    pub family: Family,
+    /// The destination address; `None` for "any other local address".
+    pub to: Option<IpAddr>,
+    /// Only traffic arriving on this device.
+    pub device: Option<String>,
+    /// Who receives it: one socket, a SO_REUSEPORT group, or nobody.
+    pub receivers: Vec<&'s Socket>,
+    /// Why, in the words of `analyze::ports`.
+    pub how: String,
+}
+
+/// What let a socket bind an address that is on no interface (§2, `inet_can_nonlocal()`),
+/// in the order the kernel's checks are tried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NonlocalAllowance {
+    /// IP_FREEBIND on the socket.
+    Freebind,
+    /// IP_TRANSPARENT on the socket (a transparent proxy).
+    Transparent,
+    /// `net.ipv4.ip_nonlocal_bind` / `net.ipv6.ip_nonlocal_bind` is 1 in the namespace.
+    Sysctl,
+    /// The namespace has no IPv4 address at all: without a local routing table the kernel
+    /// accepts any IPv4 address.
+    NoIpv4InNamespace,
+    /// None of the above is seen: the address was removed after the bind, or an option
+    /// bindscope could not read allowed it.
+    Unseen,
+}
+
+/// Why an IPv6 address cannot be used (§2, duplicate address detection).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DadProblem {
+    /// Tentative: DAD has not finished (on a host address: and the link has no carrier, so
+    /// it cannot).
+    Tentative,
+    /// Dadfailed: another host on the link uses the address.
+    Dadfailed,
+}
+
+/// Why a bound socket has no holder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HolderUnseen<'s> {
+    /// Inode 0: no file refers to it (in-kernel server, or an orphan).
+    KernelHeld,
+    /// Some fd tables could not be read, for this reason.
+    Unreadable(&'s str),
+    /// Every fd table was read: another PID namespace, or the kernel.
+    NotVisible,
+}
+
+/// One finding's facts. Variants are per finding kind, and split where one kind has two
+/// shapes (a socket's queue versus a namespace's counters).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fact<'s> {
+    /// A wildcard and a more specific bind, or an IPv4 and a dual-stack wildcard, take
+    /// traffic of one family on one port (§4: the exact address first, then the wildcard).
+    WildcardOverlap {
+        proto: Proto,
+        port: u16,
+        /// The binds involved, by socket id.
+        sockets: Vec<&'s Socket>,
+        /// Their socket users, by uid, each once.
+        users: Vec<User<'s>>,
+        routes: Vec<Delivery<'s>>,
+    },
+    /// Several sockets share one address and port through SO_REUSEPORT; only sockets of
+    /// the same socket uid can join (§3.6).
+    ReuseportGroup {
+        proto: Proto,
+        members: Vec<&'s Socket>,
+        uid: u32,
+    },
+    /// A port held for one family only, so any user can bind the other family (§5).
+    FamilySplit {
+        proto: Proto,
+        port: u16,
+        /// The one family that is bound.
+        bound: Family,
+        receivers: Vec<&'s Socket>,
+    },
+    /// Sockets of different users share one port (§5).
+    CrossUserPort {
+        proto: Proto,
+        port: u16,
+        members: Vec<&'s Socket>,
+        /// The socket users, by uid, each once.
+        users: Vec<User<'s>>,
+        /// UDP binds of different users that take the same traffic: for unicast the more
+        /// specific or the newest one receives everything (§4.2).
+        udp_overlap: bool,
+    },
+    /// UDP with SO_REUSEADDR on an unprivileged port: any user can bind it too and take its
+    /// unicast (§5).
+    UdpReuseaddrTakeover {
+        socket: &'s Socket,
+        /// `net.ipv4.ip_unprivileged_port_start` of its namespace.
+        unprivileged_from: u16,
+    },
+    /// TCP bound with SO_REUSEADDR but not listening: whoever listens first owns the
+    /// port (§3.5).
+    ListenRace { socket: &'s Socket },
+    /// A receiver bound to one device: the port on other devices is free for anyone (§3.7).
+    DeviceGap { socket: &'s Socket, device: &'s str },
+    /// The accept queue only grew over the samples (§7).
+    AcceptQueueGrowing {
+        socket: &'s Socket,
+        first: QueueSample,
+        last: QueueSample,
+        samples: usize,
+    },
+    /// The accept queue is at or over its limit (§7); `overflows` is the rise of
+    /// ListenOverflows in the namespace over the samples.
+    AcceptQueueFull {
+        socket: &'s Socket,
+        queue: AcceptQueue,
+        overflows: u64,
+    },
+    /// ListenOverflows rose in a namespace where no listener was seen full.
+    OverflowsUnseen { netns: &'s Netns, rise: u64 },
+    /// SYN_RECV requests pile up on a listener (§7).
+    SynBacklog {
+        socket: &'s Socket,
+        syn_recv: u32,
+        backlog: u32,
+        /// TCP_DEFER_ACCEPT in seconds, when on: waiting requests are then expected.
+        defer_accept: Option<u32>,
+        /// The count is the whole SO_REUSEPORT group's.
+        shared: bool,
+    },
+    /// The kernel sent SYN cookies or dropped SYNs in a namespace over the samples.
+    SynQueueOverflow {
+        netns: &'s Netns,
+        drops: u64,
+        cookies: u64,
+        /// Listeners whose SYN queue was at its limit when sampled.
+        at_limit: Vec<&'s Socket>,
+    },
+    /// A listening fd without O_NONBLOCK: exposed to the select/accept race when the
+    /// listener is multiplexed (§4.2b says when that race bites).
+    BlockingListener { socket: &'s Socket },
+    /// Bound to an address on no interface of its namespace (§2).
+    NonlocalBind {
+        socket: &'s Socket,
+        allowed_by: NonlocalAllowance,
+    },
+    /// Bound to an IPv6 address that is tentative or dadfailed.
+    TentativeBind {
+        socket: &'s Socket,
+        problem: DadProblem,
+    },
+    /// A host address stuck in DAD (tentative on a link without carrier) or failed.
+    StuckAddress {
+        netns: &'s Netns,
+        interface: &'s Interface,
+        address: &'s InterfaceAddr,
+        problem: DadProblem,
+    },
+    /// One socket held by processes of different users, or only by users other than the
+    /// one who created it (§3.6).
+    CrossUserSocket {
+        socket: &'s Socket,
+        /// Who created the socket: the uid SO_REUSEPORT compares.
+        owner: User<'s>,
+        /// The holders' users, by uid, each once.
+        holders: Vec<User<'s>>,
+        /// No holder has the socket's uid: the fd was passed or the creator dropped
+        /// privileges.
+        foreign_owner: bool,
+    },
+    /// A bound socket with no visible holder.
+    HolderUnknown {
+        socket: &'s Socket,
+        why: HolderUnseen<'s>,
+    },
+}
+
+impl<'s> Fact<'s> {
+    /// The stable kind the finding is filed under.
+    pub fn kind(&self) -> FindingKind {
+        match self {
+            Fact::WildcardOverlap { .. } => FindingKind::WildcardOverlap,
+            Fact::ReuseportGroup { .. } => FindingKind::ReuseportGroup,
+            Fact::FamilySplit { .. } => FindingKind::FamilySplit,
+            Fact::CrossUserPort { .. } => FindingKind::CrossUserPort,
+            Fact::UdpReuseaddrTakeover { .. } => FindingKind::UdpReuseaddrTakeover,
+            Fact::ListenRace { .. } => FindingKind::ListenRace,
+            Fact::DeviceGap { .. } => FindingKind::DeviceGap,
+            Fact::AcceptQueueGrowing { .. } => FindingKind::AcceptQueueGrowing,
+            Fact::AcceptQueueFull { .. } | Fact::OverflowsUnseen { .. } => {
+                FindingKind::AcceptQueueFull
+            }
+            Fact::SynBacklog { .. } | Fact::SynQueueOverflow { .. } => FindingKind::SynBacklog,
+            Fact::BlockingListener { .. } => FindingKind::BlockingListener,
+            Fact::NonlocalBind { .. } => FindingKind::NonlocalBind,
+            Fact::TentativeBind { .. } | Fact::StuckAddress { .. } => FindingKind::TentativeBind,
+            Fact::CrossUserSocket { .. } => FindingKind::CrossUserSocket,
+            Fact::HolderUnknown { .. } => FindingKind::HolderUnknown,
+        }
+    }
+
+    /// The sockets the finding is about, in the order the words list them (the finding
+    /// itself files their ids sorted). Empty for facts about a namespace or an address.
+    pub fn sockets(&self) -> Vec<&'s Socket> {
+        match self {
+            Fact::WildcardOverlap { sockets, .. } => sockets.clone(),
+            Fact::ReuseportGroup { members, .. } | Fact::CrossUserPort { members, .. } => {
+                members.clone()
+            }
+            Fact::FamilySplit { receivers, .. } => receivers.clone(),
+            Fact::SynQueueOverflow { at_limit, .. } => at_limit.clone(),
+            Fact::OverflowsUnseen { .. } | Fact::StuckAddress { .. } => Vec::new(),
+            Fact::UdpReuseaddrTakeover { socket, .. }
+            | Fact::ListenRace { socket }
+            | Fact::DeviceGap { socket, .. }
+            | Fact::AcceptQueueGrowing { socket, .. }
+            | Fact::AcceptQueueFull { socket, .. }
+            | Fact::SynBacklog { socket, .. }
+            | Fact::BlockingListener { socket }
+            | Fact::NonlocalBind { socket, .. }
+            | Fact::TentativeBind { socket, .. }
+            | Fact::CrossUserSocket { socket, .. }
+            | Fact::HolderUnknown { socket, .. } => vec![*socket],
+        }
+    }
+
+    /// The sockets as the finding files them: by id, each once.
+    pub fn filed_sockets(&self) -> Vec<&'s Socket> {
+        let mut sockets = self.sockets();
+        sockets.sort_by(|a, b| a.id.cmp(&b.id));
+        sockets.dedup_by(|a, b| a.id == b.id);
+        sockets
+    }
+}

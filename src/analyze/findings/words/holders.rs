@@ -1,0 +1,73 @@
+//! The words of findings about who holds sockets.
+
+use super::Words;
+use crate::analyze::describe::{self, endpoint};
+use crate::analyze::findings::fact::{HolderUnseen, User};
+use crate::model::{Snapshot, Socket};
+
+pub(super) fn cross_user_socket(
+    snap: &Snapshot,
+    s: &Socket,
+    owner: &User,
+    holders: &[User],
+    foreign_owner: bool,
+) -> Words {
+    let owner = describe::user(owner.name, owner.uid);
+    let users: Vec<String> = holders
+        .iter()
+        .map(|u| describe::user(u.name, u.uid))
+        .collect();
+    let why = if foreign_owner {
+        format!(
+            "The socket was created by {owner} but is held only by other users: the fd was passed (socket activation, \
+             SCM_RIGHTS) or the creator dropped privileges. SO_REUSEPORT compares the socket's uid, not the holders': \
+             only sockets created by {owner} can join its port."
+        )
+    } else {
+        "Processes of different users hold the same socket (a privileged parent and unprivileged workers, or an \
+         inherited fd). Each of them can accept, read and close it."
+            .to_string()
+    };
+    Words {
+        summary: format!(
+            "{}{} is held by {} (socket of {owner})",
+            endpoint(s),
+            describe::netns_of(snap, s),
+            users.join(", "),
+        ),
+        explanation: format!(
+            "{}. {why} Usually intended; if a worker should not be able to accept on this socket, close it in the worker.",
+            describe::socket(s)
+        ),
+    }
+}
+
+pub(super) fn holder_unknown(snap: &Snapshot, s: &Socket, why: HolderUnseen) -> Words {
+    let why = match why {
+        HolderUnseen::KernelHeld => {
+            "Its inode is 0: no file refers to it. The kernel holds it (an in-kernel server such as nfsd or ksmbd), or it is \
+             an orphan left behind."
+                .to_string()
+        }
+        HolderUnseen::Unreadable(reason) => format!(
+            "No process visible to bindscope holds it: {reason}. Run bindscope with the privileges it names to see the holder."
+        ),
+        HolderUnseen::NotVisible => {
+            "Every process was readable and none holds it: it belongs to a process in another PID namespace that is \
+             not visible from here, or to the kernel."
+                .to_string()
+        }
+    };
+    Words {
+        summary: format!(
+            "{}{} has no visible holder",
+            endpoint(s),
+            describe::netns_of(snap, s)
+        ),
+        explanation: format!(
+            "{} (socket of {}). {why}",
+            endpoint(s),
+            describe::user(s.user.as_deref(), s.uid)
+        ),
+    }
+}
