@@ -21,6 +21,16 @@ impl Proto {
             Proto::Udp => "udp",
         }
     }
+
+    /// What becomes of traffic no socket receives: a TCP connection is refused (a reset),
+    /// a UDP datagram dropped (with an ICMP port unreachable). Routes say this rather than
+    /// "nobody", which is also a user's name.
+    pub fn unreceived(self) -> &'static str {
+        match self {
+            Proto::Tcp => "refused",
+            Proto::Udp => "dropped",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -1,8 +1,8 @@
 //! Facts about binds and ports: overlaps and who receives what (§4), reuseport groups, and
 //! the ways another user could take traffic (§5).
 
-use super::fact::{Delivery, Fact, User};
-use super::{port_is_unprivileged, unprivileged_start};
+use super::fact::{Delivery, Fact, MulticastService, Unbound, User};
+use super::{on_kernel_chosen_port, port_is_unprivileged, unprivileged_start};
 use crate::analyze::ports::{self, PortGroup};
 use crate::model::addr::{effective_addr, is_wildcard};
 use crate::model::{Family, Proto, Scope, Snapshot, Socket, State};
@@ -17,17 +17,39 @@ pub fn facts(snap: &Snapshot) -> Vec<Fact<'_>> {
             .iter()
             .filter_map(|id| by_id.get(id.0.as_str()).copied())
             .collect();
-        out.extend(wildcard_overlap(&g, &members, &by_id));
+        // Clients on ports the kernel picked serve nothing another bind could take.
+        let served: Vec<&Socket> = members
+            .iter()
+            .copied()
+            .filter(|s| !on_kernel_chosen_port(snap, s))
+            .collect();
+        out.extend(wildcard_overlap(&g, &served, &by_id));
         out.extend(reuseport_groups(&members));
-        out.extend(family_split(snap, &g, &members));
-        out.extend(cross_user_port(&members));
+        out.extend(family_split(snap, &g, &served));
+        out.extend(cross_user_port(&served));
     }
-    for s in &snap.sockets {
+    for s in snap
+        .sockets
+        .iter()
+        .filter(|s| !on_kernel_chosen_port(snap, s))
+    {
         out.extend(udp_reuseaddr_takeover(snap, s));
         out.extend(listen_race(snap, s));
         out.extend(device_gap(snap, s));
     }
     out
+}
+
+/// The multicast protocol whose responders these are, if the port is one and every socket
+/// is bound to a wildcard or a multicast group (where each gets all the group's datagrams).
+/// A socket on a specific unicast address takes unicast from the others: not by design.
+fn responders(proto: Proto, port: u16, sockets: &[&Socket]) -> Option<MulticastService> {
+    MulticastService::of(proto, port).filter(|_| {
+        sockets.iter().all(|s| {
+            let a = effective_addr(s.local_addr);
+            is_wildcard(s.local_addr) || a.is_multicast()
+        })
+    })
 }
 
 /// The distinct socket users of `sockets`, by uid, each named as the first of its sockets
@@ -115,6 +137,7 @@ fn wildcard_overlap<'s>(
         proto: g.proto,
         port: g.port,
         users: socket_users(&sockets),
+        multicast: responders(g.proto, g.port, &sockets),
         sockets,
         routes,
     })
@@ -174,15 +197,30 @@ fn family_split<'s>(snap: &Snapshot, g: &PortGroup, members: &[&'s Socket]) -> O
     let v6 = receivers
         .iter()
         .any(|s| ports::takes_family(s, Family::Ipv6));
-    let bound = match (v4, v6) {
-        (true, false) => Family::Ipv4,
-        (false, true) => Family::Ipv6,
+    // A multicast protocol's responders get its multicast whatever else binds the port:
+    // another family's bind takes nothing from them.
+    if responders(g.proto, g.port, &receivers).is_some() {
+        return None;
+    }
+    let any_wildcard = receivers.iter().any(|s| is_wildcard(s.local_addr));
+    let any_loopback = receivers
+        .iter()
+        .any(|s| effective_addr(s.local_addr).is_loopback());
+    // A bind to specific addresses of one family loses nothing of the other: clients of
+    // those addresses use their family. Only a wildcard leaves a whole family, and a
+    // loopback bind leaves the other loopback, which `localhost` clients may try.
+    let (bound, open) = match (v4, v6) {
+        (true, false) if any_wildcard => (Family::Ipv4, Unbound::AllIpv6),
+        (true, false) if any_loopback => (Family::Ipv4, Unbound::LoopbackIpv6),
+        (false, true) if any_wildcard => (Family::Ipv6, Unbound::AllIpv4),
+        (false, true) if any_loopback => (Family::Ipv6, Unbound::LoopbackIpv4),
         _ => return None,
     };
     Some(Fact::FamilySplit {
         proto: g.proto,
         port: g.port,
         bound,
+        open,
         receivers,
     })
 }
@@ -212,6 +250,7 @@ fn cross_user_port<'s>(members: &[&'s Socket]) -> Option<Fact<'s>> {
     Some(Fact::CrossUserPort {
         proto: first.proto,
         port: first.local_port,
+        multicast: responders(first.proto, first.local_port, members),
         members: members.to_vec(),
         users,
         udp_overlap,
@@ -230,6 +269,7 @@ fn udp_reuseaddr_takeover<'s>(snap: &Snapshot, s: &'s Socket) -> Option<Fact<'s>
     Some(Fact::UdpReuseaddrTakeover {
         socket: s,
         unprivileged_from: unprivileged_start(snap, s),
+        multicast: responders(s.proto, s.local_port, &[s]),
     })
 }
 

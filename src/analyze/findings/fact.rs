@@ -61,6 +61,67 @@ pub enum NonlocalAllowance {
     Unseen,
 }
 
+/// A protocol whose responders share one UDP port on purpose: each binds the port with
+/// SO_REUSEADDR and joins the protocol's multicast group, and every one receives all of the
+/// group's datagrams. Several responders on one host, of different users, are normal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MulticastService {
+    /// Multicast DNS, UDP 5353 (RFC 6762 §15.1: "multiple responders on the same host").
+    Mdns,
+    /// Link-Local Multicast Name Resolution, UDP 5355 (RFC 4795).
+    Llmnr,
+    /// SSDP of UPnP, UDP 1900.
+    Ssdp,
+    /// WS-Discovery, UDP 3702.
+    WsDiscovery,
+}
+
+impl MulticastService {
+    pub fn of(proto: Proto, port: u16) -> Option<MulticastService> {
+        match (proto, port) {
+            (Proto::Udp, 5353) => Some(MulticastService::Mdns),
+            (Proto::Udp, 5355) => Some(MulticastService::Llmnr),
+            (Proto::Udp, 1900) => Some(MulticastService::Ssdp),
+            (Proto::Udp, 3702) => Some(MulticastService::WsDiscovery),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            MulticastService::Mdns => "mDNS",
+            MulticastService::Llmnr => "LLMNR",
+            MulticastService::Ssdp => "SSDP",
+            MulticastService::WsDiscovery => "WS-Discovery",
+        }
+    }
+
+    /// Where the sharing is specified, for the explanation.
+    pub fn reference(self) -> &'static str {
+        match self {
+            MulticastService::Mdns => "RFC 6762 section 15.1",
+            MulticastService::Llmnr => "RFC 4795",
+            MulticastService::Ssdp => "the UPnP Device Architecture",
+            MulticastService::WsDiscovery => "the WS-Discovery 1.1 specification",
+        }
+    }
+}
+
+/// What a port held for one family leaves to any other user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unbound {
+    /// `[::]` with IPV6_V6ONLY only: every IPv4 address of the port is free.
+    AllIpv4,
+    /// `0.0.0.0` only: every IPv6 address, `::1` included, is free.
+    AllIpv6,
+    /// Only IPv4 loopback addresses: `[::1]` is free, and clients of `localhost` try ::1
+    /// first (RFC 6724's order, what getaddrinfo(3) returns).
+    LoopbackIpv6,
+    /// Only `[::1]`: `127.0.0.1` is free for clients that connect to it by number or fall
+    /// back to IPv4.
+    LoopbackIpv4,
+}
+
 /// Why an IPv6 address cannot be used (§2, duplicate address detection).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DadProblem {
@@ -96,6 +157,8 @@ pub enum Fact<'s> {
         /// Their socket users, by uid, each once.
         users: Vec<User<'s>>,
         routes: Vec<Delivery<'s>>,
+        /// Responders of a multicast protocol on wildcard or multicast addresses.
+        multicast: Option<MulticastService>,
     },
     /// Several sockets share one address and port through SO_REUSEPORT; only sockets of
     /// the same socket uid can join (§3.6).
@@ -110,6 +173,8 @@ pub enum Fact<'s> {
         port: u16,
         /// The one family that is bound.
         bound: Family,
+        /// What is left to others.
+        open: Unbound,
         receivers: Vec<&'s Socket>,
     },
     /// Sockets of different users share one port (§5).
@@ -122,6 +187,9 @@ pub enum Fact<'s> {
         /// UDP binds of different users that take the same traffic: for unicast the more
         /// specific or the newest one receives everything (§4.2).
         udp_overlap: bool,
+        /// Responders of a multicast protocol, all on wildcard or multicast addresses: they
+        /// share the port by design and all receive its multicast.
+        multicast: Option<MulticastService>,
     },
     /// UDP with SO_REUSEADDR on an unprivileged port: any user can bind it too and take its
     /// unicast (§5).
@@ -129,6 +197,8 @@ pub enum Fact<'s> {
         socket: &'s Socket,
         /// `net.ipv4.ip_unprivileged_port_start` of its namespace.
         unprivileged_from: u16,
+        /// The port of a multicast protocol whose responders share it by design.
+        multicast: Option<MulticastService>,
     },
     /// TCP bound with SO_REUSEADDR but not listening: whoever listens first owns the
     /// port (§3.5).

@@ -2,14 +2,24 @@
 //! fact (the README's severity table). Keeping the judgement apart from detection and words
 //! lets the rules change (noise on real hosts, known services) without touching either.
 
-use super::fact::{DadProblem, Fact, HolderUnseen, NonlocalAllowance};
-use crate::model::{Family, Severity};
+use super::fact::{DadProblem, Fact, HolderUnseen, NonlocalAllowance, Unbound};
+use crate::model::Severity;
 
 impl Fact<'_> {
     pub fn severity(&self) -> Severity {
         match self {
             // Another user's service receiving traffic meant for yours is a warning; one
             // user's own layered binds (admin on loopback beside public) are usual.
+            // Multicast responders share their port by design (RFC 6762 §15.1).
+            Fact::WildcardOverlap {
+                multicast: Some(_), ..
+            }
+            | Fact::CrossUserPort {
+                multicast: Some(_), ..
+            }
+            | Fact::UdpReuseaddrTakeover {
+                multicast: Some(_), ..
+            } => Severity::Info,
             Fact::WildcardOverlap { users, .. } => {
                 if users.len() > 1 {
                     Severity::Warning
@@ -19,10 +29,12 @@ impl Fact<'_> {
             }
             Fact::ReuseportGroup { .. } => Severity::Info,
             // IPv6 only leaves all IPv4 to anyone; IPv4 only leaves IPv6, which fewer
-            // clients use first.
-            Fact::FamilySplit { bound, .. } => match bound {
-                Family::Ipv4 => Severity::Notice,
-                Family::Ipv6 => Severity::Warning,
+            // clients use first; a loopback service leaves only its local clients.
+            Fact::FamilySplit { open, .. } => match open {
+                Unbound::AllIpv4 => Severity::Warning,
+                Unbound::AllIpv6 | Unbound::LoopbackIpv6 => Severity::Notice,
+                // Only clients that dial 127.0.0.1 by number miss a service on ::1.
+                Unbound::LoopbackIpv4 => Severity::Info,
             },
             Fact::CrossUserPort { udp_overlap, .. } => {
                 if *udp_overlap {

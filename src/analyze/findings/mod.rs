@@ -25,7 +25,7 @@ pub mod words;
 pub use fact::Fact;
 
 use super::history::History;
-use crate::model::{Finding, Snapshot, Socket};
+use crate::model::{Finding, Proto, Snapshot, Socket, State};
 use merge::Subject;
 
 /// Every fact of a snapshot, in the order they are found (binds, queues, addresses,
@@ -85,6 +85,23 @@ pub(crate) fn unprivileged_start(snap: &Snapshot, s: &Socket) -> u16 {
         .and_then(|n| n.sysctls.ip_unprivileged_port_start)
         .and_then(|v| u16::try_from(v.clamp(0, 65535)).ok())
         .unwrap_or(1024)
+}
+
+/// Whether the socket sits on a port the kernel hands out to outgoing traffic and serves
+/// nothing there: UDP, or TCP not listening, on a port inside its namespace's
+/// `net.ipv4.ip_local_port_range` (which IPv6 shares). Clients' sockets (avahi's and
+/// chronyd's queries, autobound sockets) live there; their port changes at each start and
+/// their traffic comes back to the family and address they sent from, so no other user's
+/// bind takes anything meant for them. Unknown range: not assumed.
+pub(crate) fn on_kernel_chosen_port(snap: &Snapshot, s: &Socket) -> bool {
+    if s.proto == Proto::Tcp && s.state == State::Listen {
+        return false;
+    }
+    snap.netns
+        .iter()
+        .find(|n| n.id == s.netns)
+        .and_then(|n| n.sysctls.ip_local_port_range)
+        .is_some_and(|[low, high]| (low..=high).contains(&u32::from(s.local_port)))
 }
 
 /// Whether any user may bind this socket's port (no CAP_NET_BIND_SERVICE needed).

@@ -2,7 +2,9 @@
 //! They assert on the typed facts and their severities; the words are pinned once, in
 //! `words/tests.rs`.
 
-use super::fact::{DadProblem, Fact, HolderUnseen, NonlocalAllowance, User};
+use super::fact::{
+    DadProblem, Fact, HolderUnseen, MulticastService, NonlocalAllowance, Unbound, User,
+};
 use super::merge::{self, Subject};
 use super::*;
 use crate::analyze::history::History;
@@ -297,6 +299,7 @@ fn family_split_cases() {
                 proto: Proto::Tcp,
                 port: 8080,
                 bound: Family::Ipv4,
+                open: Unbound::AllIpv6,
                 ..
             }
         ),
@@ -312,6 +315,7 @@ fn family_split_cases() {
             Fact::FamilySplit {
                 port: 9100,
                 bound: Family::Ipv6,
+                open: Unbound::AllIpv4,
                 ..
             }
         ),
@@ -326,6 +330,9 @@ fn family_split_cases() {
             sock("b", Proto::Tcp, "::", 8080, 1),
         ],
         vec![sock("p", Proto::Tcp, "0.0.0.0", 80, 0)],
+        // Specific addresses of one family: clients of them use that family.
+        vec![sock("s6", Proto::Tcp, "fd00::5", 8080, 1001)],
+        vec![sock("s4", Proto::Tcp, "10.0.0.5", 8080, 1001)],
     ] {
         let s = snap(sockets);
         assert!(none_of(&s, FindingKind::FamilySplit), "{:?}", found(&s));
@@ -333,8 +340,148 @@ fn family_split_cases() {
 }
 
 #[test]
+fn family_split_on_loopback_tells_the_localhost_story() {
+    // 127.0.0.1 only: [::1] is free, and `localhost` clients try ::1 first.
+    let s = snap(vec![sock("l4", Proto::Tcp, "127.0.0.1", 11211, 104)]);
+    let f = one(&s, FindingKind::FamilySplit);
+    assert!(
+        matches!(
+            f,
+            Fact::FamilySplit {
+                open: Unbound::LoopbackIpv6,
+                ..
+            }
+        ),
+        "{f:?}"
+    );
+    assert_eq!(f.severity(), Severity::Notice);
+    // Loopback beside a specific address still leaves ::1.
+    let s = snap(vec![
+        sock("l4", Proto::Tcp, "127.0.0.1", 6000, 1),
+        sock("e4", Proto::Tcp, "10.0.0.5", 6000, 1),
+    ]);
+    assert!(matches!(
+        one(&s, FindingKind::FamilySplit),
+        Fact::FamilySplit {
+            open: Unbound::LoopbackIpv6,
+            ..
+        }
+    ));
+    // ::1 only: only clients that dial 127.0.0.1 by number miss it: info.
+    let s = snap(vec![sock("l6", Proto::Tcp, "::1", 6001, 1)]);
+    let f = one(&s, FindingKind::FamilySplit);
+    assert!(matches!(
+        f,
+        Fact::FamilySplit {
+            open: Unbound::LoopbackIpv4,
+            ..
+        }
+    ));
+    assert_eq!(f.severity(), Severity::Info);
+    // Both loopbacks: nothing.
+    let s = snap(vec![
+        sock("l4", Proto::Tcp, "127.0.0.1", 6379, 107),
+        sock("l6", Proto::Tcp, "::1", 6379, 107),
+    ]);
+    assert!(none_of(&s, FindingKind::FamilySplit), "{:?}", found(&s));
+}
+
+/// The namespace's ephemeral ports as Linux's default sets them.
+fn with_local_range(mut s: Snapshot) -> Snapshot {
+    for n in &mut s.netns {
+        n.sysctls.ip_local_port_range = Some([32768, 60999]);
+    }
+    s
+}
+
+#[test]
+fn clients_on_ports_the_kernel_chose_serve_nothing_to_take() {
+    // avahi's and chronyd's query sockets: UDP on an ephemeral port, IPv4 only, with
+    // SO_REUSEADDR, and another user's client on the same port by chance.
+    let mut a = sock("a", Proto::Udp, "0.0.0.0", 34244, 108);
+    a.options.reuseaddr = Some(true);
+    let b = sock("b", Proto::Udp, "::", 34244, 1001);
+    let s = with_local_range(snap(vec![a.clone(), b]));
+    for kind in [
+        FindingKind::FamilySplit,
+        FindingKind::UdpReuseaddrTakeover,
+        FindingKind::CrossUserPort,
+        FindingKind::WildcardOverlap,
+    ] {
+        assert!(none_of(&s, kind.clone()), "{kind:?}: {:?}", found(&s));
+    }
+    // Unknown range: not assumed, the findings stay.
+    let s = snap(vec![a.clone()]);
+    assert!(!none_of(&s, FindingKind::UdpReuseaddrTakeover));
+    // A TCP listener on an ephemeral port serves: its findings stay.
+    let s = with_local_range(snap(vec![sock("t", Proto::Tcp, "0.0.0.0", 40000, 1001)]));
+    assert!(!none_of(&s, FindingKind::FamilySplit), "{:?}", found(&s));
+    // Outside the range: a server, judged as before.
+    a.local_port = 7000;
+    let s = with_local_range(snap(vec![a]));
+    assert!(!none_of(&s, FindingKind::UdpReuseaddrTakeover));
+}
+
+#[test]
+fn multicast_responders_share_their_port_by_design() {
+    // Two users' mDNS responders on the wildcard: info, with the protocol named.
+    let mut a = sock("a", Proto::Udp, "0.0.0.0", 5353, 108);
+    a.options.reuseaddr = Some(true);
+    let mut b = sock("b", Proto::Udp, "0.0.0.0", 5353, 1001);
+    b.options.reuseaddr = Some(true);
+    let s = snap(vec![a.clone(), b.clone()]);
+    let f = one(&s, FindingKind::CrossUserPort);
+    assert!(
+        matches!(
+            f,
+            Fact::CrossUserPort {
+                multicast: Some(MulticastService::Mdns),
+                udp_overlap: true,
+                ..
+            }
+        ),
+        "{f:?}"
+    );
+    assert_eq!(f.severity(), Severity::Info);
+    assert!(
+        none_of(&s, FindingKind::FamilySplit),
+        "responders on IPv4 only lose nothing: multicast reaches them"
+    );
+    for f in facts(&s, &History::default())
+        .into_iter()
+        .filter(|f| f.kind() == FindingKind::UdpReuseaddrTakeover)
+    {
+        assert_eq!(f.severity(), Severity::Info, "{f:?}");
+    }
+    // Another user on a unicast address of the port takes unicast from the responder:
+    // that is the takeover the warning is for.
+    let mut thief = sock("t", Proto::Udp, "127.0.0.1", 5353, 1002);
+    thief.options.reuseaddr = Some(true);
+    let s = snap(vec![a.clone(), thief.clone()]);
+    let f = one(&s, FindingKind::CrossUserPort);
+    assert!(matches!(
+        f,
+        Fact::CrossUserPort {
+            multicast: None,
+            ..
+        }
+    ));
+    assert_eq!(f.severity(), Severity::Warning);
+    // LLMNR, SSDP and WS-Discovery are known too; another UDP port is not.
+    for (port, service) in [
+        (5355, Some(MulticastService::Llmnr)),
+        (1900, Some(MulticastService::Ssdp)),
+        (3702, Some(MulticastService::WsDiscovery)),
+        (5354, None),
+    ] {
+        assert_eq!(MulticastService::of(Proto::Udp, port), service);
+        assert_eq!(MulticastService::of(Proto::Tcp, port), None);
+    }
+}
+
+#[test]
 fn udp_reuseaddr_takeover_not_on_privileged_ports() {
-    let mut u = sock("u", Proto::Udp, "0.0.0.0", 5353, 1001);
+    let mut u = sock("u", Proto::Udp, "0.0.0.0", 7353, 1001);
     u.options.reuseaddr = Some(true);
     let s = snap(vec![u.clone()]);
     let f = one(&s, FindingKind::UdpReuseaddrTakeover);
@@ -354,7 +501,7 @@ fn udp_reuseaddr_takeover_not_on_privileged_ports() {
         none_of(&snap(vec![u.clone()]), FindingKind::UdpReuseaddrTakeover),
         "privileged port"
     );
-    u.local_port = 5353;
+    u.local_port = 7353;
     u.options.reuseaddr = None;
     assert!(
         none_of(&snap(vec![u]), FindingKind::UdpReuseaddrTakeover),
@@ -365,8 +512,8 @@ fn udp_reuseaddr_takeover_not_on_privileged_ports() {
 #[test]
 fn cross_user_port_and_socket() {
     let s = snap(vec![
-        sock("a", Proto::Udp, "0.0.0.0", 5353, 1001),
-        sock("b", Proto::Udp, "0.0.0.0", 5353, 1002),
+        sock("a", Proto::Udp, "0.0.0.0", 7353, 1001),
+        sock("b", Proto::Udp, "0.0.0.0", 7353, 1002),
     ]);
     let f = one(&s, FindingKind::CrossUserPort);
     assert_eq!(

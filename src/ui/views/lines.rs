@@ -7,7 +7,7 @@ use super::data::Group;
 use super::{Ctx, LIST_MAX};
 use crate::analyze::ports::Route;
 use crate::model::addr::endpoint;
-use crate::model::{Socket, SocketId};
+use crate::model::{Proto, Socket, SocketId};
 use crate::text::clean;
 use crate::ui::theme::Theme;
 use ratatui::style::Style;
@@ -126,7 +126,7 @@ pub fn route_lines(cx: Ctx<'_>, g: &Group, this: Option<&SocketId>) -> Vec<Line<
     let theme = cx.theme;
     let mut out = Vec::new();
     for r in &g.group.routes {
-        out.push(route_line(cx, r, this, theme));
+        out.push(route_line(cx, g.group.proto, r, this, theme));
         out.push(Line::styled(
             format!("              {}", clean(&r.how)),
             theme.muted,
@@ -135,7 +135,13 @@ pub fn route_lines(cx: Ctx<'_>, g: &Group, this: Option<&SocketId>) -> Vec<Line<
     out
 }
 
-fn route_line(cx: Ctx<'_>, r: &Route, this: Option<&SocketId>, theme: &Theme) -> Line<'static> {
+fn route_line(
+    cx: Ctx<'_>,
+    proto: Proto,
+    r: &Route,
+    this: Option<&SocketId>,
+    theme: &Theme,
+) -> Line<'static> {
     let to = match r.to {
         Some(a) => format!("to {a}"),
         None => "to any other address".to_string(),
@@ -150,7 +156,7 @@ fn route_line(cx: Ctx<'_>, r: &Route, this: Option<&SocketId>, theme: &Theme) ->
         theme.text,
     )];
     if r.sockets.is_empty() {
-        spans.push(Span::styled("nobody", theme.warning));
+        spans.push(Span::styled(proto.unreceived(), theme.warning));
     }
     for (k, id) in r.sockets.iter().take(ROUTE_MAX).enumerate() {
         if k > 0 {

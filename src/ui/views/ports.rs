@@ -107,7 +107,7 @@ impl PortRow<'_> {
     }
 }
 
-/// `v4 127.0.0.1→api-server  v4 *→api-server  v6 *→nobody`: the routing table in one line.
+/// `v4 127.0.0.1→api-server  v4 *→api-server  v6 *→refused`: the routing table in one line.
 fn routes_summary(cx: Ctx<'_>, g: &Group, theme: &Theme) -> Vec<Span<'static>> {
     let mut spans = Vec::new();
     for (k, r) in g.group.routes.iter().enumerate() {
@@ -129,7 +129,7 @@ fn routes_summary(cx: Ctx<'_>, g: &Group, theme: &Theme) -> Vec<Span<'static>> {
             .unwrap_or_default();
         spans.push(Span::styled(format!("{fam} {to}{dev}→"), theme.muted));
         if r.sockets.is_empty() {
-            spans.push(Span::styled("nobody", theme.warning));
+            spans.push(Span::styled(g.group.proto.unreceived(), theme.warning));
         } else {
             let names: Vec<String> = r
                 .sockets

@@ -2,8 +2,8 @@
 
 use super::Words;
 use crate::analyze::describe::{self, endpoint};
-use crate::analyze::findings::fact::{Delivery, User};
-use crate::model::{Family, Proto, Snapshot, Socket};
+use crate::analyze::findings::fact::{Delivery, MulticastService, Unbound, User};
+use crate::model::{Proto, Snapshot, Socket};
 use std::collections::BTreeSet;
 
 /// The sockets as `tcp 0.0.0.0:80 of alice (uid 1001), held by api[12] alice; …`.
@@ -16,7 +16,7 @@ fn socket_list(sockets: &[&Socket]) -> String {
 }
 
 /// A route in words: `IPv4 to 127.0.0.1 → tcp 127.0.0.1:80 (api[12])`.
-fn route_line(r: &Delivery) -> String {
+fn route_line(proto: Proto, r: &Delivery) -> String {
     let to = match r.to {
         Some(a) => format!("{} to {a}", r.family.name()),
         None => format!("{} to any other address", r.family.name()),
@@ -33,7 +33,7 @@ fn route_line(r: &Delivery) -> String {
         .map(|s| format!("{} ({})", endpoint(s), describe::process_names(s)))
         .collect();
     let dest = if receivers.is_empty() {
-        "nobody".to_string()
+        proto.unreceived().to_string()
     } else {
         receivers.join(" + ")
     };
@@ -47,7 +47,9 @@ pub(super) fn wildcard_overlap(
     sockets: &[&Socket],
     users: &[User],
     routes: &[Delivery],
+    multicast: Option<MulticastService>,
 ) -> Words {
+    let proto_kind = proto;
     let proto = proto.name();
     let netns = sockets
         .first()
@@ -68,10 +70,12 @@ pub(super) fn wildcard_overlap(
     );
     for r in routes {
         text.push_str("  - ");
-        text.push_str(&route_line(r));
+        text.push_str(&route_line(proto_kind, r));
         text.push('\n');
     }
-    if users.len() > 1 {
+    if let Some(service) = multicast {
+        text.push_str(&shared_by_design(service));
+    } else if users.len() > 1 {
         text.push_str(
             "They belong to different users, so one user's service receives traffic that clients may mean for the other's. \
              If that is not intended, give the port to one service, or bind each to its own address and port.",
@@ -127,7 +131,7 @@ pub(super) fn family_split(
     snap: &Snapshot,
     proto: Proto,
     port: u16,
-    bound: Family,
+    open: Unbound,
     receivers: &[&Socket],
 ) -> Words {
     let proto = proto.name();
@@ -136,8 +140,8 @@ pub(super) fn family_split(
         .map(|s| describe::netns_of(snap, s))
         .unwrap_or_default();
     let list = socket_list(receivers);
-    match bound {
-        Family::Ipv4 => Words {
+    match open {
+        Unbound::AllIpv6 => Words {
             summary: format!(
                 "{proto} port {port}{netns} is held for IPv4 only: any user can bind it on IPv6"
             ),
@@ -147,17 +151,48 @@ pub(super) fn family_split(
                  Bind the service to [::] as well (or dual-stack), or make sure IPv6 clients cannot reach this port."
             ),
         },
-        Family::Ipv6 => Words {
+        Unbound::AllIpv4 => Words {
             summary: format!(
                 "{proto} port {port}{netns} is held for IPv6 only: any user can bind it on IPv4 and take all IPv4 traffic"
             ),
             explanation: format!(
-                "Only IPv6 is bound on {proto} port {port} (with IPV6_V6ONLY, or a specific IPv6 address): {list}. \
+                "Only IPv6 is bound on {proto} port {port}, on [::] with IPV6_V6ONLY: {list}. \
                  Any local user can bind 0.0.0.0:{port} and receive every IPv4 connection to this port. \
                  Turn IPV6_V6ONLY off on the [::] socket (dual-stack), or bind 0.0.0.0 too."
             ),
         },
+        Unbound::LoopbackIpv6 => Words {
+            summary: format!(
+                "{proto} port {port}{netns} is served on 127.0.0.1 only: any user can bind [::1]:{port} and receive clients of 'localhost'"
+            ),
+            explanation: format!(
+                "The service listens on IPv4 loopback only: {list}. Clients that connect to 'localhost' get ::1 first from getaddrinfo(3) \
+                 (the address order of RFC 6724) and fall back to 127.0.0.1 only when ::1 refuses them. Any local user can bind [::1]:{port} \
+                 and receive those clients, with whatever they send (passwords, queries). Also bind [::1]:{port}, or have clients connect to 127.0.0.1."
+            ),
+        },
+        Unbound::LoopbackIpv4 => Words {
+            summary: format!(
+                "{proto} port {port}{netns} is served on ::1 only: any user can bind 127.0.0.1:{port}"
+            ),
+            explanation: format!(
+                "The service listens on IPv6 loopback only: {list}. Clients of 'localhost' reach it on ::1, but a client that connects \
+                 to 127.0.0.1 by number reaches whoever binds 127.0.0.1:{port}, which any local user can. Also bind 127.0.0.1:{port} \
+                 if any client uses it."
+            ),
+        },
     }
+}
+
+/// Why sharing a multicast protocol's port is no takeover.
+fn shared_by_design(service: MulticastService) -> String {
+    format!(
+        "This is {} ({}): its responders share the port with SO_REUSEADDR by design and each of them receives every multicast \
+         query, so several responders, of any users, are normal. Only unicast queries, which are rare, reach one of them: \
+         the most specific or the most recently bound.",
+        service.name(),
+        service.reference()
+    )
 }
 
 pub(super) fn cross_user_port(
@@ -167,6 +202,7 @@ pub(super) fn cross_user_port(
     members: &[&Socket],
     users: &[User],
     udp_overlap: bool,
+    multicast: Option<MulticastService>,
 ) -> Words {
     let proto = proto.name();
     let netns = members
@@ -177,12 +213,18 @@ pub(super) fn cross_user_port(
         .iter()
         .map(|u| describe::user(u.name, u.uid))
         .collect();
-    let what = if udp_overlap {
+    let what = if let Some(service) = multicast {
+        shared_by_design(service)
+    } else if udp_overlap {
         "Their binds overlap: for unicast, the more specific or the most recently bound socket receives everything, \
-         whichever user it belongs to; broadcast and multicast reach all of them."
+         whichever user it belongs to; broadcast and multicast reach all of them. If one service should own the port, \
+         run it on a privileged port or stop the others from binding it."
+            .to_string()
     } else {
         "Their binds do not take the same traffic (different addresses, families or devices), but each user's service \
-         depends on the other not widening its bind."
+         depends on the other not widening its bind. If one service should own the port, \
+         run it on a privileged port or stop the others from binding it."
+            .to_string()
     };
     Words {
         summary: format!(
@@ -191,14 +233,33 @@ pub(super) fn cross_user_port(
             names.join(", ")
         ),
         explanation: format!(
-            "Sockets of different users share {proto} port {port}: {}. {what} If one service should own the port, \
-             run it on a privileged port or stop the others from binding it.",
+            "Sockets of different users share {proto} port {port}: {}. {what}",
             socket_list(members)
         ),
     }
 }
 
-pub(super) fn udp_reuseaddr_takeover(snap: &Snapshot, s: &Socket, unprivileged_from: u16) -> Words {
+pub(super) fn udp_reuseaddr_takeover(
+    snap: &Snapshot,
+    s: &Socket,
+    unprivileged_from: u16,
+    multicast: Option<MulticastService>,
+) -> Words {
+    if let Some(service) = multicast {
+        return Words {
+            summary: format!(
+                "{}{} answers {} with SO_REUSEADDR, as the protocol requires",
+                endpoint(s),
+                describe::netns_of(snap, s),
+                service.name()
+            ),
+            explanation: format!(
+                "{} set SO_REUSEADDR. {}",
+                describe::socket(s),
+                shared_by_design(service)
+            ),
+        };
+    }
     Words {
         summary: format!(
             "{}{} has SO_REUSEADDR: any user can bind the same port and take its datagrams",

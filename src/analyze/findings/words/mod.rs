@@ -29,7 +29,8 @@ pub fn of(fact: &Fact, snap: &Snapshot) -> Words {
             sockets,
             users,
             routes,
-        } => binds::wildcard_overlap(snap, *proto, *port, sockets, users, routes),
+            multicast,
+        } => binds::wildcard_overlap(snap, *proto, *port, sockets, users, routes, *multicast),
         Fact::ReuseportGroup {
             proto,
             members,
@@ -38,20 +39,31 @@ pub fn of(fact: &Fact, snap: &Snapshot) -> Words {
         Fact::FamilySplit {
             proto,
             port,
-            bound,
+            open,
             receivers,
-        } => binds::family_split(snap, *proto, *port, *bound, receivers),
+            ..
+        } => binds::family_split(snap, *proto, *port, *open, receivers),
         Fact::CrossUserPort {
             proto,
             port,
             members,
             users,
             udp_overlap,
-        } => binds::cross_user_port(snap, *proto, *port, members, users, *udp_overlap),
+            multicast,
+        } => binds::cross_user_port(
+            snap,
+            *proto,
+            *port,
+            members,
+            users,
+            *udp_overlap,
+            *multicast,
+        ),
         Fact::UdpReuseaddrTakeover {
             socket,
             unprivileged_from,
-        } => binds::udp_reuseaddr_takeover(snap, socket, *unprivileged_from),
+            multicast,
+        } => binds::udp_reuseaddr_takeover(snap, socket, *unprivileged_from, *multicast),
         Fact::ListenRace { socket } => binds::listen_race(snap, socket),
         Fact::DeviceGap { socket, device } => binds::device_gap(snap, socket, device),
         Fact::AcceptQueueGrowing {

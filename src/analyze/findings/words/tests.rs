@@ -2,7 +2,7 @@
 //! deliberate diff. The detection tests assert on facts and do not read sentences.
 
 use super::*;
-use crate::analyze::findings::fact::{DadProblem, NonlocalAllowance};
+use crate::analyze::findings::fact::{DadProblem, NonlocalAllowance, Unbound};
 use crate::analyze::findings::tests::{host, snap, sock};
 use crate::analyze::findings::{facts, merge};
 use crate::analyze::history::History;
@@ -39,7 +39,7 @@ fn overlap_of_two_users_lists_the_routes() {
              any wildcard (first lookup pass); this socket receives it\n  \
              - IPv4 to any other address → tcp 0.0.0.0:8080 (svc1001): the wildcard bind takes every \
              other local address (second lookup pass); this socket receives it\n  \
-             - IPv6 to any other address → nobody: no socket takes IPv6 on this port: connections are \
+             - IPv6 to any other address → refused: no socket takes IPv6 on this port: connections are \
              refused (and the port is free to bind for that family)\n\
              They belong to different users, so one user's service receives traffic that clients may \
              mean for the other's. If that is not intended, give the port to one service, or bind each \
@@ -62,6 +62,7 @@ fn family_split_in_a_named_namespace_is_sanitized() {
         proto: Proto::Tcp,
         port: 8080,
         bound: Family::Ipv4,
+        open: Unbound::AllIpv6,
         receivers: vec![&s],
     };
     assert_eq!(
