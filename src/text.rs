@@ -48,9 +48,25 @@ pub fn clean_lines(s: &str) -> Cow<'_, str> {
     Cow::Owned(s.split('\n').map(clean).collect::<Vec<_>>().join("\n"))
 }
 
+/// `n` and the noun in the number it takes: `1 warning`, `4 warnings`, `0 processes`.
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_take_the_number_of_their_noun() {
+        assert_eq!(count(1, "warning", "warnings"), "1 warning");
+        assert_eq!(count(0, "process", "processes"), "0 processes");
+        assert_eq!(count(12, "notice", "notices"), "12 notices");
+    }
 
     #[test]
     fn neutralizes_escapes_controls_and_bidi() {

@@ -12,7 +12,7 @@ use crate::model::addr::endpoint;
 use crate::model::{Finding, Holder, NetnsId, Severity, Snapshot, Socket, SocketId, State};
 use crate::output::findings::counts;
 use crate::output::table::option_badges;
-use crate::text::clean;
+use crate::text::{clean, count};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io;
@@ -175,13 +175,9 @@ fn findings(out: &mut String, ctx: &Context) {
     let c = counts(all);
     let _ = writeln!(
         out,
-        "{} finding{}: {} critical, {} warning, {} notice, {} info.\n",
-        all.len(),
-        if all.len() == 1 { "" } else { "s" },
-        c.critical,
-        c.warning,
-        c.notice,
-        c.info
+        "{}: {}.\n",
+        count(all.len(), "finding", "findings"),
+        c.tally()
     );
     for (severity, title) in SEVERITIES {
         let group: Vec<&Finding> = all.iter().filter(|f| f.severity == severity).collect();
@@ -546,7 +542,7 @@ mod tests {
         let notice = md.find("### Notice (1)").expect("notice");
         let info = md.find("### Info (1)").expect("info");
         assert!(crit < notice && notice < info, "{md}");
-        assert!(md.contains("3 findings: 1 critical, 0 warning, 1 notice, 1 info."));
+        assert!(md.contains("3 findings: 1 critical, 0 warnings, 1 notice, 1 info."));
         assert!(
             md.contains(
                 "**accept\\_queue\\_full**: full\n\n\

@@ -3,7 +3,7 @@
 
 use crate::analyze::ports::PortGroup;
 use crate::model::{Finding, Severity, Snapshot};
-use crate::text::clean;
+use crate::text::{clean, count};
 use serde::Serialize;
 use std::fmt::Write as _;
 
@@ -26,6 +26,19 @@ pub struct Counts {
     pub warning: usize,
     pub notice: usize,
     pub info: usize,
+}
+
+impl Counts {
+    /// `1 critical, 4 warnings, 10 notices, 2 info`: the tally in reports.
+    pub fn tally(&self) -> String {
+        format!(
+            "{} critical, {}, {}, {} info",
+            self.critical,
+            count(self.warning, "warning", "warnings"),
+            count(self.notice, "notice", "notices"),
+            self.info
+        )
+    }
 }
 
 pub fn counts(findings: &[Finding]) -> Counts {
@@ -114,11 +127,7 @@ pub fn render_text(snap: &Snapshot, all: &[Finding], min: Severity, samples: u32
         if samples == 1 { "" } else { "s" }
     );
     let c = counts(all);
-    let _ = writeln!(
-        out,
-        "{} critical, {} warning, {} notice, {} info",
-        c.critical, c.warning, c.notice, c.info
-    );
+    let _ = writeln!(out, "{}", c.tally());
     if samples < 3 {
         out.push_str("(queue growth and counter rises need history: use --samples 3 or more)\n");
     }
@@ -208,7 +217,10 @@ mod tests {
             f("reuseport_group", Severity::Info, "group"),
         ];
         let t = render_text(&snap, &all, Severity::Notice, 1);
-        assert!(t.contains("1 critical, 0 warning, 1 notice, 1 info"), "{t}");
+        assert!(
+            t.contains("1 critical, 0 warnings, 1 notice, 1 info"),
+            "{t}"
+        );
         let crit = t.find("CRITICAL").expect("critical group");
         let notice = t.find("NOTICE").expect("notice group");
         assert!(crit < notice);

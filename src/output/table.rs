@@ -203,8 +203,8 @@ pub fn render(snap: &Snapshot) -> String {
         let c = super::findings::counts(&snap.findings);
         let _ = writeln!(
             out,
-            "findings: {} critical, {} warning, {} notice, {} info (bindscope findings explains them)",
-            c.critical, c.warning, c.notice, c.info
+            "findings: {} (bindscope findings explains them)",
+            c.tally()
         );
     }
     for n in snap.netns.iter().filter(|n| n.error.is_some()) {

@@ -4,7 +4,7 @@
 use super::ViewId;
 use super::data::Data;
 use crate::model::{Snapshot, TakenAt};
-use crate::text::clean;
+use crate::text::{clean, count};
 use crate::ui::keymap::{Action, Keymap};
 use crate::ui::theme::Theme;
 use crate::ui::widgets::text::{draw_fitted, width};
@@ -219,7 +219,10 @@ fn privileges_and_counts(snap: &Snapshot, data: &Data, max: usize, theme: &Theme
         part(
             1,
             vec![Span::styled(
-                format!("{} warnings (Host view)", snap.warnings.len()),
+                format!(
+                    "{} (Host view)",
+                    count(snap.warnings.len(), "warning", "warnings")
+                ),
                 theme.warning,
             )],
         )

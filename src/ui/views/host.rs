@@ -6,7 +6,7 @@ use super::cells::count_style;
 use super::lines::labelled;
 use super::{Ctx, Detail, RowKey, View};
 use crate::model::{AddrFlag, Netns, NetnsKind, Sysctls, TcpExtCounters};
-use crate::text::clean;
+use crate::text::{clean, count};
 use crate::ui::theme::Theme;
 use crate::ui::widgets::table::{Column, Row, SortKey, Source};
 use ratatui::text::{Line, Span};
@@ -431,12 +431,12 @@ fn host_lines(cx: Ctx<'_>, lines: &mut Vec<Line<'static>>) {
     lines.push(labelled(
         "scan",
         vec![Span::raw(format!(
-            "{} ms · {} processes scanned, {} vanished, {} unreadable · {} fds vanished · options probed {}, failed {}",
+            "{} ms · {} scanned, {} vanished, {} unreadable · {} vanished · options probed {}, failed {}",
             s.duration_ms,
-            s.processes_scanned,
+            count(s.processes_scanned as usize, "process", "processes"),
             s.processes_vanished,
             s.processes_unreadable,
-            s.fds_vanished,
+            count(s.fds_vanished as usize, "fd", "fds"),
             s.options_probed,
             s.options_failed
         ))],
