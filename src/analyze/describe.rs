@@ -1,7 +1,7 @@
 //! Sockets, users and processes in plain words, for summaries and explanations that are
 //! pasted into incident channels: every name passes through the sanitizer.
 
-use crate::model::{Netns, Snapshot, Socket};
+use crate::model::{Netns, NetnsId, Snapshot, Socket};
 use crate::text::clean;
 use std::collections::BTreeSet;
 
@@ -78,12 +78,18 @@ pub fn process_names(s: &Socket) -> String {
 
 /// The namespace of a socket in words: `in namespace 'web'`, or empty for a snapshot of one.
 pub fn netns_of(snap: &Snapshot, s: &Socket) -> String {
+    in_netns(snap, s.netns)
+}
+
+/// ` in namespace 'web'` (or `net:[ID]` when unnamed) for namespace `id`; nothing when the
+/// snapshot holds one namespace.
+pub fn in_netns(snap: &Snapshot, id: NetnsId) -> String {
     if snap.netns.len() <= 1 {
         return String::new();
     }
-    match snap.netns.iter().find(|n| n.id == s.netns) {
+    match snap.netns.iter().find(|n| n.id == id) {
         Some(Netns { name: Some(n), .. }) => format!(" in namespace '{}'", clean(n)),
-        _ => format!(" in namespace net:[{}]", s.netns),
+        _ => format!(" in namespace net:[{id}]"),
     }
 }
 

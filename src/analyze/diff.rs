@@ -1024,6 +1024,7 @@ mod tests {
             sockets: sockets.iter().map(|s| s.id.clone()).collect(),
             summary: format!("{kind} summary"),
             explanation: String::new(),
+            problem: None,
         }
     }
 

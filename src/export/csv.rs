@@ -457,6 +457,7 @@ mod tests {
             sockets: vec![SocketId("@id".into())],
             summary: String::new(),
             explanation: String::new(),
+            problem: None,
         });
         snap.marks.push(Mark {
             socket: SocketId("@id".into()),
@@ -504,6 +505,7 @@ mod tests {
             sockets: vec![SocketId(id.into())],
             summary: String::new(),
             explanation: String::new(),
+            problem: None,
         };
         snap.findings = vec![
             finding("family_split", "1-2a"),

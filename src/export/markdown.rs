@@ -10,7 +10,7 @@
 use crate::analyze::describe;
 use crate::model::addr::endpoint;
 use crate::model::{Finding, Holder, NetnsId, Severity, Snapshot, Socket, SocketId, State};
-use crate::output::findings::counts;
+use crate::output::findings::{Entry, entries, entry_counts, problem_title};
 use crate::output::table::option_badges;
 use crate::text::{clean, count};
 use std::collections::HashMap;
@@ -172,21 +172,38 @@ fn findings(out: &mut String, ctx: &Context) {
         out.push_str("No findings.\n\n");
         return;
     }
-    let c = counts(all);
+    // Facets of one problem on one port are one entry, at the worst facet's severity.
+    let entries = entries(all);
+    let c = entry_counts(&entries);
     let _ = writeln!(
         out,
         "{}: {}.\n",
-        count(all.len(), "finding", "findings"),
+        count(entries.len(), "finding", "findings"),
         c.tally()
     );
     for (severity, title) in SEVERITIES {
-        let group: Vec<&Finding> = all.iter().filter(|f| f.severity == severity).collect();
+        let group: Vec<&Entry> = entries
+            .iter()
+            .filter(|e| e.severity() == severity)
+            .collect();
         if group.is_empty() {
             continue;
         }
         let _ = writeln!(out, "### {title} ({})\n", group.len());
-        for f in group {
-            finding(out, ctx, f);
+        for e in group {
+            match e {
+                Entry::One(f) => finding(out, ctx, f),
+                Entry::Problem { port, facets } => {
+                    let _ = writeln!(
+                        out,
+                        "**problem**: {}\n",
+                        inline(&problem_title(ctx.snap, port, facets))
+                    );
+                    for f in facets {
+                        finding(out, ctx, f);
+                    }
+                }
+            }
         }
     }
 }
@@ -406,6 +423,7 @@ mod tests {
             sockets: vec![SocketId("1-2a".into())],
             summary: summary.into(),
             explanation: format!("why {summary}"),
+            problem: None,
         }
     }
 

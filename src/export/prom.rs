@@ -640,6 +640,7 @@ mod tests {
             sockets: vec![],
             summary: String::new(),
             explanation: String::new(),
+            problem: None,
         };
         snap.findings = vec![
             finding("accept_queue_full", Severity::Critical),

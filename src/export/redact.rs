@@ -402,6 +402,7 @@ mod tests {
             sockets: vec![],
             summary: text.into(),
             explanation: text.into(),
+            problem: None,
         }
     }
 

@@ -21,6 +21,6 @@ pub use host::{
 };
 pub use ids::{NetnsId, SocketId};
 pub use options::{Missing, OptionName, OptionState, OptionValue, Options, Reason};
-pub use snapshot::{FORMAT, Finding, Mark, ScanStats, Severity, Snapshot, VERSION, View};
+pub use snapshot::{FORMAT, Finding, Mark, PortKey, ScanStats, Severity, Snapshot, VERSION, View};
 pub use socket::{AcceptQueue, AddressState, Family, Holder, Proto, Scope, Socket, State};
 pub use time::{TakenAt, TimeError, Timestamp};

@@ -3,8 +3,8 @@
 
 use super::FindingKind;
 use super::host::{Host, Netns, Privileges};
-use super::ids::SocketId;
-use super::socket::Socket;
+use super::ids::{NetnsId, SocketId};
+use super::socket::{Proto, Socket};
 use super::time::TakenAt;
 use serde::{Deserialize, Serialize};
 
@@ -39,6 +39,19 @@ pub struct Finding {
     pub sockets: Vec<SocketId>,
     pub summary: String,
     pub explanation: String,
+    /// Set when this finding is one facet of a problem on one port (several of
+    /// cross_user_port, wildcard_overlap, udp_reuseaddr_takeover and family_split there):
+    /// every facet carries the same port, and reports show them as one entry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<PortKey>,
+}
+
+/// One port of one namespace: what the facets of a problem share.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct PortKey {
+    pub netns: NetnsId,
+    pub proto: Proto,
+    pub port: u16,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -362,6 +362,7 @@ mod tests {
             sockets: vec![s.id.clone()],
             summary: format!("{kind} on port {}", s.local_port),
             explanation: String::new(),
+            problem: None,
         };
         before.findings = vec![finding("listen_race", &sock(2, 81, 10), Severity::Notice)];
         after.findings = vec![finding(
@@ -442,6 +443,7 @@ Namespaces (1)
             sockets: vec![],
             summary: evil.into(),
             explanation: String::new(),
+            problem: None,
         }];
         after.netns[0].sysctls.somaxconn = Some(1);
         let t = render_text(&diff(&before, &after));

@@ -1,8 +1,9 @@
 //! The findings report: text grouped by severity, readable when pasted into an incident
 //! channel, and JSON for tools. Pure: findings in, text out.
 
+use crate::analyze::describe;
 use crate::analyze::ports::PortGroup;
-use crate::model::{Finding, Severity, Snapshot};
+use crate::model::{Finding, PortKey, Severity, Snapshot};
 use crate::text::{clean, count};
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -39,6 +40,87 @@ impl Counts {
             self.info
         )
     }
+}
+
+/// What a report lists: one finding, or the facets of one problem on one port (findings
+/// that share `problem`), shown together at the worst facet's severity.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Entry<'a> {
+    One(&'a Finding),
+    Problem {
+        port: PortKey,
+        facets: Vec<&'a Finding>,
+    },
+}
+
+impl Entry<'_> {
+    pub fn severity(&self) -> Severity {
+        match self {
+            Entry::One(f) => f.severity,
+            Entry::Problem { facets, .. } => facets
+                .iter()
+                .map(|f| f.severity)
+                .max()
+                .unwrap_or(Severity::Info),
+        }
+    }
+}
+
+/// The entries of `findings` in their order, each problem where its first facet is, its
+/// facets most severe first.
+pub fn entries(findings: &[Finding]) -> Vec<Entry<'_>> {
+    let mut out: Vec<Entry> = Vec::new();
+    for f in findings {
+        let Some(key) = f.problem else {
+            out.push(Entry::One(f));
+            continue;
+        };
+        let existing = out.iter_mut().find_map(|e| match e {
+            Entry::Problem { port, facets } if *port == key => Some(facets),
+            _ => None,
+        });
+        match existing {
+            Some(facets) => facets.push(f),
+            None => out.push(Entry::Problem {
+                port: key,
+                facets: vec![f],
+            }),
+        }
+    }
+    for e in &mut out {
+        if let Entry::Problem { facets, .. } = e {
+            facets.sort_by(|a, b| b.severity.cmp(&a.severity));
+        }
+    }
+    out
+}
+
+/// The entries counted at their severities: a problem counts once.
+pub fn entry_counts(entries: &[Entry]) -> Counts {
+    let mut c = Counts::default();
+    for e in entries {
+        match e.severity() {
+            Severity::Critical => c.critical += 1,
+            Severity::Warning => c.warning += 1,
+            Severity::Notice => c.notice += 1,
+            Severity::Info => c.info += 1,
+        }
+    }
+    c
+}
+
+/// The headline of a problem: `udp port 7000 in namespace 'web': one problem, 3 findings
+/// (udp_reuseaddr_takeover, cross_user_port, family_split)`.
+pub fn problem_title(snap: &Snapshot, port: &PortKey, facets: &[&Finding]) -> String {
+    let kinds: Vec<&str> = facets.iter().map(|f| f.kind.name()).collect();
+    format!(
+        "{} port {}{}: one problem, {} ({})",
+        port.proto.name(),
+        port.port,
+        describe::in_netns(snap, port.netns),
+        count(facets.len(), "finding", "findings"),
+        kinds.join(", ")
+    )
 }
 
 pub fn counts(findings: &[Finding]) -> Counts {
@@ -93,8 +175,12 @@ pub fn wrap(text: &str, width: usize, indent: &str) -> String {
 const LISTED: usize = 10;
 
 fn render_one(out: &mut String, f: &Finding) {
-    out.push_str(&wrap(&format!("[{}] {}", f.kind, f.summary), 100, "  "));
-    out.push_str(&wrap(&f.explanation, 100, "      "));
+    render_at(out, f, "  ", "      ");
+}
+
+fn render_at(out: &mut String, f: &Finding, head: &str, body: &str) {
+    out.push_str(&wrap(&format!("[{}] {}", f.kind, f.summary), 100, head));
+    out.push_str(&wrap(&f.explanation, 100, body));
     if !f.sockets.is_empty() {
         let ids: Vec<&str> = f.sockets.iter().take(8).map(|s| s.0.as_str()).collect();
         let more = f.sockets.len() - ids.len();
@@ -106,7 +192,7 @@ fn render_one(out: &mut String, f: &Finding) {
         out.push_str(&wrap(
             &format!("sockets: {}{tail}", ids.join(" ")),
             100,
-            "      ",
+            body,
         ));
     }
 }
@@ -126,13 +212,21 @@ pub fn render_text(snap: &Snapshot, all: &[Finding], min: Severity, samples: u32
         samples,
         if samples == 1 { "" } else { "s" }
     );
-    let c = counts(all);
+    let all_entries = entries(all);
+    let c = entry_counts(&all_entries);
     let _ = writeln!(out, "{}", c.tally());
     if samples < 3 {
         out.push_str("(queue growth and counter rises need history: use --samples 3 or more)\n");
     }
-    let shown: Vec<&Finding> = all.iter().filter(|f| f.severity >= min).collect();
-    if shown.is_empty() {
+    let shown_entries: Vec<&Entry> = all_entries.iter().filter(|e| e.severity() >= min).collect();
+    let shown: Vec<&Finding> = shown_entries
+        .iter()
+        .filter_map(|e| match e {
+            Entry::One(f) => Some(*f),
+            Entry::Problem { .. } => None,
+        })
+        .collect();
+    if shown_entries.is_empty() {
         let _ = writeln!(out, "\nNothing at or above {}.", min.name());
     }
     for sev in [
@@ -142,10 +236,26 @@ pub fn render_text(snap: &Snapshot, all: &[Finding], min: Severity, samples: u32
         Severity::Info,
     ] {
         let group: Vec<&&Finding> = shown.iter().filter(|f| f.severity == sev).collect();
-        if group.is_empty() {
+        let mut problems: Vec<(&PortKey, &Vec<&Finding>)> = shown_entries
+            .iter()
+            .filter(|e| e.severity() == sev)
+            .filter_map(|e| match e {
+                Entry::Problem { port, facets } => Some((port, facets)),
+                Entry::One(_) => None,
+            })
+            .collect();
+        if group.is_empty() && problems.is_empty() {
             continue;
         }
         let _ = writeln!(out, "\n{}", sev.name().to_uppercase());
+        // Problems first, by port: one situation, every facet explained under it.
+        problems.sort_by_key(|(port, _)| (port.port, port.proto, port.netns));
+        for (port, facets) in problems {
+            out.push_str(&wrap(&problem_title(snap, port, facets), 100, "  "));
+            for f in facets {
+                render_at(&mut out, f, "    ", "        ");
+            }
+        }
         // Within a severity, by kind: many findings of one kind say the same thing, so the
         // first is explained in full and the rest are listed by their summaries.
         let mut kinds: Vec<&str> = group.iter().map(|f| f.kind.name()).collect();
@@ -171,7 +281,7 @@ pub fn render_text(snap: &Snapshot, all: &[Finding], min: Severity, samples: u32
             }
         }
     }
-    let hidden = all.len() - shown.len();
+    let hidden = all_entries.len() - shown_entries.len();
     if hidden > 0 {
         let _ = writeln!(
             out,
@@ -201,7 +311,47 @@ mod tests {
             sockets: vec![SocketId("1-2a".into())],
             summary: format!("{kind} summary"),
             explanation: explanation.into(),
+            problem: None,
         }
+    }
+
+    #[test]
+    fn facets_of_a_problem_are_one_entry_at_the_worst_severity() {
+        let snap = snapshot_of(vec![], vec![netns(1, Some("host"), None)]);
+        let port = PortKey {
+            netns: crate::model::NetnsId(1),
+            proto: crate::model::Proto::Udp,
+            port: 7000,
+        };
+        let facet = |kind: &str, sev| Finding {
+            problem: Some(port),
+            ..f(kind, sev, "why")
+        };
+        let all = vec![
+            facet("udp_reuseaddr_takeover", Severity::Warning),
+            f("blocking_listener", Severity::Notice, "alone"),
+            facet("cross_user_port", Severity::Notice),
+        ];
+        let e = entries(&all);
+        assert_eq!(e.len(), 2);
+        assert_eq!(e[0].severity(), Severity::Warning);
+        assert!(matches!(&e[0], Entry::Problem { facets, .. } if facets.len() == 2));
+        let c = entry_counts(&e);
+        assert_eq!((c.warning, c.notice), (1, 1), "a problem counts once");
+        let t = render_text(&snap, &all, Severity::Info, 1);
+        assert!(t.contains("0 critical, 1 warning, 1 notice, 0 info"), "{t}");
+        let title = t
+            .find(
+                "udp port 7000: one problem, 2 findings (udp_reuseaddr_takeover, cross_user_port)",
+            )
+            .expect(&t);
+        let warning = t.find("WARNING").expect("warning section");
+        let notice = t.find("NOTICE").expect("notice section");
+        assert!(warning < title && title < notice, "{t}");
+        assert!(
+            t.contains("    [cross_user_port] cross_user_port summary"),
+            "{t}"
+        );
     }
 
     #[test]

@@ -80,6 +80,7 @@ fn fixture() -> (Vec<Socket>, FilterContext) {
         sockets: vec![SocketId("1-2a".into()), SocketId("1-3".into())],
         summary: String::new(),
         explanation: String::new(),
+        problem: None,
     });
     snap.findings.push(Finding {
         kind: "cross_user_socket".into(),
@@ -87,6 +88,7 @@ fn fixture() -> (Vec<Socket>, FilterContext) {
         sockets: vec![SocketId("1-2a".into())],
         summary: String::new(),
         explanation: String::new(),
+        problem: None,
     });
     let cx = FilterContext::new(&snap);
     (snap.sockets, cx)

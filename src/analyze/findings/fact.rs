@@ -7,7 +7,7 @@
 
 use crate::analyze::history::QueueSample;
 use crate::model::{
-    AcceptQueue, Family, FindingKind, Interface, InterfaceAddr, Netns, Proto, Socket,
+    AcceptQueue, Family, FindingKind, Interface, InterfaceAddr, Netns, PortKey, Proto, Socket,
 };
 use std::net::IpAddr;
 
@@ -325,6 +325,38 @@ impl<'s> Fact<'s> {
             | Fact::CrossUserSocket { socket, .. }
             | Fact::HolderUnknown { socket, .. } => vec![*socket],
         }
+    }
+
+    /// The port whose situation this fact is one facet of: the kinds that describe who
+    /// gets a port's traffic (overlaps, users, takeovers, families).
+    pub fn port_key(&self) -> Option<PortKey> {
+        let (proto, port, first) = match self {
+            Fact::WildcardOverlap {
+                proto,
+                port,
+                sockets,
+                ..
+            } => (*proto, *port, sockets.first()?),
+            Fact::FamilySplit {
+                proto,
+                port,
+                receivers,
+                ..
+            } => (*proto, *port, receivers.first()?),
+            Fact::CrossUserPort {
+                proto,
+                port,
+                members,
+                ..
+            } => (*proto, *port, members.first()?),
+            Fact::UdpReuseaddrTakeover { socket, .. } => (socket.proto, socket.local_port, socket),
+            _ => return None,
+        };
+        Some(PortKey {
+            netns: first.netns,
+            proto,
+            port,
+        })
     }
 
     /// The sockets as the finding files them: by id, each once.

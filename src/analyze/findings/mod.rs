@@ -25,8 +25,9 @@ pub mod words;
 pub use fact::Fact;
 
 use super::history::History;
-use crate::model::{Finding, Proto, Snapshot, Socket, State};
+use crate::model::{Finding, PortKey, Proto, Snapshot, Socket, State};
 use merge::Subject;
+use std::collections::HashMap;
 
 /// Every fact of a snapshot, in the order they are found (binds, queues, addresses,
 /// holders). `history` holds the recent samples (the current snapshot included) for the
@@ -40,12 +41,21 @@ pub fn facts<'s>(snap: &'s Snapshot, history: &History) -> Vec<Fact<'s>> {
     out
 }
 
-/// All findings for a snapshot, most severe first, then by kind and sockets.
+/// All findings for a snapshot, most severe first, then by kind and sockets. Findings that
+/// are facets of one problem on one port carry that port in `problem`.
 pub fn analyze(snap: &Snapshot, history: &History) -> Vec<Finding> {
     let mut out: Vec<Finding> = merge::per_process(facts(snap, history))
         .iter()
         .filter_map(|subject| finding(snap, subject))
         .collect();
+    // A key names a problem only when two or more findings share it.
+    let mut facets: HashMap<PortKey, usize> = HashMap::new();
+    for key in out.iter().filter_map(|f| f.problem) {
+        *facets.entry(key).or_default() += 1;
+    }
+    for f in &mut out {
+        f.problem = f.problem.filter(|k| facets.get(k).is_some_and(|&n| n > 1));
+    }
     out.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
@@ -74,6 +84,10 @@ fn finding(snap: &Snapshot, subject: &Subject) -> Option<Finding> {
         sockets: ids,
         summary: words.summary,
         explanation: words.explanation,
+        problem: match subject {
+            Subject::One(fact) => fact.port_key(),
+            Subject::Group(_) => None,
+        },
     })
 }
 

@@ -11,6 +11,7 @@ use crate::analyze::history::History;
 use crate::model::FindingKind;
 use crate::model::*;
 use crate::testing::{netns, snapshot_of, socket};
+use std::collections::BTreeSet;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -1142,4 +1143,42 @@ fn findings_are_the_facts_judged_and_worded() {
         let want: Vec<SocketId> = fact.filed_sockets().iter().map(|s| s.id.clone()).collect();
         assert_eq!(f.sockets, want);
     }
+}
+
+#[test]
+fn facets_of_one_problem_share_their_port() {
+    // uid 1002 bound 127.0.0.1:7000 beside uid 1001's 0.0.0.0:7000, both with SO_REUSEADDR:
+    // one takeover, seen as a takeover, a cross-user port and an overlap.
+    let mut svc = sock("svc", Proto::Udp, "0.0.0.0", 7000, 1001);
+    svc.options.reuseaddr = Some(true);
+    let mut thief = sock("thief", Proto::Udp, "127.0.0.1", 7000, 1002);
+    thief.options.reuseaddr = Some(true);
+    let lone = sock("lone", Proto::Tcp, "::", 9100, 1003);
+    let s = snap(vec![svc, thief, lone]);
+    let all = analyze(&s, &History::default());
+    let on_7000: Vec<&Finding> = all
+        .iter()
+        .filter(|f| f.problem.is_some_and(|k| k.port == 7000))
+        .collect();
+    let kinds: BTreeSet<&str> = on_7000.iter().map(|f| f.kind.name()).collect();
+    assert!(
+        kinds.is_superset(&BTreeSet::from([
+            "udp_reuseaddr_takeover",
+            "cross_user_port",
+            "wildcard_overlap"
+        ])),
+        "{kinds:?}"
+    );
+    assert!(on_7000.iter().all(|f| f.problem
+        == Some(PortKey {
+            netns: NetnsId(1),
+            proto: Proto::Udp,
+            port: 7000
+        })));
+    // A finding alone on its port is no problem of facets.
+    let lone = all
+        .iter()
+        .find(|f| f.kind == FindingKind::FamilySplit)
+        .expect("family_split on 9100");
+    assert_eq!(lone.problem, None);
 }

@@ -152,6 +152,7 @@ impl Change {
                         sockets: vec![id.clone()],
                         summary: "from a file".into(),
                         explanation: String::new(),
+                        problem: None,
                     })
                     .collect();
             }
