@@ -89,7 +89,7 @@ pub fn entries(findings: &[Finding]) -> Vec<Entry<'_>> {
     }
     for e in &mut out {
         if let Entry::Problem { facets, .. } = e {
-            facets.sort_by(|a, b| b.severity.cmp(&a.severity));
+            facets.sort_by_key(|f| std::cmp::Reverse(f.severity));
         }
     }
     out
