@@ -50,18 +50,26 @@
 //! Interfaces, sysctls and counters are not compared when either side could not enter the
 //! namespace: they were not read.
 
+mod fields;
 mod findings;
 mod matching;
 mod netns;
+mod socket_fields;
 mod sockets;
 #[cfg(test)]
 mod tests;
+
+pub use fields::{
+    Change, FieldKind, HolderKey, HolderUser, Holders, IfAddr, LinkState, NetnsField,
+    OptionSetting, OptionValue, Remote, SocketField,
+};
 
 use crate::model::{Finding, NetnsId, Snapshot, Socket, SocketId};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// The words for all of it are `output::diff`'s, which writes the JSON document too.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Diff {
     pub before: Side,
     pub after: Side,
@@ -99,7 +107,7 @@ pub enum ChangeKind {
     Changed,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SocketChange {
     pub kind: ChangeKind,
     /// The socket as it is in `after` (appeared, changed) or was in `before` (disappeared).
@@ -108,7 +116,7 @@ pub struct SocketChange {
     /// e.g. a restarted service).
     pub before_id: Option<SocketId>,
     /// Empty unless changed; queue fields last.
-    pub fields: Vec<FieldChange>,
+    pub fields: Vec<SocketField>,
 }
 
 impl SocketChange {
@@ -116,54 +124,7 @@ impl SocketChange {
     pub fn queue_only(&self) -> bool {
         self.kind == ChangeKind::Changed
             && !self.fields.is_empty()
-            && self.fields.iter().all(|f| f.kind == FieldKind::Queue)
-    }
-}
-
-/// What sort of change a [`FieldChange`] is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FieldKind {
-    /// A value changed.
-    Value,
-    /// A queue number changed (`accept_queue`, `syn_recv`): expected on a busy host.
-    Queue,
-    /// Was unknown (`?`), is known now: what was read changed, maybe not the socket.
-    BecameKnown,
-    /// Was known, is unknown (`?`) now.
-    BecameUnknown,
-}
-
-/// One field that differs, as display strings (raw: renderers sanitize them).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FieldChange {
-    /// `state`, `uid`, `user`, `holders`, `reuseport`, `accept_queue`, `socket`, a sysctl or
-    /// counter name, `addresses`, `address_flags`, ...
-    pub field: String,
-    /// What the field belongs to when one change has several of it: the interface of
-    /// `link`, the address of `address_flags`.
-    pub subject: Option<String>,
-    pub kind: FieldKind,
-    /// `?` when unknown, `n/a` when the option does not apply.
-    pub before: String,
-    pub after: String,
-    /// For set-valued fields (`holders`, `interfaces`, `addresses`): the members only in
-    /// `after` and only in `before`; `before` and `after` hold the whole sets.
-    pub added: Vec<String>,
-    pub removed: Vec<String>,
-}
-
-impl FieldChange {
-    pub(super) fn value(field: &str, before: String, after: String) -> FieldChange {
-        FieldChange {
-            field: field.to_string(),
-            subject: None,
-            kind: FieldKind::Value,
-            before,
-            after,
-            added: Vec::new(),
-            removed: Vec::new(),
-        }
+            && self.fields.iter().all(|f| f.kind() == FieldKind::Queue)
     }
 }
 
@@ -181,13 +142,13 @@ pub struct FindingChange {
     pub finding: Finding,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NetnsChange {
     pub kind: ChangeKind,
     pub id: NetnsId,
     pub name: Option<String>,
     /// Empty unless changed.
-    pub fields: Vec<FieldChange>,
+    pub fields: Vec<NetnsField>,
 }
 
 /// How much changed, for a summary line.

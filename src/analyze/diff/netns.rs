@@ -1,8 +1,8 @@
 //! The changes of the network namespaces: name, entry, sysctls, interfaces, addresses and
 //! the counters that rose.
 
-use super::sockets::{OptionValue, option_change, or_dash, push_value};
-use super::{ChangeKind, FieldChange, NetnsChange};
+use super::fields::{Change, IfAddr, LinkState, NetnsField};
+use super::{ChangeKind, NetnsChange};
 use crate::model::{AddrFlag, Interface, Netns, NetnsId};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -40,19 +40,11 @@ pub(super) fn netns_changes(before: &[Netns], after: &[Netns]) -> Vec<NetnsChang
     out
 }
 
-fn netns_fields(b: &Netns, a: &Netns) -> Vec<FieldChange> {
+fn netns_fields(b: &Netns, a: &Netns) -> Vec<NetnsField> {
     let mut out = Vec::new();
-    push_value(
-        &mut out,
-        "name",
-        or_dash(b.name.as_deref()),
-        or_dash(a.name.as_deref()),
-    );
-    let entered = |n: &Netns| match &n.error {
-        None => "yes".to_string(),
-        Some(e) => format!("no: {e}"),
-    };
-    push_value(&mut out, "entered", entered(b), entered(a));
+    out.extend(Change::of(b.name.clone(), a.name.clone()).map(NetnsField::Name));
+    out.extend(Change::of(b.error.clone(), a.error.clone()).map(NetnsField::Entered));
+    // Interfaces, sysctls and counters were not read in a namespace not entered.
     if b.error.is_some() || a.error.is_some() {
         return out;
     }
@@ -72,132 +64,91 @@ fn named_values<T: Serialize>(v: &T) -> BTreeMap<String, serde_json::Value> {
     }
 }
 
-fn json_display(v: &serde_json::Value) -> Option<String> {
-    match v {
-        serde_json::Value::Null => None,
-        serde_json::Value::Array(items) => Some(
-            items
-                .iter()
-                .map(|i| json_display(i).unwrap_or_else(|| "?".into()))
-                .collect::<Vec<_>>()
-                .join(" "),
-        ),
-        serde_json::Value::String(s) => Some(s.clone()),
-        other => Some(other.to_string()),
-    }
-}
-
-fn sysctl_changes(b: &Netns, a: &Netns) -> Vec<FieldChange> {
+fn sysctl_changes(b: &Netns, a: &Netns) -> Vec<NetnsField> {
     let (bv, av) = (named_values(&b.sysctls), named_values(&a.sysctls));
-    let mut out = Vec::new();
-    for (name, after) in &av {
-        let before = bv.get(name).and_then(json_display);
-        let after = json_display(after);
-        let to_opt = |v: Option<String>| v.map_or(OptionValue::Unknown, OptionValue::Known);
-        out.extend(option_change(name, to_opt(before), to_opt(after)));
-    }
-    out
+    let known = |v: Option<&serde_json::Value>| v.filter(|v| !v.is_null()).cloned();
+    av.iter()
+        .filter_map(|(name, after)| {
+            let change = Change::of(known(bv.get(name)), known(Some(after)))?;
+            Some(NetnsField::Sysctl {
+                name: name.clone(),
+                change,
+            })
+        })
+        .collect()
 }
 
-/// Counters that rose, with by how much (`15 (+5)`).
-fn counter_rises(b: &Netns, a: &Netns) -> Vec<FieldChange> {
+/// Counters that rose (one that fell was reset: the namespace was recreated or the host
+/// rebooted, which says nothing about drops).
+fn counter_rises(b: &Netns, a: &Netns) -> Vec<NetnsField> {
     let (bv, av) = (named_values(&b.counters), named_values(&a.counters));
-    let mut out = Vec::new();
-    for (name, after) in &av {
-        let (Some(before), Some(after)) = (bv.get(name).and_then(|v| v.as_u64()), after.as_u64())
-        else {
-            continue;
-        };
-        if after > before {
-            let rise = after - before;
-            out.push(FieldChange::value(
-                name,
-                before.to_string(),
-                format!("{after} (+{rise})"),
-            ));
-        }
-    }
-    out
+    av.iter()
+        .filter_map(|(name, after)| {
+            let before = bv.get(name)?.as_u64()?;
+            let after = after.as_u64()?;
+            (after > before).then(|| NetnsField::CounterRose {
+                name: name.clone(),
+                change: Change { before, after },
+            })
+        })
+        .collect()
 }
 
-/// A set-valued field: before and after whole, and what was added and removed.
-fn set_change(field: &str, b: &BTreeSet<String>, a: &BTreeSet<String>) -> Option<FieldChange> {
-    if b == a {
-        return None;
-    }
-    let join = |s: &BTreeSet<String>| {
-        if s.is_empty() {
-            "(none)".to_string()
-        } else {
-            s.iter().cloned().collect::<Vec<_>>().join(", ")
-        }
-    };
-    Some(FieldChange {
-        added: a.difference(b).cloned().collect(),
-        removed: b.difference(a).cloned().collect(),
-        ..FieldChange::value(field, join(b), join(a))
-    })
-}
-
-fn interface_changes(b: &[Interface], a: &[Interface]) -> Vec<FieldChange> {
+fn interface_changes(b: &[Interface], a: &[Interface]) -> Vec<NetnsField> {
     let names = |l: &[Interface]| l.iter().map(|i| i.name.clone()).collect::<BTreeSet<_>>();
-    let mut out: Vec<FieldChange> = set_change("interfaces", &names(b), &names(a))
+    let mut out: Vec<NetnsField> = Change::of(names(b), names(a))
+        .map(NetnsField::Interfaces)
         .into_iter()
         .collect();
-    let link = |i: &Interface| {
-        format!(
-            "{}, {}",
-            if i.up { "up" } else { "down" },
-            if i.carrier { "carrier" } else { "no carrier" }
-        )
+    let link = |i: &Interface| LinkState {
+        up: i.up,
+        carrier: i.carrier,
     };
     let bm: BTreeMap<&str, &Interface> = b.iter().map(|i| (i.name.as_str(), i)).collect();
     for ai in a {
         let Some(bi) = bm.get(ai.name.as_str()) else {
             continue;
         };
-        let (before, after) = (link(bi), link(ai));
-        if before != after {
-            out.push(FieldChange {
-                subject: Some(ai.name.clone()),
-                ..FieldChange::value("link", before, after)
+        if let Some(change) = Change::of(link(bi), link(ai)) {
+            out.push(NetnsField::Link {
+                interface: ai.name.clone(),
+                change,
             });
         }
     }
     out
 }
 
-/// Every address as `eth0 2001:db8::1/64` with its flags.
-fn addresses(l: &[Interface]) -> BTreeMap<String, String> {
+/// Every address with its flags (a set: the kernel's order of flags says nothing).
+fn addresses(l: &[Interface]) -> BTreeMap<IfAddr, BTreeSet<AddrFlag>> {
     l.iter()
         .flat_map(|i| {
             i.addresses.iter().map(move |a| {
-                // A set: the kernel's order of flags says nothing.
-                let flags: BTreeSet<AddrFlag> = a.flags.iter().copied().collect();
-                let flags: Vec<&str> = flags.into_iter().map(AddrFlag::name).collect();
-                let flags = if flags.is_empty() {
-                    "none".to_string()
-                } else {
-                    flags.join(",")
+                let at = IfAddr {
+                    interface: i.name.clone(),
+                    addr: a.addr,
+                    prefix_len: a.prefix_len,
                 };
-                (format!("{} {}/{}", i.name, a.addr, a.prefix_len), flags)
+                (at, a.flags.iter().copied().collect())
             })
         })
         .collect()
 }
 
-fn address_changes(b: &[Interface], a: &[Interface]) -> Vec<FieldChange> {
+fn address_changes(b: &[Interface], a: &[Interface]) -> Vec<NetnsField> {
     let (bm, am) = (addresses(b), addresses(a));
-    let keys = |m: &BTreeMap<String, String>| m.keys().cloned().collect::<BTreeSet<_>>();
-    let mut out: Vec<FieldChange> = set_change("addresses", &keys(&bm), &keys(&am))
+    let keys =
+        |m: &BTreeMap<IfAddr, BTreeSet<AddrFlag>>| m.keys().cloned().collect::<BTreeSet<_>>();
+    let mut out: Vec<NetnsField> = Change::of(keys(&bm), keys(&am))
+        .map(NetnsField::Addresses)
         .into_iter()
         .collect();
     for (addr, after) in &am {
         let Some(before) = bm.get(addr) else { continue };
-        if before != after {
-            out.push(FieldChange {
-                subject: Some(addr.clone()),
-                ..FieldChange::value("address_flags", before.clone(), after.clone())
+        if let Some(change) = Change::of(before.clone(), after.clone()) {
+            out.push(NetnsField::AddressFlags {
+                address: addr.clone(),
+                change,
             });
         }
     }

@@ -4,6 +4,8 @@ use crate::model::{
     Proto, Reason, Scope, Severity, State,
 };
 use crate::testing::{netns, snapshot_of, socket};
+use serde_json::json;
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 /// `socket()` with another cookie (and so id), port and holder pid.
@@ -41,15 +43,44 @@ fn finding(kind: &str, sockets: &[&Socket]) -> Finding {
     }
 }
 
-/// (field, kind, before, after) of each change of the only socket change.
-fn fields_of(d: &Diff) -> Vec<(String, FieldKind, String, String)> {
+/// The fields of the only socket change.
+fn fields_of(d: &Diff) -> &[SocketField] {
     assert_eq!(d.sockets.len(), 1, "{:#?}", d.sockets);
     assert_eq!(d.sockets[0].kind, ChangeKind::Changed);
-    d.sockets[0]
-        .fields
-        .iter()
-        .map(|f| (f.field.clone(), f.kind, f.before.clone(), f.after.clone()))
-        .collect()
+    &d.sockets[0].fields
+}
+
+fn change<T>(before: T, after: T) -> Change<T> {
+    Change { before, after }
+}
+
+/// A holder as the diff compares it.
+fn key(name: &str, pid: u32, user: &str) -> HolderKey {
+    HolderKey {
+        pid,
+        name: name.into(),
+        user: HolderUser::Name(user.into()),
+    }
+}
+
+/// `socket()`'s only holder.
+fn web(pid: u32) -> HolderKey {
+    key("web\x1b[31m", pid, "www-data")
+}
+
+fn held(keys: &[HolderKey]) -> Holders {
+    Holders::Held(keys.iter().cloned().collect())
+}
+
+fn option(name: OptionName, before: OptionValue, after: OptionValue) -> SocketField {
+    SocketField::Option {
+        name,
+        change: change(before, after),
+    }
+}
+
+fn known(s: OptionSetting) -> OptionValue {
+    OptionValue::Known(s)
 }
 
 #[test]
@@ -98,8 +129,11 @@ fn a_restart_in_the_demo_fixture_is_one_change_and_keeps_its_findings() {
     }
     let d = diff(&before, &after);
     assert_eq!(d.sockets.len(), 1, "{d:#?}");
-    assert_eq!(d.sockets[0].before_id, Some(old));
-    assert_eq!(d.sockets[0].fields[0].field, "socket");
+    assert_eq!(d.sockets[0].before_id, Some(old.clone()));
+    assert_eq!(
+        d.sockets[0].fields[0],
+        SocketField::Socket(change(old, new))
+    );
     assert!(d.findings.is_empty(), "{:#?}", d.findings);
 }
 
@@ -126,14 +160,12 @@ fn a_recreated_socket_is_matched_by_endpoint() {
     let f = fields_of(&d);
     assert_eq!(
         f[0],
-        (
-            "socket".into(),
-            FieldKind::Value,
-            "1-1".into(),
-            "1-9".into()
-        )
+        SocketField::Socket(change(SocketId("1-1".into()), SocketId("1-9".into())))
     );
-    assert_eq!(f[1].0, "holders");
+    assert_eq!(
+        f[1],
+        SocketField::Holders(change(held(&[web(10)]), held(&[web(11)])))
+    );
     assert_eq!(d.sockets[0].before_id, Some(SocketId("1-1".into())));
     assert_eq!(d.sockets[0].socket.id, SocketId("1-9".into()));
 }
@@ -194,9 +226,11 @@ fn a_reuseport_group_of_three_with_one_member_replaced() {
     let d = diff(&before, &after);
     assert_eq!(d.sockets.len(), 1, "{d:#?}");
     assert_eq!(d.sockets[0].before_id, Some(SocketId("1-3".into())));
-    let holders = &d.sockets[0].fields[1];
-    assert_eq!(holders.added, vec!["web\x1b[31m[13] (www-data)"]);
-    assert_eq!(holders.removed, vec!["web\x1b[31m[12] (www-data)"]);
+    let SocketField::Holders(holders) = &d.sockets[0].fields[1] else {
+        panic!("{:#?}", d.sockets[0].fields);
+    };
+    assert_eq!(holders.added(), vec![&web(13)]);
+    assert_eq!(holders.removed(), vec![&web(12)]);
 }
 
 #[test]
@@ -235,21 +269,18 @@ fn a_group_restarted_pairs_by_holders_then_cookie_and_leaves_extras() {
 
 #[test]
 fn field_changes() {
-    type Case = (
-        &'static str,
-        fn(&mut Socket),
-        &'static [(&'static str, FieldKind, &'static str, &'static str)],
-    );
-    let cases: &[Case] = &[
+    type Case = (&'static str, fn(&mut Socket), Vec<SocketField>);
+    use OptionSetting::{Device, Flag, QueueLen, Seconds};
+    let cases: Vec<Case> = vec![
         (
             "user",
             |s| {
                 s.uid = 1002;
                 s.user = Some("bob".into());
             },
-            &[
-                ("uid", FieldKind::Value, "1001", "1002"),
-                ("user", FieldKind::Value, "alice", "bob"),
+            vec![
+                SocketField::Uid(change(1001, 1002)),
+                SocketField::User(change(Some("alice".into()), Some("bob".into()))),
             ],
         ),
         (
@@ -258,9 +289,9 @@ fn field_changes() {
                 s.scope = Scope::Specific;
                 s.address_state = AddressState::Tentative;
             },
-            &[
-                ("scope", FieldKind::Value, "wildcard", "specific"),
-                ("address_state", FieldKind::Value, "any", "TENTATIVE"),
+            vec![
+                SocketField::Scope(change(Scope::Wildcard, Scope::Specific)),
+                SocketField::AddressState(change(AddressState::Any, AddressState::Tentative)),
             ],
         ),
         (
@@ -269,12 +300,20 @@ fn field_changes() {
                 s.options.reuseport = Some(true);
                 s.options.reasons.clear();
             },
-            &[("reuseport", FieldKind::BecameKnown, "?", "true")],
+            vec![option(
+                OptionName::Reuseport,
+                OptionValue::Unknown,
+                known(Flag(true)),
+            )],
         ),
         (
             "known option became unknown",
             |s| s.options.reuseaddr = None,
-            &[("reuseaddr", FieldKind::BecameUnknown, "true", "?")],
+            vec![option(
+                OptionName::Reuseaddr,
+                known(Flag(true)),
+                OptionValue::Unknown,
+            )],
         ),
         (
             "not applicable is not unknown",
@@ -287,7 +326,11 @@ fn field_changes() {
                     )),
                 );
             },
-            &[("v6only", FieldKind::Value, "true", "n/a")],
+            vec![option(
+                OptionName::V6only,
+                known(Flag(true)),
+                OptionValue::NotApplicable,
+            )],
         ),
         (
             "numeric options and device",
@@ -296,16 +339,41 @@ fn field_changes() {
                 s.options.fastopen = Some(5);
                 s.options.bind_device = None;
             },
-            &[
-                ("defer_accept", FieldKind::Value, "7s", "off"),
-                ("fastopen", FieldKind::Value, "off", "5"),
-                ("bind_device", FieldKind::Value, "lo", "none"),
+            vec![
+                option(
+                    OptionName::DeferAccept,
+                    known(Seconds(7)),
+                    known(Seconds(0)),
+                ),
+                option(OptionName::Fastopen, known(QueueLen(0)), known(QueueLen(5))),
+                option(
+                    OptionName::BindDevice,
+                    known(Device(Some("lo".into()))),
+                    known(Device(None)),
+                ),
             ],
         ),
         (
-            "state, as the table names it",
+            "state",
             |s| s.state = State::Close,
-            &[("state", FieldKind::Value, "listen", "bound")],
+            vec![SocketField::State(change(State::Listen, State::Close))],
+        ),
+        (
+            "a connection's remote end",
+            |s| {
+                s.remote_addr = Some("192.0.2.9".parse().expect("addr"));
+                s.remote_port = Some(443);
+            },
+            vec![SocketField::Remote(change(
+                Remote {
+                    addr: None,
+                    port: None,
+                },
+                Remote {
+                    addr: Some("192.0.2.9".parse().expect("addr")),
+                    port: Some(443),
+                },
+            ))],
         ),
         (
             "holder added, fd ignored",
@@ -313,12 +381,10 @@ fn field_changes() {
                 s.holders[0].fd = 99;
                 s.holders.push(holder("nginx", 40, "root"));
             },
-            &[(
-                "holders",
-                FieldKind::Value,
-                "web\x1b[31m[42] (www-data)",
-                "nginx[40] (root), web\x1b[31m[42] (www-data)",
-            )],
+            vec![SocketField::Holders(change(
+                held(&[web(42)]),
+                held(&[web(42), key("nginx", 40, "root")]),
+            ))],
         ),
         (
             "holders gone",
@@ -326,12 +392,10 @@ fn field_changes() {
                 s.holders.clear();
                 s.holders_unknown = Some("needs root".into());
             },
-            &[(
-                "holders",
-                FieldKind::Value,
-                "web\x1b[31m[42] (www-data)",
-                "(none visible)",
-            )],
+            vec![SocketField::Holders(change(
+                held(&[web(42)]),
+                Holders::NotVisible,
+            ))],
         ),
         (
             "queues come last",
@@ -343,10 +407,19 @@ fn field_changes() {
                 s.syn_recv = None;
                 s.uid = 0;
             },
-            &[
-                ("uid", FieldKind::Value, "1001", "0"),
-                ("accept_queue", FieldKind::Queue, "3/128", "100/128"),
-                ("syn_recv", FieldKind::Queue, "2", "-"),
+            vec![
+                SocketField::Uid(change(1001, 0)),
+                SocketField::AcceptQueue(change(
+                    Some(AcceptQueue {
+                        len: 3,
+                        backlog: 128,
+                    }),
+                    Some(AcceptQueue {
+                        len: 100,
+                        backlog: 128,
+                    }),
+                )),
+                SocketField::SynRecv(change(Some(2), None)),
             ],
         ),
     ];
@@ -354,11 +427,101 @@ fn field_changes() {
         let mut after = socket();
         mutate(&mut after);
         let d = diff(&snap(vec![socket()]), &snap(vec![after]));
-        let want: Vec<(String, FieldKind, String, String)> = want
-            .iter()
-            .map(|&(f, k, b, a)| (f.into(), k, b.into(), a.into()))
-            .collect();
         assert_eq!(fields_of(&d), want, "{name}");
+    }
+}
+
+#[test]
+fn what_sort_of_change_each_field_is() {
+    use OptionSetting::Flag;
+    let cases = [
+        (
+            option(
+                OptionName::Reuseport,
+                OptionValue::Unknown,
+                known(Flag(true)),
+            ),
+            FieldKind::BecameKnown,
+        ),
+        (
+            option(
+                OptionName::Reuseport,
+                known(Flag(true)),
+                OptionValue::Unknown,
+            ),
+            FieldKind::BecameUnknown,
+        ),
+        (
+            option(
+                OptionName::V6only,
+                OptionValue::NotApplicable,
+                known(Flag(true)),
+            ),
+            FieldKind::Value,
+        ),
+        (
+            option(OptionName::V6only, known(Flag(false)), known(Flag(true))),
+            FieldKind::Value,
+        ),
+        (
+            SocketField::SynRecv(change(Some(1), None)),
+            FieldKind::Queue,
+        ),
+        (
+            SocketField::AcceptQueue(change(None, None)),
+            FieldKind::Queue,
+        ),
+        (SocketField::Uid(change(1, 2)), FieldKind::Value),
+    ];
+    for (field, kind) in cases {
+        assert_eq!(field.kind(), kind, "{field:?}");
+    }
+    let sysctl = |before, after| NetnsField::Sysctl {
+        name: "net.core.somaxconn".into(),
+        change: change(before, after),
+    };
+    assert_eq!(sysctl(None, Some(json!(1))).kind(), FieldKind::BecameKnown);
+    assert_eq!(
+        sysctl(Some(json!(1)), None).kind(),
+        FieldKind::BecameUnknown
+    );
+    assert_eq!(
+        sysctl(Some(json!(1)), Some(json!(2))).kind(),
+        FieldKind::Value
+    );
+}
+
+#[test]
+fn what_the_table_would_not_show_is_no_change() {
+    type Case = (&'static str, fn(&mut Socket), fn(&mut Socket));
+    let cases: [Case; 3] = [
+        (
+            // Both `bound` in the table.
+            "close and bound_inactive on tcp",
+            |s| s.state = State::Close,
+            |s| s.state = State::BoundInactive,
+        ),
+        (
+            // Why a list is empty is not a change of who holds the socket.
+            "no holders, for another reason",
+            |s| s.holders.clear(),
+            |s| {
+                s.holders.clear();
+                s.holders_unknown = Some("needs root".into());
+            },
+        ),
+        (
+            "a remote port without an address",
+            |_| {},
+            |s| s.remote_port = Some(9),
+        ),
+    ];
+    for (name, b, a) in cases {
+        let (mut before, mut after) = (socket(), socket());
+        b(&mut before);
+        a(&mut after);
+        let d = diff(&snap(vec![before]), &snap(vec![after]));
+        assert!(d.is_empty(), "{name}: {d:#?}");
     }
 }
 
@@ -369,11 +532,51 @@ fn holder_added_and_removed_are_listed() {
     let mut after = socket();
     after.holders = vec![holder("nginx", 12, "www-data"), holder("nginx", 40, "root")];
     let d = diff(&snap(vec![before]), &snap(vec![after]));
-    let f = &d.sockets[0].fields[0];
-    assert_eq!(f.before, "nginx[12] (www-data), web\x1b[31m[42] (www-data)");
-    assert_eq!(f.after, "nginx[12] (www-data), nginx[40] (root)");
-    assert_eq!(f.added, vec!["nginx[40] (root)"]);
-    assert_eq!(f.removed, vec!["web\x1b[31m[42] (www-data)"]);
+    let SocketField::Holders(c) = &d.sockets[0].fields[0] else {
+        panic!("{:#?}", d.sockets[0].fields);
+    };
+    assert_eq!(c.added(), vec![&key("nginx", 40, "root")]);
+    assert_eq!(c.removed(), vec![&web(42)]);
+    // A holder whose user has no name is told apart by its uid.
+    let mut nameless = holder("nginx", 12, "www-data");
+    nameless.user = None;
+    assert_eq!(
+        Holders::of(&Socket {
+            holders: vec![nameless],
+            ..socket()
+        }),
+        Holders::Held(BTreeSet::from([HolderKey {
+            pid: 12,
+            name: "nginx".into(),
+            user: HolderUser::Uid(33),
+        }]))
+    );
+}
+
+#[test]
+fn addresses_are_in_the_order_they_read() {
+    let at = |addr: &str, prefix_len| IfAddr {
+        interface: "eth0".into(),
+        addr: addr.parse().expect("addr"),
+        prefix_len,
+    };
+    let set: Vec<IfAddr> = BTreeSet::from([
+        at("9.0.0.1", 8),
+        at("10.0.0.1", 8),
+        at("2001:db8::1", 64),
+        at("10.0.0.1", 16),
+    ])
+    .into_iter()
+    .collect();
+    assert_eq!(
+        set,
+        vec![
+            at("10.0.0.1", 16),
+            at("10.0.0.1", 8),
+            at("2001:db8::1", 64),
+            at("9.0.0.1", 8),
+        ]
+    );
 }
 
 #[test]
@@ -450,7 +653,7 @@ fn namespace_changes() {
     let mut a = b.clone();
     a.sysctls.somaxconn = Some(128);
     a.counters.listen_overflows = Some(15);
-    a.counters.listen_drops = Some(3); // fell: a reset, not reported
+    a.counters.listen_drops = Some(3);
     a.interfaces[0].carrier = false;
     a.interfaces[0].addresses[0].flags = vec![AddrFlag::Dadfailed, AddrFlag::Tentative];
     a.interfaces[0].addresses.push(InterfaceAddr {
@@ -471,39 +674,42 @@ fn namespace_changes() {
             (ChangeKind::Changed, 1)
         ]
     );
-    let fields: Vec<(&str, Option<&str>, &str, &str)> = d.netns[2]
-        .fields
-        .iter()
-        .map(|f| {
-            (
-                f.field.as_str(),
-                f.subject.as_deref(),
-                f.before.as_str(),
-                f.after.as_str(),
-            )
-        })
-        .collect();
+    let eth0 = |addr: &str, prefix_len| IfAddr {
+        interface: "eth0".into(),
+        addr: addr.parse().expect("addr"),
+        prefix_len,
+    };
+    let (v6, v4) = (eth0("2001:db8::1", 64), eth0("192.0.2.1", 24));
+    let link = |up, carrier| LinkState { up, carrier };
     assert_eq!(
-        fields,
+        d.netns[2].fields,
         vec![
-            ("net.core.somaxconn", None, "4096", "128"),
-            ("link", Some("eth0"), "up, carrier", "up, no carrier"),
-            (
-                "addresses",
-                None,
-                "eth0 2001:db8::1/64",
-                "eth0 192.0.2.1/24, eth0 2001:db8::1/64"
-            ),
-            (
-                "address_flags",
-                Some("eth0 2001:db8::1/64"),
-                "tentative",
-                "tentative,dadfailed"
-            ),
-            ("ListenOverflows", None, "10", "15 (+5)"),
+            NetnsField::Sysctl {
+                name: "net.core.somaxconn".into(),
+                change: change(Some(json!(4096)), Some(json!(128))),
+            },
+            NetnsField::Link {
+                interface: "eth0".into(),
+                change: change(link(true, true), link(true, false)),
+            },
+            NetnsField::Addresses(change(
+                BTreeSet::from([v6.clone()]),
+                BTreeSet::from([v4, v6.clone()])
+            )),
+            NetnsField::AddressFlags {
+                address: v6,
+                change: change(
+                    BTreeSet::from([AddrFlag::Tentative]),
+                    BTreeSet::from([AddrFlag::Tentative, AddrFlag::Dadfailed])
+                ),
+            },
+            // ListenDrops fell from 50 to 3: a reset, not reported.
+            NetnsField::CounterRose {
+                name: "ListenOverflows".into(),
+                change: change(10, 15),
+            },
         ]
     );
-    assert_eq!(d.netns[2].fields[2].added, vec!["eth0 192.0.2.1/24"]);
     assert_eq!(d.counts().netns, 3);
 }
 
@@ -513,9 +719,13 @@ fn a_namespace_not_entered_compares_no_interfaces_or_counters() {
     b.sysctls.somaxconn = Some(4096);
     let a = netns(1, Some("host"), Some("needs CAP_SYS_ADMIN"));
     let d = diff(&snapshot_of(vec![], vec![b]), &snapshot_of(vec![], vec![a]));
-    let fields: Vec<&str> = d.netns[0].fields.iter().map(|f| f.field.as_str()).collect();
-    assert_eq!(fields, vec!["entered"]);
-    assert_eq!(d.netns[0].fields[0].after, "no: needs CAP_SYS_ADMIN");
+    assert_eq!(
+        d.netns[0].fields,
+        vec![NetnsField::Entered(change(
+            None,
+            Some("needs CAP_SYS_ADMIN".into())
+        ))]
+    );
 }
 
 #[test]
