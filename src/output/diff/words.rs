@@ -278,3 +278,374 @@ fn addr_flags(flags: &BTreeSet<AddrFlag>) -> String {
     }
     flags.iter().map(|f| f.name()).collect::<Vec<_>>().join(",")
 }
+
+#[cfg(test)]
+mod tests {
+    //! The words of each sort of change, from real diffs of small snapshots (the typed
+    //! changes themselves are tested in `analyze::diff`).
+
+    use super::*;
+    use crate::analyze::diff::diff;
+    use crate::model::{
+        AcceptQueue, AddressState, Holder, Interface, InterfaceAddr, Proto, Reason, Scope,
+        Snapshot, SocketId,
+    };
+    use crate::testing::{netns, snapshot_of, socket};
+    use std::sync::Arc;
+
+    fn snap(sockets: Vec<Socket>) -> Snapshot {
+        snapshot_of(sockets, vec![netns(1, Some("host"), None)])
+    }
+
+    fn holder(name: &str, pid: u32, user: &str) -> Holder {
+        Holder {
+            name: name.into(),
+            pid,
+            user: Some(Arc::from(user)),
+            ..socket().holders[0].clone()
+        }
+    }
+
+    /// (field, kind, before, after) of each change of the only socket change, in words.
+    fn fields_of(d: &crate::analyze::diff::Diff) -> Vec<(String, FieldKind, String, String)> {
+        assert_eq!(d.sockets.len(), 1, "{:#?}", d.sockets);
+        socket_fields(&d.sockets[0])
+            .into_iter()
+            .map(|f| (f.field, f.kind, f.before, f.after))
+            .collect()
+    }
+
+    #[test]
+    fn sysctls_as_files_hold_them_names_and_interfaces() {
+        let mut b = netns(1, Some("host"), None);
+        b.sysctls.ip_local_port_range = Some([32768, 60999]);
+        let mut a = b.clone();
+        a.sysctls.ip_local_port_range = Some([1024, 65535]);
+        a.sysctls.somaxconn = Some(4096);
+        a.name = None;
+        a.interfaces.push(Interface {
+            index: 3,
+            name: "eth1".into(),
+            up: false,
+            loopback: false,
+            carrier: false,
+            addresses: vec![],
+        });
+        let d = diff(&snapshot_of(vec![], vec![b]), &snapshot_of(vec![], vec![a]));
+        let words = netns_fields(&d.netns[0]);
+        let got: Vec<(&str, FieldKind, &str, &str)> = words
+            .iter()
+            .map(|f| {
+                (
+                    f.field.as_str(),
+                    f.kind,
+                    f.before.as_str(),
+                    f.after.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("name", FieldKind::Value, "host", "-"),
+                ("net.core.somaxconn", FieldKind::BecameKnown, "?", "4096"),
+                (
+                    "net.ipv4.ip_local_port_range",
+                    FieldKind::Value,
+                    "32768 60999",
+                    "1024 65535"
+                ),
+                ("interfaces", FieldKind::Value, "(none)", "eth1"),
+            ]
+        );
+        assert_eq!(words[3].added, vec!["eth1"]);
+    }
+
+    #[test]
+    fn field_changes() {
+        type Case = (
+            &'static str,
+            fn(&mut Socket),
+            &'static [(&'static str, FieldKind, &'static str, &'static str)],
+        );
+        let cases: &[Case] = &[
+            (
+                "user",
+                |s| {
+                    s.uid = 1002;
+                    s.user = Some("bob".into());
+                },
+                &[
+                    ("uid", FieldKind::Value, "1001", "1002"),
+                    ("user", FieldKind::Value, "alice", "bob"),
+                ],
+            ),
+            (
+                "address became tentative",
+                |s| {
+                    s.scope = Scope::Specific;
+                    s.address_state = AddressState::Tentative;
+                },
+                &[
+                    ("scope", FieldKind::Value, "wildcard", "specific"),
+                    ("address_state", FieldKind::Value, "any", "TENTATIVE"),
+                ],
+            ),
+            (
+                "unknown option became known",
+                |s| {
+                    s.options.reuseport = Some(true);
+                    s.options.reasons.clear();
+                },
+                &[("reuseport", FieldKind::BecameKnown, "?", "true")],
+            ),
+            (
+                "known option became unknown",
+                |s| s.options.reuseaddr = None,
+                &[("reuseaddr", FieldKind::BecameUnknown, "true", "?")],
+            ),
+            (
+                "not applicable is not unknown",
+                |s| {
+                    s.options.v6only = None;
+                    s.options.reasons.insert(
+                        OptionName::V6only,
+                        Reason::from("not applicable to IPv4 sockets"),
+                    );
+                },
+                &[("v6only", FieldKind::Value, "true", "n/a")],
+            ),
+            (
+                "numeric options and device",
+                |s| {
+                    s.options.defer_accept = Some(0);
+                    s.options.fastopen = Some(5);
+                    s.options.bind_device = None;
+                },
+                &[
+                    ("defer_accept", FieldKind::Value, "7s", "off"),
+                    ("fastopen", FieldKind::Value, "off", "5"),
+                    ("bind_device", FieldKind::Value, "lo", "none"),
+                ],
+            ),
+            (
+                "state, as the table names it",
+                |s| s.state = State::Close,
+                &[("state", FieldKind::Value, "listen", "bound")],
+            ),
+            (
+                "udp states, as the table names them",
+                |s| {
+                    s.proto = Proto::Udp;
+                    s.state = State::Established;
+                },
+                &[("state", FieldKind::Value, "listen", "connected")],
+            ),
+            (
+                "endpoints, as ss prints them",
+                |s| {
+                    s.local_addr = "::1".parse().expect("addr");
+                    s.remote_addr = Some("192.0.2.9".parse().expect("addr"));
+                    s.remote_port = Some(443);
+                    s.device = None;
+                },
+                &[
+                    ("local", FieldKind::Value, "[::]:8080", "[::1]:8080"),
+                    ("remote", FieldKind::Value, "-", "192.0.2.9:443"),
+                    ("device", FieldKind::Value, "lo", "-"),
+                ],
+            ),
+            (
+                "a remote address without a port",
+                |s| s.remote_addr = Some("2001:db8::9".parse().expect("addr")),
+                &[("remote", FieldKind::Value, "-", "2001:db8::9")],
+            ),
+            (
+                "recreated, and held by the kernel",
+                |s| {
+                    s.id = SocketId("1-9".into());
+                    s.inode = 0;
+                    s.holders.clear();
+                },
+                &[
+                    ("socket", FieldKind::Value, "1-2a", "1-9"),
+                    (
+                        "holders",
+                        FieldKind::Value,
+                        "web\x1b[31m[42] (www-data)",
+                        "(none: kernel-held)",
+                    ),
+                ],
+            ),
+            (
+                "a user without a name",
+                |s| {
+                    s.user = None;
+                    s.holders[0].user = None;
+                },
+                &[
+                    ("user", FieldKind::Value, "alice", "-"),
+                    (
+                        "holders",
+                        FieldKind::Value,
+                        "web\x1b[31m[42] (www-data)",
+                        "web\x1b[31m[42] (uid 33)",
+                    ),
+                ],
+            ),
+            (
+                "holder added, fd ignored",
+                |s| {
+                    s.holders[0].fd = 99;
+                    s.holders.push(holder("nginx", 40, "root"));
+                },
+                &[(
+                    "holders",
+                    FieldKind::Value,
+                    "web\x1b[31m[42] (www-data)",
+                    "nginx[40] (root), web\x1b[31m[42] (www-data)",
+                )],
+            ),
+            (
+                "holders gone",
+                |s| {
+                    s.holders.clear();
+                    s.holders_unknown = Some("needs root".into());
+                },
+                &[(
+                    "holders",
+                    FieldKind::Value,
+                    "web\x1b[31m[42] (www-data)",
+                    "(none visible)",
+                )],
+            ),
+            (
+                "queues come last",
+                |s| {
+                    s.accept_queue = Some(AcceptQueue {
+                        len: 100,
+                        backlog: 128,
+                    });
+                    s.syn_recv = None;
+                    s.uid = 0;
+                },
+                &[
+                    ("uid", FieldKind::Value, "1001", "0"),
+                    ("accept_queue", FieldKind::Queue, "3/128", "100/128"),
+                    ("syn_recv", FieldKind::Queue, "2", "-"),
+                ],
+            ),
+        ];
+        for (name, mutate, want) in cases {
+            let mut after = socket();
+            mutate(&mut after);
+            // One protocol on both sides, as in every matched pair: the udp case is `listen`
+            // before only because no udp socket listens.
+            let mut before = socket();
+            before.proto = after.proto;
+            let d = diff(&snap(vec![before]), &snap(vec![after]));
+            let want: Vec<(String, FieldKind, String, String)> = want
+                .iter()
+                .map(|&(f, k, b, a)| (f.into(), k, b.into(), a.into()))
+                .collect();
+            assert_eq!(fields_of(&d), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn holder_added_and_removed_are_listed() {
+        let mut before = socket();
+        before.holders.push(holder("nginx", 12, "www-data"));
+        let mut after = socket();
+        after.holders = vec![holder("nginx", 12, "www-data"), holder("nginx", 40, "root")];
+        let d = diff(&snap(vec![before]), &snap(vec![after]));
+        let f = &socket_fields(&d.sockets[0])[0];
+        assert_eq!(f.before, "nginx[12] (www-data), web\x1b[31m[42] (www-data)");
+        assert_eq!(f.after, "nginx[12] (www-data), nginx[40] (root)");
+        assert_eq!(f.added, vec!["nginx[40] (root)"]);
+        assert_eq!(f.removed, vec!["web\x1b[31m[42] (www-data)"]);
+    }
+
+    #[test]
+    fn namespace_changes() {
+        let mut b = netns(1, Some("host"), None);
+        b.sysctls.somaxconn = Some(4096);
+        b.counters.listen_overflows = Some(10);
+        b.counters.listen_drops = Some(50);
+        b.interfaces = vec![Interface {
+            index: 2,
+            name: "eth0".into(),
+            up: true,
+            loopback: false,
+            carrier: true,
+            addresses: vec![InterfaceAddr {
+                addr: "2001:db8::1".parse().expect("addr"),
+                prefix_len: 64,
+                scope: "global".into(),
+                flags: vec![AddrFlag::Tentative],
+            }],
+        }];
+        let mut a = b.clone();
+        a.sysctls.somaxconn = Some(128);
+        a.counters.listen_overflows = Some(15);
+        a.counters.listen_drops = Some(3); // fell: a reset, not reported
+        a.interfaces[0].carrier = false;
+        a.interfaces[0].addresses[0].flags = vec![AddrFlag::Dadfailed, AddrFlag::Tentative];
+        a.interfaces[0].addresses.push(InterfaceAddr {
+            addr: "192.0.2.1".parse().expect("addr"),
+            prefix_len: 24,
+            scope: "global".into(),
+            flags: vec![],
+        });
+        let before = snapshot_of(vec![], vec![b, netns(3, None, None)]);
+        let after = snapshot_of(vec![], vec![a, netns(2, Some("web"), None)]);
+        let d = diff(&before, &after);
+        let words = netns_fields(&d.netns[2]);
+        let fields: Vec<(&str, Option<&str>, &str, &str)> = words
+            .iter()
+            .map(|f| {
+                (
+                    f.field.as_str(),
+                    f.subject.as_deref(),
+                    f.before.as_str(),
+                    f.after.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            fields,
+            vec![
+                ("net.core.somaxconn", None, "4096", "128"),
+                ("link", Some("eth0"), "up, carrier", "up, no carrier"),
+                (
+                    "addresses",
+                    None,
+                    "eth0 2001:db8::1/64",
+                    "eth0 192.0.2.1/24, eth0 2001:db8::1/64"
+                ),
+                (
+                    "address_flags",
+                    Some("eth0 2001:db8::1/64"),
+                    "tentative",
+                    "tentative,dadfailed"
+                ),
+                ("ListenOverflows", None, "10", "15 (+5)"),
+            ]
+        );
+        assert_eq!(words[2].added, vec!["eth0 192.0.2.1/24"]);
+    }
+
+    #[test]
+    fn a_namespace_not_entered() {
+        let mut b = netns(1, Some("host"), None);
+        b.sysctls.somaxconn = Some(4096);
+        let a = netns(1, Some("host"), Some("needs CAP_SYS_ADMIN"));
+        let d = diff(&snapshot_of(vec![], vec![b]), &snapshot_of(vec![], vec![a]));
+        let words = netns_fields(&d.netns[0]);
+        let fields: Vec<(&str, &str, &str)> = words
+            .iter()
+            .map(|f| (f.field.as_str(), f.before.as_str(), f.after.as_str()))
+            .collect();
+        assert_eq!(fields, vec![("entered", "yes", "no: needs CAP_SYS_ADMIN")]);
+    }
+}
