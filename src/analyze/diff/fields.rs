@@ -1,10 +1,10 @@
 //! What one field of a changed socket or namespace was and is, as typed values: a state is a
-//! [`State`], an option an [`OptionValue`] under its [`OptionName`], holders a set of
+//! [`State`], an option an [`OptionRead`] under its [`OptionName`], holders a set of
 //! [`HolderKey`]. No words here: `output::diff` writes them, once, for the report, the JSON
 //! document and the dashboard's Changes view.
 
 use crate::model::{
-    AcceptQueue, AddrFlag, AddressState, OptionName, Scope, Socket, SocketId, State,
+    AcceptQueue, AddrFlag, AddressState, OptionName, OptionValue, Scope, Socket, SocketId, State,
 };
 use serde::Serialize;
 use std::cmp::Ordering;
@@ -59,7 +59,7 @@ pub enum SocketField {
     AddressState(Change<AddressState>),
     Option {
         name: OptionName,
-        change: Change<OptionValue>,
+        change: Change<OptionRead>,
     },
     /// Compared as sets of [`HolderKey`]: fd numbers are ignored (a process may dup a socket).
     Holders(Change<Holders>),
@@ -77,10 +77,10 @@ impl SocketField {
     }
 }
 
-fn option_kind(c: &Change<OptionValue>) -> FieldKind {
+fn option_kind(c: &Change<OptionRead>) -> FieldKind {
     match (&c.before, &c.after) {
-        (OptionValue::Unknown, OptionValue::Known(_)) => FieldKind::BecameKnown,
-        (OptionValue::Known(_), OptionValue::Unknown) => FieldKind::BecameUnknown,
+        (OptionRead::Unknown, OptionRead::Known(_)) => FieldKind::BecameKnown,
+        (OptionRead::Known(_), OptionRead::Unknown) => FieldKind::BecameUnknown,
         _ => FieldKind::Value,
     }
 }
@@ -101,15 +101,16 @@ impl Remote {
     }
 }
 
-/// An option as read: a value, unknown, or not applicable to this socket.
+/// An option as read in one snapshot: `model::OptionState` without its reason (a reason
+/// that changed is not a changed option), owned, since a diff outlives its snapshots.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum OptionValue {
+pub enum OptionRead {
     Known(OptionSetting),
     Unknown,
     NotApplicable,
 }
 
-/// A known option's value, by the sort of option.
+/// A known option's value: `model::OptionValue`, owned.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OptionSetting {
     /// SO_REUSEADDR, SO_REUSEPORT, IPV6_V6ONLY, IP_FREEBIND, IP_TRANSPARENT, O_NONBLOCK.
@@ -117,9 +118,20 @@ pub enum OptionSetting {
     /// TCP_DEFER_ACCEPT in seconds; 0 is off.
     Seconds(u32),
     /// TCP_FASTOPEN's queue length; 0 is off.
-    QueueLen(u32),
+    Count(u32),
     /// SO_BINDTODEVICE: the device, or none.
     Device(Option<String>),
+}
+
+impl From<OptionValue<'_>> for OptionSetting {
+    fn from(v: OptionValue<'_>) -> OptionSetting {
+        match v {
+            OptionValue::Flag(b) => OptionSetting::Flag(b),
+            OptionValue::Seconds(n) => OptionSetting::Seconds(n),
+            OptionValue::Count(n) => OptionSetting::Count(n),
+            OptionValue::Device(d) => OptionSetting::Device(d.map(String::from)),
+        }
+    }
 }
 
 /// Who holds a socket: the processes, or why there are none to show.

@@ -60,8 +60,8 @@ mod sockets;
 mod tests;
 
 pub use fields::{
-    Change, FieldKind, HolderKey, HolderUser, Holders, IfAddr, LinkState, NetnsField,
-    OptionSetting, OptionValue, Remote, SocketField,
+    Change, FieldKind, HolderKey, HolderUser, Holders, IfAddr, LinkState, NetnsField, OptionRead,
+    OptionSetting, Remote, SocketField,
 };
 
 use crate::model::{Finding, NetnsId, Snapshot, Socket, SocketId};

@@ -1,8 +1,8 @@
 //! The fields of a matched pair of sockets that differ (module docs of [`super`], "Fields
 //! compared"), as typed [`SocketField`]s, queues last.
 
-use super::fields::{Change, Holders, OptionSetting, OptionValue, Remote, SocketField};
-use crate::model::{OptionName, Options, Socket};
+use super::fields::{Change, Holders, OptionRead, OptionSetting, Remote, SocketField};
+use crate::model::{OptionName, OptionState, Options, Socket};
 
 /// Every field that differs, queues last. `same_host`: a different id is a recreated socket
 /// only when both snapshots are of one host.
@@ -41,59 +41,22 @@ pub(super) fn socket_fields(b: &Socket, a: &Socket, same_host: bool) -> Vec<Sock
     out
 }
 
-/// The options in the order reports list them.
-const OPTIONS: [OptionName; 9] = [
-    OptionName::Reuseaddr,
-    OptionName::Reuseport,
-    OptionName::V6only,
-    OptionName::Freebind,
-    OptionName::Transparent,
-    OptionName::Nonblocking,
-    OptionName::DeferAccept,
-    OptionName::Fastopen,
-    OptionName::BindDevice,
-];
-
 fn option_changes(b: &Options, a: &Options) -> Vec<SocketField> {
-    OPTIONS
+    OptionName::ALL
         .into_iter()
         .filter_map(|name| {
-            let change = Change::of(option_value(b, name), option_value(a, name))?;
+            let change = Change::of(option_read(b, name), option_read(a, name))?;
             Some(SocketField::Option { name, change })
         })
         .collect()
 }
 
-/// One option of `o`: its value, or whether it is unknown or does not apply.
-fn option_value(o: &Options, name: OptionName) -> OptionValue {
-    let known = |v: Option<OptionSetting>| match v {
-        Some(v) => OptionValue::Known(v),
-        None if o.not_applicable(name) => OptionValue::NotApplicable,
-        None => OptionValue::Unknown,
-    };
-    let flag = |v: Option<bool>| known(v.map(OptionSetting::Flag));
-    match name {
-        OptionName::Reuseaddr => flag(o.reuseaddr),
-        OptionName::Reuseport => flag(o.reuseport),
-        OptionName::V6only => flag(o.v6only),
-        OptionName::Freebind => flag(o.freebind),
-        OptionName::Transparent => flag(o.transparent),
-        OptionName::Nonblocking => flag(o.nonblocking),
-        OptionName::DeferAccept => known(o.defer_accept.map(OptionSetting::Seconds)),
-        OptionName::Fastopen => known(o.fastopen.map(OptionSetting::QueueLen)),
-        OptionName::BindDevice => bind_device(o),
-        // Not an option of the model: nothing to compare.
-        OptionName::Other => OptionValue::Unknown,
-    }
-}
-
-/// SO_BINDTODEVICE: `None` without a reason is a known "no device" (model docs).
-fn bind_device(o: &Options) -> OptionValue {
-    let reason = o.reasons.contains_key(&OptionName::BindDevice);
-    match &o.bind_device {
-        Some(d) => OptionValue::Known(OptionSetting::Device(Some(d.clone()))),
-        None if !reason => OptionValue::Known(OptionSetting::Device(None)),
-        None if o.not_applicable(OptionName::BindDevice) => OptionValue::NotApplicable,
-        None => OptionValue::Unknown,
+/// One option of `o`: its value, or whether it is unknown or does not apply. A reason that
+/// changed is not a changed option.
+fn option_read(o: &Options, name: OptionName) -> OptionRead {
+    match o.state(name) {
+        OptionState::Known(v) => OptionRead::Known(OptionSetting::from(v)),
+        OptionState::NotApplicable(_) => OptionRead::NotApplicable,
+        OptionState::Unknown(_) => OptionRead::Unknown,
     }
 }

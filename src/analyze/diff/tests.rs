@@ -72,15 +72,15 @@ fn held(keys: &[HolderKey]) -> Holders {
     Holders::Held(keys.iter().cloned().collect())
 }
 
-fn option(name: OptionName, before: OptionValue, after: OptionValue) -> SocketField {
+fn option(name: OptionName, before: OptionRead, after: OptionRead) -> SocketField {
     SocketField::Option {
         name,
         change: change(before, after),
     }
 }
 
-fn known(s: OptionSetting) -> OptionValue {
-    OptionValue::Known(s)
+fn known(s: OptionSetting) -> OptionRead {
+    OptionRead::Known(s)
 }
 
 #[test]
@@ -270,7 +270,7 @@ fn a_group_restarted_pairs_by_holders_then_cookie_and_leaves_extras() {
 #[test]
 fn field_changes() {
     type Case = (&'static str, fn(&mut Socket), Vec<SocketField>);
-    use OptionSetting::{Device, Flag, QueueLen, Seconds};
+    use OptionSetting::{Count, Device, Flag, Seconds};
     let cases: Vec<Case> = vec![
         (
             "user",
@@ -302,7 +302,7 @@ fn field_changes() {
             },
             vec![option(
                 OptionName::Reuseport,
-                OptionValue::Unknown,
+                OptionRead::Unknown,
                 known(Flag(true)),
             )],
         ),
@@ -312,7 +312,7 @@ fn field_changes() {
             vec![option(
                 OptionName::Reuseaddr,
                 known(Flag(true)),
-                OptionValue::Unknown,
+                OptionRead::Unknown,
             )],
         ),
         (
@@ -329,7 +329,7 @@ fn field_changes() {
             vec![option(
                 OptionName::V6only,
                 known(Flag(true)),
-                OptionValue::NotApplicable,
+                OptionRead::NotApplicable,
             )],
         ),
         (
@@ -345,7 +345,7 @@ fn field_changes() {
                     known(Seconds(7)),
                     known(Seconds(0)),
                 ),
-                option(OptionName::Fastopen, known(QueueLen(0)), known(QueueLen(5))),
+                option(OptionName::Fastopen, known(Count(0)), known(Count(5))),
                 option(
                     OptionName::BindDevice,
                     known(Device(Some("lo".into()))),
@@ -438,7 +438,7 @@ fn what_sort_of_change_each_field_is() {
         (
             option(
                 OptionName::Reuseport,
-                OptionValue::Unknown,
+                OptionRead::Unknown,
                 known(Flag(true)),
             ),
             FieldKind::BecameKnown,
@@ -447,14 +447,14 @@ fn what_sort_of_change_each_field_is() {
             option(
                 OptionName::Reuseport,
                 known(Flag(true)),
-                OptionValue::Unknown,
+                OptionRead::Unknown,
             ),
             FieldKind::BecameUnknown,
         ),
         (
             option(
                 OptionName::V6only,
-                OptionValue::NotApplicable,
+                OptionRead::NotApplicable,
                 known(Flag(true)),
             ),
             FieldKind::Value,

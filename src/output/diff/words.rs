@@ -8,10 +8,10 @@
 
 use crate::analyze::diff::{
     Change, FieldKind, HolderKey, HolderUser, Holders, IfAddr, LinkState, NetnsChange, NetnsField,
-    OptionSetting, OptionValue, Remote, SocketChange, SocketField,
+    OptionRead, OptionSetting, Remote, SocketChange, SocketField,
 };
 use crate::model::addr::endpoint;
-use crate::model::{AddrFlag, OptionName, Socket, State};
+use crate::model::{AddrFlag, Socket, State};
 use serde::Serialize;
 use std::collections::BTreeSet;
 
@@ -82,7 +82,7 @@ pub fn socket_field(f: &SocketField, s: &Socket) -> FieldWords {
             FieldWords::of("address_state", kind, c, |st| st.name().into())
         }
         SocketField::Option { name, change } => {
-            FieldWords::of(option_name(*name), kind, change, option_value)
+            FieldWords::of(name.name(), kind, change, option_read)
         }
         SocketField::Holders(c) => FieldWords {
             added: holder_labels(c.added()),
@@ -122,36 +122,20 @@ fn or_dash(s: Option<&str>) -> String {
     s.unwrap_or("-").to_string()
 }
 
-/// An option as files name it (the serde name of [`OptionName`]).
-fn option_name(name: OptionName) -> &'static str {
-    match name {
-        OptionName::Reuseaddr => "reuseaddr",
-        OptionName::Reuseport => "reuseport",
-        OptionName::V6only => "v6only",
-        OptionName::Freebind => "freebind",
-        OptionName::Transparent => "transparent",
-        OptionName::Nonblocking => "nonblocking",
-        OptionName::DeferAccept => "defer_accept",
-        OptionName::Fastopen => "fastopen",
-        OptionName::BindDevice => "bind_device",
-        OptionName::Other => "other",
-    }
-}
-
-fn option_value(v: &OptionValue) -> String {
+fn option_read(v: &OptionRead) -> String {
     match v {
-        OptionValue::Known(setting) => option_setting(setting),
-        OptionValue::Unknown => "?".into(),
-        OptionValue::NotApplicable => "n/a".into(),
+        OptionRead::Known(setting) => option_setting(setting),
+        OptionRead::Unknown => "?".into(),
+        OptionRead::NotApplicable => "n/a".into(),
     }
 }
 
 fn option_setting(s: &OptionSetting) -> String {
     match s {
         OptionSetting::Flag(b) => b.to_string(),
-        OptionSetting::Seconds(0) | OptionSetting::QueueLen(0) => "off".into(),
+        OptionSetting::Seconds(0) | OptionSetting::Count(0) => "off".into(),
         OptionSetting::Seconds(n) => format!("{n}s"),
-        OptionSetting::QueueLen(n) => n.to_string(),
+        OptionSetting::Count(n) => n.to_string(),
         OptionSetting::Device(Some(d)) => d.clone(),
         OptionSetting::Device(None) => "none".into(),
     }
@@ -287,8 +271,8 @@ mod tests {
     use super::*;
     use crate::analyze::diff::diff;
     use crate::model::{
-        AcceptQueue, AddressState, Holder, Interface, InterfaceAddr, Proto, Reason, Scope,
-        Snapshot, SocketId,
+        AcceptQueue, AddressState, Holder, Interface, InterfaceAddr, Missing, OptionName, Proto,
+        Reason, Scope, Snapshot, SocketId,
     };
     use crate::testing::{netns, snapshot_of, socket};
     use std::sync::Arc;
@@ -410,7 +394,7 @@ mod tests {
                     s.options.v6only = None;
                     s.options.reasons.insert(
                         OptionName::V6only,
-                        Reason::from("not applicable to IPv4 sockets"),
+                        Missing::NotApplicable(Reason::from("not applicable to IPv4 sockets")),
                     );
                 },
                 &[("v6only", FieldKind::Value, "true", "n/a")],
