@@ -1,12 +1,13 @@
 //! `bindscope diff`: the [`Diff`] of two snapshots as text for people (tickets, incident
-//! channels) and as JSON for tools. Pure: a diff in, text out; every string that came from a
-//! snapshot passes through [`clean`].
+//! channels) and as JSON for tools ([`document`]). Pure: a diff in, text out; every string
+//! that came from a snapshot passes through [`clean`]. The words of each field change are
+//! [`words`]', shared with the dashboard's Changes view.
 
 mod document;
 mod words;
 
 pub use document::write_json;
-pub use words::{FieldWords, netns_field, netns_fields, socket_field, socket_fields};
+pub use words::{FieldWords, netns_fields, socket_field, socket_fields};
 
 use super::findings::wrap;
 use crate::analyze::describe;

@@ -1,6 +1,13 @@
 //! What changed between two snapshots: sockets that appeared, disappeared or changed,
 //! findings that are new or resolved, and network namespaces that changed. Pure: two
-//! snapshots in, a [`Diff`] out; `output::diff` renders it and the dashboard shows it.
+//! snapshots in, a [`Diff`] out. What changed is typed ([`SocketField`], [`NetnsField`]:
+//! a [`Change`] of a `State`, an option's [`OptionRead`], a set of [`HolderKey`]s...); the
+//! words for it are written once, in `output::diff::words`, for `bindscope diff` (text and
+//! JSON) and the dashboard's Changes view.
+//!
+//! The parts: `matching` (which socket is which), `sockets` (appeared, disappeared,
+//! changed, in report order), `socket_fields` (what differs in a matched pair),
+//! `findings`, `netns`, and `fields` (the typed changes).
 //!
 //! # Matching sockets
 //! 1. **By id** (namespace and kernel cookie, and the host in a view merged from several
@@ -10,8 +17,8 @@
 //!    the same inode, and cookies are small counters), and such a pair is not one socket.
 //! 2. **By endpoint**, among the sockets left over: host, namespace, protocol, family, local
 //!    address and port, device, state, remote address and port. A socket recreated on the
-//!    same endpoint (a restarted service) is *changed*, with a `socket` field saying old id →
-//!    new id, rather than one disappearing and one appearing.
+//!    same endpoint (a restarted service) is *changed*, with a [`SocketField::Socket`] saying
+//!    old id → new id, rather than one disappearing and one appearing.
 //! 3. **Within one endpoint** several sockets can be left over on each side (an SO_REUSEPORT
 //!    group restarted, several UDP binds). Each side is sorted by its holders (name, pid) and
 //!    then by cookie; first the sockets held by the same processes are paired (a service that
@@ -24,7 +31,8 @@
 //! a recreated socket, since ids of two hosts never name the same socket.
 //!
 //! # Fields compared
-//! state, local and remote address (a socket matched by id can `connect()`), uid, user,
+//! state (as the table names it: a change `Socket::state_label` does not show is none),
+//! local and remote address (a socket matched by id can `connect()`), uid, user,
 //! device, scope, address state, each option, holders (as a set of process name, pid and
 //! user; fd numbers are ignored, a process may dup a socket without changing anything), and
 //! the queues: accept queue (len/backlog) and SYN_RECV count. Queue numbers move on every
@@ -68,7 +76,8 @@ use crate::model::{Finding, NetnsId, Snapshot, Socket, SocketId};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
-/// The words for all of it are `output::diff`'s, which writes the JSON document too.
+/// Two snapshots compared. Not serialized itself: `output::diff` writes the JSON document,
+/// with every change in its words.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Diff {
     pub before: Side,
