@@ -107,3 +107,52 @@ impl NetnsDoc<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::diff::diff;
+    use crate::model::Snapshot;
+    use crate::testing::{netns, snapshot_of, socket};
+
+    fn snap(sockets: Vec<Socket>) -> Snapshot {
+        snapshot_of(sockets, vec![netns(1, Some("host"), None)])
+    }
+
+    /// The field changes of the document, byte for byte: a public interface, whose keys,
+    /// order and words tools read.
+    #[test]
+    fn field_changes_as_tools_read_them() {
+        let mut before = snap(vec![socket()]);
+        let mut after = before.clone();
+        let s = &mut after.sockets[0];
+        s.id = SocketId("1-9".into());
+        s.options.reuseport = Some(true);
+        s.options.reasons.clear();
+        s.holders[0].pid = 43;
+        s.syn_recv = Some(5);
+        before.netns[0].counters.listen_overflows = Some(2);
+        after.netns[0].counters.listen_overflows = Some(5);
+        let mut buf = Vec::new();
+        write_json(&mut buf, &diff(&before, &after)).expect("write");
+        // As written: a parsed Value would sort the keys.
+        let text = String::from_utf8(buf).expect("utf-8");
+        let sockets = concat!(r#""sockets":[{"kind":"changed","socket":{"id":"1-9","#,);
+        let socket_fields = concat!(
+            r#""before_id":"1-2a","fields":["#,
+            r#"{"field":"socket","subject":null,"kind":"value","before":"1-2a","after":"1-9","added":[],"removed":[]},"#,
+            r#"{"field":"reuseport","subject":null,"kind":"became_known","before":"?","after":"true","added":[],"removed":[]},"#,
+            r#"{"field":"holders","subject":null,"kind":"value","before":"web\u001b[31m[42] (www-data)","after":"web\u001b[31m[43] (www-data)","added":["web\u001b[31m[43] (www-data)"],"removed":["web\u001b[31m[42] (www-data)"]},"#,
+            r#"{"field":"syn_recv","subject":null,"kind":"queue","before":"2","after":"5","added":[],"removed":[]}]}]"#,
+        );
+        let netns = concat!(
+            r#""netns":[{"kind":"changed","id":1,"name":"host","fields":["#,
+            r#"{"field":"ListenOverflows","subject":null,"kind":"value","before":"2","after":"5 (+3)","added":[],"removed":[]}]}]"#,
+        );
+        let head = r#"{"format":"bindscope.diff","version":1,"counts":{"appeared":0,"disappeared":0,"changed":1,"queue_only":0,"new_findings":0,"resolved_findings":0,"netns":1},"before":{"hostname":"h","#;
+        assert!(text.starts_with(head), "{text}");
+        for part in [sockets, socket_fields, netns] {
+            assert_eq!(text.matches(part).count(), 1, "{part}\nin\n{text}");
+        }
+    }
+}
