@@ -137,7 +137,7 @@ mod tests {
         write_json(&mut buf, &diff(&before, &after)).expect("write");
         // As written: a parsed Value would sort the keys.
         let text = String::from_utf8(buf).expect("utf-8");
-        let sockets = concat!(r#""sockets":[{"kind":"changed","socket":{"id":"1-9","#,);
+        let sockets = r#""sockets":[{"kind":"changed","socket":{"id":"1-9","#;
         let socket_fields = concat!(
             r#""before_id":"1-2a","fields":["#,
             r#"{"field":"socket","subject":null,"kind":"value","before":"1-2a","after":"1-9","added":[],"removed":[]},"#,
