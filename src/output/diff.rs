@@ -1,19 +1,24 @@
 //! `bindscope diff`: the [`Diff`] of two snapshots as text for people (tickets, incident
-//! channels) and as JSON for tools. Pure: a diff in, text out; every string that came from a
-//! snapshot passes through [`clean`].
+//! channels) and as JSON for tools ([`document`]). Pure: a diff in, text out; every string
+//! that came from a snapshot passes through [`clean`]. The words of each field change are
+//! [`words`]', shared with the dashboard's Changes view.
+
+mod document;
+mod words;
+
+pub use document::write_json;
+pub use words::{FieldWords, netns_fields, socket_field, socket_fields};
 
 use super::findings::wrap;
 use crate::analyze::describe;
 use crate::analyze::diff::{
-    ChangeKind, Counts, Diff, FieldChange, FieldKind, FindingChange, FindingChangeKind,
-    NetnsChange, SocketChange,
+    ChangeKind, Counts, Diff, FieldKind, FindingChange, FindingChangeKind, NetnsChange,
+    SocketChange, SocketField,
 };
 use crate::model::addr::endpoint;
 use crate::model::{NetnsId, Socket};
 use crate::text::clean;
-use serde::Serialize;
 use std::fmt::Write as _;
-use std::io::{self, Write};
 
 /// The `format` of a diff document.
 pub const FORMAT: &str = "bindscope.diff";
@@ -169,7 +174,9 @@ fn socket_section(out: &mut String, d: &Diff, title: &str, sign: char, changes: 
             "  ",
         ));
         for f in &c.fields {
-            out.push_str(&wrap(&field_line(f), WIDTH, "      "));
+            let recreated = matches!(f, SocketField::Socket(_));
+            let line = field_line(&socket_field(f, &c.socket), recreated);
+            out.push_str(&wrap(&line, WIDTH, "      "));
         }
     }
 }
@@ -181,8 +188,7 @@ fn queue_section(out: &mut String, d: &Diff, changes: &[&SocketChange]) {
     }
     let _ = writeln!(out, "\nQueue changes only ({})", changes.len());
     for c in changes.iter().take(QUEUE_LISTED) {
-        let fields: Vec<String> = c
-            .fields
+        let fields: Vec<String> = socket_fields(c)
             .iter()
             .map(|f| {
                 format!(
@@ -206,8 +212,8 @@ fn queue_section(out: &mut String, d: &Diff, changes: &[&SocketChange]) {
 }
 
 /// `field: before → after`, `holders: +a, -b` for sets, with a word on what kind of change
-/// it is when the value alone would mislead.
-fn field_line(f: &FieldChange) -> String {
+/// it is when the value alone would mislead (`recreated`: the change is a socket's new id).
+fn field_line(f: &FieldWords, recreated: bool) -> String {
     let name = match &f.subject {
         Some(s) => format!("{} {}", clean(&f.field), clean(s)),
         None => clean(&f.field).into_owned(),
@@ -224,7 +230,7 @@ fn field_line(f: &FieldChange) -> String {
     let note = match f.kind {
         FieldKind::BecameKnown => " (was unknown, now read)",
         FieldKind::BecameUnknown => " (now unknown: not read this time)",
-        _ if f.field == "socket" => " (recreated: restarted or reopened on the same endpoint)",
+        _ if recreated => " (recreated: restarted or reopened on the same endpoint)",
         _ => "",
     };
     format!("{name}: {} → {}{note}", clean(&f.before), clean(&f.after))
@@ -273,58 +279,10 @@ fn netns_section(out: &mut String, d: &Diff) {
             ChangeKind::Changed => '~',
         };
         let _ = writeln!(out, "  {sign} {}", netns_name(n));
-        for f in &n.fields {
-            out.push_str(&wrap(&field_line(f), WIDTH, "      "));
+        for f in &netns_fields(n) {
+            out.push_str(&wrap(&field_line(f, false), WIDTH, "      "));
         }
     }
-}
-
-/// The JSON document of a diff, one object and a newline. A public interface, like the
-/// snapshot file:
-/// ```text
-/// format: "bindscope.diff"   version: 1
-/// counts: {appeared, disappeared, changed (not counting queue-only), queue_only,
-///          new_findings, resolved_findings, netns}
-/// before, after: {hostname, taken_at, sockets: int, findings: int, netns: int,
-///                 options_readable: bool, all_holders_visible: bool}
-/// sockets: [{kind: "appeared"|"disappeared"|"changed",
-///            socket: {...a socket as in the snapshot file: after's, or before's if disappeared},
-///            before_id: string|null (its id in before when it was recreated),
-///            fields: [FieldChange]}]                         (fields empty unless changed)
-/// findings: [{kind: "new"|"resolved", finding: {...a finding as in the snapshot file}}]
-/// netns: [{kind: "appeared"|"disappeared"|"changed", id: int, name: string|null,
-///          fields: [FieldChange]}]
-/// netns_names: {"<netns id>": name}   (every named namespace of either side)
-/// FieldChange: {field: string, subject: string|null,
-///               kind: "value"|"queue"|"became_known"|"became_unknown",
-///               before: string, after: string, added: [string], removed: [string]}
-/// ```
-/// Socket fields: `socket` (recreated: old id → new id), `state`, `local`, `remote`, `uid`,
-/// `user`, `device`, `scope`, `address_state`, `reuseaddr`, `reuseport`, `v6only`,
-/// `freebind`, `transparent`, `nonblocking`, `defer_accept`, `fastopen`, `bind_device`,
-/// `holders` (with `added`/`removed` as `name[pid] (user)`), and last, of kind `queue`,
-/// `accept_queue` (`len/backlog`) and `syn_recv`. Namespace fields: `name`, `entered`,
-/// each sysctl by its name (`net.core.somaxconn`), `interfaces`, `link` (subject: the
-/// interface), `addresses`, `address_flags` (subject: `IF ADDR/PREFIX`), and each TcpExt
-/// counter that rose (`ListenOverflows`, after as `15 (+5)`). Unknown is `?`, an option that
-/// does not apply `n/a`, nothing `-`. Strings are as in the snapshots, unsanitized.
-pub fn write_json(w: &mut dyn Write, d: &Diff) -> io::Result<()> {
-    #[derive(Serialize)]
-    struct Document<'a> {
-        format: &'static str,
-        version: u32,
-        counts: Counts,
-        #[serde(flatten)]
-        diff: &'a Diff,
-    }
-    let doc = Document {
-        format: FORMAT,
-        version: VERSION,
-        counts: d.counts(),
-        diff: d,
-    };
-    super::json::to_writer(&mut *w, &doc)?;
-    w.write_all(b"\n")
 }
 
 #[cfg(test)]

@@ -6,7 +6,8 @@
 use super::cells::user_short;
 use super::lines::{explanation_lines, label, labelled, local_text};
 use super::{Ctx, Detail, RowKey, View};
-use crate::analyze::diff::{ChangeKind, Diff, FieldChange, FindingChangeKind};
+use crate::analyze::diff::{ChangeKind, Diff, FindingChangeKind};
+use crate::output::diff::{FieldWords, netns_fields, socket_fields};
 use crate::text::clean;
 use crate::ui::theme::Theme;
 use crate::ui::widgets::table::{Column, Row, SortKey, Source};
@@ -120,7 +121,7 @@ fn kind_style(k: ChangeKind, theme: &Theme) -> ratatui::style::Style {
 }
 
 /// One change in a few words: `holders +nginx[40] -nginx[12]`, `reuseport ? → true`.
-pub fn field_text(f: &FieldChange) -> String {
+pub fn field_text(f: &FieldWords) -> String {
     let name = match &f.subject {
         Some(subject) => format!("{} {}", clean(&f.field), clean(subject)),
         None => clean(&f.field).into_owned(),
@@ -134,7 +135,7 @@ pub fn field_text(f: &FieldChange) -> String {
     parts.join(" ")
 }
 
-fn fields_text(fields: &[FieldChange]) -> String {
+fn fields_text(fields: &[FieldWords]) -> String {
     fields
         .iter()
         .map(field_text)
@@ -166,7 +167,7 @@ impl ChangeRow<'_> {
                 .diff
                 .sockets
                 .get(i)
-                .map_or_else(String::new, |c| fields_text(&c.fields)),
+                .map_or_else(String::new, |c| fields_text(&socket_fields(c))),
             Entry::Finding(i) => self.diff.findings.get(i).map_or_else(String::new, |f| {
                 format!(
                     "{} {}: {}",
@@ -179,7 +180,7 @@ impl ChangeRow<'_> {
                 .diff
                 .netns
                 .get(i)
-                .map_or_else(String::new, |n| fields_text(&n.fields)),
+                .map_or_else(String::new, |n| fields_text(&netns_fields(n))),
         }
     }
 }
@@ -293,8 +294,7 @@ impl View for Table<'_> {
             ))],
             theme,
         )];
-        let field_lines = |lines: &mut Vec<Line<'static>>,
-                           fields: &[crate::analyze::diff::FieldChange]| {
+        let field_lines = |lines: &mut Vec<Line<'static>>, fields: &[FieldWords]| {
             for f in fields {
                 lines.push(Line::from(vec![
                     label(&clean(&f.field), theme),
@@ -355,7 +355,7 @@ impl View for Table<'_> {
                     ));
                 }
                 lines.push(Line::default());
-                field_lines(&mut lines, &c.fields);
+                field_lines(&mut lines, &socket_fields(c));
                 format!("{} {} {}", kind_text(c.kind), s.proto.name(), local_text(s))
             }
             Entry::Finding(k) => {
@@ -381,7 +381,7 @@ impl View for Table<'_> {
                 let Some(n) = diff.netns.get(k) else {
                     return Detail::default();
                 };
-                field_lines(&mut lines, &n.fields);
+                field_lines(&mut lines, &netns_fields(n));
                 format!(
                     "netns {}",
                     n.name
