@@ -210,16 +210,32 @@ impl App {
         let Some(i) = self.current().selected_index() else {
             return;
         };
-        let Some(f) = self.data.findings.get(i) else {
+        let Some(e) = self.data.finding_entries.get(i) else {
             return;
         };
-        let n = f.sockets.len();
+        let Some(f) = e
+            .facets
+            .first()
+            .and_then(|&fi| self.data.findings.get(fi as usize))
+        else {
+            return;
+        };
+        // A problem's row shows the sockets of all its facets.
+        let ids: std::collections::HashSet<_> = e
+            .facets
+            .iter()
+            .filter_map(|&fi| self.data.findings.get(fi as usize))
+            .flat_map(|f| f.sockets.iter().cloned())
+            .collect();
+        let what = match (&e.problem, e.facets.len()) {
+            (Some(port), n) if n > 1 => format!("{} port {}", port.proto.name(), port.port),
+            _ => crate::text::clean(f.kind.name()).into_owned(),
+        };
         let label = format!(
-            "{} ({n} socket{})",
-            crate::text::clean(f.kind.name()),
-            if n == 1 { "" } else { "s" }
+            "{what} ({})",
+            crate::text::count(ids.len(), "socket", "sockets")
         );
-        let ids = f.sockets.iter().cloned().collect();
+        let ids = ids.into_iter().collect();
         let (prev_text, prev) = match self.filter.jump.take() {
             // From one finding to another: Esc still restores the filter typed by hand.
             Some(j) => (j.prev_text, j.prev),
@@ -291,9 +307,9 @@ impl App {
             ViewId::Users => None,
             ViewId::Findings => self
                 .data
-                .finding_sockets
+                .finding_entries
                 .get(i)
-                .and_then(|s| s.first())
+                .and_then(|e| e.sockets.first())
                 .and_then(|&si| sock(si)),
             ViewId::Host => snap.netns.get(i).map(|n| n.id),
             ViewId::Changes => None,

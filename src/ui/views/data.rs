@@ -6,7 +6,9 @@ use crate::analyze::findings;
 use crate::analyze::history::History;
 use crate::analyze::overlap::{Endpoint, addr_overlap, dev_overlap};
 use crate::analyze::ports::{PortGroup, port_groups};
-use crate::model::{Finding, FindingKind, NetnsId, Proto, Severity, Snapshot, SocketId, State};
+use crate::model::{
+    Finding, FindingKind, NetnsId, PortKey, Proto, Severity, Snapshot, SocketId, State,
+};
 use crate::query::FilterContext;
 use crate::text::clean;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -34,6 +36,68 @@ pub struct SockInfo {
     /// Held by, or sharing its port with, another user.
     pub cross_user: bool,
     pub queue: QueueMark,
+}
+
+/// A row of the Findings view: one finding, or the facets of one problem on one port
+/// (findings sharing `problem`), at the worst facet's severity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FindingEntry {
+    /// Indices into [`Data::findings`], most severe first.
+    pub facets: Vec<u32>,
+    pub severity: Severity,
+    /// Socket indices of every facet, each once.
+    pub sockets: Vec<u32>,
+    /// The problem's port, for a problem.
+    pub problem: Option<PortKey>,
+}
+
+/// The rows of the Findings view, by severity, then port, then as analysed.
+fn finding_entries(
+    snap: &Snapshot,
+    found: &[Finding],
+    finding_sockets: &[Vec<u32>],
+) -> Vec<FindingEntry> {
+    let mut out: Vec<FindingEntry> = Vec::new();
+    for (fi, f) in found.iter().enumerate() {
+        let fi = u32::try_from(fi).unwrap_or(u32::MAX);
+        let idx = finding_sockets
+            .get(fi as usize)
+            .cloned()
+            .unwrap_or_default();
+        if let Some(key) = f.problem
+            && let Some(e) = out.iter_mut().find(|e| e.problem == Some(key))
+        {
+            e.facets.push(fi);
+            e.severity = e.severity.max(f.severity);
+            for i in idx {
+                if !e.sockets.contains(&i) {
+                    e.sockets.push(i);
+                }
+            }
+            continue;
+        }
+        out.push(FindingEntry {
+            facets: vec![fi],
+            severity: f.severity,
+            sockets: idx,
+            problem: f.problem,
+        });
+    }
+    let port = |e: &FindingEntry| {
+        e.problem.map(|k| k.port).or_else(|| {
+            e.sockets
+                .first()
+                .and_then(|&i| snap.sockets.get(i as usize))
+                .map(|s| s.local_port)
+        })
+    };
+    for e in &mut out {
+        e.facets
+            .sort_by_key(|&fi| std::cmp::Reverse(found.get(fi as usize).map(|f| f.severity)));
+    }
+    // Stable: within a severity and port, the analysis's order (kind, sockets) stays.
+    out.sort_by_key(|e| (std::cmp::Reverse(e.severity), port(e).is_none(), port(e)));
+    out
 }
 
 /// A port group with its members as socket indices.
@@ -101,6 +165,8 @@ pub struct Data {
     pub findings: Vec<Finding>,
     /// Socket indices of each finding.
     pub finding_sockets: Vec<Vec<u32>>,
+    /// The Findings view's rows: a problem's facets are one.
+    pub finding_entries: Vec<FindingEntry>,
     pub filter_cx: FilterContext,
     /// Sanitized display names of the namespaces (`net:[ID]` when unnamed).
     pub ns_names: HashMap<NetnsId, String>,
@@ -143,12 +209,6 @@ impl Data {
         let mut finding_sockets = Vec::with_capacity(found.len());
         let mut counts = Counts::default();
         for (fi, f) in found.iter().enumerate() {
-            match f.severity {
-                Severity::Critical => counts.critical += 1,
-                Severity::Warning => counts.warning += 1,
-                Severity::Notice => counts.notice += 1,
-                Severity::Info => counts.info += 1,
-            }
             let idx: Vec<u32> = f
                 .sockets
                 .iter()
@@ -172,6 +232,16 @@ impl Data {
                 }
             }
             finding_sockets.push(idx);
+        }
+        let finding_entries = finding_entries(snap, &found, &finding_sockets);
+        // The header counts what the Findings view lists: a problem once.
+        for e in &finding_entries {
+            match e.severity {
+                Severity::Critical => counts.critical += 1,
+                Severity::Warning => counts.warning += 1,
+                Severity::Notice => counts.notice += 1,
+                Severity::Info => counts.info += 1,
+            }
         }
         let mut ns_sockets: HashMap<NetnsId, usize> = HashMap::new();
         let mut has_remote = false;
@@ -224,6 +294,7 @@ impl Data {
         Data {
             findings: found,
             finding_sockets,
+            finding_entries,
             filter_cx,
             ns_names,
             by_id,
@@ -447,8 +518,18 @@ mod tests {
                 d.counts.notice,
                 d.counts.info
             ),
-            (1, 1, 9, 5)
+            (1, 1, 8, 3),
+            "the header counts rows: each problem once"
         );
+        // Two problems: tcp 8080 (family_split + wildcard_overlap), udp 5353 (the two
+        // responders' cross_user_port and takeovers).
+        assert_eq!(d.finding_entries.len(), 13);
+        let problems: Vec<(u16, usize)> = d
+            .finding_entries
+            .iter()
+            .filter_map(|e| Some((e.problem?.port, e.facets.len())))
+            .collect();
+        assert_eq!(problems, [(8080, 2), (5353, 3)]);
         let info = |id: &str| {
             let i = *d.by_id.get(&SocketId(id.into())).expect("id");
             d.sockets[i as usize].clone()

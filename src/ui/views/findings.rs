@@ -1,10 +1,13 @@
-//! The Findings view: every finding, most severe first; the detail gives its explanation
-//! in plain words and the sockets involved; Enter shows those sockets.
+//! The Findings view: every finding, most severe first, then by port; the facets of one
+//! problem on one port are one row. The detail gives the explanations in plain words and
+//! the sockets involved; Enter shows those sockets.
 
 use super::cells::{severity_rank, user_short};
+use super::data::FindingEntry;
 use super::lines::{explanation_lines, labelled, local_text};
 use super::{Ctx, Detail, LIST_MAX, RowKey, View};
 use crate::model::Finding;
+use crate::output::findings::problem_title;
 use crate::text::clean;
 use crate::ui::theme::Theme;
 use crate::ui::widgets::table::{Column, Row, SortKey, Source};
@@ -36,9 +39,19 @@ impl<'a> Table<'a> {
 }
 
 pub struct FindingRow<'a> {
+    /// The first (most severe) facet.
     f: &'a Finding,
+    entry: &'a FindingEntry,
     sockets: &'a [u32],
     cx: Ctx<'a>,
+}
+
+/// The findings of an entry, most severe first.
+fn facets<'a>(cx: Ctx<'a>, e: &FindingEntry) -> Vec<&'a Finding> {
+    e.facets
+        .iter()
+        .filter_map(|&fi| cx.data.findings.get(fi as usize))
+        .collect()
 }
 
 impl Source for Table<'_> {
@@ -52,19 +65,43 @@ impl Source for Table<'_> {
     }
 
     fn len(&self) -> usize {
-        self.cx.data.findings.len()
+        self.cx.data.finding_entries.len()
     }
 
     fn row(&self, i: usize) -> Option<FindingRow<'_>> {
+        let entry = self.cx.data.finding_entries.get(i)?;
         Some(FindingRow {
-            f: self.cx.data.findings.get(i)?,
-            sockets: self.cx.data.finding_sockets.get(i)?,
+            f: self.cx.data.findings.get(*entry.facets.first()? as usize)?,
+            entry,
+            sockets: &entry.sockets,
             cx: self.cx,
         })
     }
 }
 
 impl FindingRow<'_> {
+    /// The kind, and for a problem how many more facets it has: `cross_user_port +2`.
+    fn kind(&self) -> String {
+        let kind = clean(self.f.kind.name()).into_owned();
+        match self.entry.facets.len() {
+            0 | 1 => kind,
+            n => format!("{kind} +{}", n - 1),
+        }
+    }
+
+    /// The finding's summary, or the problem's headline.
+    fn summary(&self) -> String {
+        match &self.entry.problem {
+            Some(port) if self.entry.facets.len() > 1 => clean(&problem_title(
+                self.cx.snap,
+                port,
+                &facets(self.cx, self.entry),
+            ))
+            .into_owned(),
+            _ => clean(&self.f.summary).into_owned(),
+        }
+    }
+
     /// The namespaces of the sockets involved, by name.
     fn netns(&self) -> String {
         let mut names: Vec<String> = self
@@ -85,28 +122,26 @@ impl FindingRow<'_> {
 
 impl Row for FindingRow<'_> {
     fn cell(&self, col: usize, _width: u16, theme: &Theme) -> Line<'_> {
-        let f = self.f;
+        let severity = self.entry.severity;
         match col {
-            SEVERITY => Line::styled(f.severity.name(), theme.severity(f.severity)),
-            KIND => Line::styled(
-                clean(f.kind.name()).into_owned(),
-                theme.severity(f.severity),
-            ),
-            SOCKETS => Line::raw(f.sockets.len().to_string()),
+            SEVERITY => Line::styled(severity.name(), theme.severity(severity)),
+            KIND => Line::styled(self.kind(), theme.severity(severity)),
+            SOCKETS => Line::raw(self.sockets.len().to_string()),
             NETNS => Line::raw(self.netns()),
-            SUMMARY => Line::raw(clean(&f.summary).into_owned()),
+            SUMMARY => Line::raw(self.summary()),
             _ => Line::default(),
         }
     }
 
     fn sort_key(&self, col: usize) -> SortKey {
-        let f = self.f;
         match col {
-            SEVERITY => severity_rank(Some(f.severity)).map_or(SortKey::Missing, SortKey::Num),
-            KIND => SortKey::text(f.kind.name()),
-            SOCKETS => SortKey::num(u32::try_from(f.sockets.len()).unwrap_or(u32::MAX)),
+            SEVERITY => {
+                severity_rank(Some(self.entry.severity)).map_or(SortKey::Missing, SortKey::Num)
+            }
+            KIND => SortKey::text(&self.kind()),
+            SOCKETS => SortKey::num(u32::try_from(self.sockets.len()).unwrap_or(u32::MAX)),
             NETNS => SortKey::text(&self.netns()),
-            SUMMARY => SortKey::text(&f.summary),
+            SUMMARY => SortKey::text(&self.summary()),
             _ => SortKey::Missing,
         }
     }
@@ -114,25 +149,30 @@ impl Row for FindingRow<'_> {
 
 impl View for Table<'_> {
     fn keep(&self, i: usize, mask: &[bool]) -> bool {
-        self.cx.data.finding_sockets.get(i).is_some_and(|idx| {
-            idx.iter()
+        self.cx.data.finding_entries.get(i).is_some_and(|e| {
+            e.sockets
+                .iter()
                 .any(|&s| mask.get(s as usize).copied().unwrap_or(false))
         })
     }
 
     fn key(&self, i: usize) -> Option<RowKey> {
-        let f = self.cx.data.findings.get(i)?;
-        Some(RowKey::Finding(f.kind.clone(), f.sockets.clone()))
+        let e = self.cx.data.finding_entries.get(i)?;
+        let f = self.cx.data.findings.get(*e.facets.first()? as usize)?;
+        let ids = e
+            .sockets
+            .iter()
+            .filter_map(|&s| self.cx.snap.sockets.get(s as usize))
+            .map(|s| s.id.clone())
+            .collect();
+        Some(RowKey::Finding(f.kind.clone(), ids))
     }
 
     fn detail(&self, i: usize) -> Detail {
-        let (Some(f), Some(idx)) = (
-            self.cx.data.findings.get(i),
-            self.cx.data.finding_sockets.get(i),
-        ) else {
+        let Some(e) = self.cx.data.finding_entries.get(i) else {
             return Detail::default();
         };
-        detail(self.cx, f, idx)
+        detail(self.cx, e)
     }
 
     fn noun(&self) -> &'static str {
@@ -140,18 +180,33 @@ impl View for Table<'_> {
     }
 }
 
-fn detail(cx: Ctx<'_>, f: &Finding, idx: &[u32]) -> Detail {
+fn detail(cx: Ctx<'_>, e: &FindingEntry) -> Detail {
     let theme = cx.theme;
-    let sev = theme.severity(f.severity);
-    let mut lines = vec![
-        Line::from(vec![
-            Span::styled(format!("{:<10}", f.severity.name()), sev),
+    let facets = facets(cx, e);
+    let Some(first) = facets.first() else {
+        return Detail::default();
+    };
+    let mut lines = Vec::new();
+    if let (Some(port), true) = (&e.problem, facets.len() > 1) {
+        lines.push(Line::styled(
+            clean(&problem_title(cx.snap, port, &facets)).into_owned(),
+            theme.severity(e.severity),
+        ));
+        lines.push(Line::default());
+    }
+    for f in &facets {
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!("{:<10}", f.severity.name()),
+                theme.severity(f.severity),
+            ),
             Span::raw(clean(&f.summary).into_owned()),
-        ]),
-        Line::default(),
-    ];
-    lines.extend(explanation_lines(&f.explanation, 0, theme.text));
-    lines.push(Line::default());
+        ]));
+        lines.push(Line::default());
+        lines.extend(explanation_lines(&f.explanation, 0, theme.text));
+        lines.push(Line::default());
+    }
+    let idx = &e.sockets;
     for (k, &i) in idx.iter().take(LIST_MAX).enumerate() {
         let Some(s) = cx.snap.sockets.get(i as usize) else {
             continue;
@@ -196,8 +251,9 @@ fn detail(cx: Ctx<'_>, f: &Finding, idx: &[u32]) -> Detail {
             theme,
         ));
     }
-    Detail {
-        title: format!("{}: {}", f.severity.name(), clean(f.kind.name())),
-        lines,
-    }
+    let title = match facets.len() {
+        1 => format!("{}: {}", e.severity.name(), clean(first.kind.name())),
+        n => format!("{}: one problem, {n} findings", e.severity.name()),
+    };
+    Detail { title, lines }
 }
