@@ -602,3 +602,241 @@ fn describe(s: &Socket) -> String {
     };
     format!("{} ({}, {opts}, {owner})", short(s), state_words(s))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::whatif::can_bind;
+    use crate::analyze::whatif::fixtures::*;
+    use crate::model::NetnsId;
+    use std::sync::Arc;
+
+    fn json_text(v: &Verdict) -> String {
+        let mut j = Vec::new();
+        crate::output::json::to_writer(&mut j, &json(v)).expect("json");
+        String::from_utf8(j).expect("utf-8")
+    }
+
+    /// A definite EADDRINUSE: the new socket, the blocker with its user and holder, the rule.
+    #[test]
+    fn words_inuse() {
+        let v = verdict(
+            &snap(vec![sock(1, "0.0.0.0", 5021, 1001, "listen")]),
+            &req("0.0.0.0:5021", 1002, ""),
+        );
+        assert_eq!(
+            render_text(&v),
+            r#"EADDRINUSE: bind() would fail
+  Your socket 0.0.0.0:5021 (no SO_REUSE* options, uid 1002) overlaps (address and device) 1 socket that refuses to share tcp port 5021: tcp 0.0.0.0:5021 (listening, no SO_REUSE* options, uid 1001 (u1001), held by srv[4001]) — your socket sets neither SO_REUSEADDR nor SO_REUSEPORT. TCP lets a bind overlap another socket only when both set SO_REUSEADDR and the other is not listening, or both set SO_REUSEPORT with the same uid (or the other is in TIME_WAIT) (inet_bind_conflict, §3.1).
+  blocking socket ids: 4026531840-1
+"#
+        );
+        assert_eq!(
+            json_text(&v),
+            r#"{"result":"EADDRINUSE","at":"bind","blockers":["4026531840-1"],"explanation":"Your socket 0.0.0.0:5021 (no SO_REUSE* options, uid 1002) overlaps (address and device) 1 socket that refuses to share tcp port 5021: tcp 0.0.0.0:5021 (listening, no SO_REUSE* options, uid 1001 (u1001), held by srv[4001]) — your socket sets neither SO_REUSEADDR nor SO_REUSEPORT. TCP lets a bind overlap another socket only when both set SO_REUSEADDR and the other is not listening, or both set SO_REUSEPORT with the same uid (or the other is in TIME_WAIT) (inet_bind_conflict, §3.1).","uncertain_because":[],"possible":[],"notes":[]}"#
+        );
+    }
+
+    /// ok through listen().
+    #[test]
+    fn words_oklisten() {
+        let v = verdict(
+            &snap(vec![sock(1, "0.0.0.0", 5021, 1001, "listen")]),
+            &req("0.0.0.0:5023", 1002, "listen"),
+        );
+        assert_eq!(
+            render_text(&v),
+            r#"ok: bind() and listen() would succeed
+  bind() and listen() succeed: no socket on tcp port 5023 refuses to share it with your socket 0.0.0.0:5023 (no SO_REUSE* options, uid 1002).
+"#
+        );
+        assert_eq!(
+            json_text(&v),
+            r#"{"result":"ok","at":"listen","blockers":[],"explanation":"bind() and listen() succeed: no socket on tcp port 5023 refuses to share it with your socket 0.0.0.0:5023 (no SO_REUSE* options, uid 1002).","uncertain_because":[],"possible":[],"notes":[]}"#
+        );
+    }
+
+    /// Uncertain through an unknown option; a holder name with an escape is cleaned.
+    #[test]
+    fn words_uncertain() {
+        let v = {
+            let mut x = sock(1, "0.0.0.0", 5024, 1001, "bound ra?");
+            x.holders[0].name = Arc::from("evil\x1b[2J");
+            verdict(&snap(vec![x]), &req("0.0.0.0:5024", 1002, "ra"))
+        };
+        assert_eq!(
+            render_text(&v),
+            r#"uncertain: EADDRINUSE or ok
+  The snapshot cannot decide between EADDRINUSE and ok (see uncertain_because): EADDRINUSE at bind(): Your socket 0.0.0.0:5024 (SO_REUSEADDR, uid 1002) overlaps (address and device) 1 socket that refuses to share tcp port 5024: tcp 0.0.0.0:5024 (bound, not listening, SO_REUSEADDR unknown, uid 1001 (u1001), held by evil\x1b[2J[4001]) — its SO_REUSEADDR is unknown. TCP lets a bind overlap another socket only when both set SO_REUSEADDR and the other is not listening, or both set SO_REUSEPORT with the same uid (or the other is in TIME_WAIT) (inet_bind_conflict, §3.1). — or ok at bind(): bind() succeeds: no socket on tcp port 5024 refuses to share it with your socket 0.0.0.0:5024 (SO_REUSEADDR, uid 1002).
+  blocking socket ids: 4026531840-1
+  unknown:
+    - SO_REUSEADDR of tcp 0.0.0.0:5024 is unknown (not probed (test))
+"#
+        );
+        assert!(!render_text(&v).contains('\x1b'), "escapes are cleaned");
+        assert_eq!(
+            json_text(&v),
+            r#"{"result":"uncertain","at":"bind","blockers":["4026531840-1"],"explanation":"The snapshot cannot decide between EADDRINUSE and ok (see uncertain_because): EADDRINUSE at bind(): Your socket 0.0.0.0:5024 (SO_REUSEADDR, uid 1002) overlaps (address and device) 1 socket that refuses to share tcp port 5024: tcp 0.0.0.0:5024 (bound, not listening, SO_REUSEADDR unknown, uid 1001 (u1001), held by evil\\x1b[2J[4001]) — its SO_REUSEADDR is unknown. TCP lets a bind overlap another socket only when both set SO_REUSEADDR and the other is not listening, or both set SO_REUSEPORT with the same uid (or the other is in TIME_WAIT) (inet_bind_conflict, §3.1). — or ok at bind(): bind() succeeds: no socket on tcp port 5024 refuses to share it with your socket 0.0.0.0:5024 (SO_REUSEADDR, uid 1002).","uncertain_because":["SO_REUSEADDR of tcp 0.0.0.0:5024 is unknown (not probed (test))"],"possible":["EADDRINUSE","ok"],"notes":[]}"#
+        );
+    }
+
+    /// Uncertain through the UDP bind order.
+    #[test]
+    fn words_udporder() {
+        let v = verdict(
+            &snap(vec![
+                sock(1, "127.0.0.1", 5016, 1001, "udp"),
+                sock(2, "127.0.0.2", 5016, 1001, "udp rp"),
+            ]),
+            &req("0.0.0.0:5016", 1001, "udp rp"),
+        );
+        assert_eq!(
+            render_text(&v),
+            r#"uncertain: EADDRINUSE or ok
+  The snapshot cannot decide between EADDRINUSE and ok (see uncertain_because): EADDRINUSE at bind(): Your socket 0.0.0.0:5016 (SO_REUSEPORT, uid 1001) overlaps (address and device) 1 socket that refuses to share udp port 5016: udp 127.0.0.1:5016 (bound, no SO_REUSE* options, uid 1001 (u1001), held by srv[4001]) — it does not set SO_REUSEPORT. UDP lets binds overlap when both set SO_REUSEADDR (any uid), or both set SO_REUSEPORT with the same uid (udp_lib_lport_inuse, §3.3). — or ok at bind(): bind() succeeds: no socket on udp port 5016 refuses to share it with your socket 0.0.0.0:5016 (SO_REUSEPORT, uid 1001).
+  blocking socket ids: 4026531840-1
+  unknown:
+    - bind order: the kernel (udp_lib_lport_inuse) stops at the most recently bound of the overlapping sockets; the bind succeeds if that is a SO_REUSEPORT partner (udp 127.0.0.2:5016 (bound, SO_REUSEPORT, uid 1001 (u1001), held by srv[4002])) and fails if it is udp 127.0.0.1:5016
+"#
+        );
+        assert_eq!(
+            json_text(&v),
+            r#"{"result":"uncertain","at":"bind","blockers":["4026531840-1"],"explanation":"The snapshot cannot decide between EADDRINUSE and ok (see uncertain_because): EADDRINUSE at bind(): Your socket 0.0.0.0:5016 (SO_REUSEPORT, uid 1001) overlaps (address and device) 1 socket that refuses to share udp port 5016: udp 127.0.0.1:5016 (bound, no SO_REUSE* options, uid 1001 (u1001), held by srv[4001]) — it does not set SO_REUSEPORT. UDP lets binds overlap when both set SO_REUSEADDR (any uid), or both set SO_REUSEPORT with the same uid (udp_lib_lport_inuse, §3.3). — or ok at bind(): bind() succeeds: no socket on udp port 5016 refuses to share it with your socket 0.0.0.0:5016 (SO_REUSEPORT, uid 1001).","uncertain_because":["bind order: the kernel (udp_lib_lport_inuse) stops at the most recently bound of the overlapping sockets; the bind succeeds if that is a SO_REUSEPORT partner (udp 127.0.0.2:5016 (bound, SO_REUSEPORT, uid 1001 (u1001), held by srv[4002])) and fails if it is udp 127.0.0.1:5016"],"possible":["EADDRINUSE","ok"],"notes":[]}"#
+        );
+    }
+
+    /// Uncertain through the TCP SO_REUSEPORT fast path.
+    #[test]
+    fn words_fastpath() {
+        let v = verdict(
+            &snap(vec![sock(1, "0.0.0.0", 5017, 1001, "listen dev=lo")]),
+            &req("0.0.0.0:5017", 1002, "rp dev=lo"),
+        );
+        assert_eq!(
+            render_text(&v),
+            r#"uncertain: EADDRINUSE or ok
+  The snapshot cannot decide between EADDRINUSE and ok (see uncertain_because): EADDRINUSE at bind(): Your socket 0.0.0.0%lo:5017 (SO_REUSEPORT, uid 1002) overlaps (address and device) 1 socket that refuses to share tcp port 5017: tcp 0.0.0.0%lo:5017 (listening, no SO_REUSE* options, uid 1001 (u1001), held by srv[4001]) — it does not set SO_REUSEPORT. TCP lets a bind overlap another socket only when both set SO_REUSEADDR and the other is not listening, or both set SO_REUSEPORT with the same uid (or the other is in TIME_WAIT) (inet_bind_conflict, §3.1). — or ok at bind(): bind() succeeds: no socket on tcp port 5017 refuses to share it with your socket 0.0.0.0%lo:5017 (SO_REUSEPORT, uid 1002).
+  blocking socket ids: 4026531840-1
+  unknown:
+    - bind order: an earlier SO_REUSEPORT socket of uid 1002 on 0.0.0.0 (present or already closed) could have passed the blocking sockets and left the port's SO_REUSEPORT fast path open (sk_reuseport_match in inet_csk_get_port), which lets this bind skip the conflict check
+"#
+        );
+        assert_eq!(
+            json_text(&v),
+            r#"{"result":"uncertain","at":"bind","blockers":["4026531840-1"],"explanation":"The snapshot cannot decide between EADDRINUSE and ok (see uncertain_because): EADDRINUSE at bind(): Your socket 0.0.0.0%lo:5017 (SO_REUSEPORT, uid 1002) overlaps (address and device) 1 socket that refuses to share tcp port 5017: tcp 0.0.0.0%lo:5017 (listening, no SO_REUSE* options, uid 1001 (u1001), held by srv[4001]) — it does not set SO_REUSEPORT. TCP lets a bind overlap another socket only when both set SO_REUSEADDR and the other is not listening, or both set SO_REUSEPORT with the same uid (or the other is in TIME_WAIT) (inet_bind_conflict, §3.1). — or ok at bind(): bind() succeeds: no socket on tcp port 5017 refuses to share it with your socket 0.0.0.0%lo:5017 (SO_REUSEPORT, uid 1002).","uncertain_because":["bind order: an earlier SO_REUSEPORT socket of uid 1002 on 0.0.0.0 (present or already closed) could have passed the blocking sockets and left the port's SO_REUSEPORT fast path open (sk_reuseport_match in inet_csk_get_port), which lets this bind skip the conflict check"],"possible":["EADDRINUSE","ok"],"notes":[]}"#
+        );
+    }
+
+    /// An IPv6 address whose duplicate address detection waits for a carrier.
+    #[test]
+    fn words_tentative() {
+        let v = verdict(&snap(vec![]), &req("[fd01::1]:5003", 1001, ""));
+        assert_eq!(
+            render_text(&v),
+            r#"EADDRNOTAVAIL: bind() would fail
+  fd01::1 on va is tentative: duplicate address detection has not finished (the link has no carrier), and neither IPV6_FREEBIND, IPV6_TRANSPARENT nor net.ipv6.ip_nonlocal_bind allows binding it (ipv6_chk_addr in __inet6_bind).
+"#
+        );
+        assert_eq!(
+            json_text(&v),
+            r#"{"result":"EADDRNOTAVAIL","at":"bind","blockers":[],"explanation":"fd01::1 on va is tentative: duplicate address detection has not finished (the link has no carrier), and neither IPV6_FREEBIND, IPV6_TRANSPARENT nor net.ipv6.ip_nonlocal_bind allows binding it (ipv6_chk_addr in __inet6_bind).","uncertain_because":[],"possible":[],"notes":[]}"#
+        );
+    }
+
+    /// A link-local address without an interface.
+    #[test]
+    fn words_linklocal() {
+        let v = verdict(
+            &snap(vec![]),
+            &req("[fe80::38c2:d8ff:fe64:d9ae]:5003", 1001, ""),
+        );
+        assert_eq!(
+            render_text(&v),
+            r#"EINVAL: bind() would fail
+  fe80::38c2:d8ff:fe64:d9ae is link-local: binding it needs an interface, given as a scope ([fe80::38c2:d8ff:fe64:d9ae%eth0]) or with SO_BINDTODEVICE (__inet6_bind).
+"#
+        );
+        assert_eq!(
+            json_text(&v),
+            r#"{"result":"EINVAL","at":"bind","blockers":[],"explanation":"fe80::38c2:d8ff:fe64:d9ae is link-local: binding it needs an interface, given as a scope ([fe80::38c2:d8ff:fe64:d9ae%eth0]) or with SO_BINDTODEVICE (__inet6_bind).","uncertain_because":[],"possible":[],"notes":[]}"#
+        );
+    }
+
+    /// A privileged port for an ordinary uid.
+    #[test]
+    fn words_eacces() {
+        let v = verdict(&snap(vec![]), &req("0.0.0.0:80", 1001, ""));
+        assert_eq!(
+            render_text(&v),
+            r#"EACCES: bind() would fail
+  Port 80 is below net.ipv4.ip_unprivileged_port_start (1024) and uid 1001 is not root, so bind() needs CAP_NET_BIND_SERVICE. bindscope does not see capabilities: a process of this uid that has it (setcap, systemd AmbientCapabilities=) binds anyway.
+"#
+        );
+        assert_eq!(
+            json_text(&v),
+            r#"{"result":"EACCES","at":"bind","blockers":[],"explanation":"Port 80 is below net.ipv4.ip_unprivileged_port_start (1024) and uid 1001 is not root, so bind() needs CAP_NET_BIND_SERVICE. bindscope does not see capabilities: a process of this uid that has it (setcap, systemd AmbientCapabilities=) binds anyway.","uncertain_because":[],"possible":[],"notes":[]}"#
+        );
+    }
+
+    /// A namespace the snapshot does not have.
+    #[test]
+    fn words_missing() {
+        let v = can_bind(&snap(vec![]), NetnsId(1), &req("0.0.0.0:5020", 0, ""));
+        assert_eq!(
+            render_text(&v),
+            r#"uncertain
+  Cannot judge: namespace 1 is not in the snapshot.
+  unknown:
+    - namespace 1 is not in the snapshot
+"#
+        );
+        assert_eq!(
+            json_text(&v),
+            r#"{"result":"uncertain","at":"bind","blockers":[],"explanation":"Cannot judge: namespace 1 is not in the snapshot.","uncertain_because":["namespace 1 is not in the snapshot"],"possible":[],"notes":[]}"#
+        );
+    }
+
+    /// ok, with the listen() race as a note.
+    #[test]
+    fn words_race() {
+        let v = verdict(
+            &snap(vec![sock(1, "0.0.0.0", 5012, 1001, "bound ra")]),
+            &req("127.0.0.1:5012", 1002, "ra listen"),
+        );
+        assert_eq!(
+            render_text(&v),
+            r#"ok: bind() and listen() would succeed
+  bind() and listen() succeed: no socket on tcp port 5012 refuses to share it with your socket 127.0.0.1:5012 (SO_REUSEADDR, uid 1002).
+  note: tcp 0.0.0.0:5012 (bound, not listening, SO_REUSEADDR, uid 1001 (u1001), held by srv[4001]) is bound with SO_REUSEADDR but not listening: whichever of you calls listen() first keeps the port, and the other's listen() then fails with EADDRINUSE (§3.5).
+"#
+        );
+        assert_eq!(
+            json_text(&v),
+            r#"{"result":"ok","at":"listen","blockers":[],"explanation":"bind() and listen() succeed: no socket on tcp port 5012 refuses to share it with your socket 127.0.0.1:5012 (SO_REUSEADDR, uid 1002).","uncertain_because":[],"possible":[],"notes":["tcp 0.0.0.0:5012 (bound, not listening, SO_REUSEADDR, uid 1001 (u1001), held by srv[4001]) is bound with SO_REUSEADDR but not listening: whichever of you calls listen() first keeps the port, and the other's listen() then fails with EADDRINUSE (§3.5)."]}"#
+        );
+    }
+
+    /// ok, sharing with a TIME_WAIT socket, and an option that does not apply.
+    #[test]
+    fn words_shares() {
+        let v = verdict(
+            &snap(vec![
+                sock(1, "127.0.0.1", 5009, 0, "tw rp"),
+                sock(2, "127.0.0.1", 5009, 1001, "udp ra"),
+            ]),
+            &req("0.0.0.0:5009", 1002, "rp v6only"),
+        );
+        assert_eq!(
+            render_text(&v),
+            r#"ok: bind() would succeed
+  bind() succeeds: no socket on tcp port 5009 refuses to share it with your socket 0.0.0.0:5009 (SO_REUSEPORT, uid 1002).
+  note: IPV6_V6ONLY does not apply to an IPv4 socket and was ignored.
+  note: Shares the port with: tcp 127.0.0.1:5009 (TIME_WAIT, SO_REUSEPORT, no owner) (both set SO_REUSEPORT (TIME_WAIT: the uid does not matter)).
+"#
+        );
+        assert_eq!(
+            json_text(&v),
+            r#"{"result":"ok","at":"bind","blockers":[],"explanation":"bind() succeeds: no socket on tcp port 5009 refuses to share it with your socket 0.0.0.0:5009 (SO_REUSEPORT, uid 1002).","uncertain_because":[],"possible":[],"notes":["IPV6_V6ONLY does not apply to an IPv4 socket and was ignored.","Shares the port with: tcp 127.0.0.1:5009 (TIME_WAIT, SO_REUSEPORT, no owner) (both set SO_REUSEPORT (TIME_WAIT: the uid does not matter))."]}"#
+        );
+    }
+}

@@ -799,3 +799,31 @@ fn unentered_or_missing_namespace_is_uncertain() {
         BindResult::Uncertain
     );
 }
+
+// -----------------------------------------------------------------------------------
+// Names
+
+#[test]
+fn result_names_are_the_serde_names() {
+    for (r, name) in [
+        (BindResult::Ok, "ok"),
+        (BindResult::Eaddrinuse, "EADDRINUSE"),
+        (BindResult::Eaddrnotavail, "EADDRNOTAVAIL"),
+        (BindResult::Eacces, "EACCES"),
+        (BindResult::Einval, "EINVAL"),
+        (BindResult::Eperm, "EPERM"),
+        (BindResult::Enodev, "ENODEV"),
+        (BindResult::Uncertain, "uncertain"),
+    ] {
+        assert_eq!(serde_json::to_value(r).expect("json"), name);
+        assert_eq!(r.name(), name);
+    }
+    for (p, name) in [
+        (Phase::Setsockopt, "setsockopt"),
+        (Phase::Bind, "bind"),
+        (Phase::Listen, "listen"),
+    ] {
+        assert_eq!(serde_json::to_value(p).expect("json"), name);
+        assert_eq!(p.call(), format!("{name}()"));
+    }
+}
