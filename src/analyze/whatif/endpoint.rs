@@ -4,49 +4,79 @@
 use crate::text::clean;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+/// Why a text is not an endpoint. `input` is the text as typed (trimmed); the message quotes
+/// it and every piece of it cleaned: it is user input on its way to a terminal.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{}': {kind}", clean(.input))]
+pub struct EndpointError {
+    pub input: String,
+    pub kind: EndpointErrorKind,
+}
+
+/// What is wrong with an endpoint; the fields are the offending pieces of the input.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EndpointErrorKind {
+    #[error("missing ']' after the IPv6 address")]
+    UnclosedBracket,
+    #[error("expected ':PORT' after ']', as in '[{}]:8080'", clean(.host))]
+    NoPortAfterBracket { host: String },
+    #[error("expected ADDRESS:PORT, as in '127.0.0.1:80' or '[::1]:80'")]
+    NoPort,
+    #[error("an IPv6 address must be in brackets, as in '[{}]:{}'", clean(.host), clean(.port))]
+    Ipv6WithoutBrackets { host: String, port: String },
+    #[error("empty scope after '%'")]
+    EmptyScope,
+    #[error(
+        "scope '{}' cannot be an interface name: at most 15 bytes, without '/', ':', '%' or spaces",
+        clean(.scope)
+    )]
+    NotAnInterfaceName { scope: String },
+    #[error("port '{}' is not a number from 0 to 65535", clean(.port))]
+    BadPort { port: String },
+    #[error("'{}' is not an IPv6 address", clean(.text))]
+    NotIpv6 { text: String },
+    #[error("'{}' is not an IPv4 address", clean(.text))]
+    NotIpv4 { text: String },
+    #[error("a scope (%name) only applies to IPv6 addresses")]
+    ScopeOnIpv4,
+}
+
 /// Parses `127.0.0.1:80`, `[::1]:8080` or `[fe80::1%eth0]:8080` into address, scope (the
-/// `%name` of an IPv6 address) and port. IPv6 addresses must be in brackets. Errors quote
-/// the text cleaned: it is user input on its way to a terminal.
-pub fn parse_endpoint(s: &str) -> Result<(IpAddr, Option<String>, u16), String> {
+/// `%name` of an IPv6 address) and port. IPv6 addresses must be in brackets.
+pub fn parse_endpoint(s: &str) -> Result<(IpAddr, Option<String>, u16), EndpointError> {
+    use EndpointErrorKind::*;
     let s = s.trim();
-    let q = clean(s);
+    let fail = |kind| EndpointError {
+        input: s.to_string(),
+        kind,
+    };
     let (host, port) = if let Some(rest) = s.strip_prefix('[') {
         let Some((host, after)) = rest.split_once(']') else {
-            return Err(format!("'{q}': missing ']' after the IPv6 address"));
+            return Err(fail(UnclosedBracket));
         };
         let Some(port) = after.strip_prefix(':') else {
-            return Err(format!(
-                "'{q}': expected ':PORT' after ']', as in '[{}]:8080'",
-                clean(host)
-            ));
+            return Err(fail(NoPortAfterBracket { host: host.into() }));
         };
         (host, port)
     } else {
         let Some((host, port)) = s.rsplit_once(':') else {
-            return Err(format!(
-                "'{q}': expected ADDRESS:PORT, as in '127.0.0.1:80' or '[::1]:80'"
-            ));
+            return Err(fail(NoPort));
         };
         if host.contains(':') {
-            return Err(format!(
-                "'{q}': an IPv6 address must be in brackets, as in '[{}]:{}'",
-                clean(host),
-                clean(port)
-            ));
+            return Err(fail(Ipv6WithoutBrackets {
+                host: host.into(),
+                port: port.into(),
+            }));
         }
         (host, port)
     };
     let (addr_text, scope) = match host.split_once('%') {
         Some((a, sc)) => {
             if sc.is_empty() {
-                return Err(format!("'{q}': empty scope after '%'"));
+                return Err(fail(EmptyScope));
             }
             if !is_interface_name(sc) {
-                return Err(format!(
-                    "'{q}': scope '{}' cannot be an interface name: at most 15 bytes, \
-                     without '/', ':', '%' or spaces",
-                    clean(sc)
-                ));
+                return Err(fail(NotAnInterfaceName { scope: sc.into() }));
             }
             (a, Some(sc.to_string()))
         }
@@ -56,27 +86,22 @@ pub fn parse_endpoint(s: &str) -> Result<(IpAddr, Option<String>, u16), String> 
     let port: u16 = Some(port)
         .filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
         .and_then(|p| p.parse().ok())
-        .ok_or_else(|| {
-            format!(
-                "'{q}': port '{}' is not a number from 0 to 65535",
-                clean(port)
-            )
-        })?;
+        .ok_or_else(|| fail(BadPort { port: port.into() }))?;
     let addr: IpAddr = if s.starts_with('[') {
-        addr_text
-            .parse::<Ipv6Addr>()
-            .map(IpAddr::V6)
-            .map_err(|_| format!("'{q}': '{}' is not an IPv6 address", clean(addr_text)))?
+        addr_text.parse::<Ipv6Addr>().map(IpAddr::V6).map_err(|_| {
+            fail(NotIpv6 {
+                text: addr_text.into(),
+            })
+        })?
     } else {
-        addr_text
-            .parse::<Ipv4Addr>()
-            .map(IpAddr::V4)
-            .map_err(|_| format!("'{q}': '{}' is not an IPv4 address", clean(addr_text)))?
+        addr_text.parse::<Ipv4Addr>().map(IpAddr::V4).map_err(|_| {
+            fail(NotIpv4 {
+                text: addr_text.into(),
+            })
+        })?
     };
     if scope.is_some() && addr.is_ipv4() {
-        return Err(format!(
-            "'{q}': a scope (%name) only applies to IPv6 addresses"
-        ));
+        return Err(fail(ScopeOnIpv4));
     }
     Ok((addr, scope, port))
 }
@@ -102,8 +127,17 @@ fn is_interface_name(name: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::EndpointErrorKind::*;
     use super::*;
     use proptest::prelude::*;
+
+    fn kind(s: &str) -> EndpointErrorKind {
+        parse_endpoint(s).expect_err(s).kind
+    }
+
+    fn text(s: &str) -> String {
+        s.to_string()
+    }
 
     #[test]
     fn endpoints() {
@@ -119,20 +153,84 @@ mod tests {
             ("::ffff:10.0.0.1".parse().unwrap(), None, 1)
         );
         assert_eq!(ok("0.0.0.0:0").2, 0);
-        for (bad, says) in [
-            ("::1:80", "brackets"),
-            ("[::1]", "':PORT'"),
-            ("[::1:80", "']'"),
-            ("127.0.0.1", "ADDRESS:PORT"),
-            ("127.0.0.1:70000", "0 to 65535"),
-            ("127.0.0.1:http", "not a number"),
-            ("[127.0.0.1]:80", "not an IPv6"),
-            ("localhost:80", "not an IPv4"),
-            ("[fe80::1%]:80", "empty scope"),
-            ("10.0.0.1%eth0:80", "only applies to IPv6"),
+        for (bad, want) in [
+            (
+                "::1:80",
+                Ipv6WithoutBrackets {
+                    host: text("::1"),
+                    port: text("80"),
+                },
+            ),
+            ("[::1]", NoPortAfterBracket { host: text("::1") }),
+            ("[::1:80", UnclosedBracket),
+            ("127.0.0.1", NoPort),
+            (
+                "127.0.0.1:70000",
+                BadPort {
+                    port: text("70000"),
+                },
+            ),
+            ("127.0.0.1:http", BadPort { port: text("http") }),
+            (
+                "[127.0.0.1]:80",
+                NotIpv6 {
+                    text: text("127.0.0.1"),
+                },
+            ),
+            (
+                "localhost:80",
+                NotIpv4 {
+                    text: text("localhost"),
+                },
+            ),
+            ("[fe80::1%]:80", EmptyScope),
+            ("10.0.0.1%eth0:80", ScopeOnIpv4),
         ] {
-            let e = parse_endpoint(bad).expect_err(bad);
-            assert!(e.contains(says), "{bad}: {e}");
+            assert_eq!(kind(bad), want, "{bad}");
+        }
+    }
+
+    /// The messages, word for word (the CLI prints them; the prompt shows them).
+    #[test]
+    fn messages() {
+        for (bad, says) in [
+            ("[::1:80", "'[::1:80': missing ']' after the IPv6 address"),
+            (
+                "[::1]",
+                "'[::1]': expected ':PORT' after ']', as in '[::1]:8080'",
+            ),
+            (
+                "127.0.0.1",
+                "'127.0.0.1': expected ADDRESS:PORT, as in '127.0.0.1:80' or '[::1]:80'",
+            ),
+            (
+                "::1:80",
+                "'::1:80': an IPv6 address must be in brackets, as in '[::1]:80'",
+            ),
+            ("[fe80::1%]:80", "'[fe80::1%]:80': empty scope after '%'"),
+            (
+                "[fe80::1%a/b]:80",
+                "'[fe80::1%a/b]:80': scope 'a/b' cannot be an interface name: at most 15 \
+                 bytes, without '/', ':', '%' or spaces",
+            ),
+            (
+                "127.0.0.1:http",
+                "'127.0.0.1:http': port 'http' is not a number from 0 to 65535",
+            ),
+            (
+                "[1.2.3.4]:80",
+                "'[1.2.3.4]:80': '1.2.3.4' is not an IPv6 address",
+            ),
+            (
+                "localhost:80",
+                "'localhost:80': 'localhost' is not an IPv4 address",
+            ),
+            (
+                "10.0.0.1%eth0:80",
+                "'10.0.0.1%eth0:80': a scope (%name) only applies to IPv6 addresses",
+            ),
+        ] {
+            assert_eq!(parse_endpoint(bad).expect_err(bad).to_string(), says);
         }
     }
 
@@ -149,35 +247,58 @@ mod tests {
             Some(fifteen.as_str())
         );
         assert_eq!(ok("[fe80::1%é]:1").1.as_deref(), Some("é"));
-        for (bad, says) in [
-            ("", "ADDRESS:PORT"),
-            ("[", "']'"),
-            ("[::1", "']'"),
-            ("[]:80", "'' is not an IPv6"),
-            ("[%]:80", "empty scope"),
-            ("%:80", "empty scope"),
-            ("[::1]]:80", "':PORT'"),
-            ("[::1]:", "port ''"),
-            ("127.0.0.1:+80", "port '+80'"),
-            ("127.0.0.1:65536", "0 to 65535"),
-            ("127.0.0.1:99999999999999999999999", "0 to 65535"),
-            ("::ffff:1.2.3.4:80", "'[::ffff:1.2.3.4]:80'"),
-            ("[fe80::1%aaaaaaaaaaaaaaaa]:80", "at most 15 bytes"),
-            ("[fe80::1%ééééééééé]:80", "at most 15 bytes"),
-            ("[fe80::1%a/b]:80", "cannot be an interface name"),
-            ("[fe80::1%a:b]:80", "cannot be an interface name"),
-            ("[fe80::1%a b]:80", "cannot be an interface name"),
-            ("[fe80::1%..]:80", "cannot be an interface name"),
-            ("[fe80::1%eth0%1]:80", "cannot be an interface name"),
+        let not_a_name = |scope: &str| NotAnInterfaceName { scope: text(scope) };
+        for (bad, want) in [
+            ("", NoPort),
+            ("[", UnclosedBracket),
+            ("[::1", UnclosedBracket),
+            ("[]:80", NotIpv6 { text: text("") }),
+            ("[%]:80", EmptyScope),
+            ("%:80", EmptyScope),
+            ("[::1]]:80", NoPortAfterBracket { host: text("::1") }),
+            ("[::1]:", BadPort { port: text("") }),
+            ("127.0.0.1:+80", BadPort { port: text("+80") }),
+            (
+                "127.0.0.1:65536",
+                BadPort {
+                    port: text("65536"),
+                },
+            ),
+            (
+                "127.0.0.1:99999999999999999999999",
+                BadPort {
+                    port: text("99999999999999999999999"),
+                },
+            ),
+            (
+                "::ffff:1.2.3.4:80",
+                Ipv6WithoutBrackets {
+                    host: text("::ffff:1.2.3.4"),
+                    port: text("80"),
+                },
+            ),
+            (
+                "[fe80::1%aaaaaaaaaaaaaaaa]:80",
+                not_a_name("aaaaaaaaaaaaaaaa"),
+            ),
+            ("[fe80::1%ééééééééé]:80", not_a_name("ééééééééé")),
+            ("[fe80::1%a/b]:80", not_a_name("a/b")),
+            ("[fe80::1%a:b]:80", not_a_name("a:b")),
+            ("[fe80::1%a b]:80", not_a_name("a b")),
+            ("[fe80::1%..]:80", not_a_name("..")),
+            ("[fe80::1%eth0%1]:80", not_a_name("eth0%1")),
         ] {
-            let e = parse_endpoint(bad).expect_err(bad);
-            assert!(e.contains(says), "{bad}: {e}");
+            assert_eq!(kind(bad), want, "{bad}");
         }
-        let e = parse_endpoint("\u{1b}[2J1.2.3.4:80").expect_err("escape");
+        let e = parse_endpoint("\u{1b}[2J1.2.3.4:80")
+            .expect_err("escape")
+            .to_string();
         assert!(!e.contains('\u{1b}') && e.contains("\\x1b[2J"), "{e}");
         // The kernel takes any bytes but a few in a name, so this scope is fine; the error
         // about the port quotes it cleaned.
-        let e = parse_endpoint("[fe80::1%\u{202e}x]:8o").expect_err("bidi");
+        let e = parse_endpoint("[fe80::1%\u{202e}x]:8o")
+            .expect_err("bidi")
+            .to_string();
         assert!(!e.contains('\u{202e}') && e.contains("\\u{202e}x"), "{e}");
     }
 
@@ -210,7 +331,10 @@ mod tests {
                     prop_assert!(is_interface_name(sc), "{:?}", sc);
                 }
             }
-            Err(e) => prop_assert_eq!(clean(&e), e.as_str()),
+            Err(e) => {
+                let e = e.to_string();
+                prop_assert_eq!(clean(&e), e.as_str());
+            }
         }
         Ok(())
     }

@@ -40,6 +40,6 @@ pub use cause::{
     Cause, InUse, Lack, NamespaceProblem, Note, Refusal, RefusalRule, ShareRule, Sharer, Unknown,
     V4Accepted, V6Unusable,
 };
-pub use endpoint::parse_endpoint;
+pub use endpoint::{EndpointError, EndpointErrorKind, parse_endpoint};
 pub use order::can_bind;
 pub use verdict::{BindRequest, BindResult, Explanation, Outcome, Phase, Verdict};

@@ -74,7 +74,7 @@ pub fn parse(
     let endpoint = words
         .next()
         .ok_or("expected ADDR:PORT after the protocol, as in 0.0.0.0:8080 or [::]:8080")?;
-    let (addr, scope_device, port) = parse_endpoint(endpoint)?;
+    let (addr, scope_device, port) = parse_endpoint(endpoint).map_err(|e| e.to_string())?;
     let mut req = BindRequest {
         proto,
         addr,
