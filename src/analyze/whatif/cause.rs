@@ -184,7 +184,7 @@ pub enum Note {
     /// TCP: `socket` is bound with SO_REUSEADDR but not listening: whichever listens first
     /// keeps the port (§3.5).
     ListenRace {
-        socket: Socket,
+        socket: Box<Socket>,
     },
     /// TCP: the sockets the new one shares the port with.
     SharesPort(Vec<Sharer>),
@@ -224,7 +224,7 @@ pub enum Unknown {
     NewSocketV6only,
     /// An option of an overlapping socket; the socket's `options.reasons` says why.
     SocketOption {
-        socket: Socket,
+        socket: Box<Socket>,
         option: OptionName,
     },
     /// The snapshot holds listening sockets only.

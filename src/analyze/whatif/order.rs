@@ -138,7 +138,7 @@ pub fn can_bind(snap: &Snapshot, netns: NetnsId, req: &BindRequest) -> Verdict {
         }
         Family::Ipv6 => match inet6_bind_checks(ns, req, &mut walk) {
             Ok(b) => b,
-            Err(o) => return walk.finish(o),
+            Err(o) => return walk.finish(*o),
         },
     };
     privileged_note(ns, req, &mut walk.notes);
@@ -277,7 +277,13 @@ fn privileged_note(ns: &Netns, req: &BindRequest, notes: &mut Vec<Note>) {
 // ---------------------------------------------------------------------------------------
 // IPv6 (__inet6_bind): port before address
 
-fn inet6_bind_checks(ns: &Netns, req: &BindRequest, walk: &mut Walk) -> Result<Bound, Outcome> {
+/// The checks of `__inet6_bind`; `Err`: the outcome that ends the walk (boxed: an outcome
+/// carries the sockets it names).
+fn inet6_bind_checks(
+    ns: &Netns,
+    req: &BindRequest,
+    walk: &mut Walk,
+) -> Result<Bound, Box<Outcome>> {
     let IpAddr::V6(a) = req.addr else {
         return Ok(Bound {
             device: req.device.clone(),
@@ -287,15 +293,15 @@ fn inet6_bind_checks(ns: &Netns, req: &BindRequest, walk: &mut Walk) -> Result<B
     // inet6_create(): V6ONLY starts from net.ipv6.bindv6only unless set explicitly.
     let v6only_set = req.v6only.or(ns.sysctls.bindv6only.map(|v| v != 0));
     if a.is_multicast() && req.proto == Proto::Tcp {
-        return Err(Outcome::new(
+        return Err(Box::new(Outcome::new(
             BindResult::Einval,
             Phase::Bind,
             Cause::TcpMulticastV6 { addr: a },
-        ));
+        )));
     }
     // KERNEL-documented order: IPv6 checks the privileged port before the address (§6).
     if let Some(o) = walk.step(check_privileged_port(ns, req)) {
-        return Err(o);
+        return Err(Box::new(o));
     }
     if let Some(v4) = mapped_v4(&a) {
         if req.scope_device.is_some() {
@@ -307,20 +313,20 @@ fn inet6_bind_checks(ns: &Netns, req: &BindRequest, walk: &mut Walk) -> Result<B
             Cause::MappedOnV6only { addr: a },
         );
         match v6only_set {
-            Some(true) => return Err(einval),
+            Some(true) => return Err(Box::new(einval)),
             Some(false) => {}
             None => {
                 if let Some(o) = walk.step(Step::Unknown {
                     fail: einval,
                     because: vec![Unknown::MappedV6only],
                 }) {
-                    return Err(o);
+                    return Err(Box::new(o));
                 }
             }
         }
         let step = check_v4_valid(ns, req, v4, IpAddr::V6(a), &mut walk.notes);
         if let Some(o) = walk.step(step) {
-            return Err(o);
+            return Err(Box::new(o));
         }
         return Ok(Bound {
             device: req.device.clone(),
@@ -340,23 +346,23 @@ fn inet6_bind_checks(ns: &Netns, req: &BindRequest, walk: &mut Walk) -> Result<B
     if needs_scope(&a) {
         if let Some(scope) = &req.scope_device {
             if iface(ns, scope).is_none() {
-                return Err(Outcome::new(
+                return Err(Box::new(Outcome::new(
                     BindResult::Enodev,
                     Phase::Bind,
                     Cause::NoSuchScope {
                         scope: scope.clone(),
                     },
-                ));
+                )));
             }
             // "Override any existing binding, if another one is supplied by user."
             device = Some(scope.clone());
         }
         if device.is_none() {
-            return Err(Outcome::new(
+            return Err(Box::new(Outcome::new(
                 BindResult::Einval,
                 Phase::Bind,
                 Cause::LinkLocalNeedsDevice { addr: a },
-            ));
+            )));
         }
     } else if req.scope_device.is_some() {
         walk.notes.push(Note::ScopeIgnoredNotLinkLocal { addr: a });
@@ -364,7 +370,7 @@ fn inet6_bind_checks(ns: &Netns, req: &BindRequest, walk: &mut Walk) -> Result<B
     if !a.is_multicast()
         && let Some(o) = walk.step(check_v6_valid(ns, req, &a, device.as_deref()))
     {
-        return Err(o);
+        return Err(Box::new(o));
     }
     // A specific, non-mapped IPv6 bind makes the socket V6ONLY (__inet6_bind).
     Ok(Bound {

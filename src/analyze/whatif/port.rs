@@ -33,7 +33,7 @@ pub(super) fn unknown_inputs(
     let mut out = Vec::new();
     let mut unknown = |option| {
         out.push(Unknown::SocketOption {
-            socket: s.clone(),
+            socket: Box::new(s.clone()),
             option,
         });
     };

@@ -60,7 +60,9 @@ pub(super) fn conflicts(
                 };
                 if ra == Some(true) && rp != Some(true) && old.state != State::TimeWait {
                     // The race says it all for this one.
-                    notes.push(Note::ListenRace { socket: s.clone() });
+                    notes.push(Note::ListenRace {
+                        socket: Box::new(s.clone()),
+                    });
                 } else {
                     sharers.push(Sharer {
                         socket: s.clone(),

@@ -593,7 +593,12 @@ fn listen_race_is_a_note_not_a_failure() {
     let s = snap(vec![x.clone()]);
     let v = verdict(&s, &req("127.0.0.1:5012", 1002, "ra listen"));
     assert_eq!((v.result, v.at), (BindResult::Ok, Phase::Listen), "{v:#?}");
-    assert_eq!(v.notes, vec![Note::ListenRace { socket: x }]);
+    assert_eq!(
+        v.notes,
+        vec![Note::ListenRace {
+            socket: Box::new(x)
+        }]
+    );
 }
 
 #[test]
@@ -622,7 +627,7 @@ fn unknown_option_of_a_relevant_socket_is_named() {
     assert_eq!(
         v.uncertain_because,
         vec![Unknown::SocketOption {
-            socket: x,
+            socket: Box::new(x),
             option: OptionName::Reuseaddr
         }]
     );
