@@ -10,7 +10,7 @@ use crate::analyze::whatif::{
 };
 use crate::model::addr::endpoint;
 use crate::model::{Family, OptionName, Proto, Socket, SocketId, State};
-use crate::text::clean;
+use crate::text::{clean, count};
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::net::IpAddr;
@@ -248,7 +248,7 @@ fn in_use(u: &InUse) -> String {
     let mut text = format!(
         "{} overlaps (address and device) {} that refuse{} to share {} port {}: {}. {rule}",
         capitalized(&endpoint_words(&u.new, u.port)),
-        count(n, "socket"),
+        count(n, "socket", "sockets"),
         if n == 1 { "s" } else { "" },
         u.proto.name(),
         u.port,
@@ -479,14 +479,6 @@ fn shape(e: &Endpoint) -> String {
 
 // ---------------------------------------------------------------------------------------
 // Sockets
-
-fn count(n: usize, what: &str) -> String {
-    if n == 1 {
-        format!("1 {what}")
-    } else {
-        format!("{n} {what}s")
-    }
-}
 
 fn capitalized(s: &str) -> String {
     let mut c = s.chars();
