@@ -24,8 +24,11 @@
 
 mod common;
 
-use bindscope::analyze::whatif::{BindRequest, BindResult, Verdict, can_bind, parse_endpoint};
+use bindscope::analyze::whatif::{
+    BindRequest, BindResult, Unknown, Verdict, can_bind, parse_endpoint,
+};
 use bindscope::model::{NetnsId, Proto, Snapshot};
+use bindscope::output::whatif as whatif_words;
 use common::*;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -335,14 +338,25 @@ fn disagreement(v: &Verdict, kernel: &Value) -> Option<String> {
     ))
 }
 
-/// Which kind of uncertainty, for the summary.
+/// Which kind of uncertainty, for the summary: the first that applies of the fast path,
+/// the UDP bind order, and an unknown option or sysctl.
 fn uncertainty_kind(v: &Verdict) -> &'static str {
-    let b = v.uncertain_because.join(" ");
-    if b.contains("fast path") {
+    let any = |f: fn(&Unknown) -> bool| v.uncertain_because.iter().any(f);
+    if any(|u| matches!(u, Unknown::TcpFastPath { .. })) {
         "tcp SO_REUSEPORT fast path (bind order)"
-    } else if b.contains("bind order") {
+    } else if any(|u| matches!(u, Unknown::UdpBindOrder { .. })) {
         "udp bind order"
-    } else if b.contains("is unknown") {
+    } else if any(|u| {
+        matches!(
+            u,
+            Unknown::UnprivilegedPortStart
+                | Unknown::Ipv4NonlocalBind { .. }
+                | Unknown::Ipv6NonlocalBind { .. }
+                | Unknown::MappedV6only
+                | Unknown::NewSocketV6only
+                | Unknown::SocketOption { .. }
+        )
+    }) {
         "an unknown option or sysctl"
     } else {
         "other"
@@ -428,7 +442,7 @@ fn can_bind_agrees_with_the_kernel() {
                      snapshot sockets:\n    {}\n  candidate: {cand}\n  kernel: {kernel}\n  verdict: {}",
                     state_lines.join("\n"),
                     list(&snap_json),
-                    serde_json::to_string_pretty(&v).unwrap_or_default()
+                    serde_json::to_string_pretty(&whatif_words::json(&v)).unwrap_or_default()
                 ));
             }
         }

@@ -63,11 +63,11 @@ pub fn run(args: &CanBindArgs) -> anyhow::Result<u8> {
     super::explain_privileges(&snap);
     match args.format {
         FindingsFormat::Text => {
-            let text = whatif::render_text(&verdict);
+            let text = crate::output::whatif::render_text(&verdict);
             to_stdout(|w| w.write_all(text.as_bytes()))?;
         }
         FindingsFormat::Json => to_stdout(|w| {
-            crate::output::json::to_writer(&mut *w, &verdict)?;
+            crate::output::json::to_writer(&mut *w, &crate::output::whatif::json(&verdict))?;
             w.write_all(b"\n")
         })?,
     }

@@ -7,6 +7,7 @@ pub mod diff;
 pub mod findings;
 pub mod json;
 pub mod table;
+pub mod whatif;
 pub mod write;
 
 use crate::model::Snapshot;

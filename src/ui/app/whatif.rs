@@ -2,7 +2,7 @@
 //! `tcp|udp ADDR:PORT [--reuseaddr] [--reuseport] [--v6only] [--freebind] [--transparent]
 //! [--device IF] [--user NAME|UID] [--listen] [--netns NAME|ID]`.
 
-use crate::analyze::whatif::{BindRequest, parse_endpoint};
+use crate::analyze::whatif::{BindRequest, EndpointError, parse_endpoint};
 use crate::model::{NetnsId, Proto, Snapshot};
 use crate::text::clean;
 
@@ -14,9 +14,53 @@ pub struct Defaults {
 
 const FLAGS: &str = "--reuseaddr, --reuseport, --v6only, --freebind, --transparent, --device IF, --user NAME|UID, --listen, --netns NAME|ID";
 
+/// Why a prompt is not a request. The prompt shows the message (user text in it cleaned).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PromptError {
+    #[error("type: tcp|udp ADDR:PORT [options]")]
+    Empty,
+    #[error("'{}': start with tcp or udp", clean(.0))]
+    NotAProtocol(String),
+    #[error("expected ADDR:PORT after the protocol, as in 0.0.0.0:8080 or [::]:8080")]
+    NoEndpoint,
+    #[error(transparent)]
+    Endpoint(#[from] EndpointError),
+    /// A flag that takes a value, given none (`--device`, `--device=`).
+    #[error("{0} needs a value")]
+    NeedsValue(&'static str),
+    /// A switch given a value (`--reuseaddr=no`).
+    #[error("'{0}' takes no value")]
+    TakesNoValue(&'static str),
+    #[error("unknown option '{}': {FLAGS}", clean(.0))]
+    UnknownOption(String),
+    #[error("unknown user '{}': give a uid, or a user seen in this snapshot", clean(.0))]
+    UnknownUser(String),
+    /// `known`: the snapshot's namespaces, by name or else by id.
+    #[error("unknown namespace '{}': one of {}", clean(.name), cleaned(.known))]
+    UnknownNetns { name: String, known: Vec<String> },
+    #[error("the snapshot has no network namespace to ask in")]
+    NoNamespace,
+}
+
+/// Names from the snapshot, which may be a file from anywhere.
+fn cleaned(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|n| clean(n).into_owned())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The prompt shows errors as text.
+impl From<PromptError> for String {
+    fn from(e: PromptError) -> String {
+        e.to_string()
+    }
+}
+
 /// A uid by number, or by a user name the snapshot knows (socket users and holders): the
 /// app never reads /etc/passwd, so a snapshot file from another host works the same.
-fn resolve_user(snap: &Snapshot, text: &str) -> Result<u32, String> {
+fn resolve_user(snap: &Snapshot, text: &str) -> Result<u32, PromptError> {
     if let Ok(uid) = text.parse::<u32>() {
         return Ok(uid);
     }
@@ -28,33 +72,21 @@ fn resolve_user(snap: &Snapshot, text: &str) -> Result<u32, String> {
             return Ok(h.uid);
         }
     }
-    Err(format!(
-        "unknown user '{}': give a uid, or a user seen in this snapshot",
-        clean(text)
-    ))
+    Err(PromptError::UnknownUser(text.to_string()))
 }
 
-fn resolve_netns(snap: &Snapshot, text: &str) -> Result<NetnsId, String> {
+fn resolve_netns(snap: &Snapshot, text: &str) -> Result<NetnsId, PromptError> {
     snap.netns
         .iter()
         .find(|n| n.name.as_deref() == Some(text) || n.id.0.to_string() == text)
         .map(|n| n.id)
-        .ok_or_else(|| {
-            // Names come from the snapshot, which may be a file from anywhere.
-            let names: Vec<String> = snap
+        .ok_or_else(|| PromptError::UnknownNetns {
+            name: text.to_string(),
+            known: snap
                 .netns
                 .iter()
-                .map(|n| {
-                    n.name
-                        .as_deref()
-                        .map_or_else(|| n.id.to_string(), |s| clean(s).into_owned())
-                })
-                .collect();
-            format!(
-                "unknown namespace '{}': one of {}",
-                clean(text),
-                names.join(", ")
-            )
+                .map(|n| n.name.clone().unwrap_or_else(|| n.id.to_string()))
+                .collect(),
         })
 }
 
@@ -63,17 +95,15 @@ pub fn parse(
     input: &str,
     snap: &Snapshot,
     defaults: &Defaults,
-) -> Result<(BindRequest, NetnsId), String> {
+) -> Result<(BindRequest, NetnsId), PromptError> {
     let mut words = input.split_whitespace();
     let proto = match words.next().map(str::to_ascii_lowercase).as_deref() {
         Some("tcp") => Proto::Tcp,
         Some("udp") => Proto::Udp,
-        Some(other) => return Err(format!("'{}': start with tcp or udp", clean(other))),
-        None => return Err("type: tcp|udp ADDR:PORT [options]".into()),
+        Some(other) => return Err(PromptError::NotAProtocol(other.to_string())),
+        None => return Err(PromptError::Empty),
     };
-    let endpoint = words
-        .next()
-        .ok_or("expected ADDR:PORT after the protocol, as in 0.0.0.0:8080 or [::]:8080")?;
+    let endpoint = words.next().ok_or(PromptError::NoEndpoint)?;
     let (addr, scope_device, port) = parse_endpoint(endpoint)?;
     let mut req = BindRequest {
         proto,
@@ -95,47 +125,48 @@ pub fn parse(
             Some((f, v)) => (f, Some(v.to_string())),
             None => (w, None),
         };
-        let mut value = |name: &str| -> Result<String, String> {
+        let mut value = |name: &'static str| -> Result<String, PromptError> {
             match &inline {
                 // `--device=` says nothing, as `--device` alone does.
-                Some(v) if v.is_empty() => Err(format!("{name} needs a value")),
+                Some(v) if v.is_empty() => Err(PromptError::NeedsValue(name)),
                 Some(v) => Ok(v.clone()),
                 None => words
                     .next()
                     .map(str::to_string)
-                    .ok_or(format!("{name} needs a value")),
+                    .ok_or(PromptError::NeedsValue(name)),
             }
         };
         // A switch with `=` (`--reuseaddr=no`) would otherwise turn on what it seems to
         // turn off.
-        let switch = || match &inline {
-            Some(_) => Err(format!("'{flag}' takes no value")),
+        let switch = |name: &'static str| match &inline {
+            Some(_) => Err(PromptError::TakesNoValue(name)),
             None => Ok(true),
         };
         match flag {
-            "--reuseaddr" => req.reuseaddr = switch()?,
-            "--reuseport" => req.reuseport = switch()?,
-            "--v6only" => req.v6only = Some(switch()?),
-            "--no-v6only" => req.v6only = Some(!switch()?),
-            "--freebind" => req.freebind = switch()?,
-            "--transparent" => req.transparent = switch()?,
-            "--listen" => req.listen = switch()?,
+            "--reuseaddr" => req.reuseaddr = switch("--reuseaddr")?,
+            "--reuseport" => req.reuseport = switch("--reuseport")?,
+            "--v6only" => req.v6only = Some(switch("--v6only")?),
+            "--no-v6only" => req.v6only = Some(!switch("--no-v6only")?),
+            "--freebind" => req.freebind = switch("--freebind")?,
+            "--transparent" => req.transparent = switch("--transparent")?,
+            "--listen" => req.listen = switch("--listen")?,
             "--device" => req.device = Some(value("--device")?),
             "--user" => req.uid = resolve_user(snap, &value("--user")?)?,
             "--netns" => netns = Some(resolve_netns(snap, &value("--netns")?)?),
-            other => return Err(format!("unknown option '{}': {FLAGS}", clean(other))),
+            other => return Err(PromptError::UnknownOption(other.to_string())),
         }
     }
     let netns = netns
         .or_else(|| snap.netns.iter().find(|n| n.current).map(|n| n.id))
         .or_else(|| snap.netns.first().map(|n| n.id))
-        .ok_or("the snapshot has no network namespace to ask in")?;
+        .ok_or(PromptError::NoNamespace)?;
     Ok((req, netns))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analyze::whatif::EndpointErrorKind;
     use crate::ui::tests::fixture;
     use proptest::prelude::*;
 
@@ -163,19 +194,40 @@ mod tests {
         .expect("ok");
         assert_eq!((r.uid, r.device.as_deref()), (65534, Some("lo")));
         assert_eq!(ns.0, 4026532245);
-        for (bad, needle) in [
-            ("", "tcp|udp"),
-            ("sctp 1.2.3.4:5", "tcp or udp"),
-            ("tcp", "ADDR:PORT"),
-            ("tcp ::1:80", "brackets"),
-            ("tcp 0.0.0.0:80 --frobnicate", "unknown option"),
-            ("tcp 0.0.0.0:80 --user", "needs a value"),
-            ("tcp 0.0.0.0:80 --user mallory", "unknown user"),
-            ("tcp 0.0.0.0:80 --netns nope", "bsdemo-db"),
+        let text = |s: &str| s.to_string();
+        for (bad, want) in [
+            ("", PromptError::Empty),
+            ("sctp 1.2.3.4:5", PromptError::NotAProtocol(text("sctp"))),
+            ("tcp", PromptError::NoEndpoint),
+            (
+                "tcp ::1:80",
+                PromptError::Endpoint(EndpointError {
+                    input: text("::1:80"),
+                    kind: EndpointErrorKind::Ipv6WithoutBrackets {
+                        host: text("::1"),
+                        port: text("80"),
+                    },
+                }),
+            ),
+            (
+                "tcp 0.0.0.0:80 --frobnicate",
+                PromptError::UnknownOption(text("--frobnicate")),
+            ),
+            ("tcp 0.0.0.0:80 --user", PromptError::NeedsValue("--user")),
+            (
+                "tcp 0.0.0.0:80 --user mallory",
+                PromptError::UnknownUser(text("mallory")),
+            ),
         ] {
-            let e = parse(bad, &snap, &d).expect_err(bad);
-            assert!(e.contains(needle), "{bad}: {e}");
+            assert_eq!(parse(bad, &snap, &d).expect_err(bad), want, "{bad}");
         }
+        // An unknown namespace offers the snapshot's.
+        let e = parse("tcp 0.0.0.0:80 --netns nope", &snap, &d).expect_err("nope");
+        assert!(
+            matches!(&e, PromptError::UnknownNetns { name, known }
+                if name == "nope" && known.iter().any(|k| k == "bsdemo-db")),
+            "{e:?}"
+        );
     }
 
     #[test]
@@ -185,24 +237,76 @@ mod tests {
             netns: None,
             uid: 0,
         };
-        for (bad, needle) in [
+        for (bad, want) in [
             // Took as --reuseaddr: on.
             (
                 "tcp 0.0.0.0:80 --reuseaddr=no",
-                "'--reuseaddr' takes no value",
+                PromptError::TakesNoValue("--reuseaddr"),
             ),
             (
                 "tcp 0.0.0.0:80 --no-v6only=1",
-                "'--no-v6only' takes no value",
+                PromptError::TakesNoValue("--no-v6only"),
             ),
-            ("tcp 0.0.0.0:80 --device=", "--device needs a value"),
-            ("tcp 0.0.0.0:80 --user=", "--user needs a value"),
+            (
+                "tcp 0.0.0.0:80 --device=",
+                PromptError::NeedsValue("--device"),
+            ),
+            ("tcp 0.0.0.0:80 --user=", PromptError::NeedsValue("--user")),
         ] {
-            let e = parse(bad, &snap, &d).expect_err(bad);
-            assert!(e.contains(needle), "{bad}: {e}");
+            assert_eq!(parse(bad, &snap, &d).expect_err(bad), want, "{bad}");
         }
         let (r, _) = parse("udp [::]:53 --no-v6only --device=lo", &snap, &d).expect("ok");
         assert_eq!((r.v6only, r.device.as_deref()), (Some(false), Some("lo")));
+    }
+
+    /// The messages, word for word, as the prompt shows them.
+    #[test]
+    fn messages() {
+        let mut snap = fixture();
+        snap.netns.truncate(2);
+        snap.netns[1].name = None;
+        let d = Defaults {
+            netns: None,
+            uid: 0,
+        };
+        let first = snap.netns[0].name.clone().unwrap_or_default();
+        let second = snap.netns[1].id;
+        for (bad, says) in [
+            ("", "type: tcp|udp ADDR:PORT [options]".to_string()),
+            ("sctp 1.2.3.4:5", "'sctp': start with tcp or udp".into()),
+            (
+                "tcp",
+                "expected ADDR:PORT after the protocol, as in 0.0.0.0:8080 or [::]:8080".into(),
+            ),
+            (
+                "tcp 1.2.3.4",
+                "'1.2.3.4': expected ADDRESS:PORT, as in '127.0.0.1:80' or '[::1]:80'".into(),
+            ),
+            ("tcp 1.2.3.4:5 --user", "--user needs a value".into()),
+            (
+                "tcp 1.2.3.4:5 --listen=1",
+                "'--listen' takes no value".into(),
+            ),
+            (
+                "tcp 1.2.3.4:5 --x",
+                format!("unknown option '--x': {FLAGS}"),
+            ),
+            (
+                "tcp 1.2.3.4:5 --user mallory",
+                "unknown user 'mallory': give a uid, or a user seen in this snapshot".into(),
+            ),
+            (
+                "tcp 1.2.3.4:5 --netns nope",
+                format!("unknown namespace 'nope': one of {first}, {second}"),
+            ),
+        ] {
+            assert_eq!(parse(bad, &snap, &d).expect_err(bad).to_string(), says);
+        }
+        snap.netns.clear();
+        assert_eq!(
+            parse("tcp 1.2.3.4:5", &snap, &d).expect_err("no namespace"),
+            PromptError::NoNamespace
+        );
     }
 
     #[test]
@@ -220,7 +324,7 @@ mod tests {
             "tcp 1.2.3.4:5 --netns \u{1b}",
             "tcp 1.2.3.4:5 --\u{1b}",
         ] {
-            let e = parse(bad, &snap, &d).expect_err(bad);
+            let e = parse(bad, &snap, &d).expect_err(bad).to_string();
             assert_eq!(clean(&e), e, "{bad:?}");
         }
     }
@@ -252,7 +356,10 @@ mod tests {
                 let endpoint = words.next().map(parse_endpoint);
                 prop_assert_eq!(endpoint, Some(Ok((req.addr, req.scope_device, req.port))));
             }
-            Err(e) => prop_assert_eq!(clean(&e), e.as_str()),
+            Err(e) => {
+                let e = e.to_string();
+                prop_assert_eq!(clean(&e), e.as_str());
+            }
         }
         Ok(())
     }

@@ -1,10 +1,11 @@
 //! The what-if panel: the verdict of "could this bind succeed now", shown in place of the
-//! detail pane, in the words of `whatif::render_text`.
+//! detail pane, in the words of `output::whatif::render_text`.
 
 use super::Ctx;
 use super::cells::holder_short;
 use super::lines::{local_text, socket_by_id};
-use crate::analyze::whatif::{BindResult, Verdict, render_text};
+use crate::analyze::whatif::{BindResult, Verdict};
+use crate::output::whatif::render_text;
 use crate::text::clean;
 use ratatui::text::{Line, Span};
 
