@@ -11,3 +11,4 @@ pub mod procfs;
 pub mod rtnl;
 pub mod sock_diag;
 pub mod sockopt;
+pub mod sources;
