@@ -66,9 +66,4 @@ impl Session {
     pub fn history(&self) -> &History {
         &self.history
     }
-
-    /// The collector, given back (a recorder's sources hold what was recorded).
-    pub fn into_collector(self) -> Collector {
-        self.collector
-    }
 }

@@ -13,11 +13,14 @@ pub struct UserNames {
     lookup: Lookup,
 }
 
+/// A uid's name from this host's NSS (passwd, LDAP, sssd), uncached.
+pub fn nss_name(uid: u32) -> Option<Arc<str>> {
+    uzers::get_user_by_uid(uid).map(|u| Arc::from(u.name().to_string_lossy().as_ref()))
+}
+
 impl Default for UserNames {
     fn default() -> Self {
-        Self::with_lookup(Arc::new(|uid| {
-            uzers::get_user_by_uid(uid).map(|u| Arc::from(u.name().to_string_lossy().as_ref()))
-        }))
+        Self::with_lookup(Arc::new(nss_name))
     }
 }
 

@@ -149,11 +149,6 @@ impl Collector {
         self.sources.monotonic()
     }
 
-    /// The sources, given back (a recorder holds what it recorded).
-    pub fn into_sources(self) -> Box<dyn Sources> {
-        self.sources
-    }
-
     pub fn collect(&mut self) -> Result<Snapshot, CollectError> {
         let now = self.sources.monotonic();
         let fresh = self

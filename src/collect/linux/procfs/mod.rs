@@ -23,7 +23,9 @@ pub use fds::{
     FdScan, O_NONBLOCK, PidFds, fd_socket_inode, read_fd_nonblocking, scan_socket_fds,
     scan_socket_fds_reusing,
 };
-pub use namespaced::{read_host, read_sysctls, read_tcpext, read_tcpext_of};
+pub use namespaced::{
+    HOST_FILES, NETSTAT_FILE, SYSCTL_FILES, read_host, read_sysctls, read_tcpext, read_tcpext_of,
+};
 pub use parse::{
     PF_KTHREAD, parse_cap_eff, parse_cmdline, parse_dec_u32, parse_fdinfo_flags, parse_netns_link,
     parse_netstat_tcpext, parse_port_range, parse_socket_link, parse_stat_flags, parse_stat_state,

@@ -6,11 +6,32 @@ use super::{ProcError, ProcRoot, read_file};
 use crate::model::host::{Host, Sysctls, TcpExtCounters};
 use std::io;
 
+/// The files under `ROOT/sys/` that [`read_sysctls`] reads (a recording copies these).
+pub const SYSCTL_FILES: [&str; 11] = [
+    "net/ipv4/ip_nonlocal_bind",
+    "net/ipv6/ip_nonlocal_bind",
+    "net/ipv6/bindv6only",
+    "net/ipv4/ip_unprivileged_port_start",
+    "net/ipv4/ip_local_port_range",
+    "net/core/somaxconn",
+    "net/ipv4/tcp_syncookies",
+    "net/ipv4/tcp_max_syn_backlog",
+    "net/ipv4/tcp_l3mdev_accept",
+    "net/ipv4/udp_l3mdev_accept",
+    "net/ipv4/ip_autobind_reuse",
+];
+
+/// Where [`read_tcpext`] reads, under `ROOT`.
+pub const NETSTAT_FILE: &str = "thread-self/net/netstat";
+
+/// The files under `ROOT` that [`read_host`] reads.
+pub const HOST_FILES: [&str; 2] = ["sys/kernel/hostname", "sys/kernel/osrelease"];
+
 /// TcpExt counters of the calling *thread's* network namespace, from
 /// `ROOT/thread-self/net/netstat`. (`/proc/net` is `/proc/self/net`, which shows the thread
 /// group leader's namespace: wrong for a collector thread that entered another one.)
 pub fn read_tcpext(root: &ProcRoot) -> Result<TcpExtCounters, ProcError> {
-    let text = read_file(root.path().join("thread-self/net/netstat"))?;
+    let text = read_file(root.path().join(NETSTAT_FILE))?;
     Ok(parse_netstat_tcpext(&text))
 }
 
@@ -93,8 +114,46 @@ pub fn read_host(root: &ProcRoot) -> (Host, Vec<String>) {
         }
     };
     let host = Host {
-        hostname: read("sys/kernel/hostname"),
-        kernel: read("sys/kernel/osrelease"),
+        hostname: read(HOST_FILES[0]),
+        kernel: read(HOST_FILES[1]),
     };
     (host, warnings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// SYSCTL_FILES names every file read_sysctls reads: a tree holding only those gives
+    /// every value (a recording made from the list misses none).
+    #[test]
+    fn sysctl_files_are_the_ones_read() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for rel in SYSCTL_FILES {
+            let path = dir.path().join("sys").join(rel);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            let value = if rel.ends_with("port_range") {
+                "32768\t60999\n"
+            } else {
+                "1\n"
+            };
+            std::fs::write(path, value).expect("write");
+        }
+        let (s, warnings) = read_sysctls(&ProcRoot::new(dir.path()));
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let all = [
+            s.ipv4_ip_nonlocal_bind,
+            s.ipv6_ip_nonlocal_bind,
+            s.bindv6only,
+            s.ip_unprivileged_port_start,
+            s.somaxconn,
+            s.tcp_syncookies,
+            s.tcp_max_syn_backlog,
+            s.tcp_l3mdev_accept,
+            s.udp_l3mdev_accept,
+            s.ip_autobind_reuse,
+        ];
+        assert!(all.iter().all(|v| *v == Some(1)), "{s:?}");
+        assert_eq!(s.ip_local_port_range, Some([32768, 60999]));
+    }
 }
