@@ -5,7 +5,7 @@
 //! [`super::recording`]). For developers: `scripts/record-host` records fixtures with it.
 
 use super::netlink::{NLM_F_MULTI, NetlinkError, build_request};
-use super::netns::{Discovery, NetnsTarget};
+use super::netns::{self, Discovery, NetnsTarget};
 use super::procfs::{self, ProcRoot};
 use super::recording::{
     self, DUMP_EXT, MANIFEST, Manifest, NETLINK, NetnsRecord, PROC, ProbeFailure, ProbeRecord,
@@ -61,6 +61,7 @@ impl Recorder {
                 monotonic: Vec::new(),
                 run_netns: live.run_netns.clone(),
                 named: Vec::new(),
+                named_warnings: Vec::new(),
                 namespaces: BTreeMap::new(),
                 not_entered: BTreeMap::new(),
                 probes: Vec::new(),
@@ -86,17 +87,21 @@ impl Sources for Recorder {
     }
 
     fn discover(&mut self) -> Discovery {
-        let d = self.live.discover();
-        // The `ip netns` mounts, as discovery found them: only this host can tell what is
-        // an nsfs mount of which namespace.
-        let run_netns = self.live.run_netns.clone();
+        // As LinuxSources does it, noting the `ip netns` mounts and what listing them
+        // warned about: only this host can tell what is an nsfs mount of which namespace.
+        let run_netns = &self.live.run_netns;
+        let mut listed = (Vec::new(), Vec::new());
+        let d = netns::discover_with(&self.live.proc_root, run_netns, &mut |mounts, warnings| {
+            let before = warnings.len();
+            let named = netns::list_run_netns(run_netns, mounts, warnings);
+            listed = (
+                named.clone(),
+                warnings.get(before..).unwrap_or_default().to_vec(),
+            );
+            named
+        });
         if let Some(mut log) = self.log() {
-            log.manifest.named = d
-                .namespaces
-                .iter()
-                .flat_map(|t| t.paths.iter().map(move |p| (t.id, p.clone())))
-                .filter(|(_, p)| p.parent() == Some(run_netns.as_path()))
-                .collect();
+            (log.manifest.named, log.manifest.named_warnings) = listed;
         }
         d
     }

@@ -56,6 +56,8 @@ pub struct Manifest {
     /// Where `ip netns` keeps its mounts, and those found there (inode, path).
     pub run_netns: PathBuf,
     pub named: Vec<(u64, PathBuf)>,
+    /// What listing them warned about (entries that are not nsfs mounts, ...).
+    pub named_warnings: Vec<String>,
     /// The namespaces read, by inode.
     pub namespaces: BTreeMap<u64, NetnsRecord>,
     /// Namespaces that could not be entered, and why.

@@ -126,11 +126,11 @@ impl Sources for RecordedSources {
     }
 
     fn discover(&mut self) -> Discovery {
-        netns::discover_with_named(
-            &self.proc_root,
-            &self.manifest.run_netns,
-            &self.manifest.named,
-        )
+        let m = &self.manifest;
+        netns::discover_with(&self.proc_root, &m.run_netns, &mut |_, warnings| {
+            warnings.extend(m.named_warnings.iter().cloned());
+            m.named.clone()
+        })
     }
 
     fn in_netns(

@@ -29,21 +29,18 @@ pub fn discover(root: &ProcRoot, run_netns: &Path) -> Discovery {
     })
 }
 
-/// As [`discover`], with the `ip netns` bind mounts in `run_netns` given rather than looked
-/// up (a recording's: whether a path is an nsfs mount, and of which namespace, is only
-/// known on the host that had it).
-pub fn discover_with_named(
+/// Lists the `ip netns` bind mounts (inode, path), given the nsfs mounts of mountinfo, and
+/// adds warnings about entries that are not.
+pub type ListNamed<'a> = dyn FnMut(&[NsfsMount], &mut Vec<String>) -> Vec<(u64, PathBuf)> + 'a;
+
+/// As [`discover`], with the `ip netns` bind mounts listed by `list_named`: [`list_run_netns`]
+/// on this host; a recording's list on a replay (whether a path is an nsfs mount, and of
+/// which namespace, is only known on the host that had it).
+pub fn discover_with(
     root: &ProcRoot,
     run_netns: &Path,
-    named: &[(u64, PathBuf)],
+    list_named: &mut ListNamed<'_>,
 ) -> Discovery {
-    discover_with(root, run_netns, &mut |_, _| named.to_vec())
-}
-
-/// Both: `list_named` lists the `ip netns` bind mounts, given the nsfs mounts of mountinfo.
-type ListNamed<'a> = dyn FnMut(&[NsfsMount], &mut Vec<String>) -> Vec<(u64, PathBuf)> + 'a;
-
-fn discover_with(root: &ProcRoot, run_netns: &Path, list_named: &mut ListNamed<'_>) -> Discovery {
     let mut out = Discovery::default();
 
     let own = read_own_netns(root, &mut out.warnings);
@@ -268,7 +265,7 @@ fn scan_processes(root: &ProcRoot, out: &mut Discovery) -> Vec<(u32, u64)> {
 /// add NAME` creates `/run/netns/NAME` and bind-mounts the namespace on it). An entry that
 /// is not on nsfs (an `ip netns add` in progress, or a stale file left after a failed
 /// mount) or is a namespace of another type (known from `mounts`) is skipped with a warning.
-fn list_run_netns(
+pub fn list_run_netns(
     dir: &Path,
     mounts: &[NsfsMount],
     warnings: &mut Vec<String>,

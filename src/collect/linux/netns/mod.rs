@@ -24,8 +24,9 @@ mod enter;
 mod mountinfo;
 mod naming;
 
-pub use discover::{discover, discover_with_named};
+pub use discover::{ListNamed, discover, discover_with, list_run_netns};
 pub use enter::{EnterError, run_in, run_in_netns};
+pub use mountinfo::NsfsMount;
 pub use mountinfo::parse_mountinfo_nsfs;
 
 use crate::model::NetnsKind;

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 /// One nsfs mount from mountinfo.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct NsfsMount {
+pub struct NsfsMount {
     /// `net`, `mnt`, `uts`, … (the part before `:[` of the root field).
     pub ns_type: String,
     pub inode: u64,
