@@ -312,8 +312,8 @@ const PROCESS_FILES: [&str; 5] = ["comm", "cmdline", "status", "stat", "cgroup"]
 
 /// Copies what collection reads of `live` (a `/proc`) into `out`: per process the
 /// [`PROCESS_FILES`], `ns/net` and every `fd/N` as symlinks (their targets are what is
-/// read), `fdinfo/N` of sockets; `self` as a symlink to our pid, with its `mountinfo`; the
-/// host's name and kernel. A process that exits meanwhile is left out or partial, as a walk
+/// read), `fdinfo/N` of sockets; `self` as a symlink to our pid, with the nsfs lines of its
+/// `mountinfo`; the host's name and kernel. A process that exits meanwhile is left out or partial, as a walk
 /// would have found it.
 fn copy_proc(live: &Path, out: &Path) -> Result<(), RecordingError> {
     let me = std::process::id();
@@ -329,10 +329,11 @@ fn copy_proc(live: &Path, out: &Path) -> Result<(), RecordingError> {
                 write(&to.join(file), &bytes)?;
             }
         }
+        // Discovery reads only the nsfs mounts of our own mountinfo.
         if pid == me
             && let Ok(bytes) = std::fs::read(from.join("mountinfo"))
         {
-            write(&to.join("mountinfo"), &bytes)?;
+            write(&to.join("mountinfo"), &netns::nsfs_lines(&bytes))?;
         }
         copy_link(&from.join("ns/net"), &to.join("ns/net"))?;
         let Ok(fds) = std::fs::read_dir(from.join("fd")) else {

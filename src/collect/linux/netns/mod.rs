@@ -26,8 +26,8 @@ mod naming;
 
 pub use discover::{ListNamed, discover, discover_with, list_run_netns};
 pub use enter::{EnterError, run_in, run_in_netns};
-pub use mountinfo::NsfsMount;
 pub use mountinfo::parse_mountinfo_nsfs;
+pub use mountinfo::{NsfsMount, nsfs_lines};
 
 use crate::model::NetnsKind;
 use serde::{Deserialize, Serialize};

@@ -45,6 +45,19 @@ pub fn parse_mountinfo_nsfs(text: impl AsRef<[u8]>) -> Vec<(u64, PathBuf)> {
         .collect()
 }
 
+/// The lines of a mountinfo text that are nsfs mounts, the only ones discovery reads (a
+/// recording keeps these).
+pub fn nsfs_lines(text: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for line in text.split(|&b| b == b'\n') {
+        if parse_mountinfo_line(line).is_some() {
+            out.extend_from_slice(line);
+            out.push(b'\n');
+        }
+    }
+    out
+}
+
 /// Every nsfs mount, of any namespace type.
 fn parse_mountinfo_nsfs_any(text: &[u8]) -> Vec<NsfsMount> {
     text.split(|&b| b == b'\n')
@@ -179,5 +192,22 @@ mod tests {
         assert_eq!(unescape_octal(b"\\089"), b"\\089");
         assert_eq!(unescape_octal(b"end\\"), b"end\\");
         assert_eq!(unescape_octal(b""), b"");
+    }
+
+    #[test]
+    fn only_nsfs_lines_are_kept() {
+        let text = b"36 35 98:0 / /mnt rw - ext3 /dev/root rw\n\
+                     400 25 0:4 net:[4026532283] /run/netns/blue rw shared:5 - nsfs nsfs rw\n\
+                     401 25 0:4 mnt:[4026532290] /run/m rw - nsfs nsfs rw\n";
+        let kept = nsfs_lines(text);
+        assert_eq!(
+            String::from_utf8_lossy(&kept),
+            "400 25 0:4 net:[4026532283] /run/netns/blue rw shared:5 - nsfs nsfs rw\n\
+             401 25 0:4 mnt:[4026532290] /run/m rw - nsfs nsfs rw\n"
+        );
+        assert_eq!(
+            parse_mountinfo_nsfs_any(&kept),
+            parse_mountinfo_nsfs_any(text)
+        );
     }
 }
