@@ -399,6 +399,10 @@ pub fn done_errno(payload: &[u8]) -> i32 {
     }
 }
 
+/// What a dump calls with each reply: `(nlmsg_type, payload)`; an error stops the work for
+/// this dump (it is still read to its end).
+pub type OnMessage<'a> = dyn FnMut(u16, &[u8]) -> Result<(), NetlinkError> + 'a;
+
 /// Where dump requests go and their replies come from: the kernel ([`NetlinkSocket`]), or a
 /// recording of it (`collect::linux::replay`). The dump functions of `sock_diag` and `rtnl`
 /// take this, so the same request building, retrying and decoding runs on both.
@@ -407,11 +411,7 @@ pub trait NetlinkDumps {
     fn next_seq(&mut self) -> u32;
     /// Sends one dump request and calls `on_message(nlmsg_type, payload)` for each reply
     /// until the dump ends (see [`NetlinkSocket::dump`]).
-    fn dump(
-        &mut self,
-        request: &[u8],
-        on_message: &mut dyn FnMut(u16, &[u8]) -> Result<(), NetlinkError>,
-    ) -> Result<(), NetlinkError>;
+    fn dump(&mut self, request: &[u8], on_message: &mut OnMessage<'_>) -> Result<(), NetlinkError>;
 }
 
 impl NetlinkDumps for NetlinkSocket {
@@ -419,11 +419,7 @@ impl NetlinkDumps for NetlinkSocket {
         NetlinkSocket::next_seq(self)
     }
 
-    fn dump(
-        &mut self,
-        request: &[u8],
-        on_message: &mut dyn FnMut(u16, &[u8]) -> Result<(), NetlinkError>,
-    ) -> Result<(), NetlinkError> {
+    fn dump(&mut self, request: &[u8], on_message: &mut OnMessage<'_>) -> Result<(), NetlinkError> {
         NetlinkSocket::dump(self, request, on_message)
     }
 }

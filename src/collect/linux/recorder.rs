@@ -4,7 +4,7 @@
 //! writes it all, with the host's `/proc` files, as a recording (layout in
 //! [`super::recording`]). For developers: `scripts/record-host` records fixtures with it.
 
-use super::netlink::{NLM_F_MULTI, NetlinkError, build_request};
+use super::netlink::{NLM_F_MULTI, NetlinkError, OnMessage, build_request};
 use super::netns::{self, Discovery, NetnsTarget};
 use super::procfs::{self, ProcRoot};
 use super::recording::{
@@ -195,7 +195,7 @@ impl NetnsSources for RecordingNetns<'_> {
         &mut self,
         protocol: Netlink,
         request: &[u8],
-        on_message: &mut dyn FnMut(u16, &[u8]) -> Result<(), NetlinkError>,
+        on_message: &mut OnMessage<'_>,
     ) -> Result<(), NetlinkError> {
         let mut conversation = request.to_vec();
         let result = self.inner.dump(protocol, request, &mut |ty, payload| {
@@ -254,10 +254,7 @@ impl ProbeOptions for RecordingProber {
                 fd: holder.fd,
                 inode: expected.inode,
                 cookie: expected.cookie,
-                result: result
-                    .as_ref()
-                    .map(Clone::clone)
-                    .map_err(ProbeFailure::from),
+                result: result.clone().map_err(|e| ProbeFailure::from(&e)),
             });
         }
         result

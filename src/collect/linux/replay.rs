@@ -3,7 +3,7 @@
 //! recorded (layout in [`super::recording`]). Collection, analysis and the dashboard run on
 //! it unchanged, without root and without the host.
 
-use super::netlink::{NetlinkError, split_messages};
+use super::netlink::{NetlinkError, OnMessage, split_messages};
 use super::netns::{self, Discovery, NetnsTarget};
 use super::procfs::ProcRoot;
 use super::recording::{
@@ -218,7 +218,7 @@ impl NetnsSources for Replaying {
         &mut self,
         protocol: Netlink,
         request: &[u8],
-        on_message: &mut dyn FnMut(u16, &[u8]) -> Result<(), NetlinkError>,
+        on_message: &mut OnMessage<'_>,
     ) -> Result<(), NetlinkError> {
         let wanted = request_key(request);
         let found = self

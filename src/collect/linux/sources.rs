@@ -4,7 +4,9 @@
 //! these traits, so the same code runs on this host ([`LinuxSources`]), on a recording of
 //! one (`replay::RecordedSources`), and while recording one (`recorder::Recorder`).
 
-use super::netlink::{NETLINK_ROUTE, NETLINK_SOCK_DIAG, NetlinkDumps, NetlinkError, NetlinkSocket};
+use super::netlink::{
+    NETLINK_ROUTE, NETLINK_SOCK_DIAG, NetlinkDumps, NetlinkError, NetlinkSocket, OnMessage,
+};
 use super::netns::{self, Discovery, NetnsTarget};
 use super::procfs::ProcRoot;
 use super::sock_diag;
@@ -78,7 +80,7 @@ pub trait NetnsSources {
         &mut self,
         protocol: Netlink,
         request: &[u8],
-        on_message: &mut dyn FnMut(u16, &[u8]) -> Result<(), NetlinkError>,
+        on_message: &mut OnMessage<'_>,
     ) -> Result<(), NetlinkError>;
     /// Whether the kernel dumps bound-only TCP sockets, when a dump cannot tell
     /// ([`sock_diag::DumpOutcome::bound_inactive_supported`]).
@@ -100,11 +102,7 @@ impl NetlinkDumps for Dumps<'_> {
         self.ns.next_seq(self.protocol)
     }
 
-    fn dump(
-        &mut self,
-        request: &[u8],
-        on_message: &mut dyn FnMut(u16, &[u8]) -> Result<(), NetlinkError>,
-    ) -> Result<(), NetlinkError> {
+    fn dump(&mut self, request: &[u8], on_message: &mut OnMessage<'_>) -> Result<(), NetlinkError> {
         self.ns.dump(self.protocol, request, on_message)
     }
 }
@@ -251,7 +249,7 @@ impl NetnsSources for LiveNetns {
         &mut self,
         protocol: Netlink,
         request: &[u8],
-        on_message: &mut dyn FnMut(u16, &[u8]) -> Result<(), NetlinkError>,
+        on_message: &mut OnMessage<'_>,
     ) -> Result<(), NetlinkError> {
         self.opened(protocol)?.dump(request, on_message)
     }

@@ -86,35 +86,6 @@ pub struct Discovery {
     pub vanished_pids: u32,
 }
 
-/// Find every network namespace in use and name it.
-///
-/// Sources: the `ns/net` link of every numeric `ROOT/PID` (thread-group leaders only: a
-/// thread that entered another namespace by itself, as [`run_in`] does, is not seen);
-/// every entry of `run_netns` (normally `/run/netns`), checked to be an nsfs bind mount with
-/// `statfs`; and the nsfs mounts of `ROOT/self/mountinfo`.
-///
-/// Naming, first match wins:
-/// 1. [`NetnsKind::Named`]: a bind mount directly in `run_netns`; the name is its file
-///    name (the first in sort order if there are several).
-/// 2. [`NetnsKind::Host`], name `host`. The host namespace is, in order: the one whose inode
-///    is [`NET_NS_INIT_INO`] (exact, Linux 6.18+); else pid 1's (the init system of our pid
-///    namespace, which on a host runs in `init_net`); else pid 2's if `ROOT/2/stat` shows it
-///    is a kernel thread (kthreadd: kernel threads share `init_nsproxy`, so they always live
-///    in `init_net`); else no namespace is marked as the host rather than guessing.
-///    This comes before containers and units, unlike the order one might expect, because the
-///    host namespace holds every service: naming it after its most common unit would be
-///    wrong.
-/// 3. [`NetnsKind::Container`]: the most common container (`docker:…`, `containerd:…`,
-///    `podman:…`, `k8s-pod:UID`) among the `cgroup` files (parsed by [`parse_cgroup_unit`])
-///    of its first 20 processes (lowest pids). A kubernetes pod's containers share one
-///    namespace, so `k8s-pod:UID/CONTAINER` is shortened to `k8s-pod:UID`.
-/// 4. [`NetnsKind::Unit`]: the most common systemd unit among the same processes, where
-///    `init.scope`, `user@N.service` and `session-N.scope` only count if nothing better is
-///    found. Ties go to the unit of the lowest pid.
-/// 5. [`NetnsKind::Mount`]: another bind mount; the name is its file name.
-/// 6. [`NetnsKind::Process`], no name.
-///
-
 #[cfg(test)]
 mod tests {
     use super::*;
