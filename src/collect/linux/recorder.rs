@@ -373,3 +373,86 @@ fn copy_link(from: &Path, to: &Path) -> Result<(), RecordingError> {
     }
     std::os::unix::fs::symlink(target, to).map_err(RecordingError::io(to))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::collect::linux::netlink::{NLM_F_DUMP, NLM_F_REQUEST};
+    use crate::collect::linux::replay::replaying;
+
+    /// A namespace that answers every dump with two messages, then fails the next one.
+    struct Kernel {
+        root: ProcRoot,
+        dumps: u32,
+    }
+
+    impl NetnsSources for Kernel {
+        fn open(&mut self, _: Netlink) -> Result<(), NetlinkError> {
+            Ok(())
+        }
+        fn next_seq(&mut self, _: Netlink) -> u32 {
+            self.dumps + 1
+        }
+        fn dump(
+            &mut self,
+            _: Netlink,
+            _: &[u8],
+            on_message: &mut OnMessage<'_>,
+        ) -> Result<(), NetlinkError> {
+            self.dumps += 1;
+            if self.dumps > 1 {
+                return Err(NetlinkError::Interrupted);
+            }
+            on_message(20, b"one")?;
+            on_message(20, b"two!")
+        }
+        fn dumps_bound_inactive(&mut self) -> bool {
+            false
+        }
+        fn proc_root(&self) -> &ProcRoot {
+            &self.root
+        }
+    }
+
+    /// What a recorder notes of a dump, a replay serves the same; a failed dump is not
+    /// noted, and the kernel's answers are.
+    #[test]
+    fn a_recorded_dump_replays_the_same() {
+        let root = ProcRoot::new("/nonexistent");
+        let mut kernel = Kernel {
+            root: root.clone(),
+            dumps: 0,
+        };
+        let mut noted = NetnsLog::default();
+        let request = build_request(20, NLM_F_REQUEST | NLM_F_DUMP, 9, b"ask");
+        let mut live = Vec::new();
+        let mut rec = RecordingNetns {
+            inner: &mut kernel,
+            log: &mut noted,
+        };
+        rec.dump(Netlink::SockDiag, &request, &mut |ty, p| {
+            live.push((ty, p.to_vec()));
+            Ok(())
+        })
+        .expect("dump");
+        assert!(
+            rec.dump(Netlink::SockDiag, &request, &mut |_, _| Ok(()))
+                .is_err()
+        );
+        assert!(!rec.dumps_bound_inactive());
+        assert_eq!(noted.dumps.len(), 1, "only the finished dump");
+        assert_eq!(noted.record.dumps_bound_inactive, Some(false));
+
+        let mut replay = replaying(noted.dumps, root);
+        let mut again = Vec::new();
+        let asked = build_request(20, NLM_F_REQUEST | NLM_F_DUMP, 1, b"ask");
+        replay
+            .dump(Netlink::SockDiag, &asked, &mut |ty, p| {
+                again.push((ty, p.to_vec()));
+                Ok(())
+            })
+            .expect("replayed");
+        assert_eq!(again, live);
+        assert_eq!(live, vec![(20, b"one".to_vec()), (20, b"two!".to_vec())]);
+    }
+}

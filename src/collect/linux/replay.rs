@@ -190,6 +190,19 @@ impl Sources for RecordedSources {
     }
 }
 
+/// Serves `dumps` (protocol, request then replies) as a namespace whose `/proc` is `root`.
+pub(crate) fn replaying(dumps: Vec<(Netlink, Vec<u8>)>, root: ProcRoot) -> impl NetnsSources {
+    Replaying {
+        used: vec![false; dumps.len()],
+        ns: RecordedNetns {
+            root,
+            record: NetnsRecord::default(),
+            dumps: Arc::new(dumps),
+        },
+        seq: 0,
+    }
+}
+
 /// One namespace's recorded dumps, each served once per entry.
 struct Replaying {
     ns: RecordedNetns,
@@ -288,5 +301,94 @@ impl ProbeOptions for RecordedProber {
                 "this probe is not in the recording".to_string(),
             )),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::collect::linux::netlink::{NLM_F_DUMP, NLM_F_REQUEST, build_request};
+
+    fn request(seq: u32, payload: &[u8]) -> Vec<u8> {
+        build_request(20, NLM_F_REQUEST | NLM_F_DUMP, seq, payload)
+    }
+
+    fn served(
+        ns: &mut dyn NetnsSources,
+        protocol: Netlink,
+        req: &[u8],
+    ) -> Result<Vec<(u16, Vec<u8>)>, NetlinkError> {
+        let mut got = Vec::new();
+        ns.dump(protocol, req, &mut |ty, payload| {
+            got.push((ty, payload.to_vec()));
+            Ok(())
+        })?;
+        Ok(got)
+    }
+
+    /// A request is found whatever its sequence number, once per entry, and only for its
+    /// own protocol and payload.
+    #[test]
+    fn dumps_are_served_by_request_once() {
+        let mut conversation = request(7, b"wxyz");
+        conversation.extend(build_request(20, 0, 0, b"first"));
+        conversation.extend(build_request(20, 0, 0, b"second"));
+        let mut ns = replaying(
+            vec![(Netlink::SockDiag, conversation)],
+            ProcRoot::new("/nonexistent"),
+        );
+        let replies = served(&mut ns, Netlink::SockDiag, &request(1, b"wxyz")).expect("served");
+        assert_eq!(
+            replies,
+            vec![(20, b"first".to_vec()), (20, b"second".to_vec())]
+        );
+        for (protocol, req) in [
+            (Netlink::SockDiag, request(2, b"wxyz")),
+            (Netlink::Route, request(1, b"wxyz")),
+            (Netlink::SockDiag, request(1, b"abcd")),
+        ] {
+            assert!(matches!(
+                served(&mut ns, protocol, &req),
+                Err(NetlinkError::NotRecorded(_))
+            ));
+        }
+    }
+
+    /// A recorded reply that cannot be split is a parse error, not a panic.
+    #[test]
+    fn a_damaged_recording_is_an_error() {
+        let mut conversation = request(1, b"wxyz");
+        conversation.extend([0xff, 0xff, 0xff, 0x7f, 1, 2]);
+        let mut ns = replaying(
+            vec![(Netlink::Route, conversation)],
+            ProcRoot::new("/nonexistent"),
+        );
+        assert!(matches!(
+            served(&mut ns, Netlink::Route, &request(1, b"wxyz")),
+            Err(NetlinkError::Parse(_))
+        ));
+    }
+
+    #[test]
+    fn clocks_replay_their_readings_then_stand_still() {
+        let served = AtomicUsize::new(0);
+        let readings = [3, 5];
+        let got: Vec<u32> = (0..4).map(|_| reading(&readings, &served, 0)).collect();
+        assert_eq!(got, [3, 5, 5, 5]);
+        assert_eq!(reading(&[], &AtomicUsize::new(0), 9), 9);
+    }
+
+    #[test]
+    fn a_missing_or_foreign_recording_is_an_error() {
+        assert!(matches!(
+            RecordedSources::load(Path::new("/nonexistent/recording")),
+            Err(RecordingError::Io { .. })
+        ));
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join(MANIFEST), "{\"version\": 1}").expect("write");
+        assert!(matches!(
+            RecordedSources::load(dir.path()),
+            Err(RecordingError::Json { .. })
+        ));
     }
 }
