@@ -190,7 +190,9 @@ impl Sources for RecordedSources {
     }
 }
 
-/// Serves `dumps` (protocol, request then replies) as a namespace whose `/proc` is `root`.
+/// Serves `dumps` (protocol, request then replies) as a namespace whose `/proc` is `root`
+/// (for tests of what a recorder notes).
+#[cfg(test)]
 pub(crate) fn replaying(dumps: Vec<(Netlink, Vec<u8>)>, root: ProcRoot) -> impl NetnsSources {
     Replaying {
         used: vec![false; dumps.len()],
