@@ -67,3 +67,45 @@ impl Session {
         &self.history
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::collect::linux::collector::CollectConfig;
+    use crate::collect::linux::replay::RecordedSources;
+    use std::path::Path;
+
+    /// A session over the recorded host, and how long its recorded collection took (ms).
+    fn session() -> (Session, u64) {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/small-host");
+        let sources = RecordedSources::load(&dir).expect("the recording");
+        let clock = &sources.manifest().monotonic;
+        let (first, last) = (clock.first().copied(), clock.last().copied());
+        let took = last
+            .unwrap_or_default()
+            .saturating_sub(first.unwrap_or_default());
+        let s = Session::new(
+            Collector::with_sources(CollectConfig::default(), Box::new(sources)),
+            History::new(5),
+        );
+        (s, took.as_millis() as u64)
+    }
+
+    /// Each sample goes into the history once, at its time on the collector's clock; the
+    /// findings are judged only when asked, with that history.
+    #[test]
+    fn samples_are_recorded_then_judged() {
+        let (mut s, took_ms) = session();
+        let first = s.sample().expect("sample");
+        assert!(first.snap.findings.is_empty(), "not judged");
+        assert_eq!(s.history().samples(), 1);
+        let judged = s.judged_sample().expect("sample");
+        assert_eq!(s.history().samples(), 2);
+        assert!(!judged.snap.findings.is_empty());
+        assert_eq!(judged.snap.findings, s.judge(&judged.snap));
+        // The first sample is timed by the recorded clock (from the session's start to its
+        // end); the recording has no later readings, so time stands still after it.
+        assert_eq!(first.at_ms, took_ms);
+        assert_eq!(judged.at_ms, first.at_ms);
+    }
+}
