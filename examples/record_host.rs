@@ -35,7 +35,8 @@ fn main() -> anyhow::Result<()> {
         Collector::with_sources(cfg, Box::new(recorder)),
         History::default(),
     );
-    let sample = session.judged_sample()?;
+    // Collected, not judged: the recording stays valid when the analysis changes.
+    let sample = session.sample()?;
     handle.save(&dir, &sample.snap)?;
     eprintln!(
         "recorded {} sockets in {} namespaces into '{}'",

@@ -264,7 +264,7 @@ impl ProbeOptions for RecordingProber {
 impl RecorderHandle {
     /// Writes the recording into `dir` (which must not exist yet): what was noted, the
     /// host's `/proc` files as they are now, and `snap`, the snapshot collected while
-    /// recording. Call it right after collecting, so `/proc` is as the walk saw it.
+    /// recording (judge it or not: a replay is compared with what collection made). Call it right after collecting, so `/proc` is as the walk saw it.
     pub fn save(&self, dir: &Path, snap: &Snapshot) -> Result<(), RecordingError> {
         std::fs::create_dir(dir).map_err(RecordingError::io(dir))?;
         let log = self.log.lock().map_err(|_| RecordingError::Malformed {

@@ -6,7 +6,8 @@
 //!
 //! ```text
 //! DIR/recording.json            Manifest: clocks, euid, probes, user names, namespaces
-//! DIR/snapshot.json             the snapshot collection made while recording
+//! DIR/snapshot.json             the snapshot collection made while recording (not judged:
+//!                               findings follow the analysis of the day)
 //! DIR/proc/                     the host's /proc files it read: PID/{comm,cmdline,status,
 //!                               stat,cgroup}, PID/ns/net and PID/fd/N as symlinks,
 //!                               PID/fdinfo/N of sockets, self -> PID, self's mountinfo,
@@ -26,7 +27,7 @@ use std::time::{Duration, SystemTime};
 
 /// The manifest's name in a recording directory.
 pub const MANIFEST: &str = "recording.json";
-/// The snapshot collection made while recording.
+/// The snapshot collection made while recording, without findings.
 pub const SNAPSHOT: &str = "snapshot.json";
 /// The host's `/proc` files.
 pub const PROC: &str = "proc";
