@@ -246,6 +246,9 @@ fn the_dashboard_shows_the_recorded_host() {
         KeyModifiers::NONE,
     )));
     let findings = screen(&app);
-    assert!(row(&findings, &["udp port 5353", "2 users"]), "{findings}");
+    assert!(
+        row(&findings, &["cross_user_port", "udp port 5353"]),
+        "{findings}"
+    );
     assert!(row(&findings, &["SO_REUSEPORT", "9000"]), "{findings}");
 }
