@@ -6,6 +6,7 @@
 //! - [`query`]: the filter language (`port:80 user:www-data`): parse, match a socket, errors.
 //! - [`ui`]: the terminal dashboard (keys, config, theme, app, views).
 //! - [`export`]: loading snapshot and recording files strictly; CSV, Markdown, Prometheus exports; redaction.
+//! - [`session`]: collect → history → judge, for every command that samples and the dashboard.
 //! - [`output`]: JSON, the table for people, atomic file writes.
 //! - [`user_files`]: files the user names, opened with the user's own rights (a leaf).
 //! - [`text`]: untrusted text made safe for terminals and text files (a leaf).
@@ -20,6 +21,7 @@ pub mod export;
 pub mod model;
 pub mod output;
 pub mod query;
+pub mod session;
 pub mod signals;
 #[cfg(test)]
 pub mod testing;

@@ -5,9 +5,9 @@
 //! Leaves: `text` (sanitizing), then `user_files`, `signals` and `units`, which use only
 //! `text`. Then `model` (plain data); `collect` and `analyze`, each on `model` alone; `output`,
 //! and beside it `query` (the filter language: it reads the model and may read analysis
-//! results, and sits below `ui` and `cli` so that both can use it); `export`; `ui`; `cli`;
-//! `commands`. `lib.rs`, `main.rs`, `testing.rs` (test builders) and test modules are not
-//! layers.
+//! results, and sits below `ui` and `cli` so that both can use it) and `session` (collect →
+//! history → judge); `export`; `ui`; `cli`; `commands`. `lib.rs`, `main.rs`, `testing.rs`
+//! (test builders) and test modules are not layers.
 
 // A test may unwrap, expect and panic: that is the test failing (Cargo.toml denies them
 // in the program).
@@ -16,7 +16,7 @@
 use std::path::{Path, PathBuf};
 
 /// Each layer and its height: a module may use only layers strictly lower.
-const LAYERS: [(&str, i32); 13] = [
+const LAYERS: [(&str, i32); 14] = [
     ("text", -2),
     ("user_files", -1),
     ("signals", -1),
@@ -26,6 +26,7 @@ const LAYERS: [(&str, i32); 13] = [
     ("analyze", 1),
     ("query", 2),
     ("output", 2),
+    ("session", 2),
     ("export", 3),
     ("ui", 4),
     ("cli", 5),

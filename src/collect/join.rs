@@ -32,8 +32,9 @@ pub enum ProbeOutcome {
     Unknown(Reason),
 }
 
-/// Options read with getsockopt; each `Err` carries why it could not be read.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Options read with getsockopt; each `Err` carries why it could not be read. Serialized
+/// only in recordings of a host (`collect::linux::recording`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ProbedOptions {
     pub reuseaddr: Result<bool, Reason>,
     pub reuseport: Result<bool, Reason>,

@@ -5,14 +5,37 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-#[derive(Default)]
+/// How a uid is named when the cache does not know it yet.
+pub type Lookup = Arc<dyn Fn(u32) -> Option<Arc<str>> + Send + Sync>;
+
 pub struct UserNames {
     cache: RefCell<HashMap<u32, Option<Arc<str>>>>,
+    lookup: Lookup,
+}
+
+/// A uid's name from this host's NSS (passwd, LDAP, sssd), uncached.
+pub fn nss_name(uid: u32) -> Option<Arc<str>> {
+    uzers::get_user_by_uid(uid).map(|u| Arc::from(u.name().to_string_lossy().as_ref()))
+}
+
+impl Default for UserNames {
+    fn default() -> Self {
+        Self::with_lookup(Arc::new(nss_name))
+    }
 }
 
 impl UserNames {
+    /// Names from this host's NSS.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Names from `lookup` (a recording's table, or NSS with a note of what was asked).
+    pub fn with_lookup(lookup: Lookup) -> Self {
+        UserNames {
+            cache: RefCell::default(),
+            lookup,
+        }
     }
 
     /// The user's name, or `None` for a uid with no passwd entry.
@@ -20,9 +43,7 @@ impl UserNames {
         self.cache
             .borrow_mut()
             .entry(uid)
-            .or_insert_with(|| {
-                uzers::get_user_by_uid(uid).map(|u| Arc::from(u.name().to_string_lossy().as_ref()))
-            })
+            .or_insert_with(|| (self.lookup)(uid))
             .clone()
     }
 }

@@ -1,7 +1,9 @@
 //! `bindscope` without a command: the live dashboard.
 
+use crate::analyze::history::History;
 use crate::cli::DashboardArgs;
-use crate::collect::linux::collector::{CollectConfig, ProbeWhen};
+use crate::collect::linux::collector::{CollectConfig, Collector, ProbeWhen};
+use crate::session::Session;
 use crate::ui::app::AppInit;
 use crate::ui::config::{self, Config};
 use crate::ui::keymap::Keymap;
@@ -32,7 +34,10 @@ pub fn run(args: &DashboardArgs) -> anyhow::Result<u8> {
         probe_when: ProbeWhen::SeenTwice,
         ..args.collect.config()
     };
-    run::run(init, collect)
+    run::run(
+        init,
+        Session::new(Collector::new(collect), History::default()),
+    )
 }
 
 /// What the config file gives the dashboard.

@@ -3,25 +3,22 @@
 
 use super::{explain_privileges, severity, to_stdout};
 use crate::analyze::history::History;
-use crate::analyze::{findings, ports};
+use crate::analyze::ports;
 use crate::cli::{FindingsArgs, FindingsFormat};
-use crate::collect::linux::collector::{self};
+use crate::collect::linux::collector::Collector;
 use crate::output::findings::{Report, counts, render_text};
-use std::time::Instant;
+use crate::session::Session;
 
 pub fn run(args: &FindingsArgs) -> anyhow::Result<u8> {
     let cfg = args.collect.config();
-    let mut history = History::new(args.samples.max(2) as usize);
-    let started = Instant::now();
-    let mut collector = collector::Collector::new(cfg);
-    let mut snap = collector.collect()?;
-    history.record(&snap, 0);
+    let history = History::new(args.samples.max(2) as usize);
+    let mut session = Session::new(Collector::new(cfg), history);
+    let mut snap = session.sample()?.snap;
     for _ in 1..args.samples {
         std::thread::sleep(args.interval);
-        snap = collector.collect()?;
-        history.record(&snap, started.elapsed().as_millis() as u64);
+        snap = session.sample()?.snap;
     }
-    let all = findings::analyze(&snap, &history);
+    let all = session.judge(&snap);
     explain_privileges(&snap);
     let min = severity(args.min_severity);
     let hit = all.iter().any(|f| f.severity >= min);

@@ -7,13 +7,13 @@
 //! overwritten without `--force`: a recording is evidence.
 
 use super::explain_privileges;
-use crate::analyze::findings;
 use crate::analyze::history::History;
 use crate::cli::RecordArgs;
 use crate::collect::linux::collector::{CollectConfig, Collector, ProbeWhen};
 use crate::export::redact::Redactor;
 use crate::output::size_text;
 use crate::output::write::{Existing, existing};
+use crate::session::{Sample, Session};
 use crate::signals::Ending;
 use crate::text::clean;
 use crate::user_files::as_user;
@@ -58,8 +58,7 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<u8> {
         duration: args.duration,
         samples: args.samples,
     };
-    let mut collector = Collector::new(cfg);
-    let mut history = History::default();
+    let mut session = Session::new(Collector::new(cfg), History::default());
     let mut redactor = args.redact.then(Redactor::default);
     let mut progress = Progress::new(&args.output);
     let started = Instant::now();
@@ -67,13 +66,11 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<u8> {
     let mut line = Vec::with_capacity(1 << 16);
     loop {
         let sample_started = Instant::now();
-        match collector.collect() {
-            Ok(mut snap) => {
+        match session.judged_sample() {
+            Ok(Sample { mut snap, .. }) => {
                 if progress.samples == 0 {
                     explain_privileges(&snap);
                 }
-                history.record(&snap, started.elapsed().as_millis() as u64);
-                snap.findings = findings::analyze(&snap, &history);
                 if let Some(r) = redactor.as_mut() {
                     r.redact(&mut snap);
                 }

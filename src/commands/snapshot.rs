@@ -1,12 +1,12 @@
 //! `bindscope snapshot`: one snapshot, with its findings, to stdout or a file.
 
 use super::{explain_privileges, to_stdout};
-use crate::analyze::findings;
 use crate::analyze::history::History;
 use crate::cli::SnapshotArgs;
-use crate::collect::linux::collector::{self};
+use crate::collect::linux::collector::Collector;
 use crate::export::{self, redact::Redactor};
 use crate::output::write::write_atomic;
+use crate::session::Session;
 use std::io::{self, IsTerminal, Write};
 
 pub fn run(args: &SnapshotArgs) -> anyhow::Result<u8> {
@@ -16,9 +16,10 @@ pub fn run(args: &SnapshotArgs) -> anyhow::Result<u8> {
         anyhow::bail!("--mode is for a file: give -o FILE");
     }
     let cfg = args.collect.config();
-    let mut snap = collector::collect(&cfg)?;
-    // One snapshot has no history: queue growth cannot show, everything else can.
-    snap.findings = findings::analyze(&snap, &History::default());
+    // One snapshot has no history to speak of: queue growth cannot show, everything else can.
+    let mut snap = Session::new(Collector::new(cfg), History::default())
+        .judged_sample()?
+        .snap;
     explain_privileges(&snap);
     if args.redact {
         Redactor::default().redact(&mut snap);

@@ -5,11 +5,10 @@
 
 use super::app::{App, AppInit, Effect, Msg, fingerprint};
 use super::views::data::Data;
-use crate::analyze::history::History;
-use crate::collect::linux::collector::{CollectConfig, Collector};
 use crate::export;
 use crate::model::Snapshot;
 use crate::output::write::write_atomic;
+use crate::session::{Sample, Session};
 use crate::signals::{self, Ending};
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
@@ -88,38 +87,41 @@ struct Prepared {
     data: Option<Box<Data>>,
 }
 
-/// What the collector thread keeps to judge snapshots as the app would: the same history,
-/// and what the last data it made was made from.
+/// What the collector thread keeps to judge snapshots as the app would: the session (whose
+/// history is the app's), and what the last data it made was made from.
 struct Judge {
-    history: History,
+    session: Session,
     basis: fingerprint::Basis,
 }
 
 impl Judge {
-    fn prepare(&mut self, snap: Box<Snapshot>, at_ms: u64) -> Prepared {
-        self.history.record(&snap, at_ms);
+    /// The next sample, with the views' data when anything they depend on changed.
+    fn prepare(&mut self) -> Result<Prepared, String> {
+        let Sample { snap, at_ms } = self.session.sample().map_err(|e| format!("{e}"))?;
+        let snap = Box::new(snap);
+        let history = self.session.history();
         let fp = fingerprint::of(&snap);
         let data = if self.basis.holds(fp) {
             None
         } else {
-            let data = Data::new(&snap, &self.history);
-            self.basis.made(fp, &snap, &self.history);
+            let data = Data::new(&snap, history);
+            self.basis.made(fp, &snap, history);
             Some(Box::new(data))
         };
-        Prepared {
+        Ok(Prepared {
             snap,
             at_ms,
             fingerprint: fp,
             data,
-        }
+        })
     }
 }
 
 /// Takes snapshots until told to stop: one, then a wait of the interval (cut short when
 /// the interval, pause or stop change), and while paused no collection at all.
-fn collector_thread(shared: Arc<Shared>, mut collector: Collector, started: Instant) {
+fn collector_thread(shared: Arc<Shared>, session: Session) {
     let mut judge = Judge {
-        history: History::default(),
+        session,
         basis: fingerprint::Basis::default(),
     };
     loop {
@@ -137,10 +139,7 @@ fn collector_thread(shared: Arc<Shared>, mut collector: Collector, started: Inst
                 return;
             }
         }
-        let result = collector
-            .collect()
-            .map(|snap| judge.prepare(Box::new(snap), started.elapsed().as_millis() as u64))
-            .map_err(|e| format!("{e}"));
+        let result = judge.prepare();
         let Ok(mut st) = shared.state.lock() else {
             return;
         };
@@ -206,10 +205,10 @@ pub fn run_files(init: AppInit) -> anyhow::Result<u8> {
     event_loop(App::new(init), None, &signalled)
 }
 
-/// Runs the dashboard until the user quits or a signal arrives. Returns the exit status.
-pub fn run(init: AppInit, cfg: CollectConfig) -> anyhow::Result<u8> {
+/// Runs the dashboard over `session`'s samples until the user quits or a signal arrives.
+/// Returns the exit status.
+pub fn run(init: AppInit, session: Session) -> anyhow::Result<u8> {
     let signalled = prepare()?;
-    let started = Instant::now();
     let shared = Arc::new(Shared {
         state: Mutex::new(CollectorState {
             interval: init.interval,
@@ -220,12 +219,11 @@ pub fn run(init: AppInit, cfg: CollectConfig) -> anyhow::Result<u8> {
         }),
         wake: Condvar::new(),
     });
-    let collector = Collector::new(cfg);
     let worker = {
         let shared = Arc::clone(&shared);
         thread::Builder::new()
             .name("collector".into())
-            .spawn(move || collector_thread(shared, collector, started))?
+            .spawn(move || collector_thread(shared, session))?
     };
 
     let result = event_loop(App::new(init), Some(&shared), &signalled);

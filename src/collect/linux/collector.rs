@@ -1,22 +1,22 @@
 //! One snapshot of the host: every network namespace that can be seen (or those selected),
 //! entered one at a time from a helper thread to read its sockets, interfaces, sysctls and
 //! counters; one `/proc` walk for the holders of all of them; one options probe per socket;
-//! then the pure [`crate::collect::join`] per namespace.
+//! then the pure [`crate::collect::join`] per namespace. Everything is read through
+//! [`Sources`]: this host's by default, or a recording's.
 
 use super::in_netns::{self, NetnsData};
 use super::netlink::NetlinkError;
-use super::netns::{self, Discovery, NetnsTarget};
+use super::netns::{Discovery, NetnsTarget};
 pub use super::owners::ProbeWhen;
 use super::owners::{self, OwnerCache};
 use super::privileges::{self, CAP_SYS_PTRACE, PrivilegeFacts};
-use super::procfs::{self, ProcRoot};
+use super::procfs;
+use super::sources::{LinuxSources, Sources};
 use crate::collect::join::{self, JoinContext};
-use crate::collect::users::UserNames;
 use crate::model::{
     FORMAT, Netns, NetnsId, NetnsKind, Privileges, Snapshot, Socket, VERSION, View,
 };
-use std::path::PathBuf;
-use std::time::Instant;
+use std::time::Duration;
 
 /// Which namespaces a snapshot covers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,9 +30,6 @@ pub enum NetnsSelect {
 #[derive(Debug, Clone)]
 pub struct CollectConfig {
     pub view: View,
-    pub proc_root: ProcRoot,
-    /// Where `ip netns` keeps its bind mounts.
-    pub run_netns: PathBuf,
     pub netns: NetnsSelect,
     /// Read socket options through pidfd_getfd. Off: options are unknown, by request.
     pub probe_options: bool,
@@ -46,8 +43,6 @@ impl Default for CollectConfig {
     fn default() -> Self {
         CollectConfig {
             view: View::Listening,
-            proc_root: ProcRoot::default(),
-            run_netns: PathBuf::from("/run/netns"),
             netns: NetnsSelect::All,
             probe_options: true,
             probe_when: ProbeWhen::FirstSeen,
@@ -106,59 +101,76 @@ pub fn select(
         .collect())
 }
 
-/// Reads one namespace: here when it is our own, else from a thread that entered it.
+/// Reads one namespace from inside it. The outer `Err`: it could not be entered.
 fn read_target(
+    sources: &mut dyn Sources,
     t: &NetnsTarget,
     view: View,
-    root: &ProcRoot,
 ) -> Result<Result<NetnsData, NetlinkError>, String> {
-    if t.is_own {
-        return Ok(in_netns::read_here(view, root));
-    }
-    if t.open_path.is_none() {
-        return Err("no path to enter it (its processes are not readable)".to_string());
-    }
-    // run_in_netns checks that the path still leads to this namespace (a pid can be reused).
-    netns::run_in_netns(t, || in_netns::read_here(view, root)).map_err(|e| e.to_string())
+    let mut out = None;
+    sources.in_netns(t, &mut |ns| out = Some(in_netns::read(view, ns)))?;
+    out.ok_or_else(|| "it was not read".to_string())
 }
 
 /// A collector for repeated snapshots (the dashboard, `findings --samples`): it keeps fd
 /// tables, options and O_NONBLOCK from one refresh to the next (see `owners::OwnerCache`).
 pub struct Collector {
     cfg: CollectConfig,
+    sources: Box<dyn Sources>,
     cache: OwnerCache,
-    /// Namespaces found last time, and when: found again every DISCOVERY_TTL.
-    discovery: Option<(Discovery, Instant)>,
+    /// Namespaces found last time, and when (on the sources' monotonic clock): found again
+    /// every DISCOVERY_TTL.
+    discovery: Option<(Discovery, Duration)>,
 }
 
 /// How long the list of namespaces is reused by a live view: a new namespace (a container
 /// starting) shows within this time; finding them reads every process's `ns/net`.
-const DISCOVERY_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+const DISCOVERY_TTL: Duration = Duration::from_secs(5);
 
 impl Collector {
+    /// A collector of this host.
     pub fn new(cfg: CollectConfig) -> Self {
+        Self::with_sources(cfg, Box::new(LinuxSources::default()))
+    }
+
+    /// A collector reading `sources` (a recording, or a recorder around this host).
+    pub fn with_sources(cfg: CollectConfig, sources: Box<dyn Sources>) -> Self {
         Collector {
             cfg,
+            sources,
             cache: OwnerCache::default(),
             discovery: None,
         }
     }
 
+    /// The sources' monotonic clock (for a caller that times its samples as collection
+    /// does).
+    pub fn monotonic(&self) -> Duration {
+        self.sources.monotonic()
+    }
+
     pub fn collect(&mut self) -> Result<Snapshot, CollectError> {
+        let now = self.sources.monotonic();
         let fresh = self
             .discovery
             .as_ref()
-            .filter(|(_, at)| at.elapsed() < DISCOVERY_TTL)
+            .filter(|(_, at)| now.saturating_sub(*at) < DISCOVERY_TTL)
             .map(|(d, _)| d.clone());
         let discovery = match fresh {
             Some(d) => d,
             None => {
-                let d = netns::discover(&self.cfg.proc_root, &self.cfg.run_netns);
-                self.discovery = Some((d.clone(), Instant::now()));
+                let d = self.sources.discover();
+                self.discovery = Some((d.clone(), self.sources.monotonic()));
                 d
             }
         };
-        let result = collect_with(&self.cfg, discovery, self.cfg.probe_when, &mut self.cache);
+        let result = collect_with(
+            &self.cfg,
+            &mut *self.sources,
+            discovery,
+            self.cfg.probe_when,
+            &mut self.cache,
+        );
         // A namespace that could not be read may be gone: look again next time.
         if result
             .as_ref()
@@ -170,12 +182,21 @@ impl Collector {
     }
 }
 
-/// One snapshot from nothing.
+/// One snapshot of this host from nothing.
 pub fn collect(cfg: &CollectConfig) -> Result<Snapshot, CollectError> {
-    let discovery = netns::discover(&cfg.proc_root, &cfg.run_netns);
+    collect_from(cfg, &mut LinuxSources::default())
+}
+
+/// One snapshot from nothing, read from `sources`.
+pub fn collect_from(
+    cfg: &CollectConfig,
+    sources: &mut dyn Sources,
+) -> Result<Snapshot, CollectError> {
+    let discovery = sources.discover();
     // No next sample to wait for: options are read now or never.
     collect_with(
         cfg,
+        sources,
         discovery,
         ProbeWhen::FirstSeen,
         &mut OwnerCache::default(),
@@ -184,12 +205,12 @@ pub fn collect(cfg: &CollectConfig) -> Result<Snapshot, CollectError> {
 
 fn collect_with(
     cfg: &CollectConfig,
+    sources: &mut dyn Sources,
     discovery: Discovery,
     probe_when: ProbeWhen,
     cache: &mut OwnerCache,
 ) -> Result<Snapshot, CollectError> {
-    let started = Instant::now();
-    let root = &cfg.proc_root;
+    let started = sources.monotonic();
     let mut warnings = discovery.warnings;
     let netns_unreadable_pids = discovery.unreadable_pids;
     let targets = select(discovery.namespaces, &cfg.netns)?;
@@ -198,7 +219,7 @@ fn collect_with(
     let mut entered: Vec<(NetnsTarget, Option<NetnsData>, Option<String>)> = Vec::new();
     let mut not_entered = 0usize;
     for t in targets {
-        match read_target(&t, cfg.view, root) {
+        match read_target(sources, &t, cfg.view) {
             Ok(Ok(data)) => entered.push((t, Some(data), None)),
             // The namespace bindscope runs in must work: it is what a user sees first.
             Ok(Err(e)) if t.is_own => return Err(CollectError::Netlink(e)),
@@ -214,7 +235,7 @@ fn collect_with(
     }
 
     // Holders and options, host-wide.
-    let names = UserNames::new();
+    let names = sources.user_names();
     let shown: Vec<&crate::collect::raw::RawSocket> = entered
         .iter()
         .filter_map(|(_, d, _)| d.as_ref())
@@ -222,7 +243,7 @@ fn collect_with(
         .filter(|r| join::in_view(r, cfg.view))
         .collect();
     let probe = cfg.probe_options.then_some(probe_when);
-    let owners = owners::resolve(&shown, root, probe, &names, cache);
+    let owners = owners::resolve(&shown, sources, probe, &names, cache);
     drop(shown);
     warnings.extend(owners.warnings.iter().cloned());
     let mut stats = owners.stats.clone();
@@ -307,7 +328,8 @@ fn collect_with(
         ));
     }
 
-    let euid = rustix::process::geteuid().as_raw();
+    let euid = sources.euid();
+    let root = sources.proc_root();
     let options_readable = cfg.probe_options && owners.options_denied == 0;
     let missing = privileges::privilege_notes(&PrivilegeFacts {
         euid,
@@ -323,11 +345,11 @@ fn collect_with(
     });
     let (host, host_warnings) = procfs::read_host(root);
     warnings.extend(host_warnings);
-    stats.duration_ms = started.elapsed().as_millis() as u64;
+    stats.duration_ms = sources.monotonic().saturating_sub(started).as_millis() as u64;
     Ok(Snapshot {
         format: FORMAT.to_string(),
         version: VERSION,
-        taken_at: crate::model::TakenAt::from_clock(std::time::SystemTime::now()),
+        taken_at: crate::model::TakenAt::from_clock(sources.wall_clock()),
         host,
         privileges: Privileges {
             euid,

@@ -1,9 +1,10 @@
 //! What is read from inside one network namespace: its sockets (sock_diag), interfaces and
-//! addresses (rtnetlink), sysctls and TcpExt counters. Runs in whatever namespace the calling
-//! thread is in, so the collector can call it from a thread that entered another one.
+//! addresses (rtnetlink), sysctls and TcpExt counters, through the namespace's
+//! [`NetnsSources`] (live ones belong to the thread that entered the namespace).
 
-use super::netlink::{NETLINK_ROUTE, NETLINK_SOCK_DIAG, NetlinkError, NetlinkSocket};
-use super::procfs::{self, ProcRoot};
+use super::netlink::NetlinkError;
+use super::procfs;
+use super::sources::{Dumps, Netlink, NetnsSources};
 use super::{rtnl, sock_diag};
 use crate::collect::classify;
 use crate::collect::raw::{RawAddr, RawLink, RawSocket};
@@ -23,11 +24,11 @@ pub struct NetnsData {
     pub warnings: Vec<String>,
 }
 
-/// Reads the calling thread's namespace. Only a sock_diag failure is an error: without
+/// Reads one namespace through its sources. Only a sock_diag failure is an error: without
 /// sockets there is nothing to show; the rest becomes warnings.
-pub fn read_here(view: View, root: &ProcRoot) -> Result<NetnsData, NetlinkError> {
-    let (raw, mut warnings) = dump_all(view)?;
-    let (links, addrs) = match read_links_addrs() {
+pub fn read(view: View, ns: &mut dyn NetnsSources) -> Result<NetnsData, NetlinkError> {
+    let (raw, mut warnings) = dump_all(view, ns)?;
+    let (links, addrs) = match read_links_addrs(ns) {
         Ok(v) => v,
         Err(e) => {
             warnings.push(format!("interfaces unknown: {e}"));
@@ -35,6 +36,7 @@ pub fn read_here(view: View, root: &ProcRoot) -> Result<NetnsData, NetlinkError>
         }
     };
     // /proc/sys/net and /proc/thread-self/net follow the calling thread's namespace.
+    let root = ns.proc_root();
     let (sysctls, sysctl_warnings) = procfs::read_sysctls(root);
     warnings.extend(sysctl_warnings);
     let counters = match procfs::read_tcpext(root) {
@@ -56,8 +58,11 @@ pub fn read_here(view: View, root: &ProcRoot) -> Result<NetnsData, NetlinkError>
 
 /// Dumps every socket of `view`, TCP and UDP, IPv4 and IPv6, with the states filtered in the
 /// kernel.
-pub fn dump_all(view: View) -> Result<(Vec<RawSocket>, Vec<String>), NetlinkError> {
-    let mut diag = NetlinkSocket::open(NETLINK_SOCK_DIAG)?;
+pub fn dump_all(
+    view: View,
+    ns: &mut dyn NetnsSources,
+) -> Result<(Vec<RawSocket>, Vec<String>), NetlinkError> {
+    ns.open(Netlink::SockDiag)?;
     let (tcp, udp) = match view {
         // Request sockets (SYN_RECV) are dumped too: they are counted per listener.
         View::Listening => (
@@ -69,21 +74,34 @@ pub fn dump_all(view: View) -> Result<(Vec<RawSocket>, Vec<String>), NetlinkErro
     let mut raw = Vec::new();
     let mut warnings = Vec::new();
     for family in [Family::Ipv4, Family::Ipv6] {
+        let mut diag = Dumps {
+            ns: &mut *ns,
+            protocol: Netlink::SockDiag,
+        };
         let outcome = sock_diag::dump_sockets(&mut diag, family, Proto::Tcp, tcp, &mut raw)?;
-        if !outcome.bound_inactive_supported {
+        sock_diag::dump_sockets(&mut diag, family, Proto::Udp, udp, &mut raw)?;
+        let supported = outcome
+            .bound_inactive_supported
+            .unwrap_or_else(|| ns.dumps_bound_inactive());
+        if !supported {
             warnings.push(
                 "this kernel cannot dump bound-only TCP sockets (needs Linux 6.7): they are missing"
                     .to_string(),
             );
         }
-        sock_diag::dump_sockets(&mut diag, family, Proto::Udp, udp, &mut raw)?;
     }
     warnings.dedup();
     Ok((raw, warnings))
 }
 
-fn read_links_addrs() -> Result<(Vec<RawLink>, Vec<RawAddr>), NetlinkError> {
-    let mut route = NetlinkSocket::open(NETLINK_ROUTE)?;
+fn read_links_addrs(
+    ns: &mut dyn NetnsSources,
+) -> Result<(Vec<RawLink>, Vec<RawAddr>), NetlinkError> {
+    ns.open(Netlink::Route)?;
+    let mut route = Dumps {
+        ns,
+        protocol: Netlink::Route,
+    };
     let links = rtnl::dump_links(&mut route)?;
     let addrs = rtnl::dump_addrs(&mut route)?;
     Ok((links, addrs))

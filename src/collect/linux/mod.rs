@@ -1,5 +1,6 @@
 //! The Linux sources: netlink (sock_diag, rtnetlink), `/proc`, the options probe, network
-//! namespaces, and the collector that runs them for one snapshot.
+//! namespaces, and the collector that runs them for one snapshot. `sources` puts them behind
+//! one interface, which `replay` serves from a recording that `recorder` made.
 
 pub mod collector;
 pub mod in_netns;
@@ -8,6 +9,10 @@ pub mod netns;
 pub mod owners;
 pub mod privileges;
 pub mod procfs;
+pub mod recorder;
+pub mod recording;
+pub mod replay;
 pub mod rtnl;
 pub mod sock_diag;
 pub mod sockopt;
+pub mod sources;

@@ -115,6 +115,9 @@ pub enum NetlinkError {
     BadRequest(&'static str),
     #[error(transparent)]
     Parse(#[from] ParseError),
+    /// Replaying a recording: this request was not made when it was recorded.
+    #[error("the recording holds no reply to this {0} request")]
+    NotRecorded(&'static str),
     /// The error of one named dump, with a hint when there is one. The inner error is part of
     /// the message rather than a `source`, so `{:#}` chains do not print it twice.
     #[error("netlink {what} failed: {cause}{}", hint_suffix(hint))]
@@ -393,6 +396,31 @@ pub fn done_errno(payload: &[u8]) -> i32 {
     match payload.get(..4) {
         Some(&[a, b, c, d]) => i32::from_ne_bytes([a, b, c, d]).saturating_neg(),
         _ => 0,
+    }
+}
+
+/// What a dump calls with each reply: `(nlmsg_type, payload)`; an error stops the work for
+/// this dump (it is still read to its end).
+pub type OnMessage<'a> = dyn FnMut(u16, &[u8]) -> Result<(), NetlinkError> + 'a;
+
+/// Where dump requests go and their replies come from: the kernel ([`NetlinkSocket`]), or a
+/// recording of it (`collect::linux::replay`). The dump functions of `sock_diag` and `rtnl`
+/// take this, so the same request building, retrying and decoding runs on both.
+pub trait NetlinkDumps {
+    /// A fresh sequence number for the next request.
+    fn next_seq(&mut self) -> u32;
+    /// Sends one dump request and calls `on_message(nlmsg_type, payload)` for each reply
+    /// until the dump ends (see [`NetlinkSocket::dump`]).
+    fn dump(&mut self, request: &[u8], on_message: &mut OnMessage<'_>) -> Result<(), NetlinkError>;
+}
+
+impl NetlinkDumps for NetlinkSocket {
+    fn next_seq(&mut self) -> u32 {
+        NetlinkSocket::next_seq(self)
+    }
+
+    fn dump(&mut self, request: &[u8], on_message: &mut OnMessage<'_>) -> Result<(), NetlinkError> {
+        NetlinkSocket::dump(self, request, on_message)
     }
 }
 

@@ -3,7 +3,8 @@
 //! not live in), the details of each holder process once, and one options probe per socket.
 
 use super::procfs::{self, FdScan, PidFds, ProcError, ProcRoot};
-use super::sockopt::{Expected, Holder, OptionProber, ProbeError, Wanted};
+use super::sockopt::{Expected, Holder, ProbeError, Wanted};
+use super::sources::Sources;
 use crate::collect::join::{ProbeOutcome, ProcessInfo};
 use crate::collect::raw::RawSocket;
 use crate::collect::reasons;
@@ -11,7 +12,7 @@ use crate::collect::users::UserNames;
 use crate::model::{NetnsId, Proto, ScanStats};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// How long a socket's options are trusted before they are read again. Options are set
 /// before bind() in practice; a live view re-reads them now and then, not every refresh
@@ -38,17 +39,18 @@ pub enum ProbeWhen {
 
 /// What one refresh keeps for the next, so a live view does not walk every fd, read every
 /// process and probe every socket each second (the dashboard's budget is 5% of a core).
+/// Ages are readings of the sources' monotonic clock.
 #[derive(Default)]
 pub struct OwnerCache {
     fds: HashMap<u32, PidFds>,
     /// Socket inodes shown last time.
     shown: HashSet<u64>,
-    probes: HashMap<u64, (ProbeOutcome, Instant)>,
+    probes: HashMap<u64, (ProbeOutcome, Duration)>,
     /// Cookies of the sockets the last refresh showed (cookies are never reused), for
     /// [`ProbeWhen::SeenTwice`].
     seen: HashSet<u64>,
-    nonblocking: HashMap<u64, (bool, Instant)>,
-    processes: HashMap<u32, (ProcessInfo, Instant)>,
+    nonblocking: HashMap<u64, (bool, Duration)>,
+    processes: HashMap<u32, (ProcessInfo, Duration)>,
 }
 
 /// What the joins of every namespace need about owners.
@@ -73,12 +75,13 @@ pub struct Owners {
 /// reusing what `cache` kept from the last refresh and updating it.
 pub fn resolve(
     sockets: &[&RawSocket],
-    root: &ProcRoot,
+    src: &dyn Sources,
     probe: Option<ProbeWhen>,
     names: &UserNames,
     cache: &mut OwnerCache,
 ) -> Owners {
     let mut o = Owners::default();
+    let root = src.proc_root();
     let wanted: HashSet<u64> = sockets
         .iter()
         .filter(|r| r.inode != 0)
@@ -90,8 +93,8 @@ pub fn resolve(
         o.holders.entry(fd.inode).or_default().push((fd.pid, fd.fd));
     }
     drop(scan);
-    read_processes(&mut o, root, names, cache);
-    read_options(&mut o, sockets, root, probe, cache);
+    read_processes(&mut o, root, names, src.monotonic(), cache);
+    read_options(&mut o, sockets, src, probe, cache);
     cache.shown = wanted;
     o
 }
@@ -132,14 +135,19 @@ fn record_scan(o: &mut Owners, scan: &FdScan) {
 }
 
 /// Process details, once per holder process.
-fn read_processes(o: &mut Owners, root: &ProcRoot, names: &UserNames, cache: &mut OwnerCache) {
-    let now = Instant::now();
+fn read_processes(
+    o: &mut Owners,
+    root: &ProcRoot,
+    names: &UserNames,
+    now: Duration,
+    cache: &mut OwnerCache,
+) {
     // Forget processes that are gone, and every entry after PROCESS_TTL (exec, setuid, or a
     // pid reused by a new process show within that time).
     let alive: HashSet<u32> = cache.fds.keys().copied().collect();
     cache
         .processes
-        .retain(|pid, (_, at)| alive.contains(pid) && now.duration_since(*at) < PROCESS_TTL);
+        .retain(|pid, (_, at)| alive.contains(pid) && now.saturating_sub(*at) < PROCESS_TTL);
     let mut pids: Vec<u32> = o.holders.values().flatten().map(|&(pid, _)| pid).collect();
     pids.sort_unstable();
     pids.dedup();
@@ -179,21 +187,22 @@ fn table_tid(cache: &OwnerCache, pid: u32) -> Option<u32> {
 fn read_options(
     o: &mut Owners,
     sockets: &[&RawSocket],
-    root: &ProcRoot,
+    src: &dyn Sources,
     probe: Option<ProbeWhen>,
     cache: &mut OwnerCache,
 ) {
+    let root = src.proc_root();
     let probe_options = probe.is_some();
     let seen_before = std::mem::take(&mut cache.seen);
-    let now = Instant::now();
+    let now = src.monotonic();
     let live: HashSet<u64> = sockets.iter().map(|r| r.cookie).collect();
     cache
         .probes
-        .retain(|cookie, (_, at)| live.contains(cookie) && now - *at < PROBE_TTL);
+        .retain(|cookie, (_, at)| live.contains(cookie) && now.saturating_sub(*at) < PROBE_TTL);
     cache
         .nonblocking
-        .retain(|_, (_, at)| now.duration_since(*at) < NONBLOCK_TTL);
-    let mut prober = OptionProber::new(root.clone());
+        .retain(|_, (_, at)| now.saturating_sub(*at) < NONBLOCK_TTL);
+    let mut prober = src.prober();
     let mut interner = reasons::Interner::default();
     let mut other_errors: Vec<String> = Vec::new();
     for r in sockets.iter().filter(|r| r.inode != 0) {
@@ -337,7 +346,7 @@ mod tests {
     fn new_sockets_wait_one_sample_when_sampling() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let r = raw_listener(&l);
-        let root = ProcRoot::default();
+        let root = crate::collect::linux::sources::LinuxSources::default();
         let names = UserNames::new();
 
         let mut cache = OwnerCache::default();

@@ -4,8 +4,8 @@
 //! Request builders and decoders are pure; [`dump_links`] and [`dump_addrs`] do the I/O.
 
 use super::netlink::{
-    DUMP_ATTEMPTS, NLM_F_DUMP, NLM_F_REQUEST, NetlinkError, NetlinkSocket, ParseError,
-    ParseProblem, build_request, read_array, read_u32, split_attrs,
+    DUMP_ATTEMPTS, NLM_F_DUMP, NLM_F_REQUEST, NetlinkDumps, NetlinkError, ParseError, ParseProblem,
+    build_request, read_array, read_u32, split_attrs,
 };
 use crate::collect::raw::{RawAddr, RawLink};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -143,12 +143,12 @@ fn ip_attr(data: &[u8], len: usize, what: &'static str) -> Result<IpAddr, ParseE
 }
 
 /// Every link of the socket's network namespace.
-pub fn dump_links(sock: &mut NetlinkSocket) -> Result<Vec<RawLink>, NetlinkError> {
+pub fn dump_links(sock: &mut dyn NetlinkDumps) -> Result<Vec<RawLink>, NetlinkError> {
     let mut attempt = 1;
     loop {
         let mut out = Vec::new();
         let request = link_dump_request(sock.next_seq());
-        let result = sock.dump(&request, |ty, payload| {
+        let result = sock.dump(&request, &mut |ty, payload| {
             if ty == RTM_NEWLINK {
                 out.push(parse_link(payload)?);
             }
@@ -164,12 +164,12 @@ pub fn dump_links(sock: &mut NetlinkSocket) -> Result<Vec<RawLink>, NetlinkError
 }
 
 /// Every IPv4 and IPv6 address of the socket's network namespace.
-pub fn dump_addrs(sock: &mut NetlinkSocket) -> Result<Vec<RawAddr>, NetlinkError> {
+pub fn dump_addrs(sock: &mut dyn NetlinkDumps) -> Result<Vec<RawAddr>, NetlinkError> {
     let mut attempt = 1;
     loop {
         let mut out = Vec::new();
         let request = addr_dump_request(sock.next_seq());
-        let result = sock.dump(&request, |ty, payload| {
+        let result = sock.dump(&request, &mut |ty, payload| {
             if ty == RTM_NEWADDR
                 && let Some(a) = parse_addr(payload)?
             {
@@ -191,7 +191,7 @@ pub fn dump_addrs(sock: &mut NetlinkSocket) -> Result<Vec<RawAddr>, NetlinkError
 mod tests {
     use super::*;
     use crate::collect::linux::netlink::{
-        NETLINK_ROUTE, NLM_F_MULTI, NLMSG_DONE, split_messages, test_msg,
+        NETLINK_ROUTE, NLM_F_MULTI, NLMSG_DONE, NetlinkSocket, split_messages, test_msg,
     };
 
     fn attr(ty: u16, data: &[u8]) -> Vec<u8> {

@@ -4,7 +4,7 @@
 //! The decoder is pure; [`dump_sockets`] is the only function that talks to the kernel.
 
 use super::netlink::{
-    DUMP_ATTEMPTS, NLM_F_DUMP, NLM_F_REQUEST, NetlinkError, NetlinkSocket, ParseProblem,
+    DUMP_ATTEMPTS, NLM_F_DUMP, NLM_F_REQUEST, NetlinkDumps, NetlinkError, ParseProblem,
     build_request, read_array, read_u32, split_attrs,
 };
 use crate::collect::raw::{RawSocket, SockoptBits};
@@ -241,10 +241,12 @@ fn decode_sockopt([b0, b1]: [u8; 2]) -> SockoptBits {
 pub struct DumpOutcome {
     /// Sockets appended to `out`.
     pub sockets: usize,
-    /// False when the request asked for [`TCPF_BOUND_INACTIVE`] on TCP and this kernel
-    /// ignores that bit (before Linux 6.7): bound-only sockets, which hold ports, are then
-    /// missing from the result. True otherwise, including when the bit was not asked for.
-    pub bound_inactive_supported: bool,
+    /// Whether bound-only sockets, which hold ports, can be in the result: `Some(true)` when
+    /// [`TCPF_BOUND_INACTIVE`] was not asked for on TCP or a bound-only socket came back;
+    /// `None` when the dump alone cannot tell (none came back: there may be none, or this
+    /// kernel, before Linux 6.7, ignores the bit). Then the kernel is asked
+    /// ([`kernel_dumps_bound_inactive`], or what a recording says it answered).
+    pub bound_inactive_supported: Option<bool>,
 }
 
 /// Dump the sockets of one family and protocol whose state is in `states` (bit n for state n;
@@ -253,7 +255,7 @@ pub struct DumpOutcome {
 /// An interrupted or overrun dump is retried up to [`DUMP_ATTEMPTS`] times. On error `out` is
 /// left as it was: a partial dump would show ports as free that are not.
 pub fn dump_sockets(
-    sock: &mut NetlinkSocket,
+    sock: &mut dyn NetlinkDumps,
     family: Family,
     proto: Proto,
     states: u32,
@@ -266,7 +268,7 @@ pub fn dump_sockets(
     // Old kernels never report a TCP socket in CLOSE (it is in no table they walk), so one
     // in the result settles the question without a probe.
     let bound_inactive_supported =
-        !asked || got.iter().any(|s| s.state == TCP_CLOSE) || kernel_dumps_bound_inactive();
+        (!asked || got.iter().any(|s| s.state == TCP_CLOSE)).then_some(true);
     Ok(DumpOutcome {
         sockets: got.len(),
         bound_inactive_supported,
@@ -274,7 +276,7 @@ pub fn dump_sockets(
 }
 
 fn dump_raw(
-    sock: &mut NetlinkSocket,
+    sock: &mut dyn NetlinkDumps,
     family: Family,
     proto: Proto,
     states: u32,
@@ -284,7 +286,7 @@ fn dump_raw(
     let mut attempt = 1;
     loop {
         let request = dump_request(family, proto, states, sock.next_seq());
-        let result = sock.dump(&request, |ty, payload| {
+        let result = sock.dump(&request, &mut |ty, payload| {
             if ty == SOCK_DIAG_BY_FAMILY {
                 out.push(parse_inet_diag_msg(proto, payload)?);
             }
@@ -328,7 +330,7 @@ fn probe_bound_inactive() -> Option<bool> {
     bind(&probe, &SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0)).ok()?;
     let cookie = rustix::net::sockopt::socket_cookie(&probe).ok()?;
     // A fresh netlink socket, so that it lives in the same namespace as the probe.
-    let mut nl = NetlinkSocket::open(super::netlink::NETLINK_SOCK_DIAG).ok()?;
+    let mut nl = super::netlink::NetlinkSocket::open(super::netlink::NETLINK_SOCK_DIAG).ok()?;
     let mut found = Vec::new();
     dump_raw(
         &mut nl,
@@ -698,6 +700,8 @@ mod tests {
             .unwrap()
     }
 
+    use crate::collect::linux::netlink::NetlinkSocket;
+
     fn live_dump(family: Family, proto: Proto, states: u32) -> Vec<RawSocket> {
         let mut nl = NetlinkSocket::open(super::super::netlink::NETLINK_SOCK_DIAG).unwrap();
         let mut out = Vec::new();
@@ -730,7 +734,7 @@ mod tests {
             &mut out,
         )
         .unwrap();
-        assert!(o.bound_inactive_supported);
+        assert_ne!(o.bound_inactive_supported, Some(false));
         assert_eq!(o.sockets, out.len());
     }
 

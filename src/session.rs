@@ -1,0 +1,111 @@
+//! A sampling session: collect → history → judge, in one place for every command that takes
+//! snapshots (`snapshot`, `findings`, `record`) and the dashboard's collector thread.
+//!
+//! Above `collect` and `analyze` (it drives one and feeds the other), below the outputs'
+//! users. Each sample is recorded in the history at its time on the collector's own clock
+//! (milliseconds since the session started), so a recording replays with its recorded times.
+
+use crate::analyze::findings;
+use crate::analyze::history::History;
+use crate::collect::linux::collector::{CollectError, Collector};
+use crate::model::{Finding, Snapshot};
+use std::time::Duration;
+
+/// One snapshot as a session took it.
+#[derive(Debug)]
+pub struct Sample {
+    pub snap: Snapshot,
+    /// When it was taken: milliseconds since the session started, as the history has it.
+    pub at_ms: u64,
+}
+
+pub struct Session {
+    collector: Collector,
+    history: History,
+    /// The collector's monotonic clock when the session started.
+    started: Duration,
+}
+
+impl Session {
+    /// A session over `collector`, keeping the queue history in `history` (its capacity is
+    /// the window growth is judged over).
+    pub fn new(collector: Collector, history: History) -> Session {
+        let started = collector.monotonic();
+        Session {
+            collector,
+            history,
+            started,
+        }
+    }
+
+    /// Takes one snapshot and adds it to the history. Its findings are not judged: the
+    /// caller judges when it needs them ([`Session::judge`]), once.
+    pub fn sample(&mut self) -> Result<Sample, CollectError> {
+        let snap = self.collector.collect()?;
+        let at_ms = self
+            .collector
+            .monotonic()
+            .saturating_sub(self.started)
+            .as_millis() as u64;
+        self.history.record(&snap, at_ms);
+        Ok(Sample { snap, at_ms })
+    }
+
+    /// As [`Session::sample`], with the findings judged into the snapshot.
+    pub fn judged_sample(&mut self) -> Result<Sample, CollectError> {
+        let mut sample = self.sample()?;
+        sample.snap.findings = self.judge(&sample.snap);
+        Ok(sample)
+    }
+
+    /// The findings of `snap` (the last sample) with the history so far.
+    pub fn judge(&self, snap: &Snapshot) -> Vec<Finding> {
+        findings::analyze(snap, &self.history)
+    }
+
+    pub fn history(&self) -> &History {
+        &self.history
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::collect::linux::collector::CollectConfig;
+    use crate::collect::linux::replay::RecordedSources;
+    use std::path::Path;
+
+    /// A session over the recorded host, and how long its recorded collection took (ms).
+    fn session() -> (Session, u64) {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/small-host");
+        let sources = RecordedSources::load(&dir).expect("the recording");
+        let clock = &sources.manifest().monotonic;
+        let (first, last) = (clock.first().copied(), clock.last().copied());
+        let took = last
+            .unwrap_or_default()
+            .saturating_sub(first.unwrap_or_default());
+        let s = Session::new(
+            Collector::with_sources(CollectConfig::default(), Box::new(sources)),
+            History::new(5),
+        );
+        (s, took.as_millis() as u64)
+    }
+
+    /// Each sample goes into the history once, at its time on the collector's clock; the
+    /// findings are judged only when asked, with that history.
+    #[test]
+    fn samples_are_recorded_then_judged() {
+        let (mut s, took_ms) = session();
+        let first = s.sample().expect("sample");
+        assert!(first.snap.findings.is_empty(), "not judged");
+        assert_eq!(s.history().samples(), 1);
+        let judged = s.judged_sample().expect("sample");
+        assert_eq!(s.history().samples(), 2);
+        assert!(!judged.snap.findings.is_empty());
+        assert_eq!(judged.snap.findings, s.judge(&judged.snap));
+        // The first sample is timed by the recorded clock (from the session's start to its
+        // end); the recording has no later readings, so time stands still after it.
+        assert_eq!(first.at_ms, took_ms);
+        assert_eq!(judged.at_ms, first.at_ms);
+    }
+}
