@@ -238,11 +238,11 @@ fn in_use(u: &InUse) -> String {
         Proto::Tcp => {
             "TCP lets a bind overlap another socket only when both set SO_REUSEADDR and the \
              other is not listening, or both set SO_REUSEPORT with the same uid (or the other \
-             is in TIME_WAIT) (inet_bind_conflict, §3.1)."
+             is in TIME_WAIT) (inet_bind_conflict in net/ipv4/inet_connection_sock.c)."
         }
         Proto::Udp => {
             "UDP lets binds overlap when both set SO_REUSEADDR (any uid), or both set \
-             SO_REUSEPORT with the same uid (udp_lib_lport_inuse, §3.3)."
+             SO_REUSEPORT with the same uid (udp_lib_lport_inuse in net/ipv4/udp.c)."
         }
     };
     let mut text = format!(
@@ -335,7 +335,7 @@ pub fn note(n: &Note) -> String {
         ),
         Note::ListenRace { socket } => format!(
             "{} is bound with SO_REUSEADDR but not listening: whichever of you calls listen() \
-             first keeps the port, and the other's listen() then fails with EADDRINUSE (§3.5).",
+             first keeps the port, and the other's listen() then fails with EADDRINUSE (inet_csk_listen_start in net/ipv4/inet_connection_sock.c checks the port again).",
             describe(socket)
         ),
         Note::SharesPort(sharers) => {
@@ -347,7 +347,7 @@ pub fn note(n: &Note) -> String {
         }
         Note::SharesThroughReuseaddr(sockets) => format!(
             "Shares the port through SO_REUSEADDR with: {}. For unicast the most recently bound \
-             or more specific socket receives the datagrams (§4.2).",
+             or more specific socket receives the datagrams (compute_score and the hash chain's order in udp4_lib_lookup2, net/ipv4/udp.c).",
             described(sockets)
         ),
         Note::JoinsReuseportGroup(sockets) => {
@@ -619,13 +619,13 @@ mod tests {
         assert_eq!(
             render_text(&v),
             r#"EADDRINUSE: bind() would fail
-  Your socket 0.0.0.0:5021 (no SO_REUSE* options, uid 1002) overlaps (address and device) 1 socket that refuses to share tcp port 5021: tcp 0.0.0.0:5021 (listening, no SO_REUSE* options, uid 1001 (u1001), held by srv[4001]) — your socket sets neither SO_REUSEADDR nor SO_REUSEPORT. TCP lets a bind overlap another socket only when both set SO_REUSEADDR and the other is not listening, or both set SO_REUSEPORT with the same uid (or the other is in TIME_WAIT) (inet_bind_conflict, §3.1).
+  Your socket 0.0.0.0:5021 (no SO_REUSE* options, uid 1002) overlaps (address and device) 1 socket that refuses to share tcp port 5021: tcp 0.0.0.0:5021 (listening, no SO_REUSE* options, uid 1001 (u1001), held by srv[4001]) — your socket sets neither SO_REUSEADDR nor SO_REUSEPORT. TCP lets a bind overlap another socket only when both set SO_REUSEADDR and the other is not listening, or both set SO_REUSEPORT with the same uid (or the other is in TIME_WAIT) (inet_bind_conflict in net/ipv4/inet_connection_sock.c).
   blocking socket ids: 4026531840-1
 "#
         );
         assert_eq!(
             json_text(&v),
-            r#"{"result":"EADDRINUSE","at":"bind","blockers":["4026531840-1"],"explanation":"Your socket 0.0.0.0:5021 (no SO_REUSE* options, uid 1002) overlaps (address and device) 1 socket that refuses to share tcp port 5021: tcp 0.0.0.0:5021 (listening, no SO_REUSE* options, uid 1001 (u1001), held by srv[4001]) — your socket sets neither SO_REUSEADDR nor SO_REUSEPORT. TCP lets a bind overlap another socket only when both set SO_REUSEADDR and the other is not listening, or both set SO_REUSEPORT with the same uid (or the other is in TIME_WAIT) (inet_bind_conflict, §3.1).","uncertain_because":[],"possible":[],"notes":[]}"#
+            r#"{"result":"EADDRINUSE","at":"bind","blockers":["4026531840-1"],"explanation":"Your socket 0.0.0.0:5021 (no SO_REUSE* options, uid 1002) overlaps (address and device) 1 socket that refuses to share tcp port 5021: tcp 0.0.0.0:5021 (listening, no SO_REUSE* options, uid 1001 (u1001), held by srv[4001]) — your socket sets neither SO_REUSEADDR nor SO_REUSEPORT. TCP lets a bind overlap another socket only when both set SO_REUSEADDR and the other is not listening, or both set SO_REUSEPORT with the same uid (or the other is in TIME_WAIT) (inet_bind_conflict in net/ipv4/inet_connection_sock.c).","uncertain_because":[],"possible":[],"notes":[]}"#
         );
     }
 
@@ -659,7 +659,7 @@ mod tests {
         assert_eq!(
             render_text(&v),
             r#"uncertain: EADDRINUSE or ok
-  The snapshot cannot decide between EADDRINUSE and ok (see uncertain_because): EADDRINUSE at bind(): Your socket 0.0.0.0:5024 (SO_REUSEADDR, uid 1002) overlaps (address and device) 1 socket that refuses to share tcp port 5024: tcp 0.0.0.0:5024 (bound, not listening, SO_REUSEADDR unknown, uid 1001 (u1001), held by evil\x1b[2J[4001]) — its SO_REUSEADDR is unknown. TCP lets a bind overlap another socket only when both set SO_REUSEADDR and the other is not listening, or both set SO_REUSEPORT with the same uid (or the other is in TIME_WAIT) (inet_bind_conflict, §3.1). — or ok at bind(): bind() succeeds: no socket on tcp port 5024 refuses to share it with your socket 0.0.0.0:5024 (SO_REUSEADDR, uid 1002).
+  The snapshot cannot decide between EADDRINUSE and ok (see uncertain_because): EADDRINUSE at bind(): Your socket 0.0.0.0:5024 (SO_REUSEADDR, uid 1002) overlaps (address and device) 1 socket that refuses to share tcp port 5024: tcp 0.0.0.0:5024 (bound, not listening, SO_REUSEADDR unknown, uid 1001 (u1001), held by evil\x1b[2J[4001]) — its SO_REUSEADDR is unknown. TCP lets a bind overlap another socket only when both set SO_REUSEADDR and the other is not listening, or both set SO_REUSEPORT with the same uid (or the other is in TIME_WAIT) (inet_bind_conflict in net/ipv4/inet_connection_sock.c). — or ok at bind(): bind() succeeds: no socket on tcp port 5024 refuses to share it with your socket 0.0.0.0:5024 (SO_REUSEADDR, uid 1002).
   blocking socket ids: 4026531840-1
   unknown:
     - SO_REUSEADDR of tcp 0.0.0.0:5024 is unknown (not probed (test))
@@ -668,7 +668,7 @@ mod tests {
         assert!(!render_text(&v).contains('\x1b'), "escapes are cleaned");
         assert_eq!(
             json_text(&v),
-            r#"{"result":"uncertain","at":"bind","blockers":["4026531840-1"],"explanation":"The snapshot cannot decide between EADDRINUSE and ok (see uncertain_because): EADDRINUSE at bind(): Your socket 0.0.0.0:5024 (SO_REUSEADDR, uid 1002) overlaps (address and device) 1 socket that refuses to share tcp port 5024: tcp 0.0.0.0:5024 (bound, not listening, SO_REUSEADDR unknown, uid 1001 (u1001), held by evil\\x1b[2J[4001]) — its SO_REUSEADDR is unknown. TCP lets a bind overlap another socket only when both set SO_REUSEADDR and the other is not listening, or both set SO_REUSEPORT with the same uid (or the other is in TIME_WAIT) (inet_bind_conflict, §3.1). — or ok at bind(): bind() succeeds: no socket on tcp port 5024 refuses to share it with your socket 0.0.0.0:5024 (SO_REUSEADDR, uid 1002).","uncertain_because":["SO_REUSEADDR of tcp 0.0.0.0:5024 is unknown (not probed (test))"],"possible":["EADDRINUSE","ok"],"notes":[]}"#
+            r#"{"result":"uncertain","at":"bind","blockers":["4026531840-1"],"explanation":"The snapshot cannot decide between EADDRINUSE and ok (see uncertain_because): EADDRINUSE at bind(): Your socket 0.0.0.0:5024 (SO_REUSEADDR, uid 1002) overlaps (address and device) 1 socket that refuses to share tcp port 5024: tcp 0.0.0.0:5024 (bound, not listening, SO_REUSEADDR unknown, uid 1001 (u1001), held by evil\\x1b[2J[4001]) — its SO_REUSEADDR is unknown. TCP lets a bind overlap another socket only when both set SO_REUSEADDR and the other is not listening, or both set SO_REUSEPORT with the same uid (or the other is in TIME_WAIT) (inet_bind_conflict in net/ipv4/inet_connection_sock.c). — or ok at bind(): bind() succeeds: no socket on tcp port 5024 refuses to share it with your socket 0.0.0.0:5024 (SO_REUSEADDR, uid 1002).","uncertain_because":["SO_REUSEADDR of tcp 0.0.0.0:5024 is unknown (not probed (test))"],"possible":["EADDRINUSE","ok"],"notes":[]}"#
         );
     }
 
@@ -685,7 +685,7 @@ mod tests {
         assert_eq!(
             render_text(&v),
             r#"uncertain: EADDRINUSE or ok
-  The snapshot cannot decide between EADDRINUSE and ok (see uncertain_because): EADDRINUSE at bind(): Your socket 0.0.0.0:5016 (SO_REUSEPORT, uid 1001) overlaps (address and device) 1 socket that refuses to share udp port 5016: udp 127.0.0.1:5016 (bound, no SO_REUSE* options, uid 1001 (u1001), held by srv[4001]) — it does not set SO_REUSEPORT. UDP lets binds overlap when both set SO_REUSEADDR (any uid), or both set SO_REUSEPORT with the same uid (udp_lib_lport_inuse, §3.3). — or ok at bind(): bind() succeeds: no socket on udp port 5016 refuses to share it with your socket 0.0.0.0:5016 (SO_REUSEPORT, uid 1001).
+  The snapshot cannot decide between EADDRINUSE and ok (see uncertain_because): EADDRINUSE at bind(): Your socket 0.0.0.0:5016 (SO_REUSEPORT, uid 1001) overlaps (address and device) 1 socket that refuses to share udp port 5016: udp 127.0.0.1:5016 (bound, no SO_REUSE* options, uid 1001 (u1001), held by srv[4001]) — it does not set SO_REUSEPORT. UDP lets binds overlap when both set SO_REUSEADDR (any uid), or both set SO_REUSEPORT with the same uid (udp_lib_lport_inuse in net/ipv4/udp.c). — or ok at bind(): bind() succeeds: no socket on udp port 5016 refuses to share it with your socket 0.0.0.0:5016 (SO_REUSEPORT, uid 1001).
   blocking socket ids: 4026531840-1
   unknown:
     - bind order: the kernel (udp_lib_lport_inuse) stops at the most recently bound of the overlapping sockets; the bind succeeds if that is a SO_REUSEPORT partner (udp 127.0.0.2:5016 (bound, SO_REUSEPORT, uid 1001 (u1001), held by srv[4002])) and fails if it is udp 127.0.0.1:5016
@@ -693,7 +693,7 @@ mod tests {
         );
         assert_eq!(
             json_text(&v),
-            r#"{"result":"uncertain","at":"bind","blockers":["4026531840-1"],"explanation":"The snapshot cannot decide between EADDRINUSE and ok (see uncertain_because): EADDRINUSE at bind(): Your socket 0.0.0.0:5016 (SO_REUSEPORT, uid 1001) overlaps (address and device) 1 socket that refuses to share udp port 5016: udp 127.0.0.1:5016 (bound, no SO_REUSE* options, uid 1001 (u1001), held by srv[4001]) — it does not set SO_REUSEPORT. UDP lets binds overlap when both set SO_REUSEADDR (any uid), or both set SO_REUSEPORT with the same uid (udp_lib_lport_inuse, §3.3). — or ok at bind(): bind() succeeds: no socket on udp port 5016 refuses to share it with your socket 0.0.0.0:5016 (SO_REUSEPORT, uid 1001).","uncertain_because":["bind order: the kernel (udp_lib_lport_inuse) stops at the most recently bound of the overlapping sockets; the bind succeeds if that is a SO_REUSEPORT partner (udp 127.0.0.2:5016 (bound, SO_REUSEPORT, uid 1001 (u1001), held by srv[4002])) and fails if it is udp 127.0.0.1:5016"],"possible":["EADDRINUSE","ok"],"notes":[]}"#
+            r#"{"result":"uncertain","at":"bind","blockers":["4026531840-1"],"explanation":"The snapshot cannot decide between EADDRINUSE and ok (see uncertain_because): EADDRINUSE at bind(): Your socket 0.0.0.0:5016 (SO_REUSEPORT, uid 1001) overlaps (address and device) 1 socket that refuses to share udp port 5016: udp 127.0.0.1:5016 (bound, no SO_REUSE* options, uid 1001 (u1001), held by srv[4001]) — it does not set SO_REUSEPORT. UDP lets binds overlap when both set SO_REUSEADDR (any uid), or both set SO_REUSEPORT with the same uid (udp_lib_lport_inuse in net/ipv4/udp.c). — or ok at bind(): bind() succeeds: no socket on udp port 5016 refuses to share it with your socket 0.0.0.0:5016 (SO_REUSEPORT, uid 1001).","uncertain_because":["bind order: the kernel (udp_lib_lport_inuse) stops at the most recently bound of the overlapping sockets; the bind succeeds if that is a SO_REUSEPORT partner (udp 127.0.0.2:5016 (bound, SO_REUSEPORT, uid 1001 (u1001), held by srv[4002])) and fails if it is udp 127.0.0.1:5016"],"possible":["EADDRINUSE","ok"],"notes":[]}"#
         );
     }
 
@@ -707,7 +707,7 @@ mod tests {
         assert_eq!(
             render_text(&v),
             r#"uncertain: EADDRINUSE or ok
-  The snapshot cannot decide between EADDRINUSE and ok (see uncertain_because): EADDRINUSE at bind(): Your socket 0.0.0.0%lo:5017 (SO_REUSEPORT, uid 1002) overlaps (address and device) 1 socket that refuses to share tcp port 5017: tcp 0.0.0.0%lo:5017 (listening, no SO_REUSE* options, uid 1001 (u1001), held by srv[4001]) — it does not set SO_REUSEPORT. TCP lets a bind overlap another socket only when both set SO_REUSEADDR and the other is not listening, or both set SO_REUSEPORT with the same uid (or the other is in TIME_WAIT) (inet_bind_conflict, §3.1). — or ok at bind(): bind() succeeds: no socket on tcp port 5017 refuses to share it with your socket 0.0.0.0%lo:5017 (SO_REUSEPORT, uid 1002).
+  The snapshot cannot decide between EADDRINUSE and ok (see uncertain_because): EADDRINUSE at bind(): Your socket 0.0.0.0%lo:5017 (SO_REUSEPORT, uid 1002) overlaps (address and device) 1 socket that refuses to share tcp port 5017: tcp 0.0.0.0%lo:5017 (listening, no SO_REUSE* options, uid 1001 (u1001), held by srv[4001]) — it does not set SO_REUSEPORT. TCP lets a bind overlap another socket only when both set SO_REUSEADDR and the other is not listening, or both set SO_REUSEPORT with the same uid (or the other is in TIME_WAIT) (inet_bind_conflict in net/ipv4/inet_connection_sock.c). — or ok at bind(): bind() succeeds: no socket on tcp port 5017 refuses to share it with your socket 0.0.0.0%lo:5017 (SO_REUSEPORT, uid 1002).
   blocking socket ids: 4026531840-1
   unknown:
     - bind order: an earlier SO_REUSEPORT socket of uid 1002 on 0.0.0.0 (present or already closed) could have passed the blocking sockets and left the port's SO_REUSEPORT fast path open (sk_reuseport_match in inet_csk_get_port), which lets this bind skip the conflict check
@@ -715,7 +715,7 @@ mod tests {
         );
         assert_eq!(
             json_text(&v),
-            r#"{"result":"uncertain","at":"bind","blockers":["4026531840-1"],"explanation":"The snapshot cannot decide between EADDRINUSE and ok (see uncertain_because): EADDRINUSE at bind(): Your socket 0.0.0.0%lo:5017 (SO_REUSEPORT, uid 1002) overlaps (address and device) 1 socket that refuses to share tcp port 5017: tcp 0.0.0.0%lo:5017 (listening, no SO_REUSE* options, uid 1001 (u1001), held by srv[4001]) — it does not set SO_REUSEPORT. TCP lets a bind overlap another socket only when both set SO_REUSEADDR and the other is not listening, or both set SO_REUSEPORT with the same uid (or the other is in TIME_WAIT) (inet_bind_conflict, §3.1). — or ok at bind(): bind() succeeds: no socket on tcp port 5017 refuses to share it with your socket 0.0.0.0%lo:5017 (SO_REUSEPORT, uid 1002).","uncertain_because":["bind order: an earlier SO_REUSEPORT socket of uid 1002 on 0.0.0.0 (present or already closed) could have passed the blocking sockets and left the port's SO_REUSEPORT fast path open (sk_reuseport_match in inet_csk_get_port), which lets this bind skip the conflict check"],"possible":["EADDRINUSE","ok"],"notes":[]}"#
+            r#"{"result":"uncertain","at":"bind","blockers":["4026531840-1"],"explanation":"The snapshot cannot decide between EADDRINUSE and ok (see uncertain_because): EADDRINUSE at bind(): Your socket 0.0.0.0%lo:5017 (SO_REUSEPORT, uid 1002) overlaps (address and device) 1 socket that refuses to share tcp port 5017: tcp 0.0.0.0%lo:5017 (listening, no SO_REUSE* options, uid 1001 (u1001), held by srv[4001]) — it does not set SO_REUSEPORT. TCP lets a bind overlap another socket only when both set SO_REUSEADDR and the other is not listening, or both set SO_REUSEPORT with the same uid (or the other is in TIME_WAIT) (inet_bind_conflict in net/ipv4/inet_connection_sock.c). — or ok at bind(): bind() succeeds: no socket on tcp port 5017 refuses to share it with your socket 0.0.0.0%lo:5017 (SO_REUSEPORT, uid 1002).","uncertain_because":["bind order: an earlier SO_REUSEPORT socket of uid 1002 on 0.0.0.0 (present or already closed) could have passed the blocking sockets and left the port's SO_REUSEPORT fast path open (sk_reuseport_match in inet_csk_get_port), which lets this bind skip the conflict check"],"possible":["EADDRINUSE","ok"],"notes":[]}"#
         );
     }
 
@@ -799,12 +799,12 @@ mod tests {
             render_text(&v),
             r#"ok: bind() and listen() would succeed
   bind() and listen() succeed: no socket on tcp port 5012 refuses to share it with your socket 127.0.0.1:5012 (SO_REUSEADDR, uid 1002).
-  note: tcp 0.0.0.0:5012 (bound, not listening, SO_REUSEADDR, uid 1001 (u1001), held by srv[4001]) is bound with SO_REUSEADDR but not listening: whichever of you calls listen() first keeps the port, and the other's listen() then fails with EADDRINUSE (§3.5).
+  note: tcp 0.0.0.0:5012 (bound, not listening, SO_REUSEADDR, uid 1001 (u1001), held by srv[4001]) is bound with SO_REUSEADDR but not listening: whichever of you calls listen() first keeps the port, and the other's listen() then fails with EADDRINUSE (inet_csk_listen_start in net/ipv4/inet_connection_sock.c checks the port again).
 "#
         );
         assert_eq!(
             json_text(&v),
-            r#"{"result":"ok","at":"listen","blockers":[],"explanation":"bind() and listen() succeed: no socket on tcp port 5012 refuses to share it with your socket 127.0.0.1:5012 (SO_REUSEADDR, uid 1002).","uncertain_because":[],"possible":[],"notes":["tcp 0.0.0.0:5012 (bound, not listening, SO_REUSEADDR, uid 1001 (u1001), held by srv[4001]) is bound with SO_REUSEADDR but not listening: whichever of you calls listen() first keeps the port, and the other's listen() then fails with EADDRINUSE (§3.5)."]}"#
+            r#"{"result":"ok","at":"listen","blockers":[],"explanation":"bind() and listen() succeed: no socket on tcp port 5012 refuses to share it with your socket 127.0.0.1:5012 (SO_REUSEADDR, uid 1002).","uncertain_because":[],"possible":[],"notes":["tcp 0.0.0.0:5012 (bound, not listening, SO_REUSEADDR, uid 1001 (u1001), held by srv[4001]) is bound with SO_REUSEADDR but not listening: whichever of you calls listen() first keeps the port, and the other's listen() then fails with EADDRINUSE (inet_csk_listen_start in net/ipv4/inet_connection_sock.c checks the port again)."]}"#
         );
     }
 
