@@ -507,6 +507,56 @@ fn stock_daemons_and_planted_problems() {
         .filter(|f| matches!(f.severity.as_str(), "warning" | "critical"))
         .filter(|f| !f.ports.iter().any(|p| PLANTED_PORTS.contains(p)))
         .collect();
+    // Every notice on the stock daemons, with the reason it is true.
+    let true_notices: [(&str, u64, &str); 4] = [
+        (
+            "family_split",
+            11211,
+            "memcached listens on 127.0.0.1 only: any user can bind [::1]:11211 and receive the \
+             clients that connect to 'localhost', which getaddrinfo orders ::1 first",
+        ),
+        (
+            "family_split",
+            5432,
+            "PostgreSQL's stock listen_addresses = 'localhost' opened 127.0.0.1 only here: \
+             `psql -h localhost` tries ::1 first, which any user can bind",
+        ),
+        (
+            "family_split",
+            8081,
+            "the socat relay listens on 0.0.0.0 only: any user can bind [::]:8081",
+        ),
+        (
+            "family_split",
+            8000,
+            "the Python server listens on 0.0.0.0 only: any user can bind [::]:8000",
+        ),
+    ];
+    let notices: Vec<&Found> = found
+        .iter()
+        .filter(|f| f.severity == "notice")
+        .filter(|f| !f.ports.iter().any(|p| PLANTED_PORTS.contains(p)))
+        .collect();
+    for f in &notices {
+        assert!(
+            true_notices
+                .iter()
+                .any(|(kind, port, _)| f.kind == *kind && f.ports.contains(port)),
+            "a notice on the stock daemons that is not known true: {} {:?} {}",
+            f.kind,
+            f.ports,
+            f.summary
+        );
+    }
+    for (kind, port, why) in true_notices {
+        assert!(
+            notices
+                .iter()
+                .any(|f| f.kind == kind && f.ports.contains(&port)),
+            "expected {kind} on {port} ({why}) among {:?}",
+            notices.iter().map(|f| &f.summary).collect::<Vec<_>>()
+        );
+    }
     assert!(
         loud.is_empty(),
         "stock daemons judged loud:\n{}",

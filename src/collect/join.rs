@@ -22,6 +22,9 @@ pub struct ProcessInfo {
     pub user: Option<Arc<str>>,
     pub unit: Option<Arc<str>>,
     pub netns: Option<NetnsId>,
+    pub ppid: Option<u32>,
+    pub threads: Option<u32>,
+    pub exe: Option<Arc<str>>,
 }
 
 /// What the options probe gave for one socket.
@@ -258,6 +261,9 @@ fn build_holders(inode: u64, ctx: &JoinContext<'_>) -> Vec<Holder> {
                 cmdline: p.cmdline.clone(),
                 unit: p.unit.clone(),
                 netns: p.netns,
+                ppid: p.ppid,
+                threads: p.threads,
+                exe: p.exe.clone(),
             })
         })
         .collect();
@@ -429,6 +435,9 @@ mod tests {
             user: None,
             unit: Some("web.service".into()),
             netns: Some(NetnsId(1)),
+            ppid: None,
+            threads: None,
+            exe: None,
         };
         let mut processes = HashMap::new();
         processes.insert(10, p("nginx", 0));

@@ -80,6 +80,11 @@ pub struct RawProcess {
     pub unit: Option<String>,
     /// Inode of `/proc/PID/ns/net`.
     pub netns: Option<u64>,
+    /// `PPid:` and `Threads:` of `status`.
+    pub ppid: Option<u32>,
+    pub threads: Option<u32>,
+    /// Where `/proc/PID/exe` points (needs ptrace access).
+    pub exe: Option<String>,
 }
 
 /// One fd that is a socket: `/proc/PID/fd/FD -> socket:[INODE]`.

@@ -156,6 +156,16 @@ pub struct Holder {
     pub unit: Option<Arc<str>>,
     /// Network namespace the process lives in (may differ from the socket's).
     pub netns: Option<NetnsId>,
+    /// The parent process (`PPid:` of `/proc/PID/status`): tells a service's own workers
+    /// from unrelated programs of the same user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ppid: Option<u32>,
+    /// Threads of the process (`Threads:`): several may wait in accept() on one listener.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threads: Option<u32>,
+    /// The executable (`/proc/PID/exe`, readable with ptrace access only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exe: Option<Arc<str>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -112,7 +112,24 @@ pub fn entry_counts(entries: &[Entry]) -> Counts {
 /// The headline of a problem: `udp port 7000 in namespace 'web': one problem, 3 findings
 /// (udp_reuseaddr_takeover, cross_user_port, family_split)`.
 pub fn problem_title(snap: &Snapshot, port: &PortKey, facets: &[&Finding]) -> String {
-    let kinds: Vec<&str> = facets.iter().map(|f| f.kind.name()).collect();
+    // Each kind once, in the facets' order, with how many when several.
+    let mut kinds: Vec<(&str, usize)> = Vec::new();
+    for f in facets {
+        match kinds.iter_mut().find(|(k, _)| *k == f.kind.name()) {
+            Some((_, n)) => *n += 1,
+            None => kinds.push((f.kind.name(), 1)),
+        }
+    }
+    let kinds: Vec<String> = kinds
+        .into_iter()
+        .map(|(k, n)| {
+            if n == 1 {
+                k.to_string()
+            } else {
+                format!("{k} ×{n}")
+            }
+        })
+        .collect();
     format!(
         "{} port {}{}: one problem, {} ({})",
         port.proto.name(),

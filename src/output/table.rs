@@ -200,7 +200,8 @@ pub fn render(snap: &Snapshot) -> String {
         namespaces_summary(snap)
     );
     if !snap.findings.is_empty() {
-        let c = super::findings::counts(&snap.findings);
+        // As the findings report counts them: a problem's facets once.
+        let c = super::findings::entry_counts(&super::findings::entries(&snap.findings));
         let _ = writeln!(
             out,
             "findings: {} (bindscope findings explains them)",

@@ -51,6 +51,9 @@ fn fixture() -> (Vec<Socket>, FilterContext) {
         .into(),
         unit: Some("systemd-resolved.service".into()),
         netns: Some(NetnsId(2)),
+        ppid: None,
+        threads: None,
+        exe: None,
     }];
     let mut bound = testing::socket();
     bound.id = SocketId("1-3".into());

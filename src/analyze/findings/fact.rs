@@ -107,6 +107,15 @@ impl MulticastService {
     }
 }
 
+/// Who may wait on one listener at once: what makes a blocking listener hang.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Acceptors {
+    /// Several processes hold the listening fd.
+    Processes(usize),
+    /// One process of several threads holds it.
+    Threads { pid: u32, threads: u32 },
+}
+
 /// What a port held for one family leaves to any other user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Unbound {
@@ -241,7 +250,10 @@ pub enum Fact<'s> {
     },
     /// A listening fd without O_NONBLOCK: exposed to the select/accept race when the
     /// listener is multiplexed (§4.2b says when that race bites).
-    BlockingListener { socket: &'s Socket },
+    BlockingListener {
+        socket: &'s Socket,
+        acceptors: Acceptors,
+    },
     /// Bound to an address on no interface of its namespace (§2).
     NonlocalBind {
         socket: &'s Socket,
@@ -319,7 +331,7 @@ impl<'s> Fact<'s> {
             | Fact::AcceptQueueGrowing { socket, .. }
             | Fact::AcceptQueueFull { socket, .. }
             | Fact::SynBacklog { socket, .. }
-            | Fact::BlockingListener { socket }
+            | Fact::BlockingListener { socket, .. }
             | Fact::NonlocalBind { socket, .. }
             | Fact::TentativeBind { socket, .. }
             | Fact::CrossUserSocket { socket, .. }

@@ -2,7 +2,7 @@
 //! piling up (and whether TCP_DEFER_ACCEPT makes some of that normal), and blocking
 //! listeners exposed to the select/accept race.
 
-use super::fact::Fact;
+use super::fact::{Acceptors, Fact};
 use crate::analyze::history::{self, History};
 use crate::model::{Snapshot, Socket, SocketId};
 use std::collections::HashSet;
@@ -129,9 +129,32 @@ fn syn_backlog(s: &Socket) -> Option<Fact<'_>> {
     })
 }
 
+/// A blocking listener that several processes or threads may wait on. A lone accepter
+/// does not hang on Linux: a connection reset after the wakeup stays queued, accept()
+/// returns it and the first recv() reports ECONNRESET (measured on 6.18). With several
+/// waiters all wake, one accept() takes the connection and the others block in accept().
+/// An unknown thread count is not taken as several.
 fn blocking_listener(s: &Socket) -> Option<Fact<'_>> {
     if s.options.nonblocking != Some(false) {
         return None;
     }
-    Some(Fact::BlockingListener { socket: s })
+    let mut pids: Vec<u32> = s.holders.iter().map(|h| h.pid).collect();
+    pids.sort_unstable();
+    pids.dedup();
+    let acceptors = if pids.len() > 1 {
+        Acceptors::Processes(pids.len())
+    } else {
+        let h = s.holders.first()?;
+        match h.threads {
+            Some(threads) if threads > 1 => Acceptors::Threads {
+                pid: h.pid,
+                threads,
+            },
+            _ => return None,
+        }
+    };
+    Some(Fact::BlockingListener {
+        socket: s,
+        acceptors,
+    })
 }

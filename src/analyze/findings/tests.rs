@@ -3,7 +3,7 @@
 //! `words/tests.rs`.
 
 use super::fact::{
-    DadProblem, Fact, HolderUnseen, MulticastService, NonlocalAllowance, Unbound, User,
+    Acceptors, DadProblem, Fact, HolderUnseen, MulticastService, NonlocalAllowance, Unbound, User,
 };
 use super::merge::{self, Subject};
 use super::*;
@@ -65,6 +65,9 @@ pub(super) fn sock(id: &str, proto: Proto, addr: &str, port: u16, uid: u32) -> S
         cmdline: Arc::from(vec![]),
         unit: None,
         netns: Some(NetnsId(1)),
+        ppid: None,
+        threads: None,
+        exe: None,
     }];
     s
 }
@@ -790,11 +793,41 @@ fn syn_backlog_and_defer_accept() {
 fn blocking_listener_only_when_known() {
     let mut s = with_queue(0, 8);
     s.options.nonblocking = Some(false);
+    s.holders[0].threads = Some(8);
     let sn = snap(vec![s.clone()]);
-    assert_eq!(
-        one(&sn, FindingKind::BlockingListener).severity(),
-        Severity::Notice
-    );
+    let f = one(&sn, FindingKind::BlockingListener);
+    assert_eq!(f.severity(), Severity::Notice);
+    assert!(matches!(
+        f,
+        Fact::BlockingListener {
+            acceptors: Acceptors::Threads { threads: 8, .. },
+            ..
+        }
+    ));
+    // A lone accepter (one process, one thread) does not hang on Linux.
+    s.holders[0].threads = Some(1);
+    assert!(none_of(
+        &snap(vec![s.clone()]),
+        FindingKind::BlockingListener
+    ));
+    // Unknown threads: not taken as several.
+    s.holders[0].threads = None;
+    assert!(none_of(
+        &snap(vec![s.clone()]),
+        FindingKind::BlockingListener
+    ));
+    // Two single-threaded processes holding it (a prefork server): several acceptors.
+    let mut child = s.holders[0].clone();
+    child.pid += 1;
+    child.ppid = Some(s.holders[0].pid);
+    s.holders.push(child);
+    assert!(matches!(
+        one(&snap(vec![s.clone()]), FindingKind::BlockingListener),
+        Fact::BlockingListener {
+            acceptors: Acceptors::Processes(2),
+            ..
+        }
+    ));
     s.options.nonblocking = None;
     assert!(
         none_of(&snap(vec![s]), FindingKind::BlockingListener),
@@ -981,11 +1014,13 @@ fn many_facts_of_one_process_merge() {
         .map(|i| {
             let mut s = sock(&format!("s{i:02}"), Proto::Tcp, "0.0.0.0", 20000 + i, 1001);
             s.options.nonblocking = Some(false);
+            s.holders[0].threads = Some(8);
             s
         })
         .collect();
     let mut other = sock("other", Proto::Tcp, "0.0.0.0", 30000, 1002);
     other.options.nonblocking = Some(false);
+    other.holders[0].threads = Some(8);
     let mut all = listeners;
     all.push(other);
     let sn = snap(all);
@@ -1027,6 +1062,7 @@ fn three_of_one_process_stay_apart() {
         .map(|i| {
             let mut s = sock(&format!("s{i}"), Proto::Tcp, "0.0.0.0", 20000 + i, 1001);
             s.options.nonblocking = Some(false);
+            s.holders[0].threads = Some(8);
             s
         })
         .collect();

@@ -228,6 +228,9 @@ pub(crate) fn sock(id: u64, addr: &str, port: u16, uid: u32, words: &str) -> Soc
                 cmdline: vec!["srv".to_string()].into(),
                 unit: None,
                 netns: Some(NS),
+                ppid: None,
+                threads: None,
+                exe: None,
             }]
         },
         cookie: id,

@@ -167,6 +167,9 @@ fn read_processes(
                     user: names.get(p.euid),
                     unit: p.unit.map(Arc::from),
                     netns: p.netns.map(NetnsId),
+                    ppid: p.ppid,
+                    threads: p.threads,
+                    exe: p.exe.map(Arc::from),
                 };
                 cache.processes.insert(pid, (info.clone(), now));
                 o.processes.insert(pid, info);

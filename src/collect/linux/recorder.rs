@@ -303,12 +303,12 @@ fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<(), Recordi
     write(path, &bytes)
 }
 
-/// The files of one process that collection reads (proc(5)); `fd/`, `fdinfo/` and `ns/net`
-/// are handled apart.
+/// The files of one process that collection reads (proc(5)); `fd/`, `fdinfo/`, `ns/net`
+/// and `exe` are handled apart.
 const PROCESS_FILES: [&str; 5] = ["comm", "cmdline", "status", "stat", "cgroup"];
 
 /// Copies what collection reads of `live` (a `/proc`) into `out`: per process the
-/// [`PROCESS_FILES`], `ns/net` and every `fd/N` as symlinks (their targets are what is
+/// [`PROCESS_FILES`], `ns/net`, `exe` and every `fd/N` as symlinks (their targets are what is
 /// read), `fdinfo/N` of sockets; `self` as a symlink to our pid, with the nsfs lines of its
 /// `mountinfo`; the host's name and kernel. A process that exits meanwhile is left out or partial, as a walk
 /// would have found it.
@@ -333,6 +333,7 @@ fn copy_proc(live: &Path, out: &Path) -> Result<(), RecordingError> {
             write(&to.join("mountinfo"), &netns::nsfs_lines(&bytes))?;
         }
         copy_link(&from.join("ns/net"), &to.join("ns/net"))?;
+        copy_link(&from.join("exe"), &to.join("exe"))?;
         let Ok(fds) = std::fs::read_dir(from.join("fd")) else {
             continue;
         };

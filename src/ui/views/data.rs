@@ -510,7 +510,9 @@ mod tests {
         let snap = fixture();
         let d = Data::new(&snap, &History::default());
         // The two UDP 5353 binds of two users are mDNS responders: shared by design, info.
-        assert_eq!(d.findings.len(), 16);
+        // ingest's blocking listener is no finding: one process, threads unknown (the file
+        // predates the thread count), and a lone accepter does not hang on Linux.
+        assert_eq!(d.findings.len(), 15);
         assert_eq!(
             (
                 d.counts.critical,
@@ -518,12 +520,12 @@ mod tests {
                 d.counts.notice,
                 d.counts.info
             ),
-            (1, 1, 8, 3),
+            (1, 1, 7, 3),
             "the header counts rows: each problem once"
         );
         // Two problems: tcp 8080 (family_split + wildcard_overlap), udp 5353 (the two
         // responders' cross_user_port and takeovers).
-        assert_eq!(d.finding_entries.len(), 13);
+        assert_eq!(d.finding_entries.len(), 12);
         let problems: Vec<(u16, usize)> = d
             .finding_entries
             .iter()

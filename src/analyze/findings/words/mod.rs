@@ -91,7 +91,9 @@ pub fn of(fact: &Fact, snap: &Snapshot) -> Words {
             cookies,
             at_limit,
         } => queues::syn_queue_overflow(netns, *drops, *cookies, at_limit),
-        Fact::BlockingListener { socket } => queues::blocking_listener(snap, socket),
+        Fact::BlockingListener { socket, acceptors } => {
+            queues::blocking_listener(snap, socket, *acceptors)
+        }
         Fact::NonlocalBind { socket, allowed_by } => {
             addresses::nonlocal_bind(snap, socket, *allowed_by)
         }

@@ -2,6 +2,7 @@
 
 use super::Words;
 use crate::analyze::describe::{self, endpoint};
+use crate::analyze::findings::fact::Acceptors;
 use crate::analyze::history::QueueSample;
 use crate::model::{AcceptQueue, Netns, Snapshot, Socket};
 
@@ -184,20 +185,29 @@ pub(super) fn syn_queue_overflow(
     }
 }
 
-pub(super) fn blocking_listener(snap: &Snapshot, s: &Socket) -> Words {
+pub(super) fn blocking_listener(snap: &Snapshot, s: &Socket, acceptors: Acceptors) -> Words {
+    let who = match acceptors {
+        Acceptors::Processes(n) => format!("{n} processes hold it"),
+        Acceptors::Threads { pid, threads } => format!("process {pid} has {threads} threads"),
+    };
+    let waiters = match acceptors {
+        Acceptors::Processes(n) => format!("{n} processes"),
+        Acceptors::Threads { threads, .. } => format!("{threads} threads"),
+    };
     Words {
         summary: format!(
-            "{}{}: the listening fd is blocking ({})",
+            "{}{}: the listening fd is blocking and {waiters} may wait on it ({})",
             endpoint(s),
             describe::netns_of(snap, s),
             describe::process_names(s)
         ),
         explanation: format!(
-            "{} is in blocking mode (no O_NONBLOCK). A server that waits in select()/poll()/epoll for the listener and then calls \
-             accept() can hang there: if the client resets the connection between the wakeup and accept(), the queue is empty \
-             again and accept() blocks until the next client, while other work waits (the select/accept race). \
-             Servers that only block in accept() itself (one thread per listener) are not affected. \
-             Set O_NONBLOCK on the listening socket when it is multiplexed.",
+            "{} is in blocking mode (no O_NONBLOCK) and {who}. When several processes or threads wait for one listener \
+             (in accept(), or in select(), poll() or epoll without EPOLLEXCLUSIVE), one connection can wake more than one of them: \
+             one accept() takes it and the others block in accept() until the next client arrives, while any other work they do waits. \
+             A lone accepter is not affected on Linux: a connection reset after the wakeup stays queued, accept() returns it and the \
+             first recv() reports ECONNRESET. Set O_NONBLOCK on the listening socket and treat EAGAIN from accept() as 'nothing yet', \
+             or let one process or thread accept.",
             describe::socket(s)
         ),
     }

@@ -157,6 +157,7 @@ fn merged_group_names_the_process_and_counts_the_rest() {
         .map(|i| {
             let mut s = sock(&format!("s{i:02}"), Proto::Tcp, "0.0.0.0", 20000 + i, 1001);
             s.options.nonblocking = Some(false);
+            s.holders[0].threads = Some(8);
             s.holders[0].user = Some("alice".into());
             s
         })
@@ -176,15 +177,17 @@ fn merged_group_names_the_process_and_counts_the_rest() {
     assert_eq!(
         of_group(&of(first, &sn), &group.sockets()),
         words(
-            "25 sockets of svc1001[1101] alice: tcp 0.0.0.0:20000: the listening fd is blocking (svc1001)",
+            "25 sockets of svc1001[1101] alice: tcp 0.0.0.0:20000: the listening fd is blocking and 8 threads may wait on it (svc1001)",
             &format!(
                 "tcp 0.0.0.0:20000 of uid 1001, held by svc1001[1101] alice is in blocking mode (no \
-                 O_NONBLOCK). A server that waits in select()/poll()/epoll for the listener and then \
-                 calls accept() can hang there: if the client resets the connection between the wakeup \
-                 and accept(), the queue is empty again and accept() blocks until the next client, while \
-                 other work waits (the select/accept race). Servers that only block in accept() itself \
-                 (one thread per listener) are not affected. Set O_NONBLOCK on the listening socket when \
-                 it is multiplexed.\nThe same holds for every socket of this group: {} and 5 more.",
+                 O_NONBLOCK) and process 1101 has 8 threads. When several processes or threads wait for \
+                 one listener (in accept(), or in select(), poll() or epoll without EPOLLEXCLUSIVE), one \
+                 connection can wake more than one of them: one accept() takes it and the others block in \
+                 accept() until the next client arrives, while any other work they do waits. A lone \
+                 accepter is not affected on Linux: a connection reset after the wakeup stays queued, \
+                 accept() returns it and the first recv() reports ECONNRESET. Set O_NONBLOCK on the \
+                 listening socket and treat EAGAIN from accept() as 'nothing yet', or let one process or \
+                 thread accept.\nThe same holds for every socket of this group: {} and 5 more.",
                 listed.join(", ")
             )
         )

@@ -636,6 +636,9 @@ mod tests {
                 euid: 1001,
                 unit: Some("mysrv.service".into()),
                 netns: Some(4026531840),
+                ppid: None,
+                threads: None,
+                exe: None,
             }
         );
         assert!(matches!(

@@ -60,6 +60,12 @@ pub fn parse_status_uids(status: &str) -> Option<(u32, u32)> {
     Some((ids[0], ids[1]))
 }
 
+/// A decimal field of `/proc/PID/status` (proc(5)): `PPid:`, `Threads:`.
+pub fn parse_status_u32(status: &str, key: &str) -> Option<u32> {
+    let value = status.lines().find_map(|l| l.strip_prefix(key))?.trim();
+    parse_dec_u32(value.as_bytes())
+}
+
 /// `/proc/PID/stat` (proc(5)): the state letter (`R`, `S`, `Z`, …), the field after the
 /// command name. The name is in parentheses and may itself hold `)` and spaces, so the last
 /// `)` ends it (no later field holds one). Takes the start of the file, or all of it.
@@ -191,6 +197,22 @@ mod tests {
     use super::*;
     use crate::collect::linux::procfs::O_NONBLOCK;
     use NETSTAT_SAMPLE as NETSTAT;
+
+    #[test]
+    fn status_parent_and_threads() {
+        let status = "Name:\tpostgres\nPPid:\t1\nTracerPid:\t0\nThreads:\t12\n";
+        assert_eq!(parse_status_u32(status, "PPid:"), Some(1));
+        assert_eq!(parse_status_u32(status, "Threads:"), Some(12));
+        assert_eq!(parse_status_u32(status, "NSpid:"), None);
+        assert_eq!(parse_status_u32("Threads:\tmany\n", "Threads:"), None);
+        // This process, read for real: its parent and at least the test's thread.
+        let own = std::fs::read_to_string("/proc/self/status").unwrap();
+        assert_eq!(
+            parse_status_u32(&own, "PPid:"),
+            Some(std::os::unix::process::parent_id())
+        );
+        assert!(parse_status_u32(&own, "Threads:").is_some_and(|n| n >= 1));
+    }
 
     #[test]
     fn status_uids() {

@@ -1,7 +1,7 @@
 //! One process: what bindscope shows about a holder.
 
 use super::cgroup::parse_cgroup_unit;
-use super::parse::{parse_cmdline, parse_netns_link, parse_status_uids};
+use super::parse::{parse_cmdline, parse_netns_link, parse_status_u32, parse_status_uids};
 use super::{LINK_BUF, ProcError, ProcRoot, is_vanished, open_dir, read_at, task_relative};
 use crate::collect::raw::RawProcess;
 use rustix::fd::{AsFd, BorrowedFd};
@@ -33,8 +33,11 @@ pub fn read_process(root: &ProcRoot, pid: u32, tid: Option<u32>) -> Result<RawPr
     let cmdline = parse_cmdline(&read(&of_task("cmdline"))?);
 
     let status = read("status")?;
-    let (ruid, euid) = parse_status_uids(&String::from_utf8_lossy(&status))
+    let status = String::from_utf8_lossy(&status);
+    let (ruid, euid) = parse_status_uids(&status)
         .ok_or_else(|| ProcError::malformed(root.pid_path(pid, "status"), "no valid Uid: line"))?;
+    let ppid = parse_status_u32(&status, "PPid:");
+    let threads = parse_status_u32(&status, "Threads:");
 
     // cgroup is world-readable; a kernel without cgroups has no such file.
     let unit = match read("cgroup") {
@@ -56,6 +59,14 @@ pub fn read_process(root: &ProcRoot, pid: u32, tid: Option<u32>) -> Result<RawPr
         Err(_) => None,
     };
 
+    // exe, like ns/net, needs ptrace read access; a zombie leader's is its thread's.
+    let exe = match readlinkat_raw(dir.as_fd(), of_task("exe").as_str(), &mut link) {
+        Ok(len) => link
+            .get(..len)
+            .map(|l| String::from_utf8_lossy(l).into_owned()),
+        Err(_) => None,
+    };
+
     Ok(RawProcess {
         pid,
         name,
@@ -64,6 +75,9 @@ pub fn read_process(root: &ProcRoot, pid: u32, tid: Option<u32>) -> Result<RawPr
         euid,
         unit,
         netns,
+        ppid,
+        threads,
+        exe,
     })
 }
 
