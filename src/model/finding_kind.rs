@@ -23,13 +23,15 @@ pub enum FindingKind {
     NonlocalBind,
     TentativeBind,
     HolderUnknown,
+    /// Unrelated programs run as one user and hold its sockets.
+    SharedUid,
     /// A kind this version does not know, by the name the file gave it.
     Unknown(String),
 }
 
 impl FindingKind {
     /// Every kind this version makes, in the order the README documents them.
-    pub const ALL: [FindingKind; 15] = [
+    pub const ALL: [FindingKind; 16] = [
         FindingKind::WildcardOverlap,
         FindingKind::ReuseportGroup,
         FindingKind::FamilySplit,
@@ -45,6 +47,7 @@ impl FindingKind {
         FindingKind::NonlocalBind,
         FindingKind::TentativeBind,
         FindingKind::HolderUnknown,
+        FindingKind::SharedUid,
     ];
 
     /// The stable identifier, as files, exports and filters spell it.
@@ -65,6 +68,7 @@ impl FindingKind {
             FindingKind::NonlocalBind => "nonlocal_bind",
             FindingKind::TentativeBind => "tentative_bind",
             FindingKind::HolderUnknown => "holder_unknown",
+            FindingKind::SharedUid => "shared_uid",
             FindingKind::Unknown(name) => name,
         }
     }

@@ -107,6 +107,14 @@ impl MulticastService {
     }
 }
 
+/// One program among the processes of a user: its executable (or process name when the
+/// executable cannot be read) and the pids running it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Program<'s> {
+    pub name: &'s str,
+    pub pids: Vec<u32>,
+}
+
 /// Who may wait on one listener at once: what makes a blocking listener hang.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Acceptors {
@@ -283,6 +291,18 @@ pub enum Fact<'s> {
         /// privileges.
         foreign_owner: bool,
     },
+    /// Unrelated programs (different executables, neither the parent of the other) run as
+    /// one user and hold its receiving sockets: each can signal the others, ptrace them and
+    /// join their SO_REUSEPORT groups.
+    SharedUid {
+        user: User<'s>,
+        /// One per unrelated program: its executable (or name) and its processes.
+        programs: Vec<Program<'s>>,
+        sockets: Vec<&'s Socket>,
+        /// Those of `sockets` with SO_REUSEPORT, of this user: another program of the user
+        /// can join their group and take a share of their traffic.
+        reuseport: Vec<&'s Socket>,
+    },
     /// A bound socket with no visible holder.
     HolderUnknown {
         socket: &'s Socket,
@@ -311,6 +331,7 @@ impl<'s> Fact<'s> {
             Fact::TentativeBind { .. } | Fact::StuckAddress { .. } => FindingKind::TentativeBind,
             Fact::CrossUserSocket { .. } => FindingKind::CrossUserSocket,
             Fact::HolderUnknown { .. } => FindingKind::HolderUnknown,
+            Fact::SharedUid { .. } => FindingKind::SharedUid,
         }
     }
 
@@ -323,6 +344,7 @@ impl<'s> Fact<'s> {
                 members.clone()
             }
             Fact::FamilySplit { receivers, .. } => receivers.clone(),
+            Fact::SharedUid { sockets, .. } => sockets.clone(),
             Fact::SynQueueOverflow { at_limit, .. } => at_limit.clone(),
             Fact::OverflowsUnseen { .. } | Fact::StuckAddress { .. } => Vec::new(),
             Fact::UdpReuseaddrTakeover { socket, .. }

@@ -90,6 +90,14 @@ impl Fact<'_> {
                 DadProblem::Tentative => Severity::Notice,
             },
             Fact::CrossUserSocket { .. } => Severity::Info,
+            // A SO_REUSEPORT socket is a concrete takeover for the other programs of its user.
+            Fact::SharedUid { reuseport, .. } => {
+                if reuseport.is_empty() {
+                    Severity::Info
+                } else {
+                    Severity::Notice
+                }
+            }
             // Unreadable fd tables are bindscope's blind spot, not the host's problem.
             Fact::HolderUnknown { why, .. } => match why {
                 HolderUnseen::Unreadable(_) => Severity::Info,

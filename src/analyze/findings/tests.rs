@@ -1218,3 +1218,66 @@ fn facets_of_one_problem_share_their_port() {
         .expect("family_split on 9100");
     assert_eq!(lone.problem, None);
 }
+
+/// A socket of `uid` held by one process running `exe`.
+fn held_by(id: &str, port: u16, uid: u32, pid: u32, exe: &str, ppid: u32) -> Socket {
+    let mut s = sock(id, Proto::Tcp, "0.0.0.0", port, uid);
+    let h = &mut s.holders[0];
+    h.pid = pid;
+    h.exe = Some(exe.into());
+    h.ppid = Some(ppid);
+    h.name = exe.rsplit('/').next().unwrap_or(exe).into();
+    s
+}
+
+#[test]
+fn unrelated_programs_of_one_user() {
+    // nobody runs dnsmasq, a socat relay and a Python server.
+    let s = snap(vec![
+        held_by("d", 5300, 65534, 10, "/usr/sbin/dnsmasq", 1),
+        held_by("s", 8081, 65534, 11, "/usr/bin/socat1", 1),
+        held_by("p", 8000, 65534, 12, "/usr/bin/python3.11", 1),
+    ]);
+    let f = one(&s, FindingKind::SharedUid);
+    let Fact::SharedUid {
+        user,
+        programs,
+        reuseport,
+        ..
+    } = &f
+    else {
+        panic!("{f:?}");
+    };
+    assert_eq!(user.uid, 65534);
+    assert_eq!(programs.len(), 3);
+    assert!(reuseport.is_empty());
+    assert_eq!(f.severity(), Severity::Info);
+    // With SO_REUSEPORT on one of them, a concrete takeover: notice.
+    let mut rp = held_by("p", 8000, 65534, 12, "/usr/bin/python3.11", 1);
+    rp.options.reuseport = Some(true);
+    let s = snap(vec![
+        held_by("d", 5300, 65534, 10, "/usr/sbin/dnsmasq", 1),
+        rp,
+    ]);
+    assert_eq!(one(&s, FindingKind::SharedUid).severity(), Severity::Notice);
+    // A service's own workers (child of the master, or the same executable): related.
+    for sockets in [
+        vec![
+            held_by("m", 80, 33, 20, "/usr/sbin/nginx", 1),
+            held_by("w", 8080, 33, 21, "/usr/bin/helper", 20),
+        ],
+        vec![
+            held_by("a", 9000, 1001, 30, "/usr/bin/python3.11", 1),
+            held_by("b", 9001, 1001, 31, "/usr/bin/python3.11", 1),
+        ],
+    ] {
+        let s = snap(sockets);
+        assert!(none_of(&s, FindingKind::SharedUid), "{:?}", found(&s));
+    }
+    // Root may do all of this anyway.
+    let s = snap(vec![
+        held_by("x", 22, 0, 40, "/usr/sbin/sshd", 1),
+        held_by("y", 25, 0, 41, "/usr/sbin/exim4", 1),
+    ]);
+    assert!(none_of(&s, FindingKind::SharedUid));
+}

@@ -2,8 +2,9 @@
 
 use super::Words;
 use crate::analyze::describe::{self, endpoint};
-use crate::analyze::findings::fact::{HolderUnseen, User};
+use crate::analyze::findings::fact::{HolderUnseen, Program, User};
 use crate::model::{Snapshot, Socket};
+use crate::text::{clean, count};
 
 pub(super) fn cross_user_socket(
     snap: &Snapshot,
@@ -68,6 +69,51 @@ pub(super) fn holder_unknown(snap: &Snapshot, s: &Socket, why: HolderUnseen) -> 
             "{} (socket of {}). {why}",
             endpoint(s),
             describe::user(s.user.as_deref(), s.uid)
+        ),
+    }
+}
+
+pub(super) fn shared_uid(
+    user: &User,
+    programs: &[Program],
+    sockets: &[&Socket],
+    reuseport: &[&Socket],
+) -> Words {
+    let who = describe::user(user.name, user.uid);
+    let names: Vec<String> = programs
+        .iter()
+        .map(|p| {
+            let pids: Vec<String> = p.pids.iter().map(u32::to_string).collect();
+            format!("{} [{}]", clean(p.name), pids.join(", "))
+        })
+        .collect();
+    let listed: Vec<String> = sockets.iter().map(|s| endpoint(s)).collect();
+    let takeover = if reuseport.is_empty() {
+        String::new()
+    } else {
+        let rp: Vec<String> = reuseport.iter().map(|s| endpoint(s)).collect();
+        format!(
+            " {} SO_REUSEPORT: any other program of this user can bind the same address and port \
+             with SO_REUSEPORT, join the group and receive a share of its connections or datagrams.",
+            if rp.len() == 1 {
+                format!("{} has", rp.join(", "))
+            } else {
+                format!("{} have", rp.join(", "))
+            }
+        )
+    };
+    Words {
+        summary: format!(
+            "{who} runs {}: {}",
+            count(programs.len(), "unrelated program", "unrelated programs"),
+            names.join("; ")
+        ),
+        explanation: format!(
+            "These programs run as the same user ({who}) and are not parent and child, yet each holds sockets of its own \
+             ({}). Processes of one user can send each other signals, read each other's /proc files and memory \
+             (ptrace, as far as kernel.yama.ptrace_scope allows) and bind sockets as each other.{takeover} \
+             Give each service its own user (a dedicated account, or systemd's DynamicUser=).",
+            listed.join(", ")
         ),
     }
 }

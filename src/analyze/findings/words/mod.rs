@@ -113,6 +113,12 @@ pub fn of(fact: &Fact, snap: &Snapshot) -> Words {
             foreign_owner,
         } => holders::cross_user_socket(snap, socket, owner, holders, *foreign_owner),
         Fact::HolderUnknown { socket, why } => holders::holder_unknown(snap, socket, *why),
+        Fact::SharedUid {
+            user,
+            programs,
+            sockets,
+            reuseport,
+        } => holders::shared_uid(user, programs, sockets, reuseport),
     }
 }
 
