@@ -192,11 +192,11 @@ pub fn render(snap: &Snapshot) -> String {
     }
     let _ = write!(
         out,
-        "\n{} sockets in {}.\n\
+        "\n{} in {}.\n\
          QUEUE    accept queue len/backlog for listeners (full when len > backlog); bytes r(eceived)/w(ritten) otherwise\n\
          SYNQ     SYN_RECV requests for the listener (* counted for its whole SO_REUSEPORT group)\n\
          OPTIONS  name: set, name?: unknown (see privileges); HOLDERS +?: more may exist among unreadable processes\n",
-        snap.sockets.len(),
+        crate::text::count(snap.sockets.len(), "socket", "sockets"),
         namespaces_summary(snap)
     );
     if !snap.findings.is_empty() {
@@ -268,7 +268,7 @@ mod tests {
         ));
         let header = t.lines().next().expect("header");
         assert!(header.starts_with("PROTO"), "{header}");
-        assert!(t.contains("1 sockets in 1 network namespace.\n"), "{t}");
+        assert!(t.contains("1 socket in 1 network namespace.\n"), "{t}");
     }
 
     #[test]

@@ -249,10 +249,14 @@ fn collect_with(
     let mut stats = owners.stats.clone();
 
     let holders_incomplete = (owners.unreadable > 0).then(|| {
-        format!(
-            "the fds of {} processes could not be read, and any of them may hold this socket",
-            owners.unreadable
-        )
+        if owners.unreadable == 1 {
+            "the fds of 1 process could not be read, and it may hold this socket".to_string()
+        } else {
+            format!(
+                "the fds of {} processes could not be read, and any of them may hold this socket",
+                owners.unreadable
+            )
+        }
     });
     let lookup = |uid: u32| names.get(uid);
     let total: usize = entered
@@ -316,16 +320,16 @@ fn collect_with(
     sockets.sort_by_key(join::socket_order);
 
     if stats.processes_vanished > 0 {
-        warnings.push(format!(
-            "{} processes exited during the scan and were skipped",
-            stats.processes_vanished
-        ));
+        warnings.push(match stats.processes_vanished {
+            1 => "1 process exited during the scan and was skipped".to_string(),
+            n => format!("{n} processes exited during the scan and were skipped"),
+        });
     }
     if stats.fds_vanished > 0 {
-        warnings.push(format!(
-            "{} fds were closed during the scan and were skipped",
-            stats.fds_vanished
-        ));
+        warnings.push(match stats.fds_vanished {
+            1 => "1 fd was closed during the scan and was skipped".to_string(),
+            n => format!("{n} fds were closed during the scan and were skipped"),
+        });
     }
 
     let euid = sources.euid();

@@ -296,8 +296,8 @@ fn read_options(
     cache.seen = live;
     if let Some(first) = other_errors.first() {
         o.warnings.push(format!(
-            "reading options failed for {} sockets, first: {first}",
-            other_errors.len()
+            "reading options failed for {}, first: {first}",
+            crate::text::count(other_errors.len(), "socket", "sockets")
         ));
     }
 }
