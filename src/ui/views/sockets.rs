@@ -499,7 +499,7 @@ fn option_lines(s: &Socket, theme: &Theme, lines: &mut Vec<Line<'static>>) {
     if s.is_listener() {
         parts.push(match o.nonblocking {
             Some(true) => "nonblocking".to_string(),
-            Some(false) => "BLOCKING (the select/accept race)".to_string(),
+            Some(false) => "blocking".to_string(),
             None => "nonblocking ?".to_string(),
         });
     }
