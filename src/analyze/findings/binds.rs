@@ -2,7 +2,7 @@
 //! the ways another user could take traffic (§5).
 
 use super::fact::{Delivery, Fact, MulticastService, Unbound, User};
-use super::{on_kernel_chosen_port, port_is_unprivileged, unprivileged_start};
+use super::{PortUsers, port_is_unprivileged, unprivileged_start};
 use crate::analyze::ports::{self, PortGroup};
 use crate::model::addr::{effective_addr, is_wildcard};
 use crate::model::{Family, Proto, Scope, Snapshot, Socket, State};
@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 pub fn facts(snap: &Snapshot) -> Vec<Fact<'_>> {
     let by_id: HashMap<&str, &Socket> = snap.sockets.iter().map(|s| (s.id.0.as_str(), s)).collect();
     let mut out = Vec::new();
+    let port_users = PortUsers::new(snap);
     for g in ports::port_groups(&snap.sockets) {
         let members: Vec<&Socket> = g
             .members
@@ -21,7 +22,7 @@ pub fn facts(snap: &Snapshot) -> Vec<Fact<'_>> {
         let served: Vec<&Socket> = members
             .iter()
             .copied()
-            .filter(|s| !on_kernel_chosen_port(snap, s))
+            .filter(|s| !port_users.is_client_port(snap, s))
             .collect();
         out.extend(wildcard_overlap(&g, &served, &by_id));
         out.extend(reuseport_groups(&members));
@@ -31,7 +32,7 @@ pub fn facts(snap: &Snapshot) -> Vec<Fact<'_>> {
     for s in snap
         .sockets
         .iter()
-        .filter(|s| !on_kernel_chosen_port(snap, s))
+        .filter(|s| !port_users.is_client_port(snap, s))
     {
         out.extend(udp_reuseaddr_takeover(snap, s));
         out.extend(listen_race(snap, s));
@@ -203,17 +204,24 @@ fn family_split<'s>(snap: &Snapshot, g: &PortGroup, members: &[&'s Socket]) -> O
         return None;
     }
     let any_wildcard = receivers.iter().any(|s| is_wildcard(s.local_addr));
-    let any_loopback = receivers
-        .iter()
-        .any(|s| effective_addr(s.local_addr).is_loopback());
+    // The loopback `localhost` resolves to: 127.0.0.1 and ::1 exactly (a service on
+    // 127.0.0.53 is dialled by that number, and [::1] takes nothing from it).
+    let localhost = |v4: bool| {
+        receivers
+            .iter()
+            .any(|s| match effective_addr(s.local_addr) {
+                std::net::IpAddr::V4(a) => v4 && a == std::net::Ipv4Addr::LOCALHOST,
+                std::net::IpAddr::V6(a) => !v4 && a == std::net::Ipv6Addr::LOCALHOST,
+            })
+    };
     // A bind to specific addresses of one family loses nothing of the other: clients of
     // those addresses use their family. Only a wildcard leaves a whole family, and a
     // loopback bind leaves the other loopback, which `localhost` clients may try.
     let (bound, open) = match (v4, v6) {
         (true, false) if any_wildcard => (Family::Ipv4, Unbound::AllIpv6),
-        (true, false) if any_loopback => (Family::Ipv4, Unbound::LoopbackIpv6),
+        (true, false) if localhost(true) => (Family::Ipv4, Unbound::LoopbackIpv6),
         (false, true) if any_wildcard => (Family::Ipv6, Unbound::AllIpv4),
-        (false, true) if any_loopback => (Family::Ipv6, Unbound::LoopbackIpv4),
+        (false, true) if localhost(false) => (Family::Ipv6, Unbound::LoopbackIpv4),
         _ => return None,
     };
     Some(Fact::FamilySplit {

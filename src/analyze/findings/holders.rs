@@ -1,10 +1,10 @@
 //! Facts about who holds sockets: sockets shared across users, and bound sockets whose
 //! holder cannot be seen.
 
+use super::PortUsers;
 use super::fact::{Fact, HolderUnseen, Program, User};
-use super::on_kernel_chosen_port;
 use crate::analyze::ports::is_bind;
-use crate::model::{Snapshot, Socket};
+use crate::model::{NetnsId, Snapshot, Socket};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 pub fn facts(snap: &Snapshot) -> Vec<Fact<'_>> {
@@ -25,17 +25,19 @@ type Processes<'s> = BTreeMap<u32, (&'s str, Option<u32>)>;
 /// are related when they run the same executable, when one is the parent of the other, or
 /// when they hold the same socket (a fork); root is left out (it may do all of this anyway).
 fn shared_uid(snap: &Snapshot) -> Vec<Fact<'_>> {
-    // uid → its processes and its receiving sockets.
-    let mut by_uid: BTreeMap<u32, (Processes, Vec<&Socket>)> = BTreeMap::new();
+    // (uid, namespace) → its processes and its receiving sockets. Per namespace: programs
+    // in other namespaces (containers) cannot join each other's SO_REUSEPORT groups.
+    let mut by_uid: BTreeMap<(u32, NetnsId), (Processes, Vec<&Socket>)> = BTreeMap::new();
     let mut user_names: HashMap<u32, &str> = HashMap::new();
+    let port_users = PortUsers::new(snap);
     for s in snap
         .sockets
         .iter()
-        .filter(|s| is_bind(s) && s.remote_port.is_none() && !on_kernel_chosen_port(snap, s))
+        .filter(|s| is_bind(s) && s.remote_port.is_none() && !port_users.is_client_port(snap, s))
     {
         for h in s.holders.iter().filter(|h| h.uid != 0) {
             let program = h.exe.as_deref().unwrap_or(&h.name);
-            let entry = by_uid.entry(h.uid).or_default();
+            let entry = by_uid.entry((h.uid, s.netns)).or_default();
             entry.0.insert(h.pid, (program, h.ppid));
             if !entry.1.iter().any(|t| t.id == s.id) {
                 entry.1.push(s);
@@ -46,7 +48,7 @@ fn shared_uid(snap: &Snapshot) -> Vec<Fact<'_>> {
         }
     }
     let mut out = Vec::new();
-    for (uid, (procs, sockets)) in by_uid {
+    for ((uid, _), (procs, sockets)) in by_uid {
         let families = families(&procs, &sockets, uid);
         if families.len() < 2 {
             continue;

@@ -25,7 +25,7 @@ pub mod words;
 pub use fact::Fact;
 
 use super::history::History;
-use crate::model::{Finding, PortKey, Proto, Snapshot, Socket, State};
+use crate::model::{Finding, NetnsId, PortKey, Proto, Snapshot, Socket, State};
 use merge::Subject;
 use std::collections::HashMap;
 
@@ -101,21 +101,44 @@ pub(crate) fn unprivileged_start(snap: &Snapshot, s: &Socket) -> u16 {
         .unwrap_or(1024)
 }
 
-/// Whether the socket sits on a port the kernel hands out to outgoing traffic and serves
-/// nothing there: UDP, or TCP not listening, on a port inside its namespace's
-/// `net.ipv4.ip_local_port_range` (which IPv6 shares). Clients' sockets (avahi's and
-/// chronyd's queries, autobound sockets) live there; their port changes at each start and
-/// their traffic comes back to the family and address they sent from, so no other user's
-/// bind takes anything meant for them. Unknown range: not assumed.
-pub(crate) fn on_kernel_chosen_port(snap: &Snapshot, s: &Socket) -> bool {
-    if s.proto == Proto::Tcp && s.state == State::Listen {
-        return false;
+/// Who uses each port of each namespace: one uid, or several (`None`). Built once per
+/// analysis so the client-port rule stays linear in the sockets.
+pub(crate) struct PortUsers(HashMap<(NetnsId, Proto, u16), Option<u32>>);
+
+impl PortUsers {
+    pub(crate) fn new(snap: &Snapshot) -> PortUsers {
+        let mut m: HashMap<(NetnsId, Proto, u16), Option<u32>> = HashMap::new();
+        for s in &snap.sockets {
+            m.entry((s.netns, s.proto, s.local_port))
+                .and_modify(|u| {
+                    if *u != Some(s.uid) {
+                        *u = None;
+                    }
+                })
+                .or_insert(Some(s.uid));
+        }
+        PortUsers(m)
     }
-    snap.netns
-        .iter()
-        .find(|n| n.id == s.netns)
-        .and_then(|n| n.sysctls.ip_local_port_range)
-        .is_some_and(|[low, high]| (low..=high).contains(&u32::from(s.local_port)))
+
+    /// Whether the socket is a client on a port the kernel hands out to outgoing traffic:
+    /// UDP, or TCP not listening, on a port inside its namespace's
+    /// `net.ipv4.ip_local_port_range` (which IPv6 shares), and no socket of another user
+    /// shares that port. Clients' sockets (avahi's and chronyd's queries, autobound
+    /// sockets) live there and their port changes at each start. A socket of another user
+    /// on the same port is judged as anywhere else: it can take the client's replies (a
+    /// more specific bind wins the lookup). Unknown range: not assumed.
+    pub(crate) fn is_client_port(&self, snap: &Snapshot, s: &Socket) -> bool {
+        if s.proto == Proto::Tcp && s.state == State::Listen {
+            return false;
+        }
+        let in_range = snap
+            .netns
+            .iter()
+            .find(|n| n.id == s.netns)
+            .and_then(|n| n.sysctls.ip_local_port_range)
+            .is_some_and(|[low, high]| (low..=high).contains(&u32::from(s.local_port)));
+        in_range && self.0.get(&(s.netns, s.proto, s.local_port)) == Some(&Some(s.uid))
+    }
 }
 
 /// Whether any user may bind this socket's port (no CAP_NET_BIND_SERVICE needed).

@@ -400,11 +400,11 @@ fn with_local_range(mut s: Snapshot) -> Snapshot {
 
 #[test]
 fn clients_on_ports_the_kernel_chose_serve_nothing_to_take() {
-    // avahi's and chronyd's query sockets: UDP on an ephemeral port, IPv4 only, with
-    // SO_REUSEADDR, and another user's client on the same port by chance.
+    // avahi's query sockets: UDP on an ephemeral port, with SO_REUSEADDR, IPv4 and IPv6
+    // (V6ONLY) of the same user.
     let mut a = sock("a", Proto::Udp, "0.0.0.0", 34244, 108);
     a.options.reuseaddr = Some(true);
-    let b = sock("b", Proto::Udp, "::", 34244, 1001);
+    let b = sock("b", Proto::Udp, "::", 34244, 108);
     let s = with_local_range(snap(vec![a.clone(), b]));
     for kind in [
         FindingKind::FamilySplit,
@@ -1280,4 +1280,34 @@ fn unrelated_programs_of_one_user() {
         held_by("y", 25, 0, 41, "/usr/sbin/exim4", 1),
     ]);
     assert!(none_of(&s, FindingKind::SharedUid));
+}
+
+#[test]
+fn review_cases_a_client_port_shared_with_another_user_and_namespaces_apart() {
+    // A takeover on an ephemeral port is judged: another user's bind shares the port.
+    let mut svc = sock("svc", Proto::Udp, "0.0.0.0", 40000, 1001);
+    svc.options.reuseaddr = Some(true);
+    let mut thief = sock("thief", Proto::Udp, "127.0.0.1", 40000, 1002);
+    thief.options.reuseaddr = Some(true);
+    let s = with_local_range(snap(vec![svc, thief]));
+    assert!(
+        !none_of(&s, FindingKind::UdpReuseaddrTakeover),
+        "{:?}",
+        found(&s)
+    );
+    assert!(!none_of(&s, FindingKind::CrossUserPort));
+
+    // Programs of one uid in two namespaces (two containers) are no shared_uid.
+    let a = held_by("d", 5300, 65534, 10, "/usr/sbin/dnsmasq", 1);
+    let mut b = held_by("s", 8081, 65534, 11, "/usr/bin/socat", 1);
+    b.netns = NetnsId(2);
+    let mut sn = snap(vec![a, b]);
+    let mut other = host();
+    other.id = NetnsId(2);
+    sn.netns.push(other);
+    assert!(none_of(&sn, FindingKind::SharedUid), "{:?}", found(&sn));
+
+    // A service on 127.0.0.53 is dialled by that number: no localhost story.
+    let s = snap(vec![sock("r", Proto::Tcp, "127.0.0.53", 5335, 101)]);
+    assert!(none_of(&s, FindingKind::FamilySplit), "{:?}", found(&s));
 }

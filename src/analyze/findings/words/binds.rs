@@ -188,8 +188,9 @@ pub(super) fn family_split(
 fn shared_by_design(service: MulticastService) -> String {
     format!(
         "This is {} ({}): its responders share the port with SO_REUSEADDR by design and each of them receives every multicast \
-         query, so several responders, of any users, are normal. Only unicast queries, which are rare, reach one of them: \
-         the most specific or the most recently bound.",
+         query, so several responders, of any users, are normal. Unicast reaches only one of them, the most specific or \
+         the most recently bound: the answers to the QU questions responders ask at startup (RFC 6762 section 5.4) and any \
+         unicast query.",
         service.name(),
         service.reference()
     )

@@ -110,8 +110,9 @@ pub(super) fn shared_uid(
         ),
         explanation: format!(
             "These programs run as the same user ({who}) and are not parent and child, yet each holds sockets of its own \
-             ({}). Processes of one user can send each other signals, read each other's /proc files and memory \
-             (ptrace, as far as kernel.yama.ptrace_scope allows) and bind sockets as each other.{takeover} \
+             ({}). Processes of one user in one namespace can send each other signals, bind sockets as each other and, \
+             unless a process made itself non-dumpable (as daemons that drop root do) or kernel.yama.ptrace_scope forbids it, \
+             ptrace each other and read each other's memory.{takeover} \
              Give each service its own user (a dedicated account, or systemd's DynamicUser=).",
             listed.join(", ")
         ),

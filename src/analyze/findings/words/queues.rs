@@ -202,12 +202,12 @@ pub(super) fn blocking_listener(snap: &Snapshot, s: &Socket, acceptors: Acceptor
             describe::process_names(s)
         ),
         explanation: format!(
-            "{} is in blocking mode (no O_NONBLOCK) and {who}. When several processes or threads wait for one listener \
-             (in accept(), or in select(), poll() or epoll without EPOLLEXCLUSIVE), one connection can wake more than one of them: \
-             one accept() takes it and the others block in accept() until the next client arrives, while any other work they do waits. \
-             A lone accepter is not affected on Linux: a connection reset after the wakeup stays queued, accept() returns it and the \
-             first recv() reports ECONNRESET. Set O_NONBLOCK on the listening socket and treat EAGAIN from accept() as 'nothing yet', \
-             or let one process or thread accept.",
+            "{} is in blocking mode (no O_NONBLOCK) and {who}. If they multiplex the listener (select(), poll(), or epoll \
+             without EPOLLEXCLUSIVE), one connection wakes all of them: one accept() takes it and the others then block in \
+             accept() until the next client arrives, while any other work they do waits. Waiters that sleep in accept() itself \
+             are woken one at a time and are not affected, nor is a lone accepter: on Linux a connection reset after the wakeup \
+             stays queued, accept() returns it and the first recv() reports ECONNRESET. Set O_NONBLOCK on the listening socket and \
+             treat EAGAIN from accept() as 'nothing yet', or let one process or thread accept.",
             describe::socket(s)
         ),
     }

@@ -180,14 +180,14 @@ fn merged_group_names_the_process_and_counts_the_rest() {
             "25 sockets of svc1001[1101] alice: tcp 0.0.0.0:20000: the listening fd is blocking and 8 threads may wait on it (svc1001)",
             &format!(
                 "tcp 0.0.0.0:20000 of uid 1001, held by svc1001[1101] alice is in blocking mode (no \
-                 O_NONBLOCK) and process 1101 has 8 threads. When several processes or threads wait for \
-                 one listener (in accept(), or in select(), poll() or epoll without EPOLLEXCLUSIVE), one \
-                 connection can wake more than one of them: one accept() takes it and the others block in \
-                 accept() until the next client arrives, while any other work they do waits. A lone \
-                 accepter is not affected on Linux: a connection reset after the wakeup stays queued, \
-                 accept() returns it and the first recv() reports ECONNRESET. Set O_NONBLOCK on the \
-                 listening socket and treat EAGAIN from accept() as 'nothing yet', or let one process or \
-                 thread accept.\nThe same holds for every socket of this group: {} and 5 more.",
+                 O_NONBLOCK) and process 1101 has 8 threads. If they multiplex the listener (select(), \
+                 poll(), or epoll without EPOLLEXCLUSIVE), one connection wakes all of them: one accept() \
+                 takes it and the others then block in accept() until the next client arrives, while any \
+                 other work they do waits. Waiters that sleep in accept() itself are woken one at a time \
+                 and are not affected, nor is a lone accepter: on Linux a connection reset after the wakeup \
+                 stays queued, accept() returns it and the first recv() reports ECONNRESET. Set O_NONBLOCK \
+                 on the listening socket and treat EAGAIN from accept() as 'nothing yet', or let one process \
+                 or thread accept.\nThe same holds for every socket of this group: {} and 5 more.",
                 listed.join(", ")
             )
         )

@@ -59,12 +59,16 @@ pub fn read_process(root: &ProcRoot, pid: u32, tid: Option<u32>) -> Result<RawPr
         Err(_) => None,
     };
 
-    // exe, like ns/net, needs ptrace read access; a zombie leader's is its thread's.
-    let exe = match readlinkat_raw(dir.as_fd(), of_task("exe").as_str(), &mut link) {
-        Ok(len) => link
-            .get(..len)
-            .map(|l| String::from_utf8_lossy(l).into_owned()),
-        Err(_) => None,
+    // exe, like ns/net, needs ptrace read access; a zombie leader's is its thread's. A path
+    // may be as long as PATH_MAX: a full buffer means it was cut, and is not used. An
+    // upgraded binary still running reads "PATH (deleted)": the program is PATH.
+    let mut path = vec![0u8; 4096];
+    let exe = match readlinkat_raw(dir.as_fd(), of_task("exe").as_str(), &mut path) {
+        Ok(len) if len < path.len() => path.get(..len).map(|l| {
+            let text = String::from_utf8_lossy(l);
+            text.strip_suffix(" (deleted)").unwrap_or(&text).to_string()
+        }),
+        _ => None,
     };
 
     Ok(RawProcess {
