@@ -3,7 +3,7 @@
 //! every socket. Keeps reports readable and snapshots of busy hosts small.
 
 use super::fact::Fact;
-use crate::model::{FindingKind, NetnsId, Severity, Socket};
+use crate::model::{FindingKind, NetnsId, PortKey, Severity, Socket};
 use std::collections::BTreeMap;
 
 /// Above this many facts of one kind for one process, they become one finding.
@@ -35,8 +35,17 @@ pub fn per_process(facts: Vec<Fact<'_>>) -> Vec<Subject<'_>> {
     let mut out = Vec::new();
     type Key = (FindingKind, Severity, NetnsId, Option<u32>);
     let mut groups: BTreeMap<Key, Vec<Fact>> = BTreeMap::new();
+    // A facet of a problem on one port (two or more facts there) stays apart, so the
+    // problem keeps it and no other process's group takes it in.
+    let mut on_port: BTreeMap<PortKey, usize> = BTreeMap::new();
+    for key in facts.iter().filter_map(Fact::port_key) {
+        *on_port.entry(key).or_default() += 1;
+    }
     for fact in facts {
-        match holder_key(&fact) {
+        let facet = fact
+            .port_key()
+            .is_some_and(|k| on_port.get(&k).is_some_and(|&n| n > 1));
+        match holder_key(&fact).filter(|_| !facet) {
             Some((netns, pid)) => groups
                 .entry((fact.kind(), fact.severity(), netns, pid))
                 .or_default()

@@ -1311,3 +1311,35 @@ fn review_cases_a_client_port_shared_with_another_user_and_namespaces_apart() {
     let s = snap(vec![sock("r", Proto::Tcp, "127.0.0.53", 5335, 101)]);
     assert!(none_of(&s, FindingKind::FamilySplit), "{:?}", found(&s));
 }
+
+#[test]
+fn facets_of_a_problem_are_not_merged_into_a_process_group() {
+    // svc holds four UDP SO_REUSEADDR sockets; a thief of another user sits on one port.
+    let mut sockets: Vec<Socket> = (0..4)
+        .map(|i| {
+            let mut s = sock(&format!("svc{i}"), Proto::Udp, "0.0.0.0", 7000 + i, 1001);
+            s.options.reuseaddr = Some(true);
+            s
+        })
+        .collect();
+    let mut thief = sock("thief", Proto::Udp, "127.0.0.1", 7000, 1002);
+    thief.options.reuseaddr = Some(true);
+    sockets.push(thief);
+    let all = analyze(&snap(sockets), &History::default());
+    // The victim's takeover on 7000 is a facet of the 7000 problem, not one of a group.
+    let takeover_7000 = all
+        .iter()
+        .find(|f| {
+            f.kind == FindingKind::UdpReuseaddrTakeover
+                && f.sockets == vec![SocketId("svc0".into())]
+        })
+        .expect("svc's takeover on 7000 on its own");
+    assert_eq!(takeover_7000.problem.map(|k| k.port), Some(7000));
+    // No merged finding lists the thief's socket as svc's.
+    for f in all.iter().filter(|f| f.sockets.len() > 1) {
+        assert!(
+            f.problem.is_some() || !f.sockets.contains(&SocketId("thief".into())),
+            "{f:?}"
+        );
+    }
+}
