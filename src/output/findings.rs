@@ -30,6 +30,20 @@ pub struct Counts {
 }
 
 impl Counts {
+    /// How many of `severities` are at each severity.
+    pub fn of(severities: impl IntoIterator<Item = Severity>) -> Counts {
+        let mut c = Counts::default();
+        for severity in severities {
+            match severity {
+                Severity::Critical => c.critical += 1,
+                Severity::Warning => c.warning += 1,
+                Severity::Notice => c.notice += 1,
+                Severity::Info => c.info += 1,
+            }
+        }
+        c
+    }
+
     /// `1 critical, 4 warnings, 10 notices, 2 info`: the tally in reports.
     pub fn tally(&self) -> String {
         format!(
@@ -97,16 +111,7 @@ pub fn entries(findings: &[Finding]) -> Vec<Entry<'_>> {
 
 /// The entries counted at their severities: a problem counts once.
 pub fn entry_counts(entries: &[Entry]) -> Counts {
-    let mut c = Counts::default();
-    for e in entries {
-        match e.severity() {
-            Severity::Critical => c.critical += 1,
-            Severity::Warning => c.warning += 1,
-            Severity::Notice => c.notice += 1,
-            Severity::Info => c.info += 1,
-        }
-    }
-    c
+    Counts::of(entries.iter().map(Entry::severity))
 }
 
 /// The headline of a problem: `udp port 7000 in namespace 'web': one problem, 3 findings
@@ -141,16 +146,7 @@ pub fn problem_title(snap: &Snapshot, port: &PortKey, facets: &[&Finding]) -> St
 }
 
 pub fn counts(findings: &[Finding]) -> Counts {
-    let mut c = Counts::default();
-    for f in findings {
-        match f.severity {
-            Severity::Critical => c.critical += 1,
-            Severity::Warning => c.warning += 1,
-            Severity::Notice => c.notice += 1,
-            Severity::Info => c.info += 1,
-        }
-    }
-    c
+    Counts::of(findings.iter().map(|f| f.severity))
 }
 
 /// Word-wraps `text` to `width` columns, each line indented by `indent`; newlines in the
