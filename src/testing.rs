@@ -44,6 +44,7 @@ pub fn socket() -> Socket {
             )]),
         },
         holders: vec![Holder {
+            container: None,
             pid: 42,
             fd: 5,
             name: "web\x1b[31m".into(),
@@ -70,6 +71,7 @@ pub fn socket() -> Socket {
 /// A namespace entry; `error` set means not entered.
 pub fn netns(id: u64, name: Option<&str>, error: Option<&str>) -> Netns {
     Netns {
+        containers: Vec::new(),
         id: NetnsId(id),
         name: name.map(String::from),
         kind: NetnsKind::Named,

@@ -26,6 +26,7 @@ fn target(id: u64, name: Option<&str>, kind: NetnsKind, is_own: bool) -> NetnsTa
         pids: Vec::new(),
         paths: Vec::new(),
         container: None,
+        containers: Vec::new(),
         unit: None,
         is_own,
     }

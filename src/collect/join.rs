@@ -252,6 +252,7 @@ fn build_holders(inode: u64, ctx: &JoinContext<'_>) -> Vec<Holder> {
         .filter_map(|&(pid, fd)| {
             let p = ctx.processes.get(&pid)?;
             Some(Holder {
+                container: None,
                 pid,
                 fd,
                 name: p.name.clone(),

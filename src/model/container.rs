@@ -91,6 +91,45 @@ impl Container {
     }
 }
 
+/// Reads a namespace's `container` as files have written it: an object since 0.13, a
+/// `runtime:short-id` string before (`docker:02175b2a1941`, `k8s-pod:UID`).
+pub fn deserialize_lenient<'de, D>(d: D) -> Result<Option<Container>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Written {
+        Object(Container),
+        Text(String),
+    }
+    Ok(match Option::<Written>::deserialize(d)? {
+        None => None,
+        Some(Written::Object(c)) => Some(c),
+        Some(Written::Text(t)) => Some(Container::from_old_label(&t)),
+    })
+}
+
+impl Container {
+    /// The container of an old file's `runtime:id` label; the runtime is `Other` when the
+    /// prefix is not one of the old labels'.
+    pub fn from_old_label(text: &str) -> Container {
+        let (runtime, id) = match text.split_once(':') {
+            Some(("docker", id)) => (Runtime::Docker, id),
+            Some(("podman", id)) => (Runtime::Podman, id),
+            Some(("containerd" | "k8s-pod", id)) => (Runtime::Containerd, id),
+            _ => (Runtime::Other, text),
+        };
+        Container {
+            runtime,
+            id: id.to_string(),
+            name: None,
+            image: None,
+            pod: None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -154,5 +193,29 @@ mod tests {
         }
         let newer: Container = serde_json::from_str(r#"{"runtime":"kata","id":"y"}"#).unwrap();
         assert_eq!(newer.runtime, Runtime::Other);
+    }
+
+    #[test]
+    fn old_files_string_labels_still_load() {
+        #[derive(Deserialize)]
+        struct N {
+            #[serde(default, deserialize_with = "deserialize_lenient")]
+            container: Option<Container>,
+        }
+        let old: N = serde_json::from_str(r#"{"container":"docker:02175b2a1941"}"#).unwrap();
+        let c = old.container.unwrap();
+        assert_eq!(
+            (c.runtime, c.id.as_str()),
+            (Runtime::Docker, "02175b2a1941")
+        );
+        let new: N =
+            serde_json::from_str(r#"{"container":{"runtime":"lxc","id":"lx1","name":"lx1"}}"#)
+                .unwrap();
+        assert_eq!(new.container.unwrap().name.as_deref(), Some("lx1"));
+        let none: N = serde_json::from_str(r#"{"container":null}"#).unwrap();
+        assert!(none.container.is_none());
+        let absent: N = serde_json::from_str("{}").unwrap();
+        assert!(absent.container.is_none());
+        assert_eq!(Container::from_old_label("weird").runtime, Runtime::Other);
     }
 }

@@ -1,6 +1,7 @@
 //! Host context: the machine, the privileges of the run, and per network namespace the
 //! interfaces, sysctls and counters that decide and explain binds.
 
+use super::container::Container;
 use super::ids::NetnsId;
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
@@ -225,8 +226,19 @@ pub struct Netns {
     /// Bind mounts that keep it alive (`/run/netns/NAME`, a runtime's path).
     #[serde(default)]
     pub paths: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub container: Option<String>,
+    /// The container that made it: a pod's infra or sandbox container, or the one the
+    /// others joined. Its name (or the pod's) is the namespace's `name`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::model::container::deserialize_lenient"
+    )]
+    pub container: Option<Container>,
+    /// Every container whose processes live in it, the owner first (a pod's members, a
+    /// sidecar that joined with `--network container:X`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub containers: Vec<Container>,
+    /// The systemd unit its processes run in, when no container owns it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit: Option<String>,
     /// bindscope runs in this namespace.

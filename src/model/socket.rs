@@ -1,5 +1,6 @@
 //! One socket as the snapshot file describes it: addresses, state, owners and options.
 
+use super::container::Container;
 use super::ids::{NetnsId, SocketId};
 use super::options::Options;
 use serde::{Deserialize, Serialize};
@@ -152,8 +153,12 @@ pub struct Holder {
     pub ruid: u32,
     pub user: Option<Arc<str>>,
     pub cmdline: Arc<[String]>,
-    /// systemd unit or container found in the process's cgroup.
+    /// The systemd unit of the process's cgroup (a service, a scope).
     pub unit: Option<Arc<str>>,
+    /// The container the process runs in, named from its runtime's state. Shared by the
+    /// holders of one process.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container: Option<Arc<Container>>,
     /// Network namespace the process lives in (may differ from the socket's).
     pub netns: Option<NetnsId>,
     /// The parent process (`PPid:` of `/proc/PID/status`): tells a service's own workers

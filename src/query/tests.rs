@@ -38,6 +38,7 @@ fn fixture() -> (Vec<Socket>, FilterContext) {
     dns.user = Some("systemd-resolve".into());
     dns.device = None;
     dns.holders = vec![Holder {
+        container: None,
         pid: 700,
         fd: 12,
         name: "systemd-resolve".into(),

@@ -56,6 +56,7 @@ pub(super) fn sock(id: &str, proto: Proto, addr: &str, port: u16, uid: u32) -> S
         reasons: Default::default(),
     };
     s.holders = vec![Holder {
+        container: None,
         pid: 100 + uid,
         fd: 3,
         name: format!("svc{uid}").into(),

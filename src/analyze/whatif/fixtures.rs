@@ -45,6 +45,7 @@ pub(crate) fn link(
 pub(crate) fn host_ns() -> Netns {
     use AddrFlag::*;
     Netns {
+        containers: Vec::new(),
         id: NS,
         name: Some("t".into()),
         kind: NetnsKind::Named,
@@ -219,6 +220,7 @@ pub(crate) fn sock(id: u64, addr: &str, port: u16, uid: u32, words: &str) -> Soc
             vec![]
         } else {
             vec![Holder {
+                container: None,
                 pid: 4000 + id as u32,
                 fd: 3,
                 name: Arc::from("srv"),

@@ -11,6 +11,7 @@ pub use super::owners::ProbeWhen;
 use super::owners::{self, OwnerCache};
 use super::privileges::{self, CAP_SYS_PTRACE, PrivilegeFacts};
 use super::procfs;
+pub use super::select::select;
 use super::sources::{LinuxSources, Sources};
 use crate::collect::join::{self, JoinContext};
 use crate::model::{
@@ -56,49 +57,6 @@ pub enum CollectError {
     Netlink(#[from] NetlinkError),
     #[error("no network namespace matches '{wanted}' (known: {known})")]
     NoSuchNetns { wanted: String, known: String },
-}
-
-/// Whether `t` is what the user named: its name, `current`, or its inode.
-fn matches(t: &NetnsTarget, wanted: &str) -> bool {
-    t.name.as_deref() == Some(wanted)
-        || (wanted == "current" && t.is_own)
-        || wanted.parse::<u64>().is_ok_and(|id| id == t.id)
-        || wanted
-            .strip_prefix("net:[")
-            .and_then(|w| w.strip_suffix(']'))
-            .and_then(|w| w.parse::<u64>().ok())
-            == Some(t.id)
-}
-
-/// Picks the selected namespaces; a name that matches nothing is an error that lists the
-/// known ones.
-pub fn select(
-    targets: Vec<NetnsTarget>,
-    sel: &NetnsSelect,
-) -> Result<Vec<NetnsTarget>, CollectError> {
-    let NetnsSelect::Only(wanted) = sel else {
-        return Ok(targets);
-    };
-    for w in wanted {
-        if w != "all" && !targets.iter().any(|t| matches(t, w)) {
-            let known = targets
-                .iter()
-                .map(|t| t.name.clone().unwrap_or_else(|| t.id.to_string()))
-                .collect::<Vec<_>>()
-                .join(", ");
-            return Err(CollectError::NoSuchNetns {
-                wanted: w.clone(),
-                known,
-            });
-        }
-    }
-    if wanted.iter().any(|w| w == "all") {
-        return Ok(targets);
-    }
-    Ok(targets
-        .into_iter()
-        .filter(|t| wanted.iter().any(|w| matches(t, w)))
-        .collect())
 }
 
 /// Reads one namespace from inside it. The outer `Err`: it could not be entered.
@@ -276,6 +234,7 @@ fn collect_with(
             pids: t.pids.iter().copied().take(16).collect(),
             paths: t.paths.iter().map(|p| p.display().to_string()).collect(),
             container: t.container.clone(),
+            containers: t.containers.clone(),
             unit: t.unit.clone(),
             current: t.is_own,
             error,

@@ -13,6 +13,7 @@ pub mod recorder;
 pub mod recording;
 pub mod replay;
 pub mod rtnl;
+pub mod select;
 pub mod sock_diag;
 pub mod sockopt;
 pub mod sources;

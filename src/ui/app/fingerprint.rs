@@ -147,6 +147,7 @@ fn hash_netns(n: &Netns, h: &mut impl Hasher) {
         pids: _,
         paths,
         container,
+        containers,
         unit,
         current,
         error,
@@ -155,7 +156,8 @@ fn hash_netns(n: &Netns, h: &mut impl Hasher) {
         counters,
     } = n;
     (
-        id, name, kind, paths, container, unit, current, error, interfaces, sysctls, counters,
+        id, name, kind, paths, container, containers, unit, current, error, interfaces, sysctls,
+        counters,
     )
         .hash(h);
 }

@@ -278,7 +278,7 @@ fn detail(cx: Ctx<'_>, n: &Netns) -> Detail {
     if let Some(c) = &n.container {
         lines.push(labelled(
             "container",
-            vec![Span::raw(clean(c).into_owned())],
+            vec![Span::raw(clean(&c.label()).into_owned())],
             theme,
         ));
     }

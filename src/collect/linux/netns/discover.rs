@@ -7,7 +7,7 @@ use crate::collect::linux::procfs::{
     DIRENT_BUF, LINK_BUF, PF_KTHREAD, ProcRoot, open_dir, parse_dec_u32, parse_netns_link,
     parse_stat_flags,
 };
-use crate::model::NetnsKind;
+use crate::model::{Container, NetnsKind};
 use rustix::fd::AsFd;
 use rustix::fs::{CWD, RawDir, readlinkat_raw};
 use rustix::io::Errno;
@@ -152,7 +152,8 @@ pub fn discover_with(
             open_path,
             pids,
             paths,
-            container,
+            container: container.as_deref().map(Container::from_old_label),
+            containers: Vec::new(),
             unit,
             is_own,
         });
@@ -459,7 +460,7 @@ mod tests {
         let own = by_id(200);
         assert_eq!(own.kind, NetnsKind::Container);
         assert_eq!(own.name, Some(format!("docker:{}", &D64[..12])));
-        assert_eq!(own.container, own.name);
+        assert_eq!(own.container.as_ref().map(Container::label), own.name);
         assert_eq!(own.pids, vec![10, 11]);
         assert!(own.is_own);
         assert_eq!(own.open_path, Some(proc.path().join("self/ns/net")));

@@ -176,6 +176,7 @@ mod tests {
             pids: vec![],
             paths: vec![],
             container: None,
+            containers: Vec::new(),
             unit: None,
             is_own: true,
         };

@@ -29,7 +29,7 @@ pub use enter::{EnterError, run_in, run_in_netns};
 pub use mountinfo::parse_mountinfo_nsfs;
 pub use mountinfo::{NsfsMount, nsfs_lines};
 
-use crate::model::NetnsKind;
+use crate::model::{Container, NetnsKind};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -60,9 +60,10 @@ pub struct NetnsTarget {
     pub pids: Vec<u32>,
     /// Bind mounts naming it, sorted (`/run/netns/x`, `/run/docker/netns/y`, …).
     pub paths: Vec<PathBuf>,
-    /// The most common container among its processes' cgroups (only looked up for
-    /// namespaces that are neither named by `ip netns` nor the host's).
-    pub container: Option<String>,
+    /// The container that made it (see `model::Netns::container`).
+    pub container: Option<Container>,
+    /// Every container whose processes live in it, the owner first.
+    pub containers: Vec<Container>,
     /// The best systemd unit among its processes' cgroups (same condition as `container`).
     pub unit: Option<String>,
     /// The namespace this process runs in (`/proc/self/ns/net`, i.e. the thread-group
