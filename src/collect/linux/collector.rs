@@ -175,7 +175,7 @@ fn collect_with(
 
     // Inside each namespace.
     let mut entered: Vec<(NetnsTarget, Option<NetnsData>, Option<String>)> = Vec::new();
-    let mut not_entered = 0usize;
+    let mut not_entered: Vec<String> = Vec::new();
     for t in targets {
         match read_target(sources, &t, cfg.view) {
             Ok(Ok(data)) => entered.push((t, Some(data), None)),
@@ -186,7 +186,7 @@ fn collect_with(
                 entered.push((t, None, Some(e.to_string())));
             }
             Err(why) => {
-                not_entered += 1;
+                not_entered.push(label(&t));
                 entered.push((t, None, Some(why)));
             }
         }
@@ -303,8 +303,10 @@ fn collect_with(
             0
         },
         processes_unreadable: owners.unreadable,
-        netns_not_entered: not_entered,
+        netns_not_entered: not_entered.len(),
         netns_unreadable_pids,
+        netns_unreadable_containers: Vec::new(),
+        netns_not_entered_names: not_entered,
     });
     let (host, host_warnings) = procfs::read_host(root);
     warnings.extend(host_warnings);

@@ -13,7 +13,7 @@ pub fn own_caps(root: &ProcRoot) -> Option<u64> {
 }
 
 /// What limited this run, as the inputs of [`privilege_notes`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PrivilegeFacts {
     pub euid: u32,
     /// CAP_SYS_PTRACE is effective (root has it unless a container dropped it).
@@ -27,6 +27,29 @@ pub struct PrivilegeFacts {
     /// Processes whose network namespace could not be read: a namespace only they hold is
     /// not listed at all.
     pub netns_unreadable_pids: u32,
+    /// Who those processes are, from what anyone may read (their cgroups and supervisors):
+    /// container labels, sorted and without repeats. The namespaces of these containers are
+    /// the ones that may be missing.
+    pub netns_unreadable_containers: Vec<String>,
+    /// Namespaces seen (through a bind mount, or a process) but not entered, by name.
+    pub netns_not_entered_names: Vec<String>,
+}
+
+/// At most this many names in a note; the rest are counted.
+const NAMES_SHOWN: usize = 5;
+
+/// "a, b, c and 4 more".
+fn some_names(names: &[String]) -> String {
+    let shown = names
+        .iter()
+        .take(NAMES_SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    match names.len().saturating_sub(NAMES_SHOWN) {
+        0 => shown,
+        more => format!("{shown} and {more} more"),
+    }
 }
 
 /// "1 socket", "3 sockets".
@@ -51,8 +74,13 @@ pub fn privilege_notes(f: &PrivilegeFacts) -> Vec<String> {
         ));
     }
     if f.netns_not_entered > 0 {
+        let names = if f.netns_not_entered_names.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", some_names(&f.netns_not_entered_names))
+        };
         what.push(format!(
-            "the sockets of {} are unknown",
+            "the sockets of {}{names} are unknown",
             plural(
                 f.netns_not_entered,
                 "network namespace",
@@ -61,8 +89,21 @@ pub fn privilege_notes(f: &PrivilegeFacts) -> Vec<String> {
         ));
     }
     if f.netns_unreadable_pids > 0 {
+        // Which namespaces are missing cannot be known (their inodes are what could not be
+        // read), but whose they are can: containers are named from world-readable cgroups.
+        let whose = match f.netns_unreadable_containers.len() {
+            0 => String::new(),
+            1 => format!(
+                ", among them container {}'s",
+                f.netns_unreadable_containers[0]
+            ),
+            _ => format!(
+                ", among them those of containers {}",
+                some_names(&f.netns_unreadable_containers)
+            ),
+        };
         what.push(format!(
-            "the network namespaces of {} are unknown, and one held only by them is not listed",
+            "the network namespaces of {} are unknown, so namespaces held only by them are not listed{whose}",
             plural(f.netns_unreadable_pids as usize, "process", "processes")
         ));
     }
@@ -112,6 +153,8 @@ mod tests {
             processes_unreadable: 12,
             netns_not_entered: 0,
             netns_unreadable_pids: 0,
+            netns_unreadable_containers: Vec::new(),
+            netns_not_entered_names: Vec::new(),
         };
         let n = privilege_notes(&f);
         assert_eq!(n.len(), 2);
@@ -138,6 +181,28 @@ mod tests {
         f.netns_not_entered = 0;
         f.netns_unreadable_pids = 4;
         assert!(privilege_notes(&f)[0].contains("network namespaces of 4 processes are unknown"));
+        f.netns_unreadable_containers = vec!["web".into()];
+        assert!(
+            privilege_notes(&f)[0].contains("are not listed, among them container web's"),
+            "{:?}",
+            privilege_notes(&f)
+        );
+        f.netns_unreadable_containers = (1..=7).map(|i| format!("c{i}")).collect();
+        assert!(
+            privilege_notes(&f)[0]
+                .contains("among them those of containers c1, c2, c3, c4, c5 and 2 more"),
+            "{:?}",
+            privilege_notes(&f)
+        );
+        f.netns_not_entered = 2;
+        f.netns_not_entered_names = vec!["nonet".into(), "p1".into()];
+        assert!(
+            privilege_notes(&f)[0]
+                .contains("the sockets of 2 network namespaces (nonet, p1) are unknown"),
+            "{:?}",
+            privilege_notes(&f)
+        );
+        f.netns_not_entered = 0;
         f.netns_unreadable_pids = 0;
         f.options_denied = 0;
         f.processes_unreadable = 0;
