@@ -708,10 +708,11 @@ mod tests {
         "/tests/fixtures/runtimes/host-docker-podman"
     );
 
-    /// The captured tree as host files: `proc/` and `state/<absolute path>`; with `deny`,
+    /// A fixture tree as host files: `proc/` and `state/<absolute path>`; with `deny`,
     /// every state file answers EACCES, as for a user who may not read them.
     struct Fixture {
         proc: ProcRoot,
+        dir: PathBuf,
         deny: bool,
     }
 
@@ -724,16 +725,137 @@ mod tests {
             if self.deny {
                 return Err(StateFileError::Denied);
             }
-            let at = recording::state_path(Path::new(FIX), path).ok_or(StateFileError::Missing)?;
+            let at = recording::state_path(&self.dir, path).ok_or(StateFileError::Missing)?;
             read_state_file(&at, max)
         }
     }
 
     fn fixture(deny: bool) -> Fixture {
+        tree(FIX, deny)
+    }
+
+    fn tree(dir: &str, deny: bool) -> Fixture {
         Fixture {
-            proc: ProcRoot::new(format!("{FIX}/proc")),
+            proc: ProcRoot::new(format!("{dir}/proc")),
+            dir: PathBuf::from(dir),
             deny,
         }
+    }
+
+    const RUNTIMES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/runtimes");
+
+    fn target(id: u64, pids: &[u32]) -> NetnsTarget {
+        NetnsTarget {
+            id,
+            name: None,
+            kind: NetnsKind::Process,
+            open_path: None,
+            pids: pids.to_vec(),
+            paths: Vec::new(),
+            container: None,
+            containers: Vec::new(),
+            unit: None,
+            is_own: false,
+        }
+    }
+
+    #[test]
+    fn kubernetes_through_containerd_and_ctr() {
+        let f = tree(&format!("{RUNTIMES}/containerd-1.6.20/tree"), false);
+        let mut cache = ContainerCache::default();
+        cache.begin(Duration::ZERO);
+        // The container's shim is the sandbox's: its cgroup says which container it is.
+        let web = cache.of_pid(&f, 2936).unwrap().container;
+        assert_eq!(
+            (
+                web.runtime,
+                web.id.as_str(),
+                web.name.as_deref(),
+                web.image.as_deref()
+            ),
+            (
+                Runtime::Containerd,
+                "ctr0456",
+                Some("web"),
+                Some("docker.io/library/bs:1")
+            )
+        );
+        assert_eq!(
+            web.pod.as_ref().map(Pod::label).as_deref(),
+            Some("default/mypod")
+        );
+        let mut t = [target(1, &[2878, 2936])];
+        cache.name_namespaces(&f, &mut t);
+        assert_eq!(t[0].name.as_deref(), Some("default/mypod"));
+        assert_eq!(
+            t[0].container.as_ref().map(|c| c.id.as_str()),
+            Some("sbx0123")
+        );
+        assert_eq!(t[0].containers.len(), 2);
+        // `ctr run`: the cgroup /r13ns/plain1 counts because the parent shim agrees.
+        let plain = cache.of_pid(&f, 2752).unwrap().container;
+        assert_eq!(plain.label(), "containerd:plain1");
+        // The shims and containerd are in no container.
+        for pid in [2700, 2857, 2716] {
+            assert_eq!(cache.of_pid(&f, pid), None, "{pid}");
+        }
+    }
+
+    #[test]
+    fn cri_o_pods_from_hand_written_bundles() {
+        let f = tree(&format!("{RUNTIMES}/crio-handwritten"), false);
+        let mut cache = ContainerCache::default();
+        cache.begin(Duration::ZERO);
+        let app = cache.of_pid(&f, 4201).unwrap().container;
+        assert_eq!(
+            (app.runtime, app.name.as_deref(), app.image.as_deref()),
+            (
+                Runtime::Crio,
+                Some("app"),
+                Some("docker.io/library/nginx:1.25")
+            )
+        );
+        assert_eq!(
+            app.pod.as_ref().map(Pod::label).as_deref(),
+            Some("prod/api")
+        );
+        // Both bundles name the same netns file: the sandbox owns it, in either pid order.
+        let mut t = [target(1, &[4201, 4101])];
+        cache.name_namespaces(&f, &mut t);
+        assert_eq!(t[0].name.as_deref(), Some("prod/api"));
+        assert!(t[0].container.as_ref().unwrap().id.starts_with("a1a1"));
+        // conmon is not the container.
+        assert_eq!(cache.of_pid(&f, 4200), None);
+        // Without the bundles: conmon's name and the cgroup's id.
+        let mut denied = ContainerCache::default();
+        denied.begin(Duration::ZERO);
+        let bare = denied
+            .of_pid(&tree(&format!("{RUNTIMES}/crio-handwritten"), true), 4201)
+            .unwrap()
+            .container;
+        assert_eq!(
+            bare.name.as_deref(),
+            Some("k8s_app_api_prod_5c2a1f0e-8d3b-4a6c-9e7f-0a1b2c3d4e5f_0")
+        );
+        assert_eq!(bare.pod, None);
+    }
+
+    #[test]
+    fn machined_machines_and_lxc() {
+        let f = tree(&format!("{RUNTIMES}/machined-handwritten"), false);
+        let mut cache = ContainerCache::default();
+        cache.begin(Duration::ZERO);
+        let m = cache.of_pid(&f, 5100).unwrap().container;
+        assert_eq!(
+            (m.runtime, m.id.as_str(), m.name.as_deref()),
+            (Runtime::Nspawn, "my-box", Some("my-box"))
+        );
+        let lxc = std::fs::read_to_string(format!("{RUNTIMES}/lxc-5.0.2/attached-cgroup")).unwrap();
+        let c = cache
+            .of_process(&f, 1, &cgroup::parse(&lxc), None)
+            .unwrap()
+            .container;
+        assert_eq!((c.runtime, c.label()), (Runtime::Lxc, "lx1".to_string()));
     }
 
     /// The namespaces of the captured inits, as discovery lists them (pids sorted).
@@ -855,7 +977,11 @@ mod tests {
             )
         );
         assert_eq!(by_id(&t, 4026532471).name.as_deref(), Some("rl1"));
-        assert_eq!(cache.denied(), 8, "each container outside the host namespace");
+        assert_eq!(
+            cache.denied(),
+            8,
+            "each container outside the host namespace"
+        );
     }
 
     #[test]
