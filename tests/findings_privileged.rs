@@ -214,4 +214,18 @@ fn can_bind_answers_from_the_snapshot_with_exit_codes() {
         bad.stderr
     );
     assert!(bad.stderr.contains("bracket"), "{}", bad.stderr);
+    // A --netns glob that names two namespaces is refused, not answered for one of them.
+    let _second = Netns::create("can_bind_second").expect("a second namespace");
+    let glob = format!("bst-{}-*", std::process::id());
+    let run = bindscope(
+        &ns,
+        &["can-bind", "--netns", &glob, "tcp", "127.0.0.1:24201"],
+        RunAs::Root,
+    );
+    assert_eq!(run.status.code(), Some(2), "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("matches") && run.stderr.contains("name one"),
+        "{}",
+        run.stderr
+    );
 }

@@ -39,8 +39,21 @@ pub fn run(args: &CanBindArgs) -> anyhow::Result<u8> {
         ..CollectConfig::default()
     };
     let snap = collector::collect(&cfg)?;
-    let Some(ns) = snap.netns.first() else {
-        bail!("the namespace was not found");
+    // A name can match several namespaces now (a glob, an id prefix, a pod): the question is
+    // about one, so more is an error that lists them rather than a silent pick.
+    let ns = match snap.netns.as_slice() {
+        [] => bail!("the namespace was not found"),
+        [one] => one,
+        several => bail!(
+            "--netns {} matches {} network namespaces ({}): name one",
+            args.netns.as_deref().unwrap_or("current"),
+            several.len(),
+            several
+                .iter()
+                .map(|n| n.name.clone().unwrap_or_else(|| format!("net:[{}]", n.id)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     };
     if let Some(e) = &ns.error {
         bail!("cannot read network namespace {}: {e}", ns.id);

@@ -24,7 +24,8 @@ use std::time::Duration;
 pub enum NetnsSelect {
     /// Every namespace that can be seen (the default).
     All,
-    /// Namespaces by `ip netns` name, container or unit name, `host`, `current`, or inode.
+    /// Namespaces by what names them (see `model::names`): `ip netns` name, container, pod,
+    /// image, alias, glob, `host`, `current`, or inode.
     Only(Vec<String>),
 }
 
