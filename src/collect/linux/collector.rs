@@ -171,7 +171,11 @@ fn collect_with(
     let started = sources.monotonic();
     let mut warnings = discovery.warnings;
     let netns_unreadable_pids = discovery.unreadable_pids;
-    let targets = select(discovery.namespaces, &cfg.netns)?;
+    // Containers name their namespaces before `--netns` picks among them.
+    let mut namespaces = discovery.namespaces;
+    cache.containers.begin(started);
+    cache.containers.name_namespaces(sources, &mut namespaces);
+    let targets = select(namespaces, &cfg.netns)?;
 
     // Inside each namespace.
     let mut entered: Vec<(NetnsTarget, Option<NetnsData>, Option<String>)> = Vec::new();
@@ -204,6 +208,13 @@ fn collect_with(
     let owners = owners::resolve(&shown, sources, probe, &names, cache);
     drop(shown);
     warnings.extend(owners.warnings.iter().cloned());
+    if cache.containers.denied() > 0 {
+        // Normal without root: one line, not one per file.
+        warnings.push(format!(
+            "the state files of {} could not be read with your rights: they are named from their cgroups and supervisors only (ids, and Podman's names)",
+            crate::text::count(cache.containers.denied(), "container", "containers")
+        ));
+    }
     let mut stats = owners.stats.clone();
 
     let holders_incomplete = (owners.unreadable > 0).then(|| {

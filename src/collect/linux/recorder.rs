@@ -12,7 +12,8 @@ use super::recording::{
     RecordingError, SNAPSHOT,
 };
 use super::sockopt::{Expected, Holder, ProbeError, Wanted};
-use super::sources::{LinuxSources, Netlink, NetnsSources, ProbeOptions, Sources};
+use super::sources::{HostFiles, LinuxSources, Netlink, NetnsSources, ProbeOptions, Sources};
+use super::state_files::StateFileError;
 use crate::collect::join::ProbedOptions;
 use crate::collect::users::{self, UserNames};
 use crate::model::{Snapshot, View};
@@ -27,6 +28,8 @@ struct Log {
     /// Per namespace: its dumps (protocol, request then replies) and its own `/proc` files
     /// (path under the root, bytes).
     netns: BTreeMap<u64, NetnsLog>,
+    /// Runtime state files read, by host path.
+    state: BTreeMap<PathBuf, Arc<[u8]>>,
 }
 
 #[derive(Default)]
@@ -66,7 +69,9 @@ impl Recorder {
                 not_entered: BTreeMap::new(),
                 probes: Vec::new(),
                 user_names: BTreeMap::new(),
+                state_errors: BTreeMap::new(),
             },
+            state: BTreeMap::new(),
             netns: BTreeMap::new(),
         }));
         let handle = RecorderHandle {
@@ -81,11 +86,30 @@ impl Recorder {
     }
 }
 
-impl Sources for Recorder {
+impl HostFiles for Recorder {
     fn proc_root(&self) -> &ProcRoot {
         self.live.proc_root()
     }
 
+    fn state_file(&self, path: &Path, max: u64) -> Result<Arc<[u8]>, StateFileError> {
+        let result = self.live.state_file(path, max);
+        if let Some(mut log) = self.log() {
+            match &result {
+                Ok(bytes) => {
+                    log.state.insert(path.to_path_buf(), Arc::clone(bytes));
+                }
+                Err(e) => {
+                    log.manifest
+                        .state_errors
+                        .insert(path.to_path_buf(), e.clone());
+                }
+            }
+        }
+        result
+    }
+}
+
+impl Sources for Recorder {
     fn discover(&mut self) -> Discovery {
         // As LinuxSources does it, noting the `ip netns` mounts and what listing them
         // warned about: only this host can tell what is an nsfs mount of which namespace.
@@ -282,6 +306,11 @@ impl RecorderHandle {
                 write(&ns_dir.join(NETLINK).join(name), bytes)?;
             }
         }
+        for (path, bytes) in &log.state {
+            if let Some(to) = recording::state_path(dir, path) {
+                write(&to, bytes)?;
+            }
+        }
         write_json(&dir.join(MANIFEST), &log.manifest)?;
         write_json(&dir.join(SNAPSHOT), snap)
     }
@@ -315,6 +344,8 @@ const PROCESS_FILES: [&str; 5] = ["comm", "cmdline", "status", "stat", "cgroup"]
 fn copy_proc(live: &Path, out: &Path) -> Result<(), RecordingError> {
     let me = std::process::id();
     let entries = std::fs::read_dir(live).map_err(RecordingError::io(live))?;
+    // Also when no process could be copied: `self` goes in it.
+    std::fs::create_dir_all(out).map_err(RecordingError::io(out))?;
     for entry in entries.flatten() {
         let name = entry.file_name();
         let Some(pid) = name.to_str().and_then(|n| n.parse::<u32>().ok()) else {
@@ -455,5 +486,42 @@ mod tests {
             .expect("replayed");
         assert_eq!(again, live);
         assert_eq!(live, vec![(20, b"one".to_vec()), (20, b"two!".to_vec())]);
+    }
+
+    /// State files read while recording are served again by the replay, byte for byte, and
+    /// so are the refusals; what was never read is missing there.
+    #[test]
+    fn runtime_state_files_replay_as_read() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let proc = tmp.path().join("proc");
+        std::fs::create_dir(&proc).expect("proc");
+        let file = tmp.path().join("data/containers/x/config.v2.json");
+        std::fs::create_dir_all(file.parent().expect("parent")).expect("dirs");
+        std::fs::write(&file, br#"{"ID":"x","Name":"/web"}"#).expect("write");
+        let missing = tmp.path().join("data/containers/y/config.v2.json");
+        let mut live = LinuxSources::default();
+        live.proc_root = ProcRoot::new(&proc);
+        let (rec, handle) = Recorder::new(live, View::Listening, false);
+        let read = rec.state_file(&file, 1024).expect("read");
+        assert_eq!(rec.state_file(&missing, 1024), Err(StateFileError::Missing));
+        let out = tmp.path().join("rec");
+        let snap = crate::testing::snapshot_of(Vec::new(), Vec::new());
+        handle.save(&out, &snap).expect("save");
+        std::fs::write(&file, b"changed since").expect("rewrite");
+
+        let replay = crate::collect::linux::replay::RecordedSources::load(&out).expect("load");
+        assert_eq!(replay.state_file(&file, 1024).expect("replayed"), read);
+        assert_eq!(
+            replay.state_file(&missing, 1024),
+            Err(StateFileError::Missing)
+        );
+        assert_eq!(
+            replay.state_file(Path::new("/etc/never-read"), 1024),
+            Err(StateFileError::Missing)
+        );
+        assert_eq!(
+            replay.state_file(&file, 3),
+            Err(StateFileError::TooLarge { max: 3 })
+        );
     }
 }

@@ -297,8 +297,110 @@ pub fn podman_pods(db: &[u8]) -> Result<PodmanPods, bolt::BoltError> {
     Ok(out)
 }
 
+/// `data-root` of dockerd's configuration file (`/etc/docker/daemon.json`, or
+/// `--config-file`); `None` when it does not say (the default `/var/lib/docker` then).
+pub fn docker_daemon_json_data_root(json: &str) -> Result<Option<String>, String> {
+    #[derive(Deserialize)]
+    struct DaemonJson {
+        #[serde(rename = "data-root")]
+        data_root: Option<String>,
+        /// The name before Docker 17.05.
+        graph: Option<String>,
+    }
+    let d: DaemonJson = serde_json::from_str(json).map_err(|e| e.to_string())?;
+    Ok(d.data_root.or(d.graph).filter(|r| !r.is_empty()))
+}
+
+/// `state` and `root` of a containerd `config.toml` (top-level keys).
+pub fn containerd_config_dirs(toml_text: &str) -> Result<(Option<String>, Option<String>), String> {
+    let table: toml::Table = toml_text
+        .parse()
+        .map_err(|e: toml::de::Error| e.to_string())?;
+    let get = |k: &str| table.get(k).and_then(|v| v.as_str()).map(str::to_string);
+    Ok((get("state"), get("root")))
+}
+
+/// A machine systemd-machined registered: `/run/systemd/machines/NAME`, an env-style file
+/// (`NAME=`, `SCOPE=`, `SERVICE=`, `CLASS=`, `LEADER=`, ...; systemd's machine.c).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Machine {
+    pub name: Option<String>,
+    /// The scope unit the machine runs in (`machine-foo.scope`).
+    pub scope: Option<String>,
+    /// Who registered it: `systemd-nspawn`, `libvirt-lxc`, ...
+    pub service: Option<String>,
+    /// `container` or `vm`.
+    pub class: Option<String>,
+}
+
+/// Parses a machined state file. systemd writes values bare or double-quoted with C
+/// escapes; only `\\` and `\"` are undone here (names with other escapes keep them).
+pub fn machine(text: &str) -> Machine {
+    let mut m = Machine::default();
+    for line in text.lines() {
+        let Some((key, value)) = line.split_once('=') else {
+            continue; // comments ("# This is private data") and blank lines
+        };
+        let value = value
+            .strip_prefix('"')
+            .and_then(|v| v.strip_suffix('"'))
+            .map_or_else(
+                || value.to_string(),
+                |v| v.replace("\\\"", "\"").replace("\\\\", "\\"),
+            );
+        let slot = match key {
+            "NAME" => &mut m.name,
+            "SCOPE" | "UNIT" => &mut m.scope,
+            "SERVICE" => &mut m.service,
+            "CLASS" => &mut m.class,
+            _ => continue,
+        };
+        *slot = Some(value).filter(|v| !v.is_empty());
+    }
+    m
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn daemon_configs_say_where_state_is() {
+        assert_eq!(
+            docker_daemon_json_data_root(r#"{"data-root": "/srv/docker", "debug": true}"#),
+            Ok(Some("/srv/docker".into()))
+        );
+        assert_eq!(
+            docker_daemon_json_data_root(r#"{"graph": "/old"}"#),
+            Ok(Some("/old".into()))
+        );
+        assert_eq!(docker_daemon_json_data_root("{}"), Ok(None));
+        assert!(docker_daemon_json_data_root("{").is_err());
+        let toml = read("containerd-1.6.20/tree/state/tmp/r13/ctd/cfg.toml");
+        assert_eq!(
+            containerd_config_dirs(&toml),
+            Ok((
+                Some("/tmp/r13/ctd/state".into()),
+                Some("/tmp/r13/ctd/root".into())
+            ))
+        );
+        assert_eq!(containerd_config_dirs("version = 2\n"), Ok((None, None)));
+        assert!(containerd_config_dirs("state = ").is_err());
+    }
+
+    #[test]
+    fn machined_files() {
+        let m = machine(&read(
+            "machined-handwritten/state/run/systemd/machines/my-box",
+        ));
+        assert_eq!(m.name.as_deref(), Some("my-box"));
+        assert_eq!(m.scope.as_deref(), Some("machine-my\\x2dbox.scope"));
+        assert_eq!(m.service.as_deref(), Some("systemd-nspawn"));
+        assert_eq!(m.class.as_deref(), Some("container"));
+        let quoted = machine("NAME=\"a \\\"b\\\"\"\nCLASS=\nnoise\n");
+        assert_eq!(quoted.name.as_deref(), Some("a \"b\""));
+        assert_eq!(quoted.class, None);
+        assert_eq!(machine(""), Machine::default());
+    }
     use super::*;
 
     const FIX: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/runtimes");

@@ -16,7 +16,8 @@
 //!
 //! - `discover`: the three sources and the naming rules;
 //! - `mountinfo`: the nsfs mounts of `/proc/self/mountinfo`;
-//! - `naming`: containers and units from the cgroups of a namespace's processes;
+//! - `naming`: the systemd unit of a namespace's processes (containers are named by
+//!   `collect::linux::containers`, from their runtimes' state, before `--netns` selects);
 //! - [`run_in`], [`run_in_netns`]: entering one.
 
 mod discover;
@@ -60,11 +61,12 @@ pub struct NetnsTarget {
     pub pids: Vec<u32>,
     /// Bind mounts naming it, sorted (`/run/netns/x`, `/run/docker/netns/y`, …).
     pub paths: Vec<PathBuf>,
-    /// The container that made it (see `model::Netns::container`).
+    /// The container that made it (see `model::Netns::container`); set by
+    /// `collect::linux::containers`, never by discovery.
     pub container: Option<Container>,
     /// Every container whose processes live in it, the owner first.
     pub containers: Vec<Container>,
-    /// The best systemd unit among its processes' cgroups (same condition as `container`).
+    /// The best systemd unit among its processes' cgroups, when no container lives in it.
     pub unit: Option<String>,
     /// The namespace this process runs in (`/proc/self/ns/net`, i.e. the thread-group
     /// leader's).
@@ -91,7 +93,6 @@ pub struct Discovery {
 mod tests {
     use super::*;
     use crate::collect::linux::procfs::{ProcRoot, parse_cgroup_unit, parse_netns_link};
-    use naming::{is_container, pod_of};
     use std::os::unix::fs::MetadataExt;
     use std::path::Path;
     use std::process::{Child, Command, Stdio};
@@ -295,7 +296,6 @@ mod tests {
         // Expected name for the process-held namespace: from the child's own cgroup.
         let cg = std::fs::read_to_string(format!("/proc/{child_pid}/cgroup")).unwrap();
         let (kind, expected) = match parse_cgroup_unit(&cg) {
-            Some(c) if is_container(&c) => (NetnsKind::Container, Some(pod_of(&c).to_owned())),
             Some(u) => (NetnsKind::Unit, Some(u)),
             None => (NetnsKind::Process, None),
         };
