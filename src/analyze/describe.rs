@@ -136,6 +136,19 @@ pub fn netns_labels(snap: &Snapshot) -> HashMap<NetnsId, String> {
     out
 }
 
+/// The name of each namespace without the holder hint: its name, owner or unit, else
+/// `net:[ID]`. For metric labels, which must not change when another process comes to hold
+/// most of an unnamed namespace's sockets (a new label value is a new series).
+pub fn stable_netns_labels(snap: &Snapshot) -> HashMap<NetnsId, String> {
+    snap.netns
+        .iter()
+        .map(|n| {
+            let label = given_name(Some(n)).unwrap_or_else(|| format!("net:[{}]", n.id));
+            (n.id, label)
+        })
+        .collect()
+}
+
 /// What names a namespace without looking at its sockets: its name, else its owner
 /// container's label (a file whose collector left the name empty), else its unit.
 fn given_name(ns: Option<&Netns>) -> Option<String> {

@@ -188,11 +188,12 @@ fn snapshot_metrics(out: &mut String, snap: &Snapshot) {
     );
 }
 
-/// The label of each namespace: [`describe::netns_label`]'s, as every output names it
-/// (`net:[ID] · socat (uid 1001)` when nothing names it). Two namespaces with one name (a
+/// The label of each namespace: its name, owner container or unit, else `net:[ID]`
+/// ([`describe::stable_netns_labels`]: not the holder hint other outputs add, which would
+/// start a new series whenever another process comes to hold most sockets). Two namespaces with one name (a
 /// unit and a container, say) get the id appended, so their series stay apart.
 fn netns_labels(snap: &Snapshot) -> HashMap<NetnsId, String> {
-    let mut labels = describe::netns_labels(snap);
+    let mut labels = describe::stable_netns_labels(snap);
     let mut uses: HashMap<String, usize> = HashMap::new();
     for n in &snap.netns {
         if let Some(l) = labels.get(&n.id) {
@@ -910,7 +911,8 @@ mod tests {
         assert_eq!(l(18080)["container"], "podman:686f73746300");
         assert_eq!(l(18080)["netns"], "host");
         assert_eq!(l(22)["container"], "");
-        assert_eq!(l(7000)["netns"], "net:[3] · socat (uid 1001)");
+        // Metric labels stay stable: no holder hint on an unnamed namespace.
+        assert_eq!(l(7000)["netns"], "net:[3]");
         // Without containers the series keep their labels as they were.
         let plain = export(&one_host());
         assert!(!plain.contains("container="), "{plain}");
