@@ -3,9 +3,9 @@
 //! Docker, Podman, containerd (and Kubernetes through its CRI plugin), CRI-O, LXC and
 //! systemd-machined.
 //!
-//! Pure parsers, each tested on files captured from real runtimes (hand-written only where a
-//! runtime could not run here: `crio-handwritten`, `machined-handwritten`)
-//! (`tests/fixtures/runtimes/<runtime>-<version>/`):
+//! Pure parsers, each tested on files captured from real runtimes
+//! (`tests/fixtures/runtimes/<runtime>-<version>/`; hand-written only where a runtime could
+//! not run here: `crio-handwritten`, `machined-handwritten`):
 //! - `supervisor`: the supervising process's command line (containerd's shim, conmon, LXC's
 //!   monitor, dockerd) → the container's id or name and where its runtime keeps state;
 //! - `state`: Docker's `config.v2.json`/`hostconfig.json`, the OCI bundle's `config.json`
