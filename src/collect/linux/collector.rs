@@ -176,6 +176,7 @@ fn collect_with(
     let mut namespaces = discovery.namespaces;
     cache.containers.begin(started);
     cache.containers.name_namespaces(sources, &mut namespaces);
+    let netns_unreadable_containers = cache.containers.labels_of(sources, &discovery.unreadable);
     let targets = select(namespaces, &cfg.netns)?;
 
     // Inside each namespace.
@@ -317,7 +318,7 @@ fn collect_with(
         processes_unreadable: owners.unreadable,
         netns_not_entered: not_entered.len(),
         netns_unreadable_pids,
-        netns_unreadable_containers: Vec::new(),
+        netns_unreadable_containers,
         netns_not_entered_names: not_entered,
     });
     let (host, host_warnings) = procfs::read_host(root);

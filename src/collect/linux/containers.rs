@@ -126,6 +126,19 @@ impl ContainerCache {
         found
     }
 
+    /// The labels of the containers `pids` run in, sorted, without repeats: whose
+    /// namespaces a user who cannot read the processes' `ns/net` may be missing.
+    pub fn labels_of(&mut self, src: &dyn HostFiles, pids: &[u32]) -> Vec<String> {
+        let mut labels: Vec<String> = pids
+            .iter()
+            .filter_map(|&pid| self.of_pid(src, pid))
+            .map(|r| r.container.label())
+            .collect();
+        labels.sort_unstable();
+        labels.dedup();
+        labels
+    }
+
     /// A process read from `/proc` by pid alone (a namespace's member).
     fn of_pid(&mut self, src: &dyn HostFiles, pid: u32) -> Option<Resolved> {
         if let Some((r, _)) = self.by_pid.get(&pid) {

@@ -94,16 +94,16 @@ pub fn privilege_notes(f: &PrivilegeFacts) -> Vec<String> {
         let whose = match f.netns_unreadable_containers.len() {
             0 => String::new(),
             1 => format!(
-                ", among them container {}'s",
+                " (among them container {}'s)",
                 f.netns_unreadable_containers[0]
             ),
             _ => format!(
-                ", among them those of containers {}",
+                " (among them those of containers {})",
                 some_names(&f.netns_unreadable_containers)
             ),
         };
         what.push(format!(
-            "the network namespaces of {} are unknown, so namespaces held only by them are not listed{whose}",
+            "the network namespaces of {}{whose} are unknown, so namespaces held only by them are not listed",
             plural(f.netns_unreadable_pids as usize, "process", "processes")
         ));
     }
@@ -183,14 +183,15 @@ mod tests {
         assert!(privilege_notes(&f)[0].contains("network namespaces of 4 processes are unknown"));
         f.netns_unreadable_containers = vec!["web".into()];
         assert!(
-            privilege_notes(&f)[0].contains("are not listed, among them container web's"),
+            privilege_notes(&f)[0].contains("4 processes (among them container web's) are unknown"),
             "{:?}",
             privilege_notes(&f)
         );
         f.netns_unreadable_containers = (1..=7).map(|i| format!("c{i}")).collect();
         assert!(
-            privilege_notes(&f)[0]
-                .contains("among them those of containers c1, c2, c3, c4, c5 and 2 more"),
+            privilege_notes(&f)[0].contains(
+                "(among them those of containers c1, c2, c3, c4, c5 and 2 more) are unknown"
+            ),
             "{:?}",
             privilege_notes(&f)
         );

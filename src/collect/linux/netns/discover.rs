@@ -2,7 +2,7 @@
 
 use super::mountinfo::{NsfsMount, read_mountinfo};
 use super::naming::read_unit;
-use super::{Discovery, NET_NS_INIT_INO, NetnsTarget};
+use super::{Discovery, MAX_UNREADABLE_LISTED, NET_NS_INIT_INO, NetnsTarget};
 use crate::collect::linux::procfs::{
     DIRENT_BUF, LINK_BUF, PF_KTHREAD, ProcRoot, open_dir, parse_dec_u32, parse_netns_link,
     parse_stat_flags,
@@ -259,7 +259,12 @@ fn scan_processes(root: &ProcRoot, out: &mut Discovery) -> Vec<(u32, u64)> {
                 }
             }
             Err(e) if e == Errno::NOENT || e == Errno::SRCH => out.vanished_pids += 1,
-            Err(e) if e == Errno::ACCESS || e == Errno::PERM => out.unreadable_pids += 1,
+            Err(e) if e == Errno::ACCESS || e == Errno::PERM => {
+                out.unreadable_pids += 1;
+                if out.unreadable.len() < MAX_UNREADABLE_LISTED {
+                    out.unreadable.push(pid);
+                }
+            }
             Err(e) => {
                 other_errors += 1;
                 first_other.get_or_insert_with(|| {

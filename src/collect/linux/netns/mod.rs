@@ -73,6 +73,10 @@ pub struct NetnsTarget {
     pub is_own: bool,
 }
 
+/// How many unreadable pids [`Discovery::unreadable`] keeps: enough to name the containers
+/// of a busy host, bounded for one with 100,000 processes of other users.
+pub const MAX_UNREADABLE_LISTED: usize = 4096;
+
 /// Result of [`discover`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Discovery {
@@ -84,6 +88,9 @@ pub struct Discovery {
     /// Processes whose `ns/net` we may not read (EACCES/EPERM: ptrace access mode checks,
     /// proc(5)); their namespace may be missing from `namespaces`.
     pub unreadable_pids: u32,
+    /// The first [`MAX_UNREADABLE_LISTED`] of those processes, to say whose namespaces may
+    /// be missing (their cgroups are world-readable).
+    pub unreadable: Vec<u32>,
     /// Processes that exited while being scanned (ENOENT/ESRCH; zombies also answer ENOENT,
     /// having released their namespaces).
     pub vanished_pids: u32,
