@@ -44,8 +44,11 @@ pub struct CollectArgs {
     /// TCP sockets and unconnected UDP sockets)
     #[arg(long, short = 'a')]
     pub all: bool,
-    /// Network namespaces to include: `ip netns` name, container or unit name, `host`,
-    /// `current`, inode, or `all` (default: all that can be seen). Repeat or separate with commas.
+    /// Network namespaces to include (default: all that can be seen): a namespace's name
+    /// (`ip netns`, `host`, a unit, a bind mount's file), `current`, an inode, a container's
+    /// name, id or id prefix (4+ hex digits, `docker:02175b2a`), `pod:NAMESPACE/NAME` or
+    /// `pod:NAME`, `image:NAME`, or `all`. `*` and `?` are globs (`web*`), and every namespace a
+    /// value matches is included; names ignore case. Repeat or separate with commas.
     #[arg(long, short = 'n', value_name = "NAME|ID|all", value_delimiter = ',')]
     pub netns: Vec<String>,
     /// Do not read socket options through pidfd_getfd (they are reported unknown)

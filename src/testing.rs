@@ -68,6 +68,23 @@ pub fn socket() -> Socket {
     }
 }
 
+/// A named container of `runtime` with a 64-hex id made from the name (its bytes in hex,
+/// zero-padded), no image and no pod.
+pub fn container(runtime: Runtime, name: &str) -> Container {
+    let mut id: String = name.bytes().map(|b| format!("{b:02x}")).collect();
+    id.truncate(64);
+    while id.len() < 64 {
+        id.push('0');
+    }
+    Container {
+        runtime,
+        id,
+        name: Some(name.to_string()),
+        image: None,
+        pod: None,
+    }
+}
+
 /// A namespace entry; `error` set means not entered.
 pub fn netns(id: u64, name: Option<&str>, error: Option<&str>) -> Netns {
     Netns {
@@ -112,6 +129,69 @@ pub fn snapshot_of(sockets: Vec<Socket>, netns: Vec<Netns>) -> Snapshot {
         view: View::Listening,
         scan: ScanStats::default(),
     }
+}
+
+/// A Docker host as issue 13 measured one: `hostc` runs with `--network host` (port 18080
+/// in the host namespace, beside a plain sshd on 22); `web` made namespace 2 (8080) and
+/// `side` joined it (`--network container:web`, 9090), where one more socket has no
+/// visible holder; namespace 3 is nobody's: socat of uid 1001 listens on 7000 there.
+/// Images and a pod are set on some, so every field has a place to show.
+pub fn container_host() -> Snapshot {
+    let mut web = container(Runtime::Docker, "web");
+    web.image = Some("nginx:1.25".into());
+    let mut side = container(Runtime::Docker, "side");
+    side.image = Some("bs:1".into());
+    side.pod = Some(Pod {
+        namespace: Some("default".into()),
+        name: "api".into(),
+    });
+    let mut hostc = container(Runtime::Podman, "hostc");
+    hostc.name = None;
+    let listener =
+        |id: &str, ns: u64, port: u16, holder: Option<(&str, u32, Option<&Container>)>| {
+            let mut s = socket();
+            s.id = SocketId(id.into());
+            s.netns = NetnsId(ns);
+            s.local_port = port;
+            s.device = None;
+            s.options.bind_device = None;
+            match holder {
+                Some((name, uid, c)) => {
+                    let h = &mut s.holders[0];
+                    h.name = name.into();
+                    h.cmdline = vec![name.to_string()].into();
+                    h.uid = uid;
+                    h.ruid = uid;
+                    h.user = None;
+                    h.pid = u32::from(port);
+                    h.netns = Some(NetnsId(ns));
+                    h.container = c.map(|c| Arc::new(c.clone()));
+                }
+                None => {
+                    s.holders.clear();
+                    s.holders_unknown = Some("needs root".into());
+                }
+            }
+            s
+        };
+    let sockets = vec![
+        listener("1-16", 1, 22, Some(("sshd", 0, None))),
+        listener("1-4694", 1, 18080, Some(("httpd", 0, Some(&hostc)))),
+        listener("2-1f90", 2, 8080, Some(("httpd", 0, Some(&web)))),
+        listener("2-2382", 2, 9090, Some(("httpd", 0, Some(&side)))),
+        listener("2-1f91", 2, 8081, None),
+        listener("3-1b58", 3, 7000, Some(("socat", 1001, None))),
+    ];
+    let mut host = netns(1, Some("host"), None);
+    host.kind = NetnsKind::Host;
+    host.current = true;
+    let mut shared = netns(2, Some("web"), None);
+    shared.kind = NetnsKind::Container;
+    shared.container = Some(web.clone());
+    shared.containers = vec![web, side];
+    let mut nobody = netns(3, None, None);
+    nobody.kind = NetnsKind::Process;
+    snapshot_of(sockets, vec![host, shared, nobody])
 }
 
 /// A loaded file of `frames`: a recording when there are several.

@@ -5,8 +5,8 @@ use crate::collect::classify::{self, ListenerKey, RequestKey};
 use crate::collect::raw::{RawAddr, RawLink, RawSocket};
 use crate::collect::reasons;
 use crate::model::{
-    AcceptQueue, Family, Holder, Missing, NetnsId, OptionName, Options, Proto, Reason, Socket,
-    SocketId, State, View,
+    AcceptQueue, Container, Family, Holder, Missing, NetnsId, OptionName, Options, Proto, Reason,
+    Socket, SocketId, State, View,
 };
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
@@ -20,7 +20,10 @@ pub struct ProcessInfo {
     pub uid: u32,
     pub ruid: u32,
     pub user: Option<Arc<str>>,
+    /// The systemd unit (never a container: that is `container`).
     pub unit: Option<Arc<str>>,
+    /// The container the process runs in, shared by all its holders.
+    pub container: Option<Arc<Container>>,
     pub netns: Option<NetnsId>,
     pub ppid: Option<u32>,
     pub threads: Option<u32>,
@@ -252,7 +255,7 @@ fn build_holders(inode: u64, ctx: &JoinContext<'_>) -> Vec<Holder> {
         .filter_map(|&(pid, fd)| {
             let p = ctx.processes.get(&pid)?;
             Some(Holder {
-                container: None,
+                container: p.container.clone(),
                 pid,
                 fd,
                 name: p.name.clone(),
@@ -435,6 +438,7 @@ mod tests {
             ruid: uid,
             user: None,
             unit: Some("web.service".into()),
+            container: None,
             netns: Some(NetnsId(1)),
             ppid: None,
             threads: None,

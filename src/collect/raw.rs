@@ -76,8 +76,8 @@ pub struct RawProcess {
     pub cmdline: Vec<String>,
     pub ruid: u32,
     pub euid: u32,
-    /// Unit or container derived from `/proc/PID/cgroup`.
-    pub unit: Option<String>,
+    /// The container or systemd unit `/proc/PID/cgroup` names.
+    pub cgroup: crate::collect::runtime::cgroup::CgroupOwner,
     /// Inode of `/proc/PID/ns/net`.
     pub netns: Option<u64>,
     /// `PPid:` and `Threads:` of `status`.

@@ -8,6 +8,7 @@ pub mod container;
 pub mod finding_kind;
 pub mod host;
 pub mod ids;
+pub mod names;
 pub mod options;
 pub mod snapshot;
 pub mod socket;

@@ -3,6 +3,7 @@
 //! for users is written by
 //! [`json`], which escapes what could mislead a terminal.
 
+pub mod containers;
 pub mod diff;
 pub mod findings;
 pub mod json;

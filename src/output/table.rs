@@ -1,11 +1,10 @@
 //! The table for people: aligned columns like `ss`, plus what `ss` cannot say: the socket's
 //! user, every holder with its user, scope, options and queues. Pure: snapshot → text.
 
-use crate::model::NetnsId;
+use super::containers;
 use crate::model::addr::endpoint;
 use crate::model::{Holder, OptionName, Options, Proto, Snapshot, Socket, State};
 use crate::text::clean;
-use std::collections::HashMap;
 use std::fmt::Write as _;
 
 const HEADERS: [&str; 10] = [
@@ -133,36 +132,51 @@ fn row(s: &Socket) -> [String; 10] {
 
 /// The whole table, with a header and a legend of the markers.
 pub fn render(snap: &Snapshot) -> String {
-    // A NETNS column first when the snapshot covers more than one namespace.
+    // A NETNS column first when the snapshot covers more than one namespace; a CONTAINER
+    // column before HOLDERS when any socket is in a container (a host without containers
+    // gets no empty column).
     let multi = snap.netns.len() > 1;
-    let ns_names: HashMap<NetnsId, String> = snap
-        .netns
+    let ns_names = crate::analyze::describe::netns_labels(snap);
+    let owners = containers::owners(snap);
+    let container_cells: Vec<String> = snap
+        .sockets
         .iter()
-        .map(|n| {
-            let name = match &n.name {
-                Some(name) => clean(name).into_owned(),
-                None => format!("net:[{}]", n.id),
-            };
-            (n.id, name)
-        })
+        .map(|s| containers::socket_cell(s, owners.get(&s.netns).copied()))
         .collect();
-    let headers: Vec<String> = multi
+    let with_containers = container_cells.iter().any(|c| !c.is_empty());
+    let holders_at = HEADERS.len() - 1 + usize::from(multi);
+    let mut headers: Vec<String> = multi
         .then_some("NETNS")
         .into_iter()
         .chain(HEADERS)
         .map(String::from)
         .collect();
+    if with_containers {
+        headers.insert(holders_at, "CONTAINER".into());
+    }
     let rows: Vec<Vec<String>> = snap
         .sockets
         .iter()
-        .map(|s| {
+        .zip(container_cells)
+        .map(|(s, container)| {
             let ns = multi.then(|| {
                 ns_names
                     .get(&s.netns)
                     .cloned()
                     .unwrap_or_else(|| format!("net:[{}]", s.netns))
             });
-            ns.into_iter().chain(row(s)).collect()
+            let mut r: Vec<String> = ns.into_iter().chain(row(s)).collect();
+            if with_containers {
+                r.insert(
+                    holders_at,
+                    if container.is_empty() {
+                        "-".into()
+                    } else {
+                        container
+                    },
+                );
+            }
+            r
         })
         .collect();
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
@@ -195,9 +209,14 @@ pub fn render(snap: &Snapshot) -> String {
         "\n{} in {}.\n\
          QUEUE    accept queue len/backlog for listeners (full when len > backlog); bytes r(eceived)/w(ritten) otherwise\n\
          SYNQ     SYN_RECV requests for the listener (* counted for its whole SO_REUSEPORT group)\n\
-         OPTIONS  name: set, name?: unknown (see privileges); HOLDERS +?: more may exist among unreadable processes\n",
+         OPTIONS  name: set, name?: unknown (see privileges); HOLDERS +?: more may exist among unreadable processes\n{}",
         crate::text::count(snap.sockets.len(), "socket", "sockets"),
-        namespaces_summary(snap)
+        namespaces_summary(snap),
+        if with_containers {
+            "CONTAINER the holders' container (+N: more containers hold it), else the one that owns the namespace\n"
+        } else {
+            ""
+        }
     );
     if !snap.findings.is_empty() {
         // As the findings report counts them: a problem's facets once.
@@ -292,5 +311,51 @@ mod tests {
             t.contains("not entered: web\\x1b]0;x (needs CAP_SYS_ADMIN)"),
             "names are sanitized: {t}"
         );
+    }
+
+    #[test]
+    fn containers_get_a_column_from_holders_or_the_namespace_owner() {
+        let t = render(&crate::testing::container_host());
+        let lines: Vec<&str> = t.lines().collect();
+        let header = lines[0];
+        let at = header.find("  CONTAINER ").expect("column") + 2;
+        assert!(
+            header[at..].split_whitespace().nth(1) == Some("HOLDERS"),
+            "{header}"
+        );
+        let cell = |port: &str| {
+            let l = lines
+                .iter()
+                .find(|l| l.contains(&format!(":{port} ")))
+                .unwrap_or_else(|| panic!("no row for {port}:\n{t}"));
+            l[at..].split_whitespace().next().unwrap_or("").to_string()
+        };
+        assert_eq!(cell("22"), "-", "a host process");
+        assert_eq!(
+            cell("18080"),
+            "podman:686f73746300",
+            "host network: the holder's"
+        );
+        assert_eq!(cell("8080"), "web");
+        assert_eq!(
+            cell("9090"),
+            "side",
+            "the sidecar, not the namespace's owner"
+        );
+        assert_eq!(cell("8081"), "web", "no visible holder: the owner");
+        assert_eq!(cell("7000"), "-");
+        // The unnamed namespace is named by its holder, in the NETNS column too.
+        let socat = lines.iter().find(|l| l.contains(":7000 ")).expect("row");
+        assert!(socat.starts_with("net:[3] · socat (uid 1001) "), "{socat}");
+        assert!(t.contains("\nCONTAINER the holders' container"), "{t}");
+    }
+
+    #[test]
+    fn no_containers_no_column() {
+        let t = render(&snapshot_of(
+            vec![socket()],
+            vec![netns(1, Some("host"), None)],
+        ));
+        assert!(!t.contains("CONTAINER"), "{t}");
     }
 }

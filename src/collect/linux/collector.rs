@@ -171,7 +171,11 @@ fn collect_with(
     let started = sources.monotonic();
     let mut warnings = discovery.warnings;
     let netns_unreadable_pids = discovery.unreadable_pids;
-    let targets = select(discovery.namespaces, &cfg.netns)?;
+    // Containers name their namespaces before `--netns` picks among them.
+    let mut namespaces = discovery.namespaces;
+    cache.containers.begin(started);
+    cache.containers.name_namespaces(sources, &mut namespaces);
+    let targets = select(namespaces, &cfg.netns)?;
 
     // Inside each namespace.
     let mut entered: Vec<(NetnsTarget, Option<NetnsData>, Option<String>)> = Vec::new();

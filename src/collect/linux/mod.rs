@@ -3,6 +3,7 @@
 //! one interface, which `replay` serves from a recording that `recorder` made.
 
 pub mod collector;
+pub mod containers;
 pub mod in_netns;
 pub mod netlink;
 pub mod netns;
@@ -17,3 +18,4 @@ pub mod select;
 pub mod sock_diag;
 pub mod sockopt;
 pub mod sources;
+pub mod state_files;

@@ -2,6 +2,7 @@
 //! inodes are unique across namespaces, and a process may hold sockets of a namespace it does
 //! not live in), the details of each holder process once, and one options probe per socket.
 
+use super::containers::ContainerCache;
 use super::procfs::{self, FdScan, PidFds, ProcError, ProcRoot};
 use super::sockopt::{Expected, Holder, ProbeError, Wanted};
 use super::sources::Sources;
@@ -51,6 +52,8 @@ pub struct OwnerCache {
     seen: HashSet<u64>,
     nonblocking: HashMap<u64, (bool, Duration)>,
     processes: HashMap<u32, (ProcessInfo, Duration)>,
+    /// Containers of processes and what their runtimes' state said.
+    pub containers: ContainerCache,
 }
 
 /// What the joins of every namespace need about owners.
@@ -93,7 +96,7 @@ pub fn resolve(
         o.holders.entry(fd.inode).or_default().push((fd.pid, fd.fd));
     }
     drop(scan);
-    read_processes(&mut o, root, names, src.monotonic(), cache);
+    read_processes(&mut o, src, names, src.monotonic(), cache);
     read_options(&mut o, sockets, src, probe, cache);
     cache.shown = wanted;
     o
@@ -137,11 +140,12 @@ fn record_scan(o: &mut Owners, scan: &FdScan) {
 /// Process details, once per holder process.
 fn read_processes(
     o: &mut Owners,
-    root: &ProcRoot,
+    src: &dyn Sources,
     names: &UserNames,
     now: Duration,
     cache: &mut OwnerCache,
 ) {
+    let root = src.proc_root();
     // Forget processes that are gone, and every entry after PROCESS_TTL (exec, setuid, or a
     // pid reused by a new process show within that time).
     let alive: HashSet<u32> = cache.fds.keys().copied().collect();
@@ -159,13 +163,18 @@ fn read_processes(
         }
         match procfs::read_process(root, pid, table_tid(cache, pid)) {
             Ok(p) => {
+                let container = cache
+                    .containers
+                    .of_process(src, pid, &p.cgroup, p.ppid)
+                    .map(|r| r.container);
                 let info = ProcessInfo {
+                    container,
                     name: Arc::from(p.name),
                     cmdline: Arc::from(p.cmdline),
                     uid: p.euid,
                     ruid: p.ruid,
                     user: names.get(p.euid),
-                    unit: p.unit.map(Arc::from),
+                    unit: p.cgroup.unit().map(Arc::from),
                     netns: p.netns.map(NetnsId),
                     ppid: p.ppid,
                     threads: p.threads,

@@ -12,7 +12,8 @@ use super::recording::{
     RecordingError, SNAPSHOT,
 };
 use super::sockopt::{Expected, Holder, ProbeError, Wanted};
-use super::sources::{LinuxSources, Netlink, NetnsSources, ProbeOptions, Sources};
+use super::sources::{HostFiles, LinuxSources, Netlink, NetnsSources, ProbeOptions, Sources};
+use super::state_files::StateFileError;
 use crate::collect::join::ProbedOptions;
 use crate::collect::users::{self, UserNames};
 use crate::model::{Snapshot, View};
@@ -27,6 +28,8 @@ struct Log {
     /// Per namespace: its dumps (protocol, request then replies) and its own `/proc` files
     /// (path under the root, bytes).
     netns: BTreeMap<u64, NetnsLog>,
+    /// Runtime state files read, by host path.
+    state: BTreeMap<PathBuf, Arc<[u8]>>,
 }
 
 #[derive(Default)]
@@ -66,7 +69,9 @@ impl Recorder {
                 not_entered: BTreeMap::new(),
                 probes: Vec::new(),
                 user_names: BTreeMap::new(),
+                state_errors: BTreeMap::new(),
             },
+            state: BTreeMap::new(),
             netns: BTreeMap::new(),
         }));
         let handle = RecorderHandle {
@@ -81,11 +86,30 @@ impl Recorder {
     }
 }
 
-impl Sources for Recorder {
+impl HostFiles for Recorder {
     fn proc_root(&self) -> &ProcRoot {
         self.live.proc_root()
     }
 
+    fn state_file(&self, path: &Path, max: u64) -> Result<Arc<[u8]>, StateFileError> {
+        let result = self.live.state_file(path, max);
+        if let Some(mut log) = self.log() {
+            match &result {
+                Ok(bytes) => {
+                    log.state.insert(path.to_path_buf(), Arc::clone(bytes));
+                }
+                Err(e) => {
+                    log.manifest
+                        .state_errors
+                        .insert(path.to_path_buf(), e.clone());
+                }
+            }
+        }
+        result
+    }
+}
+
+impl Sources for Recorder {
     fn discover(&mut self) -> Discovery {
         // As LinuxSources does it, noting the `ip netns` mounts and what listing them
         // warned about: only this host can tell what is an nsfs mount of which namespace.
@@ -280,6 +304,11 @@ impl RecorderHandle {
             for (i, (protocol, bytes)) in noted.dumps.iter().enumerate() {
                 let name = format!("{i:03}-{}.{DUMP_EXT}", protocol.name());
                 write(&ns_dir.join(NETLINK).join(name), bytes)?;
+            }
+        }
+        for (path, bytes) in &log.state {
+            if let Some(to) = recording::state_path(dir, path) {
+                write(&to, bytes)?;
             }
         }
         write_json(&dir.join(MANIFEST), &log.manifest)?;

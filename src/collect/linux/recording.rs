@@ -15,9 +15,14 @@
 //! DIR/netns/ID/proc/            the namespace's own files: sys/net/…, thread-self/net/netstat
 //! DIR/netns/ID/netlink/NNN-PROTO.nl   one dump each, in the order made: the request, then
 //!                               the replies (nlmsghdr framing, host byte order)
+//! DIR/state/PATH                container runtimes' state files that were read, at their
+//!                               host path below `state/` (`state/var/lib/docker/containers/
+//!                               ID/config.v2.json`); the ones that could not be read are in
+//!                               the manifest's `state_errors` with why
 //! ```
 
 use super::sockopt::ProbeError;
+use super::state_files::StateFileError;
 use crate::collect::join::ProbedOptions;
 use crate::model::View;
 use serde::{Deserialize, Serialize};
@@ -35,6 +40,8 @@ pub const PROC: &str = "proc";
 pub const NETNS: &str = "netns";
 /// A namespace's dumps, under `NETNS/ID/`.
 pub const NETLINK: &str = "netlink";
+/// Container runtimes' state files, at their host paths.
+pub const STATE: &str = "state";
 /// The extension of one dump's file.
 pub const DUMP_EXT: &str = "nl";
 
@@ -67,6 +74,10 @@ pub struct Manifest {
     pub probes: Vec<ProbeRecord>,
     /// Every uid looked up, and its name.
     pub user_names: BTreeMap<u32, Option<String>>,
+    /// Runtime state files that could not be read, and why (those read are under
+    /// [`STATE`]). Absent in recordings made before containers were named.
+    #[serde(default)]
+    pub state_errors: BTreeMap<PathBuf, StateFileError>,
 }
 
 /// What was asked of one namespace besides its dumps and files.
@@ -147,6 +158,25 @@ impl From<ProbeFailure> for ProbeError {
     }
 }
 
+/// Where a state file read at `path` on the host is kept in a recording `dir`; `None` for a
+/// path that is not absolute and plain (`..`, `.`), which no reader asks for and a hostile
+/// recording must not use to reach outside `dir`.
+pub fn state_path(dir: &Path, path: &Path) -> Option<PathBuf> {
+    use std::path::Component;
+    let mut out = dir.join(STATE);
+    let mut comps = path.components();
+    if comps.next() != Some(Component::RootDir) {
+        return None;
+    }
+    for c in comps {
+        match c {
+            Component::Normal(part) => out.push(part),
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
 /// `DIR/netns/ID`.
 pub fn netns_dir(dir: &Path, id: u64) -> PathBuf {
     dir.join(NETNS).join(id.to_string())
@@ -183,6 +213,22 @@ impl RecordingError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn state_paths_stay_inside_the_recording() {
+        let dir = Path::new("/rec");
+        assert_eq!(
+            state_path(
+                dir,
+                Path::new("/var/lib/docker/containers/x/config.v2.json")
+            ),
+            Some(PathBuf::from(
+                "/rec/state/var/lib/docker/containers/x/config.v2.json"
+            ))
+        );
+        assert_eq!(state_path(dir, Path::new("/a/../../etc/passwd")), None);
+        assert_eq!(state_path(dir, Path::new("relative")), None);
+    }
 
     /// Every probe error survives the trip through a recording, so a replay says what the
     /// live probe said.

@@ -10,7 +10,8 @@ use super::recording::{
     self, DUMP_EXT, MANIFEST, Manifest, NETLINK, NetnsRecord, PROC, ProbeRecord, RecordingError,
 };
 use super::sockopt::{Expected, Holder, ProbeError, Wanted};
-use super::sources::{Netlink, NetnsSources, ProbeOptions, Sources};
+use super::sources::{HostFiles, Netlink, NetnsSources, ProbeOptions, Sources};
+use super::state_files::{StateFileError, read_state_file};
 use crate::collect::join::ProbedOptions;
 use crate::collect::users::UserNames;
 use std::collections::BTreeMap;
@@ -21,6 +22,8 @@ use std::time::{Duration, SystemTime};
 
 /// A recording, served as sources.
 pub struct RecordedSources {
+    /// The recording's directory (its state files are below it).
+    dir: PathBuf,
     proc_root: ProcRoot,
     manifest: Arc<Manifest>,
     namespaces: BTreeMap<u64, RecordedNetns>,
@@ -66,6 +69,7 @@ impl RecordedSources {
             );
         }
         Ok(RecordedSources {
+            dir: dir.to_path_buf(),
             proc_root: ProcRoot::new(dir.join(PROC)),
             manifest: Arc::new(manifest),
             namespaces,
@@ -120,11 +124,22 @@ fn reading<T: Copy>(readings: &[T], served: &AtomicUsize, none: T) -> T {
     readings.get(n).or(readings.last()).copied().unwrap_or(none)
 }
 
-impl Sources for RecordedSources {
+impl HostFiles for RecordedSources {
     fn proc_root(&self) -> &ProcRoot {
         &self.proc_root
     }
 
+    fn state_file(&self, path: &Path, max: u64) -> Result<Arc<[u8]>, StateFileError> {
+        if let Some(e) = self.manifest.state_errors.get(path) {
+            return Err(e.clone());
+        }
+        // What the recording does not hold was not there to read (or not asked for).
+        let at = recording::state_path(&self.dir, path).ok_or(StateFileError::Missing)?;
+        read_state_file(&at, max)
+    }
+}
+
+impl Sources for RecordedSources {
     fn discover(&mut self) -> Discovery {
         let m = &self.manifest;
         netns::discover_with(&self.proc_root, &m.run_netns, &mut |_, warnings| {

@@ -11,16 +11,26 @@ use super::netns::{self, Discovery, NetnsTarget};
 use super::procfs::ProcRoot;
 use super::sock_diag;
 use super::sockopt::{Expected, Holder, OptionProber, ProbeError, Wanted};
+use super::state_files::{StateFileError, read_state_file};
 use crate::collect::join::ProbedOptions;
 use crate::collect::users::UserNames;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-/// The host-wide sources of one collector.
-pub trait Sources: Send {
+/// The files of the host collection reads: `/proc`, and container runtimes' state (what
+/// naming containers needs, apart so that it can be tested on a fixture tree alone).
+pub trait HostFiles {
     /// Where `/proc` is, for the fd walk, the processes, the host's name and our own
     /// capabilities.
     fn proc_root(&self) -> &ProcRoot;
+    /// A container runtime's state file (at most `max` bytes), read with the user's own
+    /// rights (`state_files`).
+    fn state_file(&self, path: &Path, max: u64) -> Result<Arc<[u8]>, StateFileError>;
+}
+
+/// The host-wide sources of one collector.
+pub trait Sources: Send + HostFiles {
     /// Every network namespace in use, named.
     fn discover(&mut self) -> Discovery;
     /// Calls `read` once with the sources of namespace `t`, from inside it. `Err`: it could
@@ -149,11 +159,17 @@ impl Default for LinuxSources {
     }
 }
 
-impl Sources for LinuxSources {
+impl HostFiles for LinuxSources {
     fn proc_root(&self) -> &ProcRoot {
         &self.proc_root
     }
 
+    fn state_file(&self, path: &Path, max: u64) -> Result<Arc<[u8]>, StateFileError> {
+        read_state_file(path, max)
+    }
+}
+
+impl Sources for LinuxSources {
     fn discover(&mut self) -> Discovery {
         netns::discover(&self.proc_root, &self.run_netns)
     }

@@ -12,5 +12,7 @@
 //! - `bolt`: a read-only BoltDB reader for Podman's database.
 
 pub mod bolt;
+pub mod cgroup;
+pub mod ownership;
 pub mod state;
 pub mod supervisor;

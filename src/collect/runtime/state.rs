@@ -297,6 +297,69 @@ pub fn podman_pods(db: &[u8]) -> Result<PodmanPods, bolt::BoltError> {
     Ok(out)
 }
 
+/// `data-root` of dockerd's configuration file (`/etc/docker/daemon.json`, or
+/// `--config-file`); `None` when it does not say (the default `/var/lib/docker` then).
+pub fn docker_daemon_json_data_root(json: &str) -> Result<Option<String>, String> {
+    #[derive(Deserialize)]
+    struct DaemonJson {
+        #[serde(rename = "data-root")]
+        data_root: Option<String>,
+        /// The name before Docker 17.05.
+        graph: Option<String>,
+    }
+    let d: DaemonJson = serde_json::from_str(json).map_err(|e| e.to_string())?;
+    Ok(d.data_root.or(d.graph).filter(|r| !r.is_empty()))
+}
+
+/// `state` and `root` of a containerd `config.toml` (top-level keys).
+pub fn containerd_config_dirs(toml_text: &str) -> Result<(Option<String>, Option<String>), String> {
+    let table: toml::Table = toml_text
+        .parse()
+        .map_err(|e: toml::de::Error| e.to_string())?;
+    let get = |k: &str| table.get(k).and_then(|v| v.as_str()).map(str::to_string);
+    Ok((get("state"), get("root")))
+}
+
+/// A machine systemd-machined registered: `/run/systemd/machines/NAME`, an env-style file
+/// (`NAME=`, `SCOPE=`, `SERVICE=`, `CLASS=`, `LEADER=`, ...; systemd's machine.c).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Machine {
+    pub name: Option<String>,
+    /// The scope unit the machine runs in (`machine-foo.scope`).
+    pub scope: Option<String>,
+    /// Who registered it: `systemd-nspawn`, `libvirt-lxc`, ...
+    pub service: Option<String>,
+    /// `container` or `vm`.
+    pub class: Option<String>,
+}
+
+/// Parses a machined state file. systemd writes values bare or double-quoted with C
+/// escapes; only `\\` and `\"` are undone here (names with other escapes keep them).
+pub fn machine(text: &str) -> Machine {
+    let mut m = Machine::default();
+    for line in text.lines() {
+        let Some((key, value)) = line.split_once('=') else {
+            continue; // comments ("# This is private data") and blank lines
+        };
+        let value = value
+            .strip_prefix('"')
+            .and_then(|v| v.strip_suffix('"'))
+            .map_or_else(
+                || value.to_string(),
+                |v| v.replace("\\\"", "\"").replace("\\\\", "\\"),
+            );
+        let slot = match key {
+            "NAME" => &mut m.name,
+            "SCOPE" | "UNIT" => &mut m.scope,
+            "SERVICE" => &mut m.service,
+            "CLASS" => &mut m.class,
+            _ => continue,
+        };
+        *slot = Some(value).filter(|v| !v.is_empty());
+    }
+    m
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -117,6 +117,24 @@ pub fn docker_daemon(argv: &[String]) -> Option<DockerDaemon> {
     })
 }
 
+/// Where a containerd keeps its state, from its command line (`--state`, `--root`,
+/// `--config`); `None` fields mean its config file or the defaults decide.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContainerdDaemon {
+    pub state: Option<String>,
+    pub root: Option<String>,
+    pub config: Option<String>,
+}
+
+/// containerd's own flags, if `argv` is containerd (not a shim, not `ctr`).
+pub fn containerd_daemon(argv: &[String]) -> Option<ContainerdDaemon> {
+    (program(argv)? == "containerd").then(|| ContainerdDaemon {
+        state: flag_value(argv, &["--state"]).map(str::to_string),
+        root: flag_value(argv, &["--root"]).map(str::to_string),
+        config: flag_value(argv, &["--config", "-c"]).map(str::to_string),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,6 +189,30 @@ mod tests {
         assert_eq!(name.as_deref(), Some("p1web"));
         assert_eq!(podman_root.as_deref(), Some("/tmp/r13/pm/root"));
         assert_eq!(podman_runroot.as_deref(), Some("/tmp/r13/pm/run"));
+    }
+
+    #[test]
+    fn containerd_daemons() {
+        let argv: Vec<String> = [
+            "containerd",
+            "--config",
+            "/tmp/r13/docker-exec/containerd/containerd.toml",
+            "--log-level",
+            "info",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        assert_eq!(
+            containerd_daemon(&argv),
+            Some(ContainerdDaemon {
+                config: Some("/tmp/r13/docker-exec/containerd/containerd.toml".into()),
+                ..Default::default()
+            })
+        );
+        let shim = fixture("docker-20.10.24/web/shim-cmdline.lines");
+        assert_eq!(containerd_daemon(&shim), None);
+        assert_eq!(docker_daemon(&shim), None);
     }
 
     #[test]

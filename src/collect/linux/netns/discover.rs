@@ -1,13 +1,13 @@
 //! Finding every network namespace in use, and naming it.
 
 use super::mountinfo::{NsfsMount, read_mountinfo};
-use super::naming::read_owners;
+use super::naming::read_unit;
 use super::{Discovery, NET_NS_INIT_INO, NetnsTarget};
 use crate::collect::linux::procfs::{
     DIRENT_BUF, LINK_BUF, PF_KTHREAD, ProcRoot, open_dir, parse_dec_u32, parse_netns_link,
     parse_stat_flags,
 };
-use crate::model::{Container, NetnsKind};
+use crate::model::NetnsKind;
 use rustix::fd::AsFd;
 use rustix::fs::{CWD, RawDir, readlinkat_raw};
 use rustix::io::Errno;
@@ -39,10 +39,8 @@ const NSFS_MAGIC: i128 = 0x6e73_6673;
 ///    This comes before containers and units, unlike the order one might expect, because the
 ///    host namespace holds every service: naming it after its most common unit would be
 ///    wrong.
-/// 3. [`NetnsKind::Container`]: the most common container (`docker:…`, `containerd:…`,
-///    `podman:…`, `k8s-pod:UID`) among the `cgroup` files (parsed by [`parse_cgroup_unit`])
-///    of its first 20 processes (lowest pids). A kubernetes pod's containers share one
-///    namespace, so `k8s-pod:UID/CONTAINER` is shortened to `k8s-pod:UID`.
+/// 3. (Containers are not named here but by the collector, from their runtimes' state:
+///    `collect::linux::containers`, which overrides all but the host's name.)
 /// 4. [`NetnsKind::Unit`]: the most common systemd unit among the same processes, where
 ///    `init.scope`, `user@N.service` and `session-N.scope` only count if nothing better is
 ///    found. Ties go to the unit of the lowest pid.
@@ -127,18 +125,14 @@ pub fn discover_with(
                     .map(|pid| root.path().join(format!("{pid}/ns/net")))
             });
 
-        let (mut name, mut kind, mut container, mut unit) = (None, NetnsKind::Process, None, None);
+        let (mut name, mut kind, mut unit) = (None, NetnsKind::Process, None);
         if let Some(n) = ip_name {
             (name, kind) = (Some(n), NetnsKind::Named);
         } else if host == Some(id) {
             (name, kind) = (Some("host".to_owned()), NetnsKind::Host);
         } else {
-            let owners = read_owners(root, &pids, &mut out.warnings);
-            container = owners.container;
-            unit = owners.unit;
-            if let Some(c) = &container {
-                (name, kind) = (Some(c.clone()), NetnsKind::Container);
-            } else if let Some(u) = &unit {
+            unit = read_unit(root, &pids, &mut out.warnings);
+            if let Some(u) = &unit {
                 (name, kind) = (Some(u.clone()), NetnsKind::Unit);
             } else if let Some(n) = other_mount.and_then(|p| file_name(p)) {
                 (name, kind) = (Some(n), NetnsKind::Mount);
@@ -152,7 +146,8 @@ pub fn discover_with(
             open_path,
             pids,
             paths,
-            container: container.as_deref().map(Container::from_old_label),
+            // Named by `collect::linux::containers` when containers live in it.
+            container: None,
             containers: Vec::new(),
             unit,
             is_own,
@@ -457,10 +452,11 @@ mod tests {
         assert!(!host.is_own);
         assert_eq!(host.open_path, Some(proc.path().join("1/ns/net")));
 
+        // A container's namespace: no unit; the collector names it.
         let own = by_id(200);
-        assert_eq!(own.kind, NetnsKind::Container);
-        assert_eq!(own.name, Some(format!("docker:{}", &D64[..12])));
-        assert_eq!(own.container.as_ref().map(Container::label), own.name);
+        assert_eq!(own.kind, NetnsKind::Process);
+        assert_eq!(own.name, None);
+        assert_eq!(own.container, None);
         assert_eq!(own.pids, vec![10, 11]);
         assert!(own.is_own);
         assert_eq!(own.open_path, Some(proc.path().join("self/ns/net")));

@@ -91,7 +91,6 @@ pub struct Discovery {
 mod tests {
     use super::*;
     use crate::collect::linux::procfs::{ProcRoot, parse_cgroup_unit, parse_netns_link};
-    use naming::{is_container, pod_of};
     use std::os::unix::fs::MetadataExt;
     use std::path::Path;
     use std::process::{Child, Command, Stdio};
@@ -295,7 +294,6 @@ mod tests {
         // Expected name for the process-held namespace: from the child's own cgroup.
         let cg = std::fs::read_to_string(format!("/proc/{child_pid}/cgroup")).unwrap();
         let (kind, expected) = match parse_cgroup_unit(&cg) {
-            Some(c) if is_container(&c) => (NetnsKind::Container, Some(pod_of(&c).to_owned())),
             Some(u) => (NetnsKind::Unit, Some(u)),
             None => (NetnsKind::Process, None),
         };

@@ -1,5 +1,5 @@
-//! Naming a namespace after what runs in it: the containers and systemd units of its
-//! processes' cgroups.
+//! Naming a namespace after the systemd unit its processes run in (containers are named
+//! later, from their runtimes' state: `collect::linux::containers`).
 
 use crate::collect::linux::procfs::{ProcRoot, parse_cgroup_unit};
 use std::collections::HashMap;
@@ -7,16 +7,14 @@ use std::collections::HashMap;
 /// At most this many processes' `cgroup` files are read to name one namespace.
 const MAX_CGROUP_READS: usize = 20;
 
-#[derive(Debug, Default, PartialEq, Eq)]
-pub(super) struct Owners {
-    pub container: Option<String>,
-    pub unit: Option<String>,
-}
-
-/// Read the `cgroup` file of the first `MAX_CGROUP_READS` of `pids` and pick the owners.
+/// Read the `cgroup` file of the first `MAX_CGROUP_READS` of `pids` and pick the unit.
 /// A process that exited meanwhile is skipped silently (it was already counted as living in
 /// the namespace); other failures are warnings.
-pub(super) fn read_owners(root: &ProcRoot, pids: &[u32], warnings: &mut Vec<String>) -> Owners {
+pub(super) fn read_unit(
+    root: &ProcRoot,
+    pids: &[u32],
+    warnings: &mut Vec<String>,
+) -> Option<String> {
     let mut found = Vec::new();
     for &pid in pids.iter().take(MAX_CGROUP_READS) {
         let path = root.path().join(format!("{pid}/cgroup"));
@@ -26,48 +24,17 @@ pub(super) fn read_owners(root: &ProcRoot, pids: &[u32], warnings: &mut Vec<Stri
             Err(e) => warnings.push(format!("{}: {e}", path.display())),
         }
     }
-    choose_owners(&found)
+    choose_unit(&found)
 }
 
-/// The pure part of [`read_owners`]: `found` holds [`parse_cgroup_unit`] results in pid
-/// order.
-fn choose_owners(found: &[String]) -> Owners {
-    let containers: Vec<&str> = found
-        .iter()
-        .filter(|s| is_container(s))
-        .map(|s| pod_of(s))
-        .collect();
-    let units: Vec<&str> = found
-        .iter()
-        .filter(|s| !is_container(s))
-        .map(String::as_str)
-        .collect();
+/// The pure part of [`read_unit`]: `found` holds units in pid order. The most common one;
+/// `init.scope`, `user@N.service` and `session-N.scope` only when nothing better is found.
+fn choose_unit(found: &[String]) -> Option<String> {
+    let units: Vec<&str> = found.iter().map(String::as_str).collect();
     let strong: Vec<&str> = units.iter().copied().filter(|u| !is_weak_unit(u)).collect();
-    let unit = most_common(&strong).or_else(|| most_common(&units));
-    Owners {
-        container: most_common(&containers).map(str::to_owned),
-        unit: unit.map(str::to_owned),
-    }
-}
-
-/// A [`parse_cgroup_unit`] result naming a container rather than a systemd unit.
-pub(super) fn is_container(s: &str) -> bool {
-    let unit_suffix = [".service", ".scope", ".socket"]
-        .iter()
-        .any(|suffix| s.ends_with(suffix));
-    !unit_suffix
-        && ["docker:", "containerd:", "podman:", "k8s-pod:"]
-            .iter()
-            .any(|p| s.starts_with(p))
-}
-
-/// `k8s-pod:UID/CONTAINER` → `k8s-pod:UID`: the network namespace is the pod's.
-pub(super) fn pod_of(s: &str) -> &str {
-    if s.starts_with("k8s-pod:") {
-        s.split_once('/').map_or(s, |(pod, _)| pod)
-    } else {
-        s
-    }
+    most_common(&strong)
+        .or_else(|| most_common(&units))
+        .map(str::to_owned)
 }
 
 /// Units every login or user manager has; only used when nothing more specific is found.
@@ -94,11 +61,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn owners() {
+    fn units() {
         let s = |v: &[&str]| v.iter().map(|x| (*x).to_owned()).collect::<Vec<_>>();
-        assert_eq!(choose_owners(&[]), Owners::default());
+        assert_eq!(choose_unit(&[]), None);
         // the most common unit, weak ones only as a fallback
-        let o = choose_owners(&s(&[
+        let u = choose_unit(&s(&[
             "session-3.scope",
             "session-3.scope",
             "session-3.scope",
@@ -106,28 +73,17 @@ mod tests {
             "a.service",
             "a.service",
         ]));
-        assert_eq!(o.unit.as_deref(), Some("a.service"));
-        assert_eq!(o.container, None);
-        let o = choose_owners(&s(&[
+        assert_eq!(u.as_deref(), Some("a.service"));
+        let u = choose_unit(&s(&[
             "init.scope",
             "user@1000.service",
             "user@1000.service",
         ]));
-        assert_eq!(o.unit.as_deref(), Some("user@1000.service"));
+        assert_eq!(u.as_deref(), Some("user@1000.service"));
         // tie: first seen (lowest pid)
-        let o = choose_owners(&s(&["y.service", "x.service"]));
-        assert_eq!(o.unit.as_deref(), Some("y.service"));
-        // containers win over units, pods are shortened
-        let o = choose_owners(&s(&[
-            "k8s-pod:0f1e/3f2a1b4c5d6e",
-            "k8s-pod:0f1e/aaaaaaaaaaaa",
-            "docker:bbbbbbbbbbbb",
-            "libpod-conmon-x.scope",
-        ]));
-        assert_eq!(o.container.as_deref(), Some("k8s-pod:0f1e"));
-        assert_eq!(o.unit.as_deref(), Some("libpod-conmon-x.scope"));
-        // a unit whose name merely starts like a container
-        assert!(!is_container("docker:x.service"));
-        assert!(is_container("podman:3f2a1b4c5d6e"));
+        assert_eq!(
+            choose_unit(&s(&["y.service", "x.service"])).as_deref(),
+            Some("y.service")
+        );
     }
 }

@@ -634,7 +634,7 @@ mod tests {
                 cmdline: vec!["/usr/bin/mysrv".into(), "--port".into(), "8080".into()],
                 ruid: 1000,
                 euid: 1001,
-                unit: Some("mysrv.service".into()),
+                cgroup: crate::collect::runtime::cgroup::CgroupOwner::Unit("mysrv.service".into()),
                 netns: Some(4026531840),
                 ppid: None,
                 threads: None,

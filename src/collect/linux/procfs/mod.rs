@@ -28,8 +28,9 @@ pub use namespaced::{
 };
 pub use parse::{
     PF_KTHREAD, parse_cap_eff, parse_cmdline, parse_dec_u32, parse_fdinfo_flags, parse_netns_link,
-    parse_netstat_tcpext, parse_port_range, parse_socket_link, parse_stat_flags, parse_stat_state,
-    parse_status_uids, parse_sysctl_value,
+    parse_netstat_tcpext, parse_port_range, parse_socket_link, parse_stat_flags,
+    parse_stat_starttime, parse_stat_state, parse_status_u32, parse_status_uids,
+    parse_sysctl_value,
 };
 pub use process::read_process;
 

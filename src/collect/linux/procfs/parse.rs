@@ -183,6 +183,14 @@ pub fn parse_stat_flags(stat: &str) -> Option<u64> {
     rest.split_ascii_whitespace().nth(6)?.parse().ok()
 }
 
+/// `starttime` of `/proc/PID/stat` (field 22): when the process started, in clock ticks
+/// after boot (proc(5)). Fields are counted after the last `)`, as comm may hold any.
+pub fn parse_stat_starttime(stat: &str) -> Option<u64> {
+    let (_, rest) = stat.rsplit_once(')')?;
+    // Field 3 (state) is the first after ")": field 22 is the 20th.
+    rest.split_ascii_whitespace().nth(19)?.parse().ok()
+}
+
 /// A `/proc/net/netstat` as the parser and the fixture trees of the tests use it.
 #[cfg(test)]
 pub(crate) const NETSTAT_SAMPLE: &str = "TcpExt: SyncookiesSent ListenOverflows ListenDrops TCPReqQFullDoCookies TCPReqQFullDrop TCPDeferAcceptDrop\n\
@@ -194,6 +202,14 @@ MPTcpExt: 0\n";
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn stat_starttime_after_a_nasty_comm() {
+        let stat = "7236 (a) (b) c) S 7216 7236 7236 0 -1 4194560 150 0 0 0 0 0 0 0 20 0 1 0 123456 1000 10";
+        assert_eq!(parse_stat_starttime(stat), Some(123456));
+        assert_eq!(parse_stat_starttime("1 (x) S 0"), None);
+        assert_eq!(parse_stat_starttime("no paren"), None);
+    }
     use super::*;
     use crate::collect::linux::procfs::O_NONBLOCK;
     use NETSTAT_SAMPLE as NETSTAT;

@@ -1,9 +1,9 @@
 //! One process: what bindscope shows about a holder.
 
-use super::cgroup::parse_cgroup_unit;
 use super::parse::{parse_cmdline, parse_netns_link, parse_status_u32, parse_status_uids};
 use super::{LINK_BUF, ProcError, ProcRoot, is_vanished, open_dir, read_at, task_relative};
 use crate::collect::raw::RawProcess;
+use crate::collect::runtime::cgroup::{self, CgroupOwner};
 use rustix::fd::{AsFd, BorrowedFd};
 use rustix::fs::{CWD, readlinkat_raw};
 
@@ -40,10 +40,10 @@ pub fn read_process(root: &ProcRoot, pid: u32, tid: Option<u32>) -> Result<RawPr
     let threads = parse_status_u32(&status, "Threads:");
 
     // cgroup is world-readable; a kernel without cgroups has no such file.
-    let unit = match read("cgroup") {
-        Ok(bytes) => parse_cgroup_unit(&String::from_utf8_lossy(&bytes)),
+    let cgroup = match read("cgroup") {
+        Ok(bytes) => cgroup::parse(&String::from_utf8_lossy(&bytes)),
         Err(e @ ProcError::Vanished { .. }) if pid_gone(dir.as_fd()) => return Err(e),
-        Err(_) => None,
+        Err(_) => CgroupOwner::None,
     };
 
     // ns/net needs ptrace read access (proc(5), /proc/PID/ns): None when denied.
@@ -77,7 +77,7 @@ pub fn read_process(root: &ProcRoot, pid: u32, tid: Option<u32>) -> Result<RawPr
         cmdline,
         ruid,
         euid,
-        unit,
+        cgroup,
         netns,
         ppid,
         threads,

@@ -1,0 +1,686 @@
+//! Which container a process runs in, named from its runtime's own state, and who owns a
+//! network namespace that containers share.
+//!
+//! For one process: its cgroup (`runtime::cgroup`, world-readable) gives the runtime and
+//! full id for most runtimes; its supervisor, the nearest ancestor that is a containerd
+//! shim, conmon or LXC monitor (`runtime::supervisor`, command lines are world-readable),
+//! confirms or supplies it (rootless Podman on cgroup v1 has no container cgroup at all) and
+//! says where the state is. Then the state files (`runtime::state`), read through
+//! [`HostFiles::state_file`] with the user's own rights: names, images, pods, and how the
+//! container got its network namespace. Where they cannot be read, the world-readable
+//! sources' answer stands and the container is counted in [`ContainerCache::denied`].
+//!
+//! Everything is cached across refreshes of a live view: a process's answer for
+//! [`PID_TTL`], a container's state for [`STATE_TTL`], the daemons' state directories for
+//! [`DAEMON_TTL`], so a 1 s refresh does not re-read Docker's state.
+
+use super::netns::NetnsTarget;
+use super::procfs::{parse_cmdline, parse_stat_starttime, parse_status_u32};
+use super::sources::HostFiles;
+use super::state_files::{MAX_DB, MAX_JSON, StateFileError};
+use crate::collect::runtime::cgroup::{self, CgroupContainer, CgroupOwner, PodRef};
+use crate::collect::runtime::ownership::{self, Candidate, NetnsRole};
+use crate::collect::runtime::state::{
+    self, BundleNetns, NetworkMode, PodmanPods, StorageContainer,
+};
+use crate::collect::runtime::supervisor::{self, Supervisor};
+use crate::model::{Container, NetnsKind, Pod, Runtime};
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long a process's container is trusted (as the process's other details, owners.rs).
+pub const PID_TTL: Duration = Duration::from_secs(5);
+/// How long what a container's state files said is trusted: names and images change only
+/// by `docker rename` or a restart.
+pub const STATE_TTL: Duration = Duration::from_secs(30);
+/// How long the daemons' state directories (from their command lines) are trusted.
+pub const DAEMON_TTL: Duration = Duration::from_secs(30);
+/// How far up the parent chain a supervisor is looked for: a container's init is the
+/// supervisor's child; its workers a level or two below.
+const MAX_ANCESTORS: usize = 6;
+/// At most this many processes of one namespace are looked at to find its containers.
+const MAX_NETNS_PIDS: usize = 64;
+
+/// A process's container and what its state says of its network namespace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolved {
+    pub container: Arc<Container>,
+    pub role: NetnsRole,
+}
+
+/// Where the daemons running now keep their state.
+#[derive(Debug, Clone, Default)]
+struct Daemons {
+    docker_roots: Vec<PathBuf>,
+    containerd_states: Vec<PathBuf>,
+}
+
+/// One ancestor, read once per refresh.
+#[derive(Debug, Clone)]
+struct Ancestor {
+    ppid: Option<u32>,
+    supervisor: Option<Supervisor>,
+}
+
+/// What container naming keeps from one refresh to the next. Ages are readings of the
+/// sources' monotonic clock.
+#[derive(Default)]
+pub struct ContainerCache {
+    by_pid: HashMap<u32, (Option<Resolved>, Duration)>,
+    described: HashMap<(Runtime, String), (Resolved, Duration)>,
+    daemons: Option<(Arc<Daemons>, Duration)>,
+    pods: HashMap<PathBuf, (Arc<PodmanPods>, Duration)>,
+    storage: HashMap<PathBuf, (Arc<Vec<StorageContainer>>, Duration)>,
+    /// This refresh's parent-chain reads.
+    ancestors: HashMap<u32, Ancestor>,
+    now: Duration,
+    /// Containers whose state files could not be read for lack of permission (the last
+    /// time they were read): their names are what the cgroup and supervisor say.
+    pub denied: BTreeSet<(Runtime, String)>,
+}
+
+impl ContainerCache {
+    /// Starts a refresh: forgets what is too old.
+    pub fn begin(&mut self, now: Duration) {
+        self.now = now;
+        self.ancestors.clear();
+        let fresh = |at: &Duration, ttl: Duration| now.saturating_sub(*at) < ttl;
+        self.by_pid.retain(|_, (_, at)| fresh(at, PID_TTL));
+        self.described.retain(|_, (_, at)| fresh(at, STATE_TTL));
+        self.pods.retain(|_, (_, at)| fresh(at, PID_TTL));
+        self.storage.retain(|_, (_, at)| fresh(at, PID_TTL));
+        if self
+            .daemons
+            .as_ref()
+            .is_some_and(|(_, at)| !fresh(at, DAEMON_TTL))
+        {
+            self.daemons = None;
+        }
+    }
+
+    /// The container of process `pid`, whose cgroup file said `cgroup` and whose parent is
+    /// `ppid`.
+    pub fn of_process(
+        &mut self,
+        src: &dyn HostFiles,
+        pid: u32,
+        cgroup: &CgroupOwner,
+        ppid: Option<u32>,
+    ) -> Option<Resolved> {
+        if let Some((r, _)) = self.by_pid.get(&pid) {
+            return r.clone();
+        }
+        let found = self
+            .identify(src, cgroup, ppid)
+            .map(|id| self.describe(src, id));
+        self.by_pid.insert(pid, (found.clone(), self.now));
+        found
+    }
+
+    /// A process read from `/proc` by pid alone (a namespace's member).
+    fn of_pid(&mut self, src: &dyn HostFiles, pid: u32) -> Option<Resolved> {
+        if let Some((r, _)) = self.by_pid.get(&pid) {
+            return r.clone();
+        }
+        let dir = src.proc_root().path().join(pid.to_string());
+        let cg = std::fs::read(dir.join("cgroup"))
+            .map(|b| cgroup::parse(&String::from_utf8_lossy(&b)))
+            .unwrap_or_default();
+        let ppid = std::fs::read(dir.join("status"))
+            .ok()
+            .and_then(|b| parse_status_u32(&String::from_utf8_lossy(&b), "PPid:"));
+        self.of_process(src, pid, &cg, ppid)
+    }
+
+    /// The nearest supervisor among the ancestors from `ppid` up.
+    fn supervisor_above(&mut self, src: &dyn HostFiles, ppid: Option<u32>) -> Option<Supervisor> {
+        let mut next = ppid;
+        for _ in 0..MAX_ANCESTORS {
+            let pid = next.filter(|&p| p > 1)?;
+            let a = match self.ancestors.get(&pid) {
+                Some(a) => a.clone(),
+                None => {
+                    let dir = src.proc_root().path().join(pid.to_string());
+                    let argv = std::fs::read(dir.join("cmdline"))
+                        .map(|b| parse_cmdline(&b))
+                        .unwrap_or_default();
+                    let a = Ancestor {
+                        ppid: std::fs::read(dir.join("status"))
+                            .ok()
+                            .and_then(|b| parse_status_u32(&String::from_utf8_lossy(&b), "PPid:")),
+                        supervisor: supervisor::supervisor(&argv),
+                    };
+                    self.ancestors.insert(pid, a.clone());
+                    a
+                }
+            };
+            if a.supervisor.is_some() {
+                return a.supervisor;
+            }
+            next = a.ppid;
+        }
+        None
+    }
+
+    /// Runtime, id and supervisor of a process, from its cgroup and its ancestors.
+    fn identify(
+        &mut self,
+        src: &dyn HostFiles,
+        cg: &CgroupOwner,
+        ppid: Option<u32>,
+    ) -> Option<Identity> {
+        match cg {
+            // Docker, LXC and nspawn need nothing more than the cgroup.
+            CgroupOwner::Container(c)
+                if matches!(c.runtime, Runtime::Docker | Runtime::Lxc | Runtime::Nspawn) =>
+            {
+                Some(Identity::from_cgroup(c.clone(), None))
+            }
+            CgroupOwner::Container(c) => {
+                let sup = self.supervisor_above(src, ppid).filter(|s| match s {
+                    Supervisor::Conmon { id, .. } => *id == c.id,
+                    // A Kubernetes pod's containers share the sandbox's shim.
+                    Supervisor::Shim { id, namespace, .. } => *id == c.id || namespace == "k8s.io",
+                    Supervisor::LxcMonitor { .. } => false,
+                });
+                Some(Identity::from_cgroup(c.clone(), sup))
+            }
+            CgroupOwner::MaybeContainerd { namespace, id } => {
+                match self.supervisor_above(src, ppid) {
+                    Some(Supervisor::Shim {
+                        namespace: ns,
+                        id: sid,
+                        address,
+                    }) if ns == *namespace && sid == *id => Some(Identity {
+                        runtime: Runtime::Containerd,
+                        id: id.clone(),
+                        pod: None,
+                        supervisor: Some(Supervisor::Shim {
+                            namespace: ns,
+                            id: sid,
+                            address,
+                        }),
+                    }),
+                    _ => None,
+                }
+            }
+            // No container cgroup: rootless Podman on cgroup v1, or a runtime whose cgroup
+            // this build does not know. The supervisor alone tells.
+            CgroupOwner::None | CgroupOwner::Unit(_) => {
+                let sup = self.supervisor_above(src, ppid)?;
+                let (runtime, id) = match &sup {
+                    Supervisor::Conmon {
+                        id, podman_root, ..
+                    } => (
+                        if podman_root.is_some() {
+                            Runtime::Podman
+                        } else {
+                            Runtime::Crio
+                        },
+                        id.clone(),
+                    ),
+                    // A Kubernetes shim's id is the sandbox's, not this container's.
+                    Supervisor::Shim { namespace, .. } if namespace == "k8s.io" => return None,
+                    Supervisor::Shim { namespace, id, .. } => (
+                        if namespace == "moby" {
+                            Runtime::Docker
+                        } else {
+                            Runtime::Containerd
+                        },
+                        id.clone(),
+                    ),
+                    Supervisor::LxcMonitor { name, .. } => (Runtime::Lxc, name.clone()),
+                };
+                Some(Identity {
+                    runtime,
+                    id,
+                    pod: None,
+                    supervisor: Some(sup),
+                })
+            }
+        }
+    }
+
+    /// The container named from its state, cached per runtime and id.
+    fn describe(&mut self, src: &dyn HostFiles, ident: Identity) -> Resolved {
+        let key = (ident.runtime, ident.id.clone());
+        if let Some((r, _)) = self.described.get(&key) {
+            return r.clone();
+        }
+        let mut d = Described::new(&ident);
+        let denied = match ident.runtime {
+            Runtime::Docker => self.docker(src, &ident, &mut d),
+            Runtime::Podman => self.podman(src, &ident, &mut d),
+            Runtime::Crio => crio(src, &ident, &mut d),
+            Runtime::Containerd => self.containerd(src, &ident, &mut d),
+            Runtime::Lxc => {
+                // LXC's name is its id; its config adds nothing an admin asks by.
+                d.container.name = Some(ident.id.clone());
+                d.role = NetnsRole::Creator;
+                false
+            }
+            Runtime::Nspawn => nspawn(src, &ident, &mut d),
+            Runtime::Other => false,
+        };
+        if denied {
+            self.denied.insert(key.clone());
+        } else {
+            self.denied.remove(&key);
+        }
+        let r = Resolved {
+            container: Arc::new(d.container),
+            role: d.role,
+        };
+        self.described.insert(key, (r.clone(), self.now));
+        r
+    }
+
+    fn daemons(&mut self, src: &dyn HostFiles) -> Arc<Daemons> {
+        if let Some((d, _)) = &self.daemons {
+            return Arc::clone(d);
+        }
+        let d = Arc::new(find_daemons(src));
+        self.daemons = Some((Arc::clone(&d), self.now));
+        d
+    }
+
+    /// Docker: `<data-root>/containers/<id>/config.v2.json` and `hostconfig.json`.
+    fn docker(&mut self, src: &dyn HostFiles, ident: &Identity, d: &mut Described) -> bool {
+        let daemons = self.daemons(src);
+        for root in &daemons.docker_roots {
+            let dir = root.join("containers").join(&ident.id);
+            let config = match src.state_file(&dir.join("config.v2.json"), MAX_JSON) {
+                Ok(b) => b,
+                Err(StateFileError::Missing) => continue,
+                Err(StateFileError::Denied) => return true,
+                Err(_) => return false,
+            };
+            let host = src.state_file(&dir.join("hostconfig.json"), MAX_JSON).ok();
+            let host = host.as_deref().map(String::from_utf8_lossy);
+            let Ok(c) = state::docker(&String::from_utf8_lossy(&config), host.as_deref()) else {
+                return false;
+            };
+            d.container.name = c.name;
+            d.container.image = c.image;
+            d.role = match c.network {
+                Some(NetworkMode::Container(_)) => NetnsRole::Joiner,
+                Some(_) => NetnsRole::Creator,
+                None => NetnsRole::Unknown,
+            };
+            return false;
+        }
+        false
+    }
+
+    /// Podman: the bundle's `config.json` (how it got its namespace), `containers.json`
+    /// (name, image) and the database (the pod's name).
+    fn podman(&mut self, src: &dyn HostFiles, ident: &Identity, d: &mut Described) -> bool {
+        let (bundle, root) = match &ident.supervisor {
+            Some(Supervisor::Conmon {
+                name,
+                bundle,
+                podman_root,
+                ..
+            }) => {
+                d.container.name.clone_from(name);
+                (bundle.as_ref().map(PathBuf::from), podman_root.clone())
+            }
+            _ => (None, None),
+        };
+        let mut denied = false;
+        let mut pod_id = match &ident.pod {
+            Some(PodRef::Podman(id)) => Some(id.clone()),
+            _ => None,
+        };
+        if let Some(bundle) = &bundle {
+            match read_bundle(src, bundle) {
+                Ok(b) => {
+                    d.role = bundle_role(&b);
+                    if b.pod_info().is_some_and(|p| p.sandbox) {
+                        d.role = NetnsRole::Sandbox;
+                    }
+                }
+                Err(StateFileError::Denied) => denied = true,
+                Err(_) => {}
+            }
+            // <graphroot>/<driver>-containers/<id>/userdata: containers.json is two up.
+            if let Some(list) = bundle.parent().and_then(Path::parent) {
+                match self.storage(src, &list.join("containers.json")) {
+                    Ok(all) => {
+                        if let Some(c) = all.iter().find(|c| c.id == ident.id) {
+                            if d.container.name.is_none() {
+                                d.container.name.clone_from(&c.name);
+                            }
+                            d.container.image.clone_from(&c.image);
+                        }
+                    }
+                    Err(StateFileError::Denied) => denied = true,
+                    Err(_) => {}
+                }
+            }
+        }
+        let graphroot = root.map(PathBuf::from).or_else(|| {
+            bundle
+                .as_deref()
+                .and_then(|b| b.parent()?.parent()?.parent().map(Path::to_path_buf))
+        });
+        if let Some(graphroot) = graphroot {
+            match self.podman_pods(src, &graphroot.join("libpod/bolt_state.db")) {
+                Ok(pods) => {
+                    if let Some(p) = pods.pod_of.get(&ident.id) {
+                        pod_id = Some(p.clone());
+                    }
+                    if let Some(name) = pod_id.as_ref().and_then(|p| pods.pod_names.get(p)) {
+                        d.container.pod = Some(Pod {
+                            namespace: None,
+                            name: name.clone(),
+                        });
+                    }
+                }
+                Err(StateFileError::Denied) => denied = true,
+                Err(_) => {}
+            }
+        }
+        // Podman names a pod's infra container `<first 12 of the pod id>-infra`: that tells
+        // the owner of a pod's namespace without the state files.
+        if d.role == NetnsRole::Unknown
+            && let (Some(pod), Some(name)) = (&pod_id, &d.container.name)
+            && pod.get(..12).is_some_and(|p| *name == format!("{p}-infra"))
+        {
+            d.role = NetnsRole::Sandbox;
+        }
+        denied
+    }
+
+    /// containerd: the task directory's `config.json` (CRI annotations for a Kubernetes
+    /// pod) under one of the running containerds' state directories.
+    fn containerd(&mut self, src: &dyn HostFiles, ident: &Identity, d: &mut Described) -> bool {
+        let namespace = match &ident.supervisor {
+            Some(Supervisor::Shim { namespace, .. }) => namespace.clone(),
+            _ if matches!(ident.pod, Some(PodRef::Kubernetes(_))) => "k8s.io".to_string(),
+            _ => return false,
+        };
+        let daemons = self.daemons(src);
+        for state_dir in &daemons.containerd_states {
+            let bundle = state_dir
+                .join("io.containerd.runtime.v2.task")
+                .join(&namespace)
+                .join(&ident.id);
+            match read_bundle(src, &bundle) {
+                Ok(b) => {
+                    d.role = bundle_role(&b);
+                    if let Some(p) = b.pod_info() {
+                        if p.sandbox {
+                            d.role = NetnsRole::Sandbox;
+                        }
+                        d.container.pod = p.pod;
+                        d.container.name = p.container_name;
+                        d.container.image = p.image;
+                    }
+                    return false;
+                }
+                Err(StateFileError::Missing) => continue,
+                Err(StateFileError::Denied) => return true,
+                Err(_) => return false,
+            }
+        }
+        false
+    }
+
+    fn storage(
+        &mut self,
+        src: &dyn HostFiles,
+        path: &Path,
+    ) -> Result<Arc<Vec<StorageContainer>>, StateFileError> {
+        if let Some((s, _)) = self.storage.get(path) {
+            return Ok(Arc::clone(s));
+        }
+        let bytes = src.state_file(path, MAX_JSON)?;
+        let list = state::storage_containers(&String::from_utf8_lossy(&bytes))
+            .map_err(StateFileError::Other)?;
+        let list = Arc::new(list);
+        self.storage
+            .insert(path.to_path_buf(), (Arc::clone(&list), self.now));
+        Ok(list)
+    }
+
+    fn podman_pods(
+        &mut self,
+        src: &dyn HostFiles,
+        path: &Path,
+    ) -> Result<Arc<PodmanPods>, StateFileError> {
+        if let Some((p, _)) = self.pods.get(path) {
+            return Ok(Arc::clone(p));
+        }
+        let bytes = src.state_file(path, MAX_DB)?;
+        let pods =
+            Arc::new(state::podman_pods(&bytes).map_err(|e| StateFileError::Other(e.to_string()))?);
+        self.pods
+            .insert(path.to_path_buf(), (Arc::clone(&pods), self.now));
+        Ok(pods)
+    }
+
+    /// Names the namespaces that containers live in: owner, members, and the name (the
+    /// owner's pod or the owner). The host's namespace gets none (host-network containers
+    /// show on their sockets' holders), nor does one named with `ip netns add` unless a
+    /// container lives in it, in which case the container wins and the mount stays in
+    /// `paths` as an alias.
+    pub fn name_namespaces(&mut self, src: &dyn HostFiles, targets: &mut [NetnsTarget]) {
+        for t in targets.iter_mut() {
+            if t.kind == NetnsKind::Host {
+                continue;
+            }
+            let mut found: Vec<Candidate> = Vec::new();
+            for &pid in t.pids.iter().take(MAX_NETNS_PIDS) {
+                let Some(r) = self.of_pid(src, pid) else {
+                    continue;
+                };
+                let started = std::fs::read(src.proc_root().path().join(format!("{pid}/stat")))
+                    .ok()
+                    .and_then(|b| parse_stat_starttime(&String::from_utf8_lossy(&b)));
+                match found.iter_mut().find(|c| c.container == *r.container) {
+                    Some(c) => {
+                        c.started = match (c.started, started) {
+                            (Some(a), Some(b)) => Some(a.min(b)),
+                            (a, b) => a.or(b),
+                        }
+                    }
+                    None => found.push(Candidate {
+                        container: (*r.container).clone(),
+                        role: r.role,
+                        started,
+                    }),
+                }
+            }
+            if found.is_empty() {
+                continue;
+            }
+            ownership::owner_first(&mut found);
+            let owner = found[0].container.clone();
+            t.name = Some(ownership::netns_name(&owner));
+            t.kind = NetnsKind::Container;
+            t.container = Some(owner);
+            t.containers = found.into_iter().map(|c| c.container).collect();
+            t.unit = None;
+        }
+    }
+}
+
+/// What a process's cgroup and supervisor say, before the state files.
+#[derive(Debug, Clone)]
+struct Identity {
+    runtime: Runtime,
+    id: String,
+    pod: Option<PodRef>,
+    supervisor: Option<Supervisor>,
+}
+
+impl Identity {
+    fn from_cgroup(c: CgroupContainer, supervisor: Option<Supervisor>) -> Identity {
+        Identity {
+            runtime: c.runtime,
+            id: c.id,
+            pod: c.pod,
+            supervisor,
+        }
+    }
+}
+
+/// A container being named.
+struct Described {
+    container: Container,
+    role: NetnsRole,
+}
+
+impl Described {
+    fn new(ident: &Identity) -> Described {
+        Described {
+            container: Container {
+                runtime: ident.runtime,
+                id: ident.id.clone(),
+                // conmon's -n is readable by everyone: the name without the state files.
+                name: match &ident.supervisor {
+                    Some(Supervisor::Conmon { name, .. }) => name.clone(),
+                    _ => None,
+                },
+                image: None,
+                pod: None,
+            },
+            role: NetnsRole::Unknown,
+        }
+    }
+}
+
+fn read_bundle(src: &dyn HostFiles, dir: &Path) -> Result<state::Bundle, StateFileError> {
+    let bytes = src.state_file(&dir.join("config.json"), MAX_JSON)?;
+    state::bundle(&String::from_utf8_lossy(&bytes)).map_err(StateFileError::Other)
+}
+
+/// A bundle's network namespace entry as a role: none or a runtime's bind mount means the
+/// runtime made it for this container; `/proc/PID/ns/net` means it joined another's.
+fn bundle_role(b: &state::Bundle) -> NetnsRole {
+    match b.netns {
+        BundleNetns::Process(_) => NetnsRole::Joiner,
+        BundleNetns::Own | BundleNetns::File(_) | BundleNetns::Host => NetnsRole::Creator,
+    }
+}
+
+/// CRI-O: the bundle's annotations (conmon's `-b`, else CRI-O's default run root).
+fn crio(src: &dyn HostFiles, ident: &Identity, d: &mut Described) -> bool {
+    let bundle = match &ident.supervisor {
+        Some(Supervisor::Conmon {
+            bundle: Some(b), ..
+        }) => PathBuf::from(b),
+        _ => Path::new("/run/containers/storage/overlay-containers")
+            .join(&ident.id)
+            .join("userdata"),
+    };
+    match read_bundle(src, &bundle) {
+        Ok(b) => {
+            d.role = bundle_role(&b);
+            if let Some(p) = b.pod_info() {
+                if p.sandbox {
+                    d.role = NetnsRole::Sandbox;
+                }
+                d.container.pod = p.pod;
+                if p.container_name.is_some() {
+                    d.container.name = p.container_name;
+                }
+                d.container.image = p.image;
+            }
+            false
+        }
+        Err(StateFileError::Denied) => true,
+        Err(_) => false,
+    }
+}
+
+/// systemd-machined: `/run/systemd/machines/NAME` confirms the machine (its `SCOPE=`).
+fn nspawn(src: &dyn HostFiles, ident: &Identity, d: &mut Described) -> bool {
+    d.role = NetnsRole::Creator;
+    let path = Path::new("/run/systemd/machines").join(&ident.id);
+    match src.state_file(&path, MAX_JSON) {
+        Ok(bytes) => {
+            let m = state::machine(&String::from_utf8_lossy(&bytes));
+            d.container.name = m.name.or_else(|| Some(ident.id.clone()));
+            false
+        }
+        Err(StateFileError::Denied) => true,
+        // Not registered (or not machined): the scope's name is the machine's.
+        Err(_) => {
+            d.container.name = Some(ident.id.clone());
+            false
+        }
+    }
+}
+
+/// The running dockerds' data roots and containerds' state directories, from their command
+/// lines and configuration files, then the defaults.
+fn find_daemons(src: &dyn HostFiles) -> Daemons {
+    let mut d = Daemons::default();
+    let root = src.proc_root().path();
+    if let Ok(entries) = std::fs::read_dir(root) {
+        for e in entries.flatten() {
+            let name = e.file_name();
+            let Some(pid) = name
+                .to_str()
+                .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
+            else {
+                continue;
+            };
+            let dir = root.join(pid);
+            let Ok(comm) = std::fs::read(dir.join("comm")) else {
+                continue;
+            };
+            let comm = comm.strip_suffix(b"\n").unwrap_or(&comm);
+            if comm != b"dockerd" && comm != b"containerd" {
+                continue;
+            }
+            let argv = std::fs::read(dir.join("cmdline"))
+                .map(|b| parse_cmdline(&b))
+                .unwrap_or_default();
+            if let Some(dd) = supervisor::docker_daemon(&argv) {
+                let data_root = dd.data_root.map(PathBuf::from).or_else(|| {
+                    let config = dd
+                        .config_file
+                        .unwrap_or_else(|| "/etc/docker/daemon.json".to_string());
+                    let bytes = src.state_file(Path::new(&config), MAX_JSON).ok()?;
+                    state::docker_daemon_json_data_root(&String::from_utf8_lossy(&bytes))
+                        .ok()
+                        .flatten()
+                        .map(PathBuf::from)
+                });
+                push_new(
+                    &mut d.docker_roots,
+                    data_root.unwrap_or_else(|| PathBuf::from("/var/lib/docker")),
+                );
+            } else if let Some(cd) = supervisor::containerd_daemon(&argv) {
+                let state_dir = cd.state.map(PathBuf::from).or_else(|| {
+                    let config = cd
+                        .config
+                        .unwrap_or_else(|| "/etc/containerd/config.toml".to_string());
+                    let bytes = src.state_file(Path::new(&config), MAX_JSON).ok()?;
+                    state::containerd_config_dirs(&String::from_utf8_lossy(&bytes))
+                        .ok()?
+                        .0
+                        .map(PathBuf::from)
+                });
+                push_new(
+                    &mut d.containerd_states,
+                    state_dir.unwrap_or_else(|| PathBuf::from("/run/containerd")),
+                );
+            }
+        }
+    }
+    push_new(&mut d.docker_roots, PathBuf::from("/var/lib/docker"));
+    push_new(&mut d.containerd_states, PathBuf::from("/run/containerd"));
+    d
+}
+
+fn push_new(v: &mut Vec<PathBuf>, p: PathBuf) {
+    if !v.contains(&p) {
+        v.push(p);
+    }
+}
