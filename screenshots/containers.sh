@@ -93,7 +93,7 @@ drun nonet --network none bs:1 /bin/nc -l -p 8081 -e /bin/cat
 drun side --network container:web bs:1 /bin/httpd -f -p 9090 -h /www
 drun hostc --network host bs:1 /bin/httpd -f -p "$hostport" -h /www
 
-$PODMAN import "$D/rootfs.tar" localhost/bs:1 >/dev/null
+$PODMAN import -q "$D/rootfs.tar" localhost/bs:1 >/dev/null
 $PODMAN pod create --name p1 --network none | tee -a "$D/pods" >/dev/null
 $PODMAN pod inspect p1 --format '{{.InfraContainerID}}' >>"$D/ids"
 prun() { $PODMAN run -d --name "$1" "${@:2}" | tee -a "$D/ids" >/dev/null; }

@@ -444,6 +444,19 @@ fn containers_of_docker_podman_and_lxc_by_name() {
     let snap = bindscope(&["snapshot", "--format", "json", "--all"])
         .expect_ok("bindscope snapshot")
         .json();
+    // The container fields are part of the file format: the schema must describe them.
+    let schema = common::schema_validator();
+    let errors: Vec<String> = schema
+        .iter_errors(&snap)
+        .map(|e| format!("at '{}': {e}", e.instance_path()))
+        .take(10)
+        .collect();
+    c.check(errors.is_empty(), || {
+        format!(
+            "the snapshot does not match assets/snapshot.schema.json:\n  {}",
+            errors.join("\n  ")
+        )
+    });
     for m in &made {
         let ns = netns_of(m.pid);
         let socks = listeners(&snap, ns, m.port);
