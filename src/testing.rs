@@ -157,12 +157,15 @@ pub fn container_host() -> Snapshot {
             s.options.bind_device = None;
             match holder {
                 Some((name, uid, c)) => {
+                    // The socket's creator is its holder: no cross-user findings in the way.
+                    s.uid = uid;
+                    s.user = Some(if uid == 0 { "root" } else { "alice" }.into());
                     let h = &mut s.holders[0];
                     h.name = name.into();
                     h.cmdline = vec![name.to_string()].into();
                     h.uid = uid;
                     h.ruid = uid;
-                    h.user = None;
+                    h.user = s.user.clone();
                     h.pid = u32::from(port);
                     h.netns = Some(NetnsId(ns));
                     h.container = c.map(|c| Arc::new(c.clone()));

@@ -308,6 +308,10 @@ pub struct NetnsNames {
     pub aliases: Vec<String>,
     /// The owner first, then every other container living in it, each once.
     pub containers: Vec<Container>,
+    /// A container made it (the first in `containers`). Not so for the host's namespace,
+    /// where host-network containers live among every other process: there a container
+    /// does not speak for the namespace's sockets.
+    pub owned: bool,
 }
 
 impl NetnsNames {
@@ -340,6 +344,7 @@ impl NetnsNames {
             current,
             aliases,
             containers: all,
+            owned: owner.is_some(),
         }
     }
 
@@ -352,6 +357,12 @@ impl NetnsNames {
             n.container.as_ref(),
             &n.containers,
         )
+    }
+
+    /// The containers that share its sockets: all of them when a container made it, none
+    /// when containers only live in it (the host's, with `--network host`).
+    pub fn sharing(&self) -> &[Container] {
+        if self.owned { &self.containers } else { &[] }
     }
 
     /// How to ask for it, for a message that lists what is known: its name (or inode),
@@ -381,6 +392,7 @@ mod tests {
 
     const WEB_ID: &str = "02175b2a1941f7f7b1a4301c29df7bd0cbfb075bd2aa98a733d75725acb36a5f";
     const SIDE_ID: &str = "9c1d4e0a77b2a9f0c3e5d6b7a8f9e0d1c2b3a4f5e6d7c8b9a0f1e2d3c4b5a697";
+    const HOSTC_ID: &str = "c0ffee00112233445566778899aabbccddeeff00112233445566778899aabbcc";
 
     fn container(runtime: Runtime, id: &str, name: Option<&str>, image: Option<&str>) -> Container {
         Container {
@@ -579,8 +591,9 @@ mod tests {
             None,
             "shop",
         );
+        let hostc = container(Runtime::Docker, HOSTC_ID, Some("hostc"), Some("bs:1"));
         vec![
-            NetnsNames::new(4026531833, Some("host"), true, [], None, &[]),
+            NetnsNames::new(4026531833, Some("host"), true, [], None, &[hostc]),
             NetnsNames::new(
                 4026532300,
                 Some("web"),
@@ -637,6 +650,9 @@ mod tests {
             ("netns-*", &[4026532400]),
             ("*", &[4026531833, 4026532300, 4026532400]),
             ("s*", &[4026532300, 4026532400]),
+            // A host-network container lives in the host's namespace.
+            ("hostc", &[4026531833]),
+            ("image:bs", &[4026531833, 4026532300]),
             ("nothing", &[]),
         ];
         for (pattern, want) in cases {
@@ -687,7 +703,9 @@ mod tests {
     #[test]
     fn spellings_list_names_containers_and_pods_once() {
         let all = namespaces();
-        assert_eq!(all[0].spellings(), ["host"]);
+        assert_eq!(all[0].spellings(), ["host", "hostc"]);
+        assert!(!all[0].owned && all[0].sharing().is_empty());
+        assert!(all[1].owned && all[1].sharing().len() == 2);
         assert_eq!(all[1].spellings(), ["web", "side"]);
         assert_eq!(
             all[2].spellings(),

@@ -3,6 +3,7 @@
 //! these, `matcher.rs` tests a socket against them, `canonical.rs` prints them back.
 
 use super::needle::Needle;
+use crate::model::names::{Glob, NamePattern, PodPattern};
 use crate::model::{Family, Proto, Scope, State};
 use std::fmt;
 
@@ -28,14 +29,24 @@ pub(super) struct Term {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Pred {
     Port(u16, u16),
-    User { name: Needle, uid: Option<u32> },
+    User {
+        name: Needle,
+        uid: Option<u32>,
+    },
     Proto(Proto),
     Scope(ScopeSel),
     State(StateSel),
     Finding(Needle),
     AnyFinding,
     Pid(u32),
-    Netns { name: Needle, id: Option<u64> },
+    /// A namespace by any of its names (`model::names`).
+    Netns(NamePattern),
+    /// A holder's container, or one living in the socket's namespace.
+    Container(NamePattern),
+    /// The image of such a container.
+    Image(Glob),
+    /// The pod of such a container.
+    Pod(PodPattern),
     Family(Family),
     Addr(Needle),
     Unit(Needle),
@@ -72,6 +83,9 @@ pub enum Key {
     Finding,
     Pid,
     Netns,
+    Container,
+    Image,
+    Pod,
     Family,
     Addr,
     Unit,
@@ -81,7 +95,7 @@ pub enum Key {
 
 impl Key {
     /// Every key, in the order error messages list them.
-    pub const ALL: [Key; 13] = [
+    pub const ALL: [Key; 16] = [
         Key::Port,
         Key::User,
         Key::Proto,
@@ -90,6 +104,9 @@ impl Key {
         Key::Finding,
         Key::Pid,
         Key::Netns,
+        Key::Container,
+        Key::Image,
+        Key::Pod,
         Key::Family,
         Key::Addr,
         Key::Unit,
@@ -108,6 +125,9 @@ impl Key {
             Key::Finding => "finding",
             Key::Pid => "pid",
             Key::Netns => "netns",
+            Key::Container => "container",
+            Key::Image => "image",
+            Key::Pod => "pod",
             Key::Family => "family",
             Key::Addr => "addr",
             Key::Unit => "unit",
@@ -143,7 +163,10 @@ pub(super) fn pred_key(p: &Pred) -> Option<Key> {
         Pred::State(_) => Key::State,
         Pred::Finding(_) | Pred::AnyFinding => Key::Finding,
         Pred::Pid(_) => Key::Pid,
-        Pred::Netns { .. } => Key::Netns,
+        Pred::Netns(_) => Key::Netns,
+        Pred::Container(_) => Key::Container,
+        Pred::Image(_) => Key::Image,
+        Pred::Pod(_) => Key::Pod,
         Pred::Family(_) => Key::Family,
         Pred::Addr(_) => Key::Addr,
         Pred::Unit(_) => Key::Unit,
@@ -168,7 +191,8 @@ mod tests {
         assert_eq!(Key::from_name("colour"), None);
         assert_eq!(
             valid_keys(),
-            "port, user, proto, scope, state, finding, pid, netns, family, addr, unit, host, mark"
+            "port, user, proto, scope, state, finding, pid, netns, container, image, pod, family, \
+             addr, unit, host, mark"
         );
     }
 }

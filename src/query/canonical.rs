@@ -87,8 +87,10 @@ fn push_value(out: &mut String, p: &Pred) {
         Pred::Port(lo, hi) => {
             let _ = write!(out, "{lo}-{hi}");
         }
+        Pred::Netns(pattern) | Pred::Container(pattern) => text(out, pattern.text()),
+        Pred::Image(glob) => text(out, glob.text()),
+        Pred::Pod(pattern) => text(out, pattern.text()),
         Pred::User { name, .. }
-        | Pred::Netns { name, .. }
         | Pred::Finding(name)
         | Pred::Addr(name)
         | Pred::Unit(name)

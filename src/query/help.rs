@@ -3,12 +3,14 @@
 //! language is in the module docs of `query`.
 
 /// What a query may say, one line each, without indentation.
-pub const BRIEF: [&str; 6] = [
+pub const BRIEF: [&str; 8] = [
     "port:80  port:8000-9000  port:80,443   proto:tcp|udp   family:4|6",
-    "user:NAME|UID (socket user or any holder)   pid:N   unit:TEXT   netns:NAME|ID",
+    "user:NAME|UID (socket user or any holder)   pid:N   unit:TEXT   netns:NAME|ID|current",
+    "container:NAME|ID|docker:ID   image:nginx*   pod:NAMESPACE/NAME|NAME   netns:web*",
+    "containers: a holder's, or any in the socket's namespace; * and ? are globs",
     "scope:wildcard|dual|loopback|link_local|specific   addr:PREFIX (addr:10. addr:fe80)",
     "state:listen|bound|established|time_wait|...   finding:KIND-PART|any",
-    "free text matches addresses, process names, command lines, users, units, namespaces",
+    "free text matches addresses, processes, cmdlines, users, units, containers, namespaces",
     "terms AND together; !term or -term negates; quote text with spaces: \"nginx -g\"",
 ];
 
@@ -60,6 +62,14 @@ mod tests {
             "state:established",
             "state:time_wait",
             "finding:any",
+            "netns:current",
+            "netns:web*",
+            "container:web",
+            "container:02175b2a1941",
+            "container:docker:02175b2a1941",
+            "image:nginx*",
+            "pod:default/web-abc",
+            "pod:web-abc",
             "!port:80",
             "-port:80",
             "\"nginx -g\"",

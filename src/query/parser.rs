@@ -5,6 +5,7 @@ use super::ast::{Filter, Key, Pred, ScopeSel, StateSel, Term, valid_keys};
 use super::error::{FilterError, FilterErrorKind, err};
 use super::lexer::{key_prefix_len, read_word};
 use super::needle::Needle;
+use crate::model::names::{Glob, NamePattern, PodPattern};
 use crate::model::{Family, FindingKind, Proto, Scope, State};
 
 /// Parse the query language (module docs). The empty string is the empty filter.
@@ -134,13 +135,12 @@ fn parse_value(key: Key, value: &str, column: usize, at: &[usize]) -> Result<Pre
                 .ok()
                 .filter(|_| value.bytes().all(|b| b.is_ascii_digit())),
         },
-        Key::Netns => Pred::Netns {
-            name: Needle::new(value),
-            id: value
-                .parse()
-                .ok()
-                .filter(|_| value.bytes().all(|b| b.is_ascii_digit())),
-        },
+        Key::Netns => Pred::Netns(NamePattern::parse(value)),
+        Key::Container => Pred::Container(NamePattern::parse(value)),
+        Key::Image => Pred::Image(Glob::new(value)),
+        Key::Pod => Pred::Pod(PodPattern::parse(value).ok_or_else(|| {
+            bad("NAMESPACE/NAME or NAME, each part a name or a glob (pod:default/web-*)".into())
+        })?),
         Key::Proto => match lower.as_str() {
             "tcp" => Pred::Proto(Proto::Tcp),
             "udp" => Pred::Proto(Proto::Udp),

@@ -2,8 +2,8 @@
 //! trip, errors and their columns, and properties over any input (never a panic).
 
 use super::*;
+use crate::model::{Container, Finding, Holder, Pod, Runtime, Severity};
 use crate::model::{Family, FindingKind, NetnsId, Proto, Scope, Socket, SocketId, State};
-use crate::model::{Finding, Holder, Severity};
 use crate::testing;
 use crate::text::clean;
 use proptest::prelude::*;
@@ -18,6 +18,11 @@ fn perr(input: &str) -> FilterError {
         Ok(f) => panic!("{input} parsed as {f:?}"),
         Err(e) => e,
     }
+}
+
+/// Both fixtures' sockets, each with its own context, for the properties.
+fn all_fixtures() -> Vec<(Vec<Socket>, FilterContext)> {
+    vec![fixture(), containers_fixture()]
 }
 
 /// testing::socket() is tcp [::]%lo:8080 listen, uid 1001 alice, netns 1, held by
@@ -113,7 +118,7 @@ fn hits(input: &str) -> Vec<String> {
 fn context_indexes_names_and_findings() {
     let (_, cx) = fixture();
     assert_eq!(
-        cx.netns_names.get(&NetnsId(2)).map(String::as_str),
+        cx.netns.get(&NetnsId(2)).and_then(|n| n.name.as_deref()),
         Some("Resolver NS")
     );
     assert_eq!(
@@ -188,6 +193,240 @@ fn matching() {
     for (input, want) in cases {
         assert_eq!(hits(input), want.to_vec(), "{input}");
     }
+}
+
+const API_ID: &str = "02175b2a1941f7f7b1a4301c29df7bd0cbfb075bd2aa98a733d75725acb36a5f";
+const SIDE_ID: &str = "9c1d4e0a77b2a9f0c3e5d6b7a8f9e0d1c2b3a4f5e6d7c8b9a0f1e2d3c4b5a697";
+const PAUSE_ID: &str = "5e0f7a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7";
+const HOSTC_ID: &str = "c0ffee00112233445566778899aabbccddeeff00112233445566778899aabbcc";
+
+fn container(runtime: Runtime, id: &str, name: &str, image: &str) -> Container {
+    Container {
+        runtime,
+        id: id.into(),
+        name: Some(name.into()),
+        image: Some(image.into()),
+        pod: None,
+    }
+}
+
+/// A socket in `netns` on `port`, held by one process (`pid`, `name`) in `container`.
+fn held(id: &str, netns: u64, port: u16, pid: u32, name: &str, c: Option<Container>) -> Socket {
+    let mut s = testing::socket();
+    s.id = SocketId(id.into());
+    s.netns = NetnsId(netns);
+    s.local_port = port;
+    s.device = None;
+    s.holders[0].pid = pid;
+    s.holders[0].name = name.into();
+    s.holders[0].cmdline = vec![name.to_string()].into();
+    s.holders[0].netns = Some(NetnsId(netns));
+    s.holders[0].container = c.map(Arc::new);
+    s
+}
+
+/// A container host: Docker's `api` made namespace 3 and `side` joined it
+/// (`--network container:api`); a Kubernetes pod `default/shop-7d9f` whose pause container
+/// made namespace 4, where `shop` listens; `hostc` with `--network host`; and a plain
+/// process on the host.
+fn containers_fixture() -> (Vec<Socket>, FilterContext) {
+    let api = container(
+        Runtime::Docker,
+        API_ID,
+        "api",
+        "docker.io/library/nginx:1.25",
+    );
+    let side = container(Runtime::Docker, SIDE_ID, "side", "bs:1");
+    let pod = Some(Pod {
+        namespace: Some("default".into()),
+        name: "shop-7d9f".into(),
+    });
+    let pause = Container {
+        pod: pod.clone(),
+        ..container(
+            Runtime::Containerd,
+            PAUSE_ID,
+            "pause",
+            "registry.k8s.io/pause:3.9",
+        )
+    };
+    let shop = Container {
+        pod,
+        ..container(Runtime::Containerd, SIDE_ID, "shop", "ghcr.io/acme/shop:2")
+    };
+    let hostc = container(Runtime::Docker, HOSTC_ID, "hostc", "bs:1");
+    let sockets = vec![
+        held("3-1", 3, 8081, 900, "httpd", Some(api.clone())),
+        held("3-2", 3, 9090, 901, "httpd", Some(side.clone())),
+        held("4-1", 4, 8443, 950, "envoy", Some(shop.clone())),
+        held("1-5", 1, 18080, 960, "httpd", Some(hostc.clone())),
+        held("1-6", 1, 22, 1, "sshd", None),
+    ];
+    let mut docker = testing::netns(3, Some("api"), None);
+    docker.container = Some(api.clone());
+    docker.containers = vec![api, side];
+    let mut k8s = testing::netns(4, Some("default/shop-7d9f"), None);
+    k8s.paths = vec!["/run/netns/cni-5b1e2c3d-0000-4000-8000-000000000004".into()];
+    k8s.container = Some(pause.clone());
+    k8s.containers = vec![pause, shop];
+    let mut host = testing::netns(1, Some("host"), None);
+    host.current = true;
+    host.containers = vec![hostc];
+    let snap = testing::snapshot_of(sockets, vec![host, docker, k8s]);
+    let cx = FilterContext::new(&snap);
+    (snap.sockets, cx)
+}
+
+fn container_hits(input: &str) -> Vec<String> {
+    let (sockets, cx) = containers_fixture();
+    let f = p(input);
+    sockets
+        .iter()
+        .filter(|s| f.matches(s, &cx))
+        .map(|s| s.id.0.clone())
+        .collect()
+}
+
+#[test]
+fn containers_pods_and_images_by_name() {
+    let cases: &[(&str, &[&str])] = &[
+        // A container's own sockets, and those of a sidecar in its namespace.
+        ("container:api", &["3-1", "3-2"]),
+        ("container:side", &["3-1", "3-2"]),
+        ("container:API", &["3-1", "3-2"]),
+        ("container:02175b2a1941", &["3-1", "3-2"]),
+        ("container:0217", &["3-1", "3-2"]),
+        ("container:021", &[]),
+        (&full_id_term(), &["3-1", "3-2"]),
+        ("container:docker:02175b2a1941", &["3-1", "3-2"]),
+        ("container:podman:02175b2a1941", &[]),
+        // `side` and `shop` have ids that begin alike: a prefix finds both.
+        ("container:9c1d4e0a", &["3-1", "3-2", "4-1"]),
+        ("container:containerd:9c1d4e0a", &["4-1"]),
+        // A host-network container: its sockets sit in the host's namespace.
+        ("container:hostc", &["1-5"]),
+        ("container:h*", &["1-5"]),
+        ("container:*", &["3-1", "3-2", "4-1", "1-5"]),
+        ("!container:*", &["1-6"]),
+        ("container:pause", &["4-1"]),
+        ("container:pod:default/shop-*", &["4-1"]),
+        ("container:image:bs:1", &["3-1", "3-2", "1-5"]),
+        ("container:api,hostc", &["3-1", "3-2", "1-5"]),
+        // Images with and without registry and tag.
+        ("image:nginx", &["3-1", "3-2"]),
+        ("image:nginx:1.25", &["3-1", "3-2"]),
+        ("image:nginx:1.26", &[]),
+        ("image:docker.io/library/nginx:1.25", &["3-1", "3-2"]),
+        ("image:bs", &["3-1", "3-2", "1-5"]),
+        ("image:*pause*", &["4-1"]),
+        ("image:shop", &["4-1"]),
+        // Pods: NAMESPACE/NAME, NAME in any namespace, globs on each side.
+        ("pod:default/shop-7d9f", &["4-1"]),
+        ("pod:shop-7d9f", &["4-1"]),
+        ("pod:*/shop-*", &["4-1"]),
+        ("pod:kube-system/shop-7d9f", &[]),
+        ("pod:shop", &[]),
+        // Namespaces by any of their names.
+        ("netns:api", &["3-1", "3-2"]),
+        ("netns:side", &["3-1", "3-2"]),
+        ("netns:a*", &["3-1", "3-2"]),
+        ("netns:pod:default/shop-7d9f", &["4-1"]),
+        ("netns:default/shop-7d9f", &["4-1"]),
+        ("netns:shop", &["4-1"]),
+        ("netns:cni-*", &["4-1"]),
+        ("netns:image:nginx", &["3-1", "3-2"]),
+        ("netns:current", &["1-5", "1-6"]),
+        ("netns:host", &["1-5", "1-6"]),
+        ("netns:4", &["4-1"]),
+        ("netns:net:[4]", &["4-1"]),
+        ("netns:*", &["3-1", "3-2", "4-1", "1-5", "1-6"]),
+        // hostc lives in the host's namespace: it names the namespace (as `--netns hostc`
+        // picks it), but the host's other sockets are not hostc's.
+        ("netns:hostc", &["1-5", "1-6"]),
+        // Free text finds holders' containers by name, image, pod and the start of the id.
+        ("hostc", &["1-5"]),
+        ("nginx", &["3-1"]),
+        ("shop-7d9f", &["4-1"]),
+        ("c0ffee", &["1-5"]),
+        ("ffee00", &[]),
+        ("container:api port:9090", &["3-2"]),
+        ("container:api !container:side", &[]),
+    ];
+    for (input, want) in cases {
+        assert_eq!(container_hits(input), want.to_vec(), "{input}");
+    }
+}
+
+fn full_id_term() -> String {
+    format!("container:{API_ID}")
+}
+
+/// Every spelling of a holder's container finds its socket, and prints back to itself.
+#[test]
+fn every_name_of_a_container_finds_its_sockets() {
+    let (sockets, cx) = containers_fixture();
+    for s in &sockets {
+        let Some(c) = s.holders[0].container.as_deref() else {
+            assert!(!p("container:*").matches(s, &cx), "{}", s.id.0);
+            continue;
+        };
+        let name = c.name.as_deref().unwrap_or_default();
+        let mut terms = vec![
+            format!("container:{name}"),
+            format!("container:{}", c.id),
+            format!("container:{}", c.short_id()),
+            format!("container:{}:{}", c.runtime.name(), c.short_id()),
+            format!("container:{}", c.label()),
+            format!("netns:{name}"),
+            format!("\"{name}\""),
+        ];
+        terms.extend(c.image.as_ref().map(|i| format!("image:{i}")));
+        terms.extend(c.pod.as_ref().map(|p| format!("pod:{}", p.label())));
+        for term in terms {
+            let f = p(&term);
+            assert!(f.matches(s, &cx), "{term}");
+            assert_eq!(p(&f.describe()), f, "{term}");
+        }
+    }
+}
+
+#[test]
+fn container_terms_print_canonically() {
+    for (input, want) in [
+        ("Container:Web*", "container:web*"),
+        ("IMAGE:Nginx:1.25", "image:nginx:1.25"),
+        ("pod:Default/Shop-*", "pod:default/shop-*"),
+        ("netns:Pod:x", "netns:pod:x"),
+        ("netns:net:[4]", "netns:net:[4]"),
+        ("container:k8s-pod:abc,api", "container:k8s-pod:abc,api"),
+        ("!container:\"a b\"", "!container:\"a b\""),
+    ] {
+        let f = p(input);
+        assert_eq!(f.describe(), want, "{input}");
+        assert_eq!(p(&f.describe()), f, "{input} round trip");
+    }
+}
+
+#[test]
+fn a_pod_that_cannot_be_is_an_error_at_its_value() {
+    for (input, column) in [
+        ("pod:a/b/c", 5),
+        ("port:80 pod:/x", 13),
+        ("pod:x/", 5),
+        ("pod:ok,a//b", 8),
+    ] {
+        let e = perr(input);
+        assert_eq!(e.column, column, "{input}");
+        assert!(
+            matches!(e.kind, FilterErrorKind::BadValue { key: Key::Pod, .. }),
+            "{input}: {e}"
+        );
+        assert!(e.to_string().contains("NAMESPACE/NAME"), "{e}");
+    }
+    assert_eq!(
+        perr("image:").kind,
+        FilterErrorKind::EmptyValue { key: Key::Image }
+    );
 }
 
 #[test]
@@ -380,8 +619,31 @@ fn check_filter(input: &str, sockets: &[Socket], cx: &FilterContext) -> Result<(
 fn term() -> impl Strategy<Value = String> {
     let neg = prop::sample::select(vec!["", "", "!", "-"]);
     let key = prop::sample::select(vec![
-        "", "", "port:", "PORT:", "user:", "proto:", "scope:", "state:", "finding:", "pid:",
-        "netns:", "family:", "addr:", "unit:", "host:", "mark:", "colour:", "é:", "_:",
+        "",
+        "",
+        "port:",
+        "PORT:",
+        "user:",
+        "proto:",
+        "scope:",
+        "state:",
+        "finding:",
+        "pid:",
+        "netns:",
+        "family:",
+        "addr:",
+        "unit:",
+        "host:",
+        "mark:",
+        "colour:",
+        "é:",
+        "_:",
+        "container:",
+        "image:",
+        "pod:",
+        "CONTAINER:",
+        "netns:pod:",
+        "container:docker:",
     ]);
     let value = prop_oneof![
         "[0-9]{0,6}(-[0-9]{0,6})?",
@@ -389,6 +651,8 @@ fn term() -> impl Strategy<Value = String> {
         "[a-z_\\-]{0,8}",
         "\\[?[0-9a-f:]{0,6}(%[a-z]{0,3})?\\]?",
         "\\PC{0,4}",
+        "[a-f0-9*?/:]{0,8}",
+        "(pod|image|docker|k8s-pod|net):[a-z*?/\\[\\]0-9]{0,6}",
         prop::sample::select(vec!["any", "\\\"", "\"\\\\\"", "\u{212a}", "İ", "ß"])
             .prop_map(String::from),
     ];
@@ -401,20 +665,23 @@ proptest! {
 
     #[test]
     fn any_text_is_a_filter_or_an_error(input in any::<String>()) {
-        let (sockets, cx) = fixture();
-        check_filter(&input, &sockets, &cx)?;
+        for (sockets, cx) in all_fixtures() {
+            check_filter(&input, &sockets, &cx)?;
+        }
     }
 
     #[test]
     fn printable_text(input in "\\PC{0,24}") {
-        let (sockets, cx) = fixture();
-        check_filter(&input, &sockets, &cx)?;
+        for (sockets, cx) in all_fixtures() {
+            check_filter(&input, &sockets, &cx)?;
+        }
     }
 
     #[test]
     fn near_valid_filters(terms in prop::collection::vec(term(), 0..4), sep in "[ \t]{1,2}") {
-        let (sockets, cx) = fixture();
-        check_filter(&terms.join(&sep), &sockets, &cx)?;
+        for (sockets, cx) in all_fixtures() {
+            check_filter(&terms.join(&sep), &sockets, &cx)?;
+        }
     }
 }
 

@@ -14,4 +14,6 @@ pub mod widgets;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_containers;
+#[cfg(test)]
 mod tests_files;

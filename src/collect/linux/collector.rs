@@ -208,6 +208,13 @@ fn collect_with(
     let owners = owners::resolve(&shown, sources, probe, &names, cache);
     drop(shown);
     warnings.extend(owners.warnings.iter().cloned());
+    if cache.containers.denied() > 0 {
+        // Normal without root: one line, not one per file.
+        warnings.push(format!(
+            "the state files of {} could not be read with your rights: they are named from their cgroups and supervisors only (ids, and Podman's names)",
+            crate::text::count(cache.containers.denied(), "container", "containers")
+        ));
+    }
     let mut stats = owners.stats.clone();
 
     let holders_incomplete = (owners.unreadable > 0).then(|| {

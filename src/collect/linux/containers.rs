@@ -25,7 +25,7 @@ use crate::collect::runtime::state::{
 };
 use crate::collect::runtime::supervisor::{self, Supervisor};
 use crate::model::{Container, NetnsKind, Pod, Runtime};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -69,26 +69,33 @@ struct Ancestor {
 #[derive(Default)]
 pub struct ContainerCache {
     by_pid: HashMap<u32, (Option<Resolved>, Duration)>,
-    described: HashMap<(Runtime, String), (Resolved, Duration)>,
+    /// Per container: what its state said, whether reading it was refused, and when.
+    described: HashMap<(Runtime, String), (Resolved, bool, Duration)>,
     daemons: Option<(Arc<Daemons>, Duration)>,
     pods: HashMap<PathBuf, (Arc<PodmanPods>, Duration)>,
     storage: HashMap<PathBuf, (Arc<Vec<StorageContainer>>, Duration)>,
+    /// When processes started (`/proc/PID/stat` field 22), for namespace ownership.
+    started: HashMap<u32, (Option<u64>, Duration)>,
     /// This refresh's parent-chain reads.
     ancestors: HashMap<u32, Ancestor>,
     now: Duration,
-    /// Containers whose state files could not be read for lack of permission (the last
-    /// time they were read): their names are what the cgroup and supervisor say.
-    pub denied: BTreeSet<(Runtime, String)>,
 }
 
 impl ContainerCache {
+    /// Containers seen lately whose state files could not be read for lack of permission:
+    /// their names are what the cgroup and supervisor say.
+    pub fn denied(&self) -> usize {
+        self.described.values().filter(|(_, d, _)| *d).count()
+    }
+
     /// Starts a refresh: forgets what is too old.
     pub fn begin(&mut self, now: Duration) {
         self.now = now;
         self.ancestors.clear();
         let fresh = |at: &Duration, ttl: Duration| now.saturating_sub(*at) < ttl;
         self.by_pid.retain(|_, (_, at)| fresh(at, PID_TTL));
-        self.described.retain(|_, (_, at)| fresh(at, STATE_TTL));
+        self.started.retain(|_, (_, at)| fresh(at, PID_TTL));
+        self.described.retain(|_, (_, _, at)| fresh(at, STATE_TTL));
         self.pods.retain(|_, (_, at)| fresh(at, PID_TTL));
         self.storage.retain(|_, (_, at)| fresh(at, PID_TTL));
         if self
@@ -132,6 +139,17 @@ impl ContainerCache {
             .ok()
             .and_then(|b| parse_status_u32(&String::from_utf8_lossy(&b), "PPid:"));
         self.of_process(src, pid, &cg, ppid)
+    }
+
+    fn started_at(&mut self, src: &dyn HostFiles, pid: u32) -> Option<u64> {
+        if let Some((s, _)) = self.started.get(&pid) {
+            return *s;
+        }
+        let s = std::fs::read(src.proc_root().path().join(format!("{pid}/stat")))
+            .ok()
+            .and_then(|b| parse_stat_starttime(&String::from_utf8_lossy(&b)));
+        self.started.insert(pid, (s, self.now));
+        s
     }
 
     /// The nearest supervisor among the ancestors from `ppid` up.
@@ -246,7 +264,7 @@ impl ContainerCache {
     /// The container named from its state, cached per runtime and id.
     fn describe(&mut self, src: &dyn HostFiles, ident: Identity) -> Resolved {
         let key = (ident.runtime, ident.id.clone());
-        if let Some((r, _)) = self.described.get(&key) {
+        if let Some((r, _, _)) = self.described.get(&key) {
             return r.clone();
         }
         let mut d = Described::new(&ident);
@@ -264,16 +282,11 @@ impl ContainerCache {
             Runtime::Nspawn => nspawn(src, &ident, &mut d),
             Runtime::Other => false,
         };
-        if denied {
-            self.denied.insert(key.clone());
-        } else {
-            self.denied.remove(&key);
-        }
         let r = Resolved {
             container: Arc::new(d.container),
             role: d.role,
         };
-        self.described.insert(key, (r.clone(), self.now));
+        self.described.insert(key, (r.clone(), denied, self.now));
         r
     }
 
@@ -477,9 +490,7 @@ impl ContainerCache {
                 let Some(r) = self.of_pid(src, pid) else {
                     continue;
                 };
-                let started = std::fs::read(src.proc_root().path().join(format!("{pid}/stat")))
-                    .ok()
-                    .and_then(|b| parse_stat_starttime(&String::from_utf8_lossy(&b)));
+                let started = self.started_at(src, pid);
                 match found.iter_mut().find(|c| c.container == *r.container) {
                     Some(c) => {
                         c.started = match (c.started, started) {
@@ -682,5 +693,317 @@ fn find_daemons(src: &dyn HostFiles) -> Daemons {
 fn push_new(v: &mut Vec<PathBuf>, p: PathBuf) {
     if !v.contains(&p) {
         v.push(p);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::collect::linux::procfs::ProcRoot;
+    use crate::collect::linux::recording;
+    use crate::collect::linux::state_files::read_state_file;
+
+    const FIX: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/runtimes/host-docker-podman"
+    );
+
+    /// A fixture tree as host files: `proc/` and `state/<absolute path>`; with `deny`,
+    /// every state file answers EACCES, as for a user who may not read them.
+    struct Fixture {
+        proc: ProcRoot,
+        dir: PathBuf,
+        deny: bool,
+    }
+
+    impl HostFiles for Fixture {
+        fn proc_root(&self) -> &ProcRoot {
+            &self.proc
+        }
+
+        fn state_file(&self, path: &Path, max: u64) -> Result<Arc<[u8]>, StateFileError> {
+            if self.deny {
+                return Err(StateFileError::Denied);
+            }
+            let at = recording::state_path(&self.dir, path).ok_or(StateFileError::Missing)?;
+            read_state_file(&at, max)
+        }
+    }
+
+    fn fixture(deny: bool) -> Fixture {
+        tree(FIX, deny)
+    }
+
+    fn tree(dir: &str, deny: bool) -> Fixture {
+        Fixture {
+            proc: ProcRoot::new(format!("{dir}/proc")),
+            dir: PathBuf::from(dir),
+            deny,
+        }
+    }
+
+    const RUNTIMES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/runtimes");
+
+    fn target(id: u64, pids: &[u32]) -> NetnsTarget {
+        NetnsTarget {
+            id,
+            name: None,
+            kind: NetnsKind::Process,
+            open_path: None,
+            pids: pids.to_vec(),
+            paths: Vec::new(),
+            container: None,
+            containers: Vec::new(),
+            unit: None,
+            is_own: false,
+        }
+    }
+
+    #[test]
+    fn kubernetes_through_containerd_and_ctr() {
+        let f = tree(&format!("{RUNTIMES}/containerd-1.6.20/tree"), false);
+        let mut cache = ContainerCache::default();
+        cache.begin(Duration::ZERO);
+        // The container's shim is the sandbox's: its cgroup says which container it is.
+        let web = cache.of_pid(&f, 2936).unwrap().container;
+        assert_eq!(
+            (
+                web.runtime,
+                web.id.as_str(),
+                web.name.as_deref(),
+                web.image.as_deref()
+            ),
+            (
+                Runtime::Containerd,
+                "ctr0456",
+                Some("web"),
+                Some("docker.io/library/bs:1")
+            )
+        );
+        assert_eq!(
+            web.pod.as_ref().map(Pod::label).as_deref(),
+            Some("default/mypod")
+        );
+        let mut t = [target(1, &[2878, 2936])];
+        cache.name_namespaces(&f, &mut t);
+        assert_eq!(t[0].name.as_deref(), Some("default/mypod"));
+        assert_eq!(
+            t[0].container.as_ref().map(|c| c.id.as_str()),
+            Some("sbx0123")
+        );
+        assert_eq!(t[0].containers.len(), 2);
+        // `ctr run`: the cgroup /r13ns/plain1 counts because the parent shim agrees.
+        let plain = cache.of_pid(&f, 2752).unwrap().container;
+        assert_eq!(plain.label(), "containerd:plain1");
+        // The shims and containerd are in no container.
+        for pid in [2700, 2857, 2716] {
+            assert_eq!(cache.of_pid(&f, pid), None, "{pid}");
+        }
+    }
+
+    #[test]
+    fn cri_o_pods_from_hand_written_bundles() {
+        let f = tree(&format!("{RUNTIMES}/crio-handwritten"), false);
+        let mut cache = ContainerCache::default();
+        cache.begin(Duration::ZERO);
+        let app = cache.of_pid(&f, 4201).unwrap().container;
+        assert_eq!(
+            (app.runtime, app.name.as_deref(), app.image.as_deref()),
+            (
+                Runtime::Crio,
+                Some("app"),
+                Some("docker.io/library/nginx:1.25")
+            )
+        );
+        assert_eq!(
+            app.pod.as_ref().map(Pod::label).as_deref(),
+            Some("prod/api")
+        );
+        // Both bundles name the same netns file: the sandbox owns it, in either pid order.
+        let mut t = [target(1, &[4201, 4101])];
+        cache.name_namespaces(&f, &mut t);
+        assert_eq!(t[0].name.as_deref(), Some("prod/api"));
+        assert!(t[0].container.as_ref().unwrap().id.starts_with("a1a1"));
+        // conmon is not the container.
+        assert_eq!(cache.of_pid(&f, 4200), None);
+        // Without the bundles: conmon's name and the cgroup's id.
+        let mut denied = ContainerCache::default();
+        denied.begin(Duration::ZERO);
+        let bare = denied
+            .of_pid(&tree(&format!("{RUNTIMES}/crio-handwritten"), true), 4201)
+            .unwrap()
+            .container;
+        assert_eq!(
+            bare.name.as_deref(),
+            Some("k8s_app_api_prod_5c2a1f0e-8d3b-4a6c-9e7f-0a1b2c3d4e5f_0")
+        );
+        assert_eq!(bare.pod, None);
+    }
+
+    #[test]
+    fn machined_machines_and_lxc() {
+        let f = tree(&format!("{RUNTIMES}/machined-handwritten"), false);
+        let mut cache = ContainerCache::default();
+        cache.begin(Duration::ZERO);
+        let m = cache.of_pid(&f, 5100).unwrap().container;
+        assert_eq!(
+            (m.runtime, m.id.as_str(), m.name.as_deref()),
+            (Runtime::Nspawn, "my-box", Some("my-box"))
+        );
+        let lxc = std::fs::read_to_string(format!("{RUNTIMES}/lxc-5.0.2/attached-cgroup")).unwrap();
+        let c = cache
+            .of_process(&f, 1, &cgroup::parse(&lxc), None)
+            .unwrap()
+            .container;
+        assert_eq!((c.runtime, c.label()), (Runtime::Lxc, "lx1".to_string()));
+    }
+
+    /// The namespaces of the captured inits, as discovery lists them (pids sorted).
+    fn targets() -> Vec<NetnsTarget> {
+        let text = std::fs::read_to_string(format!("{FIX}/pids")).unwrap();
+        let mut by_ns: std::collections::BTreeMap<u64, Vec<u32>> = Default::default();
+        for line in text.lines() {
+            let (pid, ns) = line.split_once(' ').unwrap();
+            by_ns
+                .entry(ns.parse().unwrap())
+                .or_default()
+                .push(pid.parse().unwrap());
+        }
+        by_ns
+            .into_iter()
+            .map(|(id, mut pids)| {
+                pids.sort_unstable();
+                let host = id == 4026531833;
+                NetnsTarget {
+                    id,
+                    name: host.then(|| "host".to_string()),
+                    kind: if host {
+                        NetnsKind::Host
+                    } else {
+                        NetnsKind::Process
+                    },
+                    open_path: None,
+                    pids,
+                    paths: Vec::new(),
+                    container: None,
+                    containers: Vec::new(),
+                    unit: None,
+                    is_own: false,
+                }
+            })
+            .collect()
+    }
+
+    fn named(deny: bool) -> (Vec<NetnsTarget>, ContainerCache) {
+        let mut t = targets();
+        let mut cache = ContainerCache::default();
+        cache.begin(Duration::ZERO);
+        cache.name_namespaces(&fixture(deny), &mut t);
+        (t, cache)
+    }
+
+    fn summary(t: &NetnsTarget) -> (Option<&str>, Vec<String>) {
+        (
+            t.name.as_deref(),
+            t.containers.iter().map(Container::label).collect(),
+        )
+    }
+
+    fn by_id(t: &[NetnsTarget], id: u64) -> &NetnsTarget {
+        t.iter().find(|t| t.id == id).unwrap()
+    }
+
+    #[test]
+    fn namespaces_are_named_after_their_owner_from_the_state() {
+        let (t, cache) = named(false);
+        assert_eq!(
+            summary(by_id(&t, 4026532178)),
+            (Some("web"), vec!["web".into(), "side".into()]),
+            "the sidecar joined web"
+        );
+        assert_eq!(
+            summary(by_id(&t, 4026532247)),
+            (Some("nonet"), vec!["nonet".into()])
+        );
+        let pod = by_id(&t, 4026532389);
+        assert_eq!(
+            summary(pod),
+            (
+                Some("p1"),
+                vec!["89d28ba12499-infra".into(), "p1web".into(), "p1side".into()]
+            )
+        );
+        assert_eq!(pod.kind, NetnsKind::Container);
+        let pnone = by_id(&t, 4026532324);
+        assert_eq!(summary(pnone), (Some("pnone"), vec!["pnone".into()]));
+        let c = pnone.container.as_ref().unwrap();
+        assert_eq!(
+            (c.runtime, c.image.as_deref()),
+            (Runtime::Podman, Some("localhost/bs:1"))
+        );
+        // Rootless: no container cgroup; conmon and the user's own storage name it.
+        let rl1 = by_id(&t, 4026532471).container.as_ref().unwrap();
+        assert_eq!(
+            (rl1.name.as_deref(), rl1.image.as_deref()),
+            (Some("rl1"), Some("localhost/bs:1"))
+        );
+        // The host's namespace has no owner, whatever runs in it.
+        let host = by_id(&t, 4026531833);
+        assert_eq!(
+            (host.name.as_deref(), host.container.as_ref()),
+            (Some("host"), None)
+        );
+        assert_eq!(cache.denied(), 0);
+    }
+
+    #[test]
+    fn without_the_state_files_names_come_from_cgroups_and_supervisors() {
+        let (t, cache) = named(true);
+        // Docker: ids only; the owner is the one that started first.
+        let web = by_id(&t, 4026532178);
+        assert_eq!(
+            web.name.as_deref(),
+            Some("docker:f5e34731b27a"),
+            "{:?}",
+            web.containers
+        );
+        assert_eq!(web.containers.len(), 2);
+        // Podman: conmon's names; the pod's infra owns its namespace by its name.
+        assert_eq!(
+            summary(by_id(&t, 4026532389)),
+            (
+                Some("89d28ba12499-infra"),
+                vec!["89d28ba12499-infra".into(), "p1web".into(), "p1side".into()]
+            )
+        );
+        assert_eq!(by_id(&t, 4026532471).name.as_deref(), Some("rl1"));
+        assert_eq!(
+            cache.denied(),
+            8,
+            "each container outside the host namespace"
+        );
+    }
+
+    #[test]
+    fn holders_in_the_host_namespace_show_their_container() {
+        let mut cache = ContainerCache::default();
+        cache.begin(Duration::ZERO);
+        let f = fixture(false);
+        let hostc = cache.of_pid(&f, 15659).unwrap();
+        assert_eq!(hostc.container.label(), "hostc");
+        assert_eq!(hostc.container.image.as_deref(), Some("bs:1"));
+        // dockerd itself is in no container.
+        let dockerd = std::fs::read_dir(format!("{FIX}/proc"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().parse::<u32>().unwrap())
+            .find(|p| {
+                std::fs::read_to_string(format!("{FIX}/proc/{p}/comm")).unwrap() == "dockerd\n"
+            })
+            .unwrap();
+        assert_eq!(cache.of_pid(&f, dockerd), None);
+        // A second refresh answers from the cache: the same shared container.
+        let again = cache.of_pid(&f, 15659).unwrap();
+        assert!(Arc::ptr_eq(&again.container, &hostc.container));
     }
 }

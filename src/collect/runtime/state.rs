@@ -362,6 +362,45 @@ pub fn machine(text: &str) -> Machine {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn daemon_configs_say_where_state_is() {
+        assert_eq!(
+            docker_daemon_json_data_root(r#"{"data-root": "/srv/docker", "debug": true}"#),
+            Ok(Some("/srv/docker".into()))
+        );
+        assert_eq!(
+            docker_daemon_json_data_root(r#"{"graph": "/old"}"#),
+            Ok(Some("/old".into()))
+        );
+        assert_eq!(docker_daemon_json_data_root("{}"), Ok(None));
+        assert!(docker_daemon_json_data_root("{").is_err());
+        let toml = read("containerd-1.6.20/tree/state/tmp/r13/ctd/cfg.toml");
+        assert_eq!(
+            containerd_config_dirs(&toml),
+            Ok((
+                Some("/tmp/r13/ctd/state".into()),
+                Some("/tmp/r13/ctd/root".into())
+            ))
+        );
+        assert_eq!(containerd_config_dirs("version = 2\n"), Ok((None, None)));
+        assert!(containerd_config_dirs("state = ").is_err());
+    }
+
+    #[test]
+    fn machined_files() {
+        let m = machine(&read(
+            "machined-handwritten/state/run/systemd/machines/my-box",
+        ));
+        assert_eq!(m.name.as_deref(), Some("my-box"));
+        assert_eq!(m.scope.as_deref(), Some("machine-my\\x2dbox.scope"));
+        assert_eq!(m.service.as_deref(), Some("systemd-nspawn"));
+        assert_eq!(m.class.as_deref(), Some("container"));
+        let quoted = machine("NAME=\"a \\\"b\\\"\"\nCLASS=\nnoise\n");
+        assert_eq!(quoted.name.as_deref(), Some("a \"b\""));
+        assert_eq!(quoted.class, None);
+        assert_eq!(machine(""), Machine::default());
+    }
     use super::*;
 
     const FIX: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/runtimes");

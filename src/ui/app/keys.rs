@@ -82,8 +82,14 @@ impl App {
                 });
             }
             Action::SortNext => {
-                let n = self.columns().len().max(1);
-                let col = (self.current().sort.col + 1) % n;
+                // The next column this snapshot shows (a hidden one has nothing to sort).
+                let cols = self.columns();
+                let n = cols.len().max(1);
+                let from = self.current().sort.col;
+                let col = (1..=n)
+                    .map(|k| (from + k) % n)
+                    .find(|&c| cols.get(c).is_some_and(|c| !c.hidden))
+                    .unwrap_or(from);
                 self.set_sort(col, false);
             }
             Action::SortReverse => {

@@ -113,6 +113,42 @@ fn sort_cycles_columns_and_reverses() {
 }
 
 #[test]
+fn the_container_column_sorts_and_is_skipped_when_hidden() {
+    use crate::ui::views::sockets::{CONTAINER, HOLDERS, OPTIONS};
+    // The demo has no containers: `s` from HOLDERS goes past the hidden column.
+    let mut a = live(160, 48);
+    a.set_sort(HOLDERS, false);
+    a.update(key('s'));
+    assert_eq!(a.current().sort.col, OPTIONS);
+    // On a container host it is a column like the others: by label, none last.
+    let mut a = app();
+    a.update(Msg::Resize {
+        width: 160,
+        height: 48,
+    });
+    a.update(Msg::Snapshot {
+        snap: Box::new(crate::testing::container_host()),
+        at_ms: 0,
+    });
+    a.set_sort(HOLDERS, false);
+    a.update(key('s'));
+    assert_eq!(a.current().sort.col, CONTAINER);
+    let order: Vec<String> = (0..6)
+        .map(|k| {
+            a.update(key(if k == 0 { 'g' } else { 'j' }));
+            selected_id(&a).unwrap_or_default()
+        })
+        .collect();
+    // podman:686f…, side, web (8080, then 8081 whose namespace web owns), then none.
+    assert_eq!(
+        order[..4],
+        ["1-4694", "2-2382", "2-1f90", "2-1f91"],
+        "{order:?}"
+    );
+    assert!(order[4..].contains(&"1-16".to_string()) && order[4..].contains(&"3-1b58".to_string()));
+}
+
+#[test]
 fn pause_keeps_snapshots_pending_until_resume() {
     let mut a = live(80, 24);
     assert!(matches!(

@@ -7,10 +7,11 @@ use crate::analyze::history::History;
 use crate::analyze::overlap::{Endpoint, addr_overlap, dev_overlap};
 use crate::analyze::ports::{PortGroup, port_groups};
 use crate::model::{
-    Finding, FindingKind, NetnsId, PortKey, Proto, Severity, Snapshot, SocketId, State,
+    Container, Finding, FindingKind, NetnsId, PortKey, Proto, Runtime, Severity, Snapshot,
+    SocketId, State,
 };
+use crate::output::containers;
 use crate::query::FilterContext;
-use crate::text::clean;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
@@ -125,6 +126,7 @@ pub struct Process {
     pub user: Option<Arc<str>>,
     pub cmdline: Arc<[String]>,
     pub unit: Option<Arc<str>>,
+    pub container: Option<Arc<Container>>,
     pub netns: Option<NetnsId>,
     /// Socket indices, each once.
     pub sockets: Vec<u32>,
@@ -151,6 +153,19 @@ pub struct User {
     pub worst: Option<Severity>,
 }
 
+/// One container of the snapshot, for the Host view's Containers grouping.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerEntry {
+    pub container: Container,
+    /// The namespace it lives in: the one that lists it, else its processes'.
+    pub netns: Option<NetnsId>,
+    /// It made that namespace (the others joined it).
+    pub owner: bool,
+    /// Sockets it holds, or that sit in its namespace with no holder in a container.
+    pub sockets: u32,
+    pub listening: u32,
+}
+
 /// Counts for the header.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counts {
@@ -173,8 +188,12 @@ pub struct Data {
     /// The Findings view's rows: a problem's facets are one.
     pub finding_entries: Vec<FindingEntry>,
     pub filter_cx: FilterContext,
-    /// Sanitized display names of the namespaces (`net:[ID]` when unnamed).
+    /// Sanitized display names of the namespaces ([`crate::analyze::describe::netns_label`]).
     pub ns_names: HashMap<NetnsId, String>,
+    /// The owner container of each namespace that has one.
+    pub ns_owners: HashMap<NetnsId, Container>,
+    /// Every container the snapshot knows, by label.
+    pub containers: Vec<ContainerEntry>,
     pub by_id: HashMap<SocketId, u32>,
     pub sockets: Vec<SockInfo>,
     pub groups: Vec<Group>,
@@ -271,17 +290,12 @@ impl Data {
         let groups = groups(snap, &by_id, &mut sockets);
         let processes = processes(snap, &sockets);
         let users = users(snap, &sockets);
-        let ns_names = snap
-            .netns
-            .iter()
-            .map(|n| {
-                let name = match &n.name {
-                    Some(name) => clean(name).into_owned(),
-                    None => format!("net:[{}]", n.id),
-                };
-                (n.id, name)
-            })
+        let ns_names = crate::analyze::describe::netns_labels(snap);
+        let ns_owners: HashMap<NetnsId, Container> = containers::owners(snap)
+            .into_iter()
+            .map(|(id, c)| (id, c.clone()))
             .collect();
+        let containers = container_entries(snap, &ns_owners);
         // The filter's `finding:` terms read the findings from the snapshot.
         let filter_cx = {
             let mut cx = FilterContext::new(snap);
@@ -302,6 +316,8 @@ impl Data {
             finding_entries,
             filter_cx,
             ns_names,
+            ns_owners,
+            containers,
             by_id,
             sockets,
             groups,
@@ -325,6 +341,63 @@ impl Data {
     pub fn sock(&self, i: usize) -> Option<&SockInfo> {
         self.sockets.get(i)
     }
+
+    /// A socket's containers ([`containers::of_socket`]).
+    pub fn socket_containers<'a>(&'a self, s: &'a crate::model::Socket) -> Vec<&'a Container> {
+        containers::of_socket(s, self.ns_owners.get(&s.netns))
+    }
+}
+
+/// The containers of the namespaces (owner first), then those only holders name (host
+/// network), each once, with the sockets [`containers::of_socket`] gives them.
+fn container_entries(snap: &Snapshot, owners: &HashMap<NetnsId, Container>) -> Vec<ContainerEntry> {
+    let mut out: Vec<ContainerEntry> = Vec::new();
+    // By runtime, then id: a lookup per socket without making a key.
+    let mut index: HashMap<Runtime, HashMap<String, usize>> = HashMap::new();
+    let mut add = |out: &mut Vec<ContainerEntry>, c: &Container, netns: Option<NetnsId>, owner| {
+        let ids = index.entry(c.runtime).or_default();
+        if let Some(&i) = ids.get(c.id.as_str()) {
+            return i;
+        }
+        out.push(ContainerEntry {
+            container: c.clone(),
+            netns,
+            owner,
+            sockets: 0,
+            listening: 0,
+        });
+        ids.insert(c.id.clone(), out.len() - 1);
+        out.len() - 1
+    };
+    for n in &snap.netns {
+        for c in n.container.iter().chain(&n.containers) {
+            let owner = n.container.as_ref().is_some_and(|o| containers::same(o, c));
+            add(&mut out, c, Some(n.id), owner);
+        }
+    }
+    for s in &snap.sockets {
+        for c in containers::of_socket(s, owners.get(&s.netns)) {
+            let netns = s
+                .holders
+                .iter()
+                .find(|h| {
+                    h.container
+                        .as_deref()
+                        .is_some_and(|hc| containers::same(hc, c))
+                })
+                .and_then(|h| h.netns)
+                .or(Some(s.netns));
+            let i = add(&mut out, c, netns, false);
+            if let Some(e) = out.get_mut(i) {
+                e.sockets += 1;
+                if s.state == State::Listen {
+                    e.listening += 1;
+                }
+            }
+        }
+    }
+    out.sort_by_cached_key(|e| (e.container.label(), e.container.id.clone()));
+    out
 }
 
 fn groups(snap: &Snapshot, by_id: &HashMap<SocketId, u32>, sockets: &mut [SockInfo]) -> Vec<Group> {
@@ -414,6 +487,7 @@ fn processes(snap: &Snapshot, sockets: &[SockInfo]) -> Vec<Process> {
                 user: h.user.clone(),
                 cmdline: h.cmdline.clone(),
                 unit: h.unit.clone(),
+                container: h.container.clone(),
                 netns: h.netns,
                 sockets: Vec::new(),
                 listening: 0,

@@ -3,9 +3,11 @@
 //! the recent refreshes), and the host's privileges, warnings and scan.
 
 use super::cells::count_style;
+use super::data::ContainerEntry;
 use super::lines::labelled;
-use super::{Ctx, Detail, RowKey, View};
+use super::{Ctx, Detail, LIST_MAX, RowKey, View};
 use crate::model::{AddrFlag, Netns, NetnsKind, Sysctls, TcpExtCounters};
+use crate::output::containers;
 use crate::text::{clean, count};
 use crate::ui::theme::Theme;
 use crate::ui::widgets::table::{Column, Row, SortKey, Source};
@@ -13,20 +15,22 @@ use ratatui::text::{Line, Span};
 
 pub const ORDER: usize = 0;
 pub const KIND: usize = 1;
-pub const ID: usize = 2;
-pub const PROCS: usize = 3;
-pub const SOCKETS: usize = 4;
-pub const IFACES: usize = 5;
-pub const ADDRS: usize = 6;
-pub const FLAGGED: usize = 7;
-pub const OVERFLOWS: usize = 8;
-pub const DROPS: usize = 9;
-pub const NOTE: usize = 10;
+pub const CONTAINERS: usize = 2;
+pub const ID: usize = 3;
+pub const PROCS: usize = 4;
+pub const SOCKETS: usize = 5;
+pub const IFACES: usize = 6;
+pub const ADDRS: usize = 7;
+pub const FLAGGED: usize = 8;
+pub const OVERFLOWS: usize = 9;
+pub const DROPS: usize = 10;
+pub const NOTE: usize = 11;
 
 #[rustfmt::skip]
-const COLUMNS: [Column; 11] = [
-    Column::new("NETNS",     8, 16, 0),
+const COLUMNS: [Column; 12] = [
+    Column::new("NETNS",     8, 28, 0),
     Column::new("KIND",      6,  9, 1),
+    Column::new("CONTAINERS", 10, 18, 1),
     Column::new("ID",       10, 10, 4).right(),
     Column::new("PROCS",     5,  5, 2).right(),
     Column::new("SOCKS",     5,  5, 0).right(),
@@ -37,6 +41,13 @@ const COLUMNS: [Column; 11] = [
     Column::new("DROPS",     5,  6, 2).right(),
     Column::new("NOTE",     10, 30, 5).grow(),
 ];
+
+/// A snapshot without containers: the CONTAINERS column hidden.
+const PLAIN: [Column; 12] = {
+    let mut c = COLUMNS;
+    c[CONTAINERS] = c[CONTAINERS].hidden();
+    c
+};
 
 pub struct Table<'a> {
     cx: Ctx<'a>,
@@ -60,7 +71,11 @@ impl Source for Table<'_> {
         Self: 'r;
 
     fn columns(&self) -> &'static [Column] {
-        &COLUMNS
+        if self.cx.data.containers.is_empty() {
+            &PLAIN
+        } else {
+            &COLUMNS
+        }
     }
 
     fn len(&self) -> usize {
@@ -145,6 +160,7 @@ impl Row for NetnsRow<'_> {
         match col {
             ORDER => Line::raw(self.cx.data.ns_name(n.id)),
             KIND => Line::raw(kind_name(n.kind)),
+            CONTAINERS => Line::raw(containers::netns_cell(n.container.as_ref(), &n.containers)),
             ID => Line::styled(n.id.to_string(), theme.muted),
             PROCS => Line::raw(n.processes.to_string()),
             SOCKETS => {
@@ -187,6 +203,14 @@ impl Row for NetnsRow<'_> {
                 i64::from(n.name.is_none()),
             ]),
             KIND => SortKey::text(kind_name(n.kind)),
+            CONTAINERS => {
+                let cell = containers::netns_cell(n.container.as_ref(), &n.containers);
+                if cell.is_empty() {
+                    SortKey::Missing
+                } else {
+                    SortKey::Text(cell.to_lowercase())
+                }
+            }
             ID => SortKey::Num(i64::try_from(n.id.0).unwrap_or(i64::MAX)),
             PROCS => SortKey::num(n.processes),
             SOCKETS => num(self.sockets()),
@@ -275,10 +299,24 @@ fn detail(cx: Ctx<'_>, n: &Netns) -> Detail {
     for p in &n.paths {
         lines.push(labelled("", vec![Span::raw(clean(p).into_owned())], theme));
     }
-    if let Some(c) = &n.container {
+    // Its containers: the owner first, then those that joined it, with their sockets.
+    let members = cx
+        .data
+        .containers
+        .iter()
+        .filter(|e| e.netns == Some(n.id))
+        .filter(|e| {
+            n.container
+                .iter()
+                .chain(&n.containers)
+                .any(|c| containers::same(c, &e.container))
+        });
+    let mut members: Vec<_> = members.collect();
+    members.sort_by_key(|e| !e.owner);
+    for (k, e) in members.into_iter().enumerate() {
         lines.push(labelled(
-            "container",
-            vec![Span::raw(clean(&c.label()).into_owned())],
+            if k == 0 { "members" } else { "" },
+            container_spans(e, None, theme),
             theme,
         ));
     }
@@ -360,9 +398,68 @@ fn detail(cx: Ctx<'_>, n: &Netns) -> Detail {
     }
     lines.push(Line::default());
     host_lines(cx, &mut lines);
+    container_group(cx, &mut lines);
     Detail {
         title: format!("netns {}", cx.data.ns_name(n.id)),
         lines,
+    }
+}
+
+/// `web · docker 02175b2a1941 · image nginx:1.25 · owner · 2 listening of 3 sockets`,
+/// with `in NETNS` when `netns_name` is given (the host-wide list).
+fn container_spans(
+    e: &ContainerEntry,
+    netns_name: Option<String>,
+    theme: &Theme,
+) -> Vec<Span<'static>> {
+    let mut spans = vec![Span::raw(containers::describe(&e.container))];
+    if let Some(ns) = netns_name {
+        spans.push(Span::raw(format!(" · in {ns}")));
+    }
+    if e.owner {
+        spans.push(Span::styled(" · owns the namespace", theme.muted));
+    }
+    spans.push(Span::styled(
+        format!(
+            " · {} listening of {}",
+            e.listening,
+            count(e.sockets as usize, "socket", "sockets")
+        ),
+        if e.listening > 0 {
+            theme.text
+        } else {
+            theme.muted
+        },
+    ));
+    spans
+}
+
+/// Every container of the snapshot, whatever namespace is selected: the Host view's
+/// Containers grouping (host-network ones too, which own no namespace).
+fn container_group(cx: Ctx<'_>, lines: &mut Vec<Line<'static>>) {
+    let theme = cx.theme;
+    let all = &cx.data.containers;
+    if all.is_empty() {
+        return;
+    }
+    lines.push(Line::default());
+    lines.push(Line::styled(
+        format!("Containers ({})", all.len()),
+        theme.header,
+    ));
+    for e in all.iter().take(LIST_MAX) {
+        let ns = e.netns.map(|id| cx.data.ns_name(id));
+        lines.push(labelled("", container_spans(e, ns, theme), theme));
+    }
+    if all.len() > LIST_MAX {
+        lines.push(labelled(
+            "",
+            vec![Span::styled(
+                format!("and {} more", all.len() - LIST_MAX),
+                theme.muted,
+            )],
+            theme,
+        ));
     }
 }
 

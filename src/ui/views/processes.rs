@@ -17,12 +17,13 @@ pub const USER: usize = 3;
 pub const SOCKETS: usize = 4;
 pub const LISTEN: usize = 5;
 pub const PORTS: usize = 6;
-pub const UNIT: usize = 7;
-pub const NETNS: usize = 8;
-pub const COMMAND: usize = 9;
+pub const CONTAINER: usize = 7;
+pub const UNIT: usize = 8;
+pub const NETNS: usize = 9;
+pub const COMMAND: usize = 10;
 
 #[rustfmt::skip]
-const COLUMNS: [Column; 10] = [
+const COLUMNS: [Column; 11] = [
     Column::new("!",        1,  1, 0),
     Column::new("PID",      7,  7, 0).right(),
     Column::new("NAME",    10, 16, 0),
@@ -30,10 +31,18 @@ const COLUMNS: [Column; 10] = [
     Column::new("SOCKS",    5,  5, 1).right(),
     Column::new("LISTEN",   6,  6, 2).right(),
     Column::new("PORTS",   10, 24, 1),
+    Column::new("CONTAINER", 9, 20, 3),
     Column::new("UNIT",     8, 24, 4),
     Column::new("NETNS",   10, 12, 3),
     Column::new("COMMAND", 10, 30, 5).grow(),
 ];
+
+/// A snapshot without containers: the CONTAINER column hidden.
+const PLAIN: [Column; 11] = {
+    let mut c = COLUMNS;
+    c[CONTAINER] = c[CONTAINER].hidden();
+    c
+};
 
 pub struct Table<'a> {
     cx: Ctx<'a>,
@@ -57,7 +66,11 @@ impl Source for Table<'_> {
         Self: 'r;
 
     fn columns(&self) -> &'static [Column] {
-        &COLUMNS
+        if self.cx.data.containers.is_empty() {
+            &PLAIN
+        } else {
+            &COLUMNS
+        }
     }
 
     fn len(&self) -> usize {
@@ -112,6 +125,10 @@ impl Row for ProcessRow<'_> {
             },
             NETNS => Line::raw(netns_name(self.cx, p)),
             COMMAND => Line::styled(command(p), theme.muted),
+            CONTAINER => match &p.container {
+                Some(c) => Line::raw(clean(&c.label()).into_owned()),
+                None => Line::styled("-", theme.muted),
+            },
             _ => Line::default(),
         }
     }
@@ -133,6 +150,10 @@ impl Row for ProcessRow<'_> {
             UNIT => p.unit.as_deref().map_or(SortKey::Missing, SortKey::text),
             NETNS => SortKey::text(&netns_name(self.cx, p)),
             COMMAND => SortKey::text(&command(p)),
+            CONTAINER => p
+                .container
+                .as_ref()
+                .map_or(SortKey::Missing, |c| SortKey::text(&c.label())),
             _ => SortKey::Missing,
         }
     }
@@ -179,6 +200,13 @@ fn detail(cx: Ctx<'_>, p: &Process) -> Detail {
         ),
         labelled("command", vec![Span::raw(command(p))], theme),
     ];
+    if let Some(c) = &p.container {
+        lines.push(labelled(
+            "runs in",
+            vec![Span::raw(crate::output::containers::describe(c))],
+            theme,
+        ));
+    }
     if let Some(u) = &p.unit {
         lines.push(labelled(
             "unit",

@@ -11,6 +11,7 @@ use super::lines::{finding_lines, labelled, local_text};
 use super::{Ctx, Detail, RowKey, View};
 use crate::model::addr::endpoint;
 use crate::model::{Family, Missing, Socket};
+use crate::output::containers;
 use crate::text::clean;
 use crate::ui::theme::Theme;
 use crate::ui::widgets::bar;
@@ -24,20 +25,22 @@ pub const LOCAL: usize = 2;
 pub const STATE: usize = 3;
 pub const USER: usize = 4;
 pub const HOLDERS: usize = 5;
-pub const OPTIONS: usize = 6;
-pub const QUEUE: usize = 7;
-pub const SYN: usize = 8;
-pub const NETNS: usize = 9;
-pub const REMOTE: usize = 10;
+pub const CONTAINER: usize = 6;
+pub const OPTIONS: usize = 7;
+pub const QUEUE: usize = 8;
+pub const SYN: usize = 9;
+pub const NETNS: usize = 10;
+pub const REMOTE: usize = 11;
 
 #[rustfmt::skip] // a table: one column per line
-const COLUMNS: [Column; 10] = [
+const COLUMNS: [Column; 11] = [
     Column::new("!",        3,  3, 0),
     Column::new("PROTO",    5,  5, 0),
     Column::new("LOCAL",   17, 28, 0).grow(),
     Column::new("STATE",    6,  6, 1),
     Column::new("USER",     6, 10, 2),
     Column::new("HOLDERS", 12, 24, 1).grow(),
+    Column::new("CONTAINER", 9, 20, 2),
     Column::new("OPTIONS",  8, 24, 3),
     Column::new("QUEUE",    5, 22, 2),
     Column::new("SYNQ",     4,  4, 5).right(),
@@ -46,13 +49,14 @@ const COLUMNS: [Column; 10] = [
 
 /// With connections in the snapshot: a REMOTE column too.
 #[rustfmt::skip]
-const COLUMNS_REMOTE: [Column; 11] = [
+const COLUMNS_REMOTE: [Column; 12] = [
     Column::new("!",        3,  3, 0),
     Column::new("PROTO",    5,  5, 0),
     Column::new("LOCAL",   17, 28, 0).grow(),
     Column::new("STATE",    6, 11, 1),
     Column::new("USER",     6, 10, 2),
     Column::new("HOLDERS", 12, 24, 1).grow(),
+    Column::new("CONTAINER", 9, 20, 2),
     Column::new("OPTIONS",  8, 24, 3),
     Column::new("QUEUE",    5, 22, 2),
     Column::new("SYNQ",     4,  4, 6).right(),
@@ -67,13 +71,25 @@ const fn with_host<const N: usize>(cols: [Column; N]) -> [Column; N] {
     c[NETNS] = Column::new("HOST:NETNS", 12, 22, 1);
     c
 }
-const COLUMNS_HOSTS: [Column; 10] = with_host(COLUMNS);
-const COLUMNS_REMOTE_HOSTS: [Column; 11] = with_host(COLUMNS_REMOTE);
+const COLUMNS_HOSTS: [Column; 11] = with_host(COLUMNS);
+const COLUMNS_REMOTE_HOSTS: [Column; 12] = with_host(COLUMNS_REMOTE);
+
+/// A snapshot without containers: the CONTAINER column hidden (it would be empty).
+const fn no_container<const N: usize>(cols: [Column; N]) -> [Column; N] {
+    let mut c = cols;
+    c[CONTAINER] = c[CONTAINER].hidden();
+    c
+}
+const PLAIN: [Column; 11] = no_container(COLUMNS);
+const PLAIN_REMOTE: [Column; 12] = no_container(COLUMNS_REMOTE);
+const PLAIN_HOSTS: [Column; 11] = no_container(COLUMNS_HOSTS);
+const PLAIN_REMOTE_HOSTS: [Column; 12] = no_container(COLUMNS_REMOTE_HOSTS);
 
 pub struct Table<'a> {
     cx: Ctx<'a>,
     remote: bool,
     hosts: bool,
+    containers: bool,
 }
 
 impl<'a> Table<'a> {
@@ -81,7 +97,13 @@ impl<'a> Table<'a> {
         // Decided per snapshot by what it holds.
         let remote = cx.data.has_remote;
         let hosts = cx.data.multi_host;
-        Table { cx, remote, hosts }
+        let containers = !cx.data.containers.is_empty();
+        Table {
+            cx,
+            remote,
+            hosts,
+            containers,
+        }
     }
 }
 
@@ -98,11 +120,15 @@ impl Source for Table<'_> {
         Self: 'r;
 
     fn columns(&self) -> &'static [Column] {
-        match (self.remote, self.hosts) {
-            (true, false) => &COLUMNS_REMOTE,
-            (false, false) => &COLUMNS,
-            (true, true) => &COLUMNS_REMOTE_HOSTS,
-            (false, true) => &COLUMNS_HOSTS,
+        match (self.remote, self.hosts, self.containers) {
+            (true, false, true) => &COLUMNS_REMOTE,
+            (false, false, true) => &COLUMNS,
+            (true, true, true) => &COLUMNS_REMOTE_HOSTS,
+            (false, true, true) => &COLUMNS_HOSTS,
+            (true, false, false) => &PLAIN_REMOTE,
+            (false, false, false) => &PLAIN,
+            (true, true, false) => &PLAIN_REMOTE_HOSTS,
+            (false, true, false) => &PLAIN_HOSTS,
         }
     }
 
@@ -215,6 +241,14 @@ impl Row for SocketRow<'_> {
                 };
                 Line::styled(text, style)
             }
+            CONTAINER => {
+                let list = self.cx.data.socket_containers(s);
+                if list.is_empty() {
+                    Line::default()
+                } else {
+                    Line::raw(containers::cell(&list))
+                }
+            }
             OPTIONS => Line::from(badge_spans(&option_badges(s), width, theme)),
             QUEUE => queue_cell(self, width, theme),
             SYN => match s.syn_recv {
@@ -261,6 +295,14 @@ impl Row for SocketRow<'_> {
                 Some(h) => SortKey::text(&h.name),
                 None => SortKey::Missing,
             },
+            CONTAINER => {
+                let list = self.cx.data.socket_containers(s);
+                if list.is_empty() {
+                    SortKey::Missing
+                } else {
+                    SortKey::text(&containers::cell(&list))
+                }
+            }
             OPTIONS => {
                 let b: Vec<String> = option_badges(s).into_iter().map(|b| b.long).collect();
                 SortKey::Text(b.join(" "))
@@ -400,6 +442,7 @@ fn detail(cx: Ctx<'_>, s: &Socket, info: &SockInfo) -> Detail {
         theme,
     ));
     holder_lines(cx, s, &mut lines);
+    container_lines(cx, s, &mut lines);
     option_lines(s, theme, &mut lines);
     queue_lines(cx, s, info, &mut lines);
     port_lines(cx, s, info, &mut lines);
@@ -454,6 +497,9 @@ fn holder_lines(cx: Ctx<'_>, s: &Socket, lines: &mut Vec<Line<'static>>) {
         if h.ruid != h.uid {
             text.push_str(&format!(" (real uid {})", h.ruid));
         }
+        if let Some(c) = &h.container {
+            text.push_str(&format!(" · container {}", clean(&c.label())));
+        }
         if let Some(u) = &h.unit {
             text.push_str(&format!(" · {}", clean(u)));
         }
@@ -483,6 +529,56 @@ fn holder_lines(cx: Ctx<'_>, s: &Socket, lines: &mut Vec<Line<'static>>) {
             theme,
         ));
     }
+}
+
+/// The socket's containers in full (name, runtime, short id, image, pod), and who owns its
+/// namespace and who else lives there: what an admin asks first on a container host.
+fn container_lines(cx: Ctx<'_>, s: &Socket, lines: &mut Vec<Line<'static>>) {
+    let theme = cx.theme;
+    let list = cx.data.socket_containers(s);
+    let held = s.holders.iter().any(|h| h.container.is_some());
+    for (k, c) in list.iter().enumerate() {
+        let mut spans = vec![Span::raw(containers::describe(c))];
+        if !held {
+            spans.push(Span::styled(
+                " (owns the namespace; no holder seen in a container)",
+                theme.muted,
+            ));
+        }
+        lines.push(labelled(
+            // Not "container": a 9-letter label leaves one space, and the wrap's
+            // hanging indent needs two to find the label.
+            if k == 0 { "runs in" } else { "" },
+            spans,
+            theme,
+        ));
+    }
+    let Some(n) = cx.snap.netns.iter().find(|n| n.id == s.netns) else {
+        return;
+    };
+    let owner = n.container.as_ref();
+    let others: Vec<String> = n
+        .containers
+        .iter()
+        .filter(|m| !owner.is_some_and(|o| containers::same(o, m)))
+        .map(|m| clean(&m.label()).into_owned())
+        .collect();
+    let mut text = match owner {
+        Some(o) => format!("owned by {}", clean(&o.label())),
+        None if others.is_empty() => return,
+        None => "no owner known".to_string(),
+    };
+    if !others.is_empty() {
+        let shown = others.len().min(super::LIST_MAX);
+        text.push_str(&format!(
+            " · shared with {}",
+            others.get(..shown).unwrap_or_default().join(", ")
+        ));
+        if others.len() > shown {
+            text.push_str(&format!(" and {} more", others.len() - shown));
+        }
+    }
+    lines.push(labelled("netns", vec![Span::raw(text)], theme));
 }
 
 fn option_lines(s: &Socket, theme: &Theme, lines: &mut Vec<Line<'static>>) {

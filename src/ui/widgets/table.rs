@@ -27,6 +27,9 @@ pub struct Column {
     pub grow: bool,
     /// Numbers: right-aligned.
     pub right: bool,
+    /// Left out whatever the width: a column this snapshot has nothing for (CONTAINER on
+    /// a host without containers). Its index stays, so rows keep one column numbering.
+    pub hidden: bool,
 }
 
 impl Column {
@@ -38,6 +41,14 @@ impl Column {
             priority,
             grow: false,
             right: false,
+            hidden: false,
+        }
+    }
+
+    pub const fn hidden(self) -> Column {
+        Column {
+            hidden: true,
+            ..self
         }
     }
 
@@ -208,7 +219,9 @@ pub fn place(cols: &[Column], width: u16) -> Vec<Placed> {
     let mut widths: Vec<Option<u16>> = vec![None; cols.len()];
     let mut used: u16 = 0;
     for &i in &by_priority {
-        let Some(c) = cols.get(i) else { continue };
+        let Some(c) = cols.get(i).filter(|c| !c.hidden) else {
+            continue;
+        };
         let need = c.min + if used == 0 { 0 } else { GAP };
         if used.saturating_add(need) <= width {
             used += need;
@@ -431,6 +444,19 @@ mod tests {
         );
         assert_eq!(column_at(&COLS, 30, 2), Some(0));
         assert_eq!(column_at(&COLS, 30, 7), Some(1));
+    }
+
+    #[test]
+    fn hidden_columns_take_no_room_and_keep_their_index() {
+        let cols = [COLS[0].hidden(), COLS[1]];
+        assert_eq!(
+            place(&cols, 300),
+            vec![Placed {
+                col: 1,
+                x: 0,
+                width: 300
+            }]
+        );
     }
 
     #[test]
