@@ -706,7 +706,14 @@ fn containers_of_docker_podman_and_lxc_by_name() {
     let ports_of = |bases: &[&str]| -> BTreeSet<u16> { bases.iter().map(|b| by(b).port).collect() };
     let all_ports: BTreeSet<u16> = made.iter().map(|m| m.port).collect();
     for (filter, want) in [
-        (format!("container:{}", n("web")), ports_of(&["web"])),
+        // A namespace a container made is shared by every container in it (web's by side):
+        // its sockets are theirs (src/model/names.rs, `sharing`).
+        (
+            format!("container:{}", n("web")),
+            ports_of(&["web", "side"]),
+        ),
+        // The host's namespace is nobody's: only hostc's own listener is hostc's.
+        (format!("container:{}", n("hostc")), ports_of(&["hostc"])),
         (format!("container:{}", n("pns")), ports_of(&["pns"])),
         (
             "image:localhost/bs*".to_string(),
