@@ -2,8 +2,8 @@
 # The README's picture of a container host: starts the container set of tests/containers.rs
 # (a private dockerd with web, nonet, side joined to web, hostc on the host network; rootful
 # Podman with pnone and the pod p1 of p1web and p1side), runs the dashboard in tmux, and
-# captures the Sockets view (screenshots/containers.png) and the Host view grouped by
-# container (screenshots/containers-host.png). Everything it starts is removed on exit.
+# captures the Sockets view (screenshots/containers.png) and the Host view's Containers
+# grouping (screenshots/containers-host.png). Everything it starts is removed on exit.
 # Run as root from the repository. Needs: docker.io, podman, runc, catatonit,
 # busybox-static, tmux, python3 with Pillow, fonts-dejavu-core.
 # BIN=path/to/bindscope skips the release build.
@@ -117,9 +117,10 @@ dash() {
     python3 screenshots/ansi2png.py "$D/$name.ansi" "screenshots/$name.png"
     echo "wrote screenshots/$name.png"
 }
-tmux new-session -d -s "$SESSION" -x 160 -y 30 "$BIN --interval 1s"
+tmux new-session -d -s "$SESSION" -x 160 -y 36 "$BIN --interval 1s"
 sleep 3
 dash containers
-# The Host view (6), its Containers grouping (c).
-dash containers-host 6 c
+# The Host view (6), the host's detail (enter), scrolled to its end (G): the Containers
+# grouping, every container with its namespace, whether it owns it, and what it listens on.
+dash containers-host 6 Enter G
 tmux kill-session -t "$SESSION"
