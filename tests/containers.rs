@@ -1,5 +1,5 @@
-//! Containers by name, against real runtimes: a private dockerd, rootful Podman and LXC
-//! started by the test (tests/containers/runtimes.rs), with named containers that listen.
+//! Containers by name, against real runtimes: a private dockerd, rootful Podman, containerd
+//! and LXC started by the test (tests/containers/runtimes.rs), with named containers that listen.
 //! The real binary must name every socket's container and every namespace's owner as the
 //! runtime itself does (`docker inspect`, `podman inspect`), select namespaces and filter
 //! sockets by those names, show them in the table and the dashboard, say the same as
@@ -13,6 +13,8 @@
 //!   cannot join a path namespace, and a bridge needs iptables on the host), and `pns` in a
 //!   namespace bind-mounted at `/run/netns/netns-…` the way Podman's own bridge namespaces
 //!   are, so the mount's name must lose to the container's.
+//! - containerd on its own: a private containerd and `ctr run --rootfs` in a containerd
+//!   namespace of the test's (no name: it is asked for as `containerd:ID`).
 //! - LXC: the busybox template with `lxc.net.0.type = empty`.
 //!
 //! The runtimes need their Debian packages (`.ci/run` installs them) and root; without them
@@ -30,7 +32,7 @@ mod runtimes;
 
 use common::tmux::Tmux;
 use common::{BINDSCOPE, NOBODY, REQUIRE_ENV, Run, SsSocket, parse_ss, run_timeout};
-use runtimes::{Docker, IpNetns, Lxc, Podman, Scratch, poll, timed, which};
+use runtimes::{Containerd, Docker, IpNetns, Lxc, Podman, Scratch, poll, timed, which};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::os::unix::fs::MetadataExt;
@@ -41,9 +43,12 @@ use std::time::{Duration, Instant};
 #[derive(Debug, Clone)]
 struct Made {
     runtime: &'static str,
-    /// The full id as the runtime reports it (for LXC, the name).
+    /// The full id as the runtime reports it (for LXC, the name; for `ctr`, the id given).
     id: String,
+    /// The name as the runtime reports it; for `ctr`, which has no names, the id.
     name: String,
+    /// Whether the runtime has a name for it (`ctr run` containers have only an id).
+    named: bool,
     /// The image as `inspect` reports the user's reference; `None` for LXC.
     image: Option<String>,
     pod: Option<String>,
@@ -54,6 +59,31 @@ struct Made {
     port: u16,
 }
 
+impl Made {
+    /// What bindscope calls it: the name, else `runtime:id` (model::Container::label).
+    fn label(&self) -> String {
+        if self.named {
+            self.name.clone()
+        } else {
+            format!("{}:{}", self.runtime, self.id)
+        }
+    }
+}
+
+/// A snapshot's container object as bindscope labels it (model::Container::label).
+fn label_of(v: &Value) -> Option<String> {
+    if let Some(n) = v["name"].as_str() {
+        return Some(n.to_string());
+    }
+    let id = v["id"].as_str()?;
+    let short = if id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        &id[..12]
+    } else {
+        id
+    };
+    Some(format!("{}:{short}", v["runtime"].as_str()?))
+}
+
 /// Whether this machine can run the test; when it cannot, says why (a failure under
 /// `BINDSCOPE_REQUIRE_PRIVILEGED=1`).
 fn can_run() -> bool {
@@ -62,6 +92,8 @@ fn can_run() -> bool {
     } else {
         [
             "dockerd",
+            "containerd",
+            "ctr",
             "podman",
             "runc",
             "conmon",
@@ -233,7 +265,7 @@ fn check_container(c: &mut Checks, got: &Value, want: &Made, what: &str) {
     );
     c.eq(
         json_str(&got["name"]),
-        Some(want.name.as_str()),
+        want.named.then_some(want.name.as_str()),
         &format!("{what}: name"),
     );
     c.eq(
@@ -303,6 +335,7 @@ fn containers_of_docker_podman_and_lxc_by_name() {
             runtime: "docker",
             id,
             name,
+            named: true,
             image: inspect["Config"]["Image"].as_str().map(str::to_string),
             pod: None,
             pid: listener_pid(init, port),
@@ -344,6 +377,7 @@ fn containers_of_docker_podman_and_lxc_by_name() {
             runtime: "podman",
             id,
             name,
+            named: true,
             image: inspect["ImageName"].as_str().map(str::to_string),
             pod,
             pid: listener_pid(init, port),
@@ -362,11 +396,36 @@ fn containers_of_docker_podman_and_lxc_by_name() {
         runtime: "podman",
         id: infra_id.clone(),
         name: infra["Name"].as_str().expect("infra Name").to_string(),
+        named: true,
         image: infra["ImageName"].as_str().map(str::to_string),
         pod: Some(pod_name.clone()),
         pid: infra["State"]["Pid"].as_u64().expect("infra pid") as u32,
         port: 0,
     };
+
+    // ---- containerd on its own: `ctr run` from a root file system, in a containerd
+    // namespace of this run's own. It has an id and no name.
+    let mut ctd = timed("containerd ready", || {
+        Containerd::start(&scratch, &n("bsc"))
+    })
+    .expect("containerd");
+    let ctr_id = n("ctr");
+    let ctr_argv = httpd(7331);
+    let ctr_argv: Vec<&str> = ctr_argv.iter().map(String::as_str).collect();
+    let ctr_init = timed("ctr run", || {
+        ctd.run(&ctr_id, &scratch.path("rootfs"), &ctr_argv)
+    })
+    .expect("ctr run");
+    made.push(Made {
+        runtime: "containerd",
+        id: ctr_id.clone(),
+        name: ctr_id.clone(),
+        named: false,
+        image: None,
+        pod: None,
+        pid: listener_pid(ctr_init, 7331),
+        port: 7331,
+    });
 
     // ---- LXC
     let lxc = timed("lxc-create and lxc-start", || {
@@ -380,6 +439,7 @@ fn containers_of_docker_podman_and_lxc_by_name() {
         runtime: "lxc",
         id: lxc.name.clone(),
         name: lxc.name.clone(),
+        named: true,
         image: None,
         pod: None,
         pid: listener_pid(lx_init, 7321),
@@ -406,6 +466,7 @@ fn containers_of_docker_podman_and_lxc_by_name() {
         ("pod", pod_ns),
         ("pns", netns_of(by("pns").pid)),
         ("lx", netns_of(by("lx").pid)),
+        ("ctr", netns_of(by("ctr").pid)),
     ]
     .into();
     // The runtimes did what the names say: side joined web, the pod members share the
@@ -504,6 +565,7 @@ fn containers_of_docker_podman_and_lxc_by_name() {
         ),
         ("pns", by("pns"), vec!["pns"], n("pns")),
         ("lx", by("lx"), vec!["lx"], n("lx")),
+        ("ctr", by("ctr"), vec!["ctr"], by("ctr").label()),
     ];
     for (key, owner, members, name) in &owners {
         let id = mine[key];
@@ -522,18 +584,18 @@ fn containers_of_docker_podman_and_lxc_by_name() {
             owner,
             &format!("netns {name} owner"),
         );
-        let listed: Vec<&str> = e["containers"]
+        let listed: Vec<String> = e["containers"]
             .as_array()
-            .map(|a| a.iter().filter_map(|x| x["name"].as_str()).collect())
+            .map(|a| a.iter().filter_map(label_of).collect())
             .unwrap_or_default();
         c.eq(
-            listed.first().copied(),
-            Some(owner.name.as_str()),
+            listed.first().cloned(),
+            Some(owner.label()),
             &format!("netns {name}: containers[0] is the owner"),
         );
         for m in members {
-            let want = n(m);
-            c.check(listed.contains(&want.as_str()), || {
+            let want = by(m).label();
+            c.check(listed.contains(&want), || {
                 format!("netns {name}: containers {listed:?} lack {want}")
             });
         }
@@ -622,6 +684,8 @@ fn containers_of_docker_podman_and_lxc_by_name() {
         (n("lx"), mine["lx"]),
         (web12.clone(), web_ns),
         (side12.clone(), web_ns),
+        // A container with no name is asked for as bindscope labels it.
+        (by("ctr").label(), mine["ctr"]),
     ] {
         match select(&arg) {
             Ok(got) => c.eq(got, BTreeSet::from([want]), &format!("--netns {arg}")),
@@ -665,8 +729,8 @@ fn containers_of_docker_podman_and_lxc_by_name() {
     for m in &made {
         let needle = format!(":{} ", m.port);
         let row = table.lines().find(|l| l.contains(&needle));
-        c.check(row.is_some_and(|r| r.contains(&m.name)), || {
-            format!("table row of {} does not name it: {row:?}", m.name)
+        c.check(row.is_some_and(|r| r.contains(&m.label())), || {
+            format!("table row of {} does not name it: {row:?}", m.label())
         });
     }
 
@@ -746,7 +810,7 @@ fn containers_of_docker_podman_and_lxc_by_name() {
         );
         for m in made.iter().filter(|m| shown.contains(&m.port)) {
             let row = row_of(&screen, m.port).unwrap_or_default();
-            c.check(row.contains(&m.name), || {
+            c.check(row.contains(&m.label()), || {
                 format!(
                     "filter '{filter}': the row of {} does not name it: {row}",
                     m.port
@@ -801,22 +865,19 @@ fn containers_of_docker_podman_and_lxc_by_name() {
                 // Not listed: the privileges lines must say which. Podman's and LXC's names
                 // are in their supervisors' command lines, which anyone can read (conmon's
                 // `-n`, `[lxc monitor] PATH NAME`), so those are named; Docker's names are
-                // in 0600 files, so its namespaces may be given by id.
+                // in 0600 files and `ctr` has none, so those may be given by id.
                 None => {
                     let mut names: Vec<String> = vec![name.clone(), owner.name.clone()];
                     names.extend(members.iter().map(|m| n(m)));
                     let by_name = names.iter().any(|l| missing.contains(l.as_str()));
                     let by_id = missing.contains(&owner.id[..12.min(owner.id.len())]);
-                    let said = by_name || (owner.runtime == "docker" && by_id);
+                    let by_id_ok = owner.runtime == "docker" || !owner.named;
+                    let said = by_name || (by_id_ok && by_id);
                     c.check(said, || {
                         format!(
                             "as nobody: netns {name} is not listed and the privileges lines do \
                              not name it (by {}):\n{missing}",
-                            if owner.runtime == "docker" {
-                                "name or id"
-                            } else {
-                                "name"
-                            }
+                            if by_id_ok { "name or id" } else { "name" }
                         )
                     });
                 }
@@ -829,10 +890,13 @@ fn containers_of_docker_podman_and_lxc_by_name() {
     ids.extend(podman.ids.iter().cloned());
     ids.extend(podman.pods.iter().cloned());
     ids.push(lxc.name.clone());
+    ids.extend(ctd.ids.iter().cloned());
+    ids.push(ctd.namespace.clone());
     let dir = scratch.dir.clone();
     let ns_name = bind_ns.name.clone();
     let cleanup = Instant::now();
     drop(lxc);
+    drop(ctd);
     drop(podman);
     drop(docker);
     drop(bind_ns);

@@ -1,5 +1,5 @@
 //! Real container runtimes for tests/containers.rs: a private dockerd, rootful Podman with
-//! private roots, and LXC, each in a scratch directory of the test's own (the recipes of
+//! private roots, a private containerd for `ctr`, and LXC, each in a scratch directory of the test's own (the recipes of
 //! docs/container-runtimes.md), and torn down by `Drop`, also when the test fails.
 //!
 //! Nothing here may panic: a panic in `Drop` while a failed test unwinds aborts the process
@@ -133,14 +133,16 @@ pub fn which(name: &str) -> Option<PathBuf> {
 
 /// Paths a runtime creates outside its private roots, whatever they are set to (measured:
 /// docs/container-runtimes.md §11, §13): runc's root for rootful Podman, the containerd shim
-/// sockets' directory, LXC's lock directory, podman's network run directory, the libtrust
+/// sockets' directory, `ctr`'s fifos and runc root, LXC's lock directory, podman's network run directory, the libtrust
 /// key dockerd 20.10 writes. Removed at the end only when this run created them (and, for
 /// directories, only when empty), so nothing another user of the machine made is touched.
-const HOST_PATHS: [&str; 9] = [
+const HOST_PATHS: [&str; 11] = [
     "/etc/docker/key.json",
     "/etc/docker",
     "/run/runc",
     "/run/containerd/s",
+    "/run/containerd/fifo",
+    "/run/containerd/runc",
     "/run/containerd",
     "/run/containers/networks",
     "/run/containers",
@@ -346,11 +348,11 @@ pub fn cgroups_of(ids: &[String]) -> Vec<PathBuf> {
         let Ok(rd) = fs::read_dir(&r) else { continue };
         for e in rd.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
-            if name.starts_with("lxc.")
-                && ids
-                    .iter()
-                    .any(|id| !id.is_empty() && name.ends_with(id.as_str()))
-            {
+            // And `ctr run`'s /NAMESPACE/ID: a namespace of the run's own is in `ids`.
+            if ids.iter().any(|id| {
+                !id.is_empty()
+                    && (name == *id || (name.starts_with("lxc.") && name.ends_with(id.as_str())))
+            }) {
                 out.push(e.path());
             }
         }
@@ -584,6 +586,158 @@ impl Drop for Docker {
         }
         for s in &self.shim_sockets {
             let _ = fs::remove_file(s);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// containerd on its own (`ctr`)
+
+/// A private containerd (root, state and socket in the scratch directory, no CRI plugin) and
+/// a containerd namespace of this run's own, for plain `ctr run` containers: no image, a
+/// root file system directory (`--rootfs`). Drop kills and deletes its tasks and
+/// containers, stops containerd, and removes what `ctr` leaves in /run/containerd.
+pub struct Containerd {
+    sock: String,
+    state: PathBuf,
+    pub namespace: String,
+    child: Option<Child>,
+    pub ids: Vec<String>,
+    shim_sockets: Vec<PathBuf>,
+}
+
+impl Containerd {
+    pub fn start(scratch: &Scratch, namespace: &str) -> Result<Containerd, String> {
+        let dir = scratch.path("ctd");
+        fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let sock = dir.join("containerd.sock").display().to_string();
+        let state = dir.join("state");
+        let conf = scratch.path("containerd.toml");
+        fs::write(
+            &conf,
+            format!(
+                "version = 2\nroot = \"{}\"\nstate = \"{}\"\n\
+                 disabled_plugins = [\"io.containerd.grpc.v1.cri\"]\n\
+                 [grpc]\n  address = \"{sock}\"\n",
+                dir.join("root").display(),
+                state.display()
+            ),
+        )
+        .map_err(|e| format!("{}: {e}", conf.display()))?;
+        let log = fs::File::create(scratch.path("containerd.log")).map_err(|e| e.to_string())?;
+        let log2 = log.try_clone().map_err(|e| e.to_string())?;
+        let child = Command::new("containerd")
+            .arg("--config")
+            .arg(&conf)
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(log2)
+            .spawn()
+            .map_err(|e| format!("cannot start containerd: {e}"))?;
+        let c = Containerd {
+            sock,
+            state,
+            namespace: namespace.to_string(),
+            child: Some(child),
+            ids: Vec::new(),
+            shim_sockets: Vec::new(),
+        };
+        let up = poll(Duration::from_secs(30), || {
+            exec(c.cli().arg("version"), Duration::from_secs(10)).is_ok_and(|o| o.ok)
+        });
+        if !up {
+            return Err("containerd did not answer within 30 s".into());
+        }
+        Ok(c)
+    }
+
+    pub fn cli(&self) -> Command {
+        let mut c = Command::new("ctr");
+        c.args(["-a", &self.sock, "-n", &self.namespace]);
+        c
+    }
+
+    fn task_dir(&self, id: &str) -> PathBuf {
+        self.state
+            .join("io.containerd.runtime.v2.task")
+            .join(&self.namespace)
+            .join(id)
+    }
+
+    /// `ctr run -d --rootfs ROOTFS ID ARGV…`; the pid of its init.
+    pub fn run(&mut self, id: &str, rootfs: &Path, argv: &[&str]) -> Result<u32, String> {
+        self.ids.push(id.to_string());
+        let out = exec(
+            self.cli()
+                .args(["run", "-d", "--rootfs"])
+                .arg(rootfs)
+                .arg(id)
+                .args(argv),
+            CMD_TIMEOUT,
+        )?;
+        let dir = self.task_dir(id);
+        if let Ok(a) = fs::read_to_string(dir.join("address"))
+            && let Some(p) = a.trim().strip_prefix("unix://")
+        {
+            self.shim_sockets.push(PathBuf::from(p));
+        }
+        if !out.ok {
+            return Err(format!("ctr run {id} failed: {}", out.stderr.trim()));
+        }
+        let pid = fs::read_to_string(dir.join("init.pid")).map_err(|e| format!("init.pid: {e}"))?;
+        pid.trim()
+            .parse()
+            .map_err(|e| format!("init.pid {pid:?}: {e}"))
+    }
+}
+
+impl Drop for Containerd {
+    fn drop(&mut self) {
+        for id in &self.ids {
+            let _ = exec(
+                self.cli().args(["task", "kill", "-s", "SIGKILL", id]),
+                CMD_TIMEOUT,
+            );
+            poll(Duration::from_secs(5), || {
+                exec(self.cli().args(["task", "delete", id]), CMD_TIMEOUT).is_ok_and(|o| o.ok)
+                    || !self.task_dir(id).join("init.pid").exists()
+            });
+            let _ = exec(self.cli().args(["container", "delete", id]), CMD_TIMEOUT);
+        }
+        let mut cgroups = self.ids.clone();
+        cgroups.push(self.namespace.clone());
+        reap_cgroups(&cgroups);
+        if let Some(mut c) = self.child.take() {
+            kill_pid(c.id(), "-TERM");
+            let done = poll(Duration::from_secs(10), || {
+                matches!(c.try_wait(), Ok(Some(_)))
+            });
+            if !done {
+                let _ = c.kill();
+                let _ = c.wait();
+            }
+        }
+        kill_mentioning(&self.state);
+        for s in &self.shim_sockets {
+            let _ = fs::remove_file(s);
+        }
+        // ctr's runc root for the namespace, and the fifos of its tasks' stdio.
+        let _ = fs::remove_dir_all(Path::new("/run/containerd/runc").join(&self.namespace));
+        if let Ok(rd) = fs::read_dir("/run/containerd/fifo") {
+            for e in rd.flatten() {
+                let p = e.path();
+                let ours = fs::read_dir(&p).is_ok_and(|files| {
+                    files.flatten().any(|f| {
+                        let name = f.file_name().to_string_lossy().into_owned();
+                        self.ids
+                            .iter()
+                            .any(|id| name.starts_with(&format!("{id}-")))
+                    })
+                });
+                if ours {
+                    let _ = fs::remove_dir_all(&p);
+                }
+            }
         }
     }
 }
