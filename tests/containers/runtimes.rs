@@ -1,6 +1,7 @@
 //! Real container runtimes for tests/containers.rs: a private dockerd, rootful Podman with
-//! private roots, a private containerd for `ctr`, and LXC, each in a scratch directory of the test's own (the recipes of
-//! docs/container-runtimes.md), and torn down by `Drop`, also when the test fails.
+//! private roots, a private containerd for `ctr`, and LXC, each in a scratch directory of
+//! the test's own (the recipes of docs/container-runtimes.md), and torn down by `Drop`, also
+//! when the test fails.
 //!
 //! Nothing here may panic: a panic in `Drop` while a failed test unwinds aborts the process
 //! and leaves daemons behind. Errors are `String`s the test turns into its failure message.
