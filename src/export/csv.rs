@@ -9,14 +9,16 @@
 //! when a colleague opens the file in a spreadsheet. A text cell longer than a spreadsheet
 //! cell can hold (a cmdline of a megabyte) is cut to fit, and says how much was cut.
 
-use crate::model::{Holder, NetnsId, Options, Snapshot, Socket, SocketId};
+use crate::analyze::describe;
+use crate::model::{Container, Holder, NetnsId, Options, Snapshot, Socket, SocketId};
+use crate::output::containers;
 use crate::text::clean;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::io;
 
 /// The header row, in column order.
-pub const COLUMNS: [&str; 39] = [
+pub const COLUMNS: [&str; 42] = [
     "host",
     "taken_at",
     "netns",
@@ -56,6 +58,9 @@ pub const COLUMNS: [&str; 39] = [
     "findings",
     "mark",
     "unknown_options",
+    "container",
+    "image",
+    "pod",
 ];
 
 /// What the `mark` column says for a mark whose note is empty: the socket is marked, and an
@@ -71,11 +76,22 @@ pub fn write(w: &mut dyn io::Write, snap: &Snapshot) -> io::Result<()> {
     for s in &snap.sockets {
         let head = socket_cells(&ctx, s);
         let tail = tail_cells(&ctx, s);
+        let owner = ctx.owners.get(&s.netns).copied();
         if s.holders.is_empty() {
-            out.write_record(head.iter().chain(&holder_cells(None)).chain(&tail))?;
+            out.write_record(
+                head.iter()
+                    .chain(&holder_cells(None))
+                    .chain(&tail)
+                    .chain(&container_cells(s, None, owner)),
+            )?;
         }
         for h in &s.holders {
-            out.write_record(head.iter().chain(&holder_cells(Some(h))).chain(&tail))?;
+            out.write_record(
+                head.iter()
+                    .chain(&holder_cells(Some(h)))
+                    .chain(&tail)
+                    .chain(&container_cells(s, Some(h), owner)),
+            )?;
         }
     }
     out.flush()
@@ -85,18 +101,17 @@ pub fn write(w: &mut dyn io::Write, snap: &Snapshot) -> io::Result<()> {
 /// and marks once per socket.
 struct Context<'a> {
     snap: &'a Snapshot,
-    netns_names: HashMap<NetnsId, &'a str>,
+    /// [`describe::netns_labels`], as every output names namespaces.
+    netns_names: HashMap<NetnsId, String>,
+    owners: HashMap<NetnsId, &'a Container>,
     findings: HashMap<&'a SocketId, Vec<&'a str>>,
     marks: HashMap<&'a SocketId, Vec<&'a str>>,
 }
 
 impl<'a> Context<'a> {
     fn new(snap: &'a Snapshot) -> Self {
-        let netns_names = snap
-            .netns
-            .iter()
-            .filter_map(|n| Some((n.id, n.name.as_deref()?)))
-            .collect();
+        let netns_names = describe::netns_labels(snap);
+        let owners = containers::owners(snap);
         let mut findings: HashMap<&SocketId, Vec<&str>> = HashMap::new();
         for f in &snap.findings {
             for id in &f.sockets {
@@ -123,6 +138,7 @@ impl<'a> Context<'a> {
         Context {
             snap,
             netns_names,
+            owners,
             findings,
             marks,
         }
@@ -138,7 +154,12 @@ fn socket_cells(ctx: &Context, s: &Socket) -> Vec<String> {
         text(host),
         text(&ctx.snap.taken_at.to_string()),
         s.netns.to_string(),
-        text(ctx.netns_names.get(&s.netns).copied().unwrap_or("")),
+        text(
+            ctx.netns_names
+                .get(&s.netns)
+                .map(String::as_str)
+                .unwrap_or(""),
+        ),
         text(&s.id.0),
         serde_name(&s.proto),
         serde_name(&s.family),
@@ -180,6 +201,28 @@ fn holder_cells(h: Option<&Holder>) -> [String; 7] {
         text(h.user.as_deref().unwrap_or("")),
         text(h.unit.as_deref().unwrap_or("")),
         text(&h.cmdline.join(" ")),
+    ]
+}
+
+/// `container`, `image` and `pod` of one row: its holder's container; for a row without
+/// one, the namespace owner's when no holder of the socket is in a container (a socket with
+/// no visible holder in a container's namespace), as [`containers::of_socket`] decides.
+/// Empty when none, and an image or pod nobody could read is empty too.
+fn container_cells(s: &Socket, h: Option<&Holder>, owner: Option<&Container>) -> [String; 3] {
+    let c = h.and_then(|h| h.container.as_deref()).or_else(|| {
+        s.holders
+            .iter()
+            .all(|h| h.container.is_none())
+            .then_some(owner)
+            .flatten()
+    });
+    let Some(c) = c else {
+        return Default::default();
+    };
+    [
+        text(&c.label()),
+        text(c.image.as_deref().unwrap_or("")),
+        c.pod.as_ref().map(|p| text(&p.label())).unwrap_or_default(),
     ]
 }
 
@@ -342,6 +385,52 @@ mod tests {
             assert_eq!(cell(&r[1], c), "", "{c}");
         }
         assert_eq!(cell(&r[1], "local_port"), "8080");
+    }
+
+    #[test]
+    fn containers_images_and_pods_per_row() {
+        let r = rows(&export(&crate::testing::container_host()));
+        let row = |port: &str| {
+            r.iter()
+                .find(|row| cell(row, "local_port") == port)
+                .unwrap_or_else(|| panic!("no row for {port}"))
+        };
+        let three = |port: &str| {
+            let x = row(port);
+            [cell(x, "container"), cell(x, "image"), cell(x, "pod")].map(String::from)
+        };
+        assert_eq!(three("8080"), ["web", "nginx:1.25", ""]);
+        assert_eq!(three("9090"), ["side", "bs:1", "default/api"]);
+        assert_eq!(
+            three("8081"),
+            ["web", "nginx:1.25", ""],
+            "no holder: the owner"
+        );
+        assert_eq!(three("18080"), ["podman:686f73746300", "", ""]);
+        assert_eq!(three("22"), ["", "", ""]);
+        assert_eq!(
+            cell(row("7000"), "netns_name"),
+            "net:[3] · socat (uid 1001)"
+        );
+        assert_eq!(cell(row("8080"), "netns_name"), "web");
+    }
+
+    #[test]
+    fn a_hostile_container_name_is_one_safe_cell() {
+        let mut snap = crate::testing::container_host();
+        if let Some(c) = snap.sockets[2].holders[0].container.as_mut() {
+            let mut c = (**c).clone();
+            c.name = Some("=HYPERLINK(\"x\")\x1b[2J".into());
+            c.image = Some("+img".into());
+            snap.sockets[2].holders[0].container = Some(Arc::new(c));
+        }
+        let r = rows(&export(&snap));
+        let row = r
+            .iter()
+            .find(|row| cell(row, "local_port") == "8080")
+            .expect("row");
+        assert_eq!(cell(row, "container"), "'=HYPERLINK(\"x\")\\x1b[2J");
+        assert_eq!(cell(row, "image"), "'+img");
     }
 
     #[test]

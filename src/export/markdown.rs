@@ -56,15 +56,12 @@ impl<'a> Context<'a> {
         Context {
             snap,
             sockets: snap.sockets.iter().map(|s| (&s.id, s)).collect(),
-            netns_names: snap
-                .netns
-                .iter()
-                .filter_map(|n| Some((n.id, n.name.clone()?)))
-                .collect(),
+            netns_names: describe::netns_labels(snap),
         }
     }
 
-    /// The namespace's name, or `net:[ID]` when nothing names it (as the table shows it).
+    /// The namespace's label ([`describe::netns_label`]: its name, its owner container's,
+    /// or `net:[ID] · socat (uid 1001)`), as the table shows it.
     fn netns_name(&self, id: NetnsId) -> String {
         self.netns_names
             .get(&id)
@@ -340,12 +337,22 @@ fn holders_cell(s: &Socket) -> String {
     parts.join(", ")
 }
 
+/// `nginx[812] (www-data)`, and `(www-data, container web)` when it runs in one: a
+/// host-network container's process is otherwise indistinguishable from the host's.
 fn holder(h: &Holder) -> String {
     let who = match &h.user {
         Some(u) => u.to_string(),
         None => format!("uid {}", h.uid),
     };
-    cell(&format!("{}[{}] ({who})", h.name, h.pid))
+    match &h.container {
+        Some(c) => cell(&format!(
+            "{}[{}] ({who}, container {})",
+            h.name,
+            h.pid,
+            c.label()
+        )),
+        None => cell(&format!("{}[{}] ({who})", h.name, h.pid)),
+    }
 }
 
 /// Listeners are listed with bound-only TCP and unconnected UDP sockets: all hold a port.
@@ -517,6 +524,34 @@ mod tests {
             "| tcp | listen | \\[::\\]%lo:8080 | host | wildcard | any | 3/128 | 2 | \
              alice (uid 1001) | reuseaddr,reuseport?,v6only,nonblock,defer=7s,dev=lo | \
              web\\\\x1b\\[31m\\[42\\] (www-data) |"
+        );
+    }
+
+    #[test]
+    fn containers_are_named_with_their_processes_and_namespaces() {
+        let md = render(&crate::testing::container_host());
+        let line = |port: &str| {
+            md.lines()
+                .find(|l| l.contains(&format!(":{port} |")))
+                .unwrap_or_else(|| panic!("no row for {port}:\n{md}"))
+                .to_string()
+        };
+        assert!(
+            line("9090").contains("| web |")
+                && line("9090").contains("httpd\\[9090\\] (root, container side)"),
+            "{}",
+            line("9090")
+        );
+        assert!(
+            line("18080").contains("| host |")
+                && line("18080").contains("(root, container podman:686f73746300)"),
+            "host network: the process says it: {}",
+            line("18080")
+        );
+        assert!(
+            line("7000").contains("| net:\\[3\\] · socat (uid 1001) |"),
+            "{}",
+            line("7000")
         );
     }
 

@@ -9,7 +9,11 @@
 //! socket id, cookie, pid or inode is a label, since those change on every restart and
 //! would churn series. Every label value is sanitized ([`clean`]) and then escaped.
 
-use crate::model::{Family, FindingKind, NetnsId, Severity, Snapshot, Socket, TcpExtCounters};
+use crate::analyze::describe;
+use crate::model::{
+    Container, Family, FindingKind, NetnsId, Severity, Snapshot, Socket, TcpExtCounters,
+};
+use crate::output::containers;
 use crate::text::clean;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::{Display, Write as _};
@@ -184,33 +188,25 @@ fn snapshot_metrics(out: &mut String, snap: &Snapshot) {
     );
 }
 
-/// The label of each namespace: its name, or `net:[ID]` when nothing names it. Two
-/// namespaces with one name (a unit and a container, say) get the id appended, so their
-/// series stay apart.
+/// The label of each namespace: [`describe::netns_label`]'s, as every output names it
+/// (`net:[ID] · socat (uid 1001)` when nothing names it). Two namespaces with one name (a
+/// unit and a container, say) get the id appended, so their series stay apart.
 fn netns_labels(snap: &Snapshot) -> HashMap<NetnsId, String> {
+    let mut labels = describe::netns_labels(snap);
     let mut uses: HashMap<String, usize> = HashMap::new();
     for n in &snap.netns {
-        if let Some(name) = &n.name {
-            *uses.entry(clean(name).into_owned()).or_default() += 1;
+        if let Some(l) = labels.get(&n.id) {
+            *uses.entry(l.clone()).or_default() += 1;
         }
     }
-    snap.netns
-        .iter()
-        .map(|n| {
-            let label = match &n.name {
-                Some(name) => {
-                    let name = clean(name).into_owned();
-                    if uses.get(&name).copied().unwrap_or(0) > 1 {
-                        format!("{name} net:[{}]", n.id)
-                    } else {
-                        name
-                    }
-                }
-                None => format!("net:[{}]", n.id),
-            };
-            (n.id, label)
-        })
-        .collect()
+    for n in &snap.netns {
+        if let Some(l) = labels.get_mut(&n.id)
+            && uses.get(l.as_str()).copied().unwrap_or(0) > 1
+        {
+            l.push_str(&format!(" net:[{}]", n.id));
+        }
+    }
+    labels
 }
 
 /// Labels shared by the per-socket families, and their values for one socket. A view merged
@@ -306,15 +302,96 @@ impl Group {
 
 const LISTENER_LABELS: [&str; 6] = ["proto", "family", "address", "port", "device", "user"];
 
-/// The per-listener gauges, one series per (namespace, address, port, device, user).
+/// The longest `container` or `pod` label value: runtimes allow long names, and a label
+/// value that size would bloat every sample of the series.
+const CONTAINER_LABEL_MAX: usize = 128;
+
+/// The `container` and `pod` labels of the listener series, present only in a snapshot
+/// that has containers (pods): a host without them keeps its series as they were. A
+/// listener outside any container gets `""`, which Prometheus reads as no label. The value
+/// is the container's label (its name, else `runtime:short-id`), the same for every
+/// restart of a named container, and one series per container: bounded by the host's
+/// containers, never by its sockets.
+struct ContainerLabels<'a> {
+    owners: HashMap<NetnsId, &'a Container>,
+    container: bool,
+    pod: bool,
+}
+
+impl<'a> ContainerLabels<'a> {
+    fn new(snap: &'a Snapshot) -> Self {
+        let owners = containers::owners(snap);
+        let all = || {
+            snap.netns
+                .iter()
+                .flat_map(|n| n.container.iter().chain(&n.containers))
+                .chain(
+                    snap.sockets
+                        .iter()
+                        .flat_map(|s| s.holders.iter().filter_map(|h| h.container.as_deref())),
+                )
+        };
+        ContainerLabels {
+            container: all().next().is_some(),
+            pod: all().any(|c| c.pod.is_some()),
+            owners,
+        }
+    }
+
+    fn names(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if self.container {
+            out.push("container");
+        }
+        if self.pod {
+            out.push("pod");
+        }
+        out
+    }
+
+    fn values(&self, s: &Socket) -> Vec<String> {
+        let list = containers::of_socket(s, self.owners.get(&s.netns).copied());
+        let mut out = Vec::new();
+        if self.container {
+            out.push(bounded(containers::cell(&list)));
+        }
+        if self.pod {
+            let pod = list
+                .first()
+                .and_then(|c| c.pod.as_ref())
+                .map(|p| clean(&p.label()).into_owned())
+                .unwrap_or_default();
+            out.push(bounded(pod));
+        }
+        out
+    }
+}
+
+/// `v` cut to [`CONTAINER_LABEL_MAX`] characters, `…` marking the cut.
+fn bounded(v: String) -> String {
+    if v.chars().count() <= CONTAINER_LABEL_MAX {
+        return v;
+    }
+    let mut out: String = v.chars().take(CONTAINER_LABEL_MAX - 1).collect();
+    out.push('…');
+    out
+}
+
+/// The per-listener gauges, one series per (namespace, address, port, device, user, and
+/// container and pod when the snapshot has them).
 fn listener_families(snap: &Snapshot, ns: &HashMap<NetnsId, String>) -> Vec<MetricFamily> {
     let l = socket_labels(snap, ns);
+    let c = ContainerLabels::new(snap);
     let mut groups: BTreeMap<Vec<String>, Group> = BTreeMap::new();
     for s in snap.sockets.iter().filter(|s| s.is_listener()) {
-        let key = l.values(s, listener_values(s));
+        let mut rest = listener_values(s);
+        rest.extend(c.values(s));
+        let key = l.values(s, rest);
         groups.entry(key).or_insert_with(Group::new).add(s);
     }
-    let names = l.names(&LISTENER_LABELS);
+    let mut rest: Vec<&'static str> = LISTENER_LABELS.to_vec();
+    rest.extend(c.names());
+    let names = l.names(&rest);
     let mut sockets = MetricFamily::new(
         "bindscope_listener_sockets",
         "TCP listening sockets the listener series covers (more than 1: a SO_REUSEPORT group, summed).",
@@ -807,6 +884,90 @@ mod tests {
             let syn = want("bindscope_listener_syn_recv");
             assert_eq!(syn[0].value, f64::from(s.syn_recv.expect("known")));
         }
+    }
+
+    /// The listener series of `port` on the container host, as label maps.
+    fn listener_labels(text: &str, port: u16) -> BTreeMap<String, String> {
+        let samples = parse(text);
+        let len = find(&samples, "bindscope_listener_sockets");
+        let hits: Vec<_> = len
+            .iter()
+            .filter(|s| s.labels.get("port") == Some(&port.to_string()))
+            .collect();
+        assert_eq!(hits.len(), 1, "one series for {port}: {text}");
+        hits[0].labels.clone()
+    }
+
+    #[test]
+    fn listeners_are_labelled_with_their_container_and_pod() {
+        let text = export(&crate::testing::container_host());
+        let l = |port| listener_labels(&text, port);
+        assert_eq!(l(8080)["container"], "web");
+        assert_eq!(l(8080)["pod"], "");
+        assert_eq!(l(9090)["container"], "side");
+        assert_eq!(l(9090)["pod"], "default/api");
+        assert_eq!(l(8081)["container"], "web", "no holder: the owner");
+        assert_eq!(l(18080)["container"], "podman:686f73746300");
+        assert_eq!(l(18080)["netns"], "host");
+        assert_eq!(l(22)["container"], "");
+        assert_eq!(l(7000)["netns"], "net:[3] · socat (uid 1001)");
+        // Without containers the series keep their labels as they were.
+        let plain = export(&one_host());
+        assert!(!plain.contains("container="), "{plain}");
+        assert!(!plain.contains("pod="), "{plain}");
+    }
+
+    #[test]
+    fn container_labels_are_escaped_and_bounded() {
+        let mut snap = crate::testing::container_host();
+        let hostile = format!("a\"b\\c\nd{}", "x".repeat(500));
+        for s in &mut snap.sockets {
+            for h in &mut s.holders {
+                if let Some(c) = &h.container {
+                    let mut c = (**c).clone();
+                    c.name = Some(hostile.clone());
+                    h.container = Some(std::sync::Arc::new(c));
+                }
+            }
+        }
+        let text = export(&snap);
+        let v = &listener_labels(&text, 9090)["container"];
+        assert_eq!(v.chars().count(), CONTAINER_LABEL_MAX);
+        // Cleaned (the newline made visible), then escaped in the text, read back whole.
+        assert!(v.starts_with(r#"a"b\c\x0ad"#), "{v}");
+        assert!(text.contains(r#"container="a\"b\\c\\x0ad"#), "{text}");
+        assert!(v.ends_with('…'));
+    }
+
+    /// `promtool check metrics` accepts the container host's text (the golden test checks
+    /// the demo's; this one has the `container` and `pod` labels).
+    #[test]
+    fn promtool_accepts_container_labels() {
+        use std::io::Write as _;
+        use std::process::{Command, Stdio};
+        let text = export(&crate::testing::container_host());
+        let mut child = Command::new("promtool")
+            .args(["check", "metrics"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("running promtool ({e}): install the Debian package 'prometheus'")
+            });
+        child
+            .stdin
+            .take()
+            .expect("piped stdin")
+            .write_all(text.as_bytes())
+            .expect("write to promtool");
+        let out = child.wait_with_output().expect("wait for promtool");
+        assert!(
+            out.status.success(),
+            "{}{}\n{text}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     proptest! {

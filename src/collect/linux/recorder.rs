@@ -344,6 +344,8 @@ const PROCESS_FILES: [&str; 5] = ["comm", "cmdline", "status", "stat", "cgroup"]
 fn copy_proc(live: &Path, out: &Path) -> Result<(), RecordingError> {
     let me = std::process::id();
     let entries = std::fs::read_dir(live).map_err(RecordingError::io(live))?;
+    // Also when no process could be copied: `self` goes in it.
+    std::fs::create_dir_all(out).map_err(RecordingError::io(out))?;
     for entry in entries.flatten() {
         let name = entry.file_name();
         let Some(pid) = name.to_str().and_then(|n| n.parse::<u32>().ok()) else {
@@ -484,5 +486,42 @@ mod tests {
             .expect("replayed");
         assert_eq!(again, live);
         assert_eq!(live, vec![(20, b"one".to_vec()), (20, b"two!".to_vec())]);
+    }
+
+    /// State files read while recording are served again by the replay, byte for byte, and
+    /// so are the refusals; what was never read is missing there.
+    #[test]
+    fn runtime_state_files_replay_as_read() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let proc = tmp.path().join("proc");
+        std::fs::create_dir(&proc).expect("proc");
+        let file = tmp.path().join("data/containers/x/config.v2.json");
+        std::fs::create_dir_all(file.parent().expect("parent")).expect("dirs");
+        std::fs::write(&file, br#"{"ID":"x","Name":"/web"}"#).expect("write");
+        let missing = tmp.path().join("data/containers/y/config.v2.json");
+        let mut live = LinuxSources::default();
+        live.proc_root = ProcRoot::new(&proc);
+        let (rec, handle) = Recorder::new(live, View::Listening, false);
+        let read = rec.state_file(&file, 1024).expect("read");
+        assert_eq!(rec.state_file(&missing, 1024), Err(StateFileError::Missing));
+        let out = tmp.path().join("rec");
+        let snap = crate::testing::snapshot_of(Vec::new(), Vec::new());
+        handle.save(&out, &snap).expect("save");
+        std::fs::write(&file, b"changed since").expect("rewrite");
+
+        let replay = crate::collect::linux::replay::RecordedSources::load(&out).expect("load");
+        assert_eq!(replay.state_file(&file, 1024).expect("replayed"), read);
+        assert_eq!(
+            replay.state_file(&missing, 1024),
+            Err(StateFileError::Missing)
+        );
+        assert_eq!(
+            replay.state_file(Path::new("/etc/never-read"), 1024),
+            Err(StateFileError::Missing)
+        );
+        assert_eq!(
+            replay.state_file(&file, 3),
+            Err(StateFileError::TooLarge { max: 3 })
+        );
     }
 }
