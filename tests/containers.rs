@@ -734,6 +734,66 @@ fn containers_of_docker_podman_and_lxc_by_name() {
         });
     }
 
+    // ---- CSV columns and Prometheus labels
+    let csv_text = bindscope(&["snapshot", "--format", "csv"])
+        .expect_ok("bindscope snapshot --format csv")
+        .stdout;
+    let mut rdr = csv::Reader::from_reader(csv_text.as_bytes());
+    let head = rdr.headers().expect("CSV header").clone();
+    let col = |name: &str| head.iter().position(|h| h == name);
+    let rows: Vec<csv::StringRecord> = rdr.records().filter_map(Result::ok).collect();
+    match (
+        col("local_port"),
+        col("container"),
+        col("image"),
+        col("pod"),
+    ) {
+        (Some(port), Some(ctr), Some(image), Some(pod)) => {
+            for m in &made {
+                let row = rows
+                    .iter()
+                    .find(|r| r.get(port) == Some(&m.port.to_string()));
+                let got = row.map(|r| {
+                    (
+                        r.get(ctr).unwrap_or("").to_string(),
+                        r.get(image).unwrap_or("").to_string(),
+                        r.get(pod).unwrap_or("").to_string(),
+                    )
+                });
+                let want = (
+                    m.label(),
+                    m.image.clone().unwrap_or_default(),
+                    m.pod.clone().unwrap_or_default(),
+                );
+                c.eq(
+                    got,
+                    Some(want),
+                    &format!("CSV container, image, pod of {}", m.port),
+                );
+            }
+        }
+        cols => c.check(false, || {
+            format!("CSV lacks local_port/container/image/pod columns ({cols:?}): {head:?}")
+        }),
+    }
+    let prom = bindscope(&["snapshot", "--format", "prom"])
+        .expect_ok("bindscope snapshot --format prom")
+        .stdout;
+    for m in &made {
+        let line = prom.lines().find(|l| {
+            l.starts_with("bindscope_listener_sockets{")
+                && l.contains(&format!("port=\"{}\"", m.port))
+        });
+        let want = format!(
+            "container=\"{}\",pod=\"{}\"",
+            m.label(),
+            m.pod.clone().unwrap_or_default()
+        );
+        c.check(line.is_some_and(|l| l.contains(&want)), || {
+            format!("Prometheus series of {} lacks {want}: {line:?}", m.port)
+        });
+    }
+
     // ---- The dashboard over the snapshot: the column, and filters by container, image,
     // namespace glob and pod.
     let snap_file = scratch.path("snap.json");
