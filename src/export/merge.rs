@@ -8,6 +8,7 @@
 //! are a pure function of the host name and the original ids, so the same socket has the same
 //! id in every frame of a recording, and marks made on a merged view find it again.
 
+use crate::analyze::describe;
 use crate::model::{Host, Mark, NetnsId, Privileges, Snapshot, SocketId};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -84,14 +85,24 @@ fn merge_many(parts: &[&Snapshot]) -> Snapshot {
             .map(|n| (n.id, unique_netns(n.id, i, &mut used)))
             .collect();
         let map_ns = |id: NetnsId| renum.get(&id).copied().unwrap_or(id);
+        // Labels from the host's own snapshot: an unnamed namespace keeps the name its
+        // holders give it (`net:[ID] · socat (uid 1001)`) once it has a host's name.
+        let labels = describe::netns_labels(snap);
         for n in &snap.netns {
             let mut n = n.clone();
-            n.id = map_ns(n.id);
-            // The namespace list shows which host a namespace is on.
+            // The namespace list shows which host a namespace is on. Containers (owner and
+            // members) stay as they are: they are the host's, and its namespace says which.
             n.name = Some(match n.name {
                 Some(name) => format!("{host}:{name}"),
-                None => format!("{host}:{}", n.id),
+                None => format!(
+                    "{host}:{}",
+                    labels
+                        .get(&n.id)
+                        .cloned()
+                        .unwrap_or_else(|| format!("net:[{}]", n.id))
+                ),
             });
+            n.id = map_ns(n.id);
             out.netns.push(n);
         }
         for s in &snap.sockets {
@@ -191,5 +202,39 @@ mod tests {
         });
         let m = merge(&[&a, &marked]);
         assert_eq!(m.marks[0].socket, m.sockets[1].id);
+    }
+
+    #[test]
+    fn containers_are_kept_per_host() {
+        let (mut a, mut b) = (
+            crate::testing::container_host(),
+            crate::testing::container_host(),
+        );
+        a.host.hostname = "web1".into();
+        b.host.hostname = "web2".into();
+        let m = merge(&[&a, &b]);
+        let names: Vec<_> = m.netns.iter().filter_map(|n| n.name.as_deref()).collect();
+        assert_eq!(
+            names,
+            [
+                "web1:host",
+                "web1:web",
+                "web1:net:[3] · socat (uid 1001)",
+                "web2:host",
+                "web2:web",
+                "web2:net:[3] · socat (uid 1001)"
+            ]
+        );
+        for (merged, orig) in m.netns.iter().zip(a.netns.iter().chain(&b.netns)) {
+            assert_eq!(merged.container, orig.container);
+            assert_eq!(merged.containers, orig.containers);
+        }
+        for (merged, orig) in m.sockets.iter().zip(a.sockets.iter().chain(&b.sockets)) {
+            let c = |s: &crate::model::Socket| s.holders.first().and_then(|h| h.container.clone());
+            assert_eq!(c(merged), c(orig));
+        }
+        // The dashboard lists each host's containers apart, though their ids are equal.
+        let d = crate::ui::views::data::Data::with_findings(&m, Vec::new());
+        assert_eq!(d.containers.len(), 6);
     }
 }

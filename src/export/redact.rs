@@ -25,15 +25,24 @@
 //!   (a numeric argument is usually a port or a count, and generated text is full of those);
 //!   user and host names when longer than 1 character (a user `a` would take every "a").
 //!
-//! Not replaced: process names, systemd unit and container names, namespace names and
-//! paths, interface and device names, ports, pids, fds, uids, socket ids and cookies, the
-//! kernel version, sysctls and counters. A redacted snapshot has the same fields as any
+//! - the registry host of a container image (`registry.corp.example:5000/team/app:1.2`
+//!   becomes `host-N:5000/team/app:1.2`), on holders' and namespaces' containers: it names a
+//!   machine of the network like a host name does, and becomes the same `host-N` as that
+//!   name elsewhere. `localhost` and Docker Hub's implied registry (`nginx:1.25`) stay.
+//!
+//! Not replaced: process names, systemd unit and container names, pod names, the rest of
+//! an image reference (repository and tag), namespace names and paths, interface and
+//! device names, ports, pids, fds, uids, socket ids, container ids and cookies, the kernel
+//! version, sysctls and counters. Container and pod names, like units and process names,
+//! name the service, not a person or a machine, and the findings speak of them: a reader
+//! needs `web` to follow "what listens in web"; an image's repository says what runs, as
+//! `argv[0]` does, which also stays. A redacted snapshot has the same fields as any
 //! other: nothing in it says it was redacted.
 //!
 //! One [`Redactor`] serves a whole file: every frame of a recording maps the same value to
 //! the same placeholder.
 
-use crate::model::{Snapshot, Socket};
+use crate::model::{Container, Snapshot, Socket};
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
@@ -90,15 +99,24 @@ impl Redactor {
                     a.addr = self.addr(a.addr);
                 }
             }
+            for c in ns.container.iter_mut().chain(&mut ns.containers) {
+                self.container(c);
+            }
         }
         let mut cmdlines = HashMap::new();
+        let mut containers = HashMap::new();
         for s in &mut snap.sockets {
-            self.socket(s, &mut cmdlines);
+            self.socket(s, &mut cmdlines, &mut containers);
         }
         self.free_text(snap);
     }
 
-    fn socket(&mut self, s: &mut Socket, cmdlines: &mut HashMap<Arc<[String]>, Arc<[String]>>) {
+    fn socket(
+        &mut self,
+        s: &mut Socket,
+        cmdlines: &mut HashMap<Arc<[String]>, Arc<[String]>>,
+        containers: &mut HashMap<Arc<Container>, Arc<Container>>,
+    ) {
         s.local_addr = self.addr(s.local_addr);
         s.remote_addr = s.remote_addr.map(|a| self.addr(a));
         s.user = s.user.take().map(|u| self.user(&u));
@@ -113,6 +131,45 @@ impl Redactor {
                 cmdlines.insert(Arc::clone(&h.cmdline), Arc::clone(&redacted));
                 h.cmdline = redacted;
             }
+            // Likewise a container, shared by its processes' holders.
+            if let Some(c) = h.container.take() {
+                let done = containers.entry(Arc::clone(&c)).or_insert_with(|| {
+                    let mut copy = (*c).clone();
+                    self.container(&mut copy);
+                    Arc::new(copy)
+                });
+                h.container = Some(Arc::clone(done));
+            }
+        }
+    }
+
+    fn container(&mut self, c: &mut Container) {
+        if let Some(image) = c.image.take() {
+            c.image = Some(self.image(&image));
+        }
+    }
+
+    /// The image reference with its registry host replaced (see the module's list). The
+    /// first path component is a registry when it has a `.` or a `:` (as Docker's
+    /// reference grammar decides); `localhost` names no machine of the network.
+    fn image(&mut self, image: &str) -> String {
+        let Some((first, rest)) = image.split_once('/') else {
+            return image.to_string();
+        };
+        if !(first.contains('.') || first.contains(':')) {
+            return image.to_string();
+        }
+        let (host, port) = match first.rsplit_once(':') {
+            Some((h, p)) if !h.is_empty() => (h, Some(p)),
+            _ => (first, None),
+        };
+        if host == "localhost" {
+            return image.to_string();
+        }
+        let p = self.host(host);
+        match port {
+            Some(port) => format!("{p}:{port}/{rest}"),
+            None => format!("{p}/{rest}"),
         }
     }
 
@@ -404,6 +461,50 @@ mod tests {
             explanation: text.into(),
             problem: None,
         }
+    }
+
+    #[test]
+    fn image_registry_hosts_are_hosts_and_container_names_stay() {
+        let mut r = Redactor::default();
+        let mut snap = crate::testing::container_host();
+        snap.host.hostname = "registry.corp.example".into();
+        let web_image = "registry.corp.example:5000/team/web:1.2";
+        snap.netns[1].container.as_mut().expect("owner").image = Some(web_image.into());
+        snap.netns[1].containers[0].image = Some(web_image.into());
+        let c = snap.sockets[2].holders[0].container.as_mut().expect("web");
+        Arc::make_mut(c).image = Some(web_image.into());
+        snap.sockets[3].holders[0].container = snap.sockets[2].holders[0].container.clone();
+        snap.warnings = vec!["pull from registry.corp.example failed".into()];
+        r.redact(&mut snap);
+        // The machine is the host's placeholder everywhere; the rest stays.
+        let want = "host-1:5000/team/web:1.2";
+        assert_eq!(snap.host.hostname, "host-1");
+        let web = snap.sockets[2].holders[0].container.as_ref().expect("web");
+        assert_eq!(web.image.as_deref(), Some(want));
+        assert_eq!(web.name.as_deref(), Some("web"), "container names stay");
+        assert_eq!(
+            snap.netns[1]
+                .container
+                .as_ref()
+                .and_then(|c| c.image.as_deref()),
+            Some(want)
+        );
+        assert_eq!(snap.netns[1].containers[0].image.as_deref(), Some(want));
+        assert_eq!(snap.warnings, ["pull from host-1 failed"]);
+        // Two holders of one container still share one value.
+        let other = snap.sockets[3].holders[0]
+            .container
+            .as_ref()
+            .expect("shared");
+        assert!(Arc::ptr_eq(web, other));
+        // Docker Hub's implied registry, a pod, and localhost are no machine of the network.
+        assert_eq!(r.image("nginx:1.25"), "nginx:1.25");
+        assert_eq!(r.image("library/nginx"), "library/nginx");
+        assert_eq!(r.image("localhost/bs:1"), "localhost/bs:1");
+        assert_eq!(r.image("localhost:5000/bs:1"), "localhost:5000/bs:1");
+        assert_eq!(r.image("quay.io/app@sha256:00"), "host-2/app@sha256:00");
+        let pod = snap.netns[1].containers[1].pod.as_ref().expect("pod");
+        assert_eq!(pod.label(), "default/api", "pod names stay");
     }
 
     #[test]

@@ -389,6 +389,7 @@ impl NetnsNames {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     const WEB_ID: &str = "02175b2a1941f7f7b1a4301c29df7bd0cbfb075bd2aa98a733d75725acb36a5f";
     const SIDE_ID: &str = "9c1d4e0a77b2a9f0c3e5d6b7a8f9e0d1c2b3a4f5e6d7c8b9a0f1e2d3c4b5a697";
@@ -698,6 +699,80 @@ mod tests {
         }
         assert_eq!(p("net:[12]").inode(), Some(12));
         assert_eq!(p("18446744073709551616").inode(), None);
+    }
+
+    fn any_container() -> impl Strategy<Value = Container> {
+        let text = || prop_oneof!["\\PC{0,10}", "[0-9a-f]{12}|[0-9a-f]{64}", any::<String>()];
+        (
+            prop::sample::select(vec![
+                Runtime::Docker,
+                Runtime::Podman,
+                Runtime::Containerd,
+                Runtime::Lxc,
+                Runtime::Other,
+            ]),
+            text(),
+            prop::option::of(text()),
+            prop::option::of(text()),
+            prop::option::of((prop::option::of(text()), text())),
+        )
+            .prop_map(|(runtime, id, name, image, pod)| Container {
+                runtime,
+                id,
+                name,
+                image,
+                pod: pod.map(|(namespace, name)| Pod { namespace, name }),
+            })
+    }
+
+    fn any_pattern() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<String>(),
+            "\\PC{0,12}",
+            "[a-f0-9*?]{0,14}",
+            "(pod|image|docker|k8s-pod|lxc|net|other):[a-z0-9*?/:\\[\\]@.]{0,12}",
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(crate::testing::props(512))]
+
+        /// Never a panic; a pattern's text parses back to the same pattern; a container is
+        /// found by its name, whole id and pod, a namespace by its name and inode, whatever
+        /// text they hold.
+        #[test]
+        fn any_pattern_against_any_names(
+            pattern in any_pattern(),
+            c in any_container(),
+            name in prop::option::of(any::<String>()),
+            id in any::<u64>(),
+        ) {
+            let pat = NamePattern::parse(&pattern);
+            prop_assert_eq!(NamePattern::parse(pat.text()), pat.clone());
+            let n = NetnsNames::new(id, name.as_deref(), false, [pattern.as_str()], Some(&c), &[]);
+            let _ = pat.matches_container(&c);
+            let _ = pat.matches_netns(&n);
+            let _ = n.spellings();
+            prop_assert!(NamePattern::parse(&id.to_string()).matches_netns(&n));
+            let net = format!("net:[{id}]");
+            prop_assert!(NamePattern::parse(&net).matches_netns(&n));
+            if let Some(name) = &name {
+                prop_assert!(NamePattern::parse(name).matches_netns(&n), "{name:?}");
+            }
+            // A plain word (no prefix this module reads) finds the container it names.
+            for word in c.name.iter().chain([&c.id]) {
+                if !word.contains(':') {
+                    prop_assert!(NamePattern::parse(word).matches_container(&c), "{word:?}");
+                    prop_assert!(Glob::new(word).matches(word));
+                }
+            }
+            if let Some(p) = c.pod.as_ref().filter(|p| !p.name.is_empty() && !p.name.contains('/')
+                && p.namespace.as_ref().is_none_or(|ns| !ns.is_empty() && !ns.contains('/')))
+            {
+                let text = format!("pod:{}", p.label());
+                prop_assert!(NamePattern::parse(&text).matches_container(&c), "{text:?}");
+            }
+        }
     }
 
     #[test]

@@ -46,6 +46,94 @@ pub fn size_text(bytes: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
+
+    /// `assets/snapshot.schema.json`, formats checked, as the integration tests use it.
+    fn schema() -> jsonschema::Validator {
+        let text = include_str!("../../assets/snapshot.schema.json");
+        let schema: Value = serde_json::from_str(text).expect("the schema is JSON");
+        jsonschema::options()
+            .should_validate_formats(true)
+            .build(&schema)
+            .expect("a valid JSON Schema")
+    }
+
+    fn errors(v: &jsonschema::Validator, doc: &Value) -> Vec<String> {
+        v.iter_errors(doc)
+            .map(|e| format!("at '{}': {e}", e.instance_path()))
+            .collect()
+    }
+
+    fn written(snap: &Snapshot) -> Value {
+        let mut out = Vec::new();
+        write_json(&mut out, snap, false).expect("write");
+        serde_json::from_slice(&out).expect("JSON")
+    }
+
+    /// The containers of holders and namespaces, as written, match the schema; so does
+    /// the demo fixture, and an old file's `container: "docker:…"` string.
+    #[test]
+    fn a_container_host_matches_the_schema() {
+        let v = schema();
+        let doc = written(&crate::testing::container_host());
+        // The fields are there to be checked: an owner, members, a holder's container.
+        assert_eq!(doc["netns"][1]["container"]["name"], "web");
+        assert_eq!(
+            doc["netns"][1]["containers"][1]["pod"]["namespace"],
+            "default"
+        );
+        assert_eq!(
+            doc["sockets"][3]["holders"][0]["container"]["runtime"],
+            "docker"
+        );
+        assert_eq!(
+            doc["sockets"][1]["holders"][0]["container"]["runtime"],
+            "podman"
+        );
+        assert!(doc["sockets"][0]["holders"][0].get("container").is_none());
+        assert_eq!(errors(&v, &doc), Vec::<String>::new());
+        let demo: Value =
+            serde_json::from_str(include_str!("../../tests/fixtures/demo-snapshot.json"))
+                .expect("demo");
+        assert_eq!(errors(&v, &demo), Vec::<String>::new());
+        let mut old = doc.clone();
+        old["netns"][1]["container"] = Value::from("docker:776562000000");
+        assert_eq!(errors(&v, &old), Vec::<String>::new());
+    }
+
+    /// The schema is no rubber stamp: a container without its id, with an unknown field
+    /// type, or a pod without a name is refused.
+    #[test]
+    fn the_schema_refuses_malformed_containers() {
+        let v = schema();
+        let doc = written(&crate::testing::container_host());
+        let bad = |path: &[&str], value: Value| {
+            let mut d = doc.clone();
+            let mut at = &mut d;
+            for p in path {
+                at = match p.parse::<usize>() {
+                    Ok(i) => &mut at[i],
+                    Err(_) => &mut at[*p],
+                };
+            }
+            *at = value;
+            assert!(!errors(&v, &d).is_empty(), "{path:?} accepted");
+        };
+        bad(
+            &["sockets", "3", "holders", "0", "container"],
+            serde_json::json!({"runtime": "docker"}),
+        );
+        bad(
+            &["sockets", "3", "holders", "0", "container", "runtime"],
+            Value::from("kata"),
+        );
+        bad(
+            &["netns", "1", "containers", "1", "pod"],
+            serde_json::json!({"namespace": "x"}),
+        );
+        bad(&["netns", "1", "container"], Value::from(7));
+        bad(&["netns", "1", "containers"], Value::from("web"));
+    }
 
     #[test]
     fn sizes() {

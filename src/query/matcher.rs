@@ -1,6 +1,7 @@
 //! Whether a socket passes a filter. The snapshot-wide facts a term needs (what names each
-//! namespace and which containers live in it, findings, marks) are indexed once per snapshot in a [`FilterContext`]; a socket is then
-//! tested without allocating, 50,000 times per keystroke.
+//! namespace and which containers live in it, findings, marks) are indexed once per
+//! snapshot in a [`FilterContext`]; a socket is then tested without allocating, 50,000
+//! times per keystroke.
 
 use super::ast::{Filter, Pred, ScopeSel, StateSel};
 use super::needle::Needle;
@@ -134,6 +135,10 @@ fn write_endpoint(w: &mut dyn fmt::Write, s: &Socket) -> fmt::Result {
 
 impl Pred {
     fn matches(&self, s: &Socket, cx: &FilterContext) -> bool {
+        // A socket is a container's when a holder runs in it, or when it sits in a namespace
+        // a container made: a sidecar's listener answers on its pod's address, and a socket
+        // whose holders are not visible still belongs there. Not through the host's
+        // namespace, where host-network containers live among everything else.
         let in_container = |f: &dyn Fn(&Container) -> bool| {
             s.holders
                 .iter()

@@ -1,8 +1,8 @@
 //! Sharing repeated strings as sockets are parsed: holders of one process keep one copy of
-//! its name, user and cmdline, as the collector shares them.
+//! its name, user, cmdline and container, as the collector shares them.
 
 use super::budget;
-use crate::model::Socket;
+use crate::model::{Container, Socket};
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -12,6 +12,7 @@ use std::sync::Arc;
 pub(super) struct Interner {
     strs: HashSet<Arc<str>>,
     cmdlines: HashSet<Arc<[String]>>,
+    containers: HashSet<Arc<Container>>,
 }
 
 impl Interner {
@@ -27,8 +28,26 @@ impl Interner {
                 + self.share_opt(&mut h.user)
                 + self.share_opt(&mut h.unit)
                 + self.share_cmdline(&mut h.cmdline);
+            if let Some(c) = &mut h.container {
+                freed += self.share_container(c);
+            }
         }
         freed
+    }
+
+    /// One container per process (and per container across its processes): a container
+    /// host's file names the same container on every socket of its processes.
+    fn share_container(&mut self, c: &mut Arc<Container>) -> usize {
+        match self.containers.get(&**c) {
+            Some(shared) => {
+                *c = Arc::clone(shared);
+                container_cost(c)
+            }
+            None => {
+                self.containers.insert(Arc::clone(c));
+                0
+            }
+        }
     }
 
     fn share_opt(&mut self, s: &mut Option<Arc<str>>) -> usize {
@@ -60,4 +79,16 @@ impl Interner {
             }
         }
     }
+}
+
+/// What a container's strings were charged; its `Arc` block is left out, so the freed
+/// amount is never more than was charged (the budget errs on the side of the limit).
+fn container_cost(c: &Container) -> usize {
+    let opt = |s: &Option<String>| s.as_ref().map_or(0, |s| budget::string_cost(s.len()));
+    budget::string_cost(c.id.len())
+        + opt(&c.name)
+        + opt(&c.image)
+        + c.pod
+            .as_ref()
+            .map_or(0, |p| budget::string_cost(p.name.len()) + opt(&p.namespace))
 }

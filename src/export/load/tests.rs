@@ -594,6 +594,26 @@ fn holders_share_strings_after_loading() {
 }
 
 #[test]
+fn a_container_host_loads_whole_and_shares_each_container() {
+    let mut s = crate::testing::container_host();
+    // A second socket of web's process: its container is the same value, once in memory.
+    let mut again = s.sockets[2].clone();
+    again.id = SocketId("2-1f92".into());
+    again.local_port = 8082;
+    s.sockets.push(again);
+    let l = load(&compact(&s)).expect("loads");
+    assert_eq!(
+        l.frames[0], s,
+        "holders' and namespaces' containers round-trip"
+    );
+    let sockets = &l.frames[0].sockets;
+    let web = |i: usize| sockets[i].holders[0].container.as_ref().expect("web");
+    assert!(Arc::ptr_eq(web(2), web(6)));
+    assert!(!Arc::ptr_eq(web(2), web(3)), "side is another container");
+    assert!(l.warnings.is_empty(), "{:?}", l.warnings);
+}
+
+#[test]
 fn files_are_checked_before_reading() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("s.json");

@@ -352,10 +352,12 @@ impl Data {
 /// network), each once, with the sockets [`containers::of_socket`] gives them.
 fn container_entries(snap: &Snapshot, owners: &HashMap<NetnsId, Container>) -> Vec<ContainerEntry> {
     let mut out: Vec<ContainerEntry> = Vec::new();
-    // By runtime, then id: a lookup per socket without making a key.
-    let mut index: HashMap<Runtime, HashMap<String, usize>> = HashMap::new();
+    // By runtime and namespace, then id: a lookup per socket without making a key. The
+    // namespace keeps apart the containers of several hosts' files (`bindscope open`) that
+    // share an id: LXC and machined use the name as the id.
+    let mut index: HashMap<(Runtime, Option<NetnsId>), HashMap<String, usize>> = HashMap::new();
     let mut add = |out: &mut Vec<ContainerEntry>, c: &Container, netns: Option<NetnsId>, owner| {
-        let ids = index.entry(c.runtime).or_default();
+        let ids = index.entry((c.runtime, netns)).or_default();
         if let Some(&i) = ids.get(c.id.as_str()) {
             return i;
         }

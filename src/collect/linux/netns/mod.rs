@@ -16,7 +16,8 @@
 //!
 //! - `discover`: the three sources and the naming rules;
 //! - `mountinfo`: the nsfs mounts of `/proc/self/mountinfo`;
-//! - `naming`: containers and units from the cgroups of a namespace's processes;
+//! - `naming`: the systemd unit of a namespace's processes (containers are named by
+//!   `collect::linux::containers`, from their runtimes' state, before `--netns` selects);
 //! - [`run_in`], [`run_in_netns`]: entering one.
 
 mod discover;
@@ -60,11 +61,12 @@ pub struct NetnsTarget {
     pub pids: Vec<u32>,
     /// Bind mounts naming it, sorted (`/run/netns/x`, `/run/docker/netns/y`, …).
     pub paths: Vec<PathBuf>,
-    /// The container that made it (see `model::Netns::container`).
+    /// The container that made it (see `model::Netns::container`); set by
+    /// `collect::linux::containers`, never by discovery.
     pub container: Option<Container>,
     /// Every container whose processes live in it, the owner first.
     pub containers: Vec<Container>,
-    /// The best systemd unit among its processes' cgroups (same condition as `container`).
+    /// The best systemd unit among its processes' cgroups, when no container lives in it.
     pub unit: Option<String>,
     /// The namespace this process runs in (`/proc/self/ns/net`, i.e. the thread-group
     /// leader's).
