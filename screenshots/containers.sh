@@ -99,7 +99,7 @@ $PODMAN pod inspect p1 --format '{{.InfraContainerID}}' >>"$D/ids"
 prun() { $PODMAN run -d --name "$1" "${@:2}" | tee -a "$D/ids" >/dev/null; }
 prun pnone --network none localhost/bs:1 /bin/httpd -f -p 8091 -h /www
 prun p1web --pod p1 localhost/bs:1 /bin/httpd -f -p 8092 -h /www
-prun p1side --pod p1 localhost/bs:1 /bin/sh -c 'nc -u -l -p 5353 & exec httpd -f -p 8093 -h /www'
+prun p1side --pod p1 localhost/bs:1 /bin/httpd -f -p 8093 -h /www
 sleep 1
 
 # dash NAME KEYS...: send the keys (text:ABC types ABC), then capture the screen in colour.
@@ -119,7 +119,9 @@ dash() {
 }
 tmux new-session -d -s "$SESSION" -x 160 -y 36 "$BIN --interval 1s"
 sleep 3
-dash containers
+# The row below the first (the host's own listener, first by address): web's socket, whose
+# detail names its container and image.
+dash containers j
 # The Host view (6), the host's detail (enter), scrolled to its end (G): the Containers
 # grouping, every container with its namespace, whether it owns it, and what it listens on.
 dash containers-host 6 Enter G
