@@ -43,8 +43,9 @@ cleanup() {
         kill "$pid" 2>/dev/null
         for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     fi
-    # Shims, conmons and containerd name $D in their arguments: any left is this script's.
-    for pid in $(grep -lsF "$D" /proc/[0-9]*/cmdline | cut -d/ -f3); do
+    # Shims, conmons and containerd name paths under $D/ in their arguments: any left is this
+    # script's.
+    for pid in $(grep -lsF "$D/" /proc/[0-9]*/cmdline | cut -d/ -f3); do
         [ "$pid" != $$ ] && kill -9 "$pid" 2>/dev/null
     done
     for id in $(cat "$D/ids" 2>/dev/null); do

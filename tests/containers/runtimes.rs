@@ -273,10 +273,12 @@ fn unmount_under(dir: &Path) {
     }
 }
 
-/// Pids whose command line mentions `dir` (the daemons, shims, conmons and LXC monitors of
-/// this run all name their private directory), other than this process.
+/// Pids whose command line mentions `dir` or a path under it (the daemons, shims, conmons
+/// and LXC monitors of this run all name their private directory), other than this
+/// process. `/tmp/bsc-12` must not match another run's `/tmp/bsc-123`.
 pub fn pids_mentioning(dir: &Path) -> Vec<u32> {
-    let needle = dir.display().to_string();
+    let dir = dir.display().to_string();
+    let under = format!("{dir}/");
     let me = std::process::id();
     let Ok(rd) = fs::read_dir("/proc") else {
         return Vec::new();
@@ -290,8 +292,8 @@ pub fn pids_mentioning(dir: &Path) -> Vec<u32> {
             };
             // A zombie has an empty cmdline: it is gone, only its parent's wait is missing.
             String::from_utf8_lossy(&raw)
-                .replace('\0', " ")
-                .contains(&needle)
+                .split(['\0', ' '])
+                .any(|arg| arg.contains(&under) || arg.ends_with(&dir))
         })
         .collect()
 }
