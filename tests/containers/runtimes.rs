@@ -134,12 +134,15 @@ pub fn which(name: &str) -> Option<PathBuf> {
 
 /// Paths a runtime creates outside its private roots, whatever they are set to (measured:
 /// docs/container-runtimes.md §11, §13): runc's root for rootful Podman, the containerd shim
-/// sockets' directory, `ctr`'s fifos and runc root, LXC's lock directory, podman's network run directory, the libtrust
-/// key dockerd 20.10 writes. Removed at the end only when this run created them (and, for
-/// directories, only when empty), so nothing another user of the machine made is touched.
-const HOST_PATHS: [&str; 11] = [
+/// sockets' directory, `ctr`'s fifos and runc root, dockerd's plugin directory, LXC's lock
+/// directory, podman's network run directory, the libtrust key dockerd 20.10 writes.
+/// Removed at the end only when this run created them (and, for directories, only when
+/// empty), so nothing another user of the machine made is touched.
+const HOST_PATHS: [&str; 13] = [
     "/etc/docker/key.json",
     "/etc/docker",
+    "/run/docker/plugins",
+    "/run/docker",
     "/run/runc",
     "/run/containerd/s",
     "/run/containerd/fifo",
@@ -215,6 +218,13 @@ impl Drop for Scratch {
         for p in HOST_PATHS.iter().map(PathBuf::from) {
             if self.existed.contains(&p) {
                 continue;
+            }
+            // A shim removes its socket as it exits, which may be a moment after its
+            // container went.
+            if p.is_dir() {
+                poll(Duration::from_secs(2), || {
+                    fs::read_dir(&p).is_ok_and(|mut d| d.next().is_none())
+                });
             }
             if p.is_dir() {
                 let _ = fs::remove_dir(&p);
