@@ -26,6 +26,7 @@ PODMAN="podman --root $D/proot --runroot $D/prun --tmpdir $D/ptmp --runtime runc
 # only if this script made them, and only when empty.
 made=()
 for p in /run/runc /run/containerd/s /run/containerd /run/containers/networks /run/containers \
+         /run/docker/plugins /run/docker \
          /sys/fs/cgroup/*/docker /sys/fs/cgroup/*/libpod_parent /sys/fs/cgroup/docker \
          /sys/fs/cgroup/libpod_parent; do
     [ -e "$p" ] || made+=("$p")
