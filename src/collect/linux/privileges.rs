@@ -35,8 +35,10 @@ pub struct PrivilegeFacts {
     pub netns_not_entered_names: Vec<String>,
 }
 
-/// At most this many names in a note; the rest are counted.
-const NAMES_SHOWN: usize = 5;
+/// At most this many names in a note; the rest are counted. The note must say which
+/// namespaces are missing, so the whole list of an ordinary host fits; a host with hundreds
+/// of containers gets a count after the first fifty.
+const NAMES_SHOWN: usize = 50;
 
 /// "a, b, c and 4 more".
 fn some_names(names: &[String]) -> String {
@@ -187,10 +189,10 @@ mod tests {
             "{:?}",
             privilege_notes(&f)
         );
-        f.netns_unreadable_containers = (1..=7).map(|i| format!("c{i}")).collect();
+        f.netns_unreadable_containers = (1..=52).map(|i| format!("c{i}")).collect();
         assert!(
             privilege_notes(&f)[0].contains(
-                "(among them those of containers c1, c2, c3, c4, c5 and 2 more) are unknown"
+                "(among them those of containers c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15, c16, c17, c18, c19, c20, c21, c22, c23, c24, c25, c26, c27, c28, c29, c30, c31, c32, c33, c34, c35, c36, c37, c38, c39, c40, c41, c42, c43, c44, c45, c46, c47, c48, c49, c50 and 2 more) are unknown"
             ),
             "{:?}",
             privilege_notes(&f)
