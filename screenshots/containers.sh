@@ -104,21 +104,9 @@ prun p1web --pod p1 localhost/bs:1 /bin/httpd -f -p 8092 -h /www
 prun p1side --pod p1 localhost/bs:1 /bin/httpd -f -p 8093 -h /www
 sleep 1
 
-# dash NAME KEYS...: send the keys (text:ABC types ABC), then capture the screen in colour.
-dash() {
-    local name=$1; shift
-    for k in "$@"; do
-        case "$k" in
-            text:*) tmux send-keys -t "$SESSION" -l "${k#text:}" ;;
-            *) tmux send-keys -t "$SESSION" "$k" ;;
-        esac
-        sleep 0.4
-    done
-    sleep 1
-    tmux capture-pane -e -p -t "$SESSION" >"$D/$name.ansi"
-    python3 screenshots/ansi2png.py "$D/$name.ansi" "screenshots/$name.png"
-    echo "wrote screenshots/$name.png"
-}
+CAPTURE_DIR=$D
+# shellcheck source=screenshots/dash.sh
+source screenshots/dash.sh
 tmux new-session -d -s "$SESSION" -x 160 -y 36 "$BIN --interval 1s"
 sleep 3
 # The row below the first (the host's own listener, first by address): web's socket, whose

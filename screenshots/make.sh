@@ -42,62 +42,9 @@ start "$NS" screenshots/demo-spec.json
 start "$NS2" screenshots/demo-spec-db.json
 sleep 0.5
 
-# shot NAME COLS ROWS COMMAND: run COMMAND in a tmux pane of that size, save its screen.
-shot() {
-    local name=$1 cols=$2 rows=$3; shift 3
-    tmux new-session -d -s "$SESSION" -x "$cols" -y "$rows" "$* ; sleep 30"
-    sleep 1.5
-    tmux capture-pane -p -t "$SESSION" >"$TMP/$name.txt"
-    tmux kill-session -t "$SESSION"
-    sed -e 's/[[:space:]]*$//' "$TMP/$name.txt" | awk 'NF{n=NR} {l[NR]=$0} END{for(i=1;i<=n;i++) print l[i]}' >"screenshots/$name.txt"
-    # One label per line, stacked: label: interprets % and \ (escaped here), Debian's policy
-    # forbids label:@file, and a many-line label trips its size limit.
-    local args=() line
-    while IFS= read -r line; do
-        line=${line//\\/\\\\}
-        line=${line//%/%%}
-        if [ -z "$line" ]; then
-            args+=(-size 1x17 "xc:#1d1f21" +size)   # an empty label: makes no image
-        else
-            args+=("label:$line")
-        fi
-    done <"screenshots/$name.txt"
-    convert -background '#1d1f21' -fill '#d8dee9' -font DejaVu-Sans-Mono -pointsize 13 \
-        "${args[@]}" -append -bordercolor '#1d1f21' -border 12 "screenshots/$name.png"
-    echo "wrote screenshots/$name.png"
-}
-shot snapshot-table 240 26 "$BIN" snapshot --format table --netns "$NS,$NS2"
-"$BIN" findings --netns "$NS,$NS2" --samples 3 --interval 500ms 2>/dev/null >screenshots/findings.txt || true
-echo "wrote screenshots/findings.txt"
-"$BIN" snapshot --format json --pretty --netns "$NS" 2>/dev/null >"$TMP/snap.json"
-# A fixture for the dashboard's tests, only when asked: it is committed and must stay stable.
-if [ -n "${WRITE_FIXTURE:-}" ]; then
-    "$BIN" snapshot --format json --pretty --netns "$NS,$NS2" 2>/dev/null >tests/fixtures/demo-snapshot.json
-    echo "wrote tests/fixtures/demo-snapshot.json"
-fi
-python3 - "$TMP/snap.json" >screenshots/snapshot-socket.json <<'PY'
-import json, sys
-snap = json.load(open(sys.argv[1]))
-s = next(s for s in snap["sockets"] if s["local_port"] == 80)
-print(json.dumps(s, indent=2))
-PY
-echo "wrote screenshots/snapshot-socket.json"
-# The dashboard, in colour: tmux keeps the escape sequences (capture-pane -e) and
-# ansi2png.py draws them cell by cell (needs Pillow).
-dash() {   # dash NAME KEYS...: send the keys (text:ABC types ABC), then capture the screen
-    local name=$1; shift
-    for k in "$@"; do
-        case "$k" in
-            text:*) tmux send-keys -t "$SESSION" -l "${k#text:}" ;;
-            *) tmux send-keys -t "$SESSION" "$k" ;;
-        esac
-        sleep 0.4
-    done
-    sleep 1
-    tmux capture-pane -e -p -t "$SESSION" >"$TMP/$name.ansi"
-    python3 screenshots/ansi2png.py "$TMP/$name.ansi" "screenshots/$name.png"
-    echo "wrote screenshots/$name.png"
-}
+CAPTURE_DIR=$TMP
+# shellcheck source=screenshots/dash.sh
+source screenshots/dash.sh
 if python3 -c "import PIL" 2>/dev/null; then
     tmux new-session -d -s "$SESSION" -x 160 -y 44 "$BIN --netns $NS,$NS2 --interval 1s"
     sleep 3
