@@ -682,6 +682,9 @@ fn containers_of_docker_podman_and_lxc_by_name() {
         // The runtime's bind-mount name stays an alias of the namespace.
         (bind_ns.name.clone(), mine["pns"]),
         (n("lx"), mine["lx"]),
+        // A host-network container lives in the host's namespace: asking by its name
+        // answers with that one.
+        (n("hostc"), host_ns),
         (web12.clone(), web_ns),
         (side12.clone(), web_ns),
         // A container with no name is asked for as bindscope labels it.

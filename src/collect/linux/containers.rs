@@ -14,8 +14,8 @@
 //! [`PID_TTL`], a container's state for [`STATE_TTL`], the daemons' state directories for
 //! [`DAEMON_TTL`], so a 1 s refresh does not re-read Docker's state.
 
-use super::netns::NetnsTarget;
-use super::procfs::{parse_cmdline, parse_stat_starttime, parse_status_u32};
+use super::netns::{NET_NS_INIT_INO, NetnsTarget};
+use super::procfs::{parse_cmdline, parse_stat_starttime, parse_status_u32, parse_status_uids};
 use super::sources::HostFiles;
 use super::state_files::{MAX_DB, MAX_JSON, StateFileError};
 use crate::collect::runtime::cgroup::{self, CgroupContainer, CgroupOwner, PodRef};
@@ -38,10 +38,9 @@ pub const STATE_TTL: Duration = Duration::from_secs(30);
 /// How long the daemons' state directories (from their command lines) are trusted.
 pub const DAEMON_TTL: Duration = Duration::from_secs(30);
 /// How far up the parent chain a supervisor is looked for: a container's init is the
-/// supervisor's child; its workers a level or two below.
-const MAX_ANCESTORS: usize = 6;
-/// At most this many processes of one namespace are looked at to find its containers.
-const MAX_NETNS_PIDS: usize = 64;
+/// supervisor's child, its workers some levels below (a shell script's children, a process
+/// manager's workers). Reads are memoized per refresh, so a deep chain costs once.
+const MAX_ANCESTORS: usize = 32;
 
 /// A process's container and what its state says of its network namespace.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,11 +56,17 @@ struct Daemons {
     containerd_states: Vec<PathBuf>,
 }
 
+/// A container's description is cached per runtime, id and the user whose word it rests
+/// on (`None` for root's): a user's claim never stands for root's container.
+type DescribedKey = (Runtime, String, Option<u32>);
+
 /// One ancestor, read once per refresh.
 #[derive(Debug, Clone)]
 struct Ancestor {
     ppid: Option<u32>,
     supervisor: Option<Supervisor>,
+    /// Its real uid; `None` when unreadable (then it is not trusted as a supervisor).
+    uid: Option<u32>,
 }
 
 /// What container naming keeps from one refresh to the next. Ages are readings of the
@@ -70,7 +75,7 @@ struct Ancestor {
 pub struct ContainerCache {
     by_pid: HashMap<u32, (Option<Resolved>, Duration)>,
     /// Per container: what its state said, whether reading it was refused, and when.
-    described: HashMap<(Runtime, String), (Resolved, bool, Duration)>,
+    described: HashMap<DescribedKey, (Resolved, bool, Duration)>,
     daemons: Option<(Arc<Daemons>, Duration)>,
     pods: HashMap<PathBuf, (Arc<PodmanPods>, Duration)>,
     storage: HashMap<PathBuf, (Arc<Vec<StorageContainer>>, Duration)>,
@@ -96,8 +101,10 @@ impl ContainerCache {
         self.by_pid.retain(|_, (_, at)| fresh(at, PID_TTL));
         self.started.retain(|_, (_, at)| fresh(at, PID_TTL));
         self.described.retain(|_, (_, _, at)| fresh(at, STATE_TTL));
-        self.pods.retain(|_, (_, at)| fresh(at, PID_TTL));
-        self.storage.retain(|_, (_, at)| fresh(at, PID_TTL));
+        // Podman's database (up to 64 MiB, parsed whole) and containers.json are kept as
+        // long as the descriptions made from them: a pod is renamed no more often.
+        self.pods.retain(|_, (_, at)| fresh(at, STATE_TTL));
+        self.storage.retain(|_, (_, at)| fresh(at, STATE_TTL));
         if self
             .daemons
             .as_ref()
@@ -165,8 +172,16 @@ impl ContainerCache {
         s
     }
 
-    /// The nearest supervisor among the ancestors from `ppid` up.
-    fn supervisor_above(&mut self, src: &dyn HostFiles, ppid: Option<u32>) -> Option<Supervisor> {
+    /// The nearest supervisor among the ancestors from `ppid` up, and who vouches for it:
+    /// `None` for root's, `Some(uid)` for a user's. Anyone can run a program called `conmon`
+    /// or `containerd-shim` with any arguments, so only root's are taken at their word; a
+    /// user's conmon is accepted as that user's rootless Podman (its name is theirs to
+    /// choose), and a user's shim or LXC monitor not at all.
+    fn supervisor_above(
+        &mut self,
+        src: &dyn HostFiles,
+        ppid: Option<u32>,
+    ) -> Option<(Supervisor, Option<u32>)> {
         let mut next = ppid;
         for _ in 0..MAX_ANCESTORS {
             let pid = next.filter(|&p| p > 1)?;
@@ -177,18 +192,24 @@ impl ContainerCache {
                     let argv = std::fs::read(dir.join("cmdline"))
                         .map(|b| parse_cmdline(&b))
                         .unwrap_or_default();
+                    let status = std::fs::read(dir.join("status"))
+                        .map(|b| String::from_utf8_lossy(&b).into_owned())
+                        .unwrap_or_default();
                     let a = Ancestor {
-                        ppid: std::fs::read(dir.join("status"))
-                            .ok()
-                            .and_then(|b| parse_status_u32(&String::from_utf8_lossy(&b), "PPid:")),
+                        ppid: parse_status_u32(&status, "PPid:"),
                         supervisor: supervisor::supervisor(&argv),
+                        uid: parse_status_uids(&status).map(|(ruid, _)| ruid),
                     };
                     self.ancestors.insert(pid, a.clone());
                     a
                 }
             };
-            if a.supervisor.is_some() {
-                return a.supervisor;
+            if let Some(sup) = a.supervisor {
+                return match (a.uid?, &sup) {
+                    (0, _) => Some((sup, None)),
+                    (uid, Supervisor::Conmon { .. }) => Some((sup, Some(uid))),
+                    _ => None,
+                };
             }
             next = a.ppid;
         }
@@ -203,6 +224,23 @@ impl ContainerCache {
         ppid: Option<u32>,
     ) -> Option<Identity> {
         match cg {
+            // A subtree delegated to user N is named by N: only rootless Podman puts
+            // containers there, and it is N's, whatever the cgroup's name claims.
+            CgroupOwner::Container(c) if c.delegated_to.is_some() => {
+                if c.runtime != Runtime::Podman {
+                    return None;
+                }
+                let sup = self
+                    .supervisor_above(src, ppid)
+                    .filter(|(s, _)| matches!(s, Supervisor::Conmon { id, .. } if *id == c.id))
+                    .map(|(s, _)| s);
+                let mut ident = Identity::from_cgroup(c.clone(), sup);
+                ident.owner = c.delegated_to;
+                Some(ident)
+            }
+            // machined registers virtual machines too (libvirt's qemu in machine-qemu….scope):
+            // their processes are not in a container.
+            CgroupOwner::Container(c) if c.runtime == Runtime::Nspawn && is_vm(src, &c.id) => None,
             // Docker, LXC and nspawn need nothing more than the cgroup.
             CgroupOwner::Container(c)
                 if matches!(c.runtime, Runtime::Docker | Runtime::Lxc | Runtime::Nspawn) =>
@@ -210,21 +248,27 @@ impl ContainerCache {
                 Some(Identity::from_cgroup(c.clone(), None))
             }
             CgroupOwner::Container(c) => {
-                let sup = self.supervisor_above(src, ppid).filter(|s| match s {
+                let found = self.supervisor_above(src, ppid).filter(|(s, _)| match s {
                     Supervisor::Conmon { id, .. } => *id == c.id,
                     // A Kubernetes pod's containers share the sandbox's shim.
                     Supervisor::Shim { id, namespace, .. } => *id == c.id || namespace == "k8s.io",
                     Supervisor::LxcMonitor { .. } => false,
                 });
-                Some(Identity::from_cgroup(c.clone(), sup))
+                let owner = found.as_ref().and_then(|(_, o)| *o);
+                let mut ident = Identity::from_cgroup(c.clone(), found.map(|(s, _)| s));
+                ident.owner = owner;
+                Some(ident)
             }
             CgroupOwner::MaybeContainerd { namespace, id } => {
                 match self.supervisor_above(src, ppid) {
-                    Some(Supervisor::Shim {
-                        namespace: ns,
-                        id: sid,
-                        address,
-                    }) if ns == *namespace && sid == *id => Some(Identity {
+                    Some((
+                        Supervisor::Shim {
+                            namespace: ns,
+                            id: sid,
+                            address,
+                        },
+                        None,
+                    )) if ns == *namespace && sid == *id => Some(Identity {
                         runtime: Runtime::Containerd,
                         id: id.clone(),
                         pod: None,
@@ -233,6 +277,7 @@ impl ContainerCache {
                             id: sid,
                             address,
                         }),
+                        owner: None,
                     }),
                     _ => None,
                 }
@@ -240,7 +285,7 @@ impl ContainerCache {
             // No container cgroup: rootless Podman on cgroup v1, or a runtime whose cgroup
             // this build does not know. The supervisor alone tells.
             CgroupOwner::None | CgroupOwner::Unit(_) => {
-                let sup = self.supervisor_above(src, ppid)?;
+                let (sup, owner) = self.supervisor_above(src, ppid)?;
                 let (runtime, id) = match &sup {
                     Supervisor::Conmon {
                         id, podman_root, ..
@@ -269,6 +314,7 @@ impl ContainerCache {
                     id,
                     pod: None,
                     supervisor: Some(sup),
+                    owner,
                 })
             }
         }
@@ -276,12 +322,21 @@ impl ContainerCache {
 
     /// The container named from its state, cached per runtime and id.
     fn describe(&mut self, src: &dyn HostFiles, ident: Identity) -> Resolved {
-        let key = (ident.runtime, ident.id.clone());
+        let key = (ident.runtime, ident.id.clone(), ident.owner);
         if let Some((r, _, _)) = self.described.get(&key) {
             return r.clone();
         }
         let mut d = Described::new(&ident);
         let denied = match ident.runtime {
+            // A user's own container: its conmon's arguments name it, and they point at
+            // files the user chose. They are not read, so a user cannot make bindscope (run
+            // by root) read another container's state under a borrowed id.
+            _ if ident.owner.is_some() => {
+                if let Some(Supervisor::Conmon { name, .. }) = &ident.supervisor {
+                    d.container.name.clone_from(name);
+                }
+                false
+            }
             Runtime::Docker => self.docker(src, &ident, &mut d),
             Runtime::Podman => self.podman(src, &ident, &mut d),
             Runtime::Crio => crio(src, &ident, &mut d),
@@ -299,7 +354,11 @@ impl ContainerCache {
             container: Arc::new(d.container),
             role: d.role,
         };
-        self.described.insert(key, (r.clone(), denied, self.now));
+        // Podman's name comes from conmon: an identity made without it (a process whose
+        // conmon was not found) must not stand for the container until STATE_TTL.
+        if ident.runtime != Runtime::Podman || ident.supervisor.is_some() {
+            self.described.insert(key, (r.clone(), denied, self.now));
+        }
         r
     }
 
@@ -489,17 +548,19 @@ impl ContainerCache {
     }
 
     /// Names the namespaces that containers live in: owner, members, and the name (the
-    /// owner's pod or the owner). The host's namespace gets none (host-network containers
-    /// show on their sockets' holders), nor does one named with `ip netns add` unless a
-    /// container lives in it, in which case the container wins and the mount stays in
-    /// `paths` as an alias.
+    /// owner's pod or the owner). One named with `ip netns add` is renamed when a container
+    /// lives in it: the container wins and the mount stays in `paths` as an alias. The
+    /// host's namespace keeps its name and gets no owner (no container made it); its
+    /// `containers` lists the host-network containers, so `--netns hostc` finds it. The
+    /// host is told by its inode too, in case someone gave it an `ip netns` name.
+    ///
+    /// Every process of a namespace is looked at (each once per PID_TTL), so a container
+    /// is never missed for having high pids.
     pub fn name_namespaces(&mut self, src: &dyn HostFiles, targets: &mut [NetnsTarget]) {
         for t in targets.iter_mut() {
-            if t.kind == NetnsKind::Host {
-                continue;
-            }
+            let is_host = t.kind == NetnsKind::Host || t.id == NET_NS_INIT_INO;
             let mut found: Vec<Candidate> = Vec::new();
-            for &pid in t.pids.iter().take(MAX_NETNS_PIDS) {
+            for &pid in &t.pids {
                 let Some(r) = self.of_pid(src, pid) else {
                     continue;
                 };
@@ -522,6 +583,10 @@ impl ContainerCache {
                 continue;
             }
             ownership::owner_first(&mut found);
+            if is_host {
+                t.containers = found.into_iter().map(|c| c.container).collect();
+                continue;
+            }
             let owner = found[0].container.clone();
             t.name = Some(ownership::netns_name(&owner));
             t.kind = NetnsKind::Container;
@@ -539,6 +604,9 @@ struct Identity {
     id: String,
     pod: Option<PodRef>,
     supervisor: Option<Supervisor>,
+    /// The user whose word this identity rests on (a user's conmon, a cgroup delegated to
+    /// them); `None` when root's (a root-owned supervisor, a cgroup only root can make).
+    owner: Option<u32>,
 }
 
 impl Identity {
@@ -548,6 +616,7 @@ impl Identity {
             id: c.id,
             pod: c.pod,
             supervisor,
+            owner: None,
         }
     }
 }
@@ -622,6 +691,17 @@ fn crio(src: &dyn HostFiles, ident: &Identity, d: &mut Described) -> bool {
 }
 
 /// systemd-machined: `/run/systemd/machines/NAME` confirms the machine (its `SCOPE=`).
+/// machined's file of machine `name` says `CLASS=vm`.
+fn is_vm(src: &dyn HostFiles, name: &str) -> bool {
+    src.state_file(&Path::new("/run/systemd/machines").join(name), MAX_JSON)
+        .is_ok_and(|b| {
+            state::machine(&String::from_utf8_lossy(&b))
+                .class
+                .as_deref()
+                == Some("vm")
+        })
+}
+
 fn nspawn(src: &dyn HostFiles, ident: &Identity, d: &mut Described) -> bool {
     d.role = NetnsRole::Creator;
     let path = Path::new("/run/systemd/machines").join(&ident.id);
@@ -863,6 +943,8 @@ mod tests {
             (m.runtime, m.id.as_str(), m.name.as_deref()),
             (Runtime::Nspawn, "my-box", Some("my-box"))
         );
+        // A virtual machine machined registers (libvirt's qemu) is not a container.
+        assert_eq!(cache.of_pid(&f, 5200), None);
         let lxc = std::fs::read_to_string(format!("{RUNTIMES}/lxc-5.0.2/attached-cgroup")).unwrap();
         let c = cache
             .of_process(&f, 1, &cgroup::parse(&lxc), None)
@@ -954,11 +1036,12 @@ mod tests {
             (c.runtime, c.image.as_deref()),
             (Runtime::Podman, Some("localhost/bs:1"))
         );
-        // Rootless: no container cgroup; conmon and the user's own storage name it.
+        // Rootless: no container cgroup; the user's conmon names it. Its arguments point at
+        // files the user chose, so they are not read: the image stays unknown.
         let rl1 = by_id(&t, 4026532471).container.as_ref().unwrap();
         assert_eq!(
             (rl1.name.as_deref(), rl1.image.as_deref()),
-            (Some("rl1"), Some("localhost/bs:1"))
+            (Some("rl1"), None)
         );
         // The host's namespace has no owner, whatever runs in it.
         let host = by_id(&t, 4026531833);
@@ -1018,5 +1101,63 @@ mod tests {
         // A second refresh answers from the cache: the same shared container.
         let again = cache.of_pid(&f, 15659).unwrap();
         assert!(Arc::ptr_eq(&again.container, &hostc.container));
+    }
+
+    /// A user cannot borrow a container's identity: not with a `conmon` or shim of their own
+    /// above their process, nor with a cgroup named after the container in the subtree
+    /// systemd delegates to them.
+    #[test]
+    fn users_cannot_pose_as_root_s_containers() {
+        const WEB: &str = "f5e34731b27a62d89ab2e881795abe6997d409cde7d85f5682198479305cc0d9";
+        let tmp = tempfile::tempdir().unwrap();
+        let put = |pid: u32, file: &str, body: &[u8]| {
+            let dir = tmp.path().join(format!("proc/{pid}"));
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join(file), body).unwrap();
+        };
+        let process = |pid: u32, ppid: u32, uid: u32, argv: &[u8], cgroup: &str| {
+            put(pid, "cmdline", argv);
+            put(
+                pid,
+                "status",
+                format!("PPid:\t{ppid}\nUid:\t{uid}\t{uid}\t{uid}\t{uid}\n").as_bytes(),
+            );
+            put(pid, "cgroup", cgroup.as_bytes());
+        };
+        let session = "0::/user.slice/user-1001.slice/session-3.scope\n";
+        // pnone's real conmon line (it points at pnone's real state), run by uid 1001.
+        let conmon = std::fs::read(format!("{FIX}/proc/16935/cmdline")).unwrap();
+        process(300, 1, 1001, &conmon, session);
+        process(301, 300, 1001, b"nc\0-l\0", session);
+        // A shim of the user's claiming web.
+        let shim = format!("containerd-shim-runc-v2\0-namespace\0moby\0-id\0{WEB}\0");
+        process(310, 1, 1001, shim.as_bytes(), session);
+        process(311, 310, 1001, b"nc\0", session);
+        // web's cgroup name, made in the user's delegated subtree.
+        let scope = format!(
+            "0::/user.slice/user-1001.slice/user@1001.service/app.slice/docker-{WEB}.scope\n"
+        );
+        process(320, 1, 1001, b"nc\0", &scope);
+        // The state of the fixture host is there to be (wrongly) read.
+        let f = Fixture {
+            proc: ProcRoot::new(tmp.path().join("proc")),
+            dir: PathBuf::from(FIX),
+            deny: false,
+        };
+        let mut cache = ContainerCache::default();
+        cache.begin(Duration::ZERO);
+        // The user's conmon makes a rootless Podman container of theirs, named by them, and
+        // nothing is read from the files it points at (pnone's image stays unknown).
+        let own = cache.of_pid(&f, 301).expect("a user's rootless container");
+        assert_eq!(own.container.runtime, Runtime::Podman);
+        assert_eq!(own.container.image, None);
+        assert_eq!(own.role, NetnsRole::Unknown);
+        // The real pnone, described from root's conmon, is not the user's entry.
+        let real = cache.of_pid(&fixture(false), 16946).unwrap();
+        assert_eq!(real.container.image.as_deref(), Some("localhost/bs:1"));
+        assert!(!Arc::ptr_eq(&real.container, &own.container));
+        // A user's shim and a delegated docker-<id>.scope name no container.
+        assert_eq!(cache.of_pid(&f, 311), None);
+        assert_eq!(cache.of_pid(&f, 320), None);
     }
 }

@@ -35,6 +35,21 @@ pub struct CgroupContainer {
     /// The full id (the name for LXC and nspawn, which have no other).
     pub id: String,
     pub pod: Option<PodRef>,
+    /// `N` when the container's cgroup lies under `user@N.service`: a subtree systemd
+    /// delegates to user N, who can name cgroups in it anything (`docker-<id>.scope` of
+    /// someone else's container included). Only rootless Podman legitimately puts containers
+    /// there; the caller trusts nothing else from such a path.
+    pub delegated_to: Option<u32>,
+}
+
+/// The `N` of the first `user@N.service` component of a cgroup path.
+fn delegated_to(comps: &[&str]) -> Option<u32> {
+    comps.iter().find_map(|c| {
+        c.strip_prefix("user@")?
+            .strip_suffix(".service")?
+            .parse()
+            .ok()
+    })
 }
 
 /// What a cgroup file says of its process.
@@ -74,7 +89,8 @@ pub fn parse(cgroup: &str) -> CgroupOwner {
     // cgroup v2 marks a removed cgroup with " (deleted)" (kernel/cgroup/cgroup.c).
     let path = path.strip_suffix(" (deleted)").unwrap_or(path);
     let comps: Vec<&str> = path.split('/').filter(|c| !c.is_empty()).collect();
-    if let Some(c) = kubernetes(&comps).or_else(|| runtime_segment(&comps)) {
+    if let Some(mut c) = kubernetes(&comps).or_else(|| runtime_segment(&comps)) {
+        c.delegated_to = delegated_to(&comps);
         return CgroupOwner::Container(c);
     }
     if let [namespace, id] = comps.as_slice()
@@ -183,6 +199,7 @@ fn kubernetes(comps: &[&str]) -> Option<CgroupContainer> {
             runtime,
             id: id.to_string(),
             pod: Some(PodRef::Kubernetes(uid)),
+            delegated_to: None,
         });
     }
     None
@@ -194,6 +211,7 @@ fn runtime_segment(comps: &[&str]) -> Option<CgroupContainer> {
             runtime,
             id: id.to_string(),
             pod,
+            delegated_to: None,
         })
     };
     for (i, comp) in comps.iter().enumerate() {
@@ -240,6 +258,14 @@ fn runtime_segment(comps: &[&str]) -> Option<CgroupContainer> {
         if let Some(escaped) = comp
             .strip_prefix("machine-")
             .and_then(|r| r.strip_suffix(".scope"))
+            .filter(|n| !n.is_empty())
+        {
+            return container(Runtime::Nspawn, &unescape_unit(escaped), None);
+        }
+        // `machinectl start NAME` runs `systemd-nspawn@NAME.service`, the payload below it.
+        if let Some(escaped) = comp
+            .strip_prefix("systemd-nspawn@")
+            .and_then(|r| r.strip_suffix(".service"))
             .filter(|n| !n.is_empty())
         {
             return container(Runtime::Nspawn, &unescape_unit(escaped), None);
@@ -295,6 +321,7 @@ mod tests {
             runtime,
             id: id.to_string(),
             pod,
+            delegated_to: None,
         })
     }
 
@@ -356,6 +383,11 @@ mod tests {
         assert_eq!(
             parse(&format!("0::/parent/crio-{D64}\n")),
             ctr(Runtime::Crio, D64, None)
+        );
+        assert_eq!(
+            parse("0::/machine.slice/systemd-nspawn@my\\x2dbox.service/payload\n"),
+            parse("0::/machine.slice/machine-my\\x2dbox.scope/payload\n"),
+            "machinectl start's service names the same machine as its scope"
         );
         assert_eq!(
             parse("0::/machine.slice/machine-my\\x2dbox.scope/payload\n"),
