@@ -50,7 +50,7 @@ pub fn run(args: &CanBindArgs) -> anyhow::Result<u8> {
             several.len(),
             several
                 .iter()
-                .map(|n| n.name.clone().unwrap_or_else(|| format!("net:[{}]", n.id)))
+                .map(|n| crate::analyze::describe::netns_label(&snap, n.id))
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
