@@ -205,12 +205,17 @@ pub enum Receivers {
     Split,
     /// One of these, and the routes cannot say which (`certain: false`).
     OneOf(Vec<Which>),
+    /// The bind's result is uncertain: one of these, as it turns out.
+    Depends(Vec<Receivers>),
 }
 
 /// A cell's answer: what the second socket's calls return, and who then receives.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CellAnswer {
     pub result: BindResult,
+    /// For `uncertain`: the results that remain possible (the what-if's `possible`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub possible: Vec<BindResult>,
     /// The call that returned `result` (for `ok`, the last one made).
     pub at: Phase,
     pub receivers: BTreeMap<Dest, Receivers>,
@@ -229,18 +234,21 @@ pub enum Agreement {
 
 /// Compares a prediction with what the kernel did.
 pub fn compare(predicted: &CellAnswer, measured: &CellAnswer) -> Agreement {
-    if predicted.result != measured.result || predicted.at != measured.at {
+    let mut out = Agreement::Agrees;
+    if predicted.result == BindResult::Uncertain {
+        if !predicted.possible.contains(&measured.result) {
+            return Agreement::Differs;
+        }
+        out = Agreement::WithinUncertain;
+    } else if predicted.result != measured.result || predicted.at != measured.at {
         return Agreement::Differs;
     }
-    let mut out = Agreement::Agrees;
     for dest in Dest::ALL {
         let p = predicted.receivers.get(&dest);
         let m = measured.receivers.get(&dest);
         match (p, m) {
-            (Some(Receivers::OneOf(cands)), Some(Receivers::One(w))) if cands.contains(w) => {
-                out = Agreement::WithinUncertain;
-            }
             (p, m) if p == m => {}
+            (Some(p), Some(m)) if admits(p, m) => out = Agreement::WithinUncertain,
             _ => return Agreement::Differs,
         }
     }
@@ -357,26 +365,69 @@ pub fn predict(
         listen: tcp,
     };
     let verdict = whatif::can_bind(&snap, netns, &req);
-    let mut bound = vec![a];
-    if verdict.result == BindResult::Ok {
-        bound.push(socket(
-            netns,
-            proto,
-            port,
-            Which::Second,
-            (second.sharing, second.place),
-            second.who.uid(),
-            tcp,
-        ));
+    let b = socket(
+        netns,
+        proto,
+        port,
+        Which::Second,
+        (second.sharing, second.place),
+        second.who.uid(),
+        tcp,
+    );
+    let alone = [a.clone()];
+    let both = [a, b];
+    // The sockets bound afterwards, in every case the verdict leaves open.
+    let mut cases: Vec<&[Socket]> = Vec::new();
+    let (ok, failed) = match verdict.result {
+        BindResult::Ok => (true, false),
+        BindResult::Uncertain => (
+            verdict.possible.contains(&BindResult::Ok),
+            verdict.possible.iter().any(|r| *r != BindResult::Ok),
+        ),
+        _ => (false, true),
+    };
+    if ok {
+        cases.push(&both);
+    }
+    if failed {
+        cases.push(&alone);
     }
     let receivers = Dest::ALL
         .into_iter()
-        .map(|d| (d, receivers(&bound, d)))
+        .map(|d| {
+            let each: Vec<Receivers> = cases.iter().map(|c| receivers(c, d)).collect();
+            (d, merge(each))
+        })
         .collect();
     CellAnswer {
         result: verdict.result,
+        possible: if verdict.result == BindResult::Uncertain {
+            verdict.possible.clone()
+        } else {
+            Vec::new()
+        },
         at: verdict.at,
         receivers,
+    }
+}
+
+/// The receivers when the bind's result is not known: the same in every case, or what
+/// each case gives.
+fn merge(mut each: Vec<Receivers>) -> Receivers {
+    each.dedup();
+    match each.len() {
+        0 => Receivers::Nobody,
+        1 => each.remove(0),
+        _ => Receivers::Depends(each),
+    }
+}
+
+/// Whether the kernel's `measured` receivers are among those `predicted` leaves open.
+fn admits(predicted: &Receivers, measured: &Receivers) -> bool {
+    match (predicted, measured) {
+        (Receivers::OneOf(cands), Receivers::One(w)) => cands.contains(w),
+        (Receivers::Depends(cases), m) => cases.iter().any(|c| admits(c, m)),
+        (p, m) => p == m,
     }
 }
 

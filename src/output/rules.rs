@@ -61,6 +61,13 @@ fn receivers(r: &Receivers) -> String {
             let names: Vec<&str> = ws.iter().map(|w| which(*w)).collect();
             format!("{}?", names.join("|"))
         }
+        Receivers::Depends(cases) => {
+            let each: Vec<String> = cases
+                .iter()
+                .map(|c| receivers(c).trim_end_matches('?').to_string())
+                .collect();
+            format!("{}?", each.join("|"))
+        }
     }
 }
 
@@ -69,6 +76,17 @@ fn result(a: &CellAnswer) -> String {
         (BindResult::Ok, _) => "ok".into(),
         (BindResult::Eaddrinuse, Phase::Bind) => "INUSE bind".into(),
         (BindResult::Eaddrinuse, Phase::Listen) => "INUSE listen".into(),
+        (BindResult::Uncertain, _) => {
+            let names: Vec<&str> = a
+                .possible
+                .iter()
+                .map(|r| match r {
+                    BindResult::Eaddrinuse => "INUSE",
+                    r => r.name(),
+                })
+                .collect();
+            format!("{}?", names.join("|"))
+        }
         (r, at) => format!("{} {}", r.name(), at.call()),
     }
 }
@@ -266,6 +284,7 @@ mod tests {
     fn ans(result: BindResult, at: Phase, s: Receivers, o: Receivers) -> CellAnswer {
         CellAnswer {
             result,
+            possible: Vec::new(),
             at,
             receivers: BTreeMap::from([(Dest::Specific, s), (Dest::Other, o)]),
         }

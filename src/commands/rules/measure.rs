@@ -141,6 +141,7 @@ pub fn cell(proto: Proto, first: First, second: Second, port: u16) -> io::Result
     }
     Ok(CellAnswer {
         result,
+        possible: Vec::new(),
         at,
         receivers,
     })
