@@ -79,7 +79,7 @@ pub enum Held {
 
 /// Whose the second socket is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum Who {
     SameUser,
     OtherUser,
