@@ -139,7 +139,10 @@ fn interrupted_verify_deletes_its_namespace() {
     let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stderr));
     let first = lines.next().expect("a line").expect("utf-8");
     let name = scratch_name(&first);
-    assert!(namespace_exists(&name), "{name} should exist while measuring");
+    assert!(
+        namespace_exists(&name),
+        "{name} should exist while measuring"
+    );
     rustix::process::kill_process(
         rustix::process::Pid::from_child(&child),
         rustix::process::Signal::INT,
@@ -150,7 +153,10 @@ fn interrupted_verify_deletes_its_namespace() {
         if let Some(s) = child.try_wait().expect("wait") {
             break s;
         }
-        assert!(Instant::now() < deadline, "bindscope did not stop on SIGINT");
+        assert!(
+            Instant::now() < deadline,
+            "bindscope did not stop on SIGINT"
+        );
         std::thread::sleep(Duration::from_millis(20));
     };
     let rest: Vec<String> = lines.map_while(Result::ok).collect();

@@ -91,7 +91,10 @@ fn verify(protos: &[Proto]) -> anyhow::Result<(Vec<Table>, Option<u8>)> {
     let ending = Ending::register().context("cannot install the signal handlers")?;
     let ns = scratch::Scratch::create()?;
     // Said before anything can fail, so a leftover (after SIGKILL) can be found by name.
-    eprintln!("bindscope: measuring in the throwaway network namespace '{}'", ns.name());
+    eprintln!(
+        "bindscope: measuring in the throwaway network namespace '{}'",
+        ns.name()
+    );
     let (snap, netns) = namespace(ns.name())?;
     let mut tables: Vec<Table> = protos
         .iter()
