@@ -195,7 +195,7 @@ pub enum Which {
 
 /// Who receives the traffic to one destination.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case", tag = "kind", content = "sockets")]
+#[serde(rename_all = "snake_case", tag = "kind", content = "of")]
 pub enum Receivers {
     /// Refused (TCP) or dropped (UDP).
     Nobody,

@@ -221,7 +221,9 @@ fn legend(table: &Table, layout: Layout) -> String {
              local address (measured: {OTHER}); no S:/O: when both go to the same socket"
         ),
         "ok / INUSE bind / INUSE listen: what the second socket's bind() and listen() return \
-         (EADDRINUSE)"
+         (EADDRINUSE); INUSE|ok?: the what-if cannot decide from a snapshot (a port's \
+         SO_REUSEPORT fast path depends on earlier binds no snapshot shows), with the receivers \
+         of each result"
             .to_string(),
         "→ 1st, 2nd: that socket receives all of it; 1st+2nd: a SO_REUSEPORT group, each \
          connection or datagram to one member by a hash of addresses and ports; 1st|2nd?: one \
