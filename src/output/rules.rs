@@ -316,4 +316,56 @@ mod tests {
             "| a |\n|---|\n| 1st\\|2nd? |\n"
         );
     }
+
+    /// A measured cell that differs is marked with what the kernel did, counted in the
+    /// legend, and makes the table's `differing()` (the exit status) non-zero.
+    #[test]
+    fn a_difference_is_marked() {
+        use crate::analyze::rules::{Cell, FIRST_PORT, Second, columns, rows};
+        use crate::model::Proto;
+        use Receivers::*;
+        let first = rows(Proto::Udp)[0];
+        let second: Second = columns()[0];
+        let predicted = ans(
+            BindResult::Eaddrinuse,
+            Phase::Bind,
+            One(Which::First),
+            One(Which::First),
+        );
+        let mut table = Table {
+            proto: Proto::Udp,
+            cells: vec![Cell {
+                first,
+                second,
+                port: FIRST_PORT,
+                predicted,
+                measured: None,
+                agreement: None,
+            }],
+        };
+        assert_eq!(table.differing(), 0);
+        let text = render(&table, Layout::Text);
+        assert!(!text.contains("verified"), "{text}");
+        table.record(
+            FIRST_PORT,
+            ans(
+                BindResult::Ok,
+                Phase::Bind,
+                One(Which::Second),
+                One(Which::Second),
+            ),
+        );
+        assert_eq!(table.differing(), 1);
+        let text = render(&table, Layout::Markdown);
+        assert!(
+            text.contains("| INUSE bind → 1st ≠ kernel: ok → 2nd |"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "0 cells agree, 0 uncertain with the kernel's answer among those named, 1 differ"
+            ),
+            "{text}"
+        );
+    }
 }
