@@ -5,7 +5,9 @@
 
 use super::*;
 use crate::analyze::whatif::fixtures::{NS, snap};
+use crate::analyze::whatif::{BindResult, Phase};
 use Receivers::*;
+use std::collections::BTreeMap;
 
 fn first(sharing: Sharing, place: Place, held: Option<Held>) -> First {
     First {
