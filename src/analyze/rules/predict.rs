@@ -12,6 +12,9 @@ use std::net::IpAddr;
 
 /// The socket the snapshot and the routes see for one side of a cell. `order` is 1 for the
 /// first socket and 2 for the second: today's routes read "bound later" from the inode.
+/// The lookup engine reads the chain order from the sock_diag dump position instead; there
+/// the second socket, hashed later, comes first (head insertion of IPv4 sockets,
+/// docs/lookup §1.3), so its position is 0 and the first one's 1.
 fn socket(
     netns: NetnsId,
     proto: Proto,
