@@ -96,6 +96,9 @@ pub enum Command {
     /// What appeared, disappeared or changed between two snapshots.
     /// Exit status: 0 no differences, 1 differences, 2 error.
     Diff(DiffArgs),
+    /// The first caller × second caller tables for this kernel: bind results and who then
+    /// receives. Exit status with --verify: 0 every cell agrees with the kernel, 1 some differ.
+    Rules(RulesArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -295,4 +298,26 @@ mod tests {
         use clap::CommandFactory;
         Cli::command().debug_assert();
     }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RulesArgs {
+    /// tcp or udp [default: both]
+    #[arg(value_enum)]
+    pub proto: Option<BindProto>,
+    /// Measure every cell with real sockets of two uids and real traffic, in a throwaway
+    /// network namespace created and deleted for it (root only), and mark the differences
+    #[arg(long)]
+    pub verify: bool,
+    #[arg(long, short = 'f', value_enum, default_value = "text")]
+    pub format: RulesFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RulesFormat {
+    /// Aligned columns, for a terminal
+    Text,
+    /// Markdown tables, for docs
+    Markdown,
+    Json,
 }

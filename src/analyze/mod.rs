@@ -8,4 +8,5 @@ pub mod findings;
 pub mod history;
 pub mod overlap;
 pub mod ports;
+pub mod rules;
 pub mod whatif;

@@ -7,6 +7,7 @@ pub mod diff;
 pub mod findings;
 pub mod open;
 pub mod record;
+pub mod rules;
 pub mod snapshot;
 
 use crate::cli::MinSeverity;
