@@ -118,7 +118,7 @@ mod tests {
         let other4 = route(g, Family::Ipv4, None);
         assert_eq!(ids(other4), vec!["wild4"]);
         assert!(
-            other4.how.contains("IPv4 socket beats a dual-stack"),
+            other4.how.contains("IPv4 socket scores above a dual-stack"),
             "{}",
             other4.how
         );
@@ -145,16 +145,29 @@ mod tests {
         assert_eq!(ids(r), vec!["a", "b"]);
         assert!(r.how.contains("SO_REUSEPORT group of 2"), "{}", r.how);
 
+        // Identical UDP binds: the first in the kernel's chain (the newest bind) takes all
+        // (docs/lookup U1, U5). The inode does not tell which that is (equal to the hashing
+        // order in 46 of 204 measured runs); the dump position does.
         let mut u1 = sock("u1", Proto::Udp, "0.0.0.0", 5353, None);
         let mut u2 = sock("u2", Proto::Udp, "0.0.0.0", 5353, None);
         u1.inode = 10;
         u2.inode = 20;
         u1.options.reuseaddr = Some(true);
         u2.options.reuseaddr = Some(true);
+        let g = &port_groups(&[u1.clone(), u2.clone()])[0];
+        let r = route(g, Family::Ipv4, None);
+        assert!(!r.certain, "no dump positions: {r:?}");
+        assert_eq!(ids(r), vec!["u1", "u2"]);
+        (u1.dump_pos, u2.dump_pos) = (Some(1), Some(0));
         let g = &port_groups(&[u1, u2])[0];
         let r = route(g, Family::Ipv4, None);
-        assert!(r.how.contains("most recently bound"), "{}", r.how);
-        assert!(r.how.contains("probably u2"), "{}", r.how);
+        assert!(r.certain, "{r:?}");
+        assert_eq!(ids(r), vec!["u2"]);
+        assert!(
+            r.how.contains("first in the kernel's chain wins"),
+            "{}",
+            r.how
+        );
     }
 
     #[test]

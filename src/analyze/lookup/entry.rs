@@ -29,7 +29,7 @@ impl<'a> Entry<'a> {
             Proto::Tcp => s.state == State::Listen,
             Proto::Udp => s.remote_port.is_none(),
         };
-        walked.then(|| Entry {
+        walked.then_some(Entry {
             id: &s.id,
             family: s.family,
             addr: s.local_addr,

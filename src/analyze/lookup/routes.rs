@@ -104,10 +104,11 @@ fn destinations(family: Family, entries: &[Entry]) -> Vec<Option<IpAddr>> {
                 }
             }
             Family::Ipv6 => {
-                if let Some(a) = k.v6_view().filter(|a| !a.is_unspecified()) {
-                    if a.to_ipv4_mapped().is_none() {
-                        set.insert(IpAddr::V6(a));
-                    }
+                if let Some(a) = k
+                    .v6_view()
+                    .filter(|a| !a.is_unspecified() && a.to_ipv4_mapped().is_none())
+                {
+                    set.insert(IpAddr::V6(a));
                 }
             }
         }
@@ -228,7 +229,15 @@ fn routes_to(
         .collect();
     devices.sort();
     devices.dedup();
-    let unknown = Unknown::of(entries, variants.is_none());
+    let family_empty = !entries.iter().any(|e| {
+        let k = Known {
+            e,
+            rp: false,
+            v6only: e.v6only.unwrap_or(false),
+        };
+        view(family, &k).is_some()
+    });
+    let unknown = Unknown::of(entries, variants.is_none(), family_empty);
     let make = |dev: Option<&str>| -> Route {
         let a = match variants {
             Some(v) => answer(proto, family, to, dev, v),

@@ -81,16 +81,19 @@ pub struct Unknown {
     options: bool,
     positions: bool,
     too_many: bool,
+    /// No receiving socket of the port can take this family.
+    pub(super) family_empty: bool,
 }
 
 impl Unknown {
-    pub(super) fn of(entries: &[Entry], too_many: bool) -> Unknown {
+    pub(super) fn of(entries: &[Entry], too_many: bool, family_empty: bool) -> Unknown {
         Unknown {
             options: entries
                 .iter()
                 .any(|e| e.reuseport.is_none() || (e.v6only.is_none() && e.v6only_matters())),
             positions: entries.iter().any(|e| e.pos.is_none()),
             too_many,
+            family_empty,
         }
     }
 }
@@ -121,7 +124,7 @@ pub(super) fn how(
                     .to_string(),
             );
         }
-        if causes.is_empty() || proto == Proto::Udp {
+        if causes.is_empty() {
             causes.push(
                 "the kernel's chain order between the IPv4 and the IPv6 sockets decides, and no \
                  UDP dump shows it"
@@ -141,15 +144,23 @@ pub(super) fn how(
                 Proto::Udp => "datagrams are dropped",
             };
             let on = dev.map(|d| format!(" arriving on {d}")).unwrap_or_default();
-            return format!("no socket takes {}{on} on this port: {what}", family.name());
+            // With no socket of this family at all, a bind of it would not conflict here.
+            let free = if unknown.family_empty {
+                " (and the port is free to bind for that family)"
+            } else {
+                ""
+            };
+            return format!(
+                "no socket takes {}{on} on this port: {what}{free}",
+                family.name()
+            );
         }
-        Some(Pass::Exact) => w.push(
-            "an exact-address bind is looked up before the wildcard (first lookup pass)".into(),
-        ),
-        Some(Pass::Wildcard) => w.push(
-            "the wildcard bind takes every address nothing is bound to itself (second lookup pass)"
-                .into(),
-        ),
+        Some(Pass::Exact) => {
+            w.push("an exact-address bind is found before any wildcard (first lookup pass)".into())
+        }
+        Some(Pass::Wildcard) => {
+            w.push("the wildcard bind takes every other local address (second lookup pass)".into())
+        }
     }
     if f.group > 1 {
         let unit = match proto {
@@ -186,6 +197,9 @@ pub(super) fn how(
         w.push("a socket bound to the arrival device scores above an unbound one".into());
     } else if f.by_family {
         w.push("an IPv4 socket scores above a dual-stack IPv6 one for IPv4".into());
+    }
+    if f.matching == 1 && f.group <= 1 {
+        w.push("this socket receives it".into());
     }
     if !cpu.is_empty() {
         let ids: Vec<&str> = cpu.iter().map(|s| s.0.as_str()).collect();
