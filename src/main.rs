@@ -108,6 +108,7 @@ fn main() -> ExitCode {
         Some(Command::Record(args)) => commands::record::run(args),
         Some(Command::Open(args)) => commands::open::run(args),
         Some(Command::Diff(args)) => commands::diff::run(args),
+        Some(Command::Ports(args)) => commands::ports::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

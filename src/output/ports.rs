@@ -1,0 +1,103 @@
+//! `bindscope ports`: each (namespace, protocol, port) with its binds and who receives what,
+//! as a table for people or as JSON (`assets/ports.schema.json`).
+
+use crate::analyze::ports::{PortGroup, Route};
+use crate::model::addr::endpoint;
+use crate::model::{Snapshot, Socket, SocketId};
+use crate::text::clean;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+/// The JSON document: `{"ports": [...]}`.
+#[derive(Debug, Serialize)]
+pub struct PortsReport<'a> {
+    pub ports: &'a [PortGroup],
+}
+
+/// One socket as a route names it: its endpoint, then who holds it.
+fn who(id: &SocketId, by_id: &HashMap<&SocketId, &Socket>) -> String {
+    let Some(s) = by_id.get(id) else {
+        return clean(&id.0).into_owned();
+    };
+    let mut out = format!(
+        "{} {}",
+        s.proto.name(),
+        endpoint(s.local_addr, s.local_port, s.device.as_deref())
+    );
+    match s.holders.first() {
+        Some(h) => {
+            let _ = write!(out, " {}[{}] (uid {})", clean(&h.name), h.pid, s.uid);
+            if s.holders.len() > 1 {
+                let _ = write!(out, " +{}", s.holders.len() - 1);
+            }
+        }
+        None => {
+            let _ = write!(out, " (uid {}, no holder seen)", s.uid);
+        }
+    }
+    out
+}
+
+fn route_line(
+    proto: crate::model::Proto,
+    r: &Route,
+    by_id: &HashMap<&SocketId, &Socket>,
+) -> String {
+    let to =
+        r.to.map(|a| format!("to {a}"))
+            .unwrap_or_else(|| "to any other address".into());
+    let on = r
+        .device
+        .as_deref()
+        .map(|d| format!(" arriving on {}", clean(d)))
+        .unwrap_or_default();
+    let receivers = if r.sockets.is_empty() {
+        proto.unreceived().to_string()
+    } else {
+        let names: Vec<String> = r.sockets.iter().map(|id| who(id, by_id)).collect();
+        let joined = names.join(", ");
+        if r.certain {
+            joined
+        } else {
+            format!("uncertain: {joined}")
+        }
+    };
+    format!(
+        "  {} {to}{on} → {receivers}: {}",
+        r.family.name(),
+        clean(&r.how)
+    )
+}
+
+/// The table: a header line per port, a line per route.
+pub fn render_table(snap: &Snapshot, groups: &[PortGroup]) -> String {
+    let by_id: HashMap<&SocketId, &Socket> = snap.sockets.iter().map(|s| (&s.id, s)).collect();
+    let names: HashMap<_, &str> = snap
+        .netns
+        .iter()
+        .filter_map(|n| n.name.as_deref().map(|name| (n.id, name)))
+        .collect();
+    let mut out = String::new();
+    for g in groups {
+        let ns = names
+            .get(&g.netns)
+            .map(|n| clean(n))
+            .unwrap_or_else(|| g.netns.0.to_string().into());
+        let _ = writeln!(
+            out,
+            "{} port {} (netns {ns}): {} bind{}",
+            g.proto.name(),
+            g.port,
+            g.members.len(),
+            if g.members.len() == 1 { "" } else { "s" }
+        );
+        for r in &g.routes {
+            let _ = writeln!(out, "{}", route_line(g.proto, r, &by_id));
+        }
+    }
+    if groups.is_empty() {
+        out.push_str("no bound ports\n");
+    }
+    out
+}
