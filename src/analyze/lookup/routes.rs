@@ -38,13 +38,58 @@ pub fn routes(proto: Proto, members: &[&Socket]) -> Vec<Route> {
         return Vec::new();
     }
     let variants = variants(&entries);
+    // Connected UDP sockets that may be in a SO_REUSEPORT group: such a group is rescored
+    // rather than returned at once (`reuseport_has_conns`), which was not measured (§4.5b).
+    let connected: Vec<&Socket> = members
+        .iter()
+        .copied()
+        .filter(|s| {
+            s.proto == Proto::Udp && s.remote_port.is_some() && s.options.reuseport != Some(false)
+        })
+        .collect();
     let mut out = Vec::new();
     for family in [Family::Ipv4, Family::Ipv6] {
         for to in destinations(family, &entries) {
-            out.extend(routes_to(proto, family, to, &entries, variants.as_deref()));
+            let mut rs = routes_to(proto, family, to, &entries, variants.as_deref());
+            for r in &mut rs {
+                with_connected_groups(r, &entries, &connected);
+            }
+            out.extend(rs);
         }
     }
     out
+}
+
+/// A route answered by a SO_REUSEPORT socket whose group may have connected members (same
+/// family and uid, SO_REUSEPORT set or unread) is uncertain: the kernel rescores such a
+/// group (`reuseport_has_conns`), not measured here. The connected sockets are candidates.
+fn with_connected_groups(r: &mut Route, entries: &[Entry], connected: &[&Socket]) {
+    let rp_receivers: Vec<&Entry> = entries
+        .iter()
+        .filter(|e| r.sockets.contains(e.id) && e.reuseport != Some(false))
+        .collect();
+    let peers: Vec<&Socket> = connected
+        .iter()
+        .copied()
+        .filter(|c| {
+            rp_receivers
+                .iter()
+                .any(|e| e.family == c.family && e.uid == c.uid)
+        })
+        .collect();
+    if peers.is_empty() || rp_receivers.is_empty() {
+        return;
+    }
+    r.certain = false;
+    r.sockets.extend(peers.iter().map(|c| c.id.clone()));
+    r.sockets.sort();
+    r.sockets.dedup();
+    let ids: Vec<&str> = r.sockets.iter().map(|s| s.0.as_str()).collect();
+    r.how = format!(
+        "one of {}: a SO_REUSEPORT group with connected members is rescored by the kernel \
+         (reuseport_has_conns), which was not measured",
+        ids.join(", ")
+    );
 }
 
 /// Every way the unread options may be (SO_REUSEPORT; V6ONLY on `[::]`), or `None` when

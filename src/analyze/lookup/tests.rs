@@ -430,3 +430,32 @@ fn every_measured_route() {
     );
     eprintln!("{routes} measured routes, {uncertain} uncertain, none wrong");
 }
+
+/// Not measured (docs/lookup §5): a SO_REUSEPORT group with a connected member is rescored
+/// by the kernel, so such a route is uncertain and names the connected socket too.
+#[test]
+fn reuseport_group_with_connected_member_is_uncertain() {
+    let a = sock(Proto::Udp, "a", "0.0.0.0", "RP", 0);
+    let b = sock(Proto::Udp, "b", "0.0.0.0", "RP", 1);
+    let mut c = sock(Proto::Udp, "c", "10.99.0.1", "RP", 2);
+    (c.state, c.remote_addr, c.remote_port) = (
+        State::Established,
+        Some("10.99.0.2".parse().expect("a")),
+        Some(5555),
+    );
+    let g = &port_groups(&[a.clone(), b.clone()])[0];
+    let r = route_for(g, Family::Ipv4, "10.99.0.1".parse().expect("a"), "vA");
+    assert_eq!(
+        (names(&r.sockets), r.certain),
+        (vec!["a", "b"], true),
+        "{r:?}"
+    );
+    let g = &port_groups(&[a, b, c])[0];
+    let r = route_for(g, Family::Ipv4, "10.99.0.1".parse().expect("a"), "vA");
+    assert_eq!(
+        (names(&r.sockets), r.certain),
+        (vec!["a", "b", "c"], false),
+        "{r:?}"
+    );
+    assert!(r.how.contains("reuseport_has_conns"), "{}", r.how);
+}
