@@ -101,3 +101,55 @@ pub fn render_table(snap: &Snapshot, groups: &[PortGroup]) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::ports::port_groups;
+    use crate::model::{Family, Proto, State};
+
+    fn udp(id: &str, addr: &str, pos: u32) -> Socket {
+        let mut s = crate::testing::socket();
+        s.id = SocketId(id.into());
+        s.proto = Proto::Udp;
+        s.state = State::Close;
+        s.local_addr = addr.parse().expect("addr");
+        s.family = if s.local_addr.is_ipv4() {
+            Family::Ipv4
+        } else {
+            Family::Ipv6
+        };
+        s.local_port = 5353;
+        (s.remote_addr, s.remote_port, s.device) = (None, None, None);
+        s.options.reuseport = Some(false);
+        s.options.v6only = (s.family == Family::Ipv6).then_some(false);
+        s.dump_pos = Some(pos);
+        s
+    }
+
+    /// A line per port and per route; the receivers by endpoint and holder; an uncertain
+    /// route says so (docs/lookup U16: IPv4 RP against a dual-stack socket on vA).
+    #[test]
+    fn table_lines() {
+        let mut a = udp("a", "0.0.0.0", 0);
+        let mut b = udp("b", "::", 0);
+        a.options.reuseport = Some(true);
+        b.device = Some("vA".into());
+        let ns = crate::testing::netns(a.netns.0, Some("web"), None);
+        let snap = crate::testing::snapshot_of(vec![a, b], vec![ns]);
+        let groups = port_groups(&snap.sockets);
+        let text = render_table(&snap, &groups);
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].starts_with("udp port 5353 (netns web)"), "{text}");
+        assert!(lines[0].ends_with(": 2 binds"), "{text}");
+        let on_va = lines
+            .iter()
+            .find(|l| l.starts_with("  IPv4 to any other address arriving on vA → uncertain: "))
+            .unwrap_or_else(|| panic!("{text}"));
+        assert!(
+            on_va.contains("udp 0.0.0.0:5353") && on_va.contains("udp [::]%vA:5353"),
+            "{on_va}"
+        );
+        assert!(render_table(&snap, &[]).contains("no bound ports"));
+    }
+}
