@@ -2,7 +2,7 @@
 //! address a specific bind covers, and any other local address), per arrival device where a
 //! device-bound socket changes the answer. Every way the unknowns can be is tried.
 
-use super::chain::orders;
+use super::chain::{MAX_ORDERS, orders};
 use super::entry::{Entry, Known};
 use super::walk::{Outcome, Packet, Pass, lookup};
 use super::words::{Facts, Unknown, how};
@@ -199,6 +199,7 @@ fn answer<'e, 'a>(
         cpu: BTreeSet::new(),
         facts: None,
     };
+    let mut tried = 0usize;
     for ks in variants {
         let exact: Vec<Known> = match to {
             Some(d) => ks
@@ -217,6 +218,12 @@ fn answer<'e, 'a>(
             a.overflow = true;
             continue;
         };
+        // A budget over every way tried, so one odd port cannot stall a refresh.
+        tried = tried.saturating_add(oe.len().saturating_mul(ow.len()));
+        if tried > MAX_ORDERS {
+            a.overflow = true;
+            break;
+        }
         for e in &oe {
             for w in &ow {
                 let p = Packet {
@@ -299,6 +306,15 @@ fn routes_to(
             let mut v: Vec<SocketId> = entries
                 .iter()
                 .filter(|e| e.device.is_none() || e.device == dev)
+                .filter(|e| {
+                    // Under the widest reading of an unread V6ONLY.
+                    let k = Known {
+                        e,
+                        rp: false,
+                        v6only: e.v6only.unwrap_or(false),
+                    };
+                    view(family, &k).is_some_and(|a| Some(a) == to || a == wildcard(family))
+                })
                 .map(|e| e.id.clone())
                 .collect();
             v.sort();

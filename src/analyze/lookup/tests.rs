@@ -459,3 +459,26 @@ fn reuseport_group_with_connected_member_is_uncertain() {
     );
     assert!(r.how.contains("reuseport_has_conns"), "{}", r.how);
 }
+
+/// Too many ways to try (here 8 IPv4 and 8 IPv6 UDP sockets without positions): the route
+/// is uncertain and names every socket that could match, rather than a guess or a stall.
+#[test]
+fn too_many_orders_is_uncertain_not_a_guess() {
+    let mut sockets = Vec::new();
+    for i in 0..8 {
+        let mut a = sock(Proto::Udp, &format!("v4-{i}"), "0.0.0.0", "", 0);
+        let mut b = sock(Proto::Udp, &format!("v6-{i}"), "::", "", 0);
+        (a.dump_pos, b.dump_pos) = (None, None);
+        sockets.extend([a, b]);
+    }
+    let started = std::time::Instant::now();
+    let g = &port_groups(&sockets)[0];
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    let r = route_for(g, Family::Ipv4, "10.99.0.1".parse().expect("a"), "vA");
+    assert!(!r.certain);
+    assert_eq!(r.sockets.len(), 16, "{r:?}");
+}
