@@ -13,6 +13,7 @@ mod chain;
 mod entry;
 mod routes;
 mod score;
+mod unknowns;
 mod walk;
 mod words;
 
