@@ -99,6 +99,30 @@ pub enum Command {
     /// The first caller × second caller tables for this kernel: bind results and who then
     /// receives. Exit status with --verify: 0 every cell agrees with the kernel, 1 some differ.
     Rules(RulesArgs),
+    /// Who receives what: each (namespace, protocol, port) with its binds and its routes,
+    /// computed as the kernel's lookup does (exact address, then wildcard; scores; the
+    /// order of the kernel's hash chain, from the sock_diag dump).
+    Ports(PortsArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PortsFormat {
+    /// A line per port and per route, for people
+    Table,
+    /// `{"ports": [{netns, proto, port, members, routes}]}` (assets/ports.schema.json)
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PortsArgs {
+    #[command(flatten)]
+    pub collect: CollectArgs,
+    #[arg(long, short = 'f', value_enum, default_value = "table")]
+    pub format: PortsFormat,
+    /// Show only ports with a bind that passes this filter (the dashboard's filter language,
+    /// e.g. `port:53`, `user:root`, `proto:udp`)
+    #[arg(value_name = "QUERY")]
+    pub query: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]

@@ -109,6 +109,7 @@ fn main() -> ExitCode {
         Some(Command::Open(args)) => commands::open::run(args),
         Some(Command::Diff(args)) => commands::diff::run(args),
         Some(Command::Rules(args)) => commands::rules::run(args),
+        Some(Command::Ports(args)) => commands::ports::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

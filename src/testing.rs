@@ -65,6 +65,7 @@ pub fn socket() -> Socket {
         syn_recv_shared: false,
         host: None,
         cgroup_id: None,
+        dump_pos: None,
     }
 }
 

@@ -6,6 +6,7 @@ pub mod describe;
 pub mod diff;
 pub mod findings;
 pub mod history;
+pub mod lookup;
 pub mod overlap;
 pub mod ports;
 pub mod rules;

@@ -101,7 +101,8 @@ pub fn append_sockets(raw: &[RawSocket], ctx: &JoinContext<'_>, out: &mut Vec<So
     // Walk the dump in the snapshot's order (an index sort moves 4 bytes, not a socket), so
     // the collector's final sort of large sockets finds them already in order.
     let mut order: Vec<u32> = (0..raw.len() as u32).collect();
-    order.sort_unstable_by_key(|&i| raw.get(i as usize).map(raw_order));
+    // The dump position last: a socket dumped twice keeps its first position (docs/lookup §4.1).
+    order.sort_unstable_by_key(|&i| raw.get(i as usize).map(|r| (raw_order(r), r.dump_pos)));
     for i in order.into_iter().map(|i| i as usize) {
         let Some(r) = raw.get(i) else { continue };
         // A dump is not atomic: a socket that moved between hash chains can come twice.
@@ -149,6 +150,7 @@ pub fn append_sockets(raw: &[RawSocket], ctx: &JoinContext<'_>, out: &mut Vec<So
             syn_recv_shared: listening && shared.contains(&i),
             host: None,
             cgroup_id: r.cgroup_id,
+            dump_pos: r.dump_pos,
         });
     }
 }
@@ -420,6 +422,7 @@ mod tests {
             v6only: None,
             sockopt: Some(SockoptBits::default()),
             cgroup_id: None,
+            dump_pos: None,
         }
     }
 

@@ -46,6 +46,11 @@ pub struct RawSocket {
     pub sockopt: Option<SockoptBits>,
     /// `INET_DIAG_CGROUP_ID`.
     pub cgroup_id: Option<u64>,
+    /// Position in the reply stream of its dump request (one netns, protocol and family),
+    /// counted from 0. The dump walks the lookup's hash chains, so within one chain this is
+    /// the order the kernel's lookup tries the sockets (docs/lookup §0). `None` when the
+    /// socket did not come from a dump.
+    pub dump_pos: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

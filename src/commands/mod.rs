@@ -6,6 +6,7 @@ pub mod dashboard;
 pub mod diff;
 pub mod findings;
 pub mod open;
+pub mod ports;
 pub mod record;
 pub mod rules;
 pub mod snapshot;

@@ -219,6 +219,12 @@ pub struct Socket {
     /// (`bindscope open` of several hosts), where `snapshot.host` cannot say it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host: Option<Arc<str>>,
+    /// Position of the socket in its sock_diag dump (one request per netns, protocol and
+    /// family, counted from 0). Within one hash chain (same port and address class) it is
+    /// the order the kernel's lookup walks (docs/lookup §0), which decides ties; across
+    /// chains it means nothing. `None` in files written before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dump_pos: Option<u32>,
 }
 
 impl Socket {

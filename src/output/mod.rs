@@ -7,6 +7,7 @@ pub mod containers;
 pub mod diff;
 pub mod findings;
 pub mod json;
+pub mod ports;
 pub mod rules;
 pub mod table;
 pub mod whatif;

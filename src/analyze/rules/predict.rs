@@ -46,6 +46,12 @@ fn socket(
         uid,
         user: None,
         inode: order,
+        // Both are IPv4 and without a device: one hash chain, newest first (docs/lookup
+        // §0), so the second socket is dumped before the first.
+        dump_pos: Some(match which {
+            Which::First => 1,
+            Which::Second => 0,
+        }),
         device: None,
         scope: match place {
             Place::Wildcard => Scope::Wildcard,

@@ -242,6 +242,7 @@ pub(crate) fn sock(id: u64, addr: &str, port: u16, uid: u32, words: &str) -> Soc
         syn_recv_shared: false,
         host: None,
         cgroup_id: None,
+        dump_pos: None,
     }
 }
 

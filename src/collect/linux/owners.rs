@@ -342,6 +342,7 @@ mod tests {
             v6only: None,
             sockopt: None,
             cgroup_id: None,
+            dump_pos: None,
         }
     }
 

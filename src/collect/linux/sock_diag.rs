@@ -165,6 +165,7 @@ pub fn parse_inet_diag_msg(proto: Proto, payload: &[u8]) -> Result<RawSocket, Pa
         v6only: None,
         sockopt: None,
         cgroup_id: None,
+        dump_pos: None,
     };
 
     // Attributes start at NLMSG_ALIGN(sizeof(struct inet_diag_msg)) = 72.
@@ -286,9 +287,15 @@ fn dump_raw(
     let mut attempt = 1;
     loop {
         let request = dump_request(family, proto, states, sock.next_seq());
+        // The position in this request's reply stream is the lookup's chain order within
+        // each chain (docs/lookup §1.4); it is kept before anything sorts or dedupes.
+        let mut pos: u32 = 0;
         let result = sock.dump(&request, &mut |ty, payload| {
             if ty == SOCK_DIAG_BY_FAMILY {
-                out.push(parse_inet_diag_msg(proto, payload)?);
+                let mut s = parse_inet_diag_msg(proto, payload)?;
+                s.dump_pos = Some(pos);
+                pos = pos.saturating_add(1);
+                out.push(s);
             }
             Ok(())
         });
@@ -520,6 +527,7 @@ mod tests {
                     ..SockoptBits::default()
                 }),
                 cgroup_id: Some(0x1234_5678_9abc),
+                dump_pos: None,
             }
         );
     }
@@ -849,5 +857,45 @@ mod tests {
         assert_eq!(s.state, TCP_CLOSE);
         assert_eq!(s.proto, Proto::Udp);
         assert!(s.sockopt.is_some_and(|o| !o.is_icsk));
+    }
+
+    /// Three UDP sockets with SO_REUSEADDR on one address and port: the dump gives them
+    /// newest bind first, the order the kernel's lookup walks (head insertion, docs/lookup
+    /// U5), and that position reaches `dump_pos`.
+    #[test]
+    fn live_dump_pos_is_the_chain_order() {
+        use rustix::net::{AddressFamily, SocketType, bind, sockopt};
+        let make = |port: u16| {
+            let fd = rustix::net::socket(AddressFamily::INET, SocketType::DGRAM, None).unwrap();
+            sockopt::set_socket_reuseaddr(&fd, true).unwrap();
+            let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+            bind(&fd, &addr).unwrap();
+            fd
+        };
+        let a = make(0);
+        let local = rustix::net::getsockname(&a).unwrap();
+        let port = std::net::SocketAddr::try_from(local).unwrap().port();
+        let b = make(port);
+        let c = make(port);
+        let inodes = [socket_inode(&a), socket_inode(&b), socket_inode(&c)];
+        let dump = live_dump(Family::Ipv4, Proto::Udp, UDP_STATES);
+        let mut ours: Vec<&RawSocket> = dump
+            .iter()
+            .filter(|s| s.local_port == port && inodes.contains(&s.inode))
+            .collect();
+        assert_eq!(ours.len(), 3, "{dump:?}");
+        ours.sort_by_key(|s| s.dump_pos);
+        let order: Vec<u64> = ours.iter().map(|s| s.inode).collect();
+        assert_eq!(
+            order,
+            vec![inodes[2], inodes[1], inodes[0]],
+            "newest bind first"
+        );
+        let positions: Vec<Option<u32>> = dump.iter().map(|s| s.dump_pos).collect();
+        let expected: Vec<Option<u32>> = (0..dump.len() as u32).map(Some).collect();
+        assert_eq!(
+            positions, expected,
+            "one position per message, in arrival order"
+        );
     }
 }

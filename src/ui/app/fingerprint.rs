@@ -190,6 +190,7 @@ fn hash_socket(s: &Socket, h: &mut impl Hasher) {
         syn_recv_shared,
         cgroup_id,
         host,
+        dump_pos,
     } = s;
     (
         id,
@@ -221,6 +222,7 @@ fn hash_socket(s: &Socket, h: &mut impl Hasher) {
         host,
     )
         .hash(h);
+    dump_pos.hash(h);
 }
 
 /// What the findings and the views' data in hand were made from. The collector thread keeps

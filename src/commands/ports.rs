@@ -1,0 +1,44 @@
+//! `bindscope ports`: one snapshot, its port groups and their routes (analyze::ports, the
+//! same the Ports view and the overlap findings read), as a table or JSON.
+
+use super::{explain_privileges, to_stdout};
+use crate::analyze::history::History;
+use crate::analyze::ports::port_groups;
+use crate::cli::{PortsArgs, PortsFormat};
+use crate::collect::linux::collector::Collector;
+use crate::output::ports::{PortsReport, render_table};
+use crate::query::{FilterContext, parse};
+use crate::session::Session;
+use crate::text::clean;
+
+pub fn run(args: &PortsArgs) -> anyhow::Result<u8> {
+    let filter = match args.query.as_deref() {
+        Some(q) => Some(parse(q).map_err(|e| anyhow::anyhow!("bad query '{}': {e}", clean(q)))?),
+        None => None,
+    };
+    let mut session = Session::new(Collector::new(args.collect.config()), History::new(2));
+    let snap = session.sample()?.snap;
+    explain_privileges(&snap);
+    let mut groups = port_groups(&snap.sockets);
+    if let Some(f) = &filter {
+        // A port is shown when one of its binds passes the filter: its routes need them all.
+        let cx = FilterContext::new(&snap);
+        groups.retain(|g| {
+            snap.sockets
+                .iter()
+                .filter(|s| g.members.contains(&s.id))
+                .any(|s| f.matches(s, &cx))
+        });
+    }
+    match args.format {
+        PortsFormat::Table => {
+            let text = render_table(&snap, &groups);
+            to_stdout(|w| w.write_all(text.as_bytes()))?;
+        }
+        PortsFormat::Json => to_stdout(|w| {
+            crate::output::json::to_writer(&mut *w, &PortsReport { ports: &groups })?;
+            w.write_all(b"\n")
+        })?,
+    }
+    Ok(0)
+}
