@@ -42,6 +42,10 @@ start "$NS" screenshots/demo-spec.json
 start "$NS2" screenshots/demo-spec-db.json
 sleep 0.5
 
+# Who receives what on two ports of the web namespace, for the README's `ports` example.
+"$BIN" ports --netns "$NS" 'port:8080,8125' 2>/dev/null >screenshots/ports.txt
+echo "wrote screenshots/ports.txt"
+
 CAPTURE_DIR=$TMP
 # shellcheck source=screenshots/dash.sh
 source screenshots/dash.sh
