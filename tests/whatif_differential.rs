@@ -283,6 +283,7 @@ fn request(spec: &Value) -> BindRequest {
     let (addr, scope_device, port) =
         parse_endpoint(&text).unwrap_or_else(|e| panic!("test endpoint {text}: {e}"));
     BindRequest {
+        history_complete: false,
         proto: if spec["proto"] == "tcp" {
             Proto::Tcp
         } else {

@@ -59,6 +59,7 @@ pub fn run(args: &CanBindArgs) -> anyhow::Result<u8> {
         bail!("cannot read network namespace {}: {e}", ns.id);
     }
     let req = BindRequest {
+        history_complete: false,
         proto,
         addr,
         port,

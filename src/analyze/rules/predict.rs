@@ -115,6 +115,9 @@ pub fn predict(
     // The snapshot is complete by construction: no connection or TIME_WAIT is hidden.
     snap.view = View::All;
     let req = BindRequest {
+        // The table is about two sockets in a fresh namespace: nothing else ever bound
+        // the port.
+        history_complete: true,
         proto,
         addr: IpAddr::V4(second.place.addr()),
         port,

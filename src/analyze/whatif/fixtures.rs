@@ -282,6 +282,7 @@ pub(crate) fn req(endpoint: &str, uid: u32, words: &str) -> BindRequest {
     let w: Vec<&str> = words.split_whitespace().collect();
     let has = |x: &str| w.contains(&x);
     BindRequest {
+        history_complete: false,
         proto: if has("udp") { Proto::Udp } else { Proto::Tcp },
         addr,
         port,

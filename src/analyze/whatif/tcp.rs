@@ -96,8 +96,15 @@ pub(super) fn conflicts(
         // blockers where the new one cannot, and it may have closed since (measured: an RP
         // socket then binds next to a listener without RP on its own device). The snapshot
         // does not show bind order or departed sockets.
-        if let Some(covering) =
-            fast_path_possible(cand, definite.iter().chain(maybe.iter()).map(|(_, o)| o))
+        // With the whole history known, only a socket still there can have set the fast
+        // path: a SO_REUSEPORT one of the candidate's uid.
+        let fast_path_setter_possible = !req.history_complete
+            || port_sockets(snap, netns, req)
+                .iter()
+                .any(|s| s.options.reuseport == Some(true) && s.uid == cand.uid);
+        if fast_path_setter_possible
+            && let Some(covering) =
+                fast_path_possible(cand, definite.iter().chain(maybe.iter()).map(|(_, o)| o))
         {
             return Step::Unknown {
                 fail: in_use(req, cand, &definite, 0),

@@ -39,6 +39,11 @@ pub struct BindRequest {
     /// Also call listen() (TCP).
     #[serde(default)]
     pub listen: bool,
+    /// The snapshot's sockets on this port are every socket that ever bound it (a fresh
+    /// namespace, as `bindscope rules` makes one). Then the SO_REUSEPORT fast path of a
+    /// TCP port can only have been set by one of them; on a live host it is left open.
+    #[serde(default)]
+    pub history_complete: bool,
 }
 
 impl BindRequest {

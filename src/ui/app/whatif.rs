@@ -106,6 +106,7 @@ pub fn parse(
     let endpoint = words.next().ok_or(PromptError::NoEndpoint)?;
     let (addr, scope_device, port) = parse_endpoint(endpoint)?;
     let mut req = BindRequest {
+        history_complete: false,
         proto,
         addr,
         port,
