@@ -482,3 +482,26 @@ fn too_many_orders_is_uncertain_not_a_guess() {
     assert!(!r.certain);
     assert_eq!(r.sockets.len(), 16, "{r:?}");
 }
+
+/// A UDP route decided by the chain order says what no dump shows: a socket that once
+/// connected and disconnected sits ahead of its dump position (found in review on 6.18: the
+/// older of two SO_REUSEADDR sockets, disconnected, took every datagram). TCP listeners do
+/// not move, and a route one socket alone can take needs no such words.
+#[test]
+fn udp_chain_order_names_the_disconnect_it_cannot_see() {
+    let caveat = "connect()ed and disconnected";
+    let a = sock(Proto::Udp, "a", "0.0.0.0", "", 1);
+    let b = sock(Proto::Udp, "b", "0.0.0.0", "", 0);
+    let g = &port_groups(&[a.clone(), b])[0];
+    let r = route_for(g, Family::Ipv4, "127.0.0.1".parse().expect("a"), "lo");
+    assert_eq!((names(&r.sockets), r.certain), (vec!["b"], true), "{r:?}");
+    assert!(r.how.contains(caveat), "{}", r.how);
+    let g = &port_groups(&[a])[0];
+    let r = route_for(g, Family::Ipv4, "127.0.0.1".parse().expect("a"), "lo");
+    assert!(!r.how.contains(caveat), "{}", r.how);
+    let t1 = sock(Proto::Tcp, "t1", "0.0.0.0", "RP", 1);
+    let t2 = sock(Proto::Tcp, "t2", "0.0.0.0", "RP", 0);
+    let g = &port_groups(&[t1, t2])[0];
+    let r = route_for(g, Family::Ipv4, "127.0.0.1".parse().expect("a"), "lo");
+    assert!(!r.how.contains(caveat), "{}", r.how);
+}

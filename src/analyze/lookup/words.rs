@@ -201,6 +201,16 @@ pub(super) fn how(
     if f.matching == 1 && f.group <= 1 {
         w.push("this socket receives it".into());
     }
+    // KERNEL: connect() and then connect(AF_UNSPEC) rehash a UDP socket to the head of the
+    // address-and-port chain udp4_lib_lookup2 walks (udp_lib_rehash), and take it out of its
+    // SO_REUSEPORT group, while the dump keeps its old place: no dump shows it (measured on
+    // 6.18 by review: an older socket, disconnected, then took all the datagrams).
+    if proto == Proto::Udp && (f.tie || f.early_return || f.group > 1) {
+        w.push(
+            "unless one of them once connect()ed and disconnected: that moves it ahead in the              kernel's chain (and out of a SO_REUSEPORT group), which no dump shows"
+                .into(),
+        );
+    }
     if !cpu.is_empty() {
         let ids: Vec<&str> = cpu.iter().map(|s| s.0.as_str()).collect();
         w.push(format!(
