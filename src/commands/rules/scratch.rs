@@ -3,6 +3,7 @@
 //! turns into a flag). Nothing is done in the host's namespaces.
 
 use anyhow::{Context as _, bail};
+use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -50,10 +51,14 @@ impl Drop for Scratch {
     }
 }
 
-/// `ip ARGS…`, its error output in the error.
+/// `ip ARGS…`, its error output in the error. It runs in a process group of its own: a
+/// Ctrl-C at the terminal goes to the foreground group, and must not cut `ip netns add` or
+/// `ip netns del` half way (a half-made `/run/netns` entry); bindscope itself turns Ctrl-C
+/// into a flag and lets the namespace be deleted.
 fn ip(args: &[&str]) -> anyhow::Result<()> {
     let out = Command::new("ip")
         .args(args)
+        .process_group(0)
         .stdin(Stdio::null())
         .output()
         .with_context(|| format!("cannot run 'ip {}' (iproute2)", args.join(" ")))?;
