@@ -1,8 +1,8 @@
 //! What the TCP and UDP conflict checks share: the sockets in the port's bucket, the
 //! unknown inputs a decision read, and why an overlapping socket refuses the new one.
 
-use super::cause::{Lack, RefusalRule, Unknown};
-use super::verdict::BindRequest;
+use super::cause::{Cause, InUse, Lack, Refusal, RefusalRule, Unknown};
+use super::verdict::{BindRequest, BindResult, Outcome, Phase};
 use crate::analyze::overlap::Endpoint;
 use crate::model::{Family, NetnsId, OptionName, Proto, Snapshot, Socket, State, View};
 
@@ -63,6 +63,35 @@ pub(super) fn push_cand_v6only(cand: &Endpoint, because: &mut Vec<Unknown>) {
 /// listening view, without connections, TIME_WAIT or connected UDP sockets.
 pub(super) fn partial_view(snap: &Snapshot) -> bool {
     snap.view == View::Listening
+}
+
+/// EADDRINUSE at bind() because of `blockers` (TCP or UDP by `req.proto`); `more_unknown`
+/// sockets may refuse too.
+pub(super) fn in_use(
+    req: &BindRequest,
+    cand: &Endpoint,
+    blockers: &[(&Socket, Endpoint)],
+    more_unknown: usize,
+) -> Outcome {
+    let tcp = req.proto == Proto::Tcp;
+    Outcome {
+        result: BindResult::Eaddrinuse,
+        at: Phase::Bind,
+        blockers: blockers.iter().map(|(s, _)| s.id.clone()).collect(),
+        cause: Cause::InUse(InUse {
+            proto: req.proto,
+            port: req.port,
+            new: cand.clone(),
+            refusals: blockers
+                .iter()
+                .map(|(s, old)| Refusal {
+                    socket: (*s).clone(),
+                    rule: refusal_rule(cand, old, tcp),
+                })
+                .collect(),
+            more_unknown,
+        }),
+    }
 }
 
 /// Why `old` refuses `cand` (TCP when `tcp`, where a listener never shares through

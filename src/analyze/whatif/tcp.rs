@@ -1,14 +1,14 @@
 //! TCP conflicts: `inet_csk_get_port` → `inet_csk_bind_conflict` with relax=true,
 //! reuseport_ok=true (§3.1), and the SO_REUSEPORT fast path that can skip the check.
 
-use super::cause::{Cause, InUse, Note, Refusal, ShareRule, Sharer, Unknown};
+use super::cause::{Cause, Note, ShareRule, Sharer, Unknown};
 use super::order::Step;
-use super::port::{partial_view, port_sockets, push_cand_v6only, refusal_rule, unknown_inputs};
+use super::port::{in_use, partial_view, port_sockets, push_cand_v6only, unknown_inputs};
 use super::verdict::{BindRequest, BindResult, Outcome, Phase};
 use crate::analyze::overlap::{
     Endpoint, and3, dev_overlap, not3, or3, rcv_saddr_equal, tcp_bucket_overlap,
 };
-use crate::model::{Family, NetnsId, Proto, Snapshot, Socket, State};
+use crate::model::{Family, NetnsId, Proto, Snapshot, State};
 
 /// The conflict check of bind(). listen() runs the same check again with the new socket in
 /// LISTEN (`inet_csk_listen_start`); `inet_bind_conflict` reads the new socket's own
@@ -205,31 +205,4 @@ fn passes(s: &Endpoint, o: &Endpoint) -> bool {
         State::Listen | State::Close | State::BoundInactive | State::TimeWait
     );
     or3(passes, and3(Some(connection), o.reuseport)) != Some(false)
-}
-
-/// EADDRINUSE because of `blockers`; `more_unknown` sockets may refuse too.
-fn in_use(
-    req: &BindRequest,
-    cand: &Endpoint,
-    blockers: &[(&Socket, Endpoint)],
-    more_unknown: usize,
-) -> Outcome {
-    Outcome {
-        result: BindResult::Eaddrinuse,
-        at: Phase::Bind,
-        blockers: blockers.iter().map(|(s, _)| s.id.clone()).collect(),
-        cause: Cause::InUse(InUse {
-            proto: Proto::Tcp,
-            port: req.port,
-            new: cand.clone(),
-            refusals: blockers
-                .iter()
-                .map(|(s, old)| Refusal {
-                    socket: (*s).clone(),
-                    rule: refusal_rule(cand, old, true),
-                })
-                .collect(),
-            more_unknown,
-        }),
-    }
 }

@@ -7,9 +7,9 @@
 //! options, then 127.0.0.2 with RP: a 0.0.0.0 RP bind succeeds; in the other order it fails).
 //! The snapshot does not show the order, so a mix of both kinds is uncertain.
 
-use super::cause::{Cause, InUse, Note, Refusal, Unknown};
+use super::cause::{Cause, Note, Unknown};
 use super::order::Step;
-use super::port::{partial_view, port_sockets, push_cand_v6only, refusal_rule, unknown_inputs};
+use super::port::{in_use, partial_view, port_sockets, push_cand_v6only, unknown_inputs};
 use super::verdict::{BindRequest, BindResult, Outcome, Phase};
 use crate::analyze::overlap::{Endpoint, addr_overlap, and3, dev_overlap, not3};
 use crate::model::{NetnsId, Proto, Snapshot, Socket};
@@ -102,7 +102,7 @@ pub(super) fn conflicts(
         }
         return Step::Pass;
     }
-    let o = in_use(req, cand, &refusing);
+    let o = in_use(req, cand, &refusing, 0);
     if !ok_possible {
         return Step::Fail(o);
     }
@@ -113,26 +113,4 @@ pub(super) fn conflicts(
         });
     }
     Step::Unknown { fail: o, because }
-}
-
-/// EADDRINUSE because of `blockers`.
-fn in_use(req: &BindRequest, cand: &Endpoint, blockers: &[(&Socket, Endpoint)]) -> Outcome {
-    Outcome {
-        result: BindResult::Eaddrinuse,
-        at: Phase::Bind,
-        blockers: blockers.iter().map(|(s, _)| s.id.clone()).collect(),
-        cause: Cause::InUse(InUse {
-            proto: Proto::Udp,
-            port: req.port,
-            new: cand.clone(),
-            refusals: blockers
-                .iter()
-                .map(|(s, old)| Refusal {
-                    socket: (*s).clone(),
-                    rule: refusal_rule(cand, old, false),
-                })
-                .collect(),
-            more_unknown: 0,
-        }),
-    }
 }
