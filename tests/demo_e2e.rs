@@ -178,6 +178,8 @@ fn demo_up_makes_the_readme_sockets_and_down_removes_everything() {
         .collect();
     assert_eq!(holder_uids, BTreeSet::from([0, 33]), "{port80:?}");
 
+    text_outputs_follow_the_locale(&web, &db);
+
     let pids: Vec<u32> = pids_in(&web).into_iter().chain(pids_in(&db)).collect();
     assert!(pids.len() >= 15, "the holders run: {pids:?}");
     let down = demo.ok("down");
@@ -211,4 +213,61 @@ fn demo_up_makes_the_readme_sockets_and_down_removes_everything() {
     demo.ok("down");
     let left = namespaces();
     assert!(!left.contains(&web) && !left.contains(&db), "{left:?}");
+}
+
+/// `bindscope ARGS`' stdout with the locale variables set to `locale` (`None`: all unset).
+fn text_output(locale: Option<&str>, args: &[&str]) -> String {
+    let mut cmd = Command::new(BINDSCOPE);
+    cmd.args(args)
+        .env_remove("LC_ALL")
+        .env_remove("LC_CTYPE")
+        .env_remove("LANG");
+    if let Some(l) = locale {
+        cmd.env("LANG", l);
+    }
+    let run = run_timeout(&mut cmd, RUN_TIMEOUT);
+    // `findings` exits 1 when it finds something, as it does here.
+    assert!(
+        matches!(run.status.code(), Some(0 | 1)),
+        "{args:?}: {}\n{}",
+        run.status,
+        run.stderr
+    );
+    run.stdout
+}
+
+/// The text outputs of the README's examples on the demo: under `LANG=C` (and a Latin-1
+/// locale) nothing but ASCII, each glyph its stand-in; under a UTF-8 locale, and with no
+/// locale variable at all, the same bytes with the glyphs.
+fn text_outputs_follow_the_locale(web: &str, db: &str) {
+    let both = format!("{web},{db}");
+    let ports = ["ports", "--netns", web, "port:8080,8125"];
+    let utf8 = text_output(Some("C.UTF-8"), &ports);
+    assert!(utf8.contains(" \u{2192} "), "routes have arrows:\n{utf8}");
+    assert_eq!(text_output(None, &ports), utf8, "no locale variable: UTF-8");
+    let ascii = text_output(Some("C"), &ports);
+    assert_eq!(ascii, bindscope::text::glyphs::to_ascii(&utf8), "LANG=C");
+    assert!(
+        ascii.contains("IPv4 to 127.0.0.1 > tcp 127.0.0.1:8080"),
+        "{ascii}"
+    );
+    for args in [
+        &["snapshot", "--netns", &both, "-f", "table"][..],
+        &["findings", "--netns", &both][..],
+    ] {
+        let utf8 = text_output(Some("en_US.UTF-8"), args);
+        let ascii = text_output(Some("en_US.ISO-8859-1"), args);
+        assert!(
+            utf8.contains(web) && ascii.contains(web),
+            "{args:?}:\n{ascii}"
+        );
+        let bad: Vec<char> = ascii.chars().filter(|c| !c.is_ascii()).collect();
+        assert!(bad.is_empty(), "{args:?}: {bad:?}\n{ascii}");
+    }
+    // JSON stays UTF-8 whatever the locale: it is data, not text for a terminal.
+    let json = text_output(Some("C"), &["findings", "--netns", web, "-f", "json"]);
+    assert!(
+        json.contains('\u{2192}'),
+        "the explanations keep their arrows"
+    );
 }
