@@ -1,7 +1,7 @@
 //! `bindscope findings`: sample, judge, report; exit 1 when something is at or above
 //! `--min-severity`.
 
-use super::{explain_privileges, severity, to_stdout};
+use super::{explain_privileges, severity, text_to_stdout, to_stdout};
 use crate::analyze::history::History;
 use crate::analyze::ports;
 use crate::cli::{FindingsArgs, FindingsFormat};
@@ -25,7 +25,7 @@ pub fn run(args: &FindingsArgs) -> anyhow::Result<u8> {
     match args.format {
         FindingsFormat::Text => {
             let text = render_text(&snap, &all, min, args.samples);
-            to_stdout(|w| w.write_all(text.as_bytes()))?;
+            text_to_stdout(&text)?;
         }
         FindingsFormat::Json => {
             let report = Report {
