@@ -6,7 +6,8 @@ use std::path::PathBuf;
 #[derive(Debug, Parser)]
 #[command(
     name = "bindscope",
-    version,
+    // `0.1.0 (4fd49a7 2026-12-03)`: the commit and build date come from build.rs.
+    version = env!("BINDSCOPE_VERSION"),
     // `bindscope -n web snapshot`: the dashboard's flags before a command are an error, not
     // silently dropped (the command's own -n is the one that would count).
     args_conflicts_with_subcommands = true,
@@ -103,6 +104,14 @@ pub enum Command {
     /// computed as the kernel's lookup does (exact address, then wildcard; scores; the
     /// order of the kernel's hash chain, from the sock_diag dump).
     Ports(PortsArgs),
+    /// Print a completion script for a shell, generated from this command line. bash:
+    /// `bindscope completions bash > /etc/bash_completion.d/bindscope`; zsh: into a directory
+    /// of $fpath as `_bindscope`; fish: `~/.config/fish/completions/bindscope.fish`. Values of
+    /// -n/--netns are completed when typed, from `ip netns list` and all, current, host.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), generated from this command line: `bindscope man | man -l -`.
+    /// With a command, that command's page (bindscope-COMMAND(1)); with --out-dir, every page.
+    Man(ManArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -344,4 +353,29 @@ pub enum RulesFormat {
     /// Markdown tables, for docs
     Markdown,
     Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ManArgs {
+    /// The command whose page to print (e.g. snapshot) [default: the main page, bindscope(1)]
+    #[arg(value_name = "COMMAND", conflicts_with = "out_dir")]
+    pub command: Option<String>,
+    /// Write every page (bindscope.1 and bindscope-COMMAND.1) into this directory instead,
+    /// which must exist; existing pages are replaced
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
 }
