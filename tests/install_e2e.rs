@@ -391,3 +391,124 @@ fn version_names_the_commit_and_the_build_date() {
     let short = run_timeout(Command::new(BINDSCOPE).arg("-V"), TIMEOUT).expect_ok("-V");
     assert_eq!(short.stdout, r.stdout);
 }
+
+// ---------------------------------------------------------------------------------------
+// build.rs, compiled on its own and run as cargo runs it
+
+/// build.rs built into `dir` (it uses std only).
+fn build_script(dir: &Path) -> std::path::PathBuf {
+    let out = dir.join("build-script");
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let mut cmd = Command::new(rustc);
+    cmd.args(["--edition", "2024", "-o"])
+        .arg(&out)
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/build.rs"));
+    run_timeout(&mut cmd, Duration::from_secs(120)).expect_ok("rustc build.rs");
+    out
+}
+
+/// What build.rs prints for a package in `manifest_dir`: (the version, the rerun paths).
+fn build_output(script: &Path, manifest_dir: &Path, epoch: Option<&str>) -> (String, Vec<String>) {
+    let mut cmd = Command::new(script);
+    cmd.env("CARGO_MANIFEST_DIR", manifest_dir)
+        .env("CARGO_PKG_VERSION", "9.8.7")
+        .env_remove("SOURCE_DATE_EPOCH");
+    if let Some(e) = epoch {
+        cmd.env("SOURCE_DATE_EPOCH", e);
+    }
+    let r = run_timeout(&mut cmd, TIMEOUT).expect_ok("build.rs");
+    let version = r
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("cargo:rustc-env=BINDSCOPE_VERSION="))
+        .expect("BINDSCOPE_VERSION")
+        .to_string();
+    let rerun = r
+        .stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("cargo:rerun-if-changed="))
+        .filter(|p| *p != "build.rs")
+        .map(str::to_string)
+        .collect();
+    (version, rerun)
+}
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let mut cmd = Command::new("git");
+    cmd.arg("-C")
+        .arg(dir)
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "-c",
+            "init.defaultBranch=main",
+        ])
+        .args(args);
+    run_timeout(&mut cmd, TIMEOUT)
+        .expect_ok(&format!("git {args:?}"))
+        .stdout
+        .trim()
+        .to_string()
+}
+
+#[test]
+fn the_build_script_names_the_commit_date_and_what_moves_with_head() {
+    if !have(
+        "git",
+        "the_build_script_names_the_commit_date_and_what_moves_with_head",
+    ) {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let script = build_script(tmp.path());
+
+    // A source tarball: no .git, so no commit, even inside another repository.
+    let tarball = tmp.path().join("tarball");
+    std::fs::create_dir(&tarball).unwrap();
+    let (v, rerun) = build_output(&script, &tarball, Some("0"));
+    assert_eq!(v, "9.8.7 (unknown 1970-01-01)");
+    assert!(rerun.is_empty(), "{rerun:?}");
+    let (v, _) = build_output(&script, &tarball, Some("1709251199"));
+    assert_eq!(v, "9.8.7 (unknown 2024-02-29)", "a leap day, 23:59:59 UTC");
+    let (v, _) = build_output(&script, &tarball, Some("yesterday"));
+    assert_eq!(v, "9.8.7 (unknown unknown)");
+
+    // A checkout: HEAD's commit; HEAD and the branch's file are watched.
+    let repo = tmp.path().join("repo");
+    std::fs::create_dir(&repo).unwrap();
+    git(&repo, &["init", "-q"]);
+    git(&repo, &["commit", "-q", "--allow-empty", "-m", "one"]);
+    let (v, rerun) = build_output(&script, &repo, Some("86400"));
+    let head = git(&repo, &["rev-parse", "--short", "HEAD"]);
+    assert_eq!(v, format!("9.8.7 ({head} 1970-01-02)"));
+    let git_dir = repo.join(".git");
+    let watched = |p: &Path| rerun.iter().any(|r| Path::new(r) == p);
+    assert!(watched(&git_dir.join("HEAD")), "{rerun:?}");
+    assert!(watched(&git_dir.join("refs/heads/main")), "{rerun:?}");
+
+    // The branch packed (git gc): packed-refs, and the directory a new commit writes to.
+    git(&repo, &["pack-refs", "--all"]);
+    let (_, rerun) = build_output(&script, &repo, Some("0"));
+    let watched = |p: &Path| rerun.iter().any(|r| Path::new(r) == p);
+    assert!(watched(&git_dir.join("packed-refs")), "{rerun:?}");
+    assert!(watched(&git_dir.join("refs/heads")), "{rerun:?}");
+    assert!(rerun.iter().all(|r| Path::new(r).exists()), "{rerun:?}");
+
+    // A worktree: .git is a file; its HEAD is in the main repository's worktrees/, its
+    // branch among the main repository's refs.
+    let wt = tmp.path().join("wt");
+    git(
+        &repo,
+        &["worktree", "add", "-q", "-b", "side2", wt.to_str().unwrap()],
+    );
+    git(&wt, &["commit", "-q", "--allow-empty", "-m", "two"]);
+    assert!(wt.join(".git").is_file());
+    let (v, rerun) = build_output(&script, &wt, Some("0"));
+    let head = git(&wt, &["rev-parse", "--short", "HEAD"]);
+    assert_eq!(v, format!("9.8.7 ({head} 1970-01-01)"));
+    let watched = |p: &Path| rerun.iter().any(|r| Path::new(r) == p);
+    assert!(watched(&git_dir.join("worktrees/wt/HEAD")), "{rerun:?}");
+    assert!(watched(&git_dir.join("refs/heads/side2")), "{rerun:?}");
+}
