@@ -160,6 +160,18 @@ fn a_new_namespace_is_completed_by_name_in_every_shell() {
         .expect_ok("fish completion");
         assert!(lines(&r.stdout).contains(&name), "fish: {}", r.stdout);
     }
+    if have("zsh", "a_new_namespace_is_completed_by_name_in_every_shell") {
+        let r = shell(
+            "zsh",
+            &["-f"],
+            r#"autoload -U compinit; compinit -u -D
+source <("$B" completions zsh) || exit 9
+compadd() { [[ $1 == -a ]] && print -rl -- ${(P)2} }
+_bindscope_netns_names"#,
+        )
+        .expect_ok("zsh: the -n hook");
+        assert!(lines(&r.stdout).contains(&name), "zsh: {}", r.stdout);
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -190,6 +202,20 @@ print -r -- $_comps[bindscope]"#,
         "{}",
         r.stdout
     );
+    // The hook's candidates, caught by a compadd that prints them (the real one works only
+    // inside a completion widget).
+    let r = shell(
+        "zsh",
+        &["-f"],
+        r#"autoload -U compinit; compinit -u -D
+source <("$B" completions zsh) || exit 9
+compadd() { [[ $1 == -a ]] && print -rl -- ${(P)2} }
+_bindscope_netns_names"#,
+    )
+    .expect_ok("zsh: the -n hook");
+    let mut expected = netns_names();
+    expected.extend(["all", "current", "host"].map(String::from));
+    assert_eq!(lines(&r.stdout), expected);
 }
 
 #[test]
