@@ -246,6 +246,17 @@ fn fish_loads_the_script_and_completes() {
     let mut expected = netns_names();
     expected.extend(["all", "current", "host"].map(String::from));
     assert_eq!(first(&r.stdout), expected);
+    // Only the commands that take -n are offered it.
+    let r = shell(
+        "fish",
+        &["--no-config"],
+        r#""$B" completions fish | source; complete -C "bindscope rules --"; echo ==; complete -C "bindscope ports --""#,
+    )
+    .expect_ok("fish: flags of rules and ports");
+    let (rules, ports) = r.stdout.split_once("==\n").expect("two lists");
+    assert!(!first(rules).contains("--netns"), "rules: {rules}");
+    assert!(first(rules).contains("--verify"), "rules: {rules}");
+    assert!(first(ports).contains("--netns"), "ports: {ports}");
     let r = shell(
         "fish",
         &["--no-config"],

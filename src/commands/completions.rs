@@ -107,18 +107,34 @@ _bindscope_netns_names() {{
     )
 }
 
-/// fish merges every `complete` line of one option: these add the namespaces to what clap's
-/// lines say about `-n/--netns`.
+/// fish merges every `complete` line of one option under one condition: these add the
+/// namespaces to what clap's lines say about `-n/--netns`, under the conditions clap's
+/// lines use (the dashboard's flags before any command, and each command that has the
+/// flag), so commands without it are not offered it.
 fn fish_hook() -> String {
-    format!(
+    let cmd = Cli::command();
+    let has_netns = |c: &clap::Command| c.get_arguments().any(|a| a.get_long() == Some("netns"));
+    let mut conditions = Vec::new();
+    if has_netns(&cmd) {
+        conditions.push(format!("__fish_{BIN}_needs_command"));
+    }
+    for sub in cmd.get_subcommands().filter(|c| has_netns(c)) {
+        conditions.push(format!("__fish_{BIN}_using_subcommand {}", sub.get_name()));
+    }
+    let mut out = format!(
         r#"# -n/--netns values, listed when Tab is pressed (added by bindscope to clap's script)
 function __bindscope_netns_names
     ip netns list 2>/dev/null | string replace -r ' .*' ''
     printf '%s\n' {NETNS_WORDS}
 end
-complete -c {BIN} -s n -l netns -r -f -a '(__bindscope_netns_names)'
 "#
-    )
+    );
+    for c in conditions {
+        out.push_str(&format!(
+            "complete -c {BIN} -n \"{c}\" -s n -l netns -r -f -a '(__bindscope_netns_names)'\n"
+        ));
+    }
+    out
 }
 
 #[cfg(test)]
