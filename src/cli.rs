@@ -104,13 +104,18 @@ pub enum Command {
     /// computed as the kernel's lookup does (exact address, then wildcard; scores; the
     /// order of the kernel's hash chain, from the sock_diag dump).
     Ports(PortsArgs),
-    /// Print a completion script for a shell, generated from this command line. bash:
-    /// `bindscope completions bash > /etc/bash_completion.d/bindscope`; zsh: into a directory
-    /// of $fpath as `_bindscope`; fish: `~/.config/fish/completions/bindscope.fish`. Values of
-    /// -n/--netns are completed when typed, from `ip netns list` and all, current, host.
+    /// Print a completion script for bash, zsh or fish, generated from this command line.
+    ///
+    /// bash: `bindscope completions bash > /etc/bash_completion.d/bindscope`, or
+    /// `source <(bindscope completions bash)` in ~/.bashrc; zsh: into a directory of $fpath
+    /// as `_bindscope`; fish: into ~/.config/fish/completions/bindscope.fish. Values of
+    /// -n/--netns are completed when Tab is pressed, from `ip netns list` and all, current,
+    /// host.
     Completions(CompletionsArgs),
-    /// Print the man page (roff), generated from this command line: `bindscope man | man -l -`.
-    /// With a command, that command's page (bindscope-COMMAND(1)); with --out-dir, every page.
+    /// Print the man page (roff), generated from this command line.
+    ///
+    /// `bindscope man | man -l -` reads it. With a command, that command's page
+    /// (bindscope-COMMAND(1)); with --out-dir, every page, to install.
     Man(ManArgs),
 }
 
