@@ -73,17 +73,34 @@ complete -F _bindscope_with_netns -o nosort -o bashdefault -o default {BIN}
 }
 
 /// clap's zsh script with its action for `-n/--netns` (`_default`, file names) replaced by
-/// a function listing the namespaces: `_sequence -s ,` where the flag takes a list (the
-/// commands that collect), alone where it takes one (can-bind). Refuses to print a script
-/// without the hook if clap_complete ever writes the action differently (a test would
-/// catch it first).
+/// a function listing the namespaces. clap writes one `_arguments` spec a line: `'*-n+[`
+/// and `'*--netns=[` where the flag repeats and takes a list (the commands that collect),
+/// which gets `_sequence -s ,` to complete each item; `'-n+[` where it takes one
+/// (can-bind). Refuses to print a script without the hook if clap_complete ever writes
+/// the specs differently (a test would catch it first).
 fn zsh_with_hook(generated: &str) -> anyhow::Result<String> {
-    let list = (
-        ":NAME|ID|all:_default'",
-        ":NAME|ID|all:_sequence -s , _bindscope_netns_names'",
-    );
-    let one = (":NAME|ID:_default'", ":NAME|ID:_bindscope_netns_names'");
-    if !generated.contains(list.0) || !generated.contains(one.0) {
+    let mut replaced = 0;
+    let mut script = String::with_capacity(generated.len() + 512);
+    for line in generated.split_inclusive('\n') {
+        let list = line.starts_with("'*-n+[") || line.starts_with("'*--netns=[");
+        let one = line.starts_with("'-n+[") || line.starts_with("'--netns=[");
+        match line.rfind(":_default'") {
+            Some(at) if list || one => {
+                let action = if list {
+                    "_sequence -s , _bindscope_netns_names"
+                } else {
+                    "_bindscope_netns_names"
+                };
+                script.push_str(&line[..at]);
+                script.push(':');
+                script.push_str(action);
+                script.push_str(&line[at + ":_default".len()..]);
+                replaced += 1;
+            }
+            _ => script.push_str(line),
+        }
+    }
+    if replaced == 0 {
         anyhow::bail!("the zsh script has no -n/--netns action to complete namespaces with");
     }
     let hook = format!(
@@ -97,7 +114,6 @@ _bindscope_netns_names() {{
 }}
 "#
     );
-    let script = generated.replace(list.0, list.1).replace(one.0, one.1);
     // The hook before the script's last lines, which call `_bindscope` when sourced.
     Ok(
         match script.find("\nif [ \"$funcstack[1]\" = \"_bindscope\" ]") {
@@ -151,6 +167,34 @@ mod tests {
             let s = script(shell).expect("script");
             assert!(s.contains(hook), "{shell:?}: {hook}");
             assert!(s.contains("can-bind"), "{shell:?}: subcommands are there");
+        }
+    }
+
+    /// Every -n/--netns spec of every command is hooked: the list-taking ones per item.
+    #[test]
+    fn zsh_completes_every_netns_flag_by_name() {
+        let s = script(Shell::Zsh).expect("script");
+        let specs: Vec<&str> = s
+            .lines()
+            .filter(|l| {
+                ["'-n+[", "'--netns=[", "'*-n+[", "'*--netns=["]
+                    .iter()
+                    .any(|p| l.starts_with(p))
+            })
+            .collect();
+        // -n and --netns of the dashboard and of each command that has them.
+        let cmd = Cli::command();
+        let has = |c: &clap::Command| c.get_arguments().any(|a| a.get_long() == Some("netns"));
+        let with_netns = usize::from(has(&cmd)) + cmd.get_subcommands().filter(|c| has(c)).count();
+        assert!(with_netns >= 2, "the dashboard and can-bind at least");
+        assert_eq!(specs.len(), 2 * with_netns, "{specs:#?}");
+        for spec in specs {
+            let hooked = if spec.starts_with("'*") {
+                spec.ends_with(":_sequence -s , _bindscope_netns_names' \\")
+            } else {
+                spec.ends_with(":_bindscope_netns_names' \\")
+            };
+            assert!(hooked, "{spec}");
         }
     }
 }
