@@ -6,7 +6,8 @@ use std::path::PathBuf;
 #[derive(Debug, Parser)]
 #[command(
     name = "bindscope",
-    version,
+    // `0.1.0 (4fd49a7 2026-12-03)`: the commit and build date come from build.rs.
+    version = env!("BINDSCOPE_VERSION"),
     // `bindscope -n web snapshot`: the dashboard's flags before a command are an error, not
     // silently dropped (the command's own -n is the one that would count).
     args_conflicts_with_subcommands = true,
@@ -107,6 +108,19 @@ pub enum Command {
     /// computed as the kernel's lookup does (exact address, then wildcard; scores; the
     /// order of the kernel's hash chain, from the sock_diag dump).
     Ports(PortsArgs),
+    /// Print a completion script for bash, zsh or fish, generated from this command line.
+    ///
+    /// bash: `bindscope completions bash > /etc/bash_completion.d/bindscope`, or
+    /// `source <(bindscope completions bash)` in ~/.bashrc; zsh: into a directory of $fpath
+    /// as `_bindscope`; fish: into ~/.config/fish/completions/bindscope.fish. Values of
+    /// -n/--netns are completed when Tab is pressed, from `ip netns list` and all, current,
+    /// host.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), generated from this command line.
+    ///
+    /// `bindscope man | man -l -` reads it. With a command, that command's page
+    /// (bindscope-COMMAND(1)); with --out-dir, every page, to install.
+    Man(ManArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -352,4 +366,29 @@ pub enum RulesFormat {
     /// Markdown tables, for docs
     Markdown,
     Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ManArgs {
+    /// The command whose page to print (e.g. snapshot) [default: the main page, bindscope(1)]
+    #[arg(value_name = "COMMAND", conflicts_with = "out_dir")]
+    pub command: Option<String>,
+    /// Write every page (bindscope.1 and bindscope-COMMAND.1) into this directory instead,
+    /// which must exist; existing pages are replaced
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
 }

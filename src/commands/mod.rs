@@ -2,9 +2,11 @@
 //! (0 ok, 1 "found something" where a command defines it, 2 error via `Err`).
 
 pub mod can_bind;
+pub mod completions;
 pub mod dashboard;
 pub mod diff;
 pub mod findings;
+pub mod man;
 pub mod open;
 pub mod ports;
 pub mod record;
