@@ -103,38 +103,50 @@ fn query_long_help(what: &str) -> String {
 pub enum Command {
     /// Take one snapshot of the host's sockets (every network namespace) and print or save it,
     /// or only the sockets a QUERY matches.
+    ///
     /// Exit status: 0 ok, 1 the query matched no socket, 2 error.
     Snapshot(SnapshotArgs),
     /// Judge the host: overlapping binds, ports another user could take, failing listeners.
+    ///
     /// Exit status: 0 when nothing shown is at or above --min-severity, 1 when something is
     /// (a QUERY that matches no socket shows nothing: 0), 2 error.
     Findings(FindingsArgs),
     /// Would this bind succeed now? Computed from a snapshot, never by binding on the host.
+    ///
     /// Exit status: 0 ok, 1 it would fail, 3 uncertain (an option it needs is unknown), 2 error.
     CanBind(CanBindArgs),
     /// Record snapshots into a JSON Lines file until --duration ends or Ctrl-C; the file is
     /// valid after every sample.
+    ///
     /// Exit status: 0 ok, 2 error.
     Record(RecordArgs),
     /// The dashboard over snapshot and recording files, read-only. Files of several hosts
     /// are shown together with a host column.
+    ///
     /// Exit status: 0 ok, 2 error.
     Open(OpenArgs),
     /// What appeared, disappeared or changed between two snapshots.
+    ///
     /// Exit status: 0 no differences, 1 differences, 2 error.
     Diff(DiffArgs),
     /// The first caller × second caller tables for this kernel: bind results and who then
-    /// receives. Exit status: 0 ok (with --verify: every cell agrees with the kernel), 1 with
-    /// --verify: some differ, 2 error.
+    /// receives.
+    ///
+    /// Exit status: 0 ok (with --verify: every cell agrees with the kernel), 1 with --verify:
+    /// some differ, 2 error.
     Rules(RulesArgs),
     /// Who receives what: each (namespace, protocol, port) with its binds and its routes,
     /// computed as the kernel's lookup does (exact address, then wildcard; scores; the
     /// order of the kernel's hash chain, from the sock_diag dump).
+    ///
     /// Exit status: 0 ok, 1 the query matched no port, 2 error.
     Ports(PortsArgs),
-    /// Who holds a port, in every network namespace: `who 80`, `who :80`, `who udp/53`,
-    /// `who tcp/443`, `who 10.0.0.5:443`, `who '[::1]:8080'`. Each socket with its holders
-    /// (pid, command), its user, address and scope, state, and container.
+    /// Who holds a port, in every network namespace: each socket with its holders (pid,
+    /// command), its user, address and scope, state, and container.
+    ///
+    /// `who 80`, `who :80`, `who udp/53`, `who tcp/443`, `who 10.0.0.5:443`,
+    /// `who '[::1]:8080'`; `-t` prints only the pids (like `lsof -t`).
+    ///
     /// Exit status: 0 a socket has the port, 1 none has, 2 error.
     Who(WhoArgs),
 }
@@ -488,6 +500,32 @@ mod tests {
     fn the_command_line_is_consistent() {
         use clap::CommandFactory;
         Cli::command().debug_assert();
+    }
+
+    /// Every command states its exit statuses; every one with a json format takes --json;
+    /// every one that collects (takes -n) takes -q.
+    #[test]
+    fn every_command_keeps_the_scripting_habits() {
+        use clap::CommandFactory;
+        let cli = Cli::command();
+        for c in cli.get_subcommands() {
+            let name = c.get_name();
+            let long = c
+                .get_long_about()
+                .map(|a| a.to_string())
+                .unwrap_or_default();
+            assert!(long.contains("Exit status: 0 "), "{name}: {long}");
+            let has = |id: &str| c.get_arguments().any(|a| a.get_id() == id);
+            let json_format = c
+                .get_arguments()
+                .filter(|a| a.get_id() == "format")
+                .flat_map(|a| a.get_possible_values())
+                .any(|v| v.get_name() == "json");
+            assert_eq!(json_format, has("json"), "{name}: --json");
+            if has("netns") {
+                assert!(has("quiet"), "{name}: -q");
+            }
+        }
     }
 }
 
