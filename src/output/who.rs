@@ -58,6 +58,13 @@ pub fn render(snap: &Snapshot) -> String {
             .collect();
         columns(&mut out, &headers, &rows);
     }
+    if snap
+        .sockets
+        .iter()
+        .any(|s| !s.holders.is_empty() && s.holders_unknown.is_some())
+    {
+        out.push_str("\n+? more holders may exist among the processes that could not be read\n");
+    }
     for n in snap.netns.iter().filter(|n| n.error.is_some()) {
         let _ = writeln!(
             out,
@@ -114,7 +121,7 @@ fn holders(s: &Socket) -> String {
     }
     let mut cell = parts.join(", ");
     if s.holders_unknown.is_some() {
-        cell.push_str(", +? (more may exist among unreadable processes)");
+        cell.push_str(", +?");
     }
     cell
 }
@@ -165,6 +172,7 @@ mod tests {
     fn grouped_by_namespace_with_holders_and_users() {
         let mut a = socket();
         a.local_port = 80;
+        a.holders_unknown = Some("1 process unreadable".into());
         let mut b = socket();
         b.id = crate::model::SocketId("2-1".into());
         b.netns = NetnsId(2);
@@ -181,7 +189,10 @@ mod tests {
         assert!(lines[1].starts_with("  PROTO  ADDRESS"), "{text}");
         // The holder's user differs from the socket's (alice), so it is named; its name is
         // cleaned.
-        assert!(lines[2].ends_with("42 web\\x1b[31m (www-data)"), "{text}");
+        assert!(
+            lines[2].ends_with("42 web\\x1b[31m (www-data), +?"),
+            "{text}"
+        );
         assert!(lines[2].contains("alice"), "{text}");
         assert_eq!(lines[3], "");
         assert_eq!(lines[4], "web  net:[2]");
