@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Regenerates the README's images from the real binary: builds two demo network namespaces,
-# bsdemo-web and bsdemo-db, with known sockets (screenshots/demo-spec*.json, made by
-# tests/helpers/sockmaker.py), runs bindscope on them inside tmux, captures the screen and
-# renders it to PNG with ImageMagick.
+# Regenerates the README's images from the real binary: the demo's two network namespaces,
+# bsdemo-web and bsdemo-db, with known sockets (scripts/demo up: screenshots/demo-spec*.json,
+# made by tests/helpers/sockmaker.py), bindscope run on them inside tmux, the screen captured
+# and rendered to PNG. A demo that was up already is used and left up; one made here is
+# removed at the end.
 # Also prints the text, for the README's examples. Run as root from the repository.
 # Needs: tmux, imagemagick, fonts-dejavu-core, iproute2, python3.
 set -euo pipefail
@@ -13,33 +14,20 @@ NS=bsdemo-web
 NS2=bsdemo-db
 SESSION=bsdemo-$$
 TMP=$(mktemp -d)
+demo_made=
 cleanup() {
     tmux kill-session -t "$SESSION" 2>/dev/null || true
-    for ns in "$NS" "$NS2"; do
-        for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
-        ip netns del "$ns" 2>/dev/null || true
-    done
+    # The recording's trickle.py runs in the web namespace: `demo down` ends it with the rest.
+    if [ -n "$demo_made" ]; then scripts/demo down >/dev/null; fi
     rm -rf "$TMP"
 }
-for ns in "$NS" "$NS2"; do
-    if ip netns list | grep -qw "$ns"; then echo "namespace $ns exists already" >&2; exit 1; fi
-done
 trap cleanup EXIT INT TERM
 
-# start NS SPEC: a namespace whose sockets sockmaker makes and holds until this script ends.
-start() {
-    local ns=$1 spec=$2
-    ip netns add "$ns"
-    ip -n "$ns" link set lo up
-    mkfifo "$TMP/$ns.in"
-    ip netns exec "$ns" python3 tests/helpers/sockmaker.py "$spec" <"$TMP/$ns.in" >"$TMP/$ns.out" &
-    disown   # cleanup kills it: no job notice
-    exec {fd}>"$TMP/$ns.in"   # keeps sockmaker alive until this script ends
-    for _ in $(seq 100); do [ -s "$TMP/$ns.out" ] && break; sleep 0.1; done
-    grep -q '"sockets"' "$TMP/$ns.out" || { cat "$TMP/$ns.out"; echo "sockmaker failed" >&2; exit 1; }
-}
-start "$NS" screenshots/demo-spec.json
-start "$NS2" screenshots/demo-spec-db.json
+# The demo namespaces (one definition: scripts/demo).
+if ! scripts/demo status >/dev/null; then
+    demo_made=1
+    scripts/demo up >/dev/null
+fi
 sleep 0.5
 
 # Who receives what on two ports of the web namespace, for the README's `ports` example.

@@ -32,6 +32,10 @@ pub struct DashboardArgs {
     /// No colours (also when NO_COLOR is set): highlights use bold, reverse and underline
     #[arg(long)]
     pub no_color: bool,
+    /// ASCII only: `+-|` borders, `#` bars, `>` for arrows (also for TERM=dumb, a locale
+    /// that is not UTF-8 such as LANG=C, or `ascii = true` in the config)
+    #[arg(long)]
+    pub ascii: bool,
     /// Config file (keys, colours, refresh) [default: $XDG_CONFIG_HOME/bindscope/config.toml]
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -260,6 +264,10 @@ pub struct OpenArgs {
     /// No colours (also when NO_COLOR is set)
     #[arg(long)]
     pub no_color: bool,
+    /// ASCII only (also for TERM=dumb, a locale that is not UTF-8, or `ascii = true` in the
+    /// config)
+    #[arg(long)]
+    pub ascii: bool,
     /// Config file (keys, colours) [default: $XDG_CONFIG_HOME/bindscope/config.toml]
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,

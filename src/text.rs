@@ -3,6 +3,9 @@
 //! terminal or reorder a line. Every text output passes strings through [`clean`].
 //!
 //! A leaf module: it depends on nothing else in the crate, so every layer may use it.
+//! [`glyphs`]: the ASCII stand-ins of the glyphs, for terminals and locales without UTF-8.
+
+pub mod glyphs;
 
 use std::borrow::Cow;
 

@@ -257,3 +257,117 @@ fn an_unreadable_default_config_is_a_warning_not_a_refusal() {
     );
     assert_eq!(report["exit_code"], 0, "{report}");
 }
+
+/// The screen with its colours and attributes as escape sequences (`capture-pane -e`): tmux
+/// writes back a colour the way it was set, `38;5;N` for a 256-colour index and `3N`/`9N`
+/// for one of the 16.
+fn screen_with_escapes(session: &str) -> String {
+    let out = Command::new("tmux")
+        .args(["capture-pane", "-p", "-e", "-t", session])
+        .output()
+        .expect("tmux capture-pane -e");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The SGR parameters of every `ESC [ ... m` in `s`.
+fn sgr_params(s: &str) -> Vec<String> {
+    s.split("\x1b[")
+        .skip(1)
+        .filter_map(|rest| {
+            let end = rest.find(|c: char| !(c.is_ascii_digit() || c == ';'))?;
+            (rest.as_bytes().get(end) == Some(&b'm')).then(|| rest[..end].to_string())
+        })
+        .collect()
+}
+
+/// Whether SGR parameters set a colour (text, background or underline).
+fn sets_colour(params: &str) -> bool {
+    let p: Vec<&str> = params.split(';').collect();
+    p.iter().any(|n| {
+        n.parse::<u16>()
+            .is_ok_and(|n| matches!(n, 30..=37 | 40..=47 | 90..=97 | 100..=107 | 38 | 48 | 58))
+    })
+}
+
+/// `TERM=dumb LANG=C`: the whole dashboard (a view with bars and arrows, the help with its
+/// border) in ASCII and without colour; and the same dashboard in a UTF-8 terminal keeps its
+/// glyphs and writes its colours as the 16 ANSI colours, never as 256-colour indexes.
+#[test]
+fn a_dumb_terminal_gets_ascii_without_colour_and_others_16_colours() {
+    let Some(ns) = privileged("a_dumb_terminal_gets_ascii") else {
+        return;
+    };
+    if !common::tmux::available() {
+        return;
+    }
+    let _sm = Sockmaker::start(
+        &ns,
+        &serde_json::json!({"sockets": [
+            {"name": "web", "proto": "tcp", "family": 4, "addr": "0.0.0.0", "port": 24311,
+             "listen": 16, "uid": 1001},
+            {"name": "dns", "proto": "udp", "family": 4, "addr": "127.0.0.1", "port": 24312,
+             "uid": 1002}
+        ]}),
+    );
+    let bin = env!("CARGO_BIN_EXE_bindscope");
+    let run = |env: &str, tag: &str| {
+        let session = format!("bst-{tag}-{}", std::process::id());
+        let shell = format!(
+            "env {env} ip netns exec {} {bin} --netns current --interval 500ms; echo EXIT=$?; sleep 60",
+            ns.name()
+        );
+        (Tmux::start(&session, 160, 40, &shell), session)
+    };
+
+    let (dumb, session) = run("TERM=dumb LANG=C LC_ALL= LC_CTYPE=", "dumb");
+    let first = dumb.wait_for("both sockets", |s| {
+        s.contains("24311") && s.contains("24312")
+    });
+    let mut screens = vec![("sockets", first, screen_with_escapes(&session))];
+    dumb.keys(&["Tab"]);
+    let ports = dumb.wait_for("the Ports view", |s| s.contains("v4 *>sm-u1001"));
+    screens.push(("ports", ports, screen_with_escapes(&session)));
+    dumb.keys(&["?"]);
+    let help = dumb.wait_for("the help", |s| s.contains("Move up one page"));
+    assert!(help.contains("+ help -"), "an ASCII border:\n{help}");
+    screens.push(("help", help, screen_with_escapes(&session)));
+    for (what, text, escaped) in &screens {
+        let bad: Vec<char> = text.chars().filter(|c| !c.is_ascii()).collect();
+        assert!(bad.is_empty(), "{what}: not ASCII: {bad:?}\n{text}");
+        let colours: Vec<String> = sgr_params(escaped)
+            .into_iter()
+            .filter(|p| sets_colour(p))
+            .collect();
+        assert!(
+            colours.is_empty(),
+            "{what}: colours on a dumb terminal: {colours:?}"
+        );
+    }
+    dumb.keys(&["Escape"]);
+    dumb.wait_for("the help to close", |s| !s.contains("Move up one page"));
+    dumb.keys(&["q"]);
+    let after = dumb.wait_for("bindscope to exit", |s| s.contains("EXIT="));
+    assert!(after.contains("EXIT=0"), "{after}");
+
+    let (color, session) = run("TERM=xterm-256color LANG=C.UTF-8 LC_ALL= LC_CTYPE=", "16c");
+    let text = color.wait_for("both sockets", |s| {
+        s.contains("24311") && s.contains("24312")
+    });
+    assert!(text.contains('·'), "UTF-8 keeps its glyphs:\n{text}");
+    let params = sgr_params(&screen_with_escapes(&session));
+    let colours: Vec<&String> = params.iter().filter(|p| sets_colour(p)).collect();
+    assert!(
+        !colours.is_empty(),
+        "the theme's colours are drawn: {params:?}"
+    );
+    let indexed: Vec<&&String> = colours
+        .iter()
+        .filter(|p| p.contains("38;5;") || p.contains("48;5;"))
+        .collect();
+    assert!(
+        indexed.is_empty(),
+        "256-colour indexes written: {indexed:?}"
+    );
+    color.keys(&["q"]);
+    color.wait_for("bindscope to exit", |s| s.contains("EXIT=0"));
+}

@@ -1,6 +1,6 @@
 //! `bindscope can-bind`: the what-if, from a fresh snapshot of one namespace.
 
-use super::to_stdout;
+use super::{text_to_stdout, to_stdout};
 use crate::analyze::whatif::{self, BindRequest, BindResult};
 use crate::cli::{BindProto, CanBindArgs, CanBindFormat};
 use crate::collect::linux::collector::{self, CollectConfig, NetnsSelect};
@@ -78,7 +78,7 @@ pub fn run(args: &CanBindArgs) -> anyhow::Result<u8> {
     match args.format() {
         CanBindFormat::Text => {
             let text = crate::output::whatif::render_text(&verdict);
-            to_stdout(|w| w.write_all(text.as_bytes()))?;
+            text_to_stdout(&text)?;
         }
         CanBindFormat::Json => to_stdout(|w| {
             crate::output::json::to_writer(&mut *w, &crate::output::whatif::json(&verdict))?;

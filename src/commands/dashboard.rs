@@ -4,6 +4,7 @@ use crate::analyze::history::History;
 use crate::cli::DashboardArgs;
 use crate::collect::linux::collector::{CollectConfig, Collector, ProbeWhen};
 use crate::session::Session;
+use crate::text::glyphs::Charset;
 use crate::ui::app::AppInit;
 use crate::ui::config::{self, Config};
 use crate::ui::keymap::Keymap;
@@ -15,7 +16,7 @@ use std::path::Path;
 use std::time::Duration;
 
 pub fn run(args: &DashboardArgs) -> anyhow::Result<u8> {
-    let looks = looks(args.config.as_deref(), args.no_color)?;
+    let looks = looks(args.config.as_deref(), args.no_color, args.ascii)?;
     require_terminal("for pipes and files use 'bindscope snapshot' or 'bindscope findings'")?;
     let interval = args
         .interval
@@ -37,6 +38,7 @@ pub fn run(args: &DashboardArgs) -> anyhow::Result<u8> {
     run::run(
         init,
         Session::new(Collector::new(collect), History::default()),
+        looks.charset,
     )
 }
 
@@ -45,6 +47,8 @@ pub struct Looks {
     pub config: Config,
     pub keymap: Keymap,
     pub theme: Theme,
+    /// ASCII or UTF-8 (`--ascii`, the config's `ascii`, TERM and the locale).
+    pub charset: Charset,
     /// Why the default config file was not used (it could not be read): printed on stderr
     /// and shown in the status bar, since the dashboard starts anyway.
     pub warning: Option<String>,
@@ -52,7 +56,7 @@ pub struct Looks {
 
 /// The config file with the keymap and theme it gives: a bad config is a clear error at
 /// start, never a silent default. Shared by the live dashboard and `open`.
-pub fn looks(path: Option<&Path>, no_color: bool) -> anyhow::Result<Looks> {
+pub fn looks(path: Option<&Path>, no_color: bool, ascii: bool) -> anyhow::Result<Looks> {
     let env = |k: &str| std::env::var(k).ok();
     let (config, warning) = match path {
         Some(path) => (config::load(path)?, None),
@@ -63,6 +67,7 @@ pub fn looks(path: Option<&Path>, no_color: bool) -> anyhow::Result<Looks> {
         eprintln!("bindscope: {w}");
     }
     let no_color = theme::no_color_requested(&env, no_color);
+    let charset = theme::charset_requested(&env, ascii, config.ascii);
     let keymap = config.keymap().context("the [keys] of the config")?;
     let theme = config
         .theme(no_color)
@@ -71,6 +76,7 @@ pub fn looks(path: Option<&Path>, no_color: bool) -> anyhow::Result<Looks> {
         config,
         keymap,
         theme,
+        charset,
         warning,
     })
 }

@@ -1,7 +1,7 @@
 //! `bindscope diff A [B]`: what appeared, disappeared or changed between two snapshots.
 //! Exit status as diff(1): 0 no differences, 1 differences, 2 error.
 
-use super::{limits, load, to_stdout};
+use super::{limits, load, text_to_stdout, to_stdout};
 use crate::analyze::diff::diff;
 use crate::cli::{DiffArgs, DiffFormat};
 use crate::export::load::{FileKind, Loaded};
@@ -23,7 +23,7 @@ pub fn run(args: &DiffArgs) -> anyhow::Result<u8> {
     match args.format() {
         DiffFormat::Text => {
             let text = render_text(&d);
-            to_stdout(|w| w.write_all(text.as_bytes()))?;
+            text_to_stdout(&text)?;
         }
         DiffFormat::Json => to_stdout(|w| write_json(w, &d))?,
     }

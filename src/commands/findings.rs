@@ -4,7 +4,7 @@
 //! no socket shows nothing and exits 0.
 
 use super::query::{matching, parse_arg};
-use super::{explain_privileges, severity, to_stdout};
+use super::{explain_privileges, severity, text_to_stdout, to_stdout};
 use crate::analyze::history::History;
 use crate::analyze::ports;
 use crate::cli::{FindingsArgs, FindingsFormat};
@@ -35,7 +35,7 @@ pub fn run(args: &FindingsArgs) -> anyhow::Result<u8> {
     match args.format() {
         FindingsFormat::Text => {
             let text = render_text(&snap, &all, min, args.samples);
-            to_stdout(|w| w.write_all(text.as_bytes()))?;
+            text_to_stdout(&text)?;
         }
         FindingsFormat::Json => {
             let report = Report {

@@ -17,6 +17,7 @@ use crate::cli::{MinSeverity, QuietArgs};
 use crate::export::load::{Limits, LoadError, Loaded, load_bytes, load_path};
 use crate::model::{Severity, Snapshot};
 use crate::text::clean;
+use crate::text::glyphs::Charset;
 use std::io::{self, Write};
 
 pub fn severity(m: MinSeverity) -> Severity {
@@ -45,6 +46,16 @@ pub fn to_stdout(f: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> io::Result
     let mut w = io::BufWriter::with_capacity(1 << 16, stdout.lock());
     f(&mut w)?;
     w.flush()
+}
+
+/// Text for people (a table, findings, routes, a diff) to stdout, with the ASCII stand-ins
+/// of its glyphs when the locale's charset is not UTF-8 (`LANG=C`; see
+/// [`Charset::of_locale`]). JSON and CSV are not text for a terminal: they stay UTF-8, as
+/// their specifications say.
+pub fn text_to_stdout(text: &str) -> io::Result<()> {
+    let env = |k: &str| std::env::var_os(k).map(|v| v.to_string_lossy().into_owned());
+    let charset = Charset::of_locale(&env);
+    to_stdout(|w| w.write_all(charset.text(text).as_bytes()))
 }
 
 /// `--max-size` in MiB as load limits.

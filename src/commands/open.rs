@@ -11,7 +11,7 @@ use crate::ui::run;
 use std::time::Duration;
 
 pub fn run(args: &OpenArgs) -> anyhow::Result<u8> {
-    let looks = looks(args.config.as_deref(), args.no_color)?;
+    let looks = looks(args.config.as_deref(), args.no_color, args.ascii)?;
     if args.files.iter().any(|f| f.as_os_str() == "-") {
         // The dashboard reads its keys from standard input, so it cannot also be the file.
         anyhow::bail!(
@@ -37,5 +37,5 @@ pub fn run(args: &OpenArgs) -> anyhow::Result<u8> {
         export_dir: std::env::current_dir().unwrap_or_else(|_| ".".into()),
         replay: Some(timeline),
     };
-    run::run_files(init)
+    run::run_files(init, looks.charset)
 }

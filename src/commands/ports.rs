@@ -2,7 +2,7 @@
 //! same the Ports view and the overlap findings read), as a table or JSON.
 
 use super::query::{matching, parse_arg};
-use super::{explain_privileges, to_stdout};
+use super::{explain_privileges, text_to_stdout, to_stdout};
 use crate::analyze::history::History;
 use crate::analyze::ports::port_groups;
 use crate::cli::{PortsArgs, PortsFormat};
@@ -28,7 +28,7 @@ pub fn run(args: &PortsArgs) -> anyhow::Result<u8> {
     match args.format() {
         PortsFormat::Table => {
             let text = render_table(&snap, &groups);
-            to_stdout(|w| w.write_all(text.as_bytes()))?;
+            text_to_stdout(&text)?;
         }
         PortsFormat::Json => to_stdout(|w| {
             crate::output::json::to_writer(&mut *w, &PortsReport { ports: &groups })?;

@@ -5,7 +5,7 @@
 mod measure;
 mod scratch;
 
-use super::to_stdout;
+use super::{text_to_stdout, to_stdout};
 use crate::analyze::rules::Table;
 use crate::cli::{BindProto, RulesArgs, RulesFormat};
 use crate::collect::linux::collector::{self, CollectConfig, NetnsSelect};
@@ -43,7 +43,7 @@ pub fn run(args: &RulesArgs) -> anyhow::Result<u8> {
                 Layout::Markdown
             };
             let text: Vec<String> = tables.iter().map(|t| render(t, layout)).collect();
-            to_stdout(|w| w.write_all(text.join("\n").as_bytes()))?;
+            text_to_stdout(&text.join("\n"))?;
         }
         RulesFormat::Json => to_stdout(|w| {
             crate::output::json::to_writer(&mut *w, &document(&tables))?;

@@ -2,7 +2,7 @@
 //! a QUERY only the sockets it matches (still a snapshot file), exit status 1 when none.
 
 use super::query::{matching, parse_arg, print_pids};
-use super::{explain_privileges, to_stdout};
+use super::{explain_privileges, text_to_stdout, to_stdout};
 use crate::analyze::history::History;
 use crate::cli::SnapshotArgs;
 use crate::collect::linux::collector::Collector;
@@ -52,6 +52,11 @@ pub fn run(args: &SnapshotArgs) -> anyhow::Result<u8> {
         |w: &mut dyn Write| -> io::Result<()> { export::write(w, &snap, format, args.pretty) };
     match file {
         Some(path) => write_atomic(path, args.mode.unwrap_or(format.file_mode()), render)?,
+        None if format == export::Format::Table => {
+            let mut table = Vec::new();
+            render(&mut table)?;
+            text_to_stdout(&String::from_utf8_lossy(&table))?
+        }
         None => to_stdout(render)?,
     }
     Ok(0)

@@ -3,7 +3,7 @@
 
 mod target;
 
-use super::{explain_privileges, query::print_pids, to_stdout};
+use super::{explain_privileges, query::print_pids, text_to_stdout, to_stdout};
 use crate::analyze::history::History;
 use crate::cli::{WhoArgs, WhoFormat};
 use crate::collect::linux::collector::Collector;
@@ -37,7 +37,7 @@ pub fn run(args: &WhoArgs) -> anyhow::Result<u8> {
     match args.format() {
         WhoFormat::Table => {
             let text = crate::output::who::render(&snap);
-            to_stdout(|w| w.write_all(text.as_bytes()))?;
+            text_to_stdout(&text)?;
         }
         WhoFormat::Json => to_stdout(|w| crate::output::write_json(w, &snap, false))?,
     }

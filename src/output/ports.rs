@@ -56,11 +56,12 @@ fn route_line(
         proto.unreceived().to_string()
     } else {
         let names: Vec<String> = r.sockets.iter().map(|id| who(id, by_id)).collect();
-        let joined = names.join(", ");
+        // Certain receivers share the traffic (a SO_REUSEPORT group); uncertain ones are
+        // the candidates, one of which receives it.
         if r.certain {
-            joined
+            names.join(", ")
         } else {
-            format!("uncertain: {joined}")
+            format!("one of {}", names.join(" or "))
         }
     };
     format!(
@@ -144,10 +145,13 @@ mod tests {
         assert!(lines[0].ends_with(": 2 binds"), "{text}");
         let on_va = lines
             .iter()
-            .find(|l| l.starts_with("  IPv4 to any other address arriving on vA → uncertain: "))
+            .find(|l| l.starts_with("  IPv4 to any other address arriving on vA → one of "))
             .unwrap_or_else(|| panic!("{text}"));
         assert!(
-            on_va.contains("udp 0.0.0.0:5353") && on_va.contains("udp [::]%vA:5353"),
+            on_va.contains("udp 0.0.0.0:5353")
+                && on_va.contains(" or ")
+                && on_va.contains("udp [::]%vA:5353")
+                && on_va.contains("cannot tell which: "),
             "{on_va}"
         );
         assert!(render_table(&snap, &[]).contains("no bound ports"));

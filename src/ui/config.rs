@@ -10,6 +10,10 @@
 //! # How often to take a snapshot: "1s", "500ms", "2m", or a number of seconds (at least 10ms).
 //! refresh = "1s"
 //!
+//! # Draw with ASCII only (`+-|` borders, `#` bars), as for TERM=dumb or a non-UTF-8 locale;
+//! # false draws UTF-8 glyphs whatever the locale says. Unset: decided by TERM and the locale.
+//! ascii = false
+//!
 //! # Action name = key spec or list of key specs. Replaces that action's default keys;
 //! # [] unbinds it. A key may do one thing only. Names: see `bindscope`'s help (`?`) or
 //! # keymap::Action::valid_names(); specs: `q`, `G`, `ctrl-c`, `alt-x`, `shift-tab`,
@@ -50,6 +54,8 @@ pub struct Config {
     pub colors: BTreeMap<String, String>,
     /// The refresh interval, when the file sets one (the command line wins over it).
     pub refresh: Option<Duration>,
+    /// `ascii = true` or `false`, when the file says (`--ascii` wins over `false`).
+    pub ascii: Option<bool>,
 }
 
 impl Config {
@@ -120,6 +126,7 @@ impl Config {
             keys,
             colors,
             refresh,
+            ascii: raw.ascii,
         };
 
         if let Err(e) = config.keymap() {
@@ -210,6 +217,8 @@ type ActionSpans = (Range<usize>, Vec<(String, Range<usize>)>);
 struct Raw {
     #[serde(default)]
     refresh: Option<Spanned<RefreshValue>>,
+    #[serde(default)]
+    ascii: Option<bool>,
     #[serde(default)]
     keys: BTreeMap<Spanned<String>, Spanned<KeyList>>,
     #[serde(default)]
@@ -414,6 +423,7 @@ info = "12"
 "##;
         let config = parse(text).expect("good");
         assert_eq!(config.refresh, Some(Duration::from_millis(500)));
+        assert_eq!(config.ascii, None, "unset: TERM and the locale decide");
         assert_eq!(config.keys["help"], vec!["f1".to_string()]);
         assert_eq!(config.keys["mark"], Vec::<String>::new());
         let keymap = config.keymap().expect("keymap");
@@ -577,6 +587,14 @@ info = "12"
         parse("[keys]\nfilter = \"q\"\nquit = \"ctrl-c\"\n").expect("freed");
         let (_, _, message) = invalid("[keys]\nquit = []\n");
         assert!(message.contains("quit needs at least one key"), "{message}");
+    }
+
+    #[test]
+    fn ascii() {
+        assert_eq!(parse("ascii = true").expect("true").ascii, Some(true));
+        assert_eq!(parse("ascii = false").expect("false").ascii, Some(false));
+        let (line, column, message) = invalid("\nascii = \"yes\"\n");
+        assert_eq!((line, column), (Some(2), Some(9)), "{message}");
     }
 
     #[test]

@@ -1,22 +1,28 @@
 //! The dashboard's runtime: the terminal, a collector thread, and the loop that turns
 //! terminal events and snapshots into [`Msg`]s for the [`App`] and carries out its
 //! [`Effect`]s. The terminal is restored on quit, on error, on panic, and on SIGTERM, SIGHUP
-//! and SIGINT.
+//! and SIGINT. Colours go out as the 16 ANSI colours ([`ansi16`]), and a terminal that
+//! cannot show UTF-8 gets every frame in ASCII ([`crate::ui::widgets::ascii`]).
+
+mod ansi16;
 
 use super::app::{App, AppInit, Effect, Msg, fingerprint};
 use super::views::data::Data;
+use super::widgets::ascii;
 use crate::export;
 use crate::model::Snapshot;
 use crate::output::write::write_atomic;
 use crate::session::{Sample, Session};
 use crate::signals::{self, Ending};
-use ratatui::Terminal;
+use crate::text::glyphs::Charset;
+use ansi16::Ansi16;
 use ratatui::backend::CrosstermBackend;
 use ratatui::crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event};
 use ratatui::crossterm::execute;
 use ratatui::crossterm::terminal::{
     Clear, ClearType, EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
 };
+use ratatui::{Frame, Terminal};
 use std::io::{self, Stdout};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -200,14 +206,22 @@ fn prepare() -> anyhow::Result<Ending> {
 }
 
 /// Runs the dashboard over files (`init.replay`): no collector, nothing refreshes.
-pub fn run_files(init: AppInit) -> anyhow::Result<u8> {
+pub fn run_files(init: AppInit, charset: Charset) -> anyhow::Result<u8> {
     let signalled = prepare()?;
-    event_loop(App::new(init), None, &signalled)
+    event_loop(App::new(init), None, &signalled, charset)
+}
+
+/// One frame of the app, in `charset`.
+pub fn draw(app: &App, frame: &mut Frame, charset: Charset) {
+    app.render(frame);
+    if charset == Charset::Ascii {
+        ascii::downgrade(frame.buffer_mut());
+    }
 }
 
 /// Runs the dashboard over `session`'s samples until the user quits or a signal arrives.
 /// Returns the exit status.
-pub fn run(init: AppInit, session: Session) -> anyhow::Result<u8> {
+pub fn run(init: AppInit, session: Session, charset: Charset) -> anyhow::Result<u8> {
     let signalled = prepare()?;
     let shared = Arc::new(Shared {
         state: Mutex::new(CollectorState {
@@ -226,7 +240,7 @@ pub fn run(init: AppInit, session: Session) -> anyhow::Result<u8> {
             .spawn(move || collector_thread(shared, session))?
     };
 
-    let result = event_loop(App::new(init), Some(&shared), &signalled);
+    let result = event_loop(App::new(init), Some(&shared), &signalled, charset);
 
     if let Ok(mut st) = shared.state.lock() {
         st.stop = true;
@@ -242,6 +256,7 @@ fn event_loop(
     mut app: App,
     shared: Option<&Arc<Shared>>,
     signalled: &Ending,
+    charset: Charset,
 ) -> anyhow::Result<u8> {
     enable_raw_mode()?;
     let _guard = TerminalGuard::take();
@@ -254,8 +269,8 @@ fn event_loop(
         EnableMouseCapture,
         Clear(ClearType::All)
     )?;
-    let mut terminal: Terminal<CrosstermBackend<Stdout>> =
-        Terminal::new(CrosstermBackend::new(io::stdout()))?;
+    let mut terminal: Terminal<CrosstermBackend<Ansi16<Stdout>>> =
+        Terminal::new(CrosstermBackend::new(Ansi16::new(io::stdout())))?;
     // The app lays out pages and mouse targets from the size: tell it once at the start.
     let size = terminal.size()?;
     app.update(Msg::Resize {
@@ -270,7 +285,7 @@ fn event_loop(
             return Ok(status);
         }
         if dirty {
-            terminal.draw(|f| app.render(f))?;
+            terminal.draw(|f| draw(&app, f, charset))?;
             dirty = false;
         }
         let mut msgs = Vec::new();

@@ -5,10 +5,11 @@
 //! The default uses the 16 ANSI colours only (no RGB, no 256-colour index), so it looks
 //! the same on a Linux console, over serial, and in any terminal emulator's palette. The
 //! monochrome theme, for `NO_COLOR` and `--no-color`, uses modifiers only (bold, reversed,
-//! underlined, dim).
+//! underlined, dim); so does `TERM=dumb`.
 
 use crate::model::Severity;
 use crate::text::clean;
+use crate::text::glyphs::Charset;
 use ratatui::style::{Color, Modifier, Style};
 use std::collections::BTreeMap;
 
@@ -436,10 +437,26 @@ pub fn parse_style(spec: &str) -> Result<Style, String> {
 
 /// Whether colour is off for this run: `--no-color`, or `NO_COLOR` present and not empty
 /// (<https://no-color.org>: "when present and not an empty string (regardless of its
-/// value)"). `env` is injected for tests; pass `|k| std::env::var_os(k).map(|v|
+/// value)"), or `TERM=dumb` (terminfo's dumb terminal has no colours: `tput -T dumb colors`
+/// says -1). `env` is injected for tests; pass `|k| std::env::var_os(k).map(|v|
 /// v.to_string_lossy().into_owned())` so a non-UTF-8 value still counts.
 pub fn no_color_requested(env: &dyn Fn(&str) -> Option<String>, flag: bool) -> bool {
-    flag || env("NO_COLOR").is_some_and(|v| !v.is_empty())
+    flag || env("NO_COLOR").is_some_and(|v| !v.is_empty()) || env("TERM").as_deref() == Some("dumb")
+}
+
+/// What the dashboard draws with: ASCII for `--ascii` (`flag`); else as the config's
+/// `ascii` says when it says; else ASCII for `TERM=dumb` or a locale whose charset is not
+/// UTF-8 ([`Charset::of_terminal`]).
+pub fn charset_requested(
+    env: &dyn Fn(&str) -> Option<String>,
+    flag: bool,
+    config: Option<bool>,
+) -> Charset {
+    match (flag, config) {
+        (true, _) | (false, Some(true)) => Charset::Ascii,
+        (false, Some(false)) => Charset::Utf8,
+        (false, None) => Charset::of_terminal(env),
+    }
 }
 
 #[cfg(test)]
@@ -476,7 +493,42 @@ mod tests {
     }
 
     #[test]
+    fn a_dumb_terminal_gets_no_colour_and_ascii() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let dumb = env(&[("TERM", "dumb"), ("LANG", "C.UTF-8")]);
+        let xterm = env(&[("TERM", "xterm"), ("LANG", "C.UTF-8")]);
+        assert!(no_color_requested(&dumb, false));
+        assert!(!no_color_requested(&xterm, false));
+        assert!(no_color_requested(&env(&[("NO_COLOR", "1")]), false));
+        assert!(!no_color_requested(&env(&[("NO_COLOR", "")]), false));
+        assert_eq!(charset_requested(&dumb, false, None), Charset::Ascii);
+        assert_eq!(charset_requested(&xterm, false, None), Charset::Utf8);
+        assert_eq!(charset_requested(&xterm, true, None), Charset::Ascii);
+        assert_eq!(charset_requested(&xterm, false, Some(true)), Charset::Ascii);
+        assert_eq!(charset_requested(&dumb, false, Some(false)), Charset::Utf8);
+        assert_eq!(charset_requested(&dumb, true, Some(false)), Charset::Ascii);
+        let c = env(&[("TERM", "xterm"), ("LC_ALL", "C"), ("LANG", "C.UTF-8")]);
+        assert_eq!(charset_requested(&c, false, None), Charset::Ascii);
+    }
+
+    /// The 16-colour theme: no colour is a 256-colour index, not even 0-15 (which a
+    /// 16-colour terminal reads as an escape it may not know, `ESC[38;5;Nm`), and none is
+    /// RGB; every slot the config can name parses the same way.
+    #[test]
     fn default_uses_the_16_colours_only() {
+        for n in 0..16u8 {
+            assert!(
+                !matches!(parse_color(&n.to_string()), Ok(Color::Indexed(_))),
+                "{n} is a named colour"
+            );
+        }
         let ok = |c: Option<Color>| !matches!(c, Some(Color::Rgb(..) | Color::Indexed(_)));
         for (name, s) in all(&Theme::default()) {
             assert!(

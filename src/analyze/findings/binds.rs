@@ -132,6 +132,7 @@ fn wildcard_overlap<'s>(
                 .filter_map(|id| by_id.get(id.0.as_str()).copied())
                 .collect(),
             how: r.how.clone(),
+            certain: r.certain,
         })
         .collect();
     Some(Fact::WildcardOverlap {

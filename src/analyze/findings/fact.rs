@@ -41,6 +41,9 @@ pub struct Delivery<'s> {
     pub receivers: Vec<&'s Socket>,
     /// Why, in the words of `analyze::ports`.
     pub how: String,
+    /// False when what bindscope cannot see decides: `receivers` are then the candidates,
+    /// one of which receives, not a group that shares the traffic.
+    pub certain: bool,
 }
 
 /// What let a socket bind an address that is on no interface (§2, `inet_can_nonlocal()`),

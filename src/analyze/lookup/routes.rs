@@ -262,7 +262,6 @@ fn routes_to(
             a.facts.as_ref(),
             &unknown,
             &a.cpu,
-            &sockets,
         );
         Route {
             family,

@@ -77,6 +77,44 @@ const CASES: &[(
     &[&str],
     bool,
 )] = &[
+    // A link-local bind (fe80::a with scope vA: bound to vA) takes its address, locally
+    // and from the peer; the device-bound wildcards the rest (measured, lookup_probe).
+    (
+        "LL1 a,b,c r0",
+        Proto::Udp,
+        &[
+            ("c", "fe80::a", "@vA"),
+            ("b", "::", "@vA"),
+            ("a", "::", "@lo"),
+        ],
+        "fe80::a",
+        "vA",
+        &["c"],
+        true,
+    ),
+    (
+        "LL1 a,b,c r0",
+        Proto::Udp,
+        &[
+            ("c", "fe80::a", "@vA"),
+            ("b", "::", "@vA"),
+            ("a", "::", "@lo"),
+        ],
+        "fd99::1",
+        "vA",
+        &["b"],
+        true,
+    ),
+    // Local traffic to a link-local address arrives on its device, not on lo.
+    (
+        "LL2 a,b r0",
+        Proto::Tcp,
+        &[("a", "::", "RP,@lo"), ("b", "::", "RP,@vA")],
+        "fe80::a",
+        "vA",
+        &["b"],
+        true,
+    ),
     // Identical UDP binds: the first in the chain (newest bind) takes all.
     (
         "U1 a,b r0",

@@ -107,7 +107,6 @@ pub(super) fn how(
     facts: Option<&Facts>,
     unknown: &Unknown,
     cpu: &BTreeSet<SocketId>,
-    sockets: &[SocketId],
 ) -> String {
     let mut w: Vec<String> = Vec::new();
     if !certain {
@@ -131,8 +130,8 @@ pub(super) fn how(
                     .to_string(),
             );
         }
-        let ids: Vec<&str> = sockets.iter().map(|s| s.0.as_str()).collect();
-        return format!("one of {}: {}", ids.join(", "), causes.join("; "));
+        // The candidates are the route's sockets; each renderer names them its own way.
+        return format!("cannot tell which: {}", causes.join("; "));
     }
     let Some(f) = facts else {
         return format!("nothing could be tried: {}", proto.unreceived());

@@ -158,9 +158,19 @@ fn route_line(
     if r.sockets.is_empty() {
         spans.push(Span::styled(proto.unreceived(), theme.warning));
     }
+    // Certain receivers share the traffic (a SO_REUSEPORT group); uncertain ones are
+    // candidates, one of which receives it.
+    let (first, between) = if r.certain {
+        ("", " | ")
+    } else {
+        ("one of ", " or ")
+    };
+    if !r.sockets.is_empty() && !first.is_empty() {
+        spans.push(Span::styled(first, theme.warning));
+    }
     for (k, id) in r.sockets.iter().take(ROUTE_MAX).enumerate() {
         if k > 0 {
-            spans.push(Span::raw(" | "));
+            spans.push(Span::raw(between));
         }
         let is_this = this == Some(id);
         let style = if is_this {

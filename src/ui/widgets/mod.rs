@@ -1,6 +1,7 @@
 //! Widgets shared by every view: the one table over a row trait, queue bars and
-//! sparklines, and text that fits its cell or wraps to its pane.
+//! sparklines, text that fits its cell or wraps to its pane, and a frame in ASCII.
 
+pub mod ascii;
 pub mod bar;
 pub mod table;
 pub mod text;

@@ -17,12 +17,14 @@ SCENARIO.json: {"proto": "tcp"|"udp", "port": 40001,
     ["connect", "a", "10.99.0.2", 5555], ...] run in that order.
 
 Network: two namespaces lk-<id>-a (the sockets) and lk-<id>-b (a peer), a veth pair
-vA (10.99.0.1/24, fd99::1/64, in a) <-> vB (10.99.0.2/24, fd99::2/64, in b). Both are
+vA (10.99.0.1/24, fd99::1/64, fe80::a/64, in a) <-> vB (10.99.0.2/24, fd99::2/64, fe80::b/64,
+in b). Both are
 deleted on exit, also on error or signal. Traffic targets (each from every CPU in "cpus";
 the sender is pinned with sched_setaffinity, and loopback/veth receive processing runs on the
 sending CPU):
     v4 127.0.0.1 local | v4 10.99.0.1 local | v4 10.99.0.1 from b (arrives on vA)
     v6 ::1 local       | v6 fd99::1 local   | v6 fd99::1 from b   (arrives on vA)
+    v6 fe80::a local (scope vA)             | v6 fe80::a from b   (arrives on vA)
 """
 
 import ctypes
@@ -86,6 +88,10 @@ class Env:
                 sh("ip", "-n", ns, "link", "set", "lo", "up")
                 sh("ip", "-n", ns, "addr", "add", v4, "dev", dev)
                 sh("ip", "-n", ns, "addr", "add", v6, "dev", dev, "nodad")
+                # A link-local address known in advance (besides the kernel's own): binds
+                # to it carry a scope, so they are bound to the device (sk_bound_dev_if).
+                ll = "fe80::a/64" if dev == "vA" else "fe80::b/64"
+                sh("ip", "-n", ns, "addr", "add", ll, "dev", dev, "nodad")
                 sh("ip", "-n", ns, "link", "set", dev, "up")
             # wait for the veth carrier and for the v6 addresses to be usable
             for _ in range(50):
@@ -96,6 +102,7 @@ class Env:
             self.ifindex = {
                 "lo": 1,
                 "vA": int(sh("ip", "-n", self.a, "-o", "link", "show", "vA").split(":")[0]),
+                "vB": int(sh("ip", "-n", self.b, "-o", "link", "show", "vB").split(":")[0]),
             }
         except BaseException:
             self.__exit__(None, None, None)
@@ -138,6 +145,19 @@ def make_socket(spec, proto, port):
     return s
 
 
+def sockaddr(env, addr, port, dev):
+    """The address tuple for bind/connect/sendto: a link-local IPv6 address needs its
+    scope, the index of the device it is reached through in the caller's namespace."""
+    if addr.lower().startswith("fe80:"):
+        return (addr, port, 0, env.ifindex[dev])
+    return (addr, port)
+
+
+def bind_addr(env, spec, port):
+    """Where a spec binds: a link-local address is scoped to vA (its only home)."""
+    return sockaddr(env, spec["a"], port, "vA")
+
+
 def ss_order(proto, inode_name):
     """`ss -tlnpe` / `ss -ulnpe` (sock_diag, AF_INET then AF_INET6): names in printed order."""
     out = sh("ss", "-tlnpe" if proto == "tcp" else "-ulnpe")
@@ -159,6 +179,8 @@ TARGETS = [
     ("v6 ::1 local", 6, "::1", "a"),
     ("v6 fd99::1 local", 6, "fd99::1", "a"),
     ("v6 fd99::1 peer", 6, "fd99::1", "b"),
+    ("v6 fe80::a local", 6, "fe80::a", "a"),
+    ("v6 fe80::a peer", 6, "fe80::a", "b"),
 ]
 
 
@@ -179,7 +201,7 @@ def send_traffic(env, proto, port, socks, fam, dst, frm, k, cpu):
             for c in clients:
                 c.setblocking(False)
                 try:
-                    c.connect((dst, port))
+                    c.connect(sockaddr(env, dst, port, "vA" if frm == "a" else "vB"))
                     pending[c.fileno()] = c
                 except (BlockingIOError, InterruptedError):
                     pending[c.fileno()] = c
@@ -214,7 +236,7 @@ def send_traffic(env, proto, port, socks, fam, dst, frm, k, cpu):
             for i, c in enumerate(clients):
                 c.bind(("0.0.0.0", 0) if fam == 4 else ("::", 0))
                 try:
-                    c.sendto(str(i).encode(), (dst, port))
+                    c.sendto(str(i).encode(), sockaddr(env, dst, port, "vA" if frm == "a" else "vB"))
                 except OSError:
                     pass
             deadline = time.time() + 0.6
@@ -263,7 +285,7 @@ def run(env, sc):
                 nbind += 1
                 s = make_socket(spec, proto, port)
                 try:
-                    s.bind((spec["a"], port))
+                    s.bind(bind_addr(env, spec, port))
                 except OSError as e:
                     errors[n] = f"bind: {e.strerror}"
                     s.close()

@@ -66,7 +66,7 @@ def one(env, binary, name, proto, socks, ops, k, port):
             if what == "bind":
                 s = lp.make_socket(specs[n], proto, port)
                 try:
-                    s.bind((specs[n]["a"], port))
+                    s.bind(lp.bind_addr(env, specs[n], port))
                 except OSError:
                     s.close()
                     continue

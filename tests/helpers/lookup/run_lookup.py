@@ -86,7 +86,9 @@ LISTEN_SWAP = ("T11 bind a,b listen b,a", "tcp",
 
 DEV_OF_TARGET = {"v4 127.0.0.1 local": ("lo", 4, "127.0.0.1"), "v4 10.99.0.1 local": ("vA", 4, "10.99.0.1"),
                  "v4 10.99.0.1 peer": ("vA", 4, "10.99.0.1"), "v6 ::1 local": ("lo", 6, "::1"),
-                 "v6 fd99::1 local": ("vA", 6, "fd99::1"), "v6 fd99::1 peer": ("vA", 6, "fd99::1")}
+                 "v6 fd99::1 local": ("vA", 6, "fd99::1"), "v6 fd99::1 peer": ("vA", 6, "fd99::1"),
+                 # measured: local traffic to a link-local address arrives on its device too
+                 "v6 fe80::a local": ("vA", 6, "fe80::a"), "v6 fe80::a peer": ("vA", 6, "fe80::a")}
 
 
 # ---------------------------------------------------------------- the model
@@ -108,20 +110,26 @@ def norm6(a):
     return str(ipaddress.IPv6Address(a))
 
 
+def dev_of(s):
+    """The device a socket is bound to: SO_BINDTODEVICE, or a link-local address's scope
+    (bind() sets sk_bound_dev_if from it; lookup_probe.bind_addr scopes them to vA)."""
+    return s.get("dev") or ("vA" if s["a"].lower().startswith("fe80:") else None)
+
+
 def score(proto, s, fam, dev, cpu):
-    if s.get("dev") and s["dev"] != dev:
+    if dev_of(s) and dev_of(s) != dev:
         return -1
     c = 1 if s.get("incpu") == cpu else 0
     if proto == "tcp":
-        base = 2 if s.get("dev") else 1
+        base = 2 if dev_of(s) else 1
         return base + (1 if fam == 4 and s["f"] == 4 else 0) + c
     if fam == 4:
-        return (2 if s["f"] == 4 else 1) + (4 if s.get("dev") else 0) + c
-    return (1 if s.get("dev") else 0) + c
+        return (2 if s["f"] == 4 else 1) + (4 if dev_of(s) else 0) + c
+    return (1 if dev_of(s) else 0) + c
 
 
 def group_of(s, socks):
-    key = lambda x: (x["f"], bool(x.get("v6only")), x.get("dev"), x["a"])  # noqa: E731
+    key = lambda x: (x["f"], bool(x.get("v6only")), dev_of(x), x["a"])  # noqa: E731
     return sorted(x["n"] for x in socks if x.get("rp") and key(x) == key(s))
 
 
@@ -252,11 +260,12 @@ UDP_KINDS = [dict(f=4, a="0.0.0.0"), dict(f=4, a="0.0.0.0", rp=1), dict(f=4, a="
              dict(f=4, a="0.0.0.0", dev="lo"), dict(f=4, a="0.0.0.0", rp=1, dev="vA"), dict(f=4, a="127.0.0.1"),
              dict(f=4, a="10.99.0.1"), dict(f=6, a="::"), dict(f=6, a="::", rp=1), dict(f=6, a="::", dev="vA"),
              dict(f=6, a="::", rp=1, dev="vA"), dict(f=6, a="::", v6only=1), dict(f=6, a="::1"),
-             dict(f=6, a="fd99::1", rp=1), dict(f=6, a="::ffff:127.0.0.1"), dict(f=6, a="::", dev="lo", rp=1)]
+             dict(f=6, a="fd99::1", rp=1), dict(f=6, a="::ffff:127.0.0.1"), dict(f=6, a="::", dev="lo", rp=1),
+             dict(f=6, a="fe80::a"), dict(f=6, a="fe80::a", rp=1)]
 TCP_KINDS = [dict(f=4, a="0.0.0.0"), dict(f=4, a="0.0.0.0", dev="vA"), dict(f=4, a="0.0.0.0", dev="lo"),
              dict(f=4, a="127.0.0.1"), dict(f=4, a="10.99.0.1", dev="vA"), dict(f=6, a="::"),
              dict(f=6, a="::", dev="vA"), dict(f=6, a="::", v6only=1), dict(f=6, a="::", dev="lo"),
-             dict(f=6, a="::1"), dict(f=6, a="fd99::1"), dict(f=6, a="::ffff:10.99.0.1")]
+             dict(f=6, a="::1"), dict(f=6, a="fd99::1"), dict(f=6, a="::ffff:10.99.0.1"), dict(f=6, a="fe80::a")]
 
 
 def random_cases(seed, n):

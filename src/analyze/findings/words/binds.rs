@@ -16,7 +16,7 @@ fn socket_list(sockets: &[&Socket]) -> String {
 }
 
 /// A route in words: `IPv4 to 127.0.0.1 → tcp 127.0.0.1:80 (api[12])`.
-fn route_line(proto: Proto, r: &Delivery) -> String {
+pub(super) fn route_line(proto: Proto, r: &Delivery) -> String {
     let to = match r.to {
         Some(a) => format!("{} to {a}", r.family.name()),
         None => format!("{} to any other address", r.family.name()),
@@ -32,10 +32,14 @@ fn route_line(proto: Proto, r: &Delivery) -> String {
         .iter()
         .map(|s| format!("{} ({})", endpoint(s), describe::process_names(s)))
         .collect();
+    // Certain receivers share the traffic (a SO_REUSEPORT group); uncertain ones are the
+    // candidates, only one of which receives it.
     let dest = if receivers.is_empty() {
         proto.unreceived().to_string()
-    } else {
+    } else if r.certain {
         receivers.join(" + ")
+    } else {
+        format!("one of {} (not certain)", receivers.join(" or "))
     };
     format!("{to}{dev} → {dest}: {}", r.how)
 }

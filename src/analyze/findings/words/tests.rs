@@ -2,7 +2,7 @@
 //! deliberate diff. The detection tests assert on facts and do not read sentences.
 
 use super::*;
-use crate::analyze::findings::fact::{DadProblem, NonlocalAllowance, Unbound};
+use crate::analyze::findings::fact::{DadProblem, Delivery, NonlocalAllowance, Unbound};
 use crate::analyze::findings::tests::{host, snap, sock};
 use crate::analyze::findings::{facts, merge};
 use crate::analyze::history::History;
@@ -191,5 +191,33 @@ fn merged_group_names_the_process_and_counts_the_rest() {
                 listed.join(", ")
             )
         )
+    );
+}
+
+/// Where bindscope cannot tell which candidate receives, the finding says "one of … or …",
+/// never "A + B", which reads as a SO_REUSEPORT group sharing the traffic.
+#[test]
+fn an_uncertain_route_names_candidates_not_a_group() {
+    let a = sock("a", Proto::Udp, "0.0.0.0", 9999, 1001);
+    let b = sock("b", Proto::Udp, "0.0.0.0", 9999, 1002);
+    let mut d = Delivery {
+        family: Family::Ipv4,
+        to: None,
+        device: None,
+        receivers: vec![&a, &b],
+        how: "cannot tell which: the snapshot has no dump positions".into(),
+        certain: false,
+    };
+    assert_eq!(
+        binds::route_line(Proto::Udp, &d),
+        "IPv4 to any other address → one of udp 0.0.0.0:9999 (svc1001) or udp 0.0.0.0:9999 \
+         (svc1002) (not certain): cannot tell which: the snapshot has no dump positions"
+    );
+    d.certain = true;
+    d.how = "a SO_REUSEPORT group".into();
+    assert_eq!(
+        binds::route_line(Proto::Udp, &d),
+        "IPv4 to any other address → udp 0.0.0.0:9999 (svc1001) + udp 0.0.0.0:9999 (svc1002): \
+         a SO_REUSEPORT group"
     );
 }
