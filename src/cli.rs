@@ -94,8 +94,8 @@ pub struct QuietArgs {
 /// so the help cannot name a key it lacks or miss one it has.
 fn query_long_help(what: &str) -> String {
     format!(
-        "{what} (the dashboard's filter language: terms AND together, !term negates, \
-         key:value or free text; e.g. 'port:80 user:www-data', 'proto:udp', 'netns:web*').\n\
+        "{what} (the dashboard's filter language: terms AND together, !term negates (-term \
+         only after `--`, which ends the options), key:value or free text; e.g. 'port:80 user:www-data', 'proto:udp', 'netns:web*').\n\
          Keys: {}.\n\
          A query that matches nothing: exit status 1 and no output; a malformed one: exit \
          status 2 and a caret under the column",
