@@ -203,6 +203,32 @@ fn snapshot_query_keeps_only_matching_sockets_and_stays_a_snapshot_file() {
         "{counted:?}"
     );
 
+    // Negation: `!term` as it is, `-term` after `--` (before it, it would be an option).
+    let not_web = format!("!port:{web}");
+    let dash_web = format!("-port:{web}");
+    for args in [
+        vec!["snapshot", "-n", "current", "--json", not_web.as_str()],
+        vec![
+            "snapshot",
+            "-n",
+            "current",
+            "--json",
+            "--",
+            dash_web.as_str(),
+        ],
+    ] {
+        let snap = inside(&ns, &args).expect_ok("snapshot").json();
+        let ports = ports_of(&snap);
+        assert!(
+            !ports.contains(&("tcp".into(), u64::from(p.web))),
+            "{args:?}"
+        );
+        assert!(
+            ports.contains(&("udp".into(), u64::from(p.dns))),
+            "{args:?}"
+        );
+    }
+
     // A query that matches nothing: exit 1, nothing on stdout, no error.
     let none = format!("port:{}", p.nobody);
     for format in ["json", "table", "csv"] {
