@@ -82,32 +82,78 @@ impl CollectArgs {
     }
 }
 
+/// `-q`: for scripts and cron, which read the exit status and stdout only.
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct QuietArgs {
+    /// Do not print on stderr what the privileges hid (the namespaces not entered, the
+    /// holders and options not readable); the output still marks them unknown
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+/// The filter-language keys for a QUERY argument's long help: from the parser's own list,
+/// so the help cannot name a key it lacks or miss one it has.
+fn query_long_help(what: &str) -> String {
+    format!(
+        "{what} (the dashboard's filter language: terms AND together, !term negates (-term \
+         only after `--`, which ends the options), key:value or free text; e.g. 'port:80 user:www-data', 'proto:udp', 'netns:web*').\n\
+         Keys: {}.\n\
+         A query that matches nothing: exit status 1 and no output; a malformed one: exit \
+         status 2 and a caret under the column",
+        crate::query::valid_keys()
+    )
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Take one snapshot of the host's sockets (every network namespace) and print or save it.
+    /// Take one snapshot of the host's sockets (every network namespace) and print or save it,
+    /// or only the sockets a QUERY matches.
+    ///
+    /// Exit status: 0 ok, 1 the query matched no socket, 2 error.
     Snapshot(SnapshotArgs),
     /// Judge the host: overlapping binds, ports another user could take, failing listeners.
-    /// Exit status: 0 when nothing is at or above --min-severity, 1 when something is, 2 on error.
+    ///
+    /// Exit status: 0 when nothing shown is at or above --min-severity, 1 when something is
+    /// (a QUERY that matches no socket shows nothing: 0), 2 error.
     Findings(FindingsArgs),
     /// Would this bind succeed now? Computed from a snapshot, never by binding on the host.
+    ///
     /// Exit status: 0 ok, 1 it would fail, 3 uncertain (an option it needs is unknown), 2 error.
     CanBind(CanBindArgs),
     /// Record snapshots into a JSON Lines file until --duration ends or Ctrl-C; the file is
     /// valid after every sample.
+    ///
+    /// Exit status: 0 ok, 2 error.
     Record(RecordArgs),
     /// The dashboard over snapshot and recording files, read-only. Files of several hosts
     /// are shown together with a host column.
+    ///
+    /// Exit status: 0 ok, 2 error.
     Open(OpenArgs),
     /// What appeared, disappeared or changed between two snapshots.
+    ///
     /// Exit status: 0 no differences, 1 differences, 2 error.
     Diff(DiffArgs),
     /// The first caller × second caller tables for this kernel: bind results and who then
-    /// receives. Exit status with --verify: 0 every cell agrees with the kernel, 1 some differ.
+    /// receives.
+    ///
+    /// Exit status: 0 ok (with --verify: every cell agrees with the kernel), 1 with --verify:
+    /// some differ, 2 error.
     Rules(RulesArgs),
     /// Who receives what: each (namespace, protocol, port) with its binds and its routes,
     /// computed as the kernel's lookup does (exact address, then wildcard; scores; the
     /// order of the kernel's hash chain, from the sock_diag dump).
+    ///
+    /// Exit status: 0 ok, 1 the query matched no port, 2 error.
     Ports(PortsArgs),
+    /// Who holds a port, in every network namespace: each socket with its holders (pid,
+    /// command), its user, address and scope, state, and container.
+    ///
+    /// `who 80`, `who :80`, `who udp/53`, `who tcp/443`, `who 10.0.0.5:443`,
+    /// `who '[::1]:8080'`; `-t` prints only the pids (like `lsof -t`).
+    ///
+    /// Exit status: 0 a socket has the port, 1 none has, 2 error.
+    Who(WhoArgs),
     /// Print a completion script for bash, zsh or fish, generated from this command line.
     ///
     /// bash: `bindscope completions bash > /etc/bash_completion.d/bindscope`, or
@@ -124,6 +170,46 @@ pub enum Command {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum WhoFormat {
+    /// The sockets grouped by network namespace, a line each, for people
+    Table,
+    /// A snapshot file of those sockets only (bindscope.snapshot v1,
+    /// assets/snapshot.schema.json): `open` and `diff` read it
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct WhoArgs {
+    #[command(flatten)]
+    pub collect: CollectArgs,
+    #[command(flatten)]
+    pub quiet: QuietArgs,
+    /// PORT, :PORT, tcp/PORT, udp/PORT, ADDR:PORT, [IPv6]:PORT, or PROTO/ADDR:PORT. With
+    /// an address, the sockets that would receive there: bound to it, or to a wildcard
+    /// that covers it
+    #[arg(value_name = "PORT")]
+    pub target: String,
+    #[arg(long, short = 'f', value_enum, default_value = "table")]
+    pub format: WhoFormat,
+    /// Same as --format json
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
+    /// Only the pids of the holders, one a line, sorted, each once (like `lsof -t`)
+    #[arg(long, short = 't', conflicts_with_all = ["format", "json"])]
+    pub pids: bool,
+}
+
+impl WhoArgs {
+    pub fn format(&self) -> WhoFormat {
+        if self.json {
+            WhoFormat::Json
+        } else {
+            self.format
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum PortsFormat {
     /// A line per port and per route, for people
     Table,
@@ -135,18 +221,34 @@ pub enum PortsFormat {
 pub struct PortsArgs {
     #[command(flatten)]
     pub collect: CollectArgs,
+    #[command(flatten)]
+    pub quiet: QuietArgs,
     #[arg(long, short = 'f', value_enum, default_value = "table")]
     pub format: PortsFormat,
-    /// Show only ports with a bind that passes this filter (the dashboard's filter language,
-    /// e.g. `port:53`, `user:root`, `proto:udp`)
-    #[arg(value_name = "QUERY")]
+    /// Same as --format json
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
+    /// Show only ports with a bind that passes this filter (`port:53`, `proto:udp`)
+    #[arg(value_name = "QUERY", long_help = query_long_help("Show only ports with a bind that passes this filter"))]
     pub query: Option<String>,
+}
+
+impl PortsArgs {
+    pub fn format(&self) -> PortsFormat {
+        if self.json {
+            PortsFormat::Json
+        } else {
+            self.format
+        }
+    }
 }
 
 #[derive(Debug, clap::Args)]
 pub struct RecordArgs {
     #[command(flatten)]
     pub collect: CollectArgs,
+    #[command(flatten)]
+    pub quiet: QuietArgs,
     /// The recording to write (JSON Lines: one snapshot a line)
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: PathBuf,
@@ -207,9 +309,22 @@ pub struct DiffArgs {
     pub after: Option<PathBuf>,
     #[arg(long, short = 'f', value_enum, default_value = "text")]
     pub format: DiffFormat,
+    /// Same as --format json
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
     /// Refuse files larger than this many MiB
     #[arg(long, value_name = "MIB", default_value_t = 1024)]
     pub max_size: u64,
+}
+
+impl DiffArgs {
+    pub fn format(&self) -> DiffFormat {
+        if self.json {
+            DiffFormat::Json
+        } else {
+            self.format
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -254,7 +369,30 @@ pub struct CanBindArgs {
     #[arg(long, short = 'n', value_name = "NAME|ID")]
     pub netns: Option<String>,
     #[arg(long, short = 'f', value_enum, default_value = "text")]
-    pub format: FindingsFormat,
+    pub format: CanBindFormat,
+    /// Same as --format json
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
+    #[command(flatten)]
+    pub quiet: QuietArgs,
+}
+
+impl CanBindArgs {
+    pub fn format(&self) -> CanBindFormat {
+        if self.json {
+            CanBindFormat::Json
+        } else {
+            self.format
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CanBindFormat {
+    /// The verdict, each socket in the way and why, and what is unknown, for people
+    Text,
+    /// `{"result", "reasons", "notes", "unknowns", ...}` (the verdict as data)
+    Json,
 }
 
 /// How severe a finding must be to be shown and to make the exit status 1.
@@ -278,17 +416,35 @@ pub enum FindingsFormat {
 pub struct FindingsArgs {
     #[command(flatten)]
     pub collect: CollectArgs,
+    #[command(flatten)]
+    pub quiet: QuietArgs,
     /// Show findings at or above this severity; exit 1 when there is one
     #[arg(long, value_enum, default_value = "notice")]
     pub min_severity: MinSeverity,
     #[arg(long, short = 'f', value_enum, default_value = "text")]
     pub format: FindingsFormat,
+    /// Same as --format json
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
+    /// Show only findings that name a socket this filter matches (`netns:web*`)
+    #[arg(value_name = "QUERY", long_help = query_long_help("Show only findings that name a socket this filter matches"))]
+    pub query: Option<String>,
     /// Snapshots to take before judging: 3 or more let queue growth and counter rises show
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=3600))]
     pub samples: u32,
     /// Time between samples (e.g. 1s, 500ms, 2m)
     #[arg(long, default_value = "1s", value_parser = crate::units::parse_interval)]
     pub interval: std::time::Duration,
+}
+
+impl FindingsArgs {
+    pub fn format(&self) -> FindingsFormat {
+        if self.json {
+            FindingsFormat::Json
+        } else {
+            self.format
+        }
+    }
 }
 
 /// A file mode in octal, `0644` or `644`: permission bits only (no setuid, setgid, sticky).
@@ -305,10 +461,22 @@ pub fn parse_mode(s: &str) -> Result<u32, String> {
 pub struct SnapshotArgs {
     #[command(flatten)]
     pub collect: CollectArgs,
+    #[command(flatten)]
+    pub quiet: QuietArgs,
+    /// Only the sockets this filter matches (`port:80 user:www-data`); the JSON is still a
+    /// snapshot file, with the namespaces and findings of those sockets
+    #[arg(value_name = "QUERY", long_help = query_long_help("Only the sockets this filter matches; the JSON is still a snapshot file (open and diff read it), with the namespaces and the findings of those sockets"))]
+    pub query: Option<String>,
     /// Output format [default: with -o FILE the one its extension names, else json; without,
     /// table on a terminal, json otherwise]
     #[arg(long, short = 'f', value_enum)]
     pub format: Option<crate::export::Format>,
+    /// Same as --format json
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
+    /// Only the pids of the sockets' holders, one a line, sorted, each once (like `lsof -t`)
+    #[arg(long, short = 't', conflicts_with_all = ["format", "json", "output", "pretty", "redact"])]
+    pub pids: bool,
     /// Write to FILE (whole or not at all) instead of stdout; `-` is stdout. Without
     /// --format, the extension picks it (.json, .csv, .md, .prom, .txt)
     #[arg(long, short = 'o', value_name = "FILE")]
@@ -324,6 +492,17 @@ pub struct SnapshotArgs {
     /// stable placeholders, for sharing outside the team
     #[arg(long)]
     pub redact: bool,
+}
+
+impl SnapshotArgs {
+    /// The format asked for, if any (`--json` or `--format`).
+    pub fn format(&self) -> Option<crate::export::Format> {
+        if self.json {
+            Some(crate::export::Format::Json)
+        } else {
+            self.format
+        }
+    }
 }
 
 #[cfg(test)]
@@ -344,6 +523,32 @@ mod tests {
         use clap::CommandFactory;
         Cli::command().debug_assert();
     }
+
+    /// Every command states its exit statuses; every one with a json format takes --json;
+    /// every one that collects (takes -n) takes -q.
+    #[test]
+    fn every_command_keeps_the_scripting_habits() {
+        use clap::CommandFactory;
+        let cli = Cli::command();
+        for c in cli.get_subcommands() {
+            let name = c.get_name();
+            let long = c
+                .get_long_about()
+                .map(|a| a.to_string())
+                .unwrap_or_default();
+            assert!(long.contains("Exit status: 0 "), "{name}: {long}");
+            let has = |id: &str| c.get_arguments().any(|a| a.get_id() == id);
+            let json_format = c
+                .get_arguments()
+                .filter(|a| a.get_id() == "format")
+                .flat_map(|a| a.get_possible_values())
+                .any(|v| v.get_name() == "json");
+            assert_eq!(json_format, has("json"), "{name}: --json");
+            if has("netns") {
+                assert!(has("quiet"), "{name}: -q");
+            }
+        }
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -357,6 +562,19 @@ pub struct RulesArgs {
     pub verify: bool,
     #[arg(long, short = 'f', value_enum, default_value = "text")]
     pub format: RulesFormat,
+    /// Same as --format json
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
+}
+
+impl RulesArgs {
+    pub fn format(&self) -> RulesFormat {
+        if self.json {
+            RulesFormat::Json
+        } else {
+            self.format
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -365,6 +583,7 @@ pub enum RulesFormat {
     Text,
     /// Markdown tables, for docs
     Markdown,
+    /// The tables as data
     Json,
 }
 

@@ -110,6 +110,7 @@ fn main() -> ExitCode {
         Some(Command::Diff(args)) => commands::diff::run(args),
         Some(Command::Rules(args)) => commands::rules::run(args),
         Some(Command::Ports(args)) => commands::ports::run(args),
+        Some(Command::Who(args)) => commands::who::run(args),
         Some(Command::Completions(args)) => commands::completions::run(args.shell),
         Some(Command::Man(args)) => commands::man::run(args),
     };

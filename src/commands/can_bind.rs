@@ -2,7 +2,7 @@
 
 use super::{text_to_stdout, to_stdout};
 use crate::analyze::whatif::{self, BindRequest, BindResult};
-use crate::cli::{BindProto, CanBindArgs, FindingsFormat};
+use crate::cli::{BindProto, CanBindArgs, CanBindFormat};
 use crate::collect::linux::collector::{self, CollectConfig, NetnsSelect};
 use crate::model::{Proto, View};
 use anyhow::{Context as _, bail};
@@ -74,13 +74,13 @@ pub fn run(args: &CanBindArgs) -> anyhow::Result<u8> {
         listen: args.listen,
     };
     let verdict = whatif::can_bind(&snap, ns.id, &req);
-    super::explain_privileges(&snap);
-    match args.format {
-        FindingsFormat::Text => {
+    super::explain_privileges(&snap, args.quiet);
+    match args.format() {
+        CanBindFormat::Text => {
             let text = crate::output::whatif::render_text(&verdict);
             text_to_stdout(&text)?;
         }
-        FindingsFormat::Json => to_stdout(|w| {
+        CanBindFormat::Json => to_stdout(|w| {
             crate::output::json::to_writer(&mut *w, &crate::output::whatif::json(&verdict))?;
             w.write_all(b"\n")
         })?,

@@ -20,7 +20,7 @@ pub fn run(args: &DiffArgs) -> anyhow::Result<u8> {
         None => first_and_last(a)?,
     };
     let d = diff(&before, &after);
-    match args.format {
+    match args.format() {
         DiffFormat::Text => {
             let text = render_text(&d);
             text_to_stdout(&text)?;

@@ -1,6 +1,9 @@
-//! `bindscope findings`: sample, judge, report; exit 1 when something is at or above
-//! `--min-severity`.
+//! `bindscope findings [QUERY]`: sample, judge, report; exit 1 when something is at or above
+//! `--min-severity`. A QUERY keeps the findings that name a socket it matches; the exit
+//! status keeps its meaning (1: something shown is that severe), so a query that matches
+//! no socket shows nothing and exits 0.
 
+use super::query::{matching, parse_arg};
 use super::{explain_privileges, severity, text_to_stdout, to_stdout};
 use crate::analyze::history::History;
 use crate::analyze::ports;
@@ -10,6 +13,7 @@ use crate::output::findings::{Report, counts, render_text};
 use crate::session::Session;
 
 pub fn run(args: &FindingsArgs) -> anyhow::Result<u8> {
+    let filter = args.query.as_deref().map(parse_arg).transpose()?;
     let cfg = args.collect.config();
     let history = History::new(args.samples.max(2) as usize);
     let mut session = Session::new(Collector::new(cfg), history);
@@ -18,11 +22,17 @@ pub fn run(args: &FindingsArgs) -> anyhow::Result<u8> {
         std::thread::sleep(args.interval);
         snap = session.sample()?.snap;
     }
-    let all = session.judge(&snap);
-    explain_privileges(&snap);
+    let mut all = session.judge(&snap);
+    explain_privileges(&snap, args.quiet);
+    // Judged on every socket (an overlap needs both binds), then cut to the findings that
+    // name a socket the query matches.
+    if let Some(f) = &filter {
+        let keep = matching(&snap, f);
+        all.retain(|finding| finding.sockets.iter().any(|id| keep.contains(id)));
+    }
     let min = severity(args.min_severity);
     let hit = all.iter().any(|f| f.severity >= min);
-    match args.format {
+    match args.format() {
         FindingsFormat::Text => {
             let text = render_text(&snap, &all, min, args.samples);
             text_to_stdout(&text)?;

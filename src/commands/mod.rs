@@ -9,11 +9,13 @@ pub mod findings;
 pub mod man;
 pub mod open;
 pub mod ports;
+pub mod query;
 pub mod record;
 pub mod rules;
 pub mod snapshot;
+pub mod who;
 
-use crate::cli::MinSeverity;
+use crate::cli::{MinSeverity, QuietArgs};
 use crate::export::load::{Limits, LoadError, Loaded, load_bytes, load_path};
 use crate::model::{Severity, Snapshot};
 use crate::text::clean;
@@ -29,8 +31,12 @@ pub fn severity(m: MinSeverity) -> Severity {
     }
 }
 
-/// Two lines on stderr when privileges hide something: what is missing, and how to get it.
-pub fn explain_privileges(snap: &Snapshot) {
+/// Two lines on stderr when privileges hide something: what is missing, and how to get it;
+/// none with `-q`.
+pub fn explain_privileges(snap: &Snapshot, quiet: QuietArgs) {
+    if quiet.quiet {
+        return;
+    }
     for line in &snap.privileges.missing {
         eprintln!("bindscope: {line}");
     }

@@ -69,7 +69,7 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<u8> {
         match session.judged_sample() {
             Ok(Sample { mut snap, .. }) => {
                 if progress.samples == 0 {
-                    explain_privileges(&snap);
+                    explain_privileges(&snap, args.quiet);
                 }
                 if let Some(r) = redactor.as_mut() {
                     r.redact(&mut snap);

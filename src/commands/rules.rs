@@ -34,9 +34,10 @@ pub fn run(args: &RulesArgs) -> anyhow::Result<u8> {
         eprintln!("bindscope: interrupted; the throwaway namespace was deleted");
         return Ok(status);
     }
-    match args.format {
+    let format = args.format();
+    match format {
         RulesFormat::Text | RulesFormat::Markdown => {
-            let layout = if args.format == RulesFormat::Text {
+            let layout = if format == RulesFormat::Text {
                 Layout::Text
             } else {
                 Layout::Markdown

@@ -1,11 +1,14 @@
-//! `bindscope snapshot`: one snapshot, with its findings, to stdout or a file.
+//! `bindscope snapshot [QUERY]`: one snapshot, with its findings, to stdout or a file; with
+//! a QUERY only the sockets it matches (still a snapshot file), exit status 1 when none.
 
+use super::query::{matching, parse_arg, print_pids};
 use super::{explain_privileges, text_to_stdout, to_stdout};
 use crate::analyze::history::History;
 use crate::cli::SnapshotArgs;
 use crate::collect::linux::collector::Collector;
 use crate::export::{self, redact::Redactor};
 use crate::output::write::write_atomic;
+use crate::query::narrow;
 use crate::session::Session;
 use std::io::{self, IsTerminal, Write};
 
@@ -15,16 +18,30 @@ pub fn run(args: &SnapshotArgs) -> anyhow::Result<u8> {
     if file.is_none() && args.mode.is_some() {
         anyhow::bail!("--mode is for a file: give -o FILE");
     }
+    // Before collecting: a typo is reported at once, not after a scan of the host.
+    let filter = args.query.as_deref().map(parse_arg).transpose()?;
     let cfg = args.collect.config();
     // One snapshot has no history to speak of: queue growth cannot show, everything else can.
     let mut snap = Session::new(Collector::new(cfg), History::default())
         .judged_sample()?
         .snap;
-    explain_privileges(&snap);
+    explain_privileges(&snap, args.quiet);
+    if let Some(f) = &filter {
+        let keep = matching(&snap, f);
+        // Like grep: nothing matched is a status, not an error, and nothing is written.
+        if keep.is_empty() {
+            return Ok(1);
+        }
+        narrow(&mut snap, &keep);
+    }
+    if args.pids {
+        print_pids(&snap, args.quiet.quiet)?;
+        return Ok(0);
+    }
     if args.redact {
         Redactor::default().redact(&mut snap);
     }
-    let format = match (args.format, file) {
+    let format = match (args.format(), file) {
         (Some(f), _) => f,
         // `-o x.prom` asks for Prometheus text, as the dashboard's export does.
         (None, Some(path)) => export::Format::from_path(path).unwrap_or(export::Format::Json),

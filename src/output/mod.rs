@@ -11,6 +11,7 @@ pub mod ports;
 pub mod rules;
 pub mod table;
 pub mod whatif;
+pub mod who;
 pub mod write;
 
 use crate::model::Snapshot;

@@ -43,7 +43,8 @@
 //! `parser` (text → [`Filter`], or a [`FilterError`] at a column), `ast` (the terms and the
 //! [`Key`]s), `needle` (case-insensitive text search), `matcher` (a socket against a filter,
 //! with the snapshot's [`FilterContext`]), `canonical` (a filter back to its canonical
-//! text), `error`, and [`help`] (the language in brief, for the help screen).
+//! text), `error`, `narrow` (a snapshot cut down to the sockets that match, still a
+//! snapshot file), and [`help`] (the language in brief, for the help screen).
 
 mod ast;
 mod canonical;
@@ -51,12 +52,14 @@ mod error;
 pub mod help;
 mod lexer;
 mod matcher;
+mod narrow;
 mod needle;
 mod parser;
 
 pub use ast::{Filter, Key, valid_keys};
 pub use error::{FilterError, FilterErrorKind};
 pub use matcher::FilterContext;
+pub use narrow::narrow;
 pub use parser::parse;
 
 #[cfg(test)]

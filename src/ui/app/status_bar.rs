@@ -50,10 +50,7 @@ impl App {
             }
             Mode::WhatIf(p) | Mode::Note(p) | Mode::Export(p) => {
                 let (prefix, help) = match self.mode {
-                    Mode::WhatIf(_) => (
-                        "what-if: ",
-                        "tcp|udp ADDR:PORT [--reuseaddr] [--reuseport] [--v6only] [--freebind] [--device IF] [--user U] [--listen] [--netns NS]",
-                    ),
+                    Mode::WhatIf(_) => ("what-if: ", super::whatif::USAGE),
                     Mode::Export(_) => (
                         "export to: ",
                         "tab: next format (.json .csv .md .prom .txt) · enter: write · esc: cancel · marks and notes go into .json, .csv and .md",

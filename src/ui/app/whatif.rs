@@ -14,6 +14,10 @@ pub struct Defaults {
 
 const FLAGS: &str = "--reuseaddr, --reuseport, --v6only, --freebind, --transparent, --device IF, --user NAME|UID, --listen, --netns NAME|ID";
 
+/// The prompt's hint line. A test checks it names every flag of [`FLAGS`] (it once lacked
+/// `--transparent`).
+pub const USAGE: &str = "tcp|udp ADDR:PORT [--reuseaddr] [--reuseport] [--v6only] [--freebind] [--transparent] [--device IF] [--user U] [--listen] [--netns NS]";
+
 /// Why a prompt is not a request. The prompt shows the message (user text in it cleaned).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PromptError {
@@ -162,6 +166,19 @@ pub fn parse(
         .or_else(|| snap.netns.first().map(|n| n.id))
         .ok_or(PromptError::NoNamespace)?;
     Ok((req, netns))
+}
+
+#[cfg(test)]
+mod usage_tests {
+    use super::{FLAGS, USAGE};
+
+    #[test]
+    fn the_hint_names_every_flag() {
+        for flag in FLAGS.split(", ") {
+            let name = flag.split(' ').next().unwrap_or(flag);
+            assert!(USAGE.contains(&format!("[{name}")), "the hint lacks {name}");
+        }
+    }
 }
 
 #[cfg(test)]

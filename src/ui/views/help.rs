@@ -32,7 +32,7 @@ pub fn lines(keymap: &Keymap, theme: &Theme) -> Vec<Line<'static>> {
         out.push(Line::default());
     }
     out.push(heading("Filter language"));
-    for l in query::help::BRIEF {
+    for l in query::help::brief() {
         out.push(Line::raw(format!("  {l}")));
     }
     out.push(Line::styled(format!("  {PROMPT_HELP}"), theme.muted));
