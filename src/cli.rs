@@ -161,11 +161,15 @@ pub enum Command {
     /// as `_bindscope`; fish: into ~/.config/fish/completions/bindscope.fish. Values of
     /// -n/--netns are completed when Tab is pressed, from `ip netns list` and all, current,
     /// host.
+    ///
+    /// Exit status: 0 ok, 2 error.
     Completions(CompletionsArgs),
     /// Print the man page (roff), generated from this command line.
     ///
     /// `bindscope man | man -l -` reads it. With a command, that command's page
     /// (bindscope-COMMAND(1)); with --out-dir, every page, to install.
+    ///
+    /// Exit status: 0 ok, 2 error.
     Man(ManArgs),
 }
 
