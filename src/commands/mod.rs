@@ -9,6 +9,7 @@ pub mod open;
 pub mod ports;
 pub mod record;
 pub mod rules;
+pub mod serve;
 pub mod snapshot;
 
 use crate::cli::MinSeverity;
