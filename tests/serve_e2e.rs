@@ -44,6 +44,8 @@ try:
         sys.stdout.write(str(r.status) + "\n" + r.headers.get("Content-Type", "") + "\n" + r.read().decode())
 except urllib.error.HTTPError as e:
     sys.stdout.write(str(e.code) + "\n" + e.headers.get("Content-Type", "") + "\n" + e.read().decode())
+except OSError as e:  # not listening yet, reset, timeout: status 0
+    sys.stdout.write("0\n\n" + str(e))
 "#,
         accept = accept.unwrap_or("None"),
     );
@@ -344,4 +346,104 @@ fn a_failed_collection_keeps_the_last_sample() {
         "the families served are those of the last good sample"
     );
     drop(sm);
+}
+
+/// 50,000 sockets (bench/mksockets.py: 300 processes of four uids, 30 % listeners): the
+/// exposition passes `promtool check metrics`, no per-socket family exceeds --max-series,
+/// and `bindscope_series_omitted` counts exactly the listener series left out.
+#[test]
+fn fifty_thousand_sockets_stay_under_the_series_limit() {
+    use std::io::{BufRead, BufReader, Write as _};
+    let Some(ns) = privileged("fifty_thousand_sockets_stay_under_the_series_limit") else {
+        return;
+    };
+    let promtool = which("promtool").unwrap_or_else(|| {
+        panic!("no 'promtool' on PATH: install the Debian package 'prometheus'")
+    });
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/bench/mksockets.py");
+    let mut maker = ns
+        .cmd(&[
+            &python(),
+            script,
+            "--procs",
+            "300",
+            "--sockets",
+            "50000",
+            "--big",
+            "10000",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start mksockets");
+    let stdin = maker.stdin.take();
+    let mut ready = String::new();
+    BufReader::new(maker.stdout.take().expect("stdout"))
+        .read_line(&mut ready)
+        .expect("mksockets READY line");
+    assert!(ready.starts_with("READY "), "mksockets: {ready}");
+    let _maker = scopeguard(maker, stdin);
+    let limit = 2000;
+    let _exporter = start_exporter(&ns, &["-n", "current", "--max-series", "2000"]);
+    let (status, text) = get(&ns, &format!("http://{EXPORTER}/metrics"), None);
+    assert_eq!(status, 200);
+    let mut check = Command::new(promtool)
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("promtool");
+    check
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(text.as_bytes())
+        .expect("write to promtool");
+    let out = check.wait_with_output().expect("promtool");
+    assert!(
+        out.status.success(),
+        "promtool: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let count = |name: &str| {
+        text.lines()
+            .filter(|l| l.starts_with(&format!("{name}{{")))
+            .count()
+    };
+    for family in [
+        "bindscope_listener_sockets",
+        "bindscope_listener_accept_queue_length",
+        "bindscope_finding",
+    ] {
+        assert!(count(family) <= limit, "{family}: {} series", count(family));
+    }
+    assert_eq!(count("bindscope_listener_sockets"), limit);
+    // Every listening socket of the namespace is on its own address: the listener series
+    // are the listening sockets, as ss counts them.
+    let listening = ns.sh(&["ss", "-Htln"]).lines().count();
+    let omitted = text
+        .lines()
+        .find_map(|l| l.strip_prefix("bindscope_series_omitted{family=\"bindscope_listener\"} "))
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .unwrap_or_else(|| panic!("no bindscope_series_omitted for listeners"));
+    assert_eq!(
+        omitted + limit,
+        listening,
+        "omitted {omitted}, ss counts {listening}"
+    );
+}
+
+/// A child whose stdin is closed (its signal to stop) and which is then reaped, at the end
+/// of the test or on failure.
+fn scopeguard(child: Child, stdin: Option<std::process::ChildStdin>) -> impl Drop {
+    struct G(Child, Option<std::process::ChildStdin>);
+    impl Drop for G {
+        fn drop(&mut self) {
+            stop_child(&mut self.0, self.1.take());
+        }
+    }
+    G(child, stdin)
 }
