@@ -797,3 +797,201 @@ fn the_textfile_unit_writes_valid_metrics() {
         String::from_utf8_lossy(&r.stderr)
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// The exporter's sandbox, run without systemd
+
+/// Execs argv[3:] the way the unit's SystemCallFilter= and RestrictAddressFamilies= would
+/// let it run: a seccomp allow-list of the given system calls (everything else fails with
+/// EPERM, as SystemCallErrorNumber=EPERM says; SystemCallArchitectures=native: other
+/// architectures are killed), socket() only for the given address families, and
+/// no_new_privs (NoNewPrivileges=yes; libseccomp sets it when loading). Names this
+/// architecture has no such call for (systemd's groups list every architecture's, such as
+/// arm_fadvise64_64) are left out, as systemd leaves them out.
+const SECCOMP_EXEC: &str = r#"
+import errno, os, seccomp, socket, sys
+calls, families, argv = sys.argv[1].split(","), sys.argv[2].split(","), sys.argv[3:]
+f = seccomp.SyscallFilter(defaction=seccomp.ERRNO(errno.EPERM))
+for name in calls:
+    if name == "socket":
+        continue
+    try:
+        nr = seccomp.resolve_syscall(seccomp.Arch.NATIVE, name)
+    except ValueError:
+        continue
+    if nr < 0:  # libseccomp's pseudo-number: no such call on this architecture
+        continue
+    f.add_rule(seccomp.ALLOW, name)
+for fam in families:
+    f.add_rule(seccomp.ALLOW, "socket", seccomp.Arg(0, seccomp.EQ, int(getattr(socket, fam))))
+f.load()
+os.execv(argv[0], argv)
+"#;
+
+/// One run of `argv` (bindscope and its arguments) in `ns`, inside the exporter unit's
+/// capability bounding set (root's uid, as the unit) and its seccomp filter, unless
+/// `caps` or `calls` say otherwise.
+fn sandboxed(ns: &Netns, caps: &[&str], calls: &BTreeSet<String>, argv: &[&str]) -> Command {
+    let bounding = std::iter::once("-all".to_string())
+        .chain(
+            caps.iter()
+                .map(|c| format!("+{}", c.trim_start_matches("CAP_").to_ascii_lowercase())),
+        )
+        .collect::<Vec<_>>()
+        .join(",");
+    let exporter = unit_settings(&unit_text("bindscope-exporter.service"));
+    let families = exporter["RestrictAddressFamilies"][0].replace(' ', ",");
+    let calls = calls.iter().cloned().collect::<Vec<_>>().join(",");
+    let py = python();
+    let mut full = vec![
+        "setpriv",
+        "--bounding-set",
+        bounding.as_str(),
+        py.as_str(),
+        "-c",
+        SECCOMP_EXEC,
+        calls.as_str(),
+        families.as_str(),
+    ];
+    full.extend_from_slice(argv);
+    ns.cmd(&full)
+}
+
+/// The system calls the exporter unit's SystemCallFilter= allows, as this systemd expands it.
+fn unit_syscalls(analyze: &Path) -> BTreeSet<String> {
+    let exporter = unit_settings(&unit_text("bindscope-exporter.service"));
+    let mut calls = BTreeSet::new();
+    for entry in exporter["SystemCallFilter"][0].split_whitespace() {
+        if entry.starts_with('@') {
+            calls.extend(expand_syscalls(analyze, entry));
+        } else {
+            calls.insert(entry.to_string());
+        }
+    }
+    calls
+}
+
+/// systemd-run needs systemd as PID 1, so the unit cannot be started here. Its privileges
+/// and system call filter can: bindscope runs with exactly the unit's capability bounding
+/// set and a seccomp filter built from its SystemCallFilter= and RestrictAddressFamilies=,
+/// from another namespace than the sockets' (as the exporter on a host with containers),
+/// and still enters that namespace, lists another user's process as the holder and reads
+/// the socket's options; `serve` answers /metrics with the listener. Taking CAP_SYS_ADMIN,
+/// CAP_SYS_PTRACE with CAP_DAC_READ_SEARCH, or pidfd_getfd away loses the namespace, the
+/// holder or the options: each is needed. (Not emulated:
+/// ProtectSystem= and the other mount settings, which only make files read-only.)
+#[test]
+fn the_exporter_sandbox_still_sees_other_users_and_namespaces() {
+    let Some(ns) = privileged("the_exporter_sandbox_still_sees_other_users_and_namespaces") else {
+        return;
+    };
+    let Some(watched) = privileged("the_exporter_sandbox (watched)") else {
+        return;
+    };
+    let analyze = tool("systemd-analyze", "systemd");
+    let py = python();
+    let probe = run(&[&py, "-c", "import seccomp"]);
+    assert!(
+        probe.ok(),
+        "{py} cannot import seccomp: install the Debian package 'python3-seccomp' ({})",
+        probe.stderr
+    );
+    let sm = Sockmaker::start(
+        &watched,
+        &json!({"sockets": [
+            {"name": "l", "proto": "tcp", "family": 4, "addr": "0.0.0.0", "port": 0,
+             "listen": 16, "uid": 1001, "options": {"reuseaddr": true}},
+        ]}),
+    );
+    let port = sm.port("l");
+    let calls = unit_syscalls(&analyze);
+    let snapshot = |caps: &[&str], calls: &BTreeSet<String>| -> Value {
+        let mut cmd = sandboxed(
+            &ns,
+            caps,
+            calls,
+            &[BINDSCOPE, "snapshot", "-n", watched.name(), "-f", "json"],
+        );
+        run_timeout(&mut cmd, RUN_TIMEOUT).json()
+    };
+    let find = |snap: &Value| -> Option<Value> {
+        snap["sockets"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|s| s["local_port"] == port && s["state"] == "listen")
+            .cloned()
+    };
+
+    let snap = snapshot(&CAPABILITIES, &calls);
+    let s = find(&snap).unwrap_or_else(|| panic!("the sandboxed run lost the listener: {snap}"));
+    assert_eq!(s["uid"], 1001, "{s}");
+    assert_eq!(s["options"]["reuseaddr"], true, "options: {}", s["options"]);
+    let held = holders(&s);
+    assert!(
+        held.iter().any(|&(_, _, uid)| uid == 1001),
+        "no holder of uid 1001: {held:?}"
+    );
+
+    // Without CAP_SYS_ADMIN the namespace is not entered: no listener.
+    let snap = snapshot(&CAPABILITIES[..2], &calls);
+    assert!(
+        find(&snap).is_none(),
+        "entered another namespace without CAP_SYS_ADMIN: {snap}"
+    );
+    // Without CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH the other user's process is no
+    // holder and the options are unknown.
+    let snap = snapshot(&CAPABILITIES[2..], &calls);
+    let s = find(&snap).expect("the listener");
+    assert!(
+        !holders(&s).iter().any(|&(_, _, uid)| uid == 1001),
+        "read uid 1001's fds without CAP_SYS_PTRACE: {s}"
+    );
+    assert!(s["options"]["reuseaddr"].is_null(), "{}", s["options"]);
+    // Without pidfd_getfd the options are unknown (null with the reason).
+    let mut fewer = calls.clone();
+    fewer.remove("pidfd_getfd");
+    let snap = snapshot(&CAPABILITIES, &fewer);
+    let s = find(&snap).expect("the listener");
+    assert!(s["options"]["reuseaddr"].is_null(), "{}", s["options"]);
+
+    // serve itself (HTTP, the sampler thread) inside the same sandbox.
+    let child = sandboxed(
+        &ns,
+        &CAPABILITIES,
+        &calls,
+        &[
+            BINDSCOPE,
+            "serve",
+            "--listen",
+            EXPORTER,
+            "--interval",
+            "1s",
+            "-n",
+            watched.name(),
+        ],
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::inherit())
+    .spawn()
+    .expect("start the sandboxed exporter");
+    let _serve = Guard(child);
+    let want = format!("port=\"{port}\"");
+    let mut body = String::new();
+    assert!(
+        wait_for(Duration::from_secs(30), || {
+            let (status, b) = get(&ns, &format!("http://{EXPORTER}/metrics"));
+            body = b;
+            status == 200
+                && body
+                    .lines()
+                    .any(|l| l.starts_with("bindscope_listener_sockets{") && l.contains(&want))
+        }),
+        "the sandboxed exporter does not serve the listener: {body}"
+    );
+    assert!(
+        body.lines()
+            .any(|l| l == "bindscope_collection_errors_total 0"),
+        "{body}"
+    );
+}
