@@ -125,6 +125,9 @@ pub enum Command {
     ///
     /// Exit status: 0 ok, 2 error.
     Record(RecordArgs),
+    /// A Prometheus exporter: /metrics over HTTP, sampled in the background every --interval.
+    /// Ends cleanly, with status 0, on SIGTERM or SIGINT.
+    Serve(ServeArgs),
     /// The dashboard over snapshot and recording files, read-only. Files of several hosts
     /// are shown together with a host column.
     ///
@@ -272,6 +275,24 @@ pub struct RecordArgs {
     /// stable placeholders, for sharing outside the team
     #[arg(long)]
     pub redact: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub collect: CollectArgs,
+    /// Address and port to listen on. Loopback unless you name another address: the metrics
+    /// show every listener's address, port and user
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:9874")]
+    pub listen: std::net::SocketAddr,
+    /// Time between samples (e.g. 15s, 1m); a scrape serves the newest sample
+    #[arg(long, default_value = "15s", value_parser = crate::units::parse_interval)]
+    pub interval: std::time::Duration,
+    /// At most this many series per per-socket family (listeners, current findings): the
+    /// longest accept queues and the most severe findings are kept, and
+    /// bindscope_series_omitted counts the rest
+    #[arg(long, value_name = "N", default_value_t = 5000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_series: u64,
 }
 
 #[derive(Debug, clap::Args)]

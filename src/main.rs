@@ -106,6 +106,7 @@ fn main() -> ExitCode {
         Some(Command::Findings(args)) => commands::findings::run(args),
         Some(Command::CanBind(args)) => commands::can_bind::run(args),
         Some(Command::Record(args)) => commands::record::run(args),
+        Some(Command::Serve(args)) => commands::serve::run(args),
         Some(Command::Open(args)) => commands::open::run(args),
         Some(Command::Diff(args)) => commands::diff::run(args),
         Some(Command::Rules(args)) => commands::rules::run(args),

@@ -12,6 +12,7 @@ pub mod ports;
 pub mod query;
 pub mod record;
 pub mod rules;
+pub mod serve;
 pub mod snapshot;
 pub mod who;
 

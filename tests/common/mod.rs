@@ -62,7 +62,7 @@ fn check_privileged() -> Result<(), String> {
     Ok(())
 }
 
-fn which(tool: &str) -> Option<PathBuf> {
+pub fn which(tool: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
         .map(|d| d.join(tool))
