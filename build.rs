@@ -1,6 +1,7 @@
 //! Computes `--version`: `0.1.0 (4fd49a7 2026-12-03)`, the package version, the commit it
 //! was built from and the build date, as the env var BINDSCOPE_VERSION for `src/cli.rs`
-//! (and the date alone as BINDSCOPE_BUILD_DATE, for the man pages).
+//! (and the date alone as BINDSCOPE_BUILD_DATE, for the man pages; the commit alone as
+//! BINDSCOPE_GIT_COMMIT, for the exporter's `bindscope_build_info`).
 //!
 //! A source tarball has no `.git`: the commit is then `unknown` (git is not asked, so a
 //! tarball unpacked inside some other repository does not take that repository's commit).
@@ -17,8 +18,9 @@ fn main() {
     let date = build_date();
     let version = std::env::var("CARGO_PKG_VERSION").unwrap_or_default();
     println!("cargo:rustc-env=BINDSCOPE_VERSION={version} ({commit} {date})");
-    // The man pages' date.
+    // The man pages' date, and the exporter's bindscope_build_info{revision}.
     println!("cargo:rustc-env=BINDSCOPE_BUILD_DATE={date}");
+    println!("cargo:rustc-env=BINDSCOPE_GIT_COMMIT={commit}");
     println!("cargo:rerun-if-env-changed=SOURCE_DATE_EPOCH");
     println!("cargo:rerun-if-changed=build.rs");
     for path in watched(&dir) {

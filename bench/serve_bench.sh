@@ -46,7 +46,7 @@ exec 3>"$WORK/stdin"
 for _ in $(seq 600); do grep -q READY "$WORK/ready" 2>/dev/null && break; sleep 0.2; done
 grep -q READY "$WORK/ready" || { cat "$WORK/mksockets.err" >&2; echo "mksockets failed" >&2; exit 1; }
 
-ip netns exec "$NS" "$BIN" serve --listen 127.0.0.1:9874 --interval "${INTERVAL}s" \
+ip netns exec "$NS" "$BIN" serve -q --listen 127.0.0.1:9874 --interval "${INTERVAL}s" \
     -n current 2>"$WORK/serve.err" &
 PID=$!
 # The scraper: Prometheus's Accept header, one scrape per interval; prints each scrape's ms.

@@ -126,7 +126,14 @@ pub enum Command {
     /// Exit status: 0 ok, 2 error.
     Record(RecordArgs),
     /// A Prometheus exporter: /metrics over HTTP, sampled in the background every --interval.
-    /// Ends cleanly, with status 0, on SIGTERM or SIGINT.
+    ///
+    /// /metrics answers in the Prometheus text format, or OpenMetrics when the scraper asks
+    /// for it; a collection that fails keeps the last good sample on /metrics and counts the
+    /// failure (bindscope_collection_errors_total). Listens on loopback unless --listen
+    /// names another address.
+    ///
+    /// Exit status: 0 ended by SIGTERM or SIGINT (a service's normal stop), 2 error (the
+    /// address is taken, the first collection failed).
     Serve(ServeArgs),
     /// The dashboard over snapshot and recording files, read-only. Files of several hosts
     /// are shown together with a host column.
@@ -281,6 +288,8 @@ pub struct RecordArgs {
 pub struct ServeArgs {
     #[command(flatten)]
     pub collect: CollectArgs,
+    #[command(flatten)]
+    pub quiet: QuietArgs,
     /// Address and port to listen on. Loopback unless you name another address: the metrics
     /// show every listener's address, port and user
     #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:9874")]

@@ -52,12 +52,14 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<u8> {
     // failure is an error, as for `record`.
     let sampler = Sampler::start(args.collect.config(), args.interval, how)?;
     if let Some(served) = sampler.served() {
-        explain_privileges(&served.snap);
+        explain_privileges(&served.snap, args.quiet);
     }
-    eprintln!(
-        "bindscope: serving metrics on http://{local}/metrics, sampling every {}",
-        humantime::format_duration(args.interval)
-    );
+    if !args.quiet.quiet {
+        eprintln!(
+            "bindscope: serving metrics on http://{local}/metrics, sampling every {}",
+            humantime::format_duration(args.interval)
+        );
+    }
     let active = Arc::new(AtomicUsize::new(0));
     let previous_scrape = Arc::new(std::sync::Mutex::new(None::<f64>));
     while ending.received().is_none() {
@@ -187,9 +189,7 @@ fn index_page() -> String {
 fn status(served: &Served, counters: sampler::Counters, previous: Option<f64>) -> ExporterStatus {
     ExporterStatus {
         version: env!("CARGO_PKG_VERSION").to_string(),
-        revision: option_env!("BINDSCOPE_GIT_COMMIT")
-            .unwrap_or("unknown")
-            .to_string(),
+        revision: env!("BINDSCOPE_GIT_COMMIT").to_string(),
         collections: counters.collections,
         collection_errors: counters.errors,
         last_success_unix: served.snap.taken_at.time().map(|t| t.unix_seconds()),
