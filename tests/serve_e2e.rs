@@ -170,6 +170,16 @@ fn prometheus_scrapes_the_exporter() {
         .spawn()
         .expect("start prometheus");
     let _prom = Guard(prom);
+    // Prometheus answers 503 until its storage is open.
+    assert!(
+        wait_for(Duration::from_secs(60), || get(
+            &ns,
+            &format!("http://{PROMETHEUS}/-/ready"),
+            None
+        )
+        .0 == 200),
+        "Prometheus never became ready"
+    );
 
     // Two scrapes, both up.
     assert!(
