@@ -117,10 +117,19 @@ fn the_debian_package_installs_what_it_says() {
 
     let bin = d.join("usr/bin/bindscope");
     let version = sh(&[bin.to_str().expect("utf-8"), "--version"]).expect_ok("--version");
-    let built = sh(&[env!("CARGO_BIN_EXE_bindscope"), "--version"]).expect_ok("--version");
+    // The binary build-deb built (a commit made meanwhile would change the debug build's).
+    let release = root.join("target/quickstart/release/bindscope");
+    let built = sh(&[release.to_str().expect("utf-8"), "--version"]).expect_ok("--version");
     assert_eq!(
         version.stdout, built.stdout,
         "the package's binary is another build"
+    );
+    assert!(
+        version
+            .stdout
+            .starts_with(&format!("bindscope {} (", env!("CARGO_PKG_VERSION"))),
+        "{}",
+        version.stdout
     );
 
     // Every page: the main one and one per command, none that troff warns about.
