@@ -93,16 +93,19 @@ pub struct QuietArgs {
 
 /// The filter-language keys for a QUERY argument's long help: from the parser's own list,
 /// so the help cannot name a key it lacks or miss one it has.
-fn query_long_help(what: &str) -> String {
+fn query_long_help(what: &str, nothing: &str) -> String {
     format!(
         "{what} (the dashboard's filter language: terms AND together, !term negates (-term \
          only after `--`, which ends the options), key:value or free text; e.g. 'port:80 user:www-data', 'proto:udp', 'netns:web*').\n\
          Keys: {}.\n\
-         A query that matches nothing: exit status 1 and no output; a malformed one: exit \
-         status 2 and a caret under the column",
+         A query that matches nothing: {nothing}; a malformed one: exit status 2 and a caret \
+         under the column",
         crate::query::valid_keys()
     )
 }
+
+/// What `snapshot` and `ports` do when their query matches nothing.
+const NOTHING_EXITS_1: &str = "exit status 1 and no output";
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -132,8 +135,8 @@ pub enum Command {
     /// failure (bindscope_collection_errors_total). Listens on loopback unless --listen
     /// names another address.
     ///
-    /// Exit status: 0 ended by SIGTERM or SIGINT (a service's normal stop), 2 error (the
-    /// address is taken, the first collection failed).
+    /// Exit status: 0 ended by SIGTERM or SIGINT (a service's normal stop; SIGHUP is
+    /// ignored), 2 error (the address is taken, the first collection failed).
     Serve(ServeArgs),
     /// The dashboard over snapshot and recording files, read-only. Files of several hosts
     /// are shown together with a host column.
@@ -162,7 +165,8 @@ pub enum Command {
     /// `who 80`, `who :80`, `who udp/53`, `who tcp/443`, `who 10.0.0.5:443`,
     /// `who '[::1]:8080'`; `-t` prints only the pids (like `lsof -t`).
     ///
-    /// Exit status: 0 a socket has the port, 1 none has, 2 error.
+    /// Exit status: 0 a socket has the port, 1 none has, 3 none was seen but a namespace
+    /// could not be entered (it may be there), 2 error.
     Who(WhoArgs),
     /// Print a completion script for bash, zsh or fish, generated from this command line.
     ///
@@ -243,7 +247,7 @@ pub struct PortsArgs {
     #[arg(long, conflicts_with = "format")]
     pub json: bool,
     /// Show only ports with a bind that passes this filter (`port:53`, `proto:udp`)
-    #[arg(value_name = "QUERY", long_help = query_long_help("Show only ports with a bind that passes this filter"))]
+    #[arg(value_name = "QUERY", long_help = query_long_help("Show only ports with a bind that passes this filter", NOTHING_EXITS_1))]
     pub query: Option<String>,
 }
 
@@ -461,7 +465,7 @@ pub struct FindingsArgs {
     #[arg(long, conflicts_with = "format")]
     pub json: bool,
     /// Show only findings that name a socket this filter matches (`netns:web*`)
-    #[arg(value_name = "QUERY", long_help = query_long_help("Show only findings that name a socket this filter matches"))]
+    #[arg(value_name = "QUERY", long_help = query_long_help("Show only findings that name a socket this filter matches", "no finding is shown, and the exit status is 0 (1 keeps its meaning: a finding at or above --min-severity)"))]
     pub query: Option<String>,
     /// Snapshots to take before judging: 3 or more let queue growth and counter rises show
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=3600))]
@@ -499,7 +503,7 @@ pub struct SnapshotArgs {
     pub quiet: QuietArgs,
     /// Only the sockets this filter matches (`port:80 user:www-data`); the JSON is still a
     /// snapshot file, with the namespaces and findings of those sockets
-    #[arg(value_name = "QUERY", long_help = query_long_help("Only the sockets this filter matches; the JSON is still a snapshot file (open and diff read it), with the namespaces and the findings of those sockets"))]
+    #[arg(value_name = "QUERY", long_help = query_long_help("Only the sockets this filter matches; the JSON is still a snapshot file (open and diff read it), with the namespaces and the findings of those sockets", NOTHING_EXITS_1))]
     pub query: Option<String>,
     /// Output format [default: with -o FILE the one its extension names, else json; without,
     /// table on a terminal, json otherwise]

@@ -669,3 +669,34 @@ fn json_is_an_alias_of_format_json() {
     let r = inside(&ns, &["ports", "--json", "-f", "table"]);
     assert_eq!(code(&r), 2);
 }
+
+/// Unknown is not "nobody": run as nobody, bindscope cannot enter another namespace, so a
+/// port held only there is neither found nor denied: `who` exits 3 and names the
+/// namespace it could not read; the same port asked of the namespace it runs in (which it
+/// can read) is "nobody", status 1.
+#[test]
+fn who_cannot_say_nobody_for_a_namespace_it_did_not_enter() {
+    let Some(here) = privileged("who_cannot_say_nobody (here)") else {
+        return;
+    };
+    let Some(there) = privileged("who_cannot_say_nobody (there)") else {
+        return;
+    };
+    let port = 24477;
+    let _sm = Sockmaker::start(
+        &there,
+        &json!({"sockets": [tcp("hidden", "0.0.0.0", port, 1001)]}),
+    );
+    let bin = world_readable_binary();
+    let target = port.to_string();
+    let r = as_nobody(&here, &bin.path, &["who", "-q", &target]);
+    assert_eq!(code(&r), 3, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+    assert!(
+        r.stderr.contains("not entered, so unknown") && r.stderr.contains(there.name()),
+        "{}",
+        r.stderr
+    );
+    let r = as_nobody(&here, &bin.path, &["who", "-q", "-n", "current", &target]);
+    assert_eq!(code(&r), 1, "{}{}", r.stdout, r.stderr);
+}

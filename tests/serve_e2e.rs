@@ -277,6 +277,21 @@ fn sigterm_ends_the_exporter_cleanly() {
     };
     let mut exporter = start_exporter(&ns, &["-n", "current"]);
     let pid = exporter.0.id().to_string();
+    // SIGHUP is ignored: still serving after it.
+    assert!(
+        Command::new("kill")
+            .args(["-HUP", &pid])
+            .status()
+            .expect("kill")
+            .success()
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(
+        exporter.0.try_wait().ok().flatten(),
+        None,
+        "SIGHUP stopped it"
+    );
+    assert_eq!(get(&ns, &format!("http://{EXPORTER}/metrics"), None).0, 200);
     // `ip netns exec` execs the program: the child's pid is bindscope's.
     let status = Command::new("kill")
         .args(["-TERM", &pid])
@@ -456,4 +471,85 @@ fn scopeguard(child: Child, stdin: Option<std::process::ChildStdin>) -> impl Dro
         }
     }
     G(child, stdin)
+}
+
+/// Clients that hold connections open, silent or sending a byte now and then, get a 408
+/// within the connection's 10 s, and a scrape arriving meanwhile waits in the kernel's
+/// accept queue for a slot instead of being refused.
+#[test]
+fn slow_clients_cannot_hold_the_exporter() {
+    let Some(ns) = privileged("slow_clients_cannot_hold_the_exporter") else {
+        return;
+    };
+    let _exporter = start_exporter(&ns, &["-n", "current"]);
+    let code = format!(
+        r#"
+import socket, threading, time, urllib.request, json
+host, port = {EXPORTER:?}.split(":")
+port = int(port)
+out = {{"slow": [], "scrape": None}}
+def slow(trickle):
+    s = socket.create_connection((host, port))
+    t0 = time.monotonic()
+    s.settimeout(30)
+    data = b""
+    try:
+        while True:
+            if trickle:
+                try:
+                    s.send(b"G")
+                except OSError:
+                    pass
+            try:
+                chunk = s.recv(4096)
+            except socket.timeout:
+                chunk = b""
+            if not chunk:
+                break
+            data += chunk
+            if trickle:
+                time.sleep(2)
+    except OSError:
+        pass
+    out["slow"].append([round(time.monotonic() - t0, 1), data.split(b"\r\n")[0].decode(errors="replace")])
+threads = [threading.Thread(target=slow, args=(i % 2 == 0,)) for i in range(10)]
+for t in threads:
+    t.start()
+time.sleep(1)
+t0 = time.monotonic()
+with urllib.request.urlopen("http://{EXPORTER}/metrics", timeout=30) as r:
+    out["scrape"] = [r.status, round(time.monotonic() - t0, 1)]
+for t in threads:
+    t.join()
+print(json.dumps(out))
+"#
+    );
+    let run = ns.python(&code).expect_ok("slow clients");
+    let out: serde_json::Value = serde_json::from_str(run.stdout.trim()).expect("JSON");
+    assert_eq!(out["scrape"][0], 200, "{out}");
+    assert!(out["scrape"][1].as_f64().unwrap_or(99.0) < 15.0, "{out}");
+    let slow = out["slow"].as_array().expect("slow");
+    assert_eq!(slow.len(), 10, "{out}");
+    // Eight slots: the first eight are answered within their 10 s; the other two waited
+    // in the accept queue for a slot first, then had their own 10 s.
+    let late = slow
+        .iter()
+        .filter(|c| c[0].as_f64().unwrap_or(99.0) >= 14.0)
+        .count();
+    assert!(
+        late <= 2,
+        "{late} slow clients held a slot past 14 s: {out}"
+    );
+    for c in slow {
+        let secs = c[0].as_f64().unwrap_or(99.0);
+        assert!(
+            secs < 26.0,
+            "a slow client held its connection {secs} s: {out}"
+        );
+        let first = c[1].as_str().unwrap_or("");
+        assert!(
+            first.starts_with("HTTP/1.1 408") || first.starts_with("HTTP/1.1 400"),
+            "{out}"
+        );
+    }
 }

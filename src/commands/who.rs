@@ -1,5 +1,6 @@
 //! `bindscope who PORT`: who holds a port, in every network namespace (one snapshot, cut
-//! down to the sockets of that port). Exit status 0 when a socket has it, 1 when none has.
+//! down to the sockets of that port). Exit status 0 when a socket has it, 1 when none has,
+//! 3 when none was seen but a namespace could not be entered (it may be there).
 
 mod target;
 
@@ -10,6 +11,7 @@ use crate::collect::linux::collector::Collector;
 use crate::model::{Scope, Socket, SocketId, addr::effective_addr};
 use crate::query::narrow;
 use crate::session::Session;
+use crate::text::clean;
 use std::collections::HashSet;
 pub use target::{Target, TargetError, parse};
 
@@ -27,7 +29,28 @@ pub fn run(args: &WhoArgs) -> anyhow::Result<u8> {
         .map(|s| s.id.clone())
         .collect();
     if keep.is_empty() {
-        return Ok(1);
+        // Unknown is not "nobody": a namespace that could not be entered may hold it.
+        let unread: Vec<String> = snap
+            .netns
+            .iter()
+            .filter_map(|n| {
+                n.error.as_ref().map(|e| {
+                    format!(
+                        "{} ({})",
+                        crate::analyze::describe::netns_label(&snap, n.id),
+                        clean(e)
+                    )
+                })
+            })
+            .collect();
+        if unread.is_empty() {
+            return Ok(1);
+        }
+        eprintln!(
+            "bindscope: no socket on that port in the namespaces read; not entered, so unknown: {}",
+            unread.join("; ")
+        );
+        return Ok(3);
     }
     narrow(&mut snap, &keep);
     if args.pids {

@@ -34,13 +34,20 @@ pub enum RequestError {
     Malformed(&'static str),
     #[error("connection closed before a whole request")]
     Closed,
+    #[error("no whole request within the time allowed")]
+    TimedOut,
     #[error("reading the request: {0}")]
     Io(String),
 }
 
 /// Parses a request head, `Ok(None)` while it is incomplete (no blank line yet).
 pub fn parse_head(buf: &[u8]) -> Result<Option<Request>, RequestError> {
-    let Some(end) = find(buf, b"\r\n\r\n") else {
+    // The head ends at an empty line; RFC 9112 §2.2 lets a server take a bare LF for CRLF.
+    let end = match (find(buf, b"\r\n\r\n"), find(buf, b"\n\n")) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    let Some(end) = end.filter(|&e| e < MAX_HEAD) else {
         return if buf.len() >= MAX_HEAD {
             Err(RequestError::TooLarge)
         } else {
@@ -49,7 +56,7 @@ pub fn parse_head(buf: &[u8]) -> Result<Option<Request>, RequestError> {
     };
     let head =
         std::str::from_utf8(&buf[..end]).map_err(|_| RequestError::Malformed("not UTF-8"))?;
-    let mut lines = head.split("\r\n");
+    let mut lines = head.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
     let line = lines.next().unwrap_or_default();
     let mut parts = line.split(' ');
     let (Some(method), Some(target), Some(version), None) =
@@ -57,7 +64,7 @@ pub fn parse_head(buf: &[u8]) -> Result<Option<Request>, RequestError> {
     else {
         return Err(RequestError::Malformed("request line"));
     };
-    if !version.starts_with("HTTP/1.") {
+    if version != "HTTP/1.1" && version != "HTTP/1.0" {
         return Err(RequestError::Malformed("HTTP version"));
     }
     if method.is_empty() || !method.bytes().all(|b| b.is_ascii_uppercase()) {
@@ -93,7 +100,8 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
-/// Reads one request head from `conn` (whose read timeout the caller has set).
+/// Reads one request head from `conn` (whose reads the caller bounds in time: see
+/// [`Deadlined`]).
 pub fn read_request(conn: &mut dyn Read) -> Result<Request, RequestError> {
     let mut buf = Vec::with_capacity(1024);
     let mut chunk = [0u8; 2048];
@@ -102,6 +110,14 @@ pub fn read_request(conn: &mut dyn Read) -> Result<Request, RequestError> {
             Ok(0) => return Err(RequestError::Closed),
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                return Err(RequestError::TimedOut);
+            }
             Err(e) => return Err(RequestError::Io(e.to_string())),
         };
         // Only what could still end the head is kept: a flood stops at MAX_HEAD.
@@ -176,6 +192,7 @@ fn reason(status: u16) -> &'static str {
         400 => "Bad Request",
         404 => "Not Found",
         405 => "Method Not Allowed",
+        408 => "Request Timeout",
         431 => "Request Header Fields Too Large",
         503 => "Service Unavailable",
         _ => "Internal Server Error",
@@ -200,6 +217,48 @@ pub fn write_response(w: &mut dyn Write, r: &Response, head_only: bool) -> io::R
         w.write_all(&r.body)?;
     }
     w.flush()
+}
+
+/// A connection whose reads and writes together must end by `deadline`: each call gets the
+/// time left as its timeout, so a client that sends (or reads) one byte every few seconds
+/// cannot hold its slot longer than a silent one.
+pub struct Deadlined<'a> {
+    pub stream: &'a std::net::TcpStream,
+    pub deadline: std::time::Instant,
+}
+
+impl Deadlined<'_> {
+    fn left(&self) -> io::Result<std::time::Duration> {
+        let left = self
+            .deadline
+            .saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "connection deadline",
+            ))
+        } else {
+            Ok(left)
+        }
+    }
+}
+
+impl Read for Deadlined<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.stream.set_read_timeout(Some(self.left()?))?;
+        (&mut &*self.stream).read(buf)
+    }
+}
+
+impl Write for Deadlined<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.stream.set_write_timeout(Some(self.left()?))?;
+        (&mut &*self.stream).write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        (&mut &*self.stream).flush()
+    }
 }
 
 #[cfg(test)]
@@ -227,9 +286,14 @@ mod tests {
             .expect("complete");
         assert_eq!(r.method, Method::Other("POST".into()));
         assert_eq!(req("GET /metrics HTTP/1.1\r\nHost: a\r\n"), Ok(None));
+        let bare = req("GET /metrics HTTP/1.1\nAccept: text/plain\n\n")
+            .expect("bare LF parses")
+            .expect("complete");
+        assert_eq!(bare.accept.as_deref(), Some("text/plain"));
         for bad in [
             "GET /metrics\r\n\r\n",
             "GET /metrics HTTP/2\r\n\r\n",
+            "GET /metrics HTTP/1.9\r\n\r\n",
             "get / HTTP/1.1\r\n\r\n",
             "GET / HTTP/1.1 extra\r\n\r\n",
             "GET / HTTP/1.1\r\nno colon\r\n\r\n",

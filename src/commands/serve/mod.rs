@@ -5,8 +5,10 @@
 //! counted (`bindscope_collection_errors_total`).
 //!
 //! Read-only, and nothing from a request reaches the filesystem or the collector: the only
-//! paths are `/metrics` and `/`. It listens on loopback unless told otherwise. SIGTERM or
-//! SIGINT end it cleanly, with status 0 (a service's normal stop).
+//! paths are `/metrics` and `/`, a request head is capped, and a connection lasts at most
+//! [`CLIENT_TIMEOUT`] however slowly its client sends. It listens on loopback unless told
+//! otherwise. SIGTERM or SIGINT end it cleanly, with status 0 (a service's normal stop);
+//! SIGHUP is ignored.
 
 mod http;
 mod sampler;
@@ -14,25 +16,27 @@ mod sampler;
 use super::explain_privileges;
 use crate::cli::ServeArgs;
 use crate::export::prom::{ExporterStatus, Exposition, TextFormat};
-use crate::signals::Ending;
 use anyhow::Context as _;
 use http::{Method, Request, RequestError, Response};
 use sampler::{Sampler, Served};
 use std::net::{TcpListener, TcpStream};
 use std::os::fd::AsFd;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// Connections answered at once; more wait in the kernel's accept queue.
 const MAX_CONNECTIONS: usize = 8;
-/// How long a client may take to send its request, and to read the answer.
+/// How long a connection may last, from accept to the last byte of the answer: reading the
+/// request and writing the answer together.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often the accept loop looks for a signal.
 const TICK: Duration = Duration::from_millis(250);
+/// The pause while every slot is busy, or after an error from accept().
+const BUSY_WAIT: Duration = Duration::from_millis(20);
 
 pub fn run(args: &ServeArgs) -> anyhow::Result<u8> {
-    let ending = Ending::register()?;
+    let stop = stop_signals()?;
     let listener = TcpListener::bind(args.listen)
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     listener.set_nonblocking(true)?;
@@ -62,35 +66,71 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<u8> {
     }
     let active = Arc::new(AtomicUsize::new(0));
     let previous_scrape = Arc::new(std::sync::Mutex::new(None::<f64>));
-    while ending.received().is_none() {
+    while !stop.load(Ordering::Relaxed) {
+        // Every slot busy: leave new connections in the kernel's accept queue, where they
+        // wait for a slot instead of being refused.
+        if active.load(Ordering::Acquire) >= MAX_CONNECTIONS {
+            std::thread::sleep(BUSY_WAIT);
+            continue;
+        }
         if !readable(&listener, TICK) {
             continue;
         }
-        let (conn, _) = match listener.accept() {
-            Ok(c) => c,
+        let conn = match listener.accept() {
+            Ok((c, _)) => c,
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            // Out of fds, a reset before accept: this connection is lost, the server is not.
-            Err(_) => continue,
+            // Out of fds, a reset before accept: this connection is lost, the server is
+            // not; the pause keeps a persistent error (EMFILE) from spinning the loop.
+            Err(_) => {
+                std::thread::sleep(BUSY_WAIT);
+                continue;
+            }
         };
-        if active.load(Ordering::Acquire) >= MAX_CONNECTIONS {
-            drop(conn);
-            continue;
-        }
-        active.fetch_add(1, Ordering::AcqRel);
-        let state = (
-            Arc::clone(&active),
-            sampler.handle(),
-            Arc::clone(&previous_scrape),
-        );
-        std::thread::spawn(move || {
-            let (active, handle, previous_scrape) = state;
-            serve_one(conn, &handle, &previous_scrape);
-            active.fetch_sub(1, Ordering::AcqRel);
-        });
+        let slot = Slot::take(&active);
+        let handle = sampler.handle();
+        let previous = Arc::clone(&previous_scrape);
+        // A thread that cannot be made (EAGAIN under TasksMax) drops this connection only;
+        // its slot is given back by the closure's drop.
+        let _ = std::thread::Builder::new()
+            .name("scrape".into())
+            .spawn(move || {
+                let _slot = slot;
+                serve_one(conn, &handle, &previous);
+            });
     }
     sampler.stop();
     Ok(0)
+}
+
+/// A busy connection slot, given back when dropped: also when its thread panics, or
+/// cannot be started.
+struct Slot(Arc<AtomicUsize>);
+
+impl Slot {
+    fn take(active: &Arc<AtomicUsize>) -> Slot {
+        active.fetch_add(1, Ordering::AcqRel);
+        Slot(Arc::clone(active))
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// SIGTERM and SIGINT stop the exporter; SIGHUP is ignored (a service's lost terminal or a
+/// habitual "reload" must not take the metrics away), as node_exporter does.
+fn stop_signals() -> std::io::Result<Arc<AtomicBool>> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [SIGTERM, SIGINT] {
+        signal_hook::flag::register(sig, Arc::clone(&stop))?;
+    }
+    // A handler that sets a flag nobody reads: the default action (exit) is replaced.
+    signal_hook::flag::register(SIGHUP, Arc::new(AtomicBool::new(false)))?;
+    Ok(stop)
 }
 
 /// Waits up to `timeout` for a connection to accept.
@@ -106,29 +146,37 @@ fn readable(listener: &TcpListener, timeout: Duration) -> bool {
 }
 
 fn serve_one(
-    mut conn: TcpStream,
+    conn: TcpStream,
     sampler: &sampler::Handle,
     previous_scrape: &std::sync::Mutex<Option<f64>>,
 ) {
     let started = Instant::now();
-    // The accepted socket inherits nothing from the listener's non-blocking mode on Linux,
-    // but say it: a blocking read with a timeout is what the code below expects.
+    // accept() on a non-blocking listener gives a blocking socket on Linux; say it, since
+    // the deadline below works through blocking calls with timeouts.
     let _ = conn.set_nonblocking(false);
-    let _ = conn.set_read_timeout(Some(CLIENT_TIMEOUT));
-    let _ = conn.set_write_timeout(Some(CLIENT_TIMEOUT));
-    let (response, head_only, metrics) = match http::read_request(&mut conn) {
+    let mut io = http::Deadlined {
+        stream: &conn,
+        deadline: started + CLIENT_TIMEOUT,
+    };
+    let (response, head_only, metrics) = match http::read_request(&mut io) {
         Ok(req) => {
             let head_only = req.method == Method::Head;
             let metrics = req.path == "/metrics";
             (answer(&req, sampler, previous_scrape), head_only, metrics)
         }
         Err(RequestError::Closed | RequestError::Io(_)) => return,
+        Err(RequestError::TimedOut) => {
+            // A moment more to say why, then the connection is closed either way.
+            io.deadline = Instant::now() + Duration::from_secs(1);
+            let _ = http::write_response(&mut io, &Response::text(408, "request timeout\n"), false);
+            return;
+        }
         Err(RequestError::TooLarge) => (Response::text(431, "request too large\n"), false, false),
         Err(e @ RequestError::Malformed(_)) => {
             (Response::text(400, &format!("{e}\n")), false, false)
         }
     };
-    let _ = http::write_response(&mut conn, &response, head_only);
+    let _ = http::write_response(&mut io, &response, head_only);
     if metrics
         && response.status == 200
         && let Ok(mut last) = previous_scrape.lock()
