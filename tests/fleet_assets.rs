@@ -20,16 +20,15 @@
 
 mod common;
 
+use common::prometheus::*;
 use common::*;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 const ASSETS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/assets");
-const EXPORTER: &str = "127.0.0.1:9874";
-const PROMETHEUS: &str = "127.0.0.1:9090";
 /// What the unit's capability sets must hold, no more and no less (README "Privileges").
 const CAPABILITIES: [&str; 3] = ["CAP_SYS_PTRACE", "CAP_DAC_READ_SEARCH", "CAP_SYS_ADMIN"];
 const UNITS: [&str; 3] = [
@@ -37,16 +36,6 @@ const UNITS: [&str; 3] = [
     "bindscope-textfile.service",
     "bindscope-textfile.timer",
 ];
-
-/// A child process killed (and reaped) when the test ends, also on failure.
-struct Guard(Child);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// The tool's path, or a panic naming the Debian package that has it.
 fn tool(name: &str, package: &str) -> PathBuf {
@@ -266,55 +255,6 @@ fn regex_quote(value: &str) -> String {
         .replace('\\', "\\\\")
 }
 
-/// GET `url` from inside `ns` (the namespace's own loopback): status and body; status 0
-/// when nothing answers.
-fn get(ns: &Netns, url: &str) -> (u16, String) {
-    let code = format!(
-        r#"
-import sys, urllib.request, urllib.error
-try:
-    with urllib.request.urlopen({url:?}, timeout=10) as r:
-        sys.stdout.write(str(r.status) + "\n" + r.read().decode())
-except urllib.error.HTTPError as e:
-    sys.stdout.write(str(e.code) + "\n" + e.read().decode())
-except OSError as e:  # not listening yet: status 0
-    sys.stdout.write("0\n" + str(e))
-"#
-    );
-    let out = ns.python(&code).expect_ok("GET").stdout;
-    let (status, body) = out.split_once('\n').unwrap_or(("0", ""));
-    (status.parse().unwrap_or(0), body.to_string())
-}
-
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
-/// A Prometheus API call: the `data` of a successful answer; panics with Prometheus's
-/// error otherwise.
-fn api(ns: &Netns, path_and_query: &str, what: &str) -> Value {
-    let (status, body) = get(ns, &format!("http://{PROMETHEUS}{path_and_query}"));
-    let v: Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{what}: {e}: {body}"));
-    assert_eq!(status, 200, "{what}: {body}");
-    assert_eq!(v["status"], "success", "{what}: {body}");
-    v["data"].clone()
-}
-
-fn query(ns: &Netns, expr: &str) -> Vec<Value> {
-    api(ns, &format!("/api/v1/query?query={}", encode(expr)), expr)["result"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-}
-
 /// A range query over the last minute, as a time series panel asks.
 fn query_range(ns: &Netns, expr: &str) -> Vec<Value> {
     let now = std::time::SystemTime::now()
@@ -360,7 +300,6 @@ fn dashboard_and_rules_against_a_real_prometheus() {
     let Some(ns) = privileged("dashboard_and_rules_against_a_real_prometheus") else {
         return;
     };
-    let prometheus = tool("prometheus", "prometheus");
     let sm = Sockmaker::start(
         &ns,
         &json!({"sockets": [
@@ -378,55 +317,26 @@ fn dashboard_and_rules_against_a_real_prometheus() {
         ]}),
     );
     let (busy, full, shared) = (sm.port("busy"), sm.port("full"), sm.port("wild"));
-    let exporter = ns
-        .cmd(&[
-            BINDSCOPE,
-            "serve",
-            "--listen",
-            EXPORTER,
-            "--interval",
-            "1s",
-            "-n",
-            "current",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start bindscope serve");
-    let _exporter = Guard(exporter);
+    let _exporter = start_exporter(&ns, &["-n", "current"]);
 
     let dir = tempfile::tempdir().expect("temp dir");
     // The rules as shipped, loaded by path: what a user's rule_files line does.
-    let config = dir.path().join("prometheus.yml");
-    std::fs::write(
-        &config,
-        format!(
+    let _prom = start_prometheus(
+        &ns,
+        &format!(
             "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n\
              rule_files:\n  - {}\n\
              scrape_configs:\n  - job_name: bindscope\n    static_configs:\n      - targets: ['{EXPORTER}']\n",
             asset("prometheus/bindscope-alerts.yml").display()
         ),
-    )
-    .expect("write prometheus.yml");
-    let prom = ns
-        .cmd(&[
-            prometheus.to_str().expect("utf-8 path"),
-            &format!("--config.file={}", config.display()),
-            &format!("--storage.tsdb.path={}", dir.path().join("data").display()),
-            &format!("--web.listen-address={PROMETHEUS}"),
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start prometheus");
-    let _prom = Guard(prom);
+        dir.path(),
+    );
 
     // Enough scrapes that a rate over 1m has two samples and the previous scrape's duration
     // is exported, all of them up.
     assert!(
         wait_for(Duration::from_secs(90), || {
-            get(&ns, &format!("http://{PROMETHEUS}/-/ready")).0 == 200
-                && !query(&ns, "count_over_time(up{job=\"bindscope\"}[1m]) >= 3").is_empty()
+            !query(&ns, "count_over_time(up{job=\"bindscope\"}[1m]) >= 3").is_empty()
         }),
         "Prometheus did not scrape the exporter three times"
     );
@@ -980,7 +890,7 @@ fn the_exporter_sandbox_still_sees_other_users_and_namespaces() {
     let mut body = String::new();
     assert!(
         wait_for(Duration::from_secs(30), || {
-            let (status, b) = get(&ns, &format!("http://{EXPORTER}/metrics"));
+            let (status, b) = get(&ns, &format!("http://{EXPORTER}/metrics"), None);
             body = b;
             status == 200
                 && body

@@ -9,6 +9,7 @@
 
 #![allow(dead_code)]
 
+pub mod prometheus;
 pub mod tmux;
 
 use serde_json::Value;
