@@ -260,10 +260,29 @@ fn cross_user_port<'s>(members: &[&'s Socket]) -> Option<Fact<'s>> {
         proto: first.proto,
         port: first.local_port,
         multicast: responders(first.proto, first.local_port, members),
+        held_by_one: common_holder(members),
         members: members.to_vec(),
         users,
         udp_overlap,
     })
+}
+
+/// The lowest pid that holds every one of `members`, when one does. A process unseen
+/// (unreadable) might hold one too, but that only shares the socket: every member is in the
+/// hands of the common holder, so no other service bound the port.
+fn common_holder(members: &[&Socket]) -> Option<u32> {
+    let mut common: Option<std::collections::BTreeSet<u32>> = None;
+    for s in members {
+        if s.holders.is_empty() {
+            return None;
+        }
+        let pids: std::collections::BTreeSet<u32> = s.holders.iter().map(|h| h.pid).collect();
+        common = Some(match common {
+            None => pids,
+            Some(c) => c.intersection(&pids).copied().collect(),
+        });
+    }
+    common.and_then(|c| c.first().copied())
 }
 
 /// UDP with SO_REUSEADDR on an unprivileged port: any user can take its unicast (§5).

@@ -210,6 +210,10 @@ pub enum Fact<'s> {
         /// Responders of a multicast protocol, all on wildcard or multicast addresses: they
         /// share the port by design and all receive its multicast.
         multicast: Option<MulticastService>,
+        /// A process that holds every member: one service whose sockets have different
+        /// users because it made some before dropping privileges and some after (dnsmasq
+        /// adding an address it binds once DAD is done), so the traffic reaches it either way.
+        held_by_one: Option<u32>,
     },
     /// UDP with SO_REUSEADDR on an unprivileged port: any user can bind it too and take its
     /// unicast (§5).

@@ -36,6 +36,12 @@ impl Fact<'_> {
                 // Only clients that dial 127.0.0.1 by number miss a service on ::1.
                 Unbound::LoopbackIpv4 => Severity::Info,
             },
+            // One process holds every socket: whichever takes the traffic, it reaches the
+            // same service; the users differ only by when it dropped privileges.
+            Fact::CrossUserPort {
+                held_by_one: Some(_),
+                ..
+            } => Severity::Info,
             Fact::CrossUserPort { udp_overlap, .. } => {
                 if *udp_overlap {
                     Severity::Warning

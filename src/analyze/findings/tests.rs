@@ -1344,3 +1344,46 @@ fn facets_of_a_problem_are_not_merged_into_a_process_group() {
         );
     }
 }
+
+/// A daemon that binds as root, drops to nobody and binds an address that appeared later
+/// (dnsmasq once IPv6 DAD is done) holds sockets of two users on one port: not another
+/// user's service, so info, naming the process; two processes of those users are a notice.
+#[test]
+fn one_process_holding_sockets_of_two_users_is_info() {
+    let a = sock("a", Proto::Udp, "10.0.0.1", 53, 0);
+    let mut b = sock("b", Proto::Udp, "fe80::1", 53, 65534);
+    b.holders[0].pid = a.holders[0].pid;
+    b.holders[0].name = a.holders[0].name.clone();
+    let s = snap(vec![a.clone(), b.clone()]);
+    let f = one(&s, FindingKind::CrossUserPort);
+    assert!(
+        matches!(f, Fact::CrossUserPort { held_by_one: Some(pid), .. } if pid == a.holders[0].pid),
+        "{f:?}"
+    );
+    assert_eq!(f.severity(), Severity::Info);
+    let w = crate::analyze::findings::words::of(&f, &s);
+    assert!(
+        w.summary.ends_with(&format!(
+            "has sockets of 2 users, all held by {}[{}]",
+            a.holders[0].name, a.holders[0].pid
+        )),
+        "{}",
+        w.summary
+    );
+    // Two processes: the users' services differ.
+    let mut c = b.clone();
+    c.holders[0].pid = 4242;
+    let s = snap(vec![a, c]);
+    let f = one(&s, FindingKind::CrossUserPort);
+    assert!(
+        matches!(
+            f,
+            Fact::CrossUserPort {
+                held_by_one: None,
+                ..
+            }
+        ),
+        "{f:?}"
+    );
+    assert_eq!(f.severity(), Severity::Notice);
+}

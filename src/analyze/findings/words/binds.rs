@@ -4,6 +4,7 @@ use super::Words;
 use crate::analyze::describe::{self, endpoint};
 use crate::analyze::findings::fact::{Delivery, MulticastService, Unbound, User};
 use crate::model::{Proto, Snapshot, Socket};
+use crate::text::clean;
 use std::collections::BTreeSet;
 
 /// The sockets as `tcp 0.0.0.0:80 of alice (uid 1001), held by api[12] alice; …`.
@@ -208,6 +209,7 @@ pub(super) fn cross_user_port(
     users: &[User],
     udp_overlap: bool,
     multicast: Option<MulticastService>,
+    held_by_one: Option<u32>,
 ) -> Words {
     let proto = proto.name();
     let netns = members
@@ -218,6 +220,28 @@ pub(super) fn cross_user_port(
         .iter()
         .map(|u| describe::user(u.name, u.uid))
         .collect();
+    let holder = held_by_one.and_then(|pid| {
+        members
+            .iter()
+            .flat_map(|s| &s.holders)
+            .find(|h| h.pid == pid)
+            .map(|h| format!("{}[{pid}]", clean(&h.name)))
+    });
+    if let Some(holder) = holder {
+        return Words {
+            summary: format!(
+                "{proto} port {port}{netns} has sockets of {} users, all held by {holder}",
+                users.len()
+            ),
+            explanation: format!(
+                "Sockets of different users share {proto} port {port}: {}. One process, {holder}, holds \
+                 every one of them: a socket keeps the user that created it, and this service made some \
+                 before it dropped privileges and some after (a daemon binding an address that appeared \
+                 later does this). Whichever socket takes the traffic, it reaches the same service.",
+                socket_list(members)
+            ),
+        };
+    }
     let what = if let Some(service) = multicast {
         shared_by_design(service)
     } else if udp_overlap {

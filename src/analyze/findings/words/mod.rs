@@ -50,6 +50,7 @@ pub fn of(fact: &Fact, snap: &Snapshot) -> Words {
             users,
             udp_overlap,
             multicast,
+            held_by_one,
         } => binds::cross_user_port(
             snap,
             *proto,
@@ -58,6 +59,7 @@ pub fn of(fact: &Fact, snap: &Snapshot) -> Words {
             users,
             *udp_overlap,
             *multicast,
+            *held_by_one,
         ),
         Fact::UdpReuseaddrTakeover {
             socket,
