@@ -201,6 +201,8 @@ fn shared_by_design(service: MulticastService) -> String {
     )
 }
 
+// The fact's fields, spelled out: the words read every one of them.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn cross_user_port(
     snap: &Snapshot,
     proto: Proto,
