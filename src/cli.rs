@@ -203,8 +203,9 @@ pub struct WhoArgs {
     #[command(flatten)]
     pub quiet: QuietArgs,
     /// PORT, :PORT, tcp/PORT, udp/PORT, ADDR:PORT, [IPv6]:PORT, or PROTO/ADDR:PORT. With
-    /// an address, the sockets that would receive there: bound to it, or to a wildcard
-    /// that covers it
+    /// an address, the sockets that cover it: bound to it, or to a wildcard of its family,
+    /// and when bound to a device, only if traffic to it arrives on that device (`bindscope
+    /// ports` says which one receives)
     #[arg(value_name = "PORT")]
     pub target: String,
     #[arg(long, short = 'f', value_enum, default_value = "table")]

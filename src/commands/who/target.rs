@@ -7,11 +7,13 @@ use crate::model::Proto;
 use crate::text::clean;
 use std::net::IpAddr;
 
-/// What `who` looks for: a port, and optionally the protocol and the local address.
+/// What `who` looks for: a port, and optionally the protocol and the local address (with
+/// an IPv6 scope, the interface it is reached on: `[fe80::1%eth0]:80`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
     pub proto: Option<Proto>,
     pub addr: Option<IpAddr>,
+    pub scope: Option<String>,
     pub port: u16,
 }
 
@@ -56,6 +58,7 @@ pub fn parse(arg: &str) -> Result<Target, TargetError> {
         return Ok(Target {
             proto,
             addr: None,
+            scope: None,
             port: port(port_text)?,
         });
     }
@@ -63,10 +66,11 @@ pub fn parse(arg: &str) -> Result<Target, TargetError> {
         // `10.0.0.5` without a port.
         return Err(TargetError::BadPort(rest.to_string()));
     }
-    let (addr, _scope, port) = parse_endpoint(rest)?;
+    let (addr, scope, port) = parse_endpoint(rest)?;
     Ok(Target {
         proto,
         addr: Some(addr),
+        scope,
         port,
     })
 }
@@ -88,6 +92,7 @@ mod tests {
         Ok(Target {
             proto,
             addr: addr.map(|a| a.parse().unwrap()),
+            scope: None,
             port,
         })
     }
@@ -108,7 +113,15 @@ mod tests {
             ("[::1]:8080", ok(None, Some("::1"), 8080)),
             ("udp/[::]:53", ok(Some(Udp), Some("::"), 53)),
             ("tcp/127.0.0.1:22", ok(Some(Tcp), Some("127.0.0.1"), 22)),
-            ("[fe80::1%eth0]:80", ok(None, Some("fe80::1"), 80)),
+            (
+                "[fe80::1%eth0]:80",
+                Ok(Target {
+                    proto: None,
+                    addr: Some("fe80::1".parse().unwrap()),
+                    scope: Some("eth0".into()),
+                    port: 80,
+                }),
+            ),
             ("", Err(TargetError::Empty)),
             ("tcp/", Err(TargetError::Empty)),
             ("sctp/80", Err(TargetError::NotAProtocol("sctp".into()))),
