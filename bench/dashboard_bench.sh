@@ -28,7 +28,6 @@ PRESSES=${PRESSES:-20}
 NS=bsdash-$$
 SESSION=bsdash-$$
 WORK=$(mktemp -d)
-PY=$(command -v python3)
 
 cleanup() {
     tmux kill-session -t "$SESSION" 2>/dev/null || true
@@ -44,22 +43,10 @@ source "$HERE/lib.sh"
 private_binary "$ROOT" "$WORK" >/dev/null || exit 1
 ulimit -n 1048576 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
-# setup N_SOCKETS N_PROCS: a fresh namespace with that many sockets.
+# setup N_SOCKETS N_PROCS: a fresh namespace with that many sockets (no dashboard left).
 setup() {
     tmux kill-session -t "$SESSION" 2>/dev/null || true
-    exec 3>&- || true
-    for p in $(ip netns pids "$NS" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
-    ip netns del "$NS" 2>/dev/null || true
-    ip netns add "$NS"
-    ip -n "$NS" link set lo up
-    rm -f "$WORK/stdin" "$WORK/ready"
-    mkfifo "$WORK/stdin"
-    local big=$(( $1 / 5 ))
-    ip netns exec "$NS" "$PY" "$HERE/mksockets.py" --procs "$2" --sockets "$1" --big "$big" \
-        <"$WORK/stdin" >"$WORK/ready" 2>"$WORK/mksockets.err" &
-    exec 3>"$WORK/stdin"
-    for _ in $(seq 600); do grep -q READY "$WORK/ready" 2>/dev/null && break; sleep 0.2; done
-    grep -q READY "$WORK/ready" || { cat "$WORK/mksockets.err" >&2; echo "mksockets failed" >&2; exit 1; }
+    socket_namespace "$NS" "$WORK" "$1" "$2"
 }
 
 # start: the dashboard in a 200x50 tmux pane inside the namespace; sets PID.
@@ -80,7 +67,6 @@ start() {
     done
 }
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 # presses KEY FILE: PRESSES presses of KEY, each timed until the screen changes.
 presses() {

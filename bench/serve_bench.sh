@@ -37,14 +37,7 @@ source "$HERE/lib.sh"
 BIN=$(private_binary "$ROOT" "$WORK") || exit 1
 ulimit -n 1048576 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
-ip netns add "$NS"
-ip -n "$NS" link set lo up
-mkfifo "$WORK/stdin"
-ip netns exec "$NS" "$PY" "$HERE/mksockets.py" --procs "$PROCS" --sockets "$SOCKETS" \
-    --big $((SOCKETS / 5)) <"$WORK/stdin" >"$WORK/ready" 2>"$WORK/mksockets.err" &
-exec 3>"$WORK/stdin"
-for _ in $(seq 600); do grep -q READY "$WORK/ready" 2>/dev/null && break; sleep 0.2; done
-grep -q READY "$WORK/ready" || { cat "$WORK/mksockets.err" >&2; echo "mksockets failed" >&2; exit 1; }
+socket_namespace "$NS" "$WORK" "$SOCKETS" "$PROCS"
 
 ip netns exec "$NS" "$BIN" serve -q --listen 127.0.0.1:9874 --interval "${INTERVAL}s" \
     -n current 2>"$WORK/serve.err" &
@@ -70,7 +63,6 @@ SCRAPER=$!
 # Past the first (cold) collection and the first scrape.
 for _ in $(seq 300); do grep -qv error "$WORK/scrapes" 2>/dev/null && break; sleep 0.2; done
 grep -qv error "$WORK/scrapes" || { cat "$WORK/serve.err" "$WORK/scrapes" >&2; echo "no scrape" >&2; exit 1; }
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 hz=$(getconf CLK_TCK)
 t0=$(cpu_ticks "$PID"); w0=$(date +%s.%N)
 sleep "$WINDOW"
