@@ -45,19 +45,7 @@ pub fn run(args: &WhoArgs) -> anyhow::Result<u8> {
         .collect();
     if keep.is_empty() {
         // Unknown is not "nobody": a namespace that could not be entered may hold it.
-        let unread: Vec<String> = snap
-            .netns
-            .iter()
-            .filter_map(|n| {
-                n.error.as_ref().map(|e| {
-                    format!(
-                        "{} ({})",
-                        crate::analyze::describe::netns_label(&snap, n.id),
-                        clean(e)
-                    )
-                })
-            })
-            .collect();
+        let unread = crate::output::who::not_entered(&snap);
         if unread.is_empty() {
             return Ok(1);
         }

@@ -65,15 +65,27 @@ pub fn render(snap: &Snapshot) -> String {
     {
         out.push_str("\n+? more holders may exist among the processes that could not be read\n");
     }
-    for n in snap.netns.iter().filter(|n| n.error.is_some()) {
-        let _ = writeln!(
-            out,
-            "\nnot entered: {} ({}): a socket there would not show",
-            labels.get(&n.id).map(String::as_str).unwrap_or("?"),
-            clean(n.error.as_deref().unwrap_or(""))
-        );
+    for n in not_entered(snap) {
+        let _ = writeln!(out, "\nnot entered: {n}: a socket there would not show");
     }
     out
+}
+
+/// The namespaces that could not be entered, as `LABEL (why)`: where a socket of the port
+/// would not show, in the table and when nothing was found.
+pub fn not_entered(snap: &Snapshot) -> Vec<String> {
+    let labels = netns_labels(snap);
+    snap.netns
+        .iter()
+        .filter_map(|n| {
+            let why = n.error.as_deref()?;
+            Some(format!(
+                "{} ({})",
+                labels.get(&n.id).map(String::as_str).unwrap_or("?"),
+                clean(why)
+            ))
+        })
+        .collect()
 }
 
 fn row(s: &Socket, owner: Option<&crate::model::Container>, with_containers: bool) -> Vec<String> {
