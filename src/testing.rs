@@ -4,6 +4,29 @@ use crate::model::*;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+/// [`socket`] as a receiving bind of `proto` on `addr:port`: a TCP listener or an unconnected
+/// UDP socket, with its family from the address.
+pub fn receiving(id: &str, proto: Proto, addr: std::net::IpAddr, port: u16) -> Socket {
+    let mut s = socket();
+    s.id = SocketId(id.into());
+    s.proto = proto;
+    s.local_addr = addr;
+    s.family = if s.local_addr.is_ipv4() {
+        Family::Ipv4
+    } else {
+        Family::Ipv6
+    };
+    s.local_port = port;
+    s.remote_addr = None;
+    s.remote_port = None;
+    s.state = if proto == Proto::Tcp {
+        State::Listen
+    } else {
+        State::Close
+    };
+    s
+}
+
 /// A listener with every field set: `[::]%lo:8080`, uid 1001 alice, one holder whose name
 /// carries an escape sequence.
 pub fn socket() -> Socket {

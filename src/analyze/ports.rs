@@ -68,27 +68,13 @@ pub fn port_groups(sockets: &[Socket]) -> Vec<PortGroup> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::socket;
+    use crate::testing::receiving;
 
     fn sock(id: &str, proto: Proto, addr: &str, port: u16, v6only: Option<bool>) -> Socket {
-        let mut s = socket();
-        s.id = SocketId(id.into());
-        s.proto = proto;
-        s.local_addr = addr.parse().expect("addr");
-        s.family = if s.local_addr.is_ipv4() {
-            Family::Ipv4
-        } else {
-            Family::Ipv6
-        };
-        s.local_port = port;
+        let mut s = receiving(id, proto, addr.parse().expect("addr"), port);
         s.device = None;
         s.options.v6only = v6only;
         s.options.reuseport = Some(false);
-        s.state = if proto == Proto::Tcp {
-            State::Listen
-        } else {
-            State::Close
-        };
         s
     }
 

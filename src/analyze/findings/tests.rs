@@ -10,32 +10,18 @@ use super::*;
 use crate::analyze::history::History;
 use crate::model::FindingKind;
 use crate::model::*;
-use crate::testing::{netns, snapshot_of, socket};
+use crate::testing::{netns, snapshot_of};
 use std::collections::BTreeSet;
 use std::net::IpAddr;
 use std::sync::Arc;
 
 /// A bind with every option known and off, held by one process of its own uid.
 pub(super) fn sock(id: &str, proto: Proto, addr: &str, port: u16, uid: u32) -> Socket {
-    let mut s = socket();
-    s.id = SocketId(id.into());
+    let mut s = crate::testing::receiving(id, proto, addr.parse().expect("addr"), port);
     s.netns = NetnsId(1);
-    s.proto = proto;
-    s.local_addr = addr.parse().expect("addr");
-    s.family = if s.local_addr.is_ipv4() {
-        Family::Ipv4
-    } else {
-        Family::Ipv6
-    };
-    s.local_port = port;
     s.uid = uid;
     s.user = None;
     s.device = None;
-    s.state = if proto == Proto::Tcp {
-        State::Listen
-    } else {
-        State::Close
-    };
     s.accept_queue = (proto == Proto::Tcp).then_some(AcceptQueue {
         len: 0,
         backlog: 128,

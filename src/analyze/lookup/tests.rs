@@ -9,24 +9,8 @@ use std::net::IpAddr;
 /// A socket as the harness writes it: `a=0.0.0.0 RA,RP,@vA` → ("a", "0.0.0.0", "RP,@vA").
 /// `pos` is its index in its family's dump.
 fn sock(proto: Proto, name: &str, addr: &str, opts: &str, pos: u32) -> Socket {
-    let mut s = crate::testing::socket();
-    s.id = SocketId(name.into());
+    let mut s = crate::testing::receiving(name, proto, addr.parse().expect("addr"), 40_000);
     s.netns = NetnsId(1);
-    s.proto = proto;
-    s.local_addr = addr.parse().expect("addr");
-    s.family = if s.local_addr.is_ipv4() {
-        Family::Ipv4
-    } else {
-        Family::Ipv6
-    };
-    s.local_port = 40_000;
-    s.remote_addr = None;
-    s.remote_port = None;
-    s.state = if proto == Proto::Tcp {
-        State::Listen
-    } else {
-        State::Close
-    };
     s.options.reuseport = Some(opts.split(',').any(|o| o == "RP"));
     s.options.v6only = (s.family == Family::Ipv6).then(|| opts.split(',').any(|o| o == "V6ONLY"));
     s.device = opts
