@@ -7,7 +7,8 @@
 
 use crate::analyze::findings;
 use crate::analyze::history::History;
-use crate::collect::linux::collector::{CollectError, Collector};
+use crate::collect::changes::QuietChanges;
+use crate::collect::linux::collector::{CollectError, Collector, Refreshed};
 use crate::model::{Finding, Snapshot};
 use std::time::Duration;
 
@@ -24,6 +25,27 @@ pub struct Session {
     history: History,
     /// The collector's monotonic clock when the session started.
     started: Duration,
+    /// The snapshot [`Session::refresh`] keeps up to date.
+    current: Option<Snapshot>,
+}
+
+/// What a refresh changed in the session's snapshot.
+#[derive(Debug)]
+pub enum Change {
+    /// A new snapshot.
+    Whole,
+    /// These numbers only, applied already (a copy of the snapshot elsewhere applies them
+    /// too).
+    Quiet(QuietChanges),
+}
+
+/// The session's snapshot after a refresh.
+pub struct Refresh<'a> {
+    pub snap: &'a Snapshot,
+    /// The history, with this snapshot recorded.
+    pub history: &'a History,
+    pub at_ms: u64,
+    pub change: Change,
 }
 
 impl Session {
@@ -35,7 +57,54 @@ impl Session {
             collector,
             history,
             started,
+            current: None,
         }
+    }
+
+    /// For live views: the next refresh, applied to the snapshot the session keeps (a
+    /// quiet one only changes its moving numbers; see `Collector::refresh`), and added to
+    /// the history.
+    pub fn refresh(&mut self) -> Result<Refresh<'_>, CollectError> {
+        let refreshed = match self.collector.refresh() {
+            Ok(r) => r,
+            Err(e) => {
+                // The next refresh starts from nothing: no change may apply to a snapshot
+                // the caller never got.
+                self.current = None;
+                self.collector.forget_last();
+                return Err(e);
+            }
+        };
+        let at_ms = self.now_ms();
+        let (snap, change) = match (refreshed, self.current.take()) {
+            (Refreshed::Quiet(changes), Some(mut snap)) => {
+                changes.apply(&mut snap);
+                (snap, Change::Quiet(changes))
+            }
+            (Refreshed::Whole(snap), _) => (*snap, Change::Whole),
+            // Not by the collector's contract (a quiet refresh follows a whole one, which
+            // the session keeps, and an error makes the collector forget it); if it ever
+            // happened, a whole snapshot is taken rather than changes applied to nothing.
+            (Refreshed::Quiet(_), None) => {
+                self.collector.forget_last();
+                (self.collector.collect()?, Change::Whole)
+            }
+        };
+        self.history.record(&snap, at_ms);
+        let snap = self.current.insert(snap);
+        Ok(Refresh {
+            snap,
+            history: &self.history,
+            at_ms,
+            change,
+        })
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.collector
+            .monotonic()
+            .saturating_sub(self.started)
+            .as_millis() as u64
     }
 
     /// Takes one snapshot and adds it to the history. Its findings are not judged: the

@@ -17,11 +17,20 @@ pub struct QueueSample {
     pub syn_recv: u32,
 }
 
+/// One listener's samples, and the record that last saw it.
+#[derive(Debug, Clone)]
+struct Ring {
+    samples: VecDeque<QueueSample>,
+    seen: usize,
+}
+
 #[derive(Debug, Clone)]
 pub struct History {
     capacity: usize,
     samples: usize,
-    queues: HashMap<SocketId, VecDeque<QueueSample>>,
+    /// A live view records every listener every second: foldhash, not SipHash, and no
+    /// id cloned for a listener already known.
+    queues: HashMap<SocketId, Ring, foldhash::fast::RandomState>,
     counters: HashMap<NetnsId, VecDeque<(u64, TcpExtCounters)>>,
 }
 
@@ -37,7 +46,7 @@ impl History {
         History {
             capacity: capacity.max(2),
             samples: 0,
-            queues: HashMap::new(),
+            queues: HashMap::default(),
             counters: HashMap::new(),
         }
     }
@@ -46,22 +55,37 @@ impl History {
     pub fn record(&mut self, snap: &Snapshot, at_ms: u64) {
         self.samples += 1;
         let cap = self.capacity;
-        let mut present = std::collections::HashSet::new();
+        let now = self.samples;
+        let mut listeners = 0;
         for s in &snap.sockets {
             let Some(q) = s.accept_queue else { continue };
-            present.insert(s.id.clone());
-            let ring = self.queues.entry(s.id.clone()).or_default();
-            if ring.len() == cap {
-                ring.pop_front();
+            listeners += 1;
+            let ring = match self.queues.get_mut(&s.id) {
+                Some(ring) => ring,
+                None => self.queues.entry(s.id.clone()).or_insert_with(|| Ring {
+                    samples: VecDeque::with_capacity(cap),
+                    seen: now,
+                }),
+            };
+            // Two sockets of one id (a file can say anything) are one listener, sampled once.
+            if ring.seen == now && !ring.samples.is_empty() {
+                continue;
             }
-            ring.push_back(QueueSample {
+            if ring.samples.len() == cap {
+                ring.samples.pop_front();
+            }
+            ring.samples.push_back(QueueSample {
                 at_ms,
                 len: q.len,
                 backlog: q.backlog,
                 syn_recv: s.syn_recv.unwrap_or(0),
             });
+            ring.seen = now;
         }
-        self.queues.retain(|id, _| present.contains(id));
+        // More rings than listeners: some listener is gone.
+        if self.queues.len() != listeners {
+            self.queues.retain(|_, r| r.seen == now);
+        }
         for ns in &snap.netns {
             if ns.error.is_some() {
                 continue;
@@ -83,7 +107,7 @@ impl History {
     pub fn queue(&self, id: &SocketId) -> Vec<QueueSample> {
         self.queues
             .get(id)
-            .map(|r| r.iter().copied().collect())
+            .map(|r| r.samples.iter().copied().collect())
             .unwrap_or_default()
     }
 
@@ -112,6 +136,7 @@ impl History {
     pub fn settled(&self, snap: &Snapshot) -> bool {
         // Every listener's window is extended by each record: those of gone ones are dropped.
         let queues = self.queues.values().all(|r| {
+            let r = &r.samples;
             r.front().is_none_or(|a| {
                 r.iter()
                     .all(|b| (a.len, a.backlog, a.syn_recv) == (b.len, b.backlog, b.syn_recv))

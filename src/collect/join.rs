@@ -202,7 +202,7 @@ pub fn socket_order(
 /// Counts SYN_RECV request sockets per listener (index into `raw`), assigning each to the
 /// listener the kernel lookup would pick; the second value holds listeners whose count is
 /// shared with the rest of their SO_REUSEPORT group.
-fn count_syn_recv(raw: &[RawSocket]) -> (HashMap<usize, u32>, HashSet<usize>) {
+pub fn count_syn_recv(raw: &[RawSocket]) -> (HashMap<usize, u32>, HashSet<usize>) {
     let listener_idx: Vec<usize> = raw
         .iter()
         .enumerate()

@@ -3,6 +3,7 @@
 //! `raw` holds what the sources decode, `classify` and `join` are pure judgements over it,
 //! `users` names uids, and `linux` holds the I/O and the collector that drives it.
 
+pub mod changes;
 pub mod classify;
 pub mod join;
 #[cfg(target_os = "linux")]

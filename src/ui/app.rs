@@ -39,6 +39,7 @@ use super::views::whatif::WhatIfPanel;
 use super::views::{self, Ctx, RowKey, ViewId, with_view};
 use super::widgets::table::{self, TableState};
 use crate::analyze::history::History;
+use crate::collect::changes::QuietChanges;
 use crate::export::timeline::Timeline;
 use crate::model::{Snapshot, SocketId};
 use crate::query::{Filter, FilterError};
@@ -74,6 +75,15 @@ pub enum Msg {
         fingerprint: Fingerprint,
         data: Option<Box<Data>>,
     },
+    /// The moving numbers of the snapshot on screen, as the collector thread's session
+    /// applied them to its copy (`session::Change::Quiet`); the fingerprint and data as in
+    /// [`Msg::Prepared`].
+    Quiet {
+        changes: QuietChanges,
+        at_ms: u64,
+        fingerprint: Fingerprint,
+        data: Option<Box<Data>>,
+    },
     /// The collector failed; the app keeps showing the last snapshot and says so.
     CollectFailed(String),
     /// How an [`Effect::Export`] went: the file written, or why not.
@@ -87,9 +97,42 @@ pub enum Msg {
 /// fingerprint with the data made for it when that thread's [`Basis`] did not hold.
 #[derive(Debug)]
 struct Incoming {
-    snap: Box<Snapshot>,
+    sample: Sample,
     at_ms: u64,
     prepared: Option<(Fingerprint, Option<Box<Data>>)>,
+}
+
+/// A whole snapshot, or changes to the one before it.
+#[derive(Debug)]
+enum Sample {
+    Whole(Box<Snapshot>),
+    Quiet(QuietChanges),
+}
+
+impl Incoming {
+    /// This one and then `newer`, as one (a paused view keeps only what it will show on
+    /// resume): changes apply to the snapshot before them, so none may be dropped.
+    fn then(self, newer: Incoming) -> Incoming {
+        let sample = match (self.sample, newer.sample) {
+            (_, Sample::Whole(snap)) => Sample::Whole(snap),
+            (Sample::Whole(mut snap), Sample::Quiet(c)) => {
+                c.apply(&mut snap);
+                Sample::Whole(snap)
+            }
+            (Sample::Quiet(a), Sample::Quiet(b)) => Sample::Quiet(a.then(b)),
+        };
+        // Data the collector thread made must not be lost to a newer sample it judged the
+        // same (no data): that data is the one it holds for.
+        let prepared = match (newer.prepared, self.prepared) {
+            (Some((fp, None)), Some((_, old @ Some(_)))) => Some((fp, old)),
+            (newer, _) => newer,
+        };
+        Incoming {
+            sample,
+            at_ms: newer.at_ms,
+            prepared,
+        }
+    }
 }
 
 /// What the app asks the runtime to do.
@@ -318,7 +361,7 @@ impl App {
             }
             Msg::Snapshot { snap, at_ms } => {
                 self.arrived(Incoming {
-                    snap,
+                    sample: Sample::Whole(snap),
                     at_ms,
                     prepared: None,
                 });
@@ -331,7 +374,20 @@ impl App {
                 data,
             } => {
                 self.arrived(Incoming {
-                    snap,
+                    sample: Sample::Whole(snap),
+                    at_ms,
+                    prepared: Some((fingerprint, data)),
+                });
+                Vec::new()
+            }
+            Msg::Quiet {
+                changes,
+                at_ms,
+                fingerprint,
+                data,
+            } => {
+                self.arrived(Incoming {
+                    sample: Sample::Quiet(changes),
                     at_ms,
                     prepared: Some((fingerprint, data)),
                 });
@@ -368,34 +424,38 @@ impl App {
     }
 
     /// A snapshot arrived: taken in, or kept for the resume while paused.
-    fn arrived(&mut self, mut new: Incoming) {
+    fn arrived(&mut self, new: Incoming) {
         if !self.paused {
             self.apply(new);
             return;
         }
-        // Only the newest is kept; but data the collector thread made must not be lost to
-        // a newer snapshot it judged the same (no data): that data is the one it holds for.
-        if let (
-            Some((_, data @ None)),
-            Some(Incoming {
-                prepared: Some((_, old @ Some(_))),
-                ..
-            }),
-        ) = (&mut new.prepared, self.pending.take())
-        {
-            *data = old;
-        }
-        self.pending = Some(new);
+        self.pending = Some(match self.pending.take() {
+            Some(old) => old.then(new),
+            None => new,
+        });
     }
 
     /// Takes a new snapshot in: history, findings, derived rows; the filter and every
     /// view's selection carry over.
     fn apply(&mut self, new: Incoming) {
         let Incoming {
-            snap,
+            sample,
             at_ms,
             prepared,
         } = new;
+        // Quiet changes apply to the snapshot on screen, whose findings stay the data's.
+        let (snap, quiet) = match sample {
+            Sample::Whole(snap) => (snap, false),
+            Sample::Quiet(changes) => match self.snapshot.take() {
+                Some(mut snap) => {
+                    changes.apply(&mut snap);
+                    (snap, true)
+                }
+                // Changes to nothing (cannot happen: the collector thread sends a whole
+                // snapshot first); there is nothing to show them on.
+                None => return,
+            },
+        };
         self.history.record(&snap, at_ms);
         let data = match prepared {
             // Made on the collector thread, whose basis did not hold.
@@ -405,15 +465,15 @@ impl App {
             }
             // The collector thread's basis held: the data it made last still holds, and
             // that is the data in hand (nothing it sends is lost, paused or not).
-            Some((fp, None)) if self.snapshot.is_some() && self.basis.is_from(fp) => {
-                self.keep_data(snap);
+            Some((fp, None)) if (quiet || self.snapshot.is_some()) && self.basis.is_from(fp) => {
+                self.keep_data(snap, quiet);
                 return;
             }
             // Judged here: a snapshot from a file, or sent without data.
             prepared => {
                 let fp = prepared.map_or_else(|| fingerprint::of(&snap), |(fp, _)| fp);
-                if self.snapshot.is_some() && self.basis.holds(fp) {
-                    self.keep_data(snap);
+                if (quiet || self.snapshot.is_some()) && self.basis.holds(fp) {
+                    self.keep_data(snap, quiet);
                     return;
                 }
                 let data = Data::new(&snap, &self.history);
@@ -426,11 +486,15 @@ impl App {
 
     /// Shows `snap` with the data in hand, which holds for it: only the volatile fields
     /// changed (`fingerprint::VOLATILE`), which the views draw from the snapshot itself.
-    fn keep_data(&mut self, mut snap: Box<Snapshot>) {
+    /// `quiet`: `snap` is the one on screen with quiet changes applied, which carries the
+    /// data's findings already.
+    fn keep_data(&mut self, mut snap: Box<Snapshot>, quiet: bool) {
         // The Host view can be sorted by process counts, which are volatile: its few rows
         // are ordered again.
         self.invalidate_one(ViewId::Host);
-        snap.findings = self.data.findings.clone();
+        if !quiet {
+            snap.findings = self.data.findings.clone();
+        }
         self.snapshot = Some(snap);
         self.adopt_marks();
         self.collect_error = None;

@@ -9,10 +9,11 @@ mod ansi16;
 use super::app::{App, AppInit, Effect, Msg, fingerprint};
 use super::views::data::Data;
 use super::widgets::ascii;
+use crate::collect::changes::QuietChanges;
 use crate::export;
 use crate::model::Snapshot;
 use crate::output::write::write_atomic;
-use crate::session::{Sample, Session};
+use crate::session::{Change, Refresh, Session};
 use crate::signals::{self, Ending};
 use crate::text::glyphs::Charset;
 use ansi16::Ansi16;
@@ -84,13 +85,60 @@ impl Drop for TerminalGuard {
     }
 }
 
-/// A snapshot with the time it was taken and, when anything the views depend on changed,
+/// A refresh with the time it was taken and, when anything the views depend on changed,
 /// their data, worked out on the collector thread.
 struct Prepared {
-    snap: Box<Snapshot>,
+    sample: PreparedSample,
     at_ms: u64,
     fingerprint: fingerprint::Fingerprint,
     data: Option<Box<Data>>,
+}
+
+/// A whole snapshot (a copy of the session's), or the changes the session applied to it.
+enum PreparedSample {
+    Whole(Box<Snapshot>),
+    Quiet(QuietChanges),
+}
+
+impl Prepared {
+    /// `self` and then `newer`, as one message (the app has not taken `self` yet): no
+    /// change may be dropped, and data made for `self` holds for `newer` when that found
+    /// nothing changed since (no data of its own).
+    fn then(self, newer: Prepared) -> Prepared {
+        let sample = match (self.sample, newer.sample) {
+            (_, PreparedSample::Whole(snap)) => PreparedSample::Whole(snap),
+            (PreparedSample::Whole(mut snap), PreparedSample::Quiet(c)) => {
+                c.apply(&mut snap);
+                PreparedSample::Whole(snap)
+            }
+            (PreparedSample::Quiet(a), PreparedSample::Quiet(b)) => {
+                PreparedSample::Quiet(a.then(b))
+            }
+        };
+        Prepared {
+            sample,
+            at_ms: newer.at_ms,
+            fingerprint: newer.fingerprint,
+            data: newer.data.or(self.data),
+        }
+    }
+
+    fn into_msg(self) -> Msg {
+        match self.sample {
+            PreparedSample::Whole(snap) => Msg::Prepared {
+                snap,
+                at_ms: self.at_ms,
+                fingerprint: self.fingerprint,
+                data: self.data,
+            },
+            PreparedSample::Quiet(changes) => Msg::Quiet {
+                changes,
+                at_ms: self.at_ms,
+                fingerprint: self.fingerprint,
+                data: self.data,
+            },
+        }
+    }
 }
 
 /// What the collector thread keeps to judge snapshots as the app would: the session (whose
@@ -98,24 +146,38 @@ struct Prepared {
 struct Judge {
     session: Session,
     basis: fingerprint::Basis,
+    /// The fingerprint of the session's snapshot: kept across quiet refreshes that change
+    /// nothing it covers.
+    fingerprint: Option<fingerprint::Fingerprint>,
 }
 
 impl Judge {
-    /// The next sample, with the views' data when anything they depend on changed.
+    /// The next refresh, with the views' data when anything they depend on changed.
     fn prepare(&mut self) -> Result<Prepared, String> {
-        let Sample { snap, at_ms } = self.session.sample().map_err(|e| format!("{e}"))?;
-        let snap = Box::new(snap);
-        let history = self.session.history();
-        let fp = fingerprint::of(&snap);
+        let Refresh {
+            snap,
+            history,
+            at_ms,
+            change,
+        } = self.session.refresh().map_err(|e| format!("{e}"))?;
+        let fp = match (&change, self.fingerprint) {
+            (Change::Quiet(c), Some(fp)) if !c.judged => fp,
+            _ => fingerprint::of(snap),
+        };
+        self.fingerprint = Some(fp);
         let data = if self.basis.holds(fp) {
             None
         } else {
-            let data = Data::new(&snap, history);
-            self.basis.made(fp, &snap, history);
+            let data = Data::new(snap, history);
+            self.basis.made(fp, snap, history);
             Some(Box::new(data))
         };
+        let sample = match change {
+            Change::Whole => PreparedSample::Whole(Box::new(snap.clone())),
+            Change::Quiet(c) => PreparedSample::Quiet(c),
+        };
         Ok(Prepared {
-            snap,
+            sample,
             at_ms,
             fingerprint: fp,
             data,
@@ -129,6 +191,7 @@ fn collector_thread(shared: Arc<Shared>, session: Session) {
     let mut judge = Judge {
         session,
         basis: fingerprint::Basis::default(),
+        fingerprint: None,
     };
     loop {
         {
@@ -149,13 +212,10 @@ fn collector_thread(shared: Arc<Shared>, session: Session) {
         let Ok(mut st) = shared.state.lock() else {
             return;
         };
-        // Latest wins; but an unread snapshot's data must not be lost to a newer one that
-        // found nothing changed since it (same fingerprint: the data fits both).
+        // An unread refresh and this one go as one (see `Prepared::then`). After a
+        // failure the session starts again from a whole snapshot.
         let result = match (result, st.latest.take()) {
-            (Ok(mut new), Some(Ok(old))) if new.data.is_none() => {
-                new.data = old.data;
-                Ok(new)
-            }
+            (Ok(new), Some(Ok(old))) => Ok(old.then(new)),
             (result, _) => result,
         };
         st.latest = Some(result);
@@ -307,12 +367,7 @@ fn event_loop(
             .and_then(|sh| sh.state.lock().ok())
             .and_then(|mut st| st.latest.take());
         match latest {
-            Some(Ok(p)) => msgs.push(Msg::Prepared {
-                snap: p.snap,
-                at_ms: p.at_ms,
-                fingerprint: p.fingerprint,
-                data: p.data,
-            }),
+            Some(Ok(p)) => msgs.push(p.into_msg()),
             Some(Err(e)) => msgs.push(Msg::CollectFailed(e)),
             None => {}
         }

@@ -4,7 +4,8 @@
 //! then the pure [`crate::collect::join`] per namespace. Everything is read through
 //! [`Sources`]: this host's by default, or a recording's.
 
-use super::in_netns::{self, NetnsData};
+use super::in_netns::{self, NetnsData, Reading};
+use super::last::{Entered, LastRefresh};
 use super::netlink::NetlinkError;
 use super::netns::{Discovery, NetnsTarget};
 pub use super::owners::ProbeWhen;
@@ -13,6 +14,7 @@ use super::privileges::{self, CAP_SYS_PTRACE, PrivilegeFacts};
 use super::procfs;
 pub use super::select::select;
 use super::sources::{LinuxSources, Sources};
+use crate::collect::changes::QuietChanges;
 use crate::collect::join::{self, JoinContext};
 use crate::model::{
     FORMAT, Netns, NetnsId, NetnsKind, Privileges, Snapshot, Socket, VERSION, View,
@@ -65,10 +67,21 @@ fn read_target(
     sources: &mut dyn Sources,
     t: &NetnsTarget,
     view: View,
+    reading: Reading,
 ) -> Result<Result<NetnsData, NetlinkError>, String> {
     let mut out = None;
-    sources.in_netns(t, &mut |ns| out = Some(in_netns::read(view, ns)))?;
+    sources.in_netns(t, &mut |ns| out = Some(in_netns::read(view, reading, ns)))?;
     out.ok_or_else(|| "it was not read".to_string())
+}
+
+/// What a refresh of a [`Collector`] gives.
+#[derive(Debug)]
+pub enum Refreshed {
+    /// A snapshot made from nothing: the first, or something beyond the numbers changed.
+    Whole(Box<Snapshot>),
+    /// The host as the last snapshot showed it, but for these numbers (to be applied to
+    /// that snapshot, with every quiet change since).
+    Quiet(QuietChanges),
 }
 
 /// A collector for repeated snapshots (the dashboard, `findings --samples`): it keeps fd
@@ -80,11 +93,18 @@ pub struct Collector {
     /// Namespaces found last time, and when (on the sources' monotonic clock): found again
     /// every DISCOVERY_TTL.
     discovery: Option<(Discovery, Duration)>,
+    /// What [`Collector::refresh`] keeps of its last whole refresh.
+    last: Option<LastRefresh>,
 }
 
 /// How long the list of namespaces is reused by a live view: a new namespace (a container
 /// starting) shows within this time; finding them reads every process's `ns/net`.
 const DISCOVERY_TTL: Duration = Duration::from_secs(5);
+/// How long a quiet refresh trusts what it does not dump (bound-only TCP sockets, SYN_RECV
+/// requests, UDP sockets and their queues): then it reads the namespaces whole again. A
+/// socket opened or closed by a process shows at once (its fd count changes); this bounds
+/// what no count shows (a bind() on a socket opened earlier, a request arriving).
+const WHOLE_EVERY: Duration = Duration::from_secs(5);
 
 impl Collector {
     /// A collector of this host.
@@ -99,6 +119,7 @@ impl Collector {
             sources,
             cache: OwnerCache::default(),
             discovery: None,
+            last: None,
         }
     }
 
@@ -108,36 +129,141 @@ impl Collector {
         self.sources.monotonic()
     }
 
-    pub fn collect(&mut self) -> Result<Snapshot, CollectError> {
+    /// The namespaces, found again when the last finding is older than DISCOVERY_TTL.
+    fn discovery(&mut self) -> Discovery {
         let now = self.sources.monotonic();
         let fresh = self
             .discovery
             .as_ref()
             .filter(|(_, at)| now.saturating_sub(*at) < DISCOVERY_TTL)
             .map(|(d, _)| d.clone());
-        let discovery = match fresh {
+        match fresh {
             Some(d) => d,
             None => {
                 let d = self.sources.discover();
                 self.discovery = Some((d.clone(), self.sources.monotonic()));
                 d
             }
-        };
-        let result = collect_with(
+        }
+    }
+
+    /// A whole snapshot (every refresh reads everything).
+    pub fn collect(&mut self) -> Result<Snapshot, CollectError> {
+        self.last = None;
+        let discovery = self.discovery();
+        let result = read_namespaces(
             &self.cfg,
             &mut *self.sources,
             discovery,
+            &mut self.cache,
+            Reading::Whole,
+        )
+        .map(|read| {
+            assemble(
+                &self.cfg,
+                &mut *self.sources,
+                &read,
+                self.cfg.probe_when,
+                &mut self.cache,
+            )
+        });
+        self.after(&result);
+        result
+    }
+
+    /// A refresh of a live view: a whole snapshot the first time and whenever something
+    /// beyond the moving numbers changed, else only those numbers ([`Refreshed::Quiet`]).
+    /// A quiet refresh dumps only the listeners (see [`Reading::Listeners`]), and every
+    /// WHOLE_EVERY the whole namespaces, and checks the owners at the cost of one `fstat`
+    /// per process ([`owners::still_holds`]). Its changes apply to the snapshot this
+    /// collector gave last: a caller takes every refresh in, in order.
+    pub fn refresh(&mut self) -> Result<Refreshed, CollectError> {
+        let started = self.sources.monotonic();
+        let discovery = self.discovery();
+        let reading = match &self.last {
+            Some(last)
+                if self.cfg.view == View::Listening
+                    && started.saturating_sub(last.whole_at) < WHOLE_EVERY =>
+            {
+                Reading::Listeners
+            }
+            _ => Reading::Whole,
+        };
+        let read = read_namespaces(
+            &self.cfg,
+            &mut *self.sources,
+            discovery.clone(),
+            &mut self.cache,
+            reading,
+        )?;
+        if let Some(changes) = self.quiet(&read, reading, started) {
+            return Ok(Refreshed::Quiet(changes));
+        }
+        let read = match reading {
+            Reading::Whole => read,
+            Reading::Listeners => read_namespaces(
+                &self.cfg,
+                &mut *self.sources,
+                discovery,
+                &mut self.cache,
+                Reading::Whole,
+            )?,
+        };
+        let snap = assemble(
+            &self.cfg,
+            &mut *self.sources,
+            &read,
             self.cfg.probe_when,
             &mut self.cache,
         );
-        // A namespace that could not be read may be gone: look again next time.
+        self.last = LastRefresh::new(&snap, &read.entered, self.cfg.view, started);
+        let result = Ok(snap);
+        self.after(&result);
+        result.map(|s| Refreshed::Whole(Box::new(s)))
+    }
+
+    /// Makes the next [`Collector::refresh`] whole (its caller lost the snapshot).
+    pub fn forget_last(&mut self) {
+        self.last = None;
+    }
+
+    /// The changes of a quiet refresh, when `read` found the host as it was.
+    fn quiet(&mut self, read: &Read, reading: Reading, started: Duration) -> Option<QuietChanges> {
+        let last = self.last.as_mut()?;
+        let q = last.quiet(&read.entered, reading)?;
+        let names = self.sources.user_names();
+        let probe = self.cfg.probe_options.then_some(self.cfg.probe_when);
+        if !owners::still_holds(
+            &last.shown(),
+            &*self.sources,
+            probe,
+            &names,
+            &mut self.cache,
+        ) {
+            return None;
+        }
+        let now = self.sources.monotonic();
+        let changes = QuietChanges::new(
+            crate::model::TakenAt::from_clock(self.sources.wall_clock()),
+            now.saturating_sub(started).as_millis() as u64,
+            q.netns.clone(),
+            last.counters(),
+            q.sockets.clone(),
+        );
+        last.commit(&q, reading, started);
+        Some(changes)
+    }
+
+    /// After a whole collection: a namespace that could not be read may be gone, so the
+    /// namespaces are looked for again next time.
+    fn after(&mut self, result: &Result<Snapshot, CollectError>) {
         if result
             .as_ref()
             .map_or(true, |s| s.netns.iter().any(|n| n.error.is_some()))
         {
             self.discovery = None;
+            self.last = None;
         }
-        result
     }
 }
 
@@ -152,25 +278,38 @@ pub fn collect_from(
     sources: &mut dyn Sources,
 ) -> Result<Snapshot, CollectError> {
     let discovery = sources.discover();
+    let mut cache = OwnerCache::default();
+    let read = read_namespaces(cfg, sources, discovery, &mut cache, Reading::Whole)?;
     // No next sample to wait for: options are read now or never.
-    collect_with(
+    Ok(assemble(
         cfg,
         sources,
-        discovery,
+        &read,
         ProbeWhen::FirstSeen,
-        &mut OwnerCache::default(),
-    )
+        &mut cache,
+    ))
 }
 
-fn collect_with(
+/// What was read of the namespaces, before the owners and the join.
+struct Read {
+    started: Duration,
+    warnings: Vec<String>,
+    netns_unreadable_pids: u32,
+    netns_unreadable_containers: Vec<String>,
+    entered: Vec<Entered>,
+    not_entered: Vec<String>,
+}
+
+/// Names the namespaces, picks those `cfg` selects and reads each from inside.
+fn read_namespaces(
     cfg: &CollectConfig,
     sources: &mut dyn Sources,
     discovery: Discovery,
-    probe_when: ProbeWhen,
     cache: &mut OwnerCache,
-) -> Result<Snapshot, CollectError> {
+    reading: Reading,
+) -> Result<Read, CollectError> {
     let started = sources.monotonic();
-    let mut warnings = discovery.warnings;
+    let warnings = discovery.warnings;
     let netns_unreadable_pids = discovery.unreadable_pids;
     // Containers name their namespaces before `--netns` picks among them.
     let mut namespaces = discovery.namespaces;
@@ -180,10 +319,11 @@ fn collect_with(
     let targets = select(namespaces, &cfg.netns)?;
 
     // Inside each namespace.
-    let mut entered: Vec<(NetnsTarget, Option<NetnsData>, Option<String>)> = Vec::new();
+    let mut entered: Vec<Entered> = Vec::new();
     let mut not_entered: Vec<String> = Vec::new();
+    let mut warnings = warnings;
     for t in targets {
-        match read_target(sources, &t, cfg.view) {
+        match read_target(sources, &t, cfg.view, reading) {
             Ok(Ok(data)) => entered.push((t, Some(data), None)),
             // The namespace bindscope runs in must work: it is what a user sees first.
             Ok(Err(e)) if t.is_own => return Err(CollectError::Netlink(e)),
@@ -197,6 +337,35 @@ fn collect_with(
             }
         }
     }
+    Ok(Read {
+        started,
+        warnings,
+        netns_unreadable_pids,
+        netns_unreadable_containers,
+        entered,
+        not_entered,
+    })
+}
+
+/// The snapshot of what `read` found: holders and options host-wide, then the join of
+/// each namespace.
+fn assemble(
+    cfg: &CollectConfig,
+    sources: &mut dyn Sources,
+    read: &Read,
+    probe_when: ProbeWhen,
+    cache: &mut OwnerCache,
+) -> Snapshot {
+    let Read {
+        started,
+        warnings,
+        netns_unreadable_pids,
+        netns_unreadable_containers,
+        entered,
+        not_entered,
+    } = read;
+    let started = *started;
+    let mut warnings = warnings.clone();
 
     // Holders and options, host-wide.
     let names = sources.user_names();
@@ -250,7 +419,7 @@ fn collect_with(
             containers: t.containers.clone(),
             unit: t.unit.clone(),
             current: t.is_own,
-            error,
+            error: error.clone(),
             interfaces: Vec::new(),
             sysctls: Default::default(),
             counters: Default::default(),
@@ -272,11 +441,11 @@ fn collect_with(
             warnings.extend(
                 d.warnings
                     .iter()
-                    .map(|w| format!("network namespace {}: {w}", label(&t))),
+                    .map(|w| format!("network namespace {}: {w}", label(t))),
             );
             ns.interfaces = in_netns::interfaces(&d.links, &d.addrs);
-            ns.sysctls = d.sysctls;
-            ns.counters = d.counters;
+            ns.sysctls = d.sysctls.clone();
+            ns.counters = d.counters.clone();
         }
         namespaces.push(ns);
     }
@@ -317,14 +486,14 @@ fn collect_with(
         },
         processes_unreadable: owners.unreadable,
         netns_not_entered: not_entered.len(),
-        netns_unreadable_pids,
-        netns_unreadable_containers,
-        netns_not_entered_names: not_entered,
+        netns_unreadable_pids: *netns_unreadable_pids,
+        netns_unreadable_containers: netns_unreadable_containers.clone(),
+        netns_not_entered_names: not_entered.clone(),
     });
     let (host, host_warnings) = procfs::read_host(root);
     warnings.extend(host_warnings);
     stats.duration_ms = sources.monotonic().saturating_sub(started).as_millis() as u64;
-    Ok(Snapshot {
+    Snapshot {
         format: FORMAT.to_string(),
         version: VERSION,
         taken_at: crate::model::TakenAt::from_clock(sources.wall_clock()),
@@ -342,7 +511,7 @@ fn collect_with(
         marks: Vec::new(),
         view: cfg.view,
         scan: stats,
-    })
+    }
 }
 
 /// A namespace as messages name it: its name, or `net:[ID]`.

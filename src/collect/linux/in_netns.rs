@@ -24,10 +24,33 @@ pub struct NetnsData {
     pub warnings: Vec<String>,
 }
 
+/// How much of a namespace's sockets a read dumps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reading {
+    /// Every socket of the view.
+    Whole,
+    /// Only the TCP listeners of the listening view: what a quiet refresh reads each time,
+    /// for the accept queues, which move by the second. Bound-only TCP sockets, SYN_RECV
+    /// requests and UDP sockets are taken as the last whole read found them. Dumping them
+    /// costs more than the listeners (the kernel walks its whole bind and established
+    /// tables for them, whatever the namespace holds; docs/perf/profile.md, "floors").
+    /// The listeners come first in the kernel's TCP dump (inet_diag_dump_icsk walks the
+    /// listening hash, then the bind hash, then the established hash), so their dump
+    /// positions are those of a whole read.
+    Listeners,
+}
+
 /// Reads one namespace through its sources. Only a sock_diag failure is an error: without
 /// sockets there is nothing to show; the rest becomes warnings.
-pub fn read(view: View, ns: &mut dyn NetnsSources) -> Result<NetnsData, NetlinkError> {
-    let (raw, mut warnings) = dump_all(view, ns)?;
+pub fn read(
+    view: View,
+    reading: Reading,
+    ns: &mut dyn NetnsSources,
+) -> Result<NetnsData, NetlinkError> {
+    let (raw, mut warnings) = match reading {
+        Reading::Listeners if view == View::Listening => (dump_listeners(ns)?, Vec::new()),
+        _ => dump_all(view, ns)?,
+    };
     let (links, addrs) = match read_links_addrs(ns) {
         Ok(v) => v,
         Err(e) => {
@@ -92,6 +115,26 @@ pub fn dump_all(
     }
     warnings.dedup();
     Ok((raw, warnings))
+}
+
+/// The TCP listeners of the namespace, IPv4 then IPv6 (as [`dump_all`] orders them).
+fn dump_listeners(ns: &mut dyn NetnsSources) -> Result<Vec<RawSocket>, NetlinkError> {
+    ns.open(Netlink::SockDiag)?;
+    let mut raw = Vec::new();
+    for family in [Family::Ipv4, Family::Ipv6] {
+        let mut diag = Dumps {
+            ns: &mut *ns,
+            protocol: Netlink::SockDiag,
+        };
+        sock_diag::dump_sockets(
+            &mut diag,
+            family,
+            Proto::Tcp,
+            sock_diag::TCPF_LISTEN,
+            &mut raw,
+        )?;
+    }
+    Ok(raw)
 }
 
 fn read_links_addrs(

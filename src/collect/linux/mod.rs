@@ -5,6 +5,7 @@
 pub mod collector;
 pub mod containers;
 pub mod in_netns;
+pub mod last;
 pub mod netlink;
 pub mod netns;
 pub mod owners;

@@ -15,15 +15,21 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
+mod recheck;
+pub use recheck::still_holds;
+
 /// How long a socket's options are trusted before they are read again. Options are set
 /// before bind() in practice; a live view re-reads them now and then, not every refresh
 /// (each read holds a duplicate of the socket for a moment, linux-bind-semantics.md §9).
-const PROBE_TTL: Duration = Duration::from_secs(60);
-/// How long a listener's O_NONBLOCK is trusted.
-const NONBLOCK_TTL: Duration = Duration::from_secs(10);
+/// A quiet refresh reads again those due ([`recheck`]), spread over the second half of
+/// this time: at 50,000 sockets, some 170 probes per second.
+const PROBE_TTL: Duration = Duration::from_secs(300);
+/// How long a listener's O_NONBLOCK is trusted (servers set it right after listen()).
+const NONBLOCK_TTL: Duration = Duration::from_secs(60);
 /// How long a process's name, cmdline, uids and unit are trusted. They change on exec or
-/// setuid, rarely; a live view shows such a change within this time.
-const PROCESS_TTL: Duration = Duration::from_secs(5);
+/// setuid, rarely; a live view shows such a change within this time (a pid reused by a
+/// new process shows at once: the fd tables' check sees the process go).
+const PROCESS_TTL: Duration = Duration::from_secs(15);
 
 /// When a socket's options are first read.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -54,6 +60,13 @@ pub struct OwnerCache {
     processes: HashMap<u32, (ProcessInfo, Duration)>,
     /// Containers of processes and what their runtimes' state said.
     pub containers: ContainerCache,
+    /// The pids `/proc` listed just before the last walk, sorted ([`recheck`]).
+    listed: Vec<u32>,
+    /// inode → (pid, fd) of every holder, as the last resolve found them.
+    holders: HashMap<u64, Vec<(u32, u32)>>,
+    /// The last resolve left sockets to be probed at the next sample
+    /// ([`ProbeWhen::SeenTwice`]): the next refresh must resolve again.
+    pending_probes: bool,
 }
 
 /// What the joins of every namespace need about owners.
@@ -90,6 +103,9 @@ pub fn resolve(
         .filter(|r| r.inode != 0)
         .map(|r| r.inode)
         .collect();
+    // Listed before the walk: a process that starts in between is walked but not listed,
+    // so the next quiet check sees it as new (the safe way round).
+    cache.listed = recheck::list_pids(root).unwrap_or_default();
     let scan = walk_fds(root, &wanted, cache);
     record_scan(&mut o, &scan);
     for fd in scan.fds.iter().filter(|f| wanted.contains(&f.inode)) {
@@ -99,6 +115,11 @@ pub fn resolve(
     read_processes(&mut o, src, names, src.monotonic(), cache);
     read_options(&mut o, sockets, src, probe, cache);
     cache.shown = wanted;
+    cache.holders = o.holders.clone();
+    cache.pending_probes = o
+        .probes
+        .values()
+        .any(|p| matches!(p, ProbeOutcome::Unknown(r) if *r == *reasons::NEW_SOCKET));
     o
 }
 
@@ -145,7 +166,6 @@ fn read_processes(
     now: Duration,
     cache: &mut OwnerCache,
 ) {
-    let root = src.proc_root();
     // Forget processes that are gone, and every entry after PROCESS_TTL (exec, setuid, or a
     // pid reused by a new process show within that time).
     let alive: HashSet<u32> = cache.fds.keys().copied().collect();
@@ -161,25 +181,8 @@ fn read_processes(
             o.processes.insert(pid, info.clone());
             continue;
         }
-        match procfs::read_process(root, pid, table_tid(cache, pid)) {
-            Ok(p) => {
-                let container = cache
-                    .containers
-                    .of_process(src, pid, &p.cgroup, p.ppid)
-                    .map(|r| r.container);
-                let info = ProcessInfo {
-                    container,
-                    name: Arc::from(p.name),
-                    cmdline: Arc::from(p.cmdline),
-                    uid: p.euid,
-                    ruid: p.ruid,
-                    user: names.get(p.euid),
-                    unit: p.cgroup.unit().map(Arc::from),
-                    netns: p.netns.map(NetnsId),
-                    ppid: p.ppid,
-                    threads: p.threads,
-                    exe: p.exe.map(Arc::from),
-                };
+        match read_process_info(src, names, pid, cache) {
+            Ok(info) => {
                 cache.processes.insert(pid, (info.clone(), now));
                 o.processes.insert(pid, info);
             }
@@ -187,6 +190,33 @@ fn read_processes(
             Err(e) => o.warnings.push(format!("reading process {pid}: {e}")),
         }
     }
+}
+
+/// What one process is, read from `/proc` (and its container from the cache).
+fn read_process_info(
+    src: &dyn Sources,
+    names: &UserNames,
+    pid: u32,
+    cache: &mut OwnerCache,
+) -> Result<ProcessInfo, ProcError> {
+    let p = procfs::read_process(src.proc_root(), pid, table_tid(cache, pid))?;
+    let container = cache
+        .containers
+        .of_process(src, pid, &p.cgroup, p.ppid)
+        .map(|r| r.container);
+    Ok(ProcessInfo {
+        container,
+        name: Arc::from(p.name),
+        cmdline: Arc::from(p.cmdline),
+        uid: p.euid,
+        ruid: p.ruid,
+        user: names.get(p.euid),
+        unit: p.cgroup.unit().map(Arc::from),
+        netns: p.netns.map(NetnsId),
+        ppid: p.ppid,
+        threads: p.threads,
+        exe: p.exe.map(Arc::from),
+    })
 }
 
 /// The thread whose fd table the walk read for `pid`, when its main thread has exited.

@@ -33,7 +33,7 @@ impl App {
         // The views' data depends on the history, which was just replaced: judge afresh.
         self.basis.forget();
         self.apply(super::Incoming {
-            snap,
+            sample: super::Sample::Whole(snap),
             at_ms: at,
             prepared: None,
         });

@@ -6,15 +6,51 @@ use crate::ui::widgets::text::{draw_fitted, draw_lines, wrap};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
+use std::cell::RefCell;
+use std::hash::{Hash, Hasher};
+use std::rc::Rc;
 
 /// The text rows of a pane of `area` (the title takes one).
 pub fn text_rows(area: Rect) -> usize {
     usize::from(area.height.saturating_sub(1))
 }
 
-/// The lines as the pane shows them at this width.
-pub fn wrapped(lines: &[Line<'_>], area: Rect) -> Vec<Line<'static>> {
-    wrap(lines, area.width)
+/// The lines as the pane shows them at this width. The last result is kept: a frame
+/// drawn again with the same text (each refresh of a quiet host, each key that does not
+/// move the selection) costs a hash of the text instead of wrapping it, which for a
+/// process holding 10,000 sockets is most of a frame.
+pub fn wrapped(lines: &[Line<'_>], area: Rect) -> Rc<Vec<Line<'static>>> {
+    thread_local! {
+        static LAST: RefCell<Option<(u64, Rc<Vec<Line<'static>>>)>> = const { RefCell::new(None) };
+    }
+    let key = text_key(lines, area.width);
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        if let Some((k, w)) = last.as_ref()
+            && *k == key
+        {
+            return Rc::clone(w);
+        }
+        let w = Rc::new(wrap(lines, area.width));
+        *last = Some((key, Rc::clone(&w)));
+        w
+    })
+}
+
+/// A hash of the lines' text and styles at one width.
+fn text_key(lines: &[Line<'_>], width: u16) -> u64 {
+    let mut h = std::hash::DefaultHasher::new();
+    width.hash(&mut h);
+    lines.len().hash(&mut h);
+    for line in lines {
+        (line.style, line.alignment).hash(&mut h);
+        line.spans.len().hash(&mut h);
+        for span in &line.spans {
+            span.style.hash(&mut h);
+            span.content.hash(&mut h);
+        }
+    }
+    h.finish()
 }
 
 /// The largest useful scroll for these lines in this pane.
@@ -42,6 +78,7 @@ pub fn render(
     };
     let all = wrapped(lines, area);
     let rows = text_rows(area);
+    let all = all.as_slice();
     let scroll = scroll.min(all.len().saturating_sub(rows));
     let border = theme.border(focused);
     let rule: String = "─".repeat(usize::from(area.width));

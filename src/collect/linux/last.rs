@@ -1,0 +1,270 @@
+//! What a [`super::collector::Collector`] keeps of its last whole refresh, to tell whether the
+//! next one found the host as it was: the same namespaces with the same interfaces, addresses
+//! and sysctls, and the same sockets (by everything the kernel says of them but their queue
+//! numbers). Then only the numbers are new ([`QuietChanges`]).
+
+use super::in_netns::{NetnsData, Reading};
+use super::netns::NetnsTarget;
+use crate::collect::changes::{NetnsChange, SocketNumbers};
+use crate::collect::join;
+use crate::collect::raw::{RawLink, RawSocket};
+use crate::model::{AcceptQueue, Proto, Snapshot, Sysctls, TcpExtCounters, View};
+use std::collections::HashMap;
+use std::time::Duration;
+
+const TCP_SYN_RECV: u8 = 3;
+const TCP_LISTEN: u8 = 10;
+
+/// One namespace as the last whole read found it.
+struct LastNetns {
+    /// The target without its pids (they come and go; see [`NetnsChange`]).
+    target: NetnsTarget,
+    raw: Vec<RawSocket>,
+    /// For each of `raw`, its index in the snapshot's sockets (`None`: not shown, or a
+    /// duplicate the join dropped).
+    slots: Vec<Option<usize>>,
+    links: Vec<RawLink>,
+    addrs: Vec<crate::collect::raw::RawAddr>,
+    sysctls: Sysctls,
+}
+
+/// One namespace as a refresh read it: the target, what was read, or why not.
+pub type Entered = (NetnsTarget, Option<NetnsData>, Option<String>);
+
+pub struct LastRefresh {
+    namespaces: Vec<LastNetns>,
+    view: View,
+    /// The numbers of every socket of the snapshot, with the quiet changes since applied.
+    numbers: Vec<SocketNumbers>,
+    /// Namespace id → index in the snapshot's namespaces.
+    netns_index: HashMap<u64, usize>,
+    /// The counters of each of the snapshot's namespaces, as last given.
+    counters: Vec<TcpExtCounters>,
+    /// When the last whole read was (the sources' monotonic clock).
+    pub whole_at: Duration,
+}
+
+/// What a quiet refresh would give, before the owners are checked.
+pub struct Quiet {
+    pub netns: Vec<NetnsChange>,
+    /// (index, old numbers, new numbers) of each socket whose numbers moved.
+    pub sockets: Vec<(usize, SocketNumbers, SocketNumbers)>,
+}
+
+fn without_pids(t: &NetnsTarget) -> NetnsTarget {
+    NetnsTarget {
+        pids: Vec::new(),
+        ..t.clone()
+    }
+}
+
+/// Everything but the queue numbers (`rqueue`, `wqueue`), which move on a quiet host.
+/// Exhaustive: a field added to `RawSocket` does not compile here until it is compared.
+fn same_but_queues(a: &RawSocket, b: &RawSocket) -> bool {
+    let RawSocket {
+        proto,
+        family,
+        state,
+        local_addr,
+        local_port,
+        remote_addr,
+        remote_port,
+        ifindex,
+        cookie,
+        rqueue: _,
+        wqueue: _,
+        uid,
+        inode,
+        v6only,
+        sockopt,
+        cgroup_id,
+        dump_pos,
+    } = a;
+    *cookie == b.cookie
+        && *inode == b.inode
+        && *dump_pos == b.dump_pos
+        && (*proto, *family, *state, *local_port, *remote_port)
+            == (b.proto, b.family, b.state, b.local_port, b.remote_port)
+        && (*local_addr, *remote_addr, *ifindex, *uid)
+            == (b.local_addr, b.remote_addr, b.ifindex, b.uid)
+        && (*v6only, *sockopt, *cgroup_id) == (b.v6only, b.sockopt, b.cgroup_id)
+}
+
+fn is_listener(r: &RawSocket) -> bool {
+    r.proto == Proto::Tcp && r.state == TCP_LISTEN
+}
+
+impl LastRefresh {
+    /// What to keep of a whole refresh: `entered` is what made `snap`. `None` when a
+    /// namespace could not be read: its next refresh must try it again whole.
+    pub fn new(snap: &Snapshot, entered: &[Entered], view: View, now: Duration) -> Option<Self> {
+        let index: HashMap<(u64, u64), usize> = snap
+            .sockets
+            .iter()
+            .enumerate()
+            .map(|(i, s)| ((s.netns.0, s.cookie), i))
+            .collect();
+        let mut namespaces = Vec::with_capacity(entered.len());
+        for (t, data, error) in entered {
+            let (Some(d), None) = (data, error) else {
+                return None;
+            };
+            let mut taken = std::collections::HashSet::new();
+            let slots = d
+                .raw
+                .iter()
+                .map(|r| {
+                    let at = index.get(&(t.id, r.cookie)).copied()?;
+                    // The first of a socket dumped twice stands for it (as in the join).
+                    (join::in_view(r, view) && taken.insert(r.cookie)).then_some(at)
+                })
+                .collect();
+            namespaces.push(LastNetns {
+                target: without_pids(t),
+                slots,
+                raw: d.raw.clone(),
+                links: d.links.clone(),
+                addrs: d.addrs.clone(),
+                sysctls: d.sysctls.clone(),
+            });
+        }
+        Some(LastRefresh {
+            namespaces,
+            view,
+            numbers: snap.sockets.iter().map(SocketNumbers::of).collect(),
+            netns_index: snap
+                .netns
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (n.id.0, i))
+                .collect(),
+            counters: snap.netns.iter().map(|n| n.counters.clone()).collect(),
+            whole_at: now,
+        })
+    }
+
+    /// The sockets of the last whole read that the snapshot shows.
+    pub fn shown(&self) -> Vec<&RawSocket> {
+        self.namespaces
+            .iter()
+            .flat_map(|n| n.raw.iter())
+            .filter(|r| join::in_view(r, self.view))
+            .collect()
+    }
+
+    /// The counters of the snapshot's namespaces, as last given.
+    pub fn counters(&self) -> &[TcpExtCounters] {
+        &self.counters
+    }
+
+    /// The changes, when `entered` (read as `reading` says) found the host as it was but
+    /// for numbers; `None` when anything else differs.
+    pub fn quiet(&self, entered: &[Entered], reading: Reading) -> Option<Quiet> {
+        if entered.len() != self.namespaces.len() {
+            return None;
+        }
+        let mut netns = Vec::with_capacity(entered.len());
+        let mut sockets = Vec::new();
+        for ((t, data, error), last) in entered.iter().zip(&self.namespaces) {
+            let d = data.as_ref().filter(|_| error.is_none())?;
+            if without_pids(t) != last.target
+                || d.links != last.links
+                || d.addrs != last.addrs
+                || d.sysctls != last.sysctls
+            {
+                return None;
+            }
+            let whole = reading == Reading::Whole || self.view != View::Listening;
+            if !self.moved(last, &d.raw, whole, &mut sockets) {
+                return None;
+            }
+            netns.push(NetnsChange {
+                index: *self.netns_index.get(&t.id)?,
+                processes: t.pids.len() as u32,
+                pids: t.pids.iter().copied().take(16).collect(),
+                counters: d.counters.clone(),
+            });
+        }
+        netns.sort_by_key(|n| n.index);
+        Some(Quiet { netns, sockets })
+    }
+
+    /// Whether `raw` holds the sockets `last` did, but for queue numbers, in the same
+    /// order: all of them after a whole read (SYN_RECV requests aside, which come and go
+    /// and are only counted), the listeners after a listeners-only one. Adds to `out` those
+    /// whose numbers moved, as `join` would set them: a listener's accept queue always;
+    /// after a whole read, its SYN_RECV count and the byte queues of the other sockets too
+    /// (a listeners-only read keeps those).
+    fn moved(
+        &self,
+        last: &LastNetns,
+        raw: &[RawSocket],
+        whole: bool,
+        out: &mut Vec<(usize, SocketNumbers, SocketNumbers)>,
+    ) -> bool {
+        let compared = |r: &RawSocket| {
+            if whole {
+                r.state != TCP_SYN_RECV
+            } else {
+                is_listener(r)
+            }
+        };
+        let (syn, shared) = if whole {
+            join::count_syn_recv(raw)
+        } else {
+            Default::default()
+        };
+        let mut before = last
+            .raw
+            .iter()
+            .zip(&last.slots)
+            .filter(|(r, _)| compared(r));
+        for (i, r) in raw.iter().enumerate().filter(|(_, r)| compared(r)) {
+            let Some((was, slot)) = before.next() else {
+                return false;
+            };
+            if !same_but_queues(r, was) {
+                return false;
+            }
+            let Some(old) = slot.and_then(|at| self.numbers.get(at).map(|n| (at, *n))) else {
+                continue;
+            };
+            let (at, old) = old;
+            let mut new = old;
+            if is_listener(r) {
+                new.accept_queue = Some(AcceptQueue {
+                    len: r.rqueue,
+                    backlog: r.wqueue,
+                });
+                if whole {
+                    new.syn_recv = Some(syn.get(&i).copied().unwrap_or(0));
+                    new.syn_recv_shared = shared.contains(&i);
+                }
+            } else if whole {
+                new.recv_q = Some(r.rqueue);
+                new.send_q = Some(r.wqueue);
+            }
+            if new != old {
+                out.push((at, old, new));
+            }
+        }
+        before.next().is_none()
+    }
+
+    /// Takes a quiet refresh's changes in (they were given out).
+    pub fn commit(&mut self, q: &Quiet, reading: Reading, now: Duration) {
+        for (i, _, new) in &q.sockets {
+            if let Some(n) = self.numbers.get_mut(*i) {
+                *n = *new;
+            }
+        }
+        for n in &q.netns {
+            if let Some(c) = self.counters.get_mut(n.index) {
+                c.clone_from(&n.counters);
+            }
+        }
+        if reading == Reading::Whole {
+            self.whole_at = now;
+        }
+    }
+}

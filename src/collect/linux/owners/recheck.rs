@@ -1,0 +1,351 @@
+//! The owners check of a quiet refresh: whether the holders, processes and options the last
+//! [`super::resolve`] found still hold, at the cost of one `fstat` per process, instead of a
+//! new resolve and join of every socket.
+//!
+//! What it looks at, and why that is enough:
+//! - the processes: `/proc` lists the same pids as before the last fd walk, so none started
+//!   or exited (a pid listed then and gone now, or new now, makes it fail);
+//! - their fd tables: each has as many fds as the walk counted (`st_size` of the fd
+//!   directory, Linux 6.2+). A socket opened, closed, passed or inherited changes a count;
+//!   a close and an open between two refreshes that keep the count are caught by the
+//!   namespace's dump (a cookie gone or new) or, for sockets the quiet dump does not cover,
+//!   by the next whole read;
+//! - what the caches trust for a while (a process's details, a listener's O_NONBLOCK, a
+//!   socket's options) is read again when it is due, a few entries per refresh (each entry's
+//!   age limit is spread over half its TTL, so entries made together do not expire
+//!   together), and compared.
+//!
+//! Anything different, unreadable or racing answers `false`: the caller then resolves and
+//! joins everything as a first refresh would.
+
+use super::{NONBLOCK_TTL, OwnerCache, PROBE_TTL, PROCESS_TTL, ProbeWhen, table_tid};
+use crate::collect::join::ProbeOutcome;
+use crate::collect::linux::procfs::{self, ProcRoot, parse_dec_u32};
+use crate::collect::linux::sockopt::{Expected, Holder, Wanted};
+use crate::collect::linux::sources::Sources;
+use crate::collect::raw::RawSocket;
+use crate::collect::users::UserNames;
+use rustix::fs::{CWD, Mode, OFlags, RawDir, openat};
+use std::collections::HashMap;
+use std::mem::MaybeUninit;
+use std::time::Duration;
+
+/// Whether an entry made at `at` is due at `now`: its age limit is between `ttl / 2` and
+/// `ttl`, fixed for each `key` by a hash of it, so a thousand entries made in one refresh
+/// are read again over the following half TTL rather than in one burst.
+pub fn due(at: Duration, now: Duration, ttl: Duration, key: u64) -> bool {
+    let spread = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 54) as u32; // 0..1024
+    let limit = ttl / 2 + ttl / 2 * spread / 1024;
+    now.saturating_sub(at) >= limit
+}
+
+/// The pids `/proc` lists now, sorted; `None` when it cannot be listed.
+pub fn list_pids(root: &ProcRoot) -> Option<Vec<u32>> {
+    let dir = openat(
+        CWD,
+        root.path(),
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .ok()?;
+    let mut buf = [MaybeUninit::<u8>::uninit(); 8192];
+    let mut entries = RawDir::new(&dir, &mut buf);
+    let mut pids = Vec::new();
+    while let Some(entry) = entries.next() {
+        let entry = entry.ok()?;
+        if let Some(pid) = parse_dec_u32(entry.file_name().to_bytes()) {
+            pids.push(pid);
+        }
+    }
+    pids.sort_unstable();
+    Some(pids)
+}
+
+/// An fd directory, opened.
+fn open_fd_dir(root: &ProcRoot, pid: u32, tid: Option<u32>) -> Option<rustix::fd::OwnedFd> {
+    openat(
+        CWD,
+        root.task_path(pid, tid, "fd"),
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .ok()
+}
+
+/// The number of open fds of an fd directory (its `st_size`, Linux 6.2+).
+fn count_of(dir: &rustix::fd::OwnedFd) -> Option<u64> {
+    u64::try_from(rustix::fs::fstat(dir).ok()?.st_size).ok()
+}
+
+/// The number of open fds of one table; `None` when it cannot be read (the process exited,
+/// or is not ours to read).
+#[cfg(test)]
+fn fd_count(root: &ProcRoot, pid: u32, tid: Option<u32>) -> Option<u64> {
+    count_of(&open_fd_dir(root, pid, tid)?)
+}
+
+/// One table's socket fds as (fd, inode), sorted by fd; `None` when it cannot be read.
+fn socket_fds(dir: &rustix::fd::OwnedFd) -> Option<Vec<(u32, u64)>> {
+    let mut buf = vec![MaybeUninit::<u8>::uninit(); 16 * 1024];
+    let mut entries = RawDir::new(dir, &mut buf);
+    let mut link = [0u8; 64];
+    let mut out = Vec::new();
+    while let Some(entry) = entries.next() {
+        let entry = entry.ok()?;
+        let Some(fd) = parse_dec_u32(entry.file_name().to_bytes()) else {
+            continue;
+        };
+        // A fd closed since the listing is simply not there.
+        if let Ok(len) = rustix::fs::readlinkat_raw(dir, entry.file_name(), &mut link)
+            && let Some(inode) = link.get(..len).and_then(procfs::parse_socket_link)
+        {
+            out.push((fd, inode));
+        }
+    }
+    out.sort_unstable();
+    Some(out)
+}
+
+/// Whether the last walk's fd tables still give every shown socket the same holders.
+/// Tables whose count changed are listed again, and new processes walked: what they hold of
+/// other sockets (a client connection, a file) does not matter, and their entries are
+/// brought up to date. A process gone that held a shown socket, or a shown socket gained
+/// or lost by a table, answers `false`.
+fn tables_hold(root: &ProcRoot, cache: &mut OwnerCache) -> bool {
+    let Some(pids) = list_pids(root) else {
+        return false;
+    };
+    let shown = &cache.shown;
+    let holds_shown = |sockets: &[(u32, u64)]| -> Vec<(u32, u64)> {
+        sockets
+            .iter()
+            .copied()
+            .filter(|(_, inode)| shown.contains(inode))
+            .collect()
+    };
+    // Gone: only those that held nothing shown may go quietly.
+    for (pid, table) in &cache.fds {
+        if pids.binary_search(pid).is_err() && !holds_shown(&table.sockets).is_empty() {
+            return false;
+        }
+    }
+    let mut updated: Vec<(u32, super::PidFds)> = Vec::new();
+    for &pid in &pids {
+        let (tid, before) = match cache.fds.get(&pid) {
+            Some(t) => (t.tid, Some(t)),
+            // Listed last time but not walked: not ours to read, or a kernel thread's
+            // empty table; either way it held nothing then, and its count says nothing.
+            None if cache.listed.binary_search(&pid).is_ok() => continue,
+            None => (None, None),
+        };
+        let Some(dir) = open_fd_dir(root, pid, tid) else {
+            // Exited since the listing (a new one) or unreadable: what it held is unknown
+            // only if it held something shown before.
+            match before {
+                Some(t) if !holds_shown(&t.sockets).is_empty() => return false,
+                _ => continue,
+            }
+        };
+        let Some(nfds) = count_of(&dir) else {
+            return false;
+        };
+        if let Some(t) = before {
+            // A table holding sockets with a count of 0: a kernel before 6.2, which does not
+            // count; nothing can be told from counts there.
+            if nfds == 0 && !t.sockets.is_empty() {
+                return false;
+            }
+            if t.nfds == nfds {
+                continue;
+            }
+        }
+        let Some(sockets) = socket_fds(&dir) else {
+            return false;
+        };
+        let was = before.map(|t| holds_shown(&t.sockets)).unwrap_or_default();
+        if holds_shown(&sockets) != was {
+            return false;
+        }
+        updated.push((pid, super::PidFds { nfds, sockets, tid }));
+    }
+    cache.fds.retain(|pid, _| pids.binary_search(pid).is_ok());
+    cache.fds.extend(updated);
+    cache.listed = pids;
+    true
+}
+
+/// Whether the last resolve still holds for `shown` (the sockets the refresh shows, which
+/// the caller found unchanged), reading again what is due. `false` when anything differs.
+pub fn still_holds(
+    shown: &[&RawSocket],
+    src: &dyn Sources,
+    probe: Option<ProbeWhen>,
+    names: &UserNames,
+    cache: &mut OwnerCache,
+) -> bool {
+    if cache.pending_probes || cache.listed.is_empty() {
+        return false;
+    }
+    let root = src.proc_root();
+    if !tables_hold(root, cache) {
+        return false;
+    }
+    let now = src.monotonic();
+    processes_hold(src, names, now, cache)
+        && nonblocking_holds(root, now, cache)
+        && (probe.is_none() || options_hold(shown, src, now, cache))
+}
+
+/// The due processes' details, read again: unchanged, or `false`.
+fn processes_hold(
+    src: &dyn Sources,
+    names: &UserNames,
+    now: Duration,
+    cache: &mut OwnerCache,
+) -> bool {
+    let due_pids: Vec<u32> = cache
+        .processes
+        .iter()
+        .filter(|(pid, (_, at))| due(*at, now, PROCESS_TTL, u64::from(**pid)))
+        .map(|(pid, _)| *pid)
+        .collect();
+    for pid in due_pids {
+        let Ok(info) = super::read_process_info(src, names, pid, cache) else {
+            return false;
+        };
+        match cache.processes.get_mut(&pid) {
+            Some((old, at)) if *old == info => *at = now,
+            _ => return false,
+        }
+    }
+    true
+}
+
+/// The due listeners' O_NONBLOCK, read again through the holder it was read from.
+fn nonblocking_holds(root: &ProcRoot, now: Duration, cache: &mut OwnerCache) -> bool {
+    let holders = &cache.holders;
+    let fds = &cache.fds;
+    for (inode, (nb, at)) in cache.nonblocking.iter_mut() {
+        if !due(*at, now, NONBLOCK_TTL, *inode) {
+            continue;
+        }
+        let read = holders
+            .get(inode)
+            .into_iter()
+            .flatten()
+            .find_map(|&(pid, fd)| {
+                let tid = fds.get(&pid).and_then(|p| p.tid);
+                procfs::read_fd_nonblocking(root, pid, tid, fd).ok()
+            });
+        match read {
+            Some(v) if v == *nb => *at = now,
+            _ => return false,
+        }
+    }
+    true
+}
+
+/// The due sockets' options, probed again through their holders.
+fn options_hold(
+    shown: &[&RawSocket],
+    src: &dyn Sources,
+    now: Duration,
+    cache: &mut OwnerCache,
+) -> bool {
+    let due_cookies: HashMap<u64, Duration> = cache
+        .probes
+        .iter()
+        .filter(|(cookie, (_, at))| due(*at, now, PROBE_TTL, **cookie))
+        .map(|(cookie, (_, at))| (*cookie, *at))
+        .collect();
+    if due_cookies.is_empty() {
+        return true;
+    }
+    let mut prober = src.prober();
+    for r in shown.iter().filter(|r| due_cookies.contains_key(&r.cookie)) {
+        let holders = cache.holders.get(&r.inode).cloned().unwrap_or_default();
+        let mut read = None;
+        for (pid, fd) in holders {
+            let holder = Holder {
+                pid,
+                tid: table_tid(cache, pid),
+                fd,
+            };
+            let expected = Expected {
+                inode: r.inode,
+                cookie: r.cookie,
+            };
+            if let Ok(p) = prober.probe(holder, expected, Wanted::for_socket(r)) {
+                read = Some(ProbeOutcome::Read(p));
+                break;
+            }
+        }
+        match (read, cache.probes.get_mut(&r.cookie)) {
+            (Some(new), Some((old, at))) if *old == new => *at = now,
+            _ => return false,
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn due_spreads_over_the_second_half_of_the_ttl() {
+        let ttl = Duration::from_secs(60);
+        let at = Duration::from_secs(100);
+        let mut first_due = Vec::new();
+        for key in 0..2000u64 {
+            assert!(!due(at, at + Duration::from_secs(29), ttl, key));
+            assert!(due(at, at + ttl, ttl, key));
+            let s = (30..=60)
+                .find(|&s| due(at, at + Duration::from_secs(s), ttl, key))
+                .unwrap_or(60);
+            first_due.push(s);
+        }
+        first_due.sort_unstable();
+        first_due.dedup();
+        // Spread over the window, not all at once.
+        assert!(first_due.len() > 20, "{first_due:?}");
+    }
+
+    /// A child with a known fd table: 3 standard fds, then a 4th when it opens a file.
+    #[test]
+    fn a_child_is_listed_and_its_fds_counted() {
+        let root = ProcRoot::new("/proc");
+        let mut child = std::process::Command::new("sh")
+            .args(["-c", "read x; exec 5</dev/null; read y"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("sh");
+        let pid = child.id();
+        let pids = list_pids(&root).expect("/proc lists");
+        assert!(pids.binary_search(&pid).is_ok());
+        let listed = || {
+            std::fs::read_dir(format!("/proc/{pid}/fd"))
+                .expect("fd")
+                .count() as u64
+        };
+        assert_eq!(fd_count(&root, pid, None), Some(listed()));
+        let before = listed();
+        use std::io::Write as _;
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin.write_all(b"go\n").expect("write");
+        let mut after = None;
+        // Up to 10 s: a loaded CI machine may be slow to schedule the shell.
+        for _ in 0..1000 {
+            after = fd_count(&root, pid, None);
+            if after == Some(before + 1) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(after, Some(before + 1));
+        drop(stdin);
+        child.wait().expect("wait");
+        assert_eq!(fd_count(&root, pid, None), None, "gone");
+    }
+}
