@@ -56,7 +56,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<u8> {
     // failure is an error, as for `record`.
     let sampler = Sampler::start(args.collect.config(), args.interval, how)?;
     if let Some(served) = sampler.served() {
-        explain_privileges(&served.snap, args.quiet);
+        explain_privileges(served.snap(), args.quiet);
     }
     if !args.quiet.quiet {
         eprintln!(
@@ -240,7 +240,7 @@ fn status(served: &Served, counters: sampler::Counters, previous: Option<f64>) -
         revision: env!("BINDSCOPE_GIT_COMMIT").to_string(),
         collections: counters.collections,
         collection_errors: counters.errors,
-        last_success_unix: served.snap.taken_at.time().map(|t| t.unix_seconds()),
+        last_success_unix: served.taken_at().time().map(|t| t.unix_seconds()),
         previous_scrape_seconds: previous,
     }
 }

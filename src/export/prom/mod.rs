@@ -65,9 +65,29 @@ pub fn write(w: &mut dyn io::Write, snap: &Snapshot) -> io::Result<()> {
 /// The families of `snap`, without the format's end (`# EOF`): an exporter appends its own
 /// families ([`ExporterStatus`]) first.
 pub fn render(snap: &Snapshot, how: &Exposition) -> String {
+    let mut out = render_head(snap, &snap.taken_at, snap.scan.duration_ms, how.format);
+    out.push_str(&render_families(snap, how));
+    out
+}
+
+/// The snapshot's own metrics ([`render`]'s first part), for a sample taken at `taken_at`
+/// by a scan of `duration_ms`: a quiet refresh moves those and nothing else.
+pub fn render_head(
+    snap: &Snapshot,
+    taken_at: &crate::model::TakenAt,
+    duration_ms: u64,
+    format: TextFormat,
+) -> String {
+    let mut out = String::new();
+    snapshot_metrics(&mut out, snap, taken_at, duration_ms, format);
+    out
+}
+
+/// The sockets', listeners', findings' and counters' families ([`render`]'s second part):
+/// what an exporter renders once per sample that changed them.
+pub fn render_families(snap: &Snapshot, how: &Exposition) -> String {
     let ns = netns_labels(snap);
     let mut out = String::new();
-    snapshot_metrics(&mut out, snap, how.format);
     let mut omitted = MetricFamily::new(
         "bindscope_series_omitted",
         "Series left out of this exposition by the exporter's series limit (--max-series), per family.",
@@ -95,8 +115,14 @@ pub fn render(snap: &Snapshot, how: &Exposition) -> String {
 
 /// When the snapshot was taken, how the scan went, and what it could not see: an alert on
 /// a stale file or on a collector that lost its privileges needs these.
-fn snapshot_metrics(out: &mut String, snap: &Snapshot, format: TextFormat) {
-    if let Some(t) = snap.taken_at.time().map(|t| t.unix_seconds()) {
+fn snapshot_metrics(
+    out: &mut String,
+    snap: &Snapshot,
+    taken_at: &crate::model::TakenAt,
+    duration_ms: u64,
+    format: TextFormat,
+) {
+    if let Some(t) = taken_at.time().map(|t| t.unix_seconds()) {
         encode::scalar(
             out,
             format,
@@ -112,7 +138,7 @@ fn snapshot_metrics(out: &mut String, snap: &Snapshot, format: TextFormat) {
         Kind::Gauge,
         "bindscope_scan_duration_seconds",
         "How long the scan that made the snapshot took.",
-        snap.scan.duration_ms as f64 / 1000.0,
+        duration_ms as f64 / 1000.0,
     );
     encode::scalar(
         out,
