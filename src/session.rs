@@ -79,18 +79,24 @@ impl Session {
         let (snap, change) = match (refreshed, self.current.take()) {
             (Refreshed::Quiet(changes), Some(mut snap)) => {
                 changes.apply(&mut snap);
+                self.history
+                    .record_quiet(&snap, &changes.socket_indexes(), at_ms);
                 (snap, Change::Quiet(changes))
             }
-            (Refreshed::Whole(snap), _) => (*snap, Change::Whole),
+            (Refreshed::Whole(snap), _) => {
+                self.history.record(&snap, at_ms);
+                (*snap, Change::Whole)
+            }
             // Not by the collector's contract (a quiet refresh follows a whole one, which
             // the session keeps, and an error makes the collector forget it); if it ever
             // happened, a whole snapshot is taken rather than changes applied to nothing.
             (Refreshed::Quiet(_), None) => {
                 self.collector.forget_last();
-                (self.collector.collect()?, Change::Whole)
+                let snap = self.collector.collect()?;
+                self.history.record(&snap, at_ms);
+                (snap, Change::Whole)
             }
         };
-        self.history.record(&snap, at_ms);
         let snap = self.current.insert(snap);
         Ok(Refresh {
             snap,

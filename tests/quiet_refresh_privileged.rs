@@ -151,13 +151,13 @@ fn quiet_refreshes_keep_the_snapshot_equal_to_a_fresh_one() {
     drop(file);
 
     // Datagrams wait on the UDP socket: its receive queue is read by the whole read that
-    // comes every 5 s, with the same numbers as a fresh collection.
+    // comes every 10 s, with the same numbers as a fresh collection.
     ns.python(&format!(
         "import socket\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n\
          s.sendto(b'x'*100,('127.0.0.1',{dns}))"
     ))
     .expect_ok("send a datagram");
-    std::thread::sleep(Duration::from_millis(5200));
+    std::thread::sleep(Duration::from_millis(10_200));
     let (snap, kind, moved) = refresh(&mut s);
     assert_eq!(kind, "quiet");
     let at = index_of(&snap, dns, "udp");

@@ -17,10 +17,35 @@ pub struct QueueSample {
     pub syn_recv: u32,
 }
 
-/// One listener's samples, and the record that last saw it.
+/// One listener's queue numbers at a sample.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Queued {
+    len: u32,
+    backlog: u32,
+    syn_recv: u32,
+}
+
+impl Queued {
+    fn of(s: &crate::model::Socket) -> Option<Queued> {
+        let q = s.accept_queue?;
+        Some(Queued {
+            len: q.len,
+            backlog: q.backlog,
+            syn_recv: s.syn_recv.unwrap_or(0),
+        })
+    }
+}
+
+/// One listener's samples as runs of equal numbers: a listener whose queue does not move
+/// costs nothing per sample (a live view samples every listener every second).
 #[derive(Debug, Clone)]
 struct Ring {
-    samples: VecDeque<QueueSample>,
+    /// (numbers, the sample they were first seen at), oldest first; the last run lasts to
+    /// the newest sample. Runs wholly before the window are dropped.
+    runs: VecDeque<(Queued, usize)>,
+    /// The sample this listener was first recorded at.
+    since: usize,
+    /// The last sample that listed it (a whole record drops the rest).
     seen: usize,
 }
 
@@ -28,8 +53,11 @@ struct Ring {
 pub struct History {
     capacity: usize,
     samples: usize,
-    /// A live view records every listener every second: foldhash, not SipHash, and no
-    /// id cloned for a listener already known.
+    /// When each of the window's samples was taken, oldest first.
+    times: VecDeque<u64>,
+    /// The last sample at which some listener's numbers changed: verdicts drawn from the
+    /// queues hold while no change is within the window ([`History::settled`]).
+    last_change: usize,
     queues: HashMap<SocketId, Ring, foldhash::fast::RandomState>,
     counters: HashMap<NetnsId, VecDeque<(u64, TcpExtCounters)>>,
 }
@@ -46,46 +74,55 @@ impl History {
         History {
             capacity: capacity.max(2),
             samples: 0,
+            times: VecDeque::new(),
+            last_change: 0,
             queues: HashMap::default(),
             counters: HashMap::new(),
         }
     }
 
-    /// Adds a snapshot taken at `at_ms`. Listeners that are gone are forgotten.
-    pub fn record(&mut self, snap: &Snapshot, at_ms: u64) {
+    /// The first sample of the window.
+    fn window_start(&self) -> usize {
+        (self.samples + 1).saturating_sub(self.capacity).max(1)
+    }
+
+    /// A new sample taken at `at_ms`, before its numbers are recorded.
+    fn begin(&mut self, at_ms: u64) {
         self.samples += 1;
-        let cap = self.capacity;
+        if self.times.len() == self.capacity {
+            self.times.pop_front();
+        }
+        self.times.push_back(at_ms);
+    }
+
+    /// Records `q` for `id` at the current sample.
+    fn put(&mut self, id: &SocketId, q: Queued) {
         let now = self.samples;
-        let mut listeners = 0;
-        for s in &snap.sockets {
-            let Some(q) = s.accept_queue else { continue };
-            listeners += 1;
-            let ring = match self.queues.get_mut(&s.id) {
-                Some(ring) => ring,
-                None => self.queues.entry(s.id.clone()).or_insert_with(|| Ring {
-                    samples: VecDeque::with_capacity(cap),
-                    seen: now,
-                }),
-            };
-            // Two sockets of one id (a file can say anything) are one listener, sampled once.
-            if ring.seen == now && !ring.samples.is_empty() {
-                continue;
+        let start = self.window_start();
+        let ring = match self.queues.get_mut(id) {
+            Some(ring) => ring,
+            None => self.queues.entry(id.clone()).or_insert_with(|| Ring {
+                runs: VecDeque::new(),
+                since: now,
+                seen: now,
+            }),
+        };
+        ring.seen = now;
+        match ring.runs.back() {
+            Some((last, _)) if *last == q => {}
+            Some(_) => {
+                ring.runs.push_back((q, now));
+                self.last_change = now;
             }
-            if ring.samples.len() == cap {
-                ring.samples.pop_front();
-            }
-            ring.samples.push_back(QueueSample {
-                at_ms,
-                len: q.len,
-                backlog: q.backlog,
-                syn_recv: s.syn_recv.unwrap_or(0),
-            });
-            ring.seen = now;
+            None => ring.runs.push_back((q, now)),
         }
-        // More rings than listeners: some listener is gone.
-        if self.queues.len() != listeners {
-            self.queues.retain(|_, r| r.seen == now);
+        while ring.runs.get(1).is_some_and(|(_, from)| *from <= start) {
+            ring.runs.pop_front();
         }
+    }
+
+    fn record_counters(&mut self, snap: &Snapshot, at_ms: u64) {
+        let cap = self.capacity;
         for ns in &snap.netns {
             if ns.error.is_some() {
                 continue;
@@ -98,6 +135,45 @@ impl History {
         }
     }
 
+    /// Adds a snapshot taken at `at_ms`. Listeners that are gone are forgotten.
+    pub fn record(&mut self, snap: &Snapshot, at_ms: u64) {
+        self.begin(at_ms);
+        let now = self.samples;
+        let mut listeners = 0;
+        for s in &snap.sockets {
+            let Some(q) = Queued::of(s) else { continue };
+            listeners += 1;
+            // Two sockets of one id (a file can say anything) are one listener, sampled once.
+            if self.queues.get(&s.id).is_some_and(|r| r.seen == now) {
+                continue;
+            }
+            self.put(&s.id, q);
+        }
+        // More rings than listeners: some listener is gone.
+        if self.queues.len() != listeners {
+            self.queues.retain(|_, r| r.seen == now);
+        }
+        self.record_counters(snap, at_ms);
+    }
+
+    /// Adds `snap`, taken at `at_ms`, which is the snapshot last recorded with the quiet
+    /// changes applied: the same listeners, of which only those at `changed` (indexes into
+    /// its sockets) may have new numbers. Costs those, not every listener.
+    pub fn record_quiet(&mut self, snap: &Snapshot, changed: &[usize], at_ms: u64) {
+        self.begin(at_ms);
+        // Every listener is still there: none is forgotten, and the others' last runs
+        // simply last one sample more.
+        for &i in changed {
+            let Some(s) = snap.sockets.get(i) else {
+                continue;
+            };
+            if let Some(q) = Queued::of(s) {
+                self.put(&s.id, q);
+            }
+        }
+        self.record_counters(snap, at_ms);
+    }
+
     /// How many snapshots were recorded.
     pub fn samples(&self) -> usize {
         self.samples
@@ -105,10 +181,30 @@ impl History {
 
     /// A listener's samples, oldest first.
     pub fn queue(&self, id: &SocketId) -> Vec<QueueSample> {
-        self.queues
-            .get(id)
-            .map(|r| r.samples.iter().copied().collect())
-            .unwrap_or_default()
+        let Some(ring) = self.queues.get(id) else {
+            return Vec::new();
+        };
+        let first = self.window_start();
+        let from = ring.since.max(first);
+        let mut out = Vec::with_capacity((self.samples + 1).saturating_sub(from));
+        let mut run = 0;
+        for n in from..=self.samples {
+            // The run in force at sample n: the last that began at or before it (the first
+            // run also stands for the window's start, where its own start was dropped).
+            while ring.runs.get(run + 1).is_some_and(|(_, at)| *at <= n) {
+                run += 1;
+            }
+            let Some((q, _)) = ring.runs.get(run) else {
+                break;
+            };
+            out.push(QueueSample {
+                at_ms: self.times.get(n - first).copied().unwrap_or(0),
+                len: q.len,
+                backlog: q.backlog,
+                syn_recv: q.syn_recv,
+            });
+        }
+        out
     }
 
     /// How much a counter of a namespace rose over the window; `None` without two samples
@@ -134,14 +230,9 @@ impl History {
     /// slide out of the window. Windows that `snap` does not extend (a namespace not entered
     /// this time, or gone) no longer change, and neither do their verdicts.
     pub fn settled(&self, snap: &Snapshot) -> bool {
-        // Every listener's window is extended by each record: those of gone ones are dropped.
-        let queues = self.queues.values().all(|r| {
-            let r = &r.samples;
-            r.front().is_none_or(|a| {
-                r.iter()
-                    .all(|b| (a.len, a.backlog, a.syn_recv) == (b.len, b.backlog, b.syn_recv))
-            })
-        });
+        // Every listener's window is extended by each record (those of gone ones are
+        // dropped): they hold one value unless a change is within the window.
+        let queues = self.last_change < self.window_start() + 1;
         queues
             && snap
                 .netns
@@ -239,5 +330,36 @@ mod tests {
         not_entered.netns[0].error = Some("EPERM".into());
         h.record(&not_entered, 8000);
         assert!(h.settled(&not_entered));
+    }
+
+    /// A quiet record costs only the listeners that changed, and reads back exactly as
+    /// whole records of the same snapshots would.
+    #[test]
+    fn quiet_records_read_back_as_whole_ones() {
+        let mut quiet = History::new(3);
+        let mut whole = History::new(3);
+        let mut snap = snap_with(1, "a", 0);
+        for (i, len) in [1, 1, 2, 2, 2, 5].into_iter().enumerate() {
+            let at = i as u64 * 1000;
+            let changed = snap.sockets[0].accept_queue.map(|q| q.len) != Some(len);
+            snap.sockets[0].accept_queue = Some(AcceptQueue { len, backlog: 8 });
+            if i == 0 {
+                quiet.record(&snap, at);
+            } else {
+                let moved: Vec<usize> = if changed { vec![0] } else { Vec::new() };
+                quiet.record_quiet(&snap, &moved, at);
+            }
+            whole.record(&snap, at);
+            assert_eq!(
+                quiet.queue(&snap.sockets[0].id),
+                whole.queue(&snap.sockets[0].id)
+            );
+            assert_eq!(quiet.settled(&snap), whole.settled(&snap), "sample {i}");
+        }
+        let q = quiet.queue(&snap.sockets[0].id);
+        assert_eq!(
+            q.iter().map(|s| (s.at_ms, s.len)).collect::<Vec<_>>(),
+            vec![(3000, 2), (4000, 2), (5000, 5)]
+        );
     }
 }

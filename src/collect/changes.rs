@@ -104,6 +104,11 @@ impl QuietChanges {
         }
     }
 
+    /// The indexes of the sockets whose numbers changed.
+    pub fn socket_indexes(&self) -> Vec<usize> {
+        self.sockets.iter().map(|(i, _)| *i).collect()
+    }
+
     /// Brings `snap` up to date. Indexes out of range (a snapshot that is not the one these
     /// changes are for) are skipped rather than trusted.
     pub fn apply(&self, snap: &mut Snapshot) {

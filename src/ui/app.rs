@@ -445,10 +445,15 @@ impl App {
         } = new;
         // Quiet changes apply to the snapshot on screen, whose findings stay the data's.
         let (snap, quiet) = match sample {
-            Sample::Whole(snap) => (snap, false),
+            Sample::Whole(snap) => {
+                self.history.record(&snap, at_ms);
+                (snap, false)
+            }
             Sample::Quiet(changes) => match self.snapshot.take() {
                 Some(mut snap) => {
                     changes.apply(&mut snap);
+                    self.history
+                        .record_quiet(&snap, &changes.socket_indexes(), at_ms);
                     (snap, true)
                 }
                 // Changes to nothing (cannot happen: the collector thread sends a whole
@@ -456,7 +461,6 @@ impl App {
                 None => return,
             },
         };
-        self.history.record(&snap, at_ms);
         let data = match prepared {
             // Made on the collector thread, whose basis did not hold.
             Some((fp, Some(data))) => {

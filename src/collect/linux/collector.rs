@@ -103,8 +103,10 @@ const DISCOVERY_TTL: Duration = Duration::from_secs(5);
 /// How long a quiet refresh trusts what it does not dump (bound-only TCP sockets, SYN_RECV
 /// requests, UDP sockets and their queues): then it reads the namespaces whole again. A
 /// socket opened or closed by a process shows at once (its fd count changes); this bounds
-/// what no count shows (a bind() on a socket opened earlier, a request arriving).
-const WHOLE_EVERY: Duration = Duration::from_secs(5);
+/// what no count shows (a bind() on a socket opened earlier, a request arriving, a datagram
+/// waiting). While the last whole read saw requests waiting (SYN_RECV), every refresh is
+/// whole: those counts are what a SYN flood or a stuck accept moves.
+const WHOLE_EVERY: Duration = Duration::from_secs(10);
 
 impl Collector {
     /// A collector of this host.
@@ -183,6 +185,7 @@ impl Collector {
         let reading = match &self.last {
             Some(last)
                 if self.cfg.view == View::Listening
+                    && !last.requests_waiting()
                     && started.saturating_sub(last.whole_at) < WHOLE_EVERY =>
             {
                 Reading::Listeners
@@ -234,7 +237,7 @@ impl Collector {
         let names = self.sources.user_names();
         let probe = self.cfg.probe_options.then_some(self.cfg.probe_when);
         if !owners::still_holds(
-            &last.shown(),
+            &|| last.shown(),
             &*self.sources,
             probe,
             &names,
@@ -250,7 +253,7 @@ impl Collector {
             last.counters(),
             q.sockets.clone(),
         );
-        last.commit(&q, reading, started);
+        last.commit(&q, &read.entered, reading, started);
         Some(changes)
     }
 

@@ -31,7 +31,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// How long a process's container is trusted (as the process's other details, owners.rs).
-pub const PID_TTL: Duration = Duration::from_secs(5);
+pub const PID_TTL: Duration = Duration::from_secs(15);
 /// How long what a container's state files said is trusted: names and images change only
 /// by `docker rename` or a restart.
 pub const STATE_TTL: Duration = Duration::from_secs(30);

@@ -42,6 +42,8 @@ pub struct LastRefresh {
     counters: Vec<TcpExtCounters>,
     /// When the last whole read was (the sources' monotonic clock).
     pub whole_at: Duration,
+    /// The last whole read saw SYN_RECV requests.
+    requests_waiting: bool,
 }
 
 /// What a quiet refresh would give, before the owners are checked.
@@ -94,6 +96,15 @@ fn is_listener(r: &RawSocket) -> bool {
     r.proto == Proto::Tcp && r.state == TCP_LISTEN
 }
 
+/// Whether any namespace read holds SYN_RECV requests.
+fn any_requests(entered: &[Entered]) -> bool {
+    entered.iter().filter_map(|(_, d, _)| d.as_ref()).any(|d| {
+        d.raw
+            .iter()
+            .any(|r| r.proto == Proto::Tcp && r.state == TCP_SYN_RECV)
+    })
+}
+
 impl LastRefresh {
     /// What to keep of a whole refresh: `entered` is what made `snap`. `None` when a
     /// namespace could not be read: its next refresh must try it again whole.
@@ -140,6 +151,7 @@ impl LastRefresh {
                 .collect(),
             counters: snap.netns.iter().map(|n| n.counters.clone()).collect(),
             whole_at: now,
+            requests_waiting: any_requests(entered),
         })
     }
 
@@ -150,6 +162,11 @@ impl LastRefresh {
             .flat_map(|n| n.raw.iter())
             .filter(|r| join::in_view(r, self.view))
             .collect()
+    }
+
+    /// Whether the last whole read saw SYN_RECV requests (in any namespace).
+    pub fn requests_waiting(&self) -> bool {
+        self.requests_waiting
     }
 
     /// The counters of the snapshot's namespaces, as last given.
@@ -251,8 +268,8 @@ impl LastRefresh {
         before.next().is_none()
     }
 
-    /// Takes a quiet refresh's changes in (they were given out).
-    pub fn commit(&mut self, q: &Quiet, reading: Reading, now: Duration) {
+    /// Takes a quiet refresh's changes in (they were given out); `entered` is what it read.
+    pub fn commit(&mut self, q: &Quiet, entered: &[Entered], reading: Reading, now: Duration) {
         for (i, _, new) in &q.sockets {
             if let Some(n) = self.numbers.get_mut(*i) {
                 *n = *new;
@@ -265,6 +282,7 @@ impl LastRefresh {
         }
         if reading == Reading::Whole {
             self.whole_at = now;
+            self.requests_waiting = any_requests(entered);
         }
     }
 }

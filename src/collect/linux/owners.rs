@@ -24,8 +24,9 @@ pub use recheck::still_holds;
 /// A quiet refresh reads again those due ([`recheck`]), spread over the second half of
 /// this time: at 50,000 sockets, some 170 probes per second.
 const PROBE_TTL: Duration = Duration::from_secs(300);
-/// How long a listener's O_NONBLOCK is trusted (servers set it right after listen()).
-const NONBLOCK_TTL: Duration = Duration::from_secs(60);
+/// How long a listener's O_NONBLOCK is trusted: like its options, servers set it right
+/// after listen() (read again as [`PROBE_TTL`] says, one `fdinfo` read each).
+const NONBLOCK_TTL: Duration = Duration::from_secs(300);
 /// How long a process's name, cmdline, uids and unit are trusted. They change on exec or
 /// setuid, rarely; a live view shows such a change within this time (a pid reused by a
 /// new process shows at once: the fd tables' check sees the process go).

@@ -19,7 +19,7 @@
 //! joins everything as a first refresh would.
 
 use super::{NONBLOCK_TTL, OwnerCache, PROBE_TTL, PROCESS_TTL, ProbeWhen, table_tid};
-use crate::collect::join::ProbeOutcome;
+use crate::collect::join::{ProbeOutcome, ProcessInfo};
 use crate::collect::linux::procfs::{self, ProcRoot, parse_dec_u32};
 use crate::collect::linux::sockopt::{Expected, Holder, Wanted};
 use crate::collect::linux::sources::Sources;
@@ -176,8 +176,8 @@ fn tables_hold(root: &ProcRoot, cache: &mut OwnerCache) -> bool {
 
 /// Whether the last resolve still holds for `shown` (the sockets the refresh shows, which
 /// the caller found unchanged), reading again what is due. `false` when anything differs.
-pub fn still_holds(
-    shown: &[&RawSocket],
+pub fn still_holds<'a>(
+    shown: &dyn Fn() -> Vec<&'a RawSocket>,
     src: &dyn Sources,
     probe: Option<ProbeWhen>,
     names: &UserNames,
@@ -214,7 +214,17 @@ fn processes_hold(
             return false;
         };
         match cache.processes.get_mut(&pid) {
-            Some((old, at)) if *old == info => *at = now,
+            // The thread count moves with a server's pool: it is shown as of the last whole
+            // refresh rather than making every refresh of a busy host whole.
+            Some((old, at))
+                if *old
+                    == ProcessInfo {
+                        threads: old.threads,
+                        ..info
+                    } =>
+            {
+                *at = now
+            }
             _ => return false,
         }
     }
@@ -246,8 +256,8 @@ fn nonblocking_holds(root: &ProcRoot, now: Duration, cache: &mut OwnerCache) -> 
 }
 
 /// The due sockets' options, probed again through their holders.
-fn options_hold(
-    shown: &[&RawSocket],
+fn options_hold<'a>(
+    shown: &dyn Fn() -> Vec<&'a RawSocket>,
     src: &dyn Sources,
     now: Duration,
     cache: &mut OwnerCache,
@@ -262,7 +272,10 @@ fn options_hold(
         return true;
     }
     let mut prober = src.prober();
-    for r in shown.iter().filter(|r| due_cookies.contains_key(&r.cookie)) {
+    for r in shown()
+        .into_iter()
+        .filter(|r| due_cookies.contains_key(&r.cookie))
+    {
         let holders = cache.holders.get(&r.inode).cloned().unwrap_or_default();
         let mut read = None;
         for (pid, fd) in holders {
@@ -311,17 +324,26 @@ mod tests {
         assert!(first_due.len() > 20, "{first_due:?}");
     }
 
-    /// A child with a known fd table: 3 standard fds, then a 4th when it opens a file.
+    /// A child's fd count is its table's size, and follows a file it opens.
     #[test]
     fn a_child_is_listed_and_its_fds_counted() {
+        use std::io::{BufRead as _, Write as _};
         let root = ProcRoot::new("/proc");
-        let mut child = std::process::Command::new("sh")
-            .args(["-c", "read x; exec 5</dev/null; read y"])
+        let mut child = std::process::Command::new("python3")
+            .args([
+                "-c",
+                "import sys\nprint('ready',flush=True)\nsys.stdin.readline()\nf=open('/dev/null')\nprint('ok',flush=True)\nsys.stdin.readline()",
+            ])
             .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
             .spawn()
-            .expect("sh");
+            .expect("python3");
         let pid = child.id();
+        let mut out = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+        let mut line = String::new();
+        // Past the interpreter's start, which opens and closes files of its own.
+        out.read_line(&mut line).expect("read");
+        assert_eq!(line.trim(), "ready");
         let pids = list_pids(&root).expect("/proc lists");
         assert!(pids.binary_search(&pid).is_ok());
         let listed = || {
@@ -329,21 +351,14 @@ mod tests {
                 .expect("fd")
                 .count() as u64
         };
-        assert_eq!(fd_count(&root, pid, None), Some(listed()));
-        let before = listed();
-        use std::io::Write as _;
+        let before = fd_count(&root, pid, None).expect("count");
+        assert_eq!(before, listed());
         let mut stdin = child.stdin.take().expect("stdin");
         stdin.write_all(b"go\n").expect("write");
-        let mut after = None;
-        // Up to 10 s: a loaded CI machine may be slow to schedule the shell.
-        for _ in 0..1000 {
-            after = fd_count(&root, pid, None);
-            if after == Some(before + 1) {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        assert_eq!(after, Some(before + 1));
+        line.clear();
+        out.read_line(&mut line).expect("read");
+        assert_eq!(line.trim(), "ok");
+        assert_eq!(fd_count(&root, pid, None), Some(before + 1));
         drop(stdin);
         child.wait().expect("wait");
         assert_eq!(fd_count(&root, pid, None), None, "gone");
