@@ -145,10 +145,36 @@ fn quiet_refreshes_keep_the_snapshot_equal_to_a_fresh_one() {
     assert_eq!(snap["sockets"][moved[0]]["accept_queue"]["len"], 2);
     assert_eq!(snap, fresh(&ns));
 
-    // A file opened here changes this process's fd count, not what is shown.
+    // A file opened here changes this process's fd count, not what is shown; a process
+    // that comes with sockets of its own and goes (a client, a cron job) neither.
     let file = std::fs::File::open("/proc/self/status").expect("open");
     assert_eq!(refresh(&mut s).1, "quiet");
     drop(file);
+    let mut passer = std::process::Command::new(python())
+        .args([
+            "-c",
+            "import socket,sys\nu=socket.socket(socket.AF_UNIX)\nt=socket.socket()\nprint('ok',flush=True)\nsys.stdin.readline()",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python");
+    let mut line = String::new();
+    BufReader::new(passer.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("read");
+    assert_eq!(
+        refresh(&mut s).1,
+        "quiet",
+        "a new process holding other sockets"
+    );
+    let stdin = passer.stdin.take();
+    stop_child(&mut passer, stdin);
+    assert_eq!(
+        refresh(&mut s).1,
+        "quiet",
+        "a process gone that held nothing shown"
+    );
 
     // Datagrams wait on the UDP socket: its receive queue is read by the whole read that
     // comes every 10 s, with the same numbers as a fresh collection.

@@ -61,6 +61,14 @@ pub fn list_pids(root: &ProcRoot) -> Option<Vec<u32>> {
     Some(pids)
 }
 
+/// Whether this kernel gives an fd directory's size as its number of fds (Linux 6.2+;
+/// before, 0): this process has fds open, so its own directory answers.
+fn counts_fds(root: &ProcRoot) -> bool {
+    open_fd_dir(root, std::process::id(), None)
+        .and_then(|d| count_of(&d))
+        .is_some_and(|n| n > 0)
+}
+
 /// An fd directory, opened.
 fn open_fd_dir(root: &ProcRoot, pid: u32, tid: Option<u32>) -> Option<rustix::fd::OwnedFd> {
     openat(
@@ -112,6 +120,9 @@ fn socket_fds(dir: &rustix::fd::OwnedFd) -> Option<Vec<(u32, u64)>> {
 /// brought up to date. A process gone that held a shown socket, or a shown socket gained
 /// or lost by a table, answers `false`.
 fn tables_hold(root: &ProcRoot, cache: &mut OwnerCache) -> bool {
+    if !counts_fds(root) {
+        return false;
+    }
     let Some(pids) = list_pids(root) else {
         return false;
     };
@@ -149,15 +160,8 @@ fn tables_hold(root: &ProcRoot, cache: &mut OwnerCache) -> bool {
         let Some(nfds) = count_of(&dir) else {
             return false;
         };
-        if let Some(t) = before {
-            // A table holding sockets with a count of 0: a kernel before 6.2, which does not
-            // count; nothing can be told from counts there.
-            if nfds == 0 && !t.sockets.is_empty() {
-                return false;
-            }
-            if t.nfds == nfds {
-                continue;
-            }
+        if before.is_some_and(|t| t.nfds == nfds) {
+            continue;
         }
         let Some(sockets) = socket_fds(&dir) else {
             return false;
