@@ -63,6 +63,8 @@ pub struct OwnerCache {
     pub containers: ContainerCache,
     /// The pids `/proc` listed just before the last walk, sorted ([`recheck`]).
     listed: Vec<u32>,
+    /// Fd directories kept open by the quiet checks, by pid ([`recheck`]).
+    fd_dirs: HashMap<u32, rustix::fd::OwnedFd>,
     /// inode → (pid, fd) of every holder, as the last resolve found them.
     holders: HashMap<u64, Vec<(u32, u32)>>,
     /// The last resolve left sockets to be probed at the next sample

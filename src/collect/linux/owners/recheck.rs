@@ -62,12 +62,19 @@ pub fn list_pids(root: &ProcRoot) -> Option<Vec<u32>> {
 }
 
 /// Whether this kernel gives an fd directory's size as its number of fds (Linux 6.2+;
-/// before, 0): this process has fds open, so its own directory answers.
+/// before, 0): this process has fds open, so its own directory answers. Asked once.
 fn counts_fds(root: &ProcRoot) -> bool {
-    open_fd_dir(root, std::process::id(), None)
-        .and_then(|d| count_of(&d))
-        .is_some_and(|n| n > 0)
+    static COUNTS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *COUNTS.get_or_init(|| {
+        open_fd_dir(root, std::process::id(), None)
+            .and_then(|d| count_of(&d))
+            .is_some_and(|n| n > 0)
+    })
 }
+
+/// How many fd directories are kept open between checks (each saves a path walk per
+/// refresh); the rest are opened each time, well inside the usual limit of 1024 fds.
+const MAX_KEPT_DIRS: usize = 512;
 
 /// An fd directory, opened.
 fn open_fd_dir(root: &ProcRoot, pid: u32, tid: Option<u32>) -> Option<rustix::fd::OwnedFd> {
@@ -126,7 +133,13 @@ fn tables_hold(root: &ProcRoot, cache: &mut OwnerCache) -> bool {
     let Some(pids) = list_pids(root) else {
         return false;
     };
-    let shown = &cache.shown;
+    let OwnerCache {
+        fds,
+        fd_dirs,
+        shown,
+        listed,
+        ..
+    } = cache;
     let holds_shown = |sockets: &[(u32, u64)]| -> Vec<(u32, u64)> {
         sockets
             .iter()
@@ -135,34 +148,54 @@ fn tables_hold(root: &ProcRoot, cache: &mut OwnerCache) -> bool {
             .collect()
     };
     // Gone: only those that held nothing shown may go quietly.
-    for (pid, table) in &cache.fds {
+    for (pid, table) in fds.iter() {
         if pids.binary_search(pid).is_err() && !holds_shown(&table.sockets).is_empty() {
             return false;
         }
     }
+    fd_dirs.retain(|pid, _| pids.binary_search(pid).is_ok());
     let mut updated: Vec<(u32, super::PidFds)> = Vec::new();
     for &pid in &pids {
-        let (tid, before) = match cache.fds.get(&pid) {
+        let (tid, before) = match fds.get(&pid) {
             Some(t) => (t.tid, Some(t)),
             // Listed last time but not walked: not ours to read, or a kernel thread's
             // empty table; either way it held nothing then, and its count says nothing.
-            None if cache.listed.binary_search(&pid).is_ok() => continue,
+            None if listed.binary_search(&pid).is_ok() => continue,
             None => (None, None),
         };
-        let Some(dir) = open_fd_dir(root, pid, tid) else {
-            // Exited since the listing (a new one) or unreadable: what it held is unknown
-            // only if it held something shown before.
-            match before {
-                Some(t) if !holds_shown(&t.sockets).is_empty() => return false,
-                _ => continue,
+        // The directory kept open since the last check, when it still answers (a pid
+        // reused by a new process answers for the old one no more): one fstat.
+        let kept = fd_dirs.get(&pid).and_then(count_of);
+        let nfds = match kept {
+            Some(n) => n,
+            None => {
+                let Some(d) = open_fd_dir(root, pid, tid) else {
+                    // Exited since the listing (a new one) or unreadable: what it held is
+                    // unknown only if it held something shown before.
+                    fd_dirs.remove(&pid);
+                    match before {
+                        Some(t) if !holds_shown(&t.sockets).is_empty() => return false,
+                        _ => continue,
+                    }
+                };
+                let Some(n) = count_of(&d) else {
+                    return false;
+                };
+                if fd_dirs.len() < MAX_KEPT_DIRS || fd_dirs.contains_key(&pid) {
+                    fd_dirs.insert(pid, d);
+                }
+                n
             }
-        };
-        let Some(nfds) = count_of(&dir) else {
-            return false;
         };
         if before.is_some_and(|t| t.nfds == nfds) {
             continue;
         }
+        // Listed through a fresh handle: a kept one's directory offset is past its end (and
+        // it may stand for a process gone, whose pid was reused): it is opened again next time.
+        fd_dirs.remove(&pid);
+        let Some(dir) = open_fd_dir(root, pid, tid) else {
+            return false;
+        };
         let Some(sockets) = socket_fds(&dir) else {
             return false;
         };
@@ -172,9 +205,9 @@ fn tables_hold(root: &ProcRoot, cache: &mut OwnerCache) -> bool {
         }
         updated.push((pid, super::PidFds { nfds, sockets, tid }));
     }
-    cache.fds.retain(|pid, _| pids.binary_search(pid).is_ok());
-    cache.fds.extend(updated);
-    cache.listed = pids;
+    fds.retain(|pid, _| pids.binary_search(pid).is_ok());
+    fds.extend(updated);
+    *listed = pids;
     true
 }
 
