@@ -218,3 +218,41 @@ fn quiet_refreshes_keep_the_snapshot_equal_to_a_fresh_one() {
     drop(clients);
     drop(late);
 }
+
+/// While requests wait in a SYN queue, every refresh reads the namespace whole: the counts
+/// follow the kernel's at once, not at the next periodic whole read.
+#[test]
+fn waiting_requests_are_followed_every_refresh() {
+    let Some(ns) = privileged("waiting_requests_are_followed_every_refresh") else {
+        return;
+    };
+    // TCP_DEFER_ACCEPT keeps idle clients' requests in SYN_RECV for about 7 s, then moves
+    // them to the accept queue.
+    let made = Sockmaker::start(
+        &ns,
+        &json!({"sockets": [
+            {"name": "deferred", "proto": "tcp", "family": 4, "addr": "0.0.0.0", "port": 0,
+             "options": {"defer_accept": 5}, "listen": 16, "uid": 0,
+             "clients": 3, "clients_send": false}
+        ]}),
+    );
+    let port = made.port("deferred");
+    let mut s = Session::new(
+        Collector::new(config(&ns, ProbeWhen::SeenTwice)),
+        History::default(),
+    );
+    refresh(&mut s);
+    refresh(&mut s);
+    let (snap, kind, _) = refresh(&mut s);
+    assert_eq!(kind, "quiet");
+    let at = index_of(&snap, port, "tcp");
+    if ss_syn_recv(&ns, port) != 3 {
+        eprintln!("the requests left the SYN queue before the refreshes: a slow machine");
+    }
+    assert!(wait_for(Duration::from_secs(20), || ss_syn_recv(&ns, port) == 0));
+    let (snap, kind, _) = refresh(&mut s);
+    assert_eq!(kind, "quiet");
+    assert_eq!(snap["sockets"][at]["syn_recv"], 0);
+    assert_eq!(snap["sockets"][at]["accept_queue"]["len"], 3);
+    assert_eq!(snap, fresh(&ns));
+}
