@@ -33,14 +33,16 @@ pub struct ProcessInfo {
 /// What the options probe gave for one socket.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProbeOutcome {
-    Read(ProbedOptions),
+    /// Shared: most sockets of a host have the same options, so the owners' maps and their
+    /// cache hold one copy of each set (interned by the probe's caller), not one per socket.
+    Read(Arc<ProbedOptions>),
     /// Not read, and why (permission, race, no holder, not asked for).
     Unknown(Reason),
 }
 
 /// Options read with getsockopt; each `Err` carries why it could not be read. Serialized
 /// only in recordings of a host (`collect::linux::recording`).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct ProbedOptions {
     pub reuseaddr: Result<bool, Reason>,
     pub reuseport: Result<bool, Reason>,
@@ -49,6 +51,10 @@ pub struct ProbedOptions {
     pub transparent: Result<bool, Reason>,
     pub defer_accept: Option<Result<u32, Reason>>,
     pub fastopen: Option<Result<u32, Reason>>,
+    /// A listener's O_NONBLOCK (F_GETFL on the duplicate); `None` when not read, and then
+    /// it comes from fdinfo. Recordings made before it have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonblocking: Option<bool>,
 }
 
 pub struct JoinContext<'a> {
@@ -300,7 +306,7 @@ fn build_options(r: &RawSocket, device: Option<String>, ctx: &JoinContext<'_>) -
     use OptionName as N;
     let mut reasons: Reasons = Vec::new();
     let probe: Result<&ProbedOptions, Reason> = match ctx.probes.get(&r.cookie) {
-        Some(ProbeOutcome::Read(p)) => Ok(p),
+        Some(ProbeOutcome::Read(p)) => Ok(p.as_ref()),
         Some(ProbeOutcome::Unknown(why)) => Err(why.clone()),
         None if r.inode == 0 => Err(reasons::NO_OWNER.clone()),
         None => Err(reasons::NOT_PROBED.clone()),
@@ -456,7 +462,7 @@ mod tests {
         let mut probes = HashMap::new();
         probes.insert(
             1,
-            ProbeOutcome::Read(ProbedOptions {
+            ProbeOutcome::Read(Arc::new(ProbedOptions {
                 reuseaddr: Ok(true),
                 reuseport: Ok(false),
                 v6only: None,
@@ -464,7 +470,8 @@ mod tests {
                 transparent: Ok(false),
                 defer_accept: Some(Ok(7)),
                 fastopen: Some(Err(Reason::from("getsockopt: EPERM"))),
-            }),
+                nonblocking: None,
+            })),
         );
         probes.insert(2, ProbeOutcome::Unknown(Reason::from("needs root")));
         let mut nonblocking = HashMap::new();

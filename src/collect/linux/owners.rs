@@ -6,7 +6,7 @@ use super::containers::ContainerCache;
 use super::procfs::{self, FdScan, PidFds, ProcError, ProcRoot};
 use super::sockopt::{Expected, Holder, ProbeError, Wanted};
 use super::sources::Sources;
-use crate::collect::join::{ProbeOutcome, ProcessInfo};
+use crate::collect::join::{ProbeOutcome, ProbedOptions, ProcessInfo};
 use crate::collect::raw::RawSocket;
 use crate::collect::reasons;
 use crate::collect::users::UserNames;
@@ -216,89 +216,119 @@ fn read_options(
         .retain(|_, (_, at)| now.saturating_sub(*at) < NONBLOCK_TTL);
     let mut prober = src.prober();
     let mut interner = reasons::Interner::default();
+    // One shared copy of each distinct set of options (see `ProbeOutcome::Read`).
+    let mut read_sets: HashSet<Arc<ProbedOptions>> = HashSet::new();
     let mut other_errors: Vec<String> = Vec::new();
+    o.probes.reserve(sockets.len());
     for r in sockets.iter().filter(|r| r.inode != 0) {
-        let hs: Vec<(u32, u32)> = o
-            .holders
-            .get(&r.inode)
-            .map(|v| {
-                v.iter()
-                    .copied()
-                    .filter(|(pid, _)| o.processes.contains_key(pid))
-                    .collect()
-            })
-            .unwrap_or_default();
-        if r.proto == Proto::Tcp && r.state == 10 {
-            if let Some((nb, _)) = cache.nonblocking.get(&r.inode) {
-                o.nonblocking.insert(r.inode, *nb);
-            } else {
-                for &(pid, fd) in &hs {
-                    let tid = table_tid(cache, pid);
-                    if let Ok(nb) = procfs::read_fd_nonblocking(root, pid, tid, fd) {
-                        o.nonblocking.insert(r.inode, nb);
-                        cache.nonblocking.insert(r.inode, (nb, now));
-                        break;
-                    }
-                }
-            }
-        }
-        // Options read in the last minute are trusted (only reads are cached).
-        if let Some((outcome, _)) = cache.probes.get(&r.cookie).filter(|_| probe_options) {
-            o.probes.insert(r.cookie, outcome.clone());
-            continue;
-        }
-        let outcome = if !probe_options {
-            ProbeOutcome::Unknown(reasons::NO_PROBE_FLAG.clone())
-        } else if probe == Some(ProbeWhen::SeenTwice) && !seen_before.contains(&r.cookie) {
-            ProbeOutcome::Unknown(reasons::NEW_SOCKET.clone())
-        } else if hs.is_empty() {
-            let why = if o.unreadable == 0 {
-                "no holder left to read it from (it exited during the scan)".to_string()
-            } else {
-                o.options_denied += 1;
-                "no visible holder: the processes that may hold it could not be read".to_string()
-            };
-            ProbeOutcome::Unknown(interner.get(why))
-        } else {
-            let want = Wanted::for_socket(r);
-            o.stats.options_probed += 1;
-            let mut last = ProbeOutcome::Unknown(reasons::NOT_PROBED.clone());
-            for &(pid, fd) in &hs {
-                let holder = Holder {
-                    pid,
-                    tid: table_tid(cache, pid),
-                    fd,
-                };
-                let expected = Expected {
-                    inode: r.inode,
-                    cookie: r.cookie,
-                };
-                match prober.probe(holder, expected, want) {
-                    Ok(p) => {
-                        last = ProbeOutcome::Read(p);
-                        break;
-                    }
-                    Err(e) => {
-                        last = ProbeOutcome::Unknown(interner.get(e.to_string()));
-                        if e.is_denied() {
-                            o.options_denied += 1;
-                            break;
-                        }
-                        if let ProbeError::Other(msg) = &e {
-                            other_errors.push(msg.clone());
-                        }
-                        // A race (exited, closed, fd reused): try the next holder.
-                    }
-                }
-            }
-            if matches!(last, ProbeOutcome::Unknown(_)) {
-                o.stats.options_failed += 1;
-            }
-            last
+        // The holders whose details were read, in walk order; no vector per socket.
+        let holders: &[(u32, u32)] = o.holders.get(&r.inode).map_or(&[], Vec::as_slice);
+        let processes = &o.processes;
+        let hs = || {
+            holders
+                .iter()
+                .copied()
+                .filter(|(pid, _)| processes.contains_key(pid))
         };
-        // Only what was read is cached: an unknown (denied or raced) is tried again next time.
-        if matches!(outcome, ProbeOutcome::Read(_)) {
-            cache.probes.insert(r.cookie, (outcome.clone(), now));
+        let listener = r.proto == Proto::Tcp && r.state == 10;
+        let cached_nb = cache
+            .nonblocking
+            .get(&r.inode)
+            .filter(|_| listener)
+            .map(|(nb, _)| *nb);
+        // O_NONBLOCK read by this sample's probe of the socket (F_GETFL on the duplicate).
+        let mut probed_nb = None;
+        // Options read in the last minute are trusted (only reads are cached).
+        let outcome =
+            if let Some((outcome, _)) = cache.probes.get(&r.cookie).filter(|_| probe_options) {
+                outcome.clone()
+            } else {
+                let outcome = if !probe_options {
+                    ProbeOutcome::Unknown(reasons::NO_PROBE_FLAG.clone())
+                } else if probe == Some(ProbeWhen::SeenTwice) && !seen_before.contains(&r.cookie) {
+                    ProbeOutcome::Unknown(reasons::NEW_SOCKET.clone())
+                } else if hs().next().is_none() {
+                    let why = if o.unreadable == 0 {
+                        "no holder left to read it from (it exited during the scan)".to_string()
+                    } else {
+                        o.options_denied += 1;
+                        "no visible holder: the processes that may hold it could not be read"
+                            .to_string()
+                    };
+                    ProbeOutcome::Unknown(interner.get(why))
+                } else {
+                    let mut want = Wanted::for_socket(r);
+                    // A listener's flags are known from the cache: not asked again.
+                    want.nonblocking = want.nonblocking && cached_nb.is_none();
+                    o.stats.options_probed += 1;
+                    let mut last = ProbeOutcome::Unknown(reasons::NOT_PROBED.clone());
+                    for (pid, fd) in hs() {
+                        let holder = Holder {
+                            pid,
+                            tid: table_tid(cache, pid),
+                            fd,
+                        };
+                        let expected = Expected {
+                            inode: r.inode,
+                            cookie: r.cookie,
+                        };
+                        match prober.probe(holder, expected, want) {
+                            Ok(p) => {
+                                probed_nb = p.nonblocking;
+                                let shared = match read_sets.get(&p) {
+                                    Some(shared) => Arc::clone(shared),
+                                    None => {
+                                        let shared = Arc::new(p);
+                                        read_sets.insert(Arc::clone(&shared));
+                                        shared
+                                    }
+                                };
+                                last = ProbeOutcome::Read(shared);
+                                break;
+                            }
+                            Err(e) => {
+                                last = ProbeOutcome::Unknown(interner.get(e.to_string()));
+                                if e.is_denied() {
+                                    o.options_denied += 1;
+                                    break;
+                                }
+                                if let ProbeError::Other(msg) = &e {
+                                    other_errors.push(msg.clone());
+                                }
+                                // A race (exited, closed, fd reused): try the next holder.
+                            }
+                        }
+                    }
+                    if matches!(last, ProbeOutcome::Unknown(_)) {
+                        o.stats.options_failed += 1;
+                    }
+                    last
+                };
+                // Only what was read is cached: an unknown (denied or raced) is tried again
+                // next time.
+                if matches!(outcome, ProbeOutcome::Read(_)) {
+                    cache.probes.insert(r.cookie, (outcome.clone(), now));
+                }
+                outcome
+            };
+        if listener {
+            let nb = match (cached_nb, probed_nb) {
+                (Some(nb), _) => Some(nb),
+                (None, Some(nb)) => {
+                    cache.nonblocking.insert(r.inode, (nb, now));
+                    Some(nb)
+                }
+                // Not probed now (cached options, no probe, no permission): the fdinfo.
+                (None, None) => hs().find_map(|(pid, fd)| {
+                    let tid = table_tid(cache, pid);
+                    let nb = procfs::read_fd_nonblocking(root, pid, tid, fd).ok()?;
+                    cache.nonblocking.insert(r.inode, (nb, now));
+                    Some(nb)
+                }),
+            };
+            if let Some(nb) = nb {
+                o.nonblocking.insert(r.inode, nb);
+            }
         }
         o.probes.insert(r.cookie, outcome);
     }
@@ -314,7 +344,6 @@ fn read_options(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::collect::join::ProbedOptions;
     use crate::model::Family;
     use std::os::fd::AsRawFd;
 
@@ -348,7 +377,7 @@ mod tests {
 
     fn read(o: &Owners, r: &RawSocket) -> Option<ProbedOptions> {
         match o.probes.get(&r.cookie) {
-            Some(ProbeOutcome::Read(p)) => Some(p.clone()),
+            Some(ProbeOutcome::Read(p)) => Some(ProbedOptions::clone(p)),
             _ => None,
         }
     }

@@ -11,16 +11,21 @@
 //! - before the duplicate, `/proc/PID/fd/FD` must still name the socket's inode: the fd walk
 //!   may be many milliseconds old, and a service that closed the socket since may hold a
 //!   brand-new one under the same number, which is the socket most likely to be closed again
-//!   while we hold it;
+//!   while we hold it (the link is read relative to the holder's fd directory, opened once
+//!   per holder: the same check without walking `/proc/PID/fd` for each socket);
 //! - the SO_COOKIE check comes first after it, so a fd number reused in between is closed
 //!   after one call;
 //! - only what inet_diag did not already give is read ([`Wanted`]): IPV6_V6ONLY,
 //!   IP_FREEBIND and IP_TRANSPARENT come from INET_DIAG_SKV6ONLY and INET_DIAG_SOCKOPT when
 //!   the kernel sends them, and the bound device always comes from `idiag_if`;
+//! - a listener's O_NONBLOCK is read there too, with `fcntl(F_GETFL)`: the duplicate shares
+//!   the open file description, whose flags these are (what `/proc/PID/fdinfo/FD` prints),
+//!   so one read-only call replaces opening and parsing a file per listener;
 //! - the answers are kept as plain numbers ([`Answers`]): no allocation, no formatting,
 //!   no lookup until the duplicate is closed; they become [`ProbedOptions`] afterwards.
 //!
-//! Never accept, read, write, set an option or change flags on the duplicate.
+//! Never accept, read, write, set an option or change flags on the duplicate (F_GETFL only
+//! reads them).
 //!
 //! This is the library's only module with `unsafe` (Cargo.toml denies it elsewhere):
 //! `getsockopt` through libc, whose buffers we size.
@@ -74,6 +79,9 @@ impl ProbeError {
 pub struct OptionProber {
     root: ProcRoot,
     pidfds: HashMap<u32, Result<OwnedFd, ProbeError>>,
+    /// Each holder's `/proc/PID/fd` (or its thread's), opened once, for the check before
+    /// each duplicate.
+    fd_tables: HashMap<u32, Result<OwnedFd, Errno>>,
 }
 
 /// The socket a probe expects behind a holder's fd: the inode the fd walk saw and the
@@ -97,6 +105,8 @@ pub struct Wanted {
     pub diag_v6only: bool,
     /// inet_diag sent INET_DIAG_SOCKOPT with IP_FREEBIND and IP_TRANSPARENT (Linux 5.10+).
     pub diag_sockopt: bool,
+    /// A TCP listener: its O_NONBLOCK is read too (F_GETFL).
+    pub nonblocking: bool,
 }
 
 impl Wanted {
@@ -109,6 +119,7 @@ impl Wanted {
             tcp: r.proto == Proto::Tcp,
             diag_v6only: r.v6only.is_some(),
             diag_sockopt: r.sockopt.is_some(),
+            nonblocking: r.proto == Proto::Tcp && r.state == 10,
         }
     }
 
@@ -151,6 +162,7 @@ impl OptionProber {
         OptionProber {
             root,
             pidfds: HashMap::new(),
+            fd_tables: HashMap::new(),
         }
     }
 
@@ -172,8 +184,17 @@ impl OptionProber {
             Ok(fd) => fd,
             Err(e) => return Err(e.clone()),
         };
-        // Not a duplicate of whatever the number names now: see the module docs.
-        match procfs::fd_socket_inode(&self.root, holder.pid, holder.tid, holder.fd) {
+        // Not a duplicate of whatever the number names now: see the module docs. The table
+        // is opened after the pidfd, so both name the same task.
+        let table = self
+            .fd_tables
+            .entry(task)
+            .or_insert_with(|| procfs::open_fd_table(&self.root, holder.pid, holder.tid));
+        let now = match table {
+            Ok(dir) => procfs::fd_socket_inode_at(dir.as_fd(), holder.fd),
+            Err(e) => Err(*e),
+        };
+        match now {
             Ok(Some(now)) if now == inode => {}
             Ok(_) => return Err(ProbeError::Replaced { fd: holder.fd }),
             Err(Errno::NOENT | Errno::SRCH) => return Err(ProbeError::FdClosed),
@@ -241,6 +262,8 @@ struct OptionAnswers {
     transparent: Option<Answer>,
     defer_accept: Option<Answer>,
     fastopen: Option<Answer>,
+    /// The file status flags (F_GETFL), for listeners.
+    flags: Option<Result<rustix::fs::OFlags, Errno>>,
 }
 
 /// Every getsockopt `want` asks for, cookie first; nothing else.
@@ -271,6 +294,7 @@ fn read_answers(sock: BorrowedFd<'_>, cookie: u64, want: Wanted) -> Answers {
             libc::TCP_DEFER_ACCEPT,
         ),
         fastopen: ask(want.tcp_options(), libc::IPPROTO_TCP, libc::TCP_FASTOPEN),
+        flags: want.nonblocking.then(|| rustix::fs::fcntl_getfl(sock)),
     };
     Answers {
         cookie: found,
@@ -307,6 +331,11 @@ impl Answers {
             fastopen: want
                 .tcp
                 .then(|| a.fastopen.map_or_else(|| Err(want.skipped()), count)),
+            // A failed F_GETFL leaves it to the fdinfo, as when it was not asked.
+            nonblocking: a
+                .flags
+                .and_then(Result::ok)
+                .map(|f| f.contains(rustix::fs::OFlags::NONBLOCK)),
         })
     }
 }
@@ -405,6 +434,7 @@ mod tests {
         tcp: true,
         diag_v6only: false,
         diag_sockopt: false,
+        nonblocking: true,
     };
 
     #[test]
@@ -422,6 +452,17 @@ mod tests {
         assert_eq!(got.defer_accept, Some(Ok(0)));
         assert_eq!(got.fastopen, Some(Ok(0)));
         assert!(got.v6only.is_none());
+        // O_NONBLOCK is the open file description's, which the duplicate shares.
+        assert_eq!(got.nonblocking, Some(false));
+        l.set_nonblocking(true).expect("O_NONBLOCK");
+        let got = p.probe(me(fd), expected(fd), LISTENER).expect("probe");
+        assert_eq!(got.nonblocking, Some(true));
+        let not_asked = Wanted {
+            nonblocking: false,
+            ..LISTENER
+        };
+        let got = p.probe(me(fd), expected(fd), not_asked).expect("probe");
+        assert_eq!(got.nonblocking, None);
 
         let other_cookie = Expected {
             cookie: cookie ^ 1,

@@ -448,10 +448,41 @@ pub fn fd_socket_inode(
     tid: Option<u32>,
     fd: u32,
 ) -> Result<Option<u64>, Errno> {
-    let path = root.task_path(pid, tid, &format!("fd/{fd}"));
+    let dir = open_fd_table(root, pid, tid)?;
+    fd_socket_inode_at(dir.as_fd(), fd)
+}
+
+/// `/proc/PID/fd` (or `/proc/PID/task/TID/fd`) opened, for [`fd_socket_inode_at`]. The
+/// handle names the task it was opened for: once that task has exited, lookups through it
+/// fail with ENOENT, even if its pid is reused.
+pub fn open_fd_table(root: &ProcRoot, pid: u32, tid: Option<u32>) -> Result<OwnedFd, Errno> {
+    open_dir(CWD, root.task_path(pid, tid, "fd").as_path())
+}
+
+/// As [`fd_socket_inode`], through a table opened by [`open_fd_table`]: a readlink of one
+/// path component (the kernel walks `/proc/PID/fd` once per table, not once per fd) and
+/// nothing allocated.
+pub fn fd_socket_inode_at(table: BorrowedFd<'_>, fd: u32) -> Result<Option<u64>, Errno> {
+    let mut digits = [0u8; 11];
+    let name = decimal_cstr(&mut digits, fd);
     let mut link = [0u8; LINK_BUF];
-    let len = readlinkat_raw(CWD, path.as_path(), &mut link)?;
+    let len = readlinkat_raw(table, name, &mut link)?;
     Ok(link.get(..len).and_then(parse_socket_link))
+}
+
+/// `n` in decimal, NUL-terminated, in `buf` (10 digits and the NUL fit any u32).
+fn decimal_cstr(buf: &mut [u8; 11], mut n: u32) -> &CStr {
+    let mut at = buf.len() - 1;
+    buf[at] = 0;
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 || at == 0 {
+            break;
+        }
+    }
+    CStr::from_bytes_with_nul(&buf[at..]).unwrap_or_default()
 }
 
 /// Whether `PID`'s fd `FD` is in non-blocking mode, from `/proc/PID/fdinfo/FD` (proc(5)),
@@ -473,6 +504,40 @@ pub fn read_fd_nonblocking(
 mod reuse_tests {
     use super::*;
     use std::os::fd::AsRawFd;
+
+    #[test]
+    fn fd_numbers_as_names() {
+        let mut buf = [0u8; 11];
+        for n in [0, 7, 10, 4_095, 1_048_575, u32::MAX] {
+            assert_eq!(
+                decimal_cstr(&mut buf, n).to_str(),
+                Ok(n.to_string().as_str())
+            );
+        }
+    }
+
+    /// Through a table handle, the check reads what the absolute path reads; a closed fd
+    /// is ENOENT, and a pipe is no socket.
+    #[test]
+    fn fd_check_through_the_table() {
+        let root = ProcRoot::default();
+        let me = std::process::id();
+        let sock = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+        let fd = sock.as_raw_fd() as u32;
+        let table = open_fd_table(&root, me, None).expect("own fd table");
+        let link = std::fs::read_link(format!("/proc/self/fd/{fd}")).expect("link");
+        let inode = parse_socket_link(link.as_os_str().as_encoded_bytes());
+        assert!(inode.is_some());
+        assert_eq!(fd_socket_inode_at(table.as_fd(), fd), Ok(inode));
+        assert_eq!(fd_socket_inode(&root, me, None, fd), Ok(inode));
+        assert_eq!(
+            fd_socket_inode_at(table.as_fd(), table.as_raw_fd() as u32),
+            Ok(None)
+        );
+        drop(sock);
+        // Another test thread may take the number at once: it is then another file.
+        assert_ne!(fd_socket_inode_at(table.as_fd(), fd), Ok(inode));
+    }
 
     fn mine(scan: &FdScan) -> Vec<(u32, u64)> {
         let me = std::process::id();
