@@ -103,7 +103,7 @@ pub fn append_sockets(raw: &[RawSocket], ctx: &JoinContext<'_>, out: &mut Vec<So
                 .unwrap_or_else(|| format!("if{index}")),
         )
     };
-    let mut seen = HashSet::new();
+    let mut seen = HashSet::with_capacity(raw.len());
     // Walk the dump in the snapshot's order (an index sort moves 4 bytes, not a socket), so
     // the collector's final sort of large sockets finds them already in order.
     let mut order: Vec<u32> = (0..raw.len() as u32).collect();
@@ -257,28 +257,31 @@ fn build_holders(inode: u64, ctx: &JoinContext<'_>) -> Vec<Holder> {
     let Some(list) = ctx.holders.get(&inode) else {
         return Vec::new();
     };
-    let mut holders: Vec<Holder> = list
-        .iter()
-        // A process that vanished before its details were read is not a holder any more.
-        .filter_map(|&(pid, fd)| {
-            let p = ctx.processes.get(&pid)?;
-            Some(Holder {
-                container: p.container.clone(),
-                pid,
-                fd,
-                name: p.name.clone(),
-                uid: p.uid,
-                ruid: p.ruid,
-                user: p.user.clone(),
-                cmdline: p.cmdline.clone(),
-                unit: p.unit.clone(),
-                netns: p.netns,
-                ppid: p.ppid,
-                threads: p.threads,
-                exe: p.exe.clone(),
-            })
-        })
-        .collect();
+    // Sized to the list: collected from a filter, a vector of these 150-byte holders would
+    // start at room for four, and most sockets have one (20 MB at 50,000 sockets).
+    let mut holders: Vec<Holder> = Vec::with_capacity(list.len());
+    holders.extend(
+        list.iter()
+            // A process that vanished before its details were read is not a holder any more.
+            .filter_map(|&(pid, fd)| {
+                let p = ctx.processes.get(&pid)?;
+                Some(Holder {
+                    container: p.container.clone(),
+                    pid,
+                    fd,
+                    name: p.name.clone(),
+                    uid: p.uid,
+                    ruid: p.ruid,
+                    user: p.user.clone(),
+                    cmdline: p.cmdline.clone(),
+                    unit: p.unit.clone(),
+                    netns: p.netns,
+                    ppid: p.ppid,
+                    threads: p.threads,
+                    exe: p.exe.clone(),
+                })
+            }),
+    );
     holders.sort_by_key(|h| (h.pid, h.fd));
     holders
 }
