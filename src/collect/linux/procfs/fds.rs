@@ -662,7 +662,6 @@ mod reuse_tests {
                     .sum::<usize>();
                 assert_eq!(a.fds.len(), sockets);
             } else {
-                // A live host changes between two walks: the same processes, about.
                 // A live host changes between two walks: about the same processes.
                 assert!(a.processes_scanned.abs_diff(b.processes_scanned) < 20);
             }
