@@ -4,8 +4,8 @@
 
 use super::containers::ContainerCache;
 use super::procfs::{self, FdScan, PidFds, ProcError, ProcRoot};
-use super::sockopt::{Expected, Holder, ProbeError, Wanted};
-use super::sources::Sources;
+use super::sockopt::{self, Expected, Holder, ProbeDone, ProbeError, ProbeJob, Wanted};
+use super::sources::{ProbeOptions, Sources};
 use crate::collect::join::{ProbeOutcome, ProbedOptions, ProcessInfo};
 use crate::collect::raw::RawSocket;
 use crate::collect::reasons;
@@ -214,104 +214,124 @@ fn read_options(
     cache
         .nonblocking
         .retain(|_, (_, at)| now.saturating_sub(*at) < NONBLOCK_TTL);
-    let mut prober = src.prober();
     let mut interner = reasons::Interner::default();
     // One shared copy of each distinct set of options (see `ProbeOutcome::Read`).
     let mut read_sets: HashSet<Arc<ProbedOptions>> = HashSet::new();
     let mut other_errors: Vec<String> = Vec::new();
-    o.probes.reserve(sockets.len());
-    for r in sockets.iter().filter(|r| r.inode != 0) {
-        // The holders whose details were read, in walk order; no vector per socket.
+
+    // What each socket gets, decided in order; the sockets to probe become jobs, probed
+    // together below (in two threads when a second prober is given).
+    enum Plan {
+        Known(ProbeOutcome),
+        Probe,
+    }
+    let mut plans: Vec<(&RawSocket, Plan, Option<bool>)> = Vec::with_capacity(sockets.len());
+    let mut jobs: Vec<ProbeJob> = Vec::new();
+    let mut tries: Vec<Holder> = Vec::new();
+    for r in sockets.iter().copied().filter(|r| r.inode != 0) {
+        // The holders whose details were read, in walk order.
         let holders: &[(u32, u32)] = o.holders.get(&r.inode).map_or(&[], Vec::as_slice);
-        let processes = &o.processes;
-        let hs = || {
-            holders
-                .iter()
-                .copied()
-                .filter(|(pid, _)| processes.contains_key(pid))
-        };
+        let mut hs = holders
+            .iter()
+            .copied()
+            .filter(|(pid, _)| o.processes.contains_key(pid))
+            .peekable();
         let listener = r.proto == Proto::Tcp && r.state == 10;
         let cached_nb = cache
             .nonblocking
             .get(&r.inode)
             .filter(|_| listener)
             .map(|(nb, _)| *nb);
+        // Options read in the last minute are trusted (only reads are cached).
+        let plan = if let Some((outcome, _)) = cache.probes.get(&r.cookie).filter(|_| probe_options)
+        {
+            Plan::Known(outcome.clone())
+        } else if !probe_options {
+            Plan::Known(ProbeOutcome::Unknown(reasons::NO_PROBE_FLAG.clone()))
+        } else if probe == Some(ProbeWhen::SeenTwice) && !seen_before.contains(&r.cookie) {
+            Plan::Known(ProbeOutcome::Unknown(reasons::NEW_SOCKET.clone()))
+        } else if hs.peek().is_none() {
+            let why = if o.unreadable == 0 {
+                "no holder left to read it from (it exited during the scan)".to_string()
+            } else {
+                o.options_denied += 1;
+                "no visible holder: the processes that may hold it could not be read".to_string()
+            };
+            Plan::Known(ProbeOutcome::Unknown(interner.get(why)))
+        } else {
+            let mut want = Wanted::for_socket(r);
+            // A listener's flags are known from the cache: not asked again.
+            want.nonblocking = want.nonblocking && cached_nb.is_none();
+            let first = tries.len();
+            tries.extend(hs.map(|(pid, fd)| Holder {
+                pid,
+                tid: table_tid(cache, pid),
+                fd,
+            }));
+            jobs.push(ProbeJob {
+                expected: Expected {
+                    inode: r.inode,
+                    cookie: r.cookie,
+                },
+                want,
+                holders: (first, tries.len()),
+            });
+            Plan::Probe
+        };
+        plans.push((r, plan, cached_nb));
+    }
+
+    let mut prober = src.prober();
+    // A second prober for a second thread needs `Sources::prober` to give a `Send` one
+    // (wiring: `Some(src.prober())` here then).
+    let second: Option<Box<dyn ProbeOptions + Send>> = None;
+    let mut done = sockopt::probe_all(&jobs, &tries, &mut *prober, second).into_iter();
+    drop(prober);
+
+    for (r, plan, cached_nb) in plans {
         // O_NONBLOCK read by this sample's probe of the socket (F_GETFL on the duplicate).
         let mut probed_nb = None;
-        // Options read in the last minute are trusted (only reads are cached).
-        let outcome =
-            if let Some((outcome, _)) = cache.probes.get(&r.cookie).filter(|_| probe_options) {
-                outcome.clone()
-            } else {
-                let outcome = if !probe_options {
-                    ProbeOutcome::Unknown(reasons::NO_PROBE_FLAG.clone())
-                } else if probe == Some(ProbeWhen::SeenTwice) && !seen_before.contains(&r.cookie) {
-                    ProbeOutcome::Unknown(reasons::NEW_SOCKET.clone())
-                } else if hs().next().is_none() {
-                    let why = if o.unreadable == 0 {
-                        "no holder left to read it from (it exited during the scan)".to_string()
-                    } else {
-                        o.options_denied += 1;
-                        "no visible holder: the processes that may hold it could not be read"
-                            .to_string()
-                    };
-                    ProbeOutcome::Unknown(interner.get(why))
-                } else {
-                    let mut want = Wanted::for_socket(r);
-                    // A listener's flags are known from the cache: not asked again.
-                    want.nonblocking = want.nonblocking && cached_nb.is_none();
-                    o.stats.options_probed += 1;
-                    let mut last = ProbeOutcome::Unknown(reasons::NOT_PROBED.clone());
-                    for (pid, fd) in hs() {
-                        let holder = Holder {
-                            pid,
-                            tid: table_tid(cache, pid),
-                            fd,
-                        };
-                        let expected = Expected {
-                            inode: r.inode,
-                            cookie: r.cookie,
-                        };
-                        match prober.probe(holder, expected, want) {
-                            Ok(p) => {
-                                probed_nb = p.nonblocking;
-                                let shared = match read_sets.get(&p) {
-                                    Some(shared) => Arc::clone(shared),
-                                    None => {
-                                        let shared = Arc::new(p);
-                                        read_sets.insert(Arc::clone(&shared));
-                                        shared
-                                    }
-                                };
-                                last = ProbeOutcome::Read(shared);
-                                break;
+        let outcome = match plan {
+            Plan::Known(outcome) => outcome,
+            Plan::Probe => {
+                o.stats.options_probed += 1;
+                let ProbeDone {
+                    result,
+                    other_errors: others,
+                } = done.next().unwrap_or(ProbeDone {
+                    result: Err(ProbeError::Other("not probed".to_string())),
+                    other_errors: Vec::new(),
+                });
+                other_errors.extend(others);
+                match result {
+                    Ok(p) => {
+                        probed_nb = p.nonblocking;
+                        let shared = match read_sets.get(&p) {
+                            Some(shared) => Arc::clone(shared),
+                            None => {
+                                let shared = Arc::new(p);
+                                read_sets.insert(Arc::clone(&shared));
+                                shared
                             }
-                            Err(e) => {
-                                last = ProbeOutcome::Unknown(interner.get(e.to_string()));
-                                if e.is_denied() {
-                                    o.options_denied += 1;
-                                    break;
-                                }
-                                if let ProbeError::Other(msg) = &e {
-                                    other_errors.push(msg.clone());
-                                }
-                                // A race (exited, closed, fd reused): try the next holder.
-                            }
+                        };
+                        // Only what was read is cached: an unknown (denied or raced) is
+                        // tried again next time.
+                        cache
+                            .probes
+                            .insert(r.cookie, (ProbeOutcome::Read(Arc::clone(&shared)), now));
+                        ProbeOutcome::Read(shared)
+                    }
+                    Err(e) => {
+                        if e.is_denied() {
+                            o.options_denied += 1;
                         }
-                    }
-                    if matches!(last, ProbeOutcome::Unknown(_)) {
                         o.stats.options_failed += 1;
+                        ProbeOutcome::Unknown(interner.get(e.to_string()))
                     }
-                    last
-                };
-                // Only what was read is cached: an unknown (denied or raced) is tried again
-                // next time.
-                if matches!(outcome, ProbeOutcome::Read(_)) {
-                    cache.probes.insert(r.cookie, (outcome.clone(), now));
                 }
-                outcome
-            };
-        if listener {
+            }
+        };
+        if r.proto == Proto::Tcp && r.state == 10 {
             let nb = match (cached_nb, probed_nb) {
                 (Some(nb), _) => Some(nb),
                 (None, Some(nb)) => {
@@ -319,12 +339,18 @@ fn read_options(
                     Some(nb)
                 }
                 // Not probed now (cached options, no probe, no permission): the fdinfo.
-                (None, None) => hs().find_map(|(pid, fd)| {
-                    let tid = table_tid(cache, pid);
-                    let nb = procfs::read_fd_nonblocking(root, pid, tid, fd).ok()?;
-                    cache.nonblocking.insert(r.inode, (nb, now));
-                    Some(nb)
-                }),
+                (None, None) => o
+                    .holders
+                    .get(&r.inode)
+                    .map_or(&[][..], Vec::as_slice)
+                    .iter()
+                    .filter(|(pid, _)| o.processes.contains_key(pid))
+                    .find_map(|&(pid, fd)| {
+                        let tid = table_tid(cache, pid);
+                        let nb = procfs::read_fd_nonblocking(root, pid, tid, fd).ok()?;
+                        cache.nonblocking.insert(r.inode, (nb, now));
+                        Some(nb)
+                    }),
             };
             if let Some(nb) = nb {
                 o.nonblocking.insert(r.inode, nb);

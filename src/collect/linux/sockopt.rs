@@ -32,6 +32,7 @@
 #![allow(unsafe_code)]
 
 use super::procfs::{self, ProcRoot};
+use super::sources::ProbeOptions;
 use crate::collect::join::ProbedOptions;
 use crate::collect::raw::RawSocket;
 use crate::collect::reasons;
@@ -41,6 +42,7 @@ use rustix::io::Errno;
 use rustix::process::{Pid, PidfdFlags, PidfdGetfdFlags, pidfd_getfd, pidfd_open};
 use std::collections::HashMap;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Why a socket could not be probed at all.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -218,6 +220,108 @@ impl OptionProber {
             other => ProbeError::Other(format!("pidfd_getfd: {other}")),
         })?;
         answers.into_options(holder.fd, cookie, want)
+    }
+}
+
+/// One socket to probe: what to expect, what to read, and its holders to try in order
+/// (`first..end` of the holder list given with the jobs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProbeJob {
+    pub expected: Expected,
+    pub want: Wanted,
+    pub holders: (usize, usize),
+}
+
+/// What trying a socket's holders gave: the options from the first that could be read, or
+/// the last error (the first denial stops the tries); and the unexpected errors met on
+/// the way, for the scan's warning.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProbeDone {
+    pub result: Result<ProbedOptions, ProbeError>,
+    pub other_errors: Vec<String>,
+}
+
+/// Probes every job, in two threads when `second` is given (each prober keeps its own
+/// pidfds and fd tables; the jobs are taken in runs of [`PROBE_RUN`], so a holder's
+/// sockets stay mostly with one). The answers come back in the jobs' order, as one thread
+/// would give them. Each duplicate is still taken, read and closed at once, by whichever
+/// thread: two threads change how many sockets are probed at a time, not how long any
+/// one is held.
+pub fn probe_all(
+    jobs: &[ProbeJob],
+    holders: &[Holder],
+    first: &mut dyn ProbeOptions,
+    second: Option<Box<dyn ProbeOptions + Send>>,
+) -> Vec<ProbeDone> {
+    let next = AtomicUsize::new(0);
+    let run = |prober: &mut dyn ProbeOptions| {
+        let mut done: Vec<(usize, ProbeDone)> = Vec::new();
+        loop {
+            let start = next.fetch_add(PROBE_RUN, Ordering::Relaxed);
+            let Some(run) = jobs.get(start..jobs.len().min(start + PROBE_RUN)) else {
+                break;
+            };
+            if run.is_empty() {
+                break;
+            }
+            for (i, job) in run.iter().enumerate() {
+                let tries = holders.get(job.holders.0..job.holders.1).unwrap_or(&[]);
+                done.push((start + i, probe_one(prober, job, tries)));
+            }
+        }
+        done
+    };
+    let mut done = match second {
+        Some(mut second) if jobs.len() > PROBE_RUN => std::thread::scope(|scope| {
+            let helper = std::thread::Builder::new()
+                .name("bindscope-probe".to_string())
+                .spawn_scoped(scope, || run(&mut *second));
+            let mut done = run(first);
+            // No thread could be made: this one has taken every job already.
+            if let Ok(helper) = helper {
+                done.extend(
+                    helper
+                        .join()
+                        .unwrap_or_else(|p| std::panic::resume_unwind(p)),
+                );
+            }
+            done
+        }),
+        _ => run(first),
+    };
+    done.sort_unstable_by_key(|&(i, _)| i);
+    done.into_iter().map(|(_, d)| d).collect()
+}
+
+/// How many jobs a thread takes at a time.
+const PROBE_RUN: usize = 256;
+
+/// One socket through its holders, in order, until one answers.
+fn probe_one(prober: &mut dyn ProbeOptions, job: &ProbeJob, tries: &[Holder]) -> ProbeDone {
+    let mut other_errors = Vec::new();
+    let mut last = Err(ProbeError::Other("no holder to read it from".to_string()));
+    for &holder in tries {
+        match prober.probe(holder, job.expected, job.want) {
+            Ok(p) => {
+                last = Ok(p);
+                break;
+            }
+            Err(e) => {
+                let denied = e.is_denied();
+                if let ProbeError::Other(msg) = &e {
+                    other_errors.push(msg.clone());
+                }
+                last = Err(e);
+                if denied {
+                    break;
+                }
+                // A race (exited, closed, fd reused): try the next holder.
+            }
+        }
+    }
+    ProbeDone {
+        result: last,
+        other_errors,
     }
 }
 
@@ -589,6 +693,49 @@ mod tests {
             Err(ProbeError::ThreadUnsupported) if version < (6, 9) => {}
             Err(e) => panic!("probe through thread {tid} on {release}: {e}"),
         }
+    }
+
+    /// Two threads give what one gives, in the jobs' order: 400 sockets of this process,
+    /// one job each, a few with a stale first holder (a closed fd) before the real one.
+    #[test]
+    fn two_probers_answer_as_one() {
+        let socks: Vec<std::net::UdpSocket> = (0..400)
+            .map(|_| std::net::UdpSocket::bind("127.0.0.1:0").expect("bind"))
+            .collect();
+        let mut holders = Vec::new();
+        let mut jobs = Vec::new();
+        for (i, s) in socks.iter().enumerate() {
+            let fd = s.as_raw_fd();
+            let first = holders.len();
+            if i % 50 == 0 {
+                holders.push(me(987_654));
+            }
+            holders.push(me(fd));
+            jobs.push(ProbeJob {
+                expected: expected(fd),
+                want: Wanted {
+                    tcp: false,
+                    nonblocking: false,
+                    ..LISTENER
+                },
+                holders: (first, holders.len()),
+            });
+        }
+        let one = probe_all(&jobs, &holders, &mut prober(), None);
+        let two = probe_all(&jobs, &holders, &mut prober(), Some(Box::new(prober())));
+        assert_eq!(one.len(), jobs.len());
+        assert_eq!(one, two);
+        assert!(
+            one.iter()
+                .all(|d| d.result.is_ok() && d.other_errors.is_empty())
+        );
+        // A job whose only holder is gone ends on the race, not on an answer.
+        let gone = [ProbeJob {
+            holders: (0, 1),
+            ..jobs[0]
+        }];
+        let d = probe_all(&gone, &holders, &mut prober(), None);
+        assert_eq!(d[0].result, Err(ProbeError::FdClosed));
     }
 
     #[test]
