@@ -8,7 +8,7 @@ use crate::model::{
     AcceptQueue, Container, Family, Holder, Missing, NetnsId, OptionName, Options, Proto, Reason,
     Socket, SocketId, State, View,
 };
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -108,7 +108,8 @@ pub fn append_sockets(raw: &[RawSocket], ctx: &JoinContext<'_>, out: &mut Vec<So
     // the collector's final sort of large sockets finds them already in order.
     let mut order: Vec<u32> = (0..raw.len() as u32).collect();
     // The dump position last: a socket dumped twice keeps its first position (docs/lookup §4.1).
-    order.sort_unstable_by_key(|&i| raw.get(i as usize).map(|r| (raw_order(r), r.dump_pos)));
+    // Each key made once (a comparison would make two, reading two raw sockets).
+    order.sort_by_cached_key(|&i| raw.get(i as usize).map(|r| (raw_order(r), r.dump_pos)));
     for i in order.into_iter().map(|i| i as usize) {
         let Some(r) = raw.get(i) else { continue };
         // A dump is not atomic: a socket that moved between hash chains can come twice.
@@ -286,15 +287,17 @@ fn build_holders(inode: u64, ctx: &JoinContext<'_>) -> Vec<Holder> {
     holders
 }
 
-type Reasons = Vec<(OptionName, Missing)>;
+/// Filled in place: a vector collected into the map afterwards cost an allocation and a
+/// sort per socket.
+type Reasons = BTreeMap<OptionName, Missing>;
 
 fn unknown<T>(reasons: &mut Reasons, name: OptionName, why: &Reason) -> Option<T> {
-    reasons.push((name, Missing::Unknown(why.clone())));
+    reasons.insert(name, Missing::Unknown(why.clone()));
     None
 }
 
 fn not_applicable<T>(reasons: &mut Reasons, name: OptionName, why: &Missing) -> Option<T> {
-    reasons.push((name, why.clone()));
+    reasons.insert(name, why.clone());
     None
 }
 
@@ -307,7 +310,7 @@ fn take<T: Clone>(reasons: &mut Reasons, name: OptionName, v: &Result<T, Reason>
 
 fn build_options(r: &RawSocket, device: Option<String>, ctx: &JoinContext<'_>) -> Options {
     use OptionName as N;
-    let mut reasons: Reasons = Vec::new();
+    let mut reasons = Reasons::new();
     let probe: Result<&ProbedOptions, Reason> = match ctx.probes.get(&r.cookie) {
         Some(ProbeOutcome::Read(p)) => Ok(p.as_ref()),
         Some(ProbeOutcome::Unknown(why)) => Err(why.clone()),
@@ -385,7 +388,7 @@ fn build_options(r: &RawSocket, device: Option<String>, ctx: &JoinContext<'_>) -
         defer_accept,
         fastopen,
         bind_device,
-        reasons: reasons.into_iter().collect(),
+        reasons,
     }
 }
 

@@ -112,11 +112,15 @@ fn walk_fds(root: &ProcRoot, wanted: &HashSet<u64>, cache: &mut OwnerCache) -> F
         .retain(|_, p| !p.sockets.iter().any(|(_, inode)| gone(inode)));
     let mut next = HashMap::new();
     let scan = procfs::scan_socket_fds_reusing(root, &cache.fds, &mut next);
-    let found: HashSet<u64> = scan.fds.iter().map(|f| f.inode).collect();
-    let unplaced_new = wanted
-        .iter()
-        .any(|i| !cache.shown.contains(i) && !found.contains(i));
-    if scan.processes_reused > 0 && unplaced_new && !cache.shown.is_empty() {
+    // Only a walk that reused tables can have missed a new socket's holder (a first walk
+    // reuses none: no set of 50,000 inodes is built for it).
+    let unplaced_new = || {
+        let found: HashSet<u64> = scan.fds.iter().map(|f| f.inode).collect();
+        wanted
+            .iter()
+            .any(|i| !cache.shown.contains(i) && !found.contains(i))
+    };
+    if scan.processes_reused > 0 && !cache.shown.is_empty() && unplaced_new() {
         next.clear();
         let full = procfs::scan_socket_fds_reusing(root, &HashMap::new(), &mut next);
         cache.fds = next;
