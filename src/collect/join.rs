@@ -51,8 +51,9 @@ pub struct ProbedOptions {
     pub transparent: Result<bool, Reason>,
     pub defer_accept: Option<Result<u32, Reason>>,
     pub fastopen: Option<Result<u32, Reason>>,
-    /// A listener's O_NONBLOCK (F_GETFL on the duplicate); `None` when not read, and then
-    /// it comes from fdinfo. Recordings made before it have none.
+    /// A listener's O_NONBLOCK (F_GETFL on the duplicate), when the probe was asked for it
+    /// (`Wanted::nonblocking`); the owners take it out into their own map, so outcomes never
+    /// hold it. `None`: not read (then it comes from fdinfo). Older recordings have none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nonblocking: Option<bool>,
 }

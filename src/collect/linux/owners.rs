@@ -264,8 +264,8 @@ fn read_options(
             Plan::Known(ProbeOutcome::Unknown(interner.get(why)))
         } else {
             let mut want = Wanted::for_socket(r);
-            // A listener's flags are known from the cache: not asked again.
-            want.nonblocking = want.nonblocking && cached_nb.is_none();
+            // A listener's flags, unless the cache knows them (F_GETFL on the duplicate).
+            want.nonblocking = listener && cached_nb.is_none();
             let first = tries.len();
             tries.extend(hs.map(|(pid, fd)| Holder {
                 pid,
@@ -308,8 +308,9 @@ fn read_options(
                 });
                 other_errors.extend(others);
                 match result {
-                    Ok(p) => {
-                        probed_nb = p.nonblocking;
+                    Ok(mut p) => {
+                        // Taken out: the options kept and compared are the socket's alone.
+                        probed_nb = p.nonblocking.take();
                         let shared = match read_sets.get(&p) {
                             Some(shared) => Arc::clone(shared),
                             None => {
@@ -436,6 +437,9 @@ mod tests {
         let second = resolve(&[&r], &root, Some(ProbeWhen::SeenTwice), &names, &mut cache);
         assert_eq!(read(&second, &r).map(|p| p.reuseaddr), Some(Ok(true)));
         assert_eq!(second.stats.options_probed, 1);
+        // O_NONBLOCK from the first sample's fdinfo, kept; the options do not carry it.
+        assert_eq!(second.nonblocking.get(&r.inode), Some(&false));
+        assert_eq!(read(&second, &r).map(|p| p.nonblocking), Some(None));
 
         // A socket that appears later waits its own sample, while the older one is cached.
         let l2 = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -481,6 +485,10 @@ mod tests {
             &mut fresh,
         );
         assert_eq!(read(&once, &r2).map(|p| p.reuseaddr), Some(Ok(true)));
+        // Probed at once: O_NONBLOCK came with the probe (F_GETFL), into its own map; the
+        // options kept (and compared by later checks) do not carry it.
+        assert_eq!(once.nonblocking.get(&r2.inode), Some(&false));
+        assert_eq!(read(&once, &r2).map(|p| p.nonblocking), Some(None));
         let off = resolve(&[&r2], &root, None, &names, &mut OwnerCache::default());
         assert_eq!(
             off.probes.get(&r2.cookie),

@@ -107,7 +107,10 @@ pub struct Wanted {
     pub diag_v6only: bool,
     /// inet_diag sent INET_DIAG_SOCKOPT with IP_FREEBIND and IP_TRANSPARENT (Linux 5.10+).
     pub diag_sockopt: bool,
-    /// A TCP listener: its O_NONBLOCK is read too (F_GETFL).
+    /// Read O_NONBLOCK too (F_GETFL). Never set by [`Wanted::for_socket`]: the caller that
+    /// needs a listener's flags asks, and takes them out of the answer
+    /// ([`ProbedOptions::nonblocking`]), so a socket's options compare equal however they
+    /// were read.
     pub nonblocking: bool,
 }
 
@@ -121,7 +124,7 @@ impl Wanted {
             tcp: r.proto == Proto::Tcp,
             diag_v6only: r.v6only.is_some(),
             diag_sockopt: r.sockopt.is_some(),
-            nonblocking: r.proto == Proto::Tcp && r.state == 10,
+            nonblocking: false,
         }
     }
 
