@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Benchmark: `bindscope snapshot --format json --all` against `ss -tuanpe` on the same
-# sockets, in a throwaway network namespace (product.md, "Performance": at most ss's wall
-# time, peak memory under 100 MB, at 50,000 sockets held by 300 processes).
+# sockets, in a throwaway network namespace (issue 17: at most 0.25x ss's wall time, peak
+# memory under 80 MB, at 50,000 sockets held by 300 processes; product.md's floor was 1x
+# and 100 MB). bindscope reads every namespace: run it with no other large namespace on the
+# host, or the ratio counts their sockets too.
 #
 # Usage (as root):   bench/snapshot_bench.sh [RUNS]
 # Environment:       RUNS (default 7), PROCS (300), SOCKETS (50000), BIG (10000: sockets of
@@ -181,8 +183,8 @@ print("bindscope snapshot --format json --all:  median %7.1f ms   (min %d, max %
       % (bs, min(t["bindscope"]), max(t["bindscope"])))
 print("ss -tuanpe:                              median %7.1f ms   (min %d, max %d)"
       % (ss, min(t["ss"]), max(t["ss"])))
-print("ratio bindscope/ss (medians):            %.2f  (target <= 1.00)" % (bs / ss if ss else float("inf")))
-print("bindscope peak RSS:                      max %.1f MB, median %.1f MB  (target < 100 MB)"
+print("ratio bindscope/ss (medians):            %.2f  (target <= 0.25)" % (bs / ss if ss else float("inf")))
+print("bindscope peak RSS:                      max %.1f MB, median %.1f MB  (target < 80 MB)"
       % (max(rss["bindscope"]) / 1024, statistics.median(rss["bindscope"]) / 1024))
 print("ss peak RSS:                             max %.1f MB" % (max(rss["ss"]) / 1024))
 EOF

@@ -46,6 +46,39 @@ pub fn takes_family(s: &Socket, family: Family) -> bool {
 
 /// Groups the binds of a snapshot by (namespace, protocol, port), each with its routes.
 pub fn port_groups(sockets: &[Socket]) -> Vec<PortGroup> {
+    bind_groups(sockets)
+        .into_iter()
+        .map(|g| PortGroup {
+            netns: g.netns,
+            proto: g.proto,
+            port: g.port,
+            members: g.members.iter().map(|s| s.id.clone()).collect(),
+            routes: g.routes(),
+        })
+        .collect()
+}
+
+/// The sockets bound to one (namespace, protocol, port), borrowed, with their routes
+/// computed only when asked: the findings need them for the few ports where binds overlap,
+/// and at 50,000 sockets the routes of every port cost more than the rest of the analysis.
+#[derive(Debug, Clone)]
+pub struct BindGroup<'s> {
+    pub netns: NetnsId,
+    pub proto: Proto,
+    pub port: u16,
+    /// In the order of the snapshot.
+    pub members: Vec<&'s Socket>,
+}
+
+impl BindGroup<'_> {
+    /// Who receives which traffic on this port ([`PortGroup::routes`]).
+    pub fn routes(&self) -> Vec<Route> {
+        lookup::routes(self.proto, &self.members)
+    }
+}
+
+/// The binds of a snapshot by (namespace, protocol, port), in that order.
+pub fn bind_groups(sockets: &[Socket]) -> Vec<BindGroup<'_>> {
     let mut groups: BTreeMap<(NetnsId, Proto, u16), Vec<&Socket>> = BTreeMap::new();
     for s in sockets.iter().filter(|s| is_bind(s)) {
         groups
@@ -55,12 +88,11 @@ pub fn port_groups(sockets: &[Socket]) -> Vec<PortGroup> {
     }
     groups
         .into_iter()
-        .map(|((netns, proto, port), members)| PortGroup {
+        .map(|((netns, proto, port), members)| BindGroup {
             netns,
             proto,
             port,
-            members: members.iter().map(|s| s.id.clone()).collect(),
-            routes: lookup::routes(proto, &members),
+            members,
         })
         .collect()
 }

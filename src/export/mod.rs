@@ -8,6 +8,7 @@ pub mod markdown;
 pub mod merge;
 pub mod prom;
 pub mod redact;
+pub mod streamed;
 pub mod timeline;
 
 use crate::model::Snapshot;

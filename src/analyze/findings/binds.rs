@@ -3,29 +3,24 @@
 
 use super::fact::{Delivery, Fact, MulticastService, Unbound, User};
 use super::{PortUsers, port_is_unprivileged, unprivileged_start};
-use crate::analyze::ports::{self, PortGroup};
+use crate::analyze::ports::{self, BindGroup};
 use crate::model::addr::{effective_addr, is_wildcard};
 use crate::model::{Family, Proto, Scope, Snapshot, Socket, State};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 pub fn facts(snap: &Snapshot) -> Vec<Fact<'_>> {
-    let by_id: HashMap<&str, &Socket> = snap.sockets.iter().map(|s| (s.id.0.as_str(), s)).collect();
     let mut out = Vec::new();
     let port_users = PortUsers::new(snap);
-    for g in ports::port_groups(&snap.sockets) {
-        let members: Vec<&Socket> = g
-            .members
-            .iter()
-            .filter_map(|id| by_id.get(id.0.as_str()).copied())
-            .collect();
+    for g in ports::bind_groups(&snap.sockets) {
         // Clients on ports the kernel picked serve nothing another bind could take.
-        let served: Vec<&Socket> = members
+        let served: Vec<&Socket> = g
+            .members
             .iter()
             .copied()
             .filter(|s| !port_users.is_client_port(snap, s))
             .collect();
-        out.extend(wildcard_overlap(&g, &served, &by_id));
-        out.extend(reuseport_groups(&members));
+        out.extend(wildcard_overlap(&g, &served));
+        out.extend(reuseport_groups(&g.members));
         out.extend(family_split(snap, &g, &served));
         out.extend(cross_user_port(&served));
     }
@@ -70,11 +65,7 @@ fn socket_users<'s>(sockets: &[&'s Socket]) -> Vec<User<'s>> {
 
 /// A wildcard and a more specific bind (or an IPv4 and a dual-stack wildcard) take traffic
 /// of the same family on one port.
-fn wildcard_overlap<'s>(
-    g: &PortGroup,
-    members: &[&'s Socket],
-    by_id: &HashMap<&str, &'s Socket>,
-) -> Option<Fact<'s>> {
+fn wildcard_overlap<'s>(g: &BindGroup<'s>, members: &[&'s Socket]) -> Option<Fact<'s>> {
     let receivers: Vec<&Socket> = members
         .iter()
         .copied()
@@ -112,15 +103,19 @@ fn wildcard_overlap<'s>(
             involved.extend(specific.iter().map(|s| s.id.0.as_str()));
         }
     }
+    if involved.is_empty() {
+        return None;
+    }
+    // Every socket named here is a member of the group (routes are of its binds), and ids
+    // are unique: a map over the group finds them.
+    let by_id: HashMap<&str, &Socket> = g.members.iter().map(|s| (s.id.0.as_str(), *s)).collect();
     let sockets: Vec<&Socket> = involved
         .iter()
         .filter_map(|id| by_id.get(id).copied())
         .collect();
-    if sockets.is_empty() {
-        return None;
-    }
+    // The routes, the costly part of the lookup, only for a port that has an overlap.
     let routes = g
-        .routes
+        .routes()
         .iter()
         .map(|r| Delivery {
             family: r.family,
@@ -183,7 +178,11 @@ fn has_ipv6(snap: &Snapshot, s: &Socket) -> bool {
 }
 
 /// A port held for one family only: another user can bind the other family and take it.
-fn family_split<'s>(snap: &Snapshot, g: &PortGroup, members: &[&'s Socket]) -> Option<Fact<'s>> {
+fn family_split<'s>(
+    snap: &Snapshot,
+    g: &BindGroup<'s>,
+    members: &[&'s Socket],
+) -> Option<Fact<'s>> {
     let receivers: Vec<&Socket> = members
         .iter()
         .copied()

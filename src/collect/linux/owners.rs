@@ -4,9 +4,9 @@
 
 use super::containers::ContainerCache;
 use super::procfs::{self, FdScan, PidFds, ProcError, ProcRoot};
-use super::sockopt::{Expected, Holder, ProbeError, Wanted};
-use super::sources::Sources;
-use crate::collect::join::{ProbeOutcome, ProcessInfo};
+use super::sockopt::{self, Expected, Holder, ProbeDone, ProbeError, ProbeJob, Wanted};
+use super::sources::{ProbeOptions, Sources};
+use crate::collect::join::{ProbeOutcome, ProbedOptions, ProcessInfo};
 use crate::collect::raw::RawSocket;
 use crate::collect::reasons;
 use crate::collect::users::UserNames;
@@ -136,11 +136,15 @@ fn walk_fds(root: &ProcRoot, wanted: &HashSet<u64>, cache: &mut OwnerCache) -> F
         .retain(|_, p| !p.sockets.iter().any(|(_, inode)| gone(inode)));
     let mut next = HashMap::new();
     let scan = procfs::scan_socket_fds_reusing(root, &cache.fds, &mut next);
-    let found: HashSet<u64> = scan.fds.iter().map(|f| f.inode).collect();
-    let unplaced_new = wanted
-        .iter()
-        .any(|i| !cache.shown.contains(i) && !found.contains(i));
-    if scan.processes_reused > 0 && unplaced_new && !cache.shown.is_empty() {
+    // Only a walk that reused tables can have missed a new socket's holder (a first walk
+    // reuses none: no set of 50,000 inodes is built for it).
+    let unplaced_new = || {
+        let found: HashSet<u64> = scan.fds.iter().map(|f| f.inode).collect();
+        wanted
+            .iter()
+            .any(|i| !cache.shown.contains(i) && !found.contains(i))
+    };
+    if scan.processes_reused > 0 && !cache.shown.is_empty() && unplaced_new() {
         next.clear();
         let full = procfs::scan_socket_fds_reusing(root, &HashMap::new(), &mut next);
         cache.fds = next;
@@ -247,91 +251,148 @@ fn read_options(
     cache
         .nonblocking
         .retain(|_, (_, at)| now.saturating_sub(*at) < NONBLOCK_TTL);
-    let mut prober = src.prober();
     let mut interner = reasons::Interner::default();
+    // One shared copy of each distinct set of options (see `ProbeOutcome::Read`).
+    let mut read_sets: HashSet<Arc<ProbedOptions>> = HashSet::new();
     let mut other_errors: Vec<String> = Vec::new();
-    for r in sockets.iter().filter(|r| r.inode != 0) {
-        let hs: Vec<(u32, u32)> = o
-            .holders
+
+    // What each socket gets, decided in order; the sockets to probe become jobs, probed
+    // together below (in two threads when a second prober is given).
+    enum Plan {
+        Known(ProbeOutcome),
+        Probe,
+    }
+    let mut plans: Vec<(&RawSocket, Plan, Option<bool>)> = Vec::with_capacity(sockets.len());
+    let mut jobs: Vec<ProbeJob> = Vec::new();
+    let mut tries: Vec<Holder> = Vec::new();
+    for r in sockets.iter().copied().filter(|r| r.inode != 0) {
+        // The holders whose details were read, in walk order.
+        let holders: &[(u32, u32)] = o.holders.get(&r.inode).map_or(&[], Vec::as_slice);
+        let mut hs = holders
+            .iter()
+            .copied()
+            .filter(|(pid, _)| o.processes.contains_key(pid))
+            .peekable();
+        let listener = r.proto == Proto::Tcp && r.state == 10;
+        let cached_nb = cache
+            .nonblocking
             .get(&r.inode)
-            .map(|v| {
-                v.iter()
-                    .copied()
-                    .filter(|(pid, _)| o.processes.contains_key(pid))
-                    .collect()
-            })
-            .unwrap_or_default();
-        if r.proto == Proto::Tcp && r.state == 10 {
-            if let Some((nb, _)) = cache.nonblocking.get(&r.inode) {
-                o.nonblocking.insert(r.inode, *nb);
-            } else {
-                for &(pid, fd) in &hs {
-                    let tid = table_tid(cache, pid);
-                    if let Ok(nb) = procfs::read_fd_nonblocking(root, pid, tid, fd) {
-                        o.nonblocking.insert(r.inode, nb);
-                        cache.nonblocking.insert(r.inode, (nb, now));
-                        break;
-                    }
-                }
-            }
-        }
+            .filter(|_| listener)
+            .map(|(nb, _)| *nb);
         // Options read in the last minute are trusted (only reads are cached).
-        if let Some((outcome, _)) = cache.probes.get(&r.cookie).filter(|_| probe_options) {
-            o.probes.insert(r.cookie, outcome.clone());
-            continue;
-        }
-        let outcome = if !probe_options {
-            ProbeOutcome::Unknown(reasons::NO_PROBE_FLAG.clone())
+        let plan = if let Some((outcome, _)) = cache.probes.get(&r.cookie).filter(|_| probe_options)
+        {
+            Plan::Known(outcome.clone())
+        } else if !probe_options {
+            Plan::Known(ProbeOutcome::Unknown(reasons::NO_PROBE_FLAG.clone()))
         } else if probe == Some(ProbeWhen::SeenTwice) && !seen_before.contains(&r.cookie) {
-            ProbeOutcome::Unknown(reasons::NEW_SOCKET.clone())
-        } else if hs.is_empty() {
+            Plan::Known(ProbeOutcome::Unknown(reasons::NEW_SOCKET.clone()))
+        } else if hs.peek().is_none() {
             let why = if o.unreadable == 0 {
                 "no holder left to read it from (it exited during the scan)".to_string()
             } else {
                 o.options_denied += 1;
                 "no visible holder: the processes that may hold it could not be read".to_string()
             };
-            ProbeOutcome::Unknown(interner.get(why))
+            Plan::Known(ProbeOutcome::Unknown(interner.get(why)))
         } else {
-            let want = Wanted::for_socket(r);
-            o.stats.options_probed += 1;
-            let mut last = ProbeOutcome::Unknown(reasons::NOT_PROBED.clone());
-            for &(pid, fd) in &hs {
-                let holder = Holder {
-                    pid,
-                    tid: table_tid(cache, pid),
-                    fd,
-                };
-                let expected = Expected {
+            let mut want = Wanted::for_socket(r);
+            // A listener's flags, unless the cache knows them (F_GETFL on the duplicate).
+            want.nonblocking = listener && cached_nb.is_none();
+            let first = tries.len();
+            tries.extend(hs.map(|(pid, fd)| Holder {
+                pid,
+                tid: table_tid(cache, pid),
+                fd,
+            }));
+            jobs.push(ProbeJob {
+                expected: Expected {
                     inode: r.inode,
                     cookie: r.cookie,
-                };
-                match prober.probe(holder, expected, want) {
-                    Ok(p) => {
-                        last = ProbeOutcome::Read(p);
-                        break;
+                },
+                want,
+                holders: (first, tries.len()),
+            });
+            Plan::Probe
+        };
+        plans.push((r, plan, cached_nb));
+    }
+
+    let mut prober = src.prober();
+    // A second prober for a second thread needs `Sources::prober` to give a `Send` one
+    // (wiring: `Some(src.prober())` here then).
+    let second: Option<Box<dyn ProbeOptions + Send>> = None;
+    let mut done = sockopt::probe_all(&jobs, &tries, &mut *prober, second).into_iter();
+    drop(prober);
+
+    for (r, plan, cached_nb) in plans {
+        // O_NONBLOCK read by this sample's probe of the socket (F_GETFL on the duplicate).
+        let mut probed_nb = None;
+        let outcome = match plan {
+            Plan::Known(outcome) => outcome,
+            Plan::Probe => {
+                o.stats.options_probed += 1;
+                let ProbeDone {
+                    result,
+                    other_errors: others,
+                } = done.next().unwrap_or(ProbeDone {
+                    result: Err(ProbeError::Other("not probed".to_string())),
+                    other_errors: Vec::new(),
+                });
+                other_errors.extend(others);
+                match result {
+                    Ok(mut p) => {
+                        // Taken out: the options kept and compared are the socket's alone.
+                        probed_nb = p.nonblocking.take();
+                        let shared = match read_sets.get(&p) {
+                            Some(shared) => Arc::clone(shared),
+                            None => {
+                                let shared = Arc::new(p);
+                                read_sets.insert(Arc::clone(&shared));
+                                shared
+                            }
+                        };
+                        // Only what was read is cached: an unknown (denied or raced) is
+                        // tried again next time.
+                        cache
+                            .probes
+                            .insert(r.cookie, (ProbeOutcome::Read(Arc::clone(&shared)), now));
+                        ProbeOutcome::Read(shared)
                     }
                     Err(e) => {
-                        last = ProbeOutcome::Unknown(interner.get(e.to_string()));
                         if e.is_denied() {
                             o.options_denied += 1;
-                            break;
                         }
-                        if let ProbeError::Other(msg) = &e {
-                            other_errors.push(msg.clone());
-                        }
-                        // A race (exited, closed, fd reused): try the next holder.
+                        o.stats.options_failed += 1;
+                        ProbeOutcome::Unknown(interner.get(e.to_string()))
                     }
                 }
             }
-            if matches!(last, ProbeOutcome::Unknown(_)) {
-                o.stats.options_failed += 1;
-            }
-            last
         };
-        // Only what was read is cached: an unknown (denied or raced) is tried again next time.
-        if matches!(outcome, ProbeOutcome::Read(_)) {
-            cache.probes.insert(r.cookie, (outcome.clone(), now));
+        if r.proto == Proto::Tcp && r.state == 10 {
+            let nb = match (cached_nb, probed_nb) {
+                (Some(nb), _) => Some(nb),
+                (None, Some(nb)) => {
+                    cache.nonblocking.insert(r.inode, (nb, now));
+                    Some(nb)
+                }
+                // Not probed now (cached options, no probe, no permission): the fdinfo.
+                (None, None) => o
+                    .holders
+                    .get(&r.inode)
+                    .map_or(&[][..], Vec::as_slice)
+                    .iter()
+                    .filter(|(pid, _)| o.processes.contains_key(pid))
+                    .find_map(|&(pid, fd)| {
+                        let tid = table_tid(cache, pid);
+                        let nb = procfs::read_fd_nonblocking(root, pid, tid, fd).ok()?;
+                        cache.nonblocking.insert(r.inode, (nb, now));
+                        Some(nb)
+                    }),
+            };
+            if let Some(nb) = nb {
+                o.nonblocking.insert(r.inode, nb);
+            }
         }
         o.probes.insert(r.cookie, outcome);
     }
@@ -347,7 +408,6 @@ fn read_options(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::collect::join::ProbedOptions;
     use crate::model::Family;
     use std::os::fd::AsRawFd;
 
@@ -381,7 +441,7 @@ mod tests {
 
     fn read(o: &Owners, r: &RawSocket) -> Option<ProbedOptions> {
         match o.probes.get(&r.cookie) {
-            Some(ProbeOutcome::Read(p)) => Some(p.clone()),
+            Some(ProbeOutcome::Read(p)) => Some(ProbedOptions::clone(p)),
             _ => None,
         }
     }
@@ -410,6 +470,9 @@ mod tests {
         let second = resolve(&[&r], &root, Some(ProbeWhen::SeenTwice), &names, &mut cache);
         assert_eq!(read(&second, &r).map(|p| p.reuseaddr), Some(Ok(true)));
         assert_eq!(second.stats.options_probed, 1);
+        // O_NONBLOCK from the first sample's fdinfo, kept; the options do not carry it.
+        assert_eq!(second.nonblocking.get(&r.inode), Some(&false));
+        assert_eq!(read(&second, &r).map(|p| p.nonblocking), Some(None));
 
         // A socket that appears later waits its own sample, while the older one is cached.
         let l2 = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -455,6 +518,10 @@ mod tests {
             &mut fresh,
         );
         assert_eq!(read(&once, &r2).map(|p| p.reuseaddr), Some(Ok(true)));
+        // Probed at once: O_NONBLOCK came with the probe (F_GETFL), into its own map; the
+        // options kept (and compared by later checks) do not carry it.
+        assert_eq!(once.nonblocking.get(&r2.inode), Some(&false));
+        assert_eq!(read(&once, &r2).map(|p| p.nonblocking), Some(None));
         let off = resolve(&[&r2], &root, None, &names, &mut OwnerCache::default());
         assert_eq!(
             off.probes.get(&r2.cookie),

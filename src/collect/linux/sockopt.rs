@@ -11,22 +11,28 @@
 //! - before the duplicate, `/proc/PID/fd/FD` must still name the socket's inode: the fd walk
 //!   may be many milliseconds old, and a service that closed the socket since may hold a
 //!   brand-new one under the same number, which is the socket most likely to be closed again
-//!   while we hold it;
+//!   while we hold it (the link is read relative to the holder's fd directory, opened once
+//!   per holder: the same check without walking `/proc/PID/fd` for each socket);
 //! - the SO_COOKIE check comes first after it, so a fd number reused in between is closed
 //!   after one call;
 //! - only what inet_diag did not already give is read ([`Wanted`]): IPV6_V6ONLY,
 //!   IP_FREEBIND and IP_TRANSPARENT come from INET_DIAG_SKV6ONLY and INET_DIAG_SOCKOPT when
 //!   the kernel sends them, and the bound device always comes from `idiag_if`;
+//! - a listener's O_NONBLOCK is read there too, with `fcntl(F_GETFL)`: the duplicate shares
+//!   the open file description, whose flags these are (what `/proc/PID/fdinfo/FD` prints),
+//!   so one read-only call replaces opening and parsing a file per listener;
 //! - the answers are kept as plain numbers ([`Answers`]): no allocation, no formatting,
 //!   no lookup until the duplicate is closed; they become [`ProbedOptions`] afterwards.
 //!
-//! Never accept, read, write, set an option or change flags on the duplicate.
+//! Never accept, read, write, set an option or change flags on the duplicate (F_GETFL only
+//! reads them).
 //!
 //! This is the library's only module with `unsafe` (Cargo.toml denies it elsewhere):
 //! `getsockopt` through libc, whose buffers we size.
 #![allow(unsafe_code)]
 
 use super::procfs::{self, ProcRoot};
+use super::sources::ProbeOptions;
 use crate::collect::join::ProbedOptions;
 use crate::collect::raw::RawSocket;
 use crate::collect::reasons;
@@ -36,6 +42,7 @@ use rustix::io::Errno;
 use rustix::process::{Pid, PidfdFlags, PidfdGetfdFlags, pidfd_getfd, pidfd_open};
 use std::collections::HashMap;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Why a socket could not be probed at all.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -74,6 +81,9 @@ impl ProbeError {
 pub struct OptionProber {
     root: ProcRoot,
     pidfds: HashMap<u32, Result<OwnedFd, ProbeError>>,
+    /// Each holder's `/proc/PID/fd` (or its thread's), opened once, for the check before
+    /// each duplicate.
+    fd_tables: HashMap<u32, Result<OwnedFd, Errno>>,
 }
 
 /// The socket a probe expects behind a holder's fd: the inode the fd walk saw and the
@@ -97,6 +107,11 @@ pub struct Wanted {
     pub diag_v6only: bool,
     /// inet_diag sent INET_DIAG_SOCKOPT with IP_FREEBIND and IP_TRANSPARENT (Linux 5.10+).
     pub diag_sockopt: bool,
+    /// Read O_NONBLOCK too (F_GETFL). Never set by [`Wanted::for_socket`]: the caller that
+    /// needs a listener's flags asks, and takes them out of the answer
+    /// ([`ProbedOptions::nonblocking`]), so a socket's options compare equal however they
+    /// were read.
+    pub nonblocking: bool,
 }
 
 impl Wanted {
@@ -109,6 +124,7 @@ impl Wanted {
             tcp: r.proto == Proto::Tcp,
             diag_v6only: r.v6only.is_some(),
             diag_sockopt: r.sockopt.is_some(),
+            nonblocking: false,
         }
     }
 
@@ -151,6 +167,7 @@ impl OptionProber {
         OptionProber {
             root,
             pidfds: HashMap::new(),
+            fd_tables: HashMap::new(),
         }
     }
 
@@ -172,8 +189,17 @@ impl OptionProber {
             Ok(fd) => fd,
             Err(e) => return Err(e.clone()),
         };
-        // Not a duplicate of whatever the number names now: see the module docs.
-        match procfs::fd_socket_inode(&self.root, holder.pid, holder.tid, holder.fd) {
+        // Not a duplicate of whatever the number names now: see the module docs. The table
+        // is opened after the pidfd, so both name the same task.
+        let table = self
+            .fd_tables
+            .entry(task)
+            .or_insert_with(|| procfs::open_fd_table(&self.root, holder.pid, holder.tid));
+        let now = match table {
+            Ok(dir) => procfs::fd_socket_inode_at(dir.as_fd(), holder.fd),
+            Err(e) => Err(*e),
+        };
+        match now {
             Ok(Some(now)) if now == inode => {}
             Ok(_) => return Err(ProbeError::Replaced { fd: holder.fd }),
             Err(Errno::NOENT | Errno::SRCH) => return Err(ProbeError::FdClosed),
@@ -197,6 +223,108 @@ impl OptionProber {
             other => ProbeError::Other(format!("pidfd_getfd: {other}")),
         })?;
         answers.into_options(holder.fd, cookie, want)
+    }
+}
+
+/// One socket to probe: what to expect, what to read, and its holders to try in order
+/// (`first..end` of the holder list given with the jobs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProbeJob {
+    pub expected: Expected,
+    pub want: Wanted,
+    pub holders: (usize, usize),
+}
+
+/// What trying a socket's holders gave: the options from the first that could be read, or
+/// the last error (the first denial stops the tries); and the unexpected errors met on
+/// the way, for the scan's warning.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProbeDone {
+    pub result: Result<ProbedOptions, ProbeError>,
+    pub other_errors: Vec<String>,
+}
+
+/// Probes every job, in two threads when `second` is given (each prober keeps its own
+/// pidfds and fd tables; the jobs are taken in runs of [`PROBE_RUN`], so a holder's
+/// sockets stay mostly with one). The answers come back in the jobs' order, as one thread
+/// would give them. Each duplicate is still taken, read and closed at once, by whichever
+/// thread: two threads change how many sockets are probed at a time, not how long any
+/// one is held.
+pub fn probe_all(
+    jobs: &[ProbeJob],
+    holders: &[Holder],
+    first: &mut dyn ProbeOptions,
+    second: Option<Box<dyn ProbeOptions + Send>>,
+) -> Vec<ProbeDone> {
+    let next = AtomicUsize::new(0);
+    let run = |prober: &mut dyn ProbeOptions| {
+        let mut done: Vec<(usize, ProbeDone)> = Vec::new();
+        loop {
+            let start = next.fetch_add(PROBE_RUN, Ordering::Relaxed);
+            let Some(run) = jobs.get(start..jobs.len().min(start + PROBE_RUN)) else {
+                break;
+            };
+            if run.is_empty() {
+                break;
+            }
+            for (i, job) in run.iter().enumerate() {
+                let tries = holders.get(job.holders.0..job.holders.1).unwrap_or(&[]);
+                done.push((start + i, probe_one(prober, job, tries)));
+            }
+        }
+        done
+    };
+    let mut done = match second {
+        Some(mut second) if jobs.len() > PROBE_RUN => std::thread::scope(|scope| {
+            let helper = std::thread::Builder::new()
+                .name("bindscope-probe".to_string())
+                .spawn_scoped(scope, || run(&mut *second));
+            let mut done = run(first);
+            // No thread could be made: this one has taken every job already.
+            if let Ok(helper) = helper {
+                done.extend(
+                    helper
+                        .join()
+                        .unwrap_or_else(|p| std::panic::resume_unwind(p)),
+                );
+            }
+            done
+        }),
+        _ => run(first),
+    };
+    done.sort_unstable_by_key(|&(i, _)| i);
+    done.into_iter().map(|(_, d)| d).collect()
+}
+
+/// How many jobs a thread takes at a time.
+const PROBE_RUN: usize = 256;
+
+/// One socket through its holders, in order, until one answers.
+fn probe_one(prober: &mut dyn ProbeOptions, job: &ProbeJob, tries: &[Holder]) -> ProbeDone {
+    let mut other_errors = Vec::new();
+    let mut last = Err(ProbeError::Other("no holder to read it from".to_string()));
+    for &holder in tries {
+        match prober.probe(holder, job.expected, job.want) {
+            Ok(p) => {
+                last = Ok(p);
+                break;
+            }
+            Err(e) => {
+                let denied = e.is_denied();
+                if let ProbeError::Other(msg) = &e {
+                    other_errors.push(msg.clone());
+                }
+                last = Err(e);
+                if denied {
+                    break;
+                }
+                // A race (exited, closed, fd reused): try the next holder.
+            }
+        }
+    }
+    ProbeDone {
+        result: last,
+        other_errors,
     }
 }
 
@@ -241,6 +369,8 @@ struct OptionAnswers {
     transparent: Option<Answer>,
     defer_accept: Option<Answer>,
     fastopen: Option<Answer>,
+    /// The file status flags (F_GETFL), for listeners.
+    flags: Option<Result<rustix::fs::OFlags, Errno>>,
 }
 
 /// Every getsockopt `want` asks for, cookie first; nothing else.
@@ -271,6 +401,7 @@ fn read_answers(sock: BorrowedFd<'_>, cookie: u64, want: Wanted) -> Answers {
             libc::TCP_DEFER_ACCEPT,
         ),
         fastopen: ask(want.tcp_options(), libc::IPPROTO_TCP, libc::TCP_FASTOPEN),
+        flags: want.nonblocking.then(|| rustix::fs::fcntl_getfl(sock)),
     };
     Answers {
         cookie: found,
@@ -307,6 +438,11 @@ impl Answers {
             fastopen: want
                 .tcp
                 .then(|| a.fastopen.map_or_else(|| Err(want.skipped()), count)),
+            // A failed F_GETFL leaves it to the fdinfo, as when it was not asked.
+            nonblocking: a
+                .flags
+                .and_then(Result::ok)
+                .map(|f| f.contains(rustix::fs::OFlags::NONBLOCK)),
         })
     }
 }
@@ -405,6 +541,7 @@ mod tests {
         tcp: true,
         diag_v6only: false,
         diag_sockopt: false,
+        nonblocking: true,
     };
 
     #[test]
@@ -422,6 +559,17 @@ mod tests {
         assert_eq!(got.defer_accept, Some(Ok(0)));
         assert_eq!(got.fastopen, Some(Ok(0)));
         assert!(got.v6only.is_none());
+        // O_NONBLOCK is the open file description's, which the duplicate shares.
+        assert_eq!(got.nonblocking, Some(false));
+        l.set_nonblocking(true).expect("O_NONBLOCK");
+        let got = p.probe(me(fd), expected(fd), LISTENER).expect("probe");
+        assert_eq!(got.nonblocking, Some(true));
+        let not_asked = Wanted {
+            nonblocking: false,
+            ..LISTENER
+        };
+        let got = p.probe(me(fd), expected(fd), not_asked).expect("probe");
+        assert_eq!(got.nonblocking, None);
 
         let other_cookie = Expected {
             cookie: cookie ^ 1,
@@ -548,6 +696,49 @@ mod tests {
             Err(ProbeError::ThreadUnsupported) if version < (6, 9) => {}
             Err(e) => panic!("probe through thread {tid} on {release}: {e}"),
         }
+    }
+
+    /// Two threads give what one gives, in the jobs' order: 400 sockets of this process,
+    /// one job each, a few with a stale first holder (a closed fd) before the real one.
+    #[test]
+    fn two_probers_answer_as_one() {
+        let socks: Vec<std::net::UdpSocket> = (0..400)
+            .map(|_| std::net::UdpSocket::bind("127.0.0.1:0").expect("bind"))
+            .collect();
+        let mut holders = Vec::new();
+        let mut jobs = Vec::new();
+        for (i, s) in socks.iter().enumerate() {
+            let fd = s.as_raw_fd();
+            let first = holders.len();
+            if i % 50 == 0 {
+                holders.push(me(987_654));
+            }
+            holders.push(me(fd));
+            jobs.push(ProbeJob {
+                expected: expected(fd),
+                want: Wanted {
+                    tcp: false,
+                    nonblocking: false,
+                    ..LISTENER
+                },
+                holders: (first, holders.len()),
+            });
+        }
+        let one = probe_all(&jobs, &holders, &mut prober(), None);
+        let two = probe_all(&jobs, &holders, &mut prober(), Some(Box::new(prober())));
+        assert_eq!(one.len(), jobs.len());
+        assert_eq!(one, two);
+        assert!(
+            one.iter()
+                .all(|d| d.result.is_ok() && d.other_errors.is_empty())
+        );
+        // A job whose only holder is gone ends on the race, not on an answer.
+        let gone = [ProbeJob {
+            holders: (0, 1),
+            ..jobs[0]
+        }];
+        let d = probe_all(&gone, &holders, &mut prober(), None);
+        assert_eq!(d[0].result, Err(ProbeError::FdClosed));
     }
 
     #[test]

@@ -13,6 +13,7 @@ use std::ffi::CStr;
 use std::io;
 use std::mem::MaybeUninit;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Result of one walk over every `/proc/PID/fd`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -71,10 +72,25 @@ pub struct PidFds {
 /// other process is walked. `next` receives this walk's table for the following refresh.
 /// The caller drops from `prev` the pids whose cached sockets no longer exist, so a closed
 /// and reopened fd (same count, new socket) is walked again.
+///
+/// On a host with many processes and two or more CPUs, two threads share the processes
+/// (the walk is kernel time: `/proc` lookups and readlinks); the result is the same as one
+/// thread's, in the order of the `/proc` listing.
 pub fn scan_socket_fds_reusing(
     root: &ProcRoot,
     prev: &HashMap<u32, PidFds>,
     next: &mut HashMap<u32, PidFds>,
+) -> FdScan {
+    let two = std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2);
+    scan_with(root, prev, next, if two { 2 } else { 1 })
+}
+
+/// The walk with one thread, or two when asked and there are enough processes.
+fn scan_with(
+    root: &ProcRoot,
+    prev: &HashMap<u32, PidFds>,
+    next: &mut HashMap<u32, PidFds>,
+    threads: usize,
 ) -> FdScan {
     let mut scan = FdScan::default();
     let root_fd = match open_dir(CWD, root.path()) {
@@ -85,9 +101,113 @@ pub fn scan_socket_fds_reusing(
             return scan;
         }
     };
+    let pids = list_pids(root, root_fd.as_fd(), &mut scan);
+    if threads < 2 || pids.len() < PARALLEL_FROM {
+        let mut fd_buf: Vec<u8> = Vec::with_capacity(DIRENT_BUF);
+        for p in &pids {
+            let reuse = Reuse {
+                prev: prev.get(&p.pid),
+                next,
+            };
+            let buf = fd_buf.spare_capacity_mut();
+            scan_pid(
+                root,
+                root_fd.as_fd(),
+                p.pid,
+                p.name(),
+                buf,
+                &mut scan,
+                reuse,
+            );
+        }
+        return scan;
+    }
+    let at = AtomicUsize::new(0);
+    let work = || {
+        let mut fd_buf: Vec<u8> = Vec::with_capacity(DIRENT_BUF);
+        let mut parts: Vec<(usize, FdScan)> = Vec::new();
+        let mut tables = HashMap::new();
+        loop {
+            let i = at.fetch_add(1, Ordering::Relaxed);
+            let Some(p) = pids.get(i) else { break };
+            let mut part = FdScan::default();
+            let reuse = Reuse {
+                prev: prev.get(&p.pid),
+                next: &mut tables,
+            };
+            let buf = fd_buf.spare_capacity_mut();
+            scan_pid(
+                root,
+                root_fd.as_fd(),
+                p.pid,
+                p.name(),
+                buf,
+                &mut part,
+                reuse,
+            );
+            parts.push((i, part));
+        }
+        (parts, tables)
+    };
+    let (mut parts, tables) = std::thread::scope(|scope| {
+        let helper = std::thread::Builder::new()
+            .name("bindscope-fds".to_string())
+            .spawn_scoped(scope, work);
+        // If no thread could be made, this one takes every process.
+        let (mut parts, mut tables) = work();
+        if let Ok(helper) = helper {
+            let (more, more_tables) = helper
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p));
+            parts.extend(more);
+            tables.extend(more_tables);
+        }
+        (parts, tables)
+    });
+    next.extend(tables);
+    parts.sort_unstable_by_key(|&(i, _)| i);
+    for (_, part) in parts {
+        scan.absorb(part);
+    }
+    scan
+}
+
+/// From how many processes the walk is shared by two threads: below, a thread costs more
+/// than it saves.
+const PARALLEL_FROM: usize = 64;
+
+impl FdScan {
+    /// Appends the walk of later processes.
+    fn absorb(&mut self, part: FdScan) {
+        self.fds.extend(part.fds);
+        self.processes_scanned += part.processes_scanned;
+        self.processes_vanished += part.processes_vanished;
+        self.fds_vanished += part.fds_vanished;
+        self.unreadable.extend(part.unreadable);
+        self.other_errors.extend(part.other_errors);
+        self.processes_reused += part.processes_reused;
+    }
+}
+
+/// A `/proc/PID` entry as listed: the pid and its name (at most 10 decimal digits).
+#[derive(Debug, Clone, Copy)]
+struct PidEntry {
+    pid: u32,
+    len: u8,
+    name: [u8; 10],
+}
+
+impl PidEntry {
+    fn name(&self) -> &[u8] {
+        self.name.get(..usize::from(self.len)).unwrap_or_default()
+    }
+}
+
+/// Every numeric entry of `/proc`, counted in `scan.processes_scanned`.
+fn list_pids(root: &ProcRoot, root_fd: BorrowedFd<'_>, scan: &mut FdScan) -> Vec<PidEntry> {
     let mut root_buf: Vec<u8> = Vec::with_capacity(DIRENT_BUF);
-    let mut fd_buf: Vec<u8> = Vec::with_capacity(DIRENT_BUF);
-    let mut entries = RawDir::new(root_fd.as_fd(), root_buf.spare_capacity_mut());
+    let mut pids = Vec::new();
+    let mut entries = RawDir::new(root_fd, root_buf.spare_capacity_mut());
     while let Some(entry) = entries.next() {
         let entry = match entry {
             Ok(entry) => entry,
@@ -102,21 +222,20 @@ pub fn scan_socket_fds_reusing(
         let Some(pid) = parse_dec_u32(name) else {
             continue; // self, net, sys, …
         };
-        scan.processes_scanned += 1;
-        scan_pid(
-            root,
-            root_fd.as_fd(),
+        let mut p = PidEntry {
             pid,
-            name,
-            fd_buf.spare_capacity_mut(),
-            &mut scan,
-            Reuse {
-                prev: prev.get(&pid),
-                next,
-            },
-        );
+            len: 0,
+            name: [0; 10],
+        };
+        let Some(dst) = p.name.get_mut(..name.len()) else {
+            continue; // no pid is longer than 10 digits
+        };
+        dst.copy_from_slice(name);
+        p.len = name.len() as u8;
+        scan.processes_scanned += 1;
+        pids.push(p);
     }
-    scan
+    pids
 }
 
 /// `a/b/c\0` in `buf`, for `*at` calls without a PathBuf per process; `None` when it does
@@ -448,10 +567,41 @@ pub fn fd_socket_inode(
     tid: Option<u32>,
     fd: u32,
 ) -> Result<Option<u64>, Errno> {
-    let path = root.task_path(pid, tid, &format!("fd/{fd}"));
+    let dir = open_fd_table(root, pid, tid)?;
+    fd_socket_inode_at(dir.as_fd(), fd)
+}
+
+/// `/proc/PID/fd` (or `/proc/PID/task/TID/fd`) opened, for [`fd_socket_inode_at`]. The
+/// handle names the task it was opened for: once that task has exited, lookups through it
+/// fail with ENOENT, even if its pid is reused.
+pub fn open_fd_table(root: &ProcRoot, pid: u32, tid: Option<u32>) -> Result<OwnedFd, Errno> {
+    open_dir(CWD, root.task_path(pid, tid, "fd").as_path())
+}
+
+/// As [`fd_socket_inode`], through a table opened by [`open_fd_table`]: a readlink of one
+/// path component (the kernel walks `/proc/PID/fd` once per table, not once per fd) and
+/// nothing allocated.
+pub fn fd_socket_inode_at(table: BorrowedFd<'_>, fd: u32) -> Result<Option<u64>, Errno> {
+    let mut digits = [0u8; 11];
+    let name = decimal_cstr(&mut digits, fd);
     let mut link = [0u8; LINK_BUF];
-    let len = readlinkat_raw(CWD, path.as_path(), &mut link)?;
+    let len = readlinkat_raw(table, name, &mut link)?;
     Ok(link.get(..len).and_then(parse_socket_link))
+}
+
+/// `n` in decimal, NUL-terminated, in `buf` (10 digits and the NUL fit any u32).
+fn decimal_cstr(buf: &mut [u8; 11], mut n: u32) -> &CStr {
+    let mut at = buf.len() - 1;
+    buf[at] = 0;
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 || at == 0 {
+            break;
+        }
+    }
+    CStr::from_bytes_with_nul(&buf[at..]).unwrap_or_default()
 }
 
 /// Whether `PID`'s fd `FD` is in non-blocking mode, from `/proc/PID/fdinfo/FD` (proc(5)),
@@ -473,6 +623,84 @@ pub fn read_fd_nonblocking(
 mod reuse_tests {
     use super::*;
     use std::os::fd::AsRawFd;
+
+    /// Two threads find what one finds, in the same order, with the same counts: on a
+    /// fake `/proc` of 150 processes (sockets, other files, empty tables, an exited
+    /// process), and on this host's.
+    #[test]
+    fn two_threads_walk_as_one() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for pid in 100..250u32 {
+            let fd = dir.path().join(pid.to_string()).join("fd");
+            std::fs::create_dir_all(&fd).expect("mkdir");
+            if pid % 50 == 0 {
+                continue; // an empty table
+            }
+            for n in 0..(pid % 7) {
+                let target = if n % 3 == 0 {
+                    "pipe:[1]".to_string()
+                } else {
+                    format!("socket:[{}]", pid * 10 + n)
+                };
+                std::os::unix::fs::symlink(target, fd.join(n.to_string())).expect("symlink");
+            }
+        }
+        std::fs::create_dir_all(dir.path().join("300")).expect("no fd dir: exited");
+        std::fs::create_dir_all(dir.path().join("self")).expect("not a pid");
+        for root in [ProcRoot::new(dir.path()), ProcRoot::default()] {
+            let (mut one, mut two) = (HashMap::new(), HashMap::new());
+            let a = scan_with(&root, &HashMap::new(), &mut one, 1);
+            let b = scan_with(&root, &HashMap::new(), &mut two, 2);
+            if root != ProcRoot::default() {
+                assert_eq!(a, b);
+                assert_eq!(one, two);
+                assert_eq!(a.processes_scanned, 151);
+                assert_eq!(a.processes_vanished, 1);
+                let sockets = (100..250u32)
+                    .filter(|p| p % 50 != 0)
+                    .map(|p| (0..p % 7).filter(|n| n % 3 != 0).count())
+                    .sum::<usize>();
+                assert_eq!(a.fds.len(), sockets);
+            } else {
+                // A live host changes between two walks: about the same processes.
+                assert!(a.processes_scanned.abs_diff(b.processes_scanned) < 20);
+            }
+        }
+    }
+
+    #[test]
+    fn fd_numbers_as_names() {
+        let mut buf = [0u8; 11];
+        for n in [0, 7, 10, 4_095, 1_048_575, u32::MAX] {
+            assert_eq!(
+                decimal_cstr(&mut buf, n).to_str(),
+                Ok(n.to_string().as_str())
+            );
+        }
+    }
+
+    /// Through a table handle, the check reads what the absolute path reads; a closed fd
+    /// is ENOENT, and a pipe is no socket.
+    #[test]
+    fn fd_check_through_the_table() {
+        let root = ProcRoot::default();
+        let me = std::process::id();
+        let sock = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+        let fd = sock.as_raw_fd() as u32;
+        let table = open_fd_table(&root, me, None).expect("own fd table");
+        let link = std::fs::read_link(format!("/proc/self/fd/{fd}")).expect("link");
+        let inode = parse_socket_link(link.as_os_str().as_encoded_bytes());
+        assert!(inode.is_some());
+        assert_eq!(fd_socket_inode_at(table.as_fd(), fd), Ok(inode));
+        assert_eq!(fd_socket_inode(&root, me, None, fd), Ok(inode));
+        assert_eq!(
+            fd_socket_inode_at(table.as_fd(), table.as_raw_fd() as u32),
+            Ok(None)
+        );
+        drop(sock);
+        // Another test thread may take the number at once: it is then another file.
+        assert_ne!(fd_socket_inode_at(table.as_fd(), fd), Ok(inode));
+    }
 
     fn mine(scan: &FdScan) -> Vec<(u32, u64)> {
         let me = std::process::id();
