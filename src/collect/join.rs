@@ -374,6 +374,12 @@ fn build_options(r: &RawSocket, device: Option<String>, ctx: &JoinContext<'_>) -
     let nonblocking = if r.proto == Proto::Tcp && r.state == 10 {
         match ctx.nonblocking.get(&r.inode) {
             Some(v) => Some(*v),
+            // Read with its options, at the next sample (see owners::read_options).
+            None if matches!(ctx.probes.get(&r.cookie),
+                Some(ProbeOutcome::Unknown(why)) if *why == *reasons::NEW_SOCKET) =>
+            {
+                unknown(&mut reasons, N::Nonblocking, &reasons::NEW_SOCKET)
+            }
             None => unknown(&mut reasons, N::Nonblocking, &reasons::FDINFO_UNREADABLE),
         }
     } else {

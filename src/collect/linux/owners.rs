@@ -321,7 +321,7 @@ fn read_options(
     let mut prober = src.prober();
     // A second prober for a second thread needs `Sources::prober` to give a `Send` one
     // (wiring: `Some(src.prober())` here then).
-    let second: Option<Box<dyn ProbeOptions + Send>> = None;
+    let second: Option<Box<dyn ProbeOptions + Send>> = Some(src.prober());
     let mut done = sockopt::probe_all(&jobs, &tries, &mut *prober, second).into_iter();
     drop(prober);
 
@@ -375,6 +375,11 @@ fn read_options(
                 (None, Some(nb)) => {
                     cache.nonblocking.insert(r.inode, (nb, now));
                     Some(nb)
+                }
+                // A socket first seen, whose options wait for the next sample: its flags too
+                // (a live view's first screen reads no fdinfo of 15,000 listeners).
+                (None, None) if matches!(&outcome, ProbeOutcome::Unknown(why) if *why == *reasons::NEW_SOCKET) => {
+                    None
                 }
                 // Not probed now (cached options, no probe, no permission): the fdinfo.
                 (None, None) => o

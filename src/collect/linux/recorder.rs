@@ -159,7 +159,7 @@ impl Sources for Recorder {
         result
     }
 
-    fn prober(&self) -> Box<dyn ProbeOptions> {
+    fn prober(&self) -> Box<dyn ProbeOptions + Send> {
         Box::new(RecordingProber {
             inner: self.live.prober(),
             log: Arc::clone(&self.log),
@@ -259,7 +259,7 @@ fn namespace_files(root: &ProcRoot) -> Vec<(PathBuf, Vec<u8>)> {
 }
 
 struct RecordingProber {
-    inner: Box<dyn ProbeOptions>,
+    inner: Box<dyn ProbeOptions + Send>,
     log: Arc<Mutex<Log>>,
 }
 

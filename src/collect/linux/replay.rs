@@ -167,7 +167,7 @@ impl Sources for RecordedSources {
         Ok(())
     }
 
-    fn prober(&self) -> Box<dyn ProbeOptions> {
+    fn prober(&self) -> Box<dyn ProbeOptions + Send> {
         Box::new(RecordedProber {
             manifest: Arc::clone(&self.manifest),
         })

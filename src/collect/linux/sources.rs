@@ -41,7 +41,7 @@ pub trait Sources: Send + HostFiles {
         read: &mut (dyn FnMut(&mut dyn NetnsSources) + Send),
     ) -> Result<(), String>;
     /// A prober of socket options for one scan (it may keep pidfds until dropped).
-    fn prober(&self) -> Box<dyn ProbeOptions>;
+    fn prober(&self) -> Box<dyn ProbeOptions + Send>;
     /// uid → user name, cached for one scan.
     fn user_names(&self) -> UserNames;
     /// The effective uid collection runs as (what it may read depends on it).
@@ -195,7 +195,7 @@ impl Sources for LinuxSources {
         netns::run_in_netns(t, here).map_err(|e| e.to_string())
     }
 
-    fn prober(&self) -> Box<dyn ProbeOptions> {
+    fn prober(&self) -> Box<dyn ProbeOptions + Send> {
         Box::new(OptionProber::new(self.proc_root.clone()))
     }
 

@@ -326,7 +326,7 @@ fn options_hold<'a>(
                 cookie: r.cookie,
             };
             if let Ok(p) = prober.probe(holder, expected, Wanted::for_socket(r)) {
-                read = Some(ProbeOutcome::Read(p));
+                read = Some(ProbeOutcome::Read(std::sync::Arc::new(p)));
                 break;
             }
         }
