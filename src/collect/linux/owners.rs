@@ -30,7 +30,7 @@ const NONBLOCK_TTL: Duration = Duration::from_secs(300);
 /// How long a process's name, cmdline, uids and unit are trusted. They change on exec or
 /// setuid, rarely; a live view shows such a change within this time (a pid reused by a
 /// new process shows at once: the fd tables' check sees the process go).
-const PROCESS_TTL: Duration = Duration::from_secs(15);
+const PROCESS_TTL: Duration = Duration::from_secs(30);
 
 /// When a socket's options are first read.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -217,12 +217,31 @@ const PAIRWISE_MAX: usize = 64;
 impl Data {
     /// Derives everything for `snap`; `history` already holds it.
     pub fn new(snap: &Snapshot, history: &History) -> Data {
-        let found = findings::analyze(snap, history);
-        Data::with_findings(snap, found)
+        // The findings and the port groups' routes are the two halves of the work, and
+        // independent: on a second core when one can be had (a first screen of 50,000
+        // sockets waits for both).
+        let (found, ports) = std::thread::scope(|scope| {
+            let ports = std::thread::Builder::new()
+                .name("port-groups".into())
+                .spawn_scoped(scope, || port_groups(&snap.sockets));
+            let found = findings::analyze(snap, history);
+            let ports = match ports {
+                Ok(h) => h.join().ok(),
+                Err(_) => None,
+            };
+            (found, ports)
+        });
+        let ports = ports.unwrap_or_else(|| port_groups(&snap.sockets));
+        Data::made(snap, found, ports)
     }
 
     /// As [`Data::new`], with the findings given (a snapshot file's own, or tests').
     pub fn with_findings(snap: &Snapshot, found: Vec<Finding>) -> Data {
+        Data::made(snap, found, port_groups(&snap.sockets))
+    }
+
+    /// The data of `snap` with its findings and port groups.
+    fn made(snap: &Snapshot, found: Vec<Finding>, ports: Vec<PortGroup>) -> Data {
         let by_id: HashMap<SocketId, u32> = snap
             .sockets
             .iter()
@@ -287,7 +306,7 @@ impl Data {
             }
         }
 
-        let groups = groups(snap, &by_id, &mut sockets);
+        let groups = groups(snap, ports, &by_id, &mut sockets);
         let processes = processes(snap, &sockets);
         let users = users(snap, &sockets);
         let ns_names = crate::analyze::describe::netns_labels(snap);
@@ -402,10 +421,15 @@ fn container_entries(snap: &Snapshot, owners: &HashMap<NetnsId, Container>) -> V
     out
 }
 
-fn groups(snap: &Snapshot, by_id: &HashMap<SocketId, u32>, sockets: &mut [SockInfo]) -> Vec<Group> {
+fn groups(
+    snap: &Snapshot,
+    ports: Vec<PortGroup>,
+    by_id: &HashMap<SocketId, u32>,
+    sockets: &mut [SockInfo],
+) -> Vec<Group> {
     let mut markers = MARKERS.chars();
     let mut out = Vec::new();
-    for g in port_groups(&snap.sockets) {
+    for g in ports {
         let members: Vec<u32> = g
             .members
             .iter()
