@@ -104,23 +104,32 @@ struct Incoming {
 
 /// A whole snapshot, or changes to the one before it.
 #[derive(Debug)]
-enum Sample {
+pub enum Sample {
     Whole(Box<Snapshot>),
     Quiet(QuietChanges),
 }
 
-impl Incoming {
-    /// This one and then `newer`, as one (a paused view keeps only what it will show on
-    /// resume): changes apply to the snapshot before them, so none may be dropped.
-    fn then(self, newer: Incoming) -> Incoming {
-        let sample = match (self.sample, newer.sample) {
+impl Sample {
+    /// This sample and then `newer`, as one: changes apply to the snapshot before them, so
+    /// none may be dropped. For whoever holds samples not yet shown (the collector thread's
+    /// unread one, a paused view's pending one).
+    pub fn then(self, newer: Sample) -> Sample {
+        match (self, newer) {
             (_, Sample::Whole(snap)) => Sample::Whole(snap),
             (Sample::Whole(mut snap), Sample::Quiet(c)) => {
                 c.apply(&mut snap);
                 Sample::Whole(snap)
             }
             (Sample::Quiet(a), Sample::Quiet(b)) => Sample::Quiet(a.then(b)),
-        };
+        }
+    }
+}
+
+impl Incoming {
+    /// This one and then `newer`, as one (a paused view keeps only what it will show on
+    /// resume).
+    fn then(self, newer: Incoming) -> Incoming {
+        let sample = self.sample.then(newer.sample);
         // Data the collector thread made must not be lost to a newer sample it judged the
         // same (no data): that data is the one it holds for.
         let prepared = match (newer.prepared, self.prepared) {

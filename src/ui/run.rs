@@ -6,12 +6,10 @@
 
 mod ansi16;
 
-use super::app::{App, AppInit, Effect, Msg, fingerprint};
+use super::app::{App, AppInit, Effect, Msg, Sample, fingerprint};
 use super::views::data::Data;
 use super::widgets::ascii;
-use crate::collect::changes::QuietChanges;
 use crate::export;
-use crate::model::Snapshot;
 use crate::output::write::write_atomic;
 use crate::session::{Change, Refresh, Session};
 use crate::signals::{self, Ending};
@@ -88,16 +86,10 @@ impl Drop for TerminalGuard {
 /// A refresh with the time it was taken and, when anything the views depend on changed,
 /// their data, worked out on the collector thread.
 struct Prepared {
-    sample: PreparedSample,
+    sample: Sample,
     at_ms: u64,
     fingerprint: fingerprint::Fingerprint,
     data: Option<Box<Data>>,
-}
-
-/// A whole snapshot (a copy of the session's), or the changes the session applied to it.
-enum PreparedSample {
-    Whole(Box<Snapshot>),
-    Quiet(QuietChanges),
 }
 
 impl Prepared {
@@ -105,16 +97,7 @@ impl Prepared {
     /// change may be dropped, and data made for `self` holds for `newer` when that found
     /// nothing changed since (no data of its own).
     fn then(self, newer: Prepared) -> Prepared {
-        let sample = match (self.sample, newer.sample) {
-            (_, PreparedSample::Whole(snap)) => PreparedSample::Whole(snap),
-            (PreparedSample::Whole(mut snap), PreparedSample::Quiet(c)) => {
-                c.apply(&mut snap);
-                PreparedSample::Whole(snap)
-            }
-            (PreparedSample::Quiet(a), PreparedSample::Quiet(b)) => {
-                PreparedSample::Quiet(a.then(b))
-            }
-        };
+        let sample = self.sample.then(newer.sample);
         Prepared {
             sample,
             at_ms: newer.at_ms,
@@ -125,13 +108,13 @@ impl Prepared {
 
     fn into_msg(self) -> Msg {
         match self.sample {
-            PreparedSample::Whole(snap) => Msg::Prepared {
+            Sample::Whole(snap) => Msg::Prepared {
                 snap,
                 at_ms: self.at_ms,
                 fingerprint: self.fingerprint,
                 data: self.data,
             },
-            PreparedSample::Quiet(changes) => Msg::Quiet {
+            Sample::Quiet(changes) => Msg::Quiet {
                 changes,
                 at_ms: self.at_ms,
                 fingerprint: self.fingerprint,
@@ -173,8 +156,8 @@ impl Judge {
             Some(Box::new(data))
         };
         let sample = match change {
-            Change::Whole => PreparedSample::Whole(Box::new(snap.clone())),
-            Change::Quiet(c) => PreparedSample::Quiet(c),
+            Change::Whole => Sample::Whole(Box::new(snap.clone())),
+            Change::Quiet(c) => Sample::Quiet(c),
         };
         Ok(Prepared {
             sample,
