@@ -3,7 +3,7 @@
 //! not live in), the details of each holder process once, and one options probe per socket.
 
 use super::containers::ContainerCache;
-use super::procfs::{self, FdScan, PidFds, ProcError, ProcRoot};
+use super::procfs::{self, FdScan, PidFds, ProcError, ProcRoot, SocketFdSeen};
 use super::sockopt::{self, Expected, Holder, ProbeDone, ProbeError, ProbeJob, Wanted};
 use super::sources::{ProbeOptions, Sources};
 use crate::collect::join::{ProbeOutcome, ProbedOptions, ProcessInfo};
@@ -16,7 +16,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 mod recheck;
+mod walk_probe;
 pub use recheck::still_holds;
+use walk_probe::{Candidates, Settled, WalkProber};
 
 /// How long a socket's options are trusted before they are read again. Options are set
 /// before bind() in practice; a live view re-reads them now and then, not every refresh
@@ -106,17 +108,29 @@ pub fn resolve(
         .filter(|r| r.inode != 0)
         .map(|r| r.inode)
         .collect();
+    let now = src.monotonic();
+    let mut plan = plan_options(sockets, probe, now, cache);
     // Listed before the walk: a process that starts in between is walked but not listed,
     // so the next quiet check sees it as new (the safe way round).
     cache.listed = recheck::list_pids(root).unwrap_or_default();
-    let scan = walk_fds(root, &wanted, cache);
+    // The walk reads the options of the sockets to probe as it lists their holders.
+    let mut probers: Vec<WalkProber<'_>> = if plan.candidates.is_empty() {
+        Vec::new()
+    } else {
+        (0..2)
+            .map(|_| WalkProber::new(&plan.candidates, src.prober()))
+            .collect()
+    };
+    let scan = walk_fds(root, &wanted, cache, &mut probers);
+    let settled = Settled::from_walk(&plan.candidates, probers);
+    plan.settled = settled;
     record_scan(&mut o, &scan);
     for fd in scan.fds.iter().filter(|f| wanted.contains(&f.inode)) {
         o.holders.entry(fd.inode).or_default().push((fd.pid, fd.fd));
     }
     drop(scan);
     read_processes(&mut o, src, names, src.monotonic(), cache);
-    read_options(&mut o, sockets, src, probe, cache);
+    read_options(&mut o, sockets, src, plan, now, cache);
     cache.shown = wanted;
     cache.holders = o.holders.clone();
     cache.pending_probes = o
@@ -129,13 +143,18 @@ pub fn resolve(
 /// The fd walk, reusing the fd tables of processes whose fd count did not change. A table
 /// is not reused when one of its sockets shown last time is gone; and when a socket new
 /// since last time finds no holder, everything is walked again.
-fn walk_fds(root: &ProcRoot, wanted: &HashSet<u64>, cache: &mut OwnerCache) -> FdScan {
+fn walk_fds(
+    root: &ProcRoot,
+    wanted: &HashSet<u64>,
+    cache: &mut OwnerCache,
+    probers: &mut [WalkProber<'_>],
+) -> FdScan {
     let gone = |inode: &u64| cache.shown.contains(inode) && !wanted.contains(inode);
     cache
         .fds
         .retain(|_, p| !p.sockets.iter().any(|(_, inode)| gone(inode)));
     let mut next = HashMap::new();
-    let scan = procfs::scan_socket_fds_reusing(root, &cache.fds, &mut next);
+    let scan = procfs::scan_socket_fds_seeing(root, &cache.fds, &mut next, seers(probers));
     // Only a walk that reused tables can have missed a new socket's holder (a first walk
     // reuses none: no set of 50,000 inodes is built for it).
     let unplaced_new = || {
@@ -146,12 +165,23 @@ fn walk_fds(root: &ProcRoot, wanted: &HashSet<u64>, cache: &mut OwnerCache) -> F
     };
     if scan.processes_reused > 0 && !cache.shown.is_empty() && unplaced_new() {
         next.clear();
-        let full = procfs::scan_socket_fds_reusing(root, &HashMap::new(), &mut next);
+        let full = procfs::scan_socket_fds_seeing(root, &HashMap::new(), &mut next, seers(probers));
         cache.fds = next;
         return full;
     }
     cache.fds = next;
     scan
+}
+
+/// The walk threads' probers, one each.
+fn seers<'a, 'p>(
+    probers: &'a mut [WalkProber<'p>],
+) -> [Option<&'a mut (dyn SocketFdSeen + 'p)>; 2] {
+    let mut each = probers.iter_mut();
+    [
+        each.next().map(|p| p as &mut (dyn SocketFdSeen + 'p)),
+        each.next().map(|p| p as &mut (dyn SocketFdSeen + 'p)),
+    ]
 }
 
 fn record_scan(o: &mut Owners, scan: &FdScan) {
@@ -231,19 +261,28 @@ fn table_tid(cache: &OwnerCache, pid: u32) -> Option<u32> {
     cache.fds.get(&pid).and_then(|p| p.tid)
 }
 
-/// Options and O_NONBLOCK, from one holder per socket. `probe`: `None` when options are not
-/// to be read at all (`--no-probe`).
-fn read_options(
-    o: &mut Owners,
+/// What each shown socket's options will be, decided before the walk: known already
+/// (cached, not to be read, or new and waiting for the next sample), or to be read.
+struct OptionsPlan {
+    /// Per socket with an inode, in order: `Some` when known, `None` when to be read.
+    known: Vec<Option<ProbeOutcome>>,
+    /// Those to be read, which the walk reads as it meets a holder ([`walk_probe`]).
+    candidates: Candidates,
+    /// What the walk settled of them.
+    settled: Settled,
+    /// The cookies of every shown socket.
+    live: HashSet<u64>,
+}
+
+/// Drops what the caches no longer trust and decides which options to read. `probe`:
+/// `None` when options are not to be read at all (`--no-probe`).
+fn plan_options(
     sockets: &[&RawSocket],
-    src: &dyn Sources,
     probe: Option<ProbeWhen>,
+    now: Duration,
     cache: &mut OwnerCache,
-) {
-    let root = src.proc_root();
-    let probe_options = probe.is_some();
+) -> OptionsPlan {
     let seen_before = std::mem::take(&mut cache.seen);
-    let now = src.monotonic();
     let live: HashSet<u64> = sockets.iter().map(|r| r.cookie).collect();
     cache
         .probes
@@ -251,21 +290,79 @@ fn read_options(
     cache
         .nonblocking
         .retain(|_, (_, at)| now.saturating_sub(*at) < NONBLOCK_TTL);
+    let mut candidates = Candidates::default();
+    let known = sockets
+        .iter()
+        .filter(|r| r.inode != 0)
+        .map(|r| {
+            let cached = cache.probes.get(&r.cookie).filter(|_| probe.is_some());
+            if let Some((outcome, _)) = cached {
+                // Options read within PROBE_TTL are trusted (only reads are cached).
+                Some(outcome.clone())
+            } else if probe.is_none() {
+                Some(ProbeOutcome::Unknown(reasons::NO_PROBE_FLAG.clone()))
+            } else if probe == Some(ProbeWhen::SeenTwice) && !seen_before.contains(&r.cookie) {
+                Some(ProbeOutcome::Unknown(reasons::NEW_SOCKET.clone()))
+            } else {
+                let mut want = Wanted::for_socket(r);
+                // A listener's flags, unless the cache knows them (F_GETFL on the duplicate).
+                want.nonblocking = is_listener(r) && !cache.nonblocking.contains_key(&r.inode);
+                let expected = Expected {
+                    inode: r.inode,
+                    cookie: r.cookie,
+                };
+                candidates.push(expected, want);
+                None
+            }
+        })
+        .collect();
+    OptionsPlan {
+        known,
+        candidates,
+        settled: Settled::default(),
+        live,
+    }
+}
+
+fn is_listener(r: &RawSocket) -> bool {
+    r.proto == Proto::Tcp && r.state == 10
+}
+
+/// Options and O_NONBLOCK, from one holder per socket, as `plan` says: what the walk read,
+/// and the probe of the rest.
+fn read_options(
+    o: &mut Owners,
+    sockets: &[&RawSocket],
+    src: &dyn Sources,
+    plan: OptionsPlan,
+    now: Duration,
+    cache: &mut OwnerCache,
+) {
+    let root = src.proc_root();
+    let OptionsPlan {
+        known,
+        candidates,
+        mut settled,
+        live,
+    } = plan;
+    drop(candidates);
     let mut interner = reasons::Interner::default();
     // One shared copy of each distinct set of options (see `ProbeOutcome::Read`).
     let mut read_sets: HashSet<Arc<ProbedOptions>> = HashSet::new();
     let mut other_errors: Vec<String> = Vec::new();
 
-    // What each socket gets, decided in order; the sockets to probe become jobs, probed
-    // together below (in two threads when a second prober is given).
+    // What each socket gets, decided in order; the sockets still to probe become jobs,
+    // probed together below (in two threads when a second prober is given).
     enum Plan {
         Known(ProbeOutcome),
+        Done(ProbeDone),
         Probe,
     }
     let mut plans: Vec<(&RawSocket, Plan, Option<bool>)> = Vec::with_capacity(sockets.len());
     let mut jobs: Vec<ProbeJob> = Vec::new();
     let mut tries: Vec<Holder> = Vec::new();
-    for r in sockets.iter().copied().filter(|r| r.inode != 0) {
+    let with_inode = sockets.iter().copied().filter(|r| r.inode != 0);
+    for (r, known) in with_inode.zip(known) {
         // The holders whose details were read, in walk order.
         let holders: &[(u32, u32)] = o.holders.get(&r.inode).map_or(&[], Vec::as_slice);
         let mut hs = holders
@@ -273,20 +370,19 @@ fn read_options(
             .copied()
             .filter(|(pid, _)| o.processes.contains_key(pid))
             .peekable();
-        let listener = r.proto == Proto::Tcp && r.state == 10;
+        let listener = is_listener(r);
         let cached_nb = cache
             .nonblocking
             .get(&r.inode)
             .filter(|_| listener)
             .map(|(nb, _)| *nb);
-        // Options read in the last minute are trusted (only reads are cached).
-        let plan = if let Some((outcome, _)) = cache.probes.get(&r.cookie).filter(|_| probe_options)
-        {
-            Plan::Known(outcome.clone())
-        } else if !probe_options {
-            Plan::Known(ProbeOutcome::Unknown(reasons::NO_PROBE_FLAG.clone()))
-        } else if probe == Some(ProbeWhen::SeenTwice) && !seen_before.contains(&r.cookie) {
-            Plan::Known(ProbeOutcome::Unknown(reasons::NEW_SOCKET.clone()))
+        let plan = if let Some(outcome) = known {
+            Plan::Known(outcome)
+        } else if let Some(result) = settled.take(r.inode) {
+            Plan::Done(ProbeDone {
+                result,
+                other_errors: Vec::new(),
+            })
         } else if hs.peek().is_none() {
             let why = if o.unreadable == 0 {
                 "no holder left to read it from (it exited during the scan)".to_string()
@@ -297,7 +393,6 @@ fn read_options(
             Plan::Known(ProbeOutcome::Unknown(interner.get(why)))
         } else {
             let mut want = Wanted::for_socket(r);
-            // A listener's flags, unless the cache knows them (F_GETFL on the duplicate).
             want.nonblocking = listener && cached_nb.is_none();
             let first = tries.len();
             tries.extend(hs.map(|(pid, fd)| Holder {
@@ -330,12 +425,16 @@ fn read_options(
         let mut probed_nb = None;
         let outcome = match plan {
             Plan::Known(outcome) => outcome,
-            Plan::Probe => {
+            Plan::Done(_) | Plan::Probe => {
                 o.stats.options_probed += 1;
+                let probed = match plan {
+                    Plan::Done(d) => Some(d),
+                    _ => done.next(),
+                };
                 let ProbeDone {
                     result,
                     other_errors: others,
-                } = done.next().unwrap_or(ProbeDone {
+                } = probed.unwrap_or(ProbeDone {
                     result: Err(ProbeError::Other("not probed".to_string())),
                     other_errors: Vec::new(),
                 });

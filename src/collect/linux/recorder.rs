@@ -271,6 +271,24 @@ impl ProbeOptions for RecordingProber {
         want: Wanted,
     ) -> Result<ProbedOptions, ProbeError> {
         let result = self.inner.probe(holder, expected, want);
+        self.note(holder, expected, &result);
+        result
+    }
+
+    fn probe_seen(
+        &mut self,
+        holder: Holder,
+        expected: Expected,
+        want: Wanted,
+    ) -> Result<ProbedOptions, ProbeError> {
+        let result = self.inner.probe_seen(holder, expected, want);
+        self.note(holder, expected, &result);
+        result
+    }
+}
+
+impl RecordingProber {
+    fn note(&self, holder: Holder, expected: Expected, result: &Result<ProbedOptions, ProbeError>) {
         if let Ok(mut log) = self.log.lock() {
             log.manifest.probes.push(ProbeRecord {
                 pid: holder.pid,
@@ -281,7 +299,6 @@ impl ProbeOptions for RecordingProber {
                 result: result.clone().map_err(|e| ProbeFailure::from(&e)),
             });
         }
-        result
     }
 }
 

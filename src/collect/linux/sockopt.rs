@@ -179,18 +179,10 @@ impl OptionProber {
         expected: Expected,
         want: Wanted,
     ) -> Result<ProbedOptions, ProbeError> {
-        let Expected { inode, cookie } = expected;
         let task = holder.tid.unwrap_or(holder.pid);
-        let pidfd = match self
-            .pidfds
-            .entry(task)
-            .or_insert_with(|| open_pidfd(holder.pid, holder.tid))
-        {
-            Ok(fd) => fd,
-            Err(e) => return Err(e.clone()),
-        };
-        // Not a duplicate of whatever the number names now: see the module docs. The table
-        // is opened after the pidfd, so both name the same task.
+        // The pidfd first, then the table: both name the same task.
+        self.pidfd(holder)?;
+        // Not a duplicate of whatever the number names now: see the module docs.
         let table = self
             .fd_tables
             .entry(task)
@@ -200,7 +192,7 @@ impl OptionProber {
             Err(e) => Err(*e),
         };
         match now {
-            Ok(Some(now)) if now == inode => {}
+            Ok(Some(now)) if now == expected.inode => {}
             Ok(_) => return Err(ProbeError::Replaced { fd: holder.fd }),
             Err(Errno::NOENT | Errno::SRCH) => return Err(ProbeError::FdClosed),
             Err(e @ (Errno::PERM | Errno::ACCESS)) => {
@@ -208,8 +200,41 @@ impl OptionProber {
             }
             Err(e) => return Err(ProbeError::Other(format!("readlink: {e}"))),
         }
-        // The window (§9): from here to the drop, getsockopt calls only.
-        let dup = pidfd_getfd(&*pidfd, holder.fd as i32, PidfdGetfdFlags::empty());
+        self.duplicate_and_read(holder, expected, want)
+    }
+
+    /// As [`OptionProber::probe`], for a caller that has just read `/proc/PID/fd/FD` and
+    /// found `expected.inode` there (the fd walk, telling of each socket as it lists it):
+    /// that read is the check, made microseconds before rather than again.
+    pub fn probe_seen(
+        &mut self,
+        holder: Holder,
+        expected: Expected,
+        want: Wanted,
+    ) -> Result<ProbedOptions, ProbeError> {
+        self.duplicate_and_read(holder, expected, want)
+    }
+
+    /// The holder's task's pidfd, opened once.
+    fn pidfd(&mut self, holder: Holder) -> Result<&OwnedFd, ProbeError> {
+        let task = holder.tid.unwrap_or(holder.pid);
+        self.pidfds
+            .entry(task)
+            .or_insert_with(|| open_pidfd(holder.pid, holder.tid))
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    /// The window (§9): duplicate, getsockopt calls only, close.
+    fn duplicate_and_read(
+        &mut self,
+        holder: Holder,
+        expected: Expected,
+        want: Wanted,
+    ) -> Result<ProbedOptions, ProbeError> {
+        let cookie = expected.cookie;
+        let pidfd = self.pidfd(holder)?;
+        let dup = pidfd_getfd(pidfd, holder.fd as i32, PidfdGetfdFlags::empty());
         let answers = match &dup {
             Ok(d) => Ok(read_answers(d.as_fd(), cookie, want)),
             Err(e) => Err(*e),

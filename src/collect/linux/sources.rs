@@ -125,6 +125,17 @@ pub trait ProbeOptions {
         expected: Expected,
         want: Wanted,
     ) -> Result<ProbedOptions, ProbeError>;
+
+    /// As `probe`, right after the caller read the holder's fd link and found
+    /// `expected.inode` (see [`OptionProber::probe_seen`]).
+    fn probe_seen(
+        &mut self,
+        holder: Holder,
+        expected: Expected,
+        want: Wanted,
+    ) -> Result<ProbedOptions, ProbeError> {
+        self.probe(holder, expected, want)
+    }
 }
 
 impl ProbeOptions for OptionProber {
@@ -135,6 +146,15 @@ impl ProbeOptions for OptionProber {
         want: Wanted,
     ) -> Result<ProbedOptions, ProbeError> {
         OptionProber::probe(self, holder, expected, want)
+    }
+
+    fn probe_seen(
+        &mut self,
+        holder: Holder,
+        expected: Expected,
+        want: Wanted,
+    ) -> Result<ProbedOptions, ProbeError> {
+        OptionProber::probe_seen(self, holder, expected, want)
     }
 }
 

@@ -81,8 +81,27 @@ pub fn scan_socket_fds_reusing(
     prev: &HashMap<u32, PidFds>,
     next: &mut HashMap<u32, PidFds>,
 ) -> FdScan {
+    scan_socket_fds_seeing(root, prev, next, [None, None])
+}
+
+/// Told of each socket fd the walk lists, right after its link was read: for a reader that
+/// must act on the fd while that read is fresh (the options probe duplicates it, and that
+/// read is the check it needs before, see `sockopt`'s module docs). Not told of the
+/// sockets of a table taken from the previous walk.
+pub trait SocketFdSeen: Send {
+    fn seen(&mut self, pid: u32, tid: Option<u32>, fd: u32, inode: u64);
+}
+
+/// As [`scan_socket_fds_reusing`], telling `seers` of every socket fd listed: each thread of
+/// the walk tells its own (a walk with one thread, the first there is).
+pub fn scan_socket_fds_seeing(
+    root: &ProcRoot,
+    prev: &HashMap<u32, PidFds>,
+    next: &mut HashMap<u32, PidFds>,
+    seers: [Option<&mut (dyn SocketFdSeen + '_)>; 2],
+) -> FdScan {
     let two = std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2);
-    scan_with(root, prev, next, if two { 2 } else { 1 })
+    scan_with(root, prev, next, if two { 2 } else { 1 }, seers)
 }
 
 /// The walk with one thread, or two when asked and there are enough processes.
@@ -91,6 +110,7 @@ fn scan_with(
     prev: &HashMap<u32, PidFds>,
     next: &mut HashMap<u32, PidFds>,
     threads: usize,
+    seers: [Option<&mut (dyn SocketFdSeen + '_)>; 2],
 ) -> FdScan {
     let mut scan = FdScan::default();
     let root_fd = match open_dir(CWD, root.path()) {
@@ -102,12 +122,15 @@ fn scan_with(
         }
     };
     let pids = list_pids(root, root_fd.as_fd(), &mut scan);
+    let [first_seer, second_seer] = seers;
     if threads < 2 || pids.len() < PARALLEL_FROM {
+        let mut seer = first_seer.or(second_seer);
         let mut fd_buf: Vec<u8> = Vec::with_capacity(DIRENT_BUF);
         for p in &pids {
             let reuse = Reuse {
                 prev: prev.get(&p.pid),
                 next,
+                seer: seer.as_deref_mut(),
             };
             let buf = fd_buf.spare_capacity_mut();
             scan_pid(
@@ -123,7 +146,7 @@ fn scan_with(
         return scan;
     }
     let at = AtomicUsize::new(0);
-    let work = || {
+    let work = |mut seer: Option<&mut (dyn SocketFdSeen + '_)>| {
         let mut fd_buf: Vec<u8> = Vec::with_capacity(DIRENT_BUF);
         let mut parts: Vec<(usize, FdScan)> = Vec::new();
         let mut tables = HashMap::new();
@@ -134,6 +157,7 @@ fn scan_with(
             let reuse = Reuse {
                 prev: prev.get(&p.pid),
                 next: &mut tables,
+                seer: seer.as_deref_mut(),
             };
             let buf = fd_buf.spare_capacity_mut();
             scan_pid(
@@ -152,9 +176,9 @@ fn scan_with(
     let (mut parts, tables) = std::thread::scope(|scope| {
         let helper = std::thread::Builder::new()
             .name("bindscope-fds".to_string())
-            .spawn_scoped(scope, work);
+            .spawn_scoped(scope, || work(second_seer));
         // If no thread could be made, this one takes every process.
-        let (mut parts, mut tables) = work();
+        let (mut parts, mut tables) = work(first_seer);
         if let Ok(helper) = helper {
             let (more, more_tables) = helper
                 .join()
@@ -258,10 +282,12 @@ fn path_in<'a>(buf: &'a mut [u8; 48], parts: &[&[u8]]) -> Option<&'a CStr> {
     CStr::from_bytes_with_nul(&buf[..=len]).ok()
 }
 
-/// One process's entry of the last walk, and the table this walk fills.
-struct Reuse<'a> {
+/// One process's entry of the last walk, the table this walk fills, and who is told of
+/// the sockets listed.
+struct Reuse<'a, 's> {
     prev: Option<&'a PidFds>,
     next: &'a mut HashMap<u32, PidFds>,
+    seer: Option<&'a mut (dyn SocketFdSeen + 's)>,
 }
 
 /// What became of one fd directory.
@@ -283,9 +309,13 @@ fn scan_pid(
     name: &[u8],
     dirent_buf: &mut [MaybeUninit<u8>],
     scan: &mut FdScan,
-    reuse: Reuse<'_>,
+    reuse: Reuse<'_, '_>,
 ) {
-    let Reuse { prev, next } = reuse;
+    let Reuse {
+        prev,
+        next,
+        mut seer,
+    } = reuse;
     let mut path = [0u8; 48];
     let Some(fd_dir_name) = path_in(&mut path, &[name, b"fd"]) else {
         return;
@@ -299,7 +329,18 @@ fn scan_pid(
         }
         Err(NotOpened::Recorded) => return,
     };
-    let walked = walk_table(root, fd_dir, table, dirent_buf, scan, Reuse { prev, next });
+    let walked = walk_table(
+        root,
+        fd_dir,
+        table,
+        dirent_buf,
+        scan,
+        Reuse {
+            prev,
+            next,
+            seer: seer.as_deref_mut(),
+        },
+    );
     // Only an empty table is looked at twice: every process that holds a socket has fds.
     if walked == Walked::Listed(0) && leader_is_zombie(root_fd, name) {
         scan_threads(
@@ -309,7 +350,7 @@ fn scan_pid(
             name,
             dirent_buf,
             scan,
-            Reuse { prev, next },
+            Reuse { prev, next, seer },
         );
     }
 }
@@ -372,9 +413,13 @@ fn walk_table(
     table: Table,
     dirent_buf: &mut [MaybeUninit<u8>],
     scan: &mut FdScan,
-    reuse: Reuse<'_>,
+    reuse: Reuse<'_, '_>,
 ) -> Walked {
-    let Reuse { prev, next } = reuse;
+    let Reuse {
+        prev,
+        next,
+        mut seer,
+    } = reuse;
     let Table { pid, tid } = table;
     let other = |what: &str, e: Errno| {
         format!(
@@ -430,6 +475,9 @@ fn walk_table(
             Ok(len) => {
                 if let Some(inode) = link.get(..len).and_then(parse_socket_link) {
                     scan.fds.push(RawFd { pid, fd, inode });
+                    if let Some(seer) = seer.as_deref_mut() {
+                        seer.seen(pid, tid, fd, inode);
+                    }
                 }
             }
             Err(e) if is_vanished(e) => scan.fds_vanished += 1,
@@ -504,9 +552,13 @@ fn scan_threads(
     name: &[u8],
     dirent_buf: &mut [MaybeUninit<u8>],
     scan: &mut FdScan,
-    reuse: Reuse<'_>,
+    reuse: Reuse<'_, '_>,
 ) {
-    let Reuse { prev, next } = reuse;
+    let Reuse {
+        prev,
+        next,
+        mut seer,
+    } = reuse;
     let mut path = [0u8; 48];
     let Some(task_name) = path_in(&mut path, &[name, b"task"]) else {
         return;
@@ -546,7 +598,19 @@ fn scan_threads(
             Err(NotOpened::Vanished) => continue, // that thread exited
             Err(NotOpened::Recorded) => return,
         };
-        match walk_table(root, fd_dir, table, dirent_buf, scan, Reuse { prev, next }) {
+        let walked = walk_table(
+            root,
+            fd_dir,
+            table,
+            dirent_buf,
+            scan,
+            Reuse {
+                prev,
+                next,
+                seer: seer.as_deref_mut(),
+            },
+        );
+        match walked {
             Walked::Listed(0) => continue,
             Walked::Reused | Walked::Listed(_) | Walked::Failed => return,
         }
@@ -649,8 +713,8 @@ mod reuse_tests {
         std::fs::create_dir_all(dir.path().join("self")).expect("not a pid");
         for root in [ProcRoot::new(dir.path()), ProcRoot::default()] {
             let (mut one, mut two) = (HashMap::new(), HashMap::new());
-            let a = scan_with(&root, &HashMap::new(), &mut one, 1);
-            let b = scan_with(&root, &HashMap::new(), &mut two, 2);
+            let a = scan_with(&root, &HashMap::new(), &mut one, 1, [None, None]);
+            let b = scan_with(&root, &HashMap::new(), &mut two, 2, [None, None]);
             if root != ProcRoot::default() {
                 assert_eq!(a, b);
                 assert_eq!(one, two);

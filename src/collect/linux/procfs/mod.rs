@@ -20,8 +20,8 @@ mod process;
 
 pub use cgroup::parse_cgroup_unit;
 pub use fds::{
-    FdScan, O_NONBLOCK, PidFds, fd_socket_inode, fd_socket_inode_at, open_fd_table,
-    read_fd_nonblocking, scan_socket_fds, scan_socket_fds_reusing,
+    FdScan, O_NONBLOCK, PidFds, SocketFdSeen, fd_socket_inode, fd_socket_inode_at, open_fd_table,
+    read_fd_nonblocking, scan_socket_fds, scan_socket_fds_reusing, scan_socket_fds_seeing,
 };
 pub use namespaced::{
     HOST_FILES, NETSTAT_FILE, SYSCTL_FILES, read_host, read_sysctls, read_tcpext, read_tcpext_of,
