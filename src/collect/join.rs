@@ -2,6 +2,7 @@
 //! No I/O here, so every rule of the join is tested on built inputs.
 
 use crate::collect::classify::{self, ListenerKey, RequestKey};
+use crate::collect::holders::{FastMap, Holders};
 use crate::collect::raw::{RawAddr, RawLink, RawSocket};
 use crate::collect::reasons;
 use crate::model::{
@@ -62,12 +63,12 @@ pub struct JoinContext<'a> {
     pub netns: NetnsId,
     pub view: View,
     /// inode → every (pid, fd) holding it.
-    pub holders: &'a HashMap<u64, Vec<(u32, u32)>>,
+    pub holders: &'a Holders,
     pub processes: &'a HashMap<u32, ProcessInfo>,
     /// cookie → probe outcome. A socket missing here was not probed.
-    pub probes: &'a HashMap<u64, ProbeOutcome>,
+    pub probes: &'a FastMap<u64, ProbeOutcome>,
     /// O_NONBLOCK per socket inode, from the fdinfo of one holder.
-    pub nonblocking: &'a HashMap<u64, bool>,
+    pub nonblocking: &'a FastMap<u64, bool>,
     pub links: &'a [RawLink],
     pub addrs: &'a [RawAddr],
     pub user_name: &'a dyn Fn(u32) -> Option<Arc<str>>,
@@ -256,7 +257,7 @@ fn build_holders(inode: u64, ctx: &JoinContext<'_>) -> Vec<Holder> {
     if inode == 0 {
         return Vec::new();
     }
-    let Some(list) = ctx.holders.get(&inode) else {
+    let Some(list) = ctx.holders.get(inode) else {
         return Vec::new();
     };
     // Sized to the list: collected from a filter, a vector of these 150-byte holders would
@@ -446,10 +447,10 @@ mod tests {
     }
 
     struct Fixture {
-        holders: HashMap<u64, Vec<(u32, u32)>>,
+        holders: Holders,
         processes: HashMap<u32, ProcessInfo>,
-        probes: HashMap<u64, ProbeOutcome>,
-        nonblocking: HashMap<u64, bool>,
+        probes: FastMap<u64, ProbeOutcome>,
+        nonblocking: FastMap<u64, bool>,
     }
 
     fn fixture() -> Fixture {
@@ -469,10 +470,12 @@ mod tests {
         let mut processes = HashMap::new();
         processes.insert(10, p("nginx", 0));
         processes.insert(11, p("nginx", 33));
-        let mut holders = HashMap::new();
-        holders.insert(100, vec![(11, 6), (10, 6)]);
-        holders.insert(101, vec![(99, 3)]); // pid 99 vanished before it was read
-        let mut probes = HashMap::new();
+        let holders = Holders::from_walk([
+            (100, 11, 6),
+            (100, 10, 6),
+            (101, 99, 3), // pid 99 vanished before it was read
+        ]);
+        let mut probes = FastMap::default();
         probes.insert(
             1,
             ProbeOutcome::Read(Arc::new(ProbedOptions {
@@ -487,7 +490,7 @@ mod tests {
             })),
         );
         probes.insert(2, ProbeOutcome::Unknown(Reason::from("needs root")));
-        let mut nonblocking = HashMap::new();
+        let mut nonblocking = FastMap::default();
         nonblocking.insert(100, true);
         Fixture {
             holders,

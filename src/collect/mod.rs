@@ -5,6 +5,7 @@
 
 pub mod changes;
 pub mod classify;
+pub mod holders;
 pub mod join;
 #[cfg(target_os = "linux")]
 pub mod linux;

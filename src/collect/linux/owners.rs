@@ -6,6 +6,7 @@ use super::containers::ContainerCache;
 use super::procfs::{self, FdScan, PidFds, ProcError, ProcRoot, SocketFdSeen};
 use super::sockopt::{self, Expected, Holder, ProbeDone, ProbeError, ProbeJob, Wanted};
 use super::sources::{ProbeOptions, Sources};
+use crate::collect::holders::{FastMap, FastSet, Holders};
 use crate::collect::join::{ProbeOutcome, ProbedOptions, ProcessInfo};
 use crate::collect::raw::RawSocket;
 use crate::collect::reasons;
@@ -54,12 +55,12 @@ pub enum ProbeWhen {
 pub struct OwnerCache {
     fds: HashMap<u32, PidFds>,
     /// Socket inodes shown last time.
-    shown: HashSet<u64>,
-    probes: HashMap<u64, (ProbeOutcome, Duration)>,
+    shown: FastSet<u64>,
+    probes: FastMap<u64, (ProbeOutcome, Duration)>,
     /// Cookies of the sockets the last refresh showed (cookies are never reused), for
     /// [`ProbeWhen::SeenTwice`].
-    seen: HashSet<u64>,
-    nonblocking: HashMap<u64, (bool, Duration)>,
+    seen: FastSet<u64>,
+    nonblocking: FastMap<u64, (bool, Duration)>,
     processes: HashMap<u32, (ProcessInfo, Duration)>,
     /// Containers of processes and what their runtimes' state said.
     pub containers: ContainerCache,
@@ -68,7 +69,7 @@ pub struct OwnerCache {
     /// Fd directories kept open by the quiet checks, by pid ([`recheck`]).
     fd_dirs: HashMap<u32, rustix::fd::OwnedFd>,
     /// inode → (pid, fd) of every holder, as the last resolve found them.
-    holders: HashMap<u64, Vec<(u32, u32)>>,
+    holders: Arc<Holders>,
     /// The last resolve left sockets to be probed at the next sample
     /// ([`ProbeWhen::SeenTwice`]): the next refresh must resolve again.
     pending_probes: bool,
@@ -78,12 +79,12 @@ pub struct OwnerCache {
 #[derive(Default)]
 pub struct Owners {
     /// inode → every (pid, fd) holding it.
-    pub holders: HashMap<u64, Vec<(u32, u32)>>,
+    pub holders: Arc<Holders>,
     pub processes: HashMap<u32, ProcessInfo>,
     /// cookie → options.
-    pub probes: HashMap<u64, ProbeOutcome>,
+    pub probes: FastMap<u64, ProbeOutcome>,
     /// inode → O_NONBLOCK, for listeners.
-    pub nonblocking: HashMap<u64, bool>,
+    pub nonblocking: FastMap<u64, bool>,
     /// Sockets whose options are unknown for lack of permission.
     pub options_denied: u32,
     /// Processes whose fd tables could not be read.
@@ -103,7 +104,7 @@ pub fn resolve(
 ) -> Owners {
     let mut o = Owners::default();
     let root = src.proc_root();
-    let wanted: HashSet<u64> = sockets
+    let wanted: FastSet<u64> = sockets
         .iter()
         .filter(|r| r.inode != 0)
         .map(|r| r.inode)
@@ -125,14 +126,17 @@ pub fn resolve(
     let settled = Settled::from_walk(&plan.candidates, probers);
     plan.settled = settled;
     record_scan(&mut o, &scan);
-    for fd in scan.fds.iter().filter(|f| wanted.contains(&f.inode)) {
-        o.holders.entry(fd.inode).or_default().push((fd.pid, fd.fd));
-    }
+    o.holders = Arc::new(Holders::from_walk(
+        scan.fds
+            .iter()
+            .filter(|f| wanted.contains(&f.inode))
+            .map(|f| (f.inode, f.pid, f.fd)),
+    ));
     drop(scan);
     read_processes(&mut o, src, names, src.monotonic(), cache);
     read_options(&mut o, sockets, src, plan, now, cache);
     cache.shown = wanted;
-    cache.holders = o.holders.clone();
+    cache.holders = Arc::clone(&o.holders);
     cache.pending_probes = o
         .probes
         .values()
@@ -145,7 +149,7 @@ pub fn resolve(
 /// since last time finds no holder, everything is walked again.
 fn walk_fds(
     root: &ProcRoot,
-    wanted: &HashSet<u64>,
+    wanted: &FastSet<u64>,
     cache: &mut OwnerCache,
     probers: &mut [WalkProber<'_>],
 ) -> FdScan {
@@ -158,7 +162,7 @@ fn walk_fds(
     // Only a walk that reused tables can have missed a new socket's holder (a first walk
     // reuses none: no set of 50,000 inodes is built for it).
     let unplaced_new = || {
-        let found: HashSet<u64> = scan.fds.iter().map(|f| f.inode).collect();
+        let found: FastSet<u64> = scan.fds.iter().map(|f| f.inode).collect();
         wanted
             .iter()
             .any(|i| !cache.shown.contains(i) && !found.contains(i))
@@ -209,7 +213,7 @@ fn read_processes(
     cache
         .processes
         .retain(|pid, (_, at)| alive.contains(pid) && now.saturating_sub(*at) < PROCESS_TTL);
-    let mut pids: Vec<u32> = o.holders.values().flatten().map(|&(pid, _)| pid).collect();
+    let mut pids: Vec<u32> = o.holders.all().iter().map(|&(pid, _)| pid).collect();
     pids.sort_unstable();
     pids.dedup();
     o.processes.reserve(pids.len());
@@ -271,7 +275,7 @@ struct OptionsPlan {
     /// What the walk settled of them.
     settled: Settled,
     /// The cookies of every shown socket.
-    live: HashSet<u64>,
+    live: FastSet<u64>,
 }
 
 /// Drops what the caches no longer trust and decides which options to read. `probe`:
@@ -283,7 +287,7 @@ fn plan_options(
     cache: &mut OwnerCache,
 ) -> OptionsPlan {
     let seen_before = std::mem::take(&mut cache.seen);
-    let live: HashSet<u64> = sockets.iter().map(|r| r.cookie).collect();
+    let live: FastSet<u64> = sockets.iter().map(|r| r.cookie).collect();
     cache
         .probes
         .retain(|cookie, (_, at)| live.contains(cookie) && now.saturating_sub(*at) < PROBE_TTL);
@@ -348,7 +352,7 @@ fn read_options(
     drop(candidates);
     let mut interner = reasons::Interner::default();
     // One shared copy of each distinct set of options (see `ProbeOutcome::Read`).
-    let mut read_sets: HashSet<Arc<ProbedOptions>> = HashSet::new();
+    let mut read_sets: FastSet<Arc<ProbedOptions>> = FastSet::default();
     let mut other_errors: Vec<String> = Vec::new();
 
     // What each socket gets, decided in order; the sockets still to probe become jobs,
@@ -364,7 +368,7 @@ fn read_options(
     let with_inode = sockets.iter().copied().filter(|r| r.inode != 0);
     for (r, known) in with_inode.zip(known) {
         // The holders whose details were read, in walk order.
-        let holders: &[(u32, u32)] = o.holders.get(&r.inode).map_or(&[], Vec::as_slice);
+        let holders: &[(u32, u32)] = o.holders.of(r.inode);
         let mut hs = holders
             .iter()
             .copied()
@@ -483,8 +487,7 @@ fn read_options(
                 // Not probed now (cached options, no probe, no permission): the fdinfo.
                 (None, None) => o
                     .holders
-                    .get(&r.inode)
-                    .map_or(&[][..], Vec::as_slice)
+                    .of(r.inode)
                     .iter()
                     .filter(|(pid, _)| o.processes.contains_key(pid))
                     .find_map(|&(pid, fd)| {
@@ -563,7 +566,7 @@ mod tests {
         let first = resolve(&[&r], &root, Some(ProbeWhen::SeenTwice), &names, &mut cache);
         let me = std::process::id();
         assert!(
-            first.holders[&r.inode].iter().any(|&(pid, _)| pid == me),
+            first.holders.of(r.inode).iter().any(|&(pid, _)| pid == me),
             "the holder is found at once"
         );
         assert_eq!(

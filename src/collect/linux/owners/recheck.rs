@@ -270,20 +270,16 @@ fn processes_hold(
 
 /// The due listeners' O_NONBLOCK, read again through the holder it was read from.
 fn nonblocking_holds(root: &ProcRoot, now: Duration, cache: &mut OwnerCache) -> bool {
-    let holders = &cache.holders;
+    let holders = &*cache.holders;
     let fds = &cache.fds;
     for (inode, (nb, at)) in cache.nonblocking.iter_mut() {
         if !due(*at, now, NONBLOCK_TTL, *inode) {
             continue;
         }
-        let read = holders
-            .get(inode)
-            .into_iter()
-            .flatten()
-            .find_map(|&(pid, fd)| {
-                let tid = fds.get(&pid).and_then(|p| p.tid);
-                procfs::read_fd_nonblocking(root, pid, tid, fd).ok()
-            });
+        let read = holders.of(*inode).iter().find_map(|&(pid, fd)| {
+            let tid = fds.get(&pid).and_then(|p| p.tid);
+            procfs::read_fd_nonblocking(root, pid, tid, fd).ok()
+        });
         match read {
             Some(v) if v == *nb => *at = now,
             _ => return false,
@@ -313,7 +309,7 @@ fn options_hold<'a>(
         .into_iter()
         .filter(|r| due_cookies.contains_key(&r.cookie))
     {
-        let holders = cache.holders.get(&r.inode).cloned().unwrap_or_default();
+        let holders = cache.holders.of(r.inode).to_vec();
         let mut read = None;
         for (pid, fd) in holders {
             let holder = Holder {
