@@ -2,7 +2,7 @@
 //! No I/O here, so every rule of the join is tested on built inputs.
 
 use crate::collect::classify::{self, ListenerKey, RequestKey};
-use crate::collect::holders::{FastMap, Holders};
+use crate::collect::holders::{FastMap, FastSet, Holders};
 use crate::collect::raw::{RawAddr, RawLink, RawSocket};
 use crate::collect::reasons;
 use crate::model::{
@@ -71,7 +71,7 @@ pub struct JoinContext<'a> {
     pub nonblocking: &'a FastMap<u64, bool>,
     pub links: &'a [RawLink],
     pub addrs: &'a [RawAddr],
-    pub user_name: &'a dyn Fn(u32) -> Option<Arc<str>>,
+    pub user_name: &'a (dyn Fn(u32) -> Option<Arc<str>> + Sync),
     /// Set when some processes' fd tables could not be read: holder lists may be partial.
     pub holders_incomplete: Option<String>,
 }
@@ -91,77 +91,130 @@ pub fn in_view(raw: &RawSocket, view: View) -> bool {
 
 /// Appends the sockets of one namespace to `out`, unsorted: the collector joins every
 /// namespace into one vector sized in advance, so 50,000 sockets are never held twice.
+/// A large namespace is joined by two threads, each making half of its sockets (each
+/// socket is a few allocations: its holders, its options' reasons).
 pub fn append_sockets(raw: &[RawSocket], ctx: &JoinContext<'_>, out: &mut Vec<Socket>) {
+    let two = raw.len() >= PARALLEL_JOIN_FROM
+        && std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2);
+    append_sockets_with(raw, ctx, out, two);
+}
+
+/// As [`append_sockets`], on two threads when `two`.
+fn append_sockets_with(raw: &[RawSocket], ctx: &JoinContext<'_>, out: &mut Vec<Socket>, two: bool) {
     let (syn_recv, shared) = count_syn_recv(raw);
-    let link_name = |index: u32| -> Option<String> {
-        if index == 0 {
-            return None;
-        }
-        Some(
-            ctx.links
-                .iter()
-                .find(|l| l.index == index)
-                .map(|l| l.name.clone())
-                .unwrap_or_else(|| format!("if{index}")),
-        )
-    };
-    let mut seen = HashSet::with_capacity(raw.len());
     // Walk the dump in the snapshot's order (an index sort moves 4 bytes, not a socket), so
     // the collector's final sort of large sockets finds them already in order.
-    let mut order: Vec<u32> = (0..raw.len() as u32).collect();
+    let mut order: Vec<u32> = (0..raw.len() as u32)
+        .filter(|&i| raw.get(i as usize).is_some_and(|r| in_view(r, ctx.view)))
+        .collect();
     // The dump position last: a socket dumped twice keeps its first position (docs/lookup §4.1).
     // Each key made once (a comparison would make two, reading two raw sockets).
     order.sort_by_cached_key(|&i| raw.get(i as usize).map(|r| (raw_order(r), r.dump_pos)));
-    for i in order.into_iter().map(|i| i as usize) {
-        let Some(r) = raw.get(i) else { continue };
-        // A dump is not atomic: a socket that moved between hash chains can come twice.
-        if !in_view(r, ctx.view) || !seen.insert((r.proto, r.cookie)) {
-            continue;
-        }
-        let state = State::from_kernel(r.state);
-        let listening = r.proto == Proto::Tcp && state == State::Listen;
-        let unconnected = matches!(state, State::Listen | State::Close) && r.remote_port == 0;
-        let device = link_name(r.ifindex);
-        let options = build_options(r, device.clone(), ctx);
-        let holders = build_holders(r.inode, ctx);
-        let holders_unknown = if r.inode == 0 {
-            None
-        } else {
-            ctx.holders_incomplete.clone()
-        };
-        out.push(Socket {
-            id: SocketId::new(ctx.netns, r.cookie),
-            netns: ctx.netns,
-            proto: r.proto,
-            family: r.family,
-            local_addr: r.local_addr,
-            local_port: r.local_port,
-            remote_addr: (!unconnected).then_some(r.remote_addr),
-            remote_port: (!unconnected).then_some(r.remote_port),
-            state,
-            uid: r.uid,
-            user: (ctx.user_name)(r.uid),
-            inode: r.inode,
-            device,
-            scope: crate::model::addr::scope_of(r.local_addr, options.v6only),
-            address_state: classify::address_state(r.local_addr, r.ifindex, ctx.addrs),
-            accept_queue: listening.then_some(AcceptQueue {
-                len: r.rqueue,
-                backlog: r.wqueue,
-            }),
-            syn_recv: listening.then(|| syn_recv.get(&i).copied().unwrap_or(0)),
-            options,
-            holders,
-            cookie: r.cookie,
-            recv_q: (!listening).then_some(r.rqueue),
-            send_q: (!listening).then_some(r.wqueue),
-            holders_unknown,
-            syn_recv_shared: listening && shared.contains(&i),
-            host: None,
-            cgroup_id: r.cgroup_id,
-            dump_pos: r.dump_pos,
-        });
+    // A dump is not atomic: a socket that moved between hash chains can come twice.
+    let mut seen: FastSet<(Proto, u64)> =
+        FastSet::with_capacity_and_hasher(order.len(), Default::default());
+    order.retain(|&i| {
+        raw.get(i as usize)
+            .is_some_and(|r| seen.insert((r.proto, r.cookie)))
+    });
+    drop(seen);
+    let make = |&i: &u32| {
+        let i = i as usize;
+        raw.get(i)
+            .map(|r| make_socket(r, i, ctx, &syn_recv, &shared))
+    };
+    if !two {
+        out.extend(order.iter().filter_map(make));
+        return;
     }
+    let (first, second) = order.split_at(order.len() / 2);
+    std::thread::scope(|scope| {
+        let helper = std::thread::Builder::new()
+            .name("bindscope-join".to_string())
+            .spawn_scoped(scope, || {
+                second.iter().filter_map(make).collect::<Vec<Socket>>()
+            });
+        out.extend(first.iter().filter_map(make));
+        match helper {
+            Ok(helper) => out.extend(
+                helper
+                    .join()
+                    .unwrap_or_else(|p| std::panic::resume_unwind(p)),
+            ),
+            // No second thread: this one makes the rest.
+            Err(_) => out.extend(second.iter().filter_map(make)),
+        }
+    });
+}
+
+/// From how many sockets a namespace is joined by two threads.
+const PARALLEL_JOIN_FROM: usize = 4096;
+
+/// One socket of the snapshot from its dump entry (`i`, its index in the dump).
+fn make_socket(
+    r: &RawSocket,
+    i: usize,
+    ctx: &JoinContext<'_>,
+    syn_recv: &HashMap<usize, u32>,
+    shared: &HashSet<usize>,
+) -> Socket {
+    let state = State::from_kernel(r.state);
+    let listening = r.proto == Proto::Tcp && state == State::Listen;
+    let unconnected = matches!(state, State::Listen | State::Close) && r.remote_port == 0;
+    let device = link_name(r.ifindex, ctx.links);
+    let options = build_options(r, device.clone(), ctx);
+    let holders = build_holders(r.inode, ctx);
+    let holders_unknown = if r.inode == 0 {
+        None
+    } else {
+        ctx.holders_incomplete.clone()
+    };
+    Socket {
+        id: SocketId::new(ctx.netns, r.cookie),
+        netns: ctx.netns,
+        proto: r.proto,
+        family: r.family,
+        local_addr: r.local_addr,
+        local_port: r.local_port,
+        remote_addr: (!unconnected).then_some(r.remote_addr),
+        remote_port: (!unconnected).then_some(r.remote_port),
+        state,
+        uid: r.uid,
+        user: (ctx.user_name)(r.uid),
+        inode: r.inode,
+        device,
+        scope: crate::model::addr::scope_of(r.local_addr, options.v6only),
+        address_state: classify::address_state(r.local_addr, r.ifindex, ctx.addrs),
+        accept_queue: listening.then_some(AcceptQueue {
+            len: r.rqueue,
+            backlog: r.wqueue,
+        }),
+        syn_recv: listening.then(|| syn_recv.get(&i).copied().unwrap_or(0)),
+        options,
+        holders,
+        cookie: r.cookie,
+        recv_q: (!listening).then_some(r.rqueue),
+        send_q: (!listening).then_some(r.wqueue),
+        holders_unknown,
+        syn_recv_shared: listening && shared.contains(&i),
+        host: None,
+        cgroup_id: r.cgroup_id,
+        dump_pos: r.dump_pos,
+    }
+}
+
+/// The name of interface `index` (`if<N>` when the namespace did not list it).
+fn link_name(index: u32, links: &[RawLink]) -> Option<String> {
+    if index == 0 {
+        return None;
+    }
+    Some(
+        links
+            .iter()
+            .find(|l| l.index == index)
+            .map(|l| l.name.clone())
+            .unwrap_or_else(|| format!("if{index}")),
+    )
 }
 
 /// The order of [`socket_order`] on a raw socket (unconnected sockets have a remote of
@@ -405,6 +458,37 @@ mod tests {
     use super::*;
     use crate::model::OptionState;
 
+    #[test]
+    fn two_threads_join_as_one_does() {
+        let f = fixture();
+        let names = |_| None;
+        let c = ctx(&f, View::All, &names);
+        // Shuffled, with sockets dumped twice (the same cookie) and out of the view.
+        let raw: Vec<RawSocket> = (0..6000u64)
+            .map(|i| {
+                let n = (i * 7919) % 5000;
+                let state = if n % 3 == 0 { 10 } else { 7 };
+                raw(
+                    Proto::Tcp,
+                    state,
+                    "127.0.0.1",
+                    (n % 900) as u16 + 1,
+                    100 + n % 2,
+                    n + 1,
+                )
+            })
+            .collect();
+        let (mut one, mut two) = (Vec::new(), Vec::new());
+        append_sockets_with(&raw, &c, &mut one, false);
+        append_sockets_with(&raw, &c, &mut two, true);
+        assert_eq!(one.len(), 5000, "each cookie once");
+        assert_eq!(one, two);
+        assert!(
+            one.windows(2)
+                .all(|w| socket_order(&w[0]) <= socket_order(&w[1]))
+        );
+    }
+
     /// One namespace's sockets, in the order `append_sockets` gives them.
     fn build_sockets(raw: &[RawSocket], ctx: &JoinContext<'_>) -> Vec<Socket> {
         let mut out = Vec::new();
@@ -503,7 +587,7 @@ mod tests {
     fn ctx<'a>(
         f: &'a Fixture,
         view: View,
-        names: &'a dyn Fn(u32) -> Option<Arc<str>>,
+        names: &'a (dyn Fn(u32) -> Option<Arc<str>> + Sync),
     ) -> JoinContext<'a> {
         JoinContext {
             netns: NetnsId(1),

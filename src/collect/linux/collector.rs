@@ -15,10 +15,12 @@ use super::procfs;
 pub use super::select::select;
 use super::sources::{LinuxSources, Sources};
 use crate::collect::changes::QuietChanges;
+use crate::collect::holders::{FastMap, FastSet};
 use crate::collect::join::{self, JoinContext};
 use crate::model::{
     FORMAT, Netns, NetnsId, NetnsKind, Privileges, Snapshot, Socket, VERSION, View,
 };
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Which namespaces a snapshot covers.
@@ -60,18 +62,6 @@ pub enum CollectError {
     Netlink(#[from] NetlinkError),
     #[error("no network namespace matches '{wanted}' (known: {known})")]
     NoSuchNetns { wanted: String, known: String },
-}
-
-/// Reads one namespace from inside it. The outer `Err`: it could not be entered.
-fn read_target(
-    sources: &mut dyn Sources,
-    t: &NetnsTarget,
-    view: View,
-    reading: Reading,
-) -> Result<Result<NetnsData, NetlinkError>, String> {
-    let mut out = None;
-    sources.in_netns(t, &mut |ns| out = Some(in_netns::read(view, reading, ns)))?;
-    out.ok_or_else(|| "it was not read".to_string())
 }
 
 /// What a refresh of a [`Collector`] gives.
@@ -322,11 +312,22 @@ fn read_namespaces(
     let targets = select(namespaces, &cfg.netns)?;
 
     // Inside each namespace.
+    let read_each: Vec<std::sync::Mutex<Option<Result<NetnsData, NetlinkError>>>> = targets
+        .iter()
+        .map(|_| std::sync::Mutex::new(None))
+        .collect();
+    let entering = sources.in_each_netns(&targets, &|i, ns| {
+        let data = in_netns::read(cfg.view, reading, ns);
+        if let Some(Ok(mut slot)) = read_each.get(i).map(|m| m.lock()) {
+            *slot = Some(data);
+        }
+    });
     let mut entered: Vec<Entered> = Vec::new();
     let mut not_entered: Vec<String> = Vec::new();
     let mut warnings = warnings;
-    for t in targets {
-        match read_target(sources, &t, cfg.view, reading) {
+    for ((t, entering), data) in targets.into_iter().zip(entering).zip(read_each) {
+        let data = data.into_inner().ok().flatten();
+        match entering.and_then(|()| data.ok_or_else(|| "it was not read".to_string())) {
             Ok(Ok(data)) => entered.push((t, Some(data), None)),
             // The namespace bindscope runs in must work: it is what a user sees first.
             Ok(Err(e)) if t.is_own => return Err(CollectError::Netlink(e)),
@@ -401,7 +402,18 @@ fn assemble(
             )
         }
     });
-    let lookup = |uid: u32| names.get(uid);
+    // Named once per uid before the join, which may run on two threads (`UserNames`
+    // caches in a RefCell).
+    let user_names: FastMap<u32, Option<Arc<str>>> = entered
+        .iter()
+        .filter_map(|(_, d, _)| d.as_ref())
+        .flat_map(|d| d.raw.iter())
+        .map(|r| r.uid)
+        .collect::<FastSet<u32>>()
+        .into_iter()
+        .map(|uid| (uid, names.get(uid)))
+        .collect();
+    let lookup = |uid: u32| user_names.get(&uid).cloned().flatten();
     let total: usize = entered
         .iter()
         .filter_map(|(_, d, _)| d.as_ref())

@@ -40,6 +40,20 @@ pub trait Sources: Send + HostFiles {
         t: &NetnsTarget,
         read: &mut (dyn FnMut(&mut dyn NetnsSources) + Send),
     ) -> Result<(), String>;
+    /// `read(i, …)` inside each `targets[i]`, as [`Sources::in_netns`] does one; the result
+    /// of each, in order. These sources read one after the other; the host's read two at a
+    /// time, on two threads.
+    fn in_each_netns(
+        &mut self,
+        targets: &[NetnsTarget],
+        read: &(dyn Fn(usize, &mut dyn NetnsSources) + Sync),
+    ) -> Vec<Result<(), String>> {
+        targets
+            .iter()
+            .enumerate()
+            .map(|(i, t)| self.in_netns(t, &mut |ns| read(i, ns)))
+            .collect()
+    }
     /// A prober of socket options for one scan (it may keep pidfds until dropped).
     fn prober(&self) -> Box<dyn ProbeOptions + Send>;
     /// uid → user name, cached for one scan.
@@ -199,20 +213,52 @@ impl Sources for LinuxSources {
         t: &NetnsTarget,
         read: &mut (dyn FnMut(&mut dyn NetnsSources) + Send),
     ) -> Result<(), String> {
+        read_live(&self.proc_root, t, read)
+    }
+
+    /// Two at a time: a namespace's dump is mostly the kernel walking its socket tables,
+    /// which are shared by every namespace (dumping a near-empty one walks the sockets of
+    /// all the others), so the namespaces' reads are independent and each keeps a core
+    /// busy. Each worker takes the next namespace as it finishes one.
+    fn in_each_netns(
+        &mut self,
+        targets: &[NetnsTarget],
+        read: &(dyn Fn(usize, &mut dyn NetnsSources) + Sync),
+    ) -> Vec<Result<(), String>> {
+        let two =
+            targets.len() >= 2 && std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2);
         let root = &self.proc_root;
-        // Netlink sockets belong to the namespace they are opened in, so they are opened
-        // (by `open`) on the thread that entered it.
-        let mut here = || read(&mut LiveNetns::new(root.clone()));
-        if t.is_own {
-            here();
-            return Ok(());
-        }
-        if t.open_path.is_none() {
-            return Err("no path to enter it (its processes are not readable)".to_string());
-        }
-        // run_in_netns checks that the path still leads to this namespace (a pid can be
-        // reused).
-        netns::run_in_netns(t, here).map_err(|e| e.to_string())
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let work = || {
+            let mut done = Vec::new();
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(t) = targets.get(i) else { break };
+                done.push((i, read_live(root, t, &mut |ns| read(i, ns))));
+            }
+            done
+        };
+        let mut done = if two {
+            std::thread::scope(|scope| {
+                let helper = std::thread::Builder::new()
+                    .name("bindscope-netns-reader".to_string())
+                    .spawn_scoped(scope, work);
+                let mut done = work();
+                // No second thread: this one has read every namespace already.
+                if let Ok(helper) = helper {
+                    done.extend(
+                        helper
+                            .join()
+                            .unwrap_or_else(|p| std::panic::resume_unwind(p)),
+                    );
+                }
+                done
+            })
+        } else {
+            work()
+        };
+        done.sort_unstable_by_key(|&(i, _)| i);
+        done.into_iter().map(|(_, r)| r).collect()
     }
 
     fn prober(&self) -> Box<dyn ProbeOptions + Send> {
@@ -234,6 +280,28 @@ impl Sources for LinuxSources {
     fn monotonic(&self) -> Duration {
         self.started.elapsed()
     }
+}
+
+/// `read` inside namespace `t` of this host: on the calling thread when it is the one
+/// bindscope runs in, else on a thread that entered it.
+fn read_live(
+    root: &ProcRoot,
+    t: &NetnsTarget,
+    read: &mut (dyn FnMut(&mut dyn NetnsSources) + Send),
+) -> Result<(), String> {
+    // Netlink sockets belong to the namespace they are opened in, so they are opened
+    // (by `open`) on the thread that entered it.
+    let mut here = || read(&mut LiveNetns::new(root.clone()));
+    if t.is_own {
+        here();
+        return Ok(());
+    }
+    if t.open_path.is_none() {
+        return Err("no path to enter it (its processes are not readable)".to_string());
+    }
+    // run_in_netns checks that the path still leads to this namespace (a pid can be
+    // reused).
+    netns::run_in_netns(t, here).map_err(|e| e.to_string())
 }
 
 /// The namespace the calling thread is in, through real netlink sockets.
