@@ -91,6 +91,23 @@ pub fn wrap(lines: &[Line<'_>], width: u16) -> Vec<Line<'static>> {
 }
 
 fn wrap_one(line: &Line<'_>, width: usize, out: &mut Vec<Line<'static>>) {
+    // Most lines fit: measured and joined straight from the graphemes, without a string
+    // per grapheme (a detail pane of 10,000 holders is as many lines, wrapped each time
+    // the text moves).
+    let fits = line
+        .styled_graphemes(Style::new())
+        .try_fold(0usize, |total, g| {
+            let total = total + width_of(g.symbol);
+            (total <= width).then_some(total)
+        })
+        .is_some();
+    if fits {
+        out.push(join_styled(
+            line.styled_graphemes(Style::new())
+                .map(|g| (g.symbol, g.style)),
+        ));
+        return;
+    }
     let cells: Vec<(String, Style, usize)> = line
         .styled_graphemes(Style::new())
         .map(|g| {
@@ -185,17 +202,22 @@ fn trim_end(row: &mut Vec<(String, Style, usize)>) {
 
 /// Merges graphemes of one style into spans.
 fn join(cells: &[(String, Style, usize)]) -> Line<'static> {
+    join_styled(cells.iter().map(|(sym, st, _)| (sym.as_str(), *st)))
+}
+
+/// Merges graphemes of one style into spans.
+fn join_styled<'a>(cells: impl Iterator<Item = (&'a str, Style)>) -> Line<'static> {
     let mut spans: Vec<Span<'static>> = Vec::new();
     let mut text = String::new();
     let mut style: Option<Style> = None;
-    for (sym, st, _) in cells {
-        if style.is_some_and(|s| s != *st) {
+    for (sym, st) in cells {
+        if style.is_some_and(|s| s != st) {
             spans.push(Span::styled(
                 std::mem::take(&mut text),
                 style.unwrap_or_default(),
             ));
         }
-        style = Some(*st);
+        style = Some(st);
         text.push_str(sym);
     }
     if !text.is_empty() {
