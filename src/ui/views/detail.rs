@@ -7,6 +7,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::rc::Rc;
 
@@ -16,39 +17,67 @@ pub fn text_rows(area: Rect) -> usize {
 }
 
 /// The lines as the pane shows them at this width. The last result is kept: a frame
-/// drawn again with the same text (each refresh of a quiet host, each key that does not
-/// move the selection) costs a hash of the text instead of wrapping it, which for a
-/// process holding 10,000 sockets is most of a frame.
+/// drawn again with the same text (each key that does not move the selection) costs a
+/// hash of the text instead of wrapping it, which for a process holding 10,000 sockets is
+/// most of a frame; and when the text moved (a refresh changed a queue or an age), only the
+/// lines that changed are wrapped again.
 pub fn wrapped(lines: &[Line<'_>], area: Rect) -> Rc<Vec<Line<'static>>> {
     thread_local! {
-        static LAST: RefCell<Option<(u64, Rc<Vec<Line<'static>>>)>> = const { RefCell::new(None) };
+        static LAST: RefCell<Option<Wrapped>> = const { RefCell::new(None) };
     }
-    let key = text_key(lines, area.width);
+    let keys: Vec<u64> = lines.iter().map(|l| line_key(l, area.width)).collect();
+    let key = {
+        let mut h = std::hash::DefaultHasher::new();
+        keys.hash(&mut h);
+        h.finish()
+    };
     LAST.with(|last| {
         let mut last = last.borrow_mut();
-        if let Some((k, w)) = last.as_ref()
-            && *k == key
+        if let Some(w) = last.as_ref()
+            && w.key == key
         {
-            return Rc::clone(w);
+            return Rc::clone(&w.lines);
         }
-        let w = Rc::new(wrap(lines, area.width));
-        *last = Some((key, Rc::clone(&w)));
-        w
+        let mut out: Vec<Line<'static>> = Vec::with_capacity(lines.len());
+        let mut at: HashMap<u64, (usize, usize)> = HashMap::with_capacity(lines.len());
+        for (line, k) in lines.iter().zip(&keys) {
+            let start = out.len();
+            let before = last
+                .as_ref()
+                .and_then(|w| w.at.get(k).and_then(|&(a, b)| w.lines.get(a..b)));
+            match before {
+                Some(same) => out.extend_from_slice(same),
+                None => out.extend(wrap(std::slice::from_ref(line), area.width)),
+            }
+            at.insert(*k, (start, out.len()));
+        }
+        let lines = Rc::new(out);
+        *last = Some(Wrapped {
+            key,
+            lines: Rc::clone(&lines),
+            at,
+        });
+        lines
     })
 }
 
-/// A hash of the lines' text and styles at one width.
-fn text_key(lines: &[Line<'_>], width: u16) -> u64 {
+/// The last wrap: the key of its text, its rows, and where each line's rows are.
+struct Wrapped {
+    key: u64,
+    lines: Rc<Vec<Line<'static>>>,
+    /// A line's key → its rows in `lines`.
+    at: HashMap<u64, (usize, usize)>,
+}
+
+/// A hash of one line's text and styles at one width.
+fn line_key(line: &Line<'_>, width: u16) -> u64 {
     let mut h = std::hash::DefaultHasher::new();
     width.hash(&mut h);
-    lines.len().hash(&mut h);
-    for line in lines {
-        (line.style, line.alignment).hash(&mut h);
-        line.spans.len().hash(&mut h);
-        for span in &line.spans {
-            span.style.hash(&mut h);
-            span.content.hash(&mut h);
-        }
+    (line.style, line.alignment).hash(&mut h);
+    line.spans.len().hash(&mut h);
+    for span in &line.spans {
+        span.style.hash(&mut h);
+        span.content.hash(&mut h);
     }
     h.finish()
 }
@@ -106,4 +135,38 @@ pub fn render(
     }
     let visible = all.get(scroll..).unwrap_or_default();
     draw_lines(buf, body, visible);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(lines: &[Line<'_>]) -> Vec<String> {
+        lines.iter().map(|l| l.to_string()).collect()
+    }
+
+    #[test]
+    fn a_wrap_reusing_the_last_ones_lines_is_the_wrap_of_the_new_text() {
+        let area = Rect::new(0, 0, 20, 10);
+        let long = "holders  nginx 1234 fd 6, nginx 1235 fd 6, nginx 1236 fd 6";
+        let first = vec![
+            Line::from("queue 0/511"),
+            Line::from(long),
+            Line::from(""),
+            Line::from(long),
+        ];
+        assert_eq!(text(&wrapped(&first, area)), text(&wrap(&first, 20)));
+        // One line changed, one added, the rest the same (and one twice).
+        let second = vec![
+            Line::from("queue 3/511"),
+            Line::from(long),
+            Line::from("new  a line long enough to wrap at twenty"),
+            Line::from(long),
+        ];
+        assert_eq!(text(&wrapped(&second, area)), text(&wrap(&second, 20)));
+        // Another width wraps again.
+        let narrow = Rect::new(0, 0, 12, 10);
+        assert_eq!(text(&wrapped(&second, narrow)), text(&wrap(&second, 12)));
+        assert!(wrapped(&second, narrow).len() > second.len());
+    }
 }
