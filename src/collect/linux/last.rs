@@ -23,6 +23,9 @@ struct LastNetns {
     /// For each of `raw`, its index in the snapshot's sockets (`None`: not shown, or a
     /// duplicate the join dropped).
     slots: Vec<Option<usize>>,
+    /// The indexes in `raw` of the TCP listeners, which a listeners-only read is compared
+    /// with (without walking the other sockets of `raw`, most of them at 50,000).
+    listeners: Vec<usize>,
     links: Vec<RawLink>,
     addrs: Vec<crate::collect::raw::RawAddr>,
     sysctls: Sysctls,
@@ -130,9 +133,17 @@ impl LastRefresh {
                     (join::in_view(r, view) && taken.insert(r.cookie)).then_some(at)
                 })
                 .collect();
+            let listeners = d
+                .raw
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| is_listener(r))
+                .map(|(i, _)| i)
+                .collect();
             namespaces.push(LastNetns {
                 target: without_pids(t),
                 slots,
+                listeners,
                 raw: d.raw.clone(),
                 links: d.links.clone(),
                 addrs: d.addrs.clone(),
@@ -231,11 +242,17 @@ impl LastRefresh {
         } else {
             Default::default()
         };
-        let mut before = last
-            .raw
-            .iter()
-            .zip(&last.slots)
-            .filter(|(r, _)| compared(r));
+        let all = || last.raw.iter().zip(&last.slots);
+        let listeners = || {
+            last.listeners
+                .iter()
+                .filter_map(|&i| Some((last.raw.get(i)?, last.slots.get(i)?)))
+        };
+        let mut before: Box<dyn Iterator<Item = (&RawSocket, &Option<usize>)>> = if whole {
+            Box::new(all().filter(|(r, _)| compared(r)))
+        } else {
+            Box::new(listeners())
+        };
         for (i, r) in raw.iter().enumerate().filter(|(_, r)| compared(r)) {
             let Some((was, slot)) = before.next() else {
                 return false;
