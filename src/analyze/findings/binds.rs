@@ -241,20 +241,7 @@ fn cross_user_port<'s>(members: &[&'s Socket]) -> Option<Fact<'s>> {
     }
     let first = members.first()?;
     // UDP binds that overlap across users: one of them receives the other's unicast.
-    let udp_overlap = first.proto == Proto::Udp
-        && members.iter().any(|a| {
-            members.iter().any(|b| {
-                a.uid != b.uid
-                    && [Family::Ipv4, Family::Ipv6].iter().any(|&f| {
-                        ports::takes_family(a, f)
-                            && ports::takes_family(b, f)
-                            && (is_wildcard(a.local_addr)
-                                || is_wildcard(b.local_addr)
-                                || effective_addr(a.local_addr) == effective_addr(b.local_addr))
-                    })
-                    && (a.device.is_none() || b.device.is_none() || a.device == b.device)
-            })
-        });
+    let udp_overlap = first.proto == Proto::Udp && udp_users_overlap(members);
     Some(Fact::CrossUserPort {
         proto: first.proto,
         port: first.local_port,
@@ -264,6 +251,46 @@ fn cross_user_port<'s>(members: &[&'s Socket]) -> Option<Fact<'s>> {
         users,
         udp_overlap,
     })
+}
+
+/// Whether two UDP binds of different users overlap: a wildcard and any bind of a family
+/// it takes, or two binds of one address, on the same device or where either has none.
+/// Only pairs with a wildcard or one address can overlap, so the specific binds are
+/// compared within their address: linear for the usual port of many specific binds (one
+/// per worker, or per address), where comparing every pair was quadratic.
+fn udp_users_overlap(members: &[&Socket]) -> bool {
+    let overlap = |a: &Socket, b: &Socket| {
+        a.uid != b.uid
+            && [Family::Ipv4, Family::Ipv6].iter().any(|&f| {
+                ports::takes_family(a, f)
+                    && ports::takes_family(b, f)
+                    && (is_wildcard(a.local_addr)
+                        || is_wildcard(b.local_addr)
+                        || effective_addr(a.local_addr) == effective_addr(b.local_addr))
+            })
+            && (a.device.is_none() || b.device.is_none() || a.device == b.device)
+    };
+    let (wildcards, specific): (Vec<&Socket>, Vec<&Socket>) = members
+        .iter()
+        .copied()
+        .partition(|s| is_wildcard(s.local_addr));
+    if wildcards
+        .iter()
+        .any(|w| members.iter().any(|m| overlap(w, m)))
+    {
+        return true;
+    }
+    let mut by_addr: HashMap<std::net::IpAddr, Vec<&Socket>> = HashMap::new();
+    for s in specific {
+        by_addr
+            .entry(effective_addr(s.local_addr))
+            .or_default()
+            .push(s);
+    }
+    by_addr
+        .values()
+        .filter(|same| same.len() > 1)
+        .any(|same| same.iter().any(|a| same.iter().any(|b| overlap(a, b))))
 }
 
 /// The lowest pid that holds every one of `members`, when one does. A process unseen
@@ -321,4 +348,61 @@ fn device_gap<'s>(snap: &Snapshot, s: &'s Socket) -> Option<Fact<'s>> {
         return None;
     }
     Some(Fact::DeviceGap { socket: s, device })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::findings::tests::sock;
+    use proptest::prelude::*;
+
+    /// Every pair compared, as the overlap was first written.
+    fn every_pair(members: &[&Socket]) -> bool {
+        members.iter().any(|a| {
+            members.iter().any(|b| {
+                a.uid != b.uid
+                    && [Family::Ipv4, Family::Ipv6].iter().any(|&f| {
+                        ports::takes_family(a, f)
+                            && ports::takes_family(b, f)
+                            && (is_wildcard(a.local_addr)
+                                || is_wildcard(b.local_addr)
+                                || effective_addr(a.local_addr) == effective_addr(b.local_addr))
+                    })
+                    && (a.device.is_none() || b.device.is_none() || a.device == b.device)
+            })
+        })
+    }
+
+    const ADDRS: [&str; 8] = [
+        "0.0.0.0",
+        "::",
+        "::ffff:0.0.0.0",
+        "127.0.0.1",
+        "::ffff:127.0.0.1",
+        "10.0.0.1",
+        "::1",
+        "224.0.0.251",
+    ];
+
+    proptest! {
+        #[test]
+        fn the_overlap_is_that_of_every_pair(
+            picks in proptest::collection::vec((0..ADDRS.len(), 0u32..3, 0u8..3, any::<bool>()), 0..12)
+        ) {
+            let sockets: Vec<Socket> = picks
+                .iter()
+                .enumerate()
+                .map(|(i, &(a, uid, dev, v6only))| {
+                    let mut s = sock(&format!("s{i}"), Proto::Udp, ADDRS[a], 5353, uid);
+                    s.device = (dev > 0).then(|| format!("eth{dev}"));
+                    if s.family == Family::Ipv6 {
+                        s.options.v6only = Some(v6only);
+                    }
+                    s
+                })
+                .collect();
+            let members: Vec<&Socket> = sockets.iter().collect();
+            prop_assert_eq!(udp_users_overlap(&members), every_pair(&members));
+        }
+    }
 }

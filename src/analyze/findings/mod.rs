@@ -103,11 +103,13 @@ pub(crate) fn unprivileged_start(snap: &Snapshot, s: &Socket) -> u16 {
 
 /// Who uses each port of each namespace: one uid, or several (`None`). Built once per
 /// analysis so the client-port rule stays linear in the sockets.
-pub(crate) struct PortUsers(HashMap<(NetnsId, Proto, u16), Option<u32>>);
+pub(crate) struct PortUsers(
+    HashMap<(NetnsId, Proto, u16), Option<u32>, foldhash::fast::FixedState>,
+);
 
 impl PortUsers {
     pub(crate) fn new(snap: &Snapshot) -> PortUsers {
-        let mut m: HashMap<(NetnsId, Proto, u16), Option<u32>> = HashMap::new();
+        let mut m: HashMap<_, Option<u32>, foldhash::fast::FixedState> = HashMap::default();
         for s in &snap.sockets {
             m.entry((s.netns, s.proto, s.local_port))
                 .and_modify(|u| {
