@@ -70,6 +70,9 @@ pub struct OwnerCache {
     fd_dirs: HashMap<u32, rustix::fd::OwnedFd>,
     /// inode → (pid, fd) of every holder, as the last resolve found them.
     holders: Arc<Holders>,
+    /// The prober of the quiet checks' due options, kept between refreshes (with its
+    /// pidfds and fd directories); a resolve drops it.
+    recheck_prober: Option<(Box<dyn ProbeOptions + Send>, FastSet<u32>)>,
     /// The last resolve left sockets to be probed at the next sample
     /// ([`ProbeWhen::SeenTwice`]): the next refresh must resolve again.
     pending_probes: bool,
@@ -110,6 +113,7 @@ pub fn resolve(
         .map(|r| r.inode)
         .collect();
     let now = src.monotonic();
+    cache.recheck_prober = None;
     let mut plan = plan_options(sockets, probe, now, cache);
     // Listed before the walk: a process that starts in between is walked but not listed,
     // so the next quiet check sees it as new (the safe way round).

@@ -19,14 +19,14 @@
 //! joins everything as a first refresh would.
 
 use super::{NONBLOCK_TTL, OwnerCache, PROBE_TTL, PROCESS_TTL, ProbeWhen, table_tid};
+use crate::collect::holders::FastSet;
 use crate::collect::join::{ProbeOutcome, ProcessInfo};
 use crate::collect::linux::procfs::{self, ProcRoot, parse_dec_u32};
 use crate::collect::linux::sockopt::{Expected, Holder, Wanted};
-use crate::collect::linux::sources::Sources;
+use crate::collect::linux::sources::{ProbeOptions, Sources};
 use crate::collect::raw::RawSocket;
 use crate::collect::users::UserNames;
 use rustix::fs::{CWD, Mode, OFlags, RawDir, openat};
-use std::collections::HashMap;
 use std::mem::MaybeUninit;
 use std::time::Duration;
 
@@ -295,20 +295,42 @@ fn options_hold<'a>(
     now: Duration,
     cache: &mut OwnerCache,
 ) -> bool {
-    let due_cookies: HashMap<u64, Duration> = cache
+    let due_cookies: FastSet<u64> = cache
         .probes
         .iter()
         .filter(|(cookie, (_, at))| due(*at, now, PROBE_TTL, **cookie))
-        .map(|(cookie, (_, at))| (*cookie, *at))
+        .map(|(cookie, _)| *cookie)
         .collect();
     if due_cookies.is_empty() {
         return true;
     }
-    let mut prober = src.prober();
-    for r in shown()
-        .into_iter()
-        .filter(|r| due_cookies.contains_key(&r.cookie))
-    {
+    // Kept from one refresh to the next: its pidfds and fd directories, opened once per
+    // process rather than once per refresh for the few sockets due each time; at most
+    // KEPT_PROBER_PROCESSES processes' worth (two fds each), then made anew.
+    let (mut prober, mut pids) = cache
+        .recheck_prober
+        .take()
+        .unwrap_or_else(|| (src.prober(), FastSet::default()));
+    let held = options_of_due_hold(shown, &due_cookies, &mut *prober, &mut pids, now, cache);
+    if pids.len() <= KEPT_PROBER_PROCESSES {
+        cache.recheck_prober = Some((prober, pids));
+    }
+    held
+}
+
+/// How many processes the kept prober may hold a pidfd and an fd directory of.
+const KEPT_PROBER_PROCESSES: usize = 256;
+
+/// The options of the sockets `due`, read again through `prober` and compared.
+fn options_of_due_hold<'a>(
+    shown: &dyn Fn() -> Vec<&'a RawSocket>,
+    due: &FastSet<u64>,
+    prober: &mut dyn ProbeOptions,
+    pids: &mut FastSet<u32>,
+    now: Duration,
+    cache: &mut OwnerCache,
+) -> bool {
+    for r in shown().into_iter().filter(|r| due.contains(&r.cookie)) {
         let holders = cache.holders.of(r.inode).to_vec();
         let mut read = None;
         for (pid, fd) in holders {
@@ -321,6 +343,7 @@ fn options_hold<'a>(
                 inode: r.inode,
                 cookie: r.cookie,
             };
+            pids.insert(pid);
             if let Ok(p) = prober.probe(holder, expected, Wanted::for_socket(r)) {
                 read = Some(ProbeOutcome::Read(std::sync::Arc::new(p)));
                 break;
