@@ -12,7 +12,10 @@
 //!   may be many milliseconds old, and a service that closed the socket since may hold a
 //!   brand-new one under the same number, which is the socket most likely to be closed again
 //!   while we hold it (the link is read relative to the holder's fd directory, opened once
-//!   per holder: the same check without walking `/proc/PID/fd` for each socket);
+//!   per holder: the same check without walking `/proc/PID/fd` for each socket). A snapshot
+//!   duplicates most sockets from inside the walk, right after the walk read that link
+//!   ([`OptionProber::probe_seen`], `owners::walk_probe`): the check is then microseconds
+//!   old and not made twice;
 //! - the SO_COOKIE check comes first after it, so a fd number reused in between is closed
 //!   after one call;
 //! - only what inet_diag did not already give is read ([`Wanted`]): IPV6_V6ONLY,
