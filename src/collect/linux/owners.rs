@@ -353,7 +353,6 @@ fn read_options(
         mut settled,
         live,
     } = plan;
-    drop(candidates);
     let mut interner = reasons::Interner::default();
     // One shared copy of each distinct set of options (see `ProbeOutcome::Read`).
     let mut read_sets: FastSet<Arc<ProbedOptions>> = FastSet::default();
@@ -386,7 +385,7 @@ fn read_options(
             .map(|(nb, _)| *nb);
         let plan = if let Some(outcome) = known {
             Plan::Known(outcome)
-        } else if let Some(result) = settled.take(r.inode) {
+        } else if let Some(result) = settled.take(&candidates, r.inode) {
             Plan::Done(ProbeDone {
                 result,
                 other_errors: Vec::new(),

@@ -78,32 +78,41 @@ impl SocketFdSeen for WalkProber<'_> {
 }
 
 /// What the walk settled: a socket's options read, or a denial (which the probe
-/// afterwards would meet again: the first denial stops the tries).
+/// afterwards would meet again: the first denial stops the tries). Indexed like the
+/// candidates, each taken out once.
 #[derive(Default)]
 pub struct Settled {
-    by_inode: HashMap<u64, Result<ProbedOptions, ProbeError>, foldhash::fast::FixedState>,
+    by_candidate: Vec<Option<Result<ProbedOptions, ProbeError>>>,
 }
 
 impl Settled {
     pub fn from_walk(candidates: &Candidates, probers: Vec<WalkProber<'_>>) -> Settled {
-        let mut by_inode = HashMap::with_hasher(foldhash::fast::FixedState::default());
+        let mut by_candidate: Vec<Option<Result<ProbedOptions, ProbeError>>> =
+            std::iter::repeat_with(|| None)
+                .take(candidates.jobs.len())
+                .collect();
         for p in probers {
             for (i, result) in p.done {
                 let final_ = match &result {
                     Ok(_) => true,
                     Err(e) => e.is_denied(),
                 };
-                if let (true, Some((expected, _))) = (final_, candidates.jobs.get(i)) {
-                    by_inode.insert(expected.inode, result);
+                if let (true, Some(slot)) = (final_, by_candidate.get_mut(i)) {
+                    *slot = Some(result);
                 }
             }
         }
-        Settled { by_inode }
+        Settled { by_candidate }
     }
 
     /// The walk's answer for the socket `inode`, taken out.
-    pub fn take(&mut self, inode: u64) -> Option<Result<ProbedOptions, ProbeError>> {
-        self.by_inode.remove(&inode)
+    pub fn take(
+        &mut self,
+        candidates: &Candidates,
+        inode: u64,
+    ) -> Option<Result<ProbedOptions, ProbeError>> {
+        let &i = candidates.index.get(&inode)?;
+        self.by_candidate.get_mut(i)?.take()
     }
 }
 
@@ -225,10 +234,10 @@ mod tests {
             ]
         );
         let mut settled = Settled::from_walk(&c, vec![a, b]);
-        assert_eq!(settled.take(10), Some(Ok(options(true))));
-        assert_eq!(settled.take(20), Some(Ok(options(true))));
-        assert_eq!(settled.take(10), None, "taken out");
-        assert_eq!(settled.take(99), None);
+        assert_eq!(settled.take(&c, 10), Some(Ok(options(true))));
+        assert_eq!(settled.take(&c, 20), Some(Ok(options(true))));
+        assert_eq!(settled.take(&c, 10), None, "taken out");
+        assert_eq!(settled.take(&c, 99), None);
     }
 
     #[test]
@@ -250,12 +259,12 @@ mod tests {
             a.seen(7, None, inode as u32, inode);
         }
         let mut settled = Settled::from_walk(&c, vec![a]);
-        assert_eq!(settled.take(1), None);
-        assert_eq!(settled.take(2), None);
+        assert_eq!(settled.take(&c, 1), None);
+        assert_eq!(settled.take(&c, 2), None);
         assert_eq!(
-            settled.take(3),
+            settled.take(&c, 3),
             Some(Err(ProbeError::Denied("EPERM".to_string())))
         );
-        assert_eq!(settled.take(4), None);
+        assert_eq!(settled.take(&c, 4), None);
     }
 }
