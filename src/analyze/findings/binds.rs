@@ -259,24 +259,13 @@ fn cross_user_port<'s>(members: &[&'s Socket]) -> Option<Fact<'s>> {
 /// compared within their address: linear for the usual port of many specific binds (one
 /// per worker, or per address), where comparing every pair was quadratic.
 fn udp_users_overlap(members: &[&Socket]) -> bool {
-    let overlap = |a: &Socket, b: &Socket| {
-        a.uid != b.uid
-            && [Family::Ipv4, Family::Ipv6].iter().any(|&f| {
-                ports::takes_family(a, f)
-                    && ports::takes_family(b, f)
-                    && (is_wildcard(a.local_addr)
-                        || is_wildcard(b.local_addr)
-                        || effective_addr(a.local_addr) == effective_addr(b.local_addr))
-            })
-            && (a.device.is_none() || b.device.is_none() || a.device == b.device)
-    };
     let (wildcards, specific): (Vec<&Socket>, Vec<&Socket>) = members
         .iter()
         .copied()
         .partition(|s| is_wildcard(s.local_addr));
     if wildcards
         .iter()
-        .any(|w| members.iter().any(|m| overlap(w, m)))
+        .any(|w| members.iter().any(|m| users_binds_overlap(w, m)))
     {
         return true;
     }
@@ -287,10 +276,24 @@ fn udp_users_overlap(members: &[&Socket]) -> bool {
             .or_default()
             .push(s);
     }
-    by_addr
-        .values()
-        .filter(|same| same.len() > 1)
-        .any(|same| same.iter().any(|a| same.iter().any(|b| overlap(a, b))))
+    by_addr.values().filter(|same| same.len() > 1).any(|same| {
+        same.iter()
+            .any(|a| same.iter().any(|b| users_binds_overlap(a, b)))
+    })
+}
+
+/// Whether UDP binds `a` and `b`, of different users, take traffic of one family to one
+/// address on one device.
+fn users_binds_overlap(a: &Socket, b: &Socket) -> bool {
+    a.uid != b.uid
+        && [Family::Ipv4, Family::Ipv6].iter().any(|&f| {
+            ports::takes_family(a, f)
+                && ports::takes_family(b, f)
+                && (is_wildcard(a.local_addr)
+                    || is_wildcard(b.local_addr)
+                    || effective_addr(a.local_addr) == effective_addr(b.local_addr))
+        })
+        && (a.device.is_none() || b.device.is_none() || a.device == b.device)
 }
 
 /// The lowest pid that holds every one of `members`, when one does. A process unseen
@@ -358,19 +361,9 @@ mod tests {
 
     /// Every pair compared, as the overlap was first written.
     fn every_pair(members: &[&Socket]) -> bool {
-        members.iter().any(|a| {
-            members.iter().any(|b| {
-                a.uid != b.uid
-                    && [Family::Ipv4, Family::Ipv6].iter().any(|&f| {
-                        ports::takes_family(a, f)
-                            && ports::takes_family(b, f)
-                            && (is_wildcard(a.local_addr)
-                                || is_wildcard(b.local_addr)
-                                || effective_addr(a.local_addr) == effective_addr(b.local_addr))
-                    })
-                    && (a.device.is_none() || b.device.is_none() || a.device == b.device)
-            })
-        })
+        members
+            .iter()
+            .any(|a| members.iter().any(|b| users_binds_overlap(a, b)))
     }
 
     const ADDRS: [&str; 8] = [
