@@ -5,6 +5,7 @@ use crate::collect::classify::{self, ListenerKey, RequestKey};
 use crate::collect::holders::{FastMap, FastSet, Holders};
 use crate::collect::raw::{RawAddr, RawLink, RawSocket};
 use crate::collect::reasons;
+use crate::collect::threads;
 use crate::model::{
     AcceptQueue, Container, Family, Holder, Missing, NetnsId, OptionName, Options, Proto, Reason,
     Socket, SocketId, State, View,
@@ -94,8 +95,7 @@ pub fn in_view(raw: &RawSocket, view: View) -> bool {
 /// A large namespace is joined by two threads, each making half of its sockets (each
 /// socket is a few allocations: its holders, its options' reasons).
 pub fn append_sockets(raw: &[RawSocket], ctx: &JoinContext<'_>, out: &mut Vec<Socket>) {
-    let two = raw.len() >= PARALLEL_JOIN_FROM
-        && std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2);
+    let two = raw.len() >= PARALLEL_JOIN_FROM && threads::two_cores();
     append_sockets_with(raw, ctx, out, two);
 }
 
@@ -128,23 +128,15 @@ fn append_sockets_with(raw: &[RawSocket], ctx: &JoinContext<'_>, out: &mut Vec<S
         return;
     }
     let (first, second) = order.split_at(order.len() / 2);
-    std::thread::scope(|scope| {
-        let helper = std::thread::Builder::new()
-            .name("bindscope-join".to_string())
-            .spawn_scoped(scope, || {
-                second.iter().filter_map(make).collect::<Vec<Socket>>()
-            });
-        out.extend(first.iter().filter_map(make));
-        match helper {
-            Ok(helper) => out.extend(
-                helper
-                    .join()
-                    .unwrap_or_else(|p| std::panic::resume_unwind(p)),
-            ),
-            // No second thread: this one makes the rest.
-            Err(_) => out.extend(second.iter().filter_map(make)),
-        }
-    });
+    let rest = || second.iter().filter_map(make).collect::<Vec<Socket>>();
+    // No second thread: this one makes the rest.
+    let (rest, ()) = threads::beside(
+        "bindscope-join",
+        rest,
+        || out.extend(first.iter().filter_map(make)),
+        rest,
+    );
+    out.extend(rest);
 }
 
 /// From how many sockets a namespace is joined by two threads.

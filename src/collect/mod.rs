@@ -12,4 +12,5 @@ pub mod linux;
 pub mod raw;
 pub mod reasons;
 pub mod runtime;
+pub mod threads;
 pub mod users;

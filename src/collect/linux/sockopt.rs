@@ -39,6 +39,7 @@ use super::sources::ProbeOptions;
 use crate::collect::join::ProbedOptions;
 use crate::collect::raw::RawSocket;
 use crate::collect::reasons;
+use crate::collect::threads;
 use crate::model::Reason;
 use crate::model::{Family, Proto};
 use rustix::io::Errno;
@@ -303,21 +304,17 @@ pub fn probe_all(
         done
     };
     let mut done = match second {
-        Some(mut second) if jobs.len() > PROBE_RUN => std::thread::scope(|scope| {
-            let helper = std::thread::Builder::new()
-                .name("bindscope-probe".to_string())
-                .spawn_scoped(scope, || run(&mut *second));
-            let mut done = run(first);
+        Some(mut second) if jobs.len() > PROBE_RUN => {
             // No thread could be made: this one has taken every job already.
-            if let Ok(helper) = helper {
-                done.extend(
-                    helper
-                        .join()
-                        .unwrap_or_else(|p| std::panic::resume_unwind(p)),
-                );
-            }
+            let (more, mut done) = threads::beside(
+                "bindscope-probe",
+                || run(&mut *second),
+                || run(first),
+                Vec::new,
+            );
+            done.extend(more);
             done
-        }),
+        }
         _ => run(first),
     };
     done.sort_unstable_by_key(|&(i, _)| i);

@@ -13,6 +13,7 @@ use super::sock_diag;
 use super::sockopt::{Expected, Holder, OptionProber, ProbeError, Wanted};
 use super::state_files::{StateFileError, read_state_file};
 use crate::collect::join::ProbedOptions;
+use crate::collect::threads;
 use crate::collect::users::UserNames;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -225,8 +226,7 @@ impl Sources for LinuxSources {
         targets: &[NetnsTarget],
         read: &(dyn Fn(usize, &mut dyn NetnsSources) + Sync),
     ) -> Vec<Result<(), String>> {
-        let two =
-            targets.len() >= 2 && std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2);
+        let two = targets.len() >= 2 && threads::two_cores();
         let root = &self.proc_root;
         let next = std::sync::atomic::AtomicUsize::new(0);
         let work = || {
@@ -239,21 +239,10 @@ impl Sources for LinuxSources {
             done
         };
         let mut done = if two {
-            std::thread::scope(|scope| {
-                let helper = std::thread::Builder::new()
-                    .name("bindscope-netns-reader".to_string())
-                    .spawn_scoped(scope, work);
-                let mut done = work();
-                // No second thread: this one has read every namespace already.
-                if let Ok(helper) = helper {
-                    done.extend(
-                        helper
-                            .join()
-                            .unwrap_or_else(|p| std::panic::resume_unwind(p)),
-                    );
-                }
-                done
-            })
+            // No second thread: this one has read every namespace already.
+            let (more, mut done) = threads::beside("bindscope-netns-reader", work, work, Vec::new);
+            done.extend(more);
+            done
         } else {
             work()
         };

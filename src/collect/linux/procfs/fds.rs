@@ -5,6 +5,7 @@ use super::{
     DIRENT_BUF, LINK_BUF, ProcError, ProcRoot, is_denied, is_vanished, open_dir, read_file,
 };
 use crate::collect::raw::RawFd;
+use crate::collect::threads;
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::fs::{CWD, Mode, OFlags, RawDir, openat, readlinkat_raw};
 use rustix::io::Errno;
@@ -100,8 +101,8 @@ pub fn scan_socket_fds_seeing(
     next: &mut HashMap<u32, PidFds>,
     seers: [Option<&mut (dyn SocketFdSeen + '_)>; 2],
 ) -> FdScan {
-    let two = std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2);
-    scan_with(root, prev, next, if two { 2 } else { 1 }, seers)
+    let threads = if threads::two_cores() { 2 } else { 1 };
+    scan_with(root, prev, next, threads, seers)
 }
 
 /// The walk with one thread, or two when asked and there are enough processes.
@@ -173,21 +174,15 @@ fn scan_with(
         }
         (parts, tables)
     };
-    let (mut parts, tables) = std::thread::scope(|scope| {
-        let helper = std::thread::Builder::new()
-            .name("bindscope-fds".to_string())
-            .spawn_scoped(scope, || work(second_seer));
-        // If no thread could be made, this one takes every process.
-        let (mut parts, mut tables) = work(first_seer);
-        if let Ok(helper) = helper {
-            let (more, more_tables) = helper
-                .join()
-                .unwrap_or_else(|p| std::panic::resume_unwind(p));
-            parts.extend(more);
-            tables.extend(more_tables);
-        }
-        (parts, tables)
-    });
+    // If no thread could be made, this one takes every process.
+    let ((more, more_tables), (mut parts, mut tables)) = threads::beside(
+        "bindscope-fds",
+        || work(second_seer),
+        || work(first_seer),
+        Default::default,
+    );
+    parts.extend(more);
+    tables.extend(more_tables);
     next.extend(tables);
     parts.sort_unstable_by_key(|&(i, _)| i);
     for (_, part) in parts {
