@@ -127,8 +127,7 @@ pub fn resolve(
             .collect()
     };
     let scan = walk_fds(root, &wanted, cache, &mut probers);
-    let settled = Settled::from_walk(&plan.candidates, probers);
-    plan.settled = settled;
+    plan.settled = Settled::from_walk(&plan.candidates, probers);
     record_scan(&mut o, &scan);
     o.holders = Arc::new(Holders::from_walk(
         scan.fds
@@ -312,9 +311,7 @@ fn plan_options(
             } else if probe == Some(ProbeWhen::SeenTwice) && !seen_before.contains(&r.cookie) {
                 Some(ProbeOutcome::Unknown(reasons::NEW_SOCKET.clone()))
             } else {
-                let mut want = Wanted::for_socket(r);
-                // A listener's flags, unless the cache knows them (F_GETFL on the duplicate).
-                want.nonblocking = is_listener(r) && !cache.nonblocking.contains_key(&r.inode);
+                let want = wanted(r, cache);
                 let expected = Expected {
                     inode: r.inode,
                     cookie: r.cookie,
@@ -330,6 +327,14 @@ fn plan_options(
         settled: Settled::default(),
         live,
     }
+}
+
+/// What a probe of `r` reads: its options, and a listener's flags unless the cache knows
+/// them (F_GETFL on the duplicate).
+fn wanted(r: &RawSocket, cache: &OwnerCache) -> Wanted {
+    let mut want = Wanted::for_socket(r);
+    want.nonblocking = is_listener(r) && !cache.nonblocking.contains_key(&r.inode);
+    want
 }
 
 fn is_listener(r: &RawSocket) -> bool {
@@ -399,8 +404,7 @@ fn read_options(
             };
             Plan::Known(ProbeOutcome::Unknown(interner.get(why)))
         } else {
-            let mut want = Wanted::for_socket(r);
-            want.nonblocking = listener && cached_nb.is_none();
+            let want = wanted(r, cache);
             let first = tries.len();
             tries.extend(hs.map(|(pid, fd)| Holder {
                 pid,

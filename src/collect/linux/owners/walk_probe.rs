@@ -8,17 +8,17 @@
 //! or a socket whose tables were taken from the previous walk, whose links were not read)
 //! is probed afterwards as before, through every holder, with the check.
 
+use crate::collect::holders::FastMap;
 use crate::collect::join::ProbedOptions;
 use crate::collect::linux::procfs::SocketFdSeen;
 use crate::collect::linux::sockopt::{Expected, Holder, ProbeError, Wanted};
 use crate::collect::linux::sources::ProbeOptions;
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The sockets this sample reads the options of, by inode, before the walk.
 #[derive(Default)]
 pub struct Candidates {
-    index: HashMap<u64, usize, foldhash::fast::FixedState>,
+    index: FastMap<u64, usize>,
     jobs: Vec<(Expected, Wanted)>,
     /// Set by the walk thread that probes the socket: one probe per socket, whichever
     /// thread lists a holder first.
