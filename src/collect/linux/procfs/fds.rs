@@ -124,10 +124,43 @@ fn scan_with(
     };
     let pids = list_pids(root, root_fd.as_fd(), &mut scan);
     let [first_seer, second_seer] = seers;
+    // Our own table is walked first, before any seer runs: a seer (the options probe)
+    // duplicates the fd it is told of into this process for a moment, and a walk of our
+    // table after that (or beside it, on the other thread) would list the duplicate as
+    // one of our sockets. Its result keeps its place in the listing's order.
+    let mut fd_buf: Vec<u8> = Vec::with_capacity(DIRENT_BUF);
+    let mut own: Option<(usize, FdScan)> = None;
+    let me = own_pid(root_fd.as_fd());
+    if let Some(i) = me.and_then(|me| pids.iter().position(|p| p.pid == me)) {
+        let mut part = FdScan::default();
+        if let Some(p) = pids.get(i) {
+            let reuse = Reuse {
+                prev: prev.get(&p.pid),
+                next,
+                seer: None,
+            };
+            let buf = fd_buf.spare_capacity_mut();
+            scan_pid(
+                root,
+                root_fd.as_fd(),
+                p.pid,
+                p.name(),
+                buf,
+                &mut part,
+                reuse,
+            );
+        }
+        own = Some((i, part));
+    }
     if threads < 2 || pids.len() < PARALLEL_FROM {
         let mut seer = first_seer.or(second_seer);
-        let mut fd_buf: Vec<u8> = Vec::with_capacity(DIRENT_BUF);
-        for p in &pids {
+        for (i, p) in pids.iter().enumerate() {
+            if own.as_ref().is_some_and(|&(at, _)| at == i) {
+                if let Some((_, part)) = own.take() {
+                    scan.absorb(part);
+                }
+                continue;
+            }
             let reuse = Reuse {
                 prev: prev.get(&p.pid),
                 next,
@@ -146,6 +179,7 @@ fn scan_with(
         }
         return scan;
     }
+    let own_index = own.as_ref().map(|&(i, _)| i);
     let at = AtomicUsize::new(0);
     let work = |mut seer: Option<&mut (dyn SocketFdSeen + '_)>| {
         let mut fd_buf: Vec<u8> = Vec::with_capacity(DIRENT_BUF);
@@ -153,6 +187,9 @@ fn scan_with(
         let mut tables = HashMap::new();
         loop {
             let i = at.fetch_add(1, Ordering::Relaxed);
+            if Some(i) == own_index {
+                continue;
+            }
             let Some(p) = pids.get(i) else { break };
             let mut part = FdScan::default();
             let reuse = Reuse {
@@ -182,6 +219,7 @@ fn scan_with(
         Default::default,
     );
     parts.extend(more);
+    parts.extend(own);
     tables.extend(more_tables);
     next.extend(tables);
     parts.sort_unstable_by_key(|&(i, _)| i);
@@ -189,6 +227,15 @@ fn scan_with(
         scan.absorb(part);
     }
     scan
+}
+
+/// This process's pid as the walked `/proc` knows it (its `self` link), so a `/proc` of
+/// another pid namespace or a fixture tree, where `self` names no one or someone else,
+/// is handled alike; `None` when it cannot be read.
+fn own_pid(root_fd: BorrowedFd<'_>) -> Option<u32> {
+    let mut buf = [MaybeUninit::<u8>::uninit(); 16];
+    let (link, _) = readlinkat_raw(root_fd, c"self", &mut buf).ok()?;
+    parse_dec_u32(link)
 }
 
 /// From how many processes the walk is shared by two threads: below, a thread costs more
@@ -725,6 +772,113 @@ mod reuse_tests {
                 assert!(a.processes_scanned.abs_diff(b.processes_scanned) < 20);
             }
         }
+    }
+
+    /// A seer that opens a socket in "our" table each time it is told of one, as the
+    /// options probe's duplicate does for a moment.
+    struct Duplicating {
+        fake_fd_dir: Option<PathBuf>,
+        made: Vec<u64>,
+        kept: Vec<std::net::UdpSocket>,
+    }
+
+    impl SocketFdSeen for Duplicating {
+        fn seen(&mut self, _pid: u32, _tid: Option<u32>, _fd: u32, _inode: u64) {
+            if let Some(dir) = &self.fake_fd_dir {
+                let inode = 770_000 + self.made.len() as u64;
+                let name = dir.join((1000 + self.made.len()).to_string());
+                std::os::unix::fs::symlink(format!("socket:[{inode}]"), name).expect("symlink");
+                self.made.push(inode);
+            } else if let Ok(sock) = std::net::UdpSocket::bind("127.0.0.1:0") {
+                let link = std::fs::read_link(format!("/proc/self/fd/{}", sock.as_raw_fd()));
+                let inode = link
+                    .ok()
+                    .and_then(|l| parse_socket_link(l.as_os_str().as_encoded_bytes()));
+                self.made.extend(inode);
+                self.kept.push(sock);
+            }
+        }
+    }
+
+    /// What a seer puts into our own fd table is never listed as ours, whatever the
+    /// listing's order and with one thread or two: our table is walked before any seer
+    /// runs. On a fake `/proc` whose `self` is one of 150 processes, and on this host's
+    /// (this process holds a socket so the seer is called).
+    #[test]
+    fn a_seers_duplicates_are_not_our_sockets() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for pid in 100..250u32 {
+            let fd = dir.path().join(pid.to_string()).join("fd");
+            std::fs::create_dir_all(&fd).expect("mkdir");
+            std::os::unix::fs::symlink(format!("socket:[{}]", pid * 10), fd.join("3"))
+                .expect("symlink");
+        }
+        std::os::unix::fs::symlink("170", dir.path().join("self")).expect("self");
+        let _held = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+        // Another process with a socket, so the seer is told of one on the live /proc.
+        let mut child = std::process::Command::new("python3")
+            .args([
+                "-c",
+                "import socket,sys\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\ns.bind(('127.0.0.1',0))\nprint('ready',flush=True)\nsys.stdin.readline()",
+            ])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("python3");
+        let mut ready = String::new();
+        let out = child.stdout.take().expect("stdout");
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(out), &mut ready).expect("read");
+        assert_eq!(ready.trim(), "ready");
+        for threads in [1, 2] {
+            for fake in [true, false] {
+                let (root, me, mut seer) = if fake {
+                    let seer = Duplicating {
+                        fake_fd_dir: Some(dir.path().join("170/fd")),
+                        made: Vec::new(),
+                        kept: Vec::new(),
+                    };
+                    (ProcRoot::new(dir.path()), 170, seer)
+                } else {
+                    let seer = Duplicating {
+                        fake_fd_dir: None,
+                        made: Vec::new(),
+                        kept: Vec::new(),
+                    };
+                    (ProcRoot::default(), std::process::id(), seer)
+                };
+                let scan = scan_with(
+                    &root,
+                    &HashMap::new(),
+                    &mut HashMap::new(),
+                    threads,
+                    [Some(&mut seer), None],
+                );
+                assert!(
+                    !seer.made.is_empty(),
+                    "threads {threads}, fake {fake}: the seer was called"
+                );
+                let ours: Vec<u64> = scan
+                    .fds
+                    .iter()
+                    .filter(|f| f.pid == me)
+                    .map(|f| f.inode)
+                    .collect();
+                assert!(!ours.is_empty(), "our own socket is listed");
+                assert!(
+                    ours.iter().all(|i| !seer.made.contains(i)),
+                    "threads {threads}, fake {fake}: listed a seer's socket as ours: {ours:?}"
+                );
+                if fake {
+                    assert_eq!(ours, [1700]);
+                    for n in 0..seer.made.len() {
+                        let _ =
+                            std::fs::remove_file(dir.path().join(format!("170/fd/{}", 1000 + n)));
+                    }
+                }
+            }
+        }
+        drop(child.stdin.take());
+        let _ = child.wait();
     }
 
     #[test]
