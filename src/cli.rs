@@ -268,7 +268,8 @@ pub struct RecordArgs {
     pub collect: CollectArgs,
     #[command(flatten)]
     pub quiet: QuietArgs,
-    /// The recording to write (JSON Lines: one snapshot a line)
+    /// The recording to write (JSON Lines: one snapshot a line); `-` streams it to stdout,
+    /// a line flushed per sample, for `bindscope open -` at the other end of a pipe or ssh
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: PathBuf,
     /// Time between samples (e.g. 1s, 500ms, 2m)
@@ -311,9 +312,15 @@ pub struct ServeArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct OpenArgs {
-    /// Snapshot files (`snapshot -o`) and recordings (`record -o`), of one host or several
+    /// Snapshot files (`snapshot -o`) and recordings (`record -o`), of one host or several;
+    /// `-` reads a recording from standard input as it streams (`ssh HOST sudo bindscope
+    /// record -o - | bindscope open -`)
     #[arg(value_name = "FILE", required = true)]
     pub files: Vec<PathBuf>,
+    /// Follow the files as they grow, as `tail -F` does: new samples are shown as they are
+    /// written; a truncated or rotated file is read again from its start
+    #[arg(long)]
+    pub follow: bool,
     /// No colours (also when NO_COLOR is set)
     #[arg(long)]
     pub no_color: bool,
@@ -404,9 +411,22 @@ pub struct CanBindArgs {
     /// Also call listen() (TCP), which checks again
     #[arg(long)]
     pub listen: bool,
-    /// The network namespace to ask about [default: the one bindscope runs in]
+    /// The network namespace to ask about [default: the one bindscope runs in, or with
+    /// --from the one it ran in then]
     #[arg(long, short = 'n', value_name = "NAME|ID")]
     pub netns: Option<String>,
+    /// Answer from a snapshot file or a recording (its last sample, or the one --at
+    /// picks) instead of the live host
+    #[arg(long, value_name = "FILE")]
+    pub from: Option<PathBuf>,
+    /// With --from: the moment to answer for, UTC: 2026-12-04T03:12:00Z, '2026-12-04
+    /// 03:12' or 03:12[:SS] (on a day the recording covers). The newest sample taken at
+    /// or before it answers
+    #[arg(long, value_name = "TIME", requires = "from")]
+    pub at: Option<String>,
+    /// With --from: refuse files larger than this many MiB
+    #[arg(long, value_name = "MIB", default_value_t = 1024)]
+    pub max_size: u64,
     #[arg(long, short = 'f', value_enum, default_value = "text")]
     pub format: CanBindFormat,
     /// Same as --format json

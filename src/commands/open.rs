@@ -1,34 +1,74 @@
 //! `bindscope open FILE…`: the dashboard over snapshot and recording files, read-only.
 //! Every file is loaded (strictly: a bad file is an error that names it and where) before
-//! the terminal is touched.
+//! the terminal is touched. Streams (`-` for standard input, every file with `--follow`)
+//! are read by threads of their own ([`crate::export::feed`]); the dashboard starts once
+//! each has delivered its first sample, so a password prompt of the `ssh` feeding it has
+//! the terminal until then, and follows them from there.
 
-use super::dashboard::{looks, require_terminal};
+use super::dashboard::looks;
 use super::{limits, load};
 use crate::cli::OpenArgs;
-use crate::export::timeline::Timeline;
+use crate::export::feed::{self, Feed, FeedEvent, FeedSource};
+use crate::export::load::{FileKind, Limits, Loaded};
+use crate::export::timeline::{Live, Timeline};
+use crate::text::clean;
 use crate::ui::app::AppInit;
 use crate::ui::run;
-use std::time::Duration;
+use anyhow::bail;
+use std::io::IsTerminal as _;
+use std::path::PathBuf;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+/// How long the first sample of a stream may take before a line says what is awaited.
+const SAY_WAITING_AFTER: Duration = Duration::from_secs(2);
+
+/// One argument: a file read once, or a stream.
+enum Source {
+    File(PathBuf),
+    Stream(FeedSource),
+}
 
 pub fn run(args: &OpenArgs) -> anyhow::Result<u8> {
     let looks = looks(args.config.as_deref(), args.no_color, args.ascii)?;
-    if args.files.iter().any(|f| f.as_os_str() == "-") {
-        // The dashboard reads its keys from standard input, so it cannot also be the file.
-        anyhow::bail!(
-            "'open -' is not supported: the dashboard needs the terminal on standard input; \
-             save the stream to a file first, or use 'bindscope diff -'"
-        );
-    }
-    let limits = limits(args.max_size);
-    let files = args
-        .files
+    let sources = sources(args)?;
+    let reads_stdin = sources
         .iter()
-        .map(|p| load(p, &limits))
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let Some(timeline) = Timeline::new(files) else {
-        anyhow::bail!("the files hold no snapshot");
+        .any(|s| matches!(s, Source::Stream(FeedSource::Stdin)));
+    check_terminal(reads_stdin)?;
+    let limits = limits(args.max_size);
+    let (tx, rx) = mpsc::channel();
+    let mut streams = Vec::new();
+    for (i, s) in sources.iter().enumerate() {
+        if let Source::Stream(from) = s {
+            feed::spawn(i, from.clone(), limits, tx.clone())?;
+            streams.push((i, from.clone()));
+        }
+    }
+    drop(tx);
+    let mut files = Vec::with_capacity(sources.len());
+    for s in &sources {
+        files.push(match s {
+            Source::File(p) => Some(load(p, &limits)?),
+            Source::Stream(_) => None,
+        });
+    }
+    let (firsts, early) = first_samples(&streams, &rx)?;
+    for (i, from, snap) in firsts {
+        files[i] = Some(Loaded {
+            path: from.path(),
+            kind: FileKind::Snapshot,
+            frames: vec![*snap],
+            warnings: Vec::new(),
+        });
+    }
+    let Some(mut timeline) = Timeline::new(files.into_iter().flatten().collect()) else {
+        bail!("the files hold no snapshot");
     };
-    require_terminal("for pipes use 'bindscope diff' or 'bindscope snapshot'")?;
+    for (i, _) in &streams {
+        timeline.set_live(*i, Live::Following);
+    }
+    keep_within(&mut timeline, &limits);
     let init = AppInit {
         keymap: looks.keymap,
         theme: looks.theme,
@@ -37,5 +77,132 @@ pub fn run(args: &OpenArgs) -> anyhow::Result<u8> {
         export_dir: std::env::current_dir().unwrap_or_else(|_| ".".into()),
         replay: Some(timeline),
     };
-    run::run_files(init, looks.charset)
+    let feed = (!streams.is_empty()).then_some(Feed { early, rx });
+    run::run_files(init, looks.charset, feed)
+}
+
+/// The arguments as sources: `-` once at most, and with `--follow` every file a stream.
+fn sources(args: &OpenArgs) -> anyhow::Result<Vec<Source>> {
+    let mut out = Vec::new();
+    for p in &args.files {
+        out.push(if p.as_os_str() == "-" {
+            if out
+                .iter()
+                .any(|s| matches!(s, Source::Stream(FeedSource::Stdin)))
+            {
+                bail!("'-' is given twice: standard input is one stream");
+            }
+            Source::Stream(FeedSource::Stdin)
+        } else if args.follow {
+            Source::Stream(FeedSource::Follow(p.clone()))
+        } else {
+            Source::File(p.clone())
+        });
+    }
+    Ok(out)
+}
+
+/// The dashboard draws on standard output and reads keys from the terminal: standard
+/// input, or `/dev/tty` when standard input is the stream.
+fn check_terminal(reads_stdin: bool) -> anyhow::Result<()> {
+    if !std::io::stdout().is_terminal() {
+        bail!(
+            "the dashboard needs a terminal; for pipes use 'bindscope diff' or 'bindscope snapshot'"
+        );
+    }
+    if !reads_stdin {
+        if !std::io::stdin().is_terminal() {
+            bail!(
+                "the dashboard needs a terminal; for pipes use 'bindscope diff' or 'bindscope snapshot'"
+            );
+        }
+        return Ok(());
+    }
+    if std::io::stdin().is_terminal() {
+        bail!(
+            "'open -' reads a recording from standard input, which is this terminal: pipe one in, \
+             as in 'ssh HOST sudo bindscope record -o - | bindscope open -'"
+        );
+    }
+    if let Err(e) = std::fs::File::open("/dev/tty") {
+        bail!("'open -' reads its keys from /dev/tty, which cannot be opened: {e}");
+    }
+    Ok(())
+}
+
+/// The first sample of every stream: what the dashboard starts with. A stream's notes
+/// before then go to stderr (the terminal is not taken yet); one that ends before its
+/// first sample is an error that says why. What comes after a first sample is kept for
+/// the dashboard.
+#[allow(clippy::type_complexity)]
+fn first_samples(
+    streams: &[(usize, FeedSource)],
+    rx: &Receiver<FeedEvent>,
+) -> anyhow::Result<(
+    Vec<(usize, FeedSource, Box<crate::model::Snapshot>)>,
+    Vec<FeedEvent>,
+)> {
+    let mut firsts = Vec::new();
+    let mut early = Vec::new();
+    let started = Instant::now();
+    let mut said = false;
+    while firsts.len() < streams.len() {
+        let name = |i: usize| {
+            streams
+                .iter()
+                .find(|(k, _)| *k == i)
+                .map_or_else(String::new, |(_, f)| f.name())
+        };
+        let waiting = || {
+            streams
+                .iter()
+                .filter(|(i, _)| !firsts.iter().any(|(k, _, _)| k == i))
+                .map(|(_, f)| f.name())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        match rx.recv_timeout(Duration::from_millis(200)) {
+            Ok(FeedEvent::Frame { source, snap, .. })
+                if !firsts.iter().any(|(k, _, _)| *k == source) =>
+            {
+                let from = streams
+                    .iter()
+                    .find(|(k, _)| *k == source)
+                    .map(|(_, f)| f.clone())
+                    .unwrap_or(FeedSource::Stdin);
+                firsts.push((source, from, snap));
+            }
+            Ok(FeedEvent::Note { source, text })
+                if !firsts.iter().any(|(k, _, _)| *k == source) =>
+            {
+                eprintln!("bindscope: {}", clean(&text));
+            }
+            Ok(FeedEvent::Ended { source, reason })
+                if !firsts.iter().any(|(k, _, _)| *k == source) =>
+            {
+                bail!(
+                    "{} ended before its first sample: {}",
+                    name(source),
+                    clean(&reason)
+                );
+            }
+            Ok(later) => early.push(later),
+            Err(RecvTimeoutError::Timeout) => {
+                if !said && started.elapsed() >= SAY_WAITING_AFTER {
+                    said = true;
+                    eprintln!(
+                        "bindscope: waiting for the first sample from {} (Ctrl-C stops)",
+                        waiting()
+                    );
+                }
+            }
+            Err(RecvTimeoutError::Disconnected) => bail!("the streams' readers stopped"),
+        }
+    }
+    Ok((firsts, early))
+}
+
+/// Streams keep their newest samples within what `--max-size` allows a file.
+fn keep_within(timeline: &mut Timeline, limits: &Limits) {
+    timeline.keep(limits.max_bytes, limits.max_frames);
 }

@@ -5,6 +5,13 @@
 //! sample starts, so Ctrl-C, SIGTERM or a full disk leave every complete sample readable
 //! (`open` ignores a cut-off last line, with a warning). An existing file is never
 //! overwritten without `--force`: a recording is evidence.
+//!
+//! `-o -` streams to stdout instead, one line flushed per sample, for `bindscope open -` at
+//! the other end (`ssh HOST sudo bindscope record -o - | bindscope open -`). Over ssh this
+//! command's stderr lands on the terminal the dashboard draws on, so once streaming it
+//! says nothing there: no progress line, no summary; a skipped sample is simply not in
+//! the stream. The reader going away (a closed pipe) ends the recording quietly, as it
+//! ends `yes | head`.
 
 use super::explain_privileges;
 use crate::analyze::history::History;
@@ -17,7 +24,6 @@ use crate::session::{Sample, Session};
 use crate::signals::Ending;
 use crate::text::clean;
 use crate::user_files::as_user;
-use anyhow::Context as _;
 use std::fs::{File, OpenOptions};
 use std::io::{self, IsTerminal, Write};
 use std::os::unix::fs::OpenOptionsExt;
@@ -43,7 +49,15 @@ impl Stop {
 
 pub fn run(args: &RecordArgs) -> anyhow::Result<u8> {
     let signalled = Ending::register()?;
-    let mut file = create(&args.output, args.force)?;
+    let to_stdout = args.output.as_os_str() == "-";
+    let mut out = if to_stdout {
+        if args.force {
+            anyhow::bail!("--force replaces a file: '-o -' writes to stdout");
+        }
+        Output::Stdout(io::stdout())
+    } else {
+        Output::File(create(&args.output, args.force)?)
+    };
     let cfg = CollectConfig {
         // No socket younger than one interval is duplicated (see ProbeWhen), unless there is
         // no second sample to wait for.
@@ -60,7 +74,7 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<u8> {
     };
     let mut session = Session::new(Collector::new(cfg), History::default());
     let mut redactor = args.redact.then(Redactor::default);
-    let mut progress = Progress::new(&args.output);
+    let mut progress = Progress::new(&args.output, to_stdout);
     let started = Instant::now();
     let mut failures = 0u64;
     let mut line = Vec::with_capacity(1 << 16);
@@ -77,13 +91,18 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<u8> {
                 line.clear();
                 crate::output::json::to_writer(&mut line, &snap)?;
                 line.push(b'\n');
-                append(&mut file, &line).with_context(|| {
-                    format!(
-                        "cannot write '{}' after {} samples (those are in the file)",
-                        args.output.display(),
-                        progress.samples
-                    )
-                })?;
+                match out.append(&line) {
+                    Ok(()) => {}
+                    // The reader has gone (`open -` quit, ssh closed): nothing to say.
+                    Err(e) if to_stdout && e.kind() == io::ErrorKind::BrokenPipe => return Ok(0),
+                    Err(e) => {
+                        return Err(anyhow::Error::new(e).context(format!(
+                            "cannot write '{}' after {} samples (those are in the file)",
+                            args.output.display(),
+                            progress.samples
+                        )));
+                    }
+                }
                 progress.sample(line.len() as u64, started.elapsed());
             }
             // The first sample failing is an error; later ones are skipped and counted, so
@@ -92,7 +111,9 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<u8> {
             Err(e) => {
                 failures += 1;
                 progress.clear_line();
-                eprintln!("bindscope: sample skipped: {e}");
+                if !to_stdout {
+                    eprintln!("bindscope: sample skipped: {e}");
+                }
             }
         }
         if stop.reached(progress.samples, started.elapsed()) {
@@ -145,10 +166,28 @@ fn create(path: &Path, force: bool) -> anyhow::Result<File> {
     })
 }
 
-/// Appends one whole line and syncs it, so it survives whatever stops the recording next.
-fn append(file: &mut File, line: &[u8]) -> io::Result<()> {
-    file.write_all(line)?;
-    file.sync_data()
+/// Where the samples go.
+enum Output {
+    File(File),
+    Stdout(io::Stdout),
+}
+
+impl Output {
+    /// Appends one whole line: to a file synced, so it survives whatever stops the
+    /// recording next; to stdout flushed, so the reader has it now.
+    fn append(&mut self, line: &[u8]) -> io::Result<()> {
+        match self {
+            Output::File(file) => {
+                file.write_all(line)?;
+                file.sync_data()
+            }
+            Output::Stdout(stdout) => {
+                let mut w = stdout.lock();
+                w.write_all(line)?;
+                w.flush()
+            }
+        }
+    }
 }
 
 /// Sleeps until `next`, or `deadline` if sooner; false when a signal came or the deadline
@@ -174,15 +213,18 @@ fn wait_until(next: Instant, signalled: &Ending, deadline: Option<Instant>) -> b
 struct Progress {
     path: String,
     tty: bool,
+    /// Nothing is said (streaming to stdout: stderr may be the reader's screen).
+    silent: bool,
     samples: u64,
     bytes: u64,
 }
 
 impl Progress {
-    fn new(path: &Path) -> Self {
+    fn new(path: &Path, silent: bool) -> Self {
         Progress {
             path: clean(&path.display().to_string()).into_owned(),
             tty: io::stderr().is_terminal(),
+            silent,
             samples: 0,
             bytes: 0,
         }
@@ -206,6 +248,9 @@ impl Progress {
     fn sample(&mut self, bytes: u64, elapsed: Duration) {
         self.samples += 1;
         self.bytes += bytes;
+        if self.silent {
+            return;
+        }
         if self.tty {
             eprint!("\r\x1b[K{} (Ctrl-C stops)", self.text(elapsed));
         } else if self.samples % 10 == 1 {
@@ -214,12 +259,15 @@ impl Progress {
     }
 
     fn clear_line(&self) {
-        if self.tty {
+        if self.tty && !self.silent {
             eprint!("\r\x1b[K");
         }
     }
 
     fn finish(&self, elapsed: Duration, failures: u64) {
+        if self.silent {
+            return;
+        }
         self.clear_line();
         let skipped = if failures > 0 {
             format!(", {failures} skipped")

@@ -3,6 +3,7 @@
 //! sharing outside the team, and merging files of several hosts into one view.
 
 pub mod csv;
+pub mod feed;
 pub mod load;
 pub mod markdown;
 pub mod merge;

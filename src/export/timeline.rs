@@ -19,13 +19,25 @@ use std::sync::Arc;
 /// How many instants of history are replayed: what the live dashboard keeps.
 const HISTORY: usize = 60;
 
-/// An opened file, for the banner.
+/// An opened file or stream, for the banner.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceInfo {
     pub path: PathBuf,
     pub kind: FileKind,
     pub frames: usize,
     pub host: String,
+    /// For a stream (`open -`, `--follow`): whether it is still delivering. `None` for a
+    /// file read once.
+    pub live: Option<Live>,
+}
+
+/// Where a stream is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Live {
+    /// New samples are read as they come.
+    Following,
+    /// No more will come: why (end of the stream, a read error).
+    Ended(String),
 }
 
 /// One host's frames, oldest first, with their times.
@@ -33,20 +45,91 @@ pub struct SourceInfo {
 struct Track {
     host: String,
     frames: Vec<(i64, Arc<Snapshot>)>,
+    /// Per frame: its accept queue lengths summed over its listeners.
+    sums: Vec<u64>,
+    /// Per frame: the bytes it took in a stream (0 for a file's frames, which the loader
+    /// bounded already): what [`Timeline::trim`] counts.
+    bytes: Vec<u64>,
     /// Per listener (by its id in this track): (frame index, accept queue length).
     queues: HashMap<SocketId, Vec<(u32, u32)>>,
+}
+
+impl Track {
+    fn new(host: String) -> Track {
+        Track {
+            host,
+            frames: Vec::new(),
+            sums: Vec::new(),
+            bytes: Vec::new(),
+            queues: HashMap::new(),
+        }
+    }
+
+    /// Orders the frames by time (stably: frames of equal time keep their arrival order)
+    /// and indexes them again.
+    fn reindex(&mut self) {
+        let mut order: Vec<usize> = (0..self.frames.len()).collect();
+        order.sort_by_key(|&i| self.frames[i].0);
+        if order.iter().enumerate().any(|(k, &i)| k != i) {
+            let frames = order.iter().map(|&i| self.frames[i].clone()).collect();
+            let bytes = order
+                .iter()
+                .map(|&i| self.bytes.get(i).copied().unwrap_or(0))
+                .collect();
+            self.frames = frames;
+            self.bytes = bytes;
+        }
+        self.queues = queue_index(&self.frames);
+        self.sums = self.frames.iter().map(|(_, f)| queue_sum(f)).collect();
+    }
+
+    /// Appends a frame no older than the last: indexed without going over the others.
+    fn append(&mut self, at: i64, snap: Arc<Snapshot>, bytes: u64) {
+        let k = u32::try_from(self.frames.len()).unwrap_or(u32::MAX);
+        for s in &snap.sockets {
+            if let Some(q) = s.accept_queue {
+                self.queues
+                    .entry(s.id.clone())
+                    .or_default()
+                    .push((k, q.len));
+            }
+        }
+        self.sums.push(queue_sum(&snap));
+        self.bytes.push(bytes);
+        self.frames.push((at, snap));
+    }
+
+    fn last_at(&self) -> Option<i64> {
+        self.frames.last().map(|(t, _)| *t)
+    }
+}
+
+/// A frame's accept queue lengths, summed over its listeners.
+fn queue_sum(snap: &Snapshot) -> u64 {
+    snap.sockets
+        .iter()
+        .filter_map(|s| s.accept_queue)
+        .map(|q| u64::from(q.len))
+        .sum()
 }
 
 #[derive(Debug, Clone)]
 pub struct Timeline {
     sources: Vec<SourceInfo>,
     tracks: Vec<Track>,
-    /// Milliseconds since the epoch of each instant, ascending and distinct.
+    /// Milliseconds since the epoch of each instant, ascending (distinct when there are
+    /// several hosts; one host shows every frame, even two of the same millisecond).
     instants: Vec<i64>,
     /// Per instant, per track: the frame shown.
     shown: Vec<Vec<usize>>,
     /// Per instant, the accept queue lengths of all listeners summed.
     totals: Vec<u64>,
+    /// What [`Timeline::offset_ms`] counts from: the first instant there was, kept when
+    /// older frames are dropped so that offsets (the queue history's clock) never move.
+    origin: i64,
+    /// What streamed frames may take before the oldest are dropped: bytes, and frames of
+    /// one host ([`Timeline::keep`]).
+    keep: (u64, usize),
 }
 
 /// The instants of several tracks (every time any has a frame) and, at each, the newest
@@ -74,51 +157,72 @@ fn merged_instants(tracks: &[Track]) -> (Vec<i64>, Vec<Vec<usize>>) {
     (instants, shown)
 }
 
+/// A frame's time: its `taken_at`, or just after `last` when it has none readable (it
+/// keeps its place in the file).
+fn frame_time(snap: &Snapshot, last: Option<i64>) -> i64 {
+    snap.taken_at
+        .time()
+        .map_or(last.unwrap_or(0) + 1, |t| t.unix_millis())
+}
+
 impl Timeline {
     /// The time line of `files`; `None` when they hold no frame at all.
     pub fn new(files: Vec<Loaded>) -> Option<Timeline> {
-        let mut sources = Vec::new();
-        let mut by_host: Vec<Track> = Vec::new();
+        let mut t = Timeline {
+            sources: Vec::new(),
+            tracks: Vec::new(),
+            instants: Vec::new(),
+            shown: Vec::new(),
+            totals: Vec::new(),
+            origin: 0,
+            keep: (u64::MAX, usize::MAX),
+        };
         for l in files {
             let host = l
                 .frames
                 .first()
                 .map(|f| f.host.hostname.clone())
                 .unwrap_or_default();
-            sources.push(SourceInfo {
+            t.sources.push(SourceInfo {
                 path: l.path.clone(),
                 kind: l.kind,
                 frames: l.frames.len(),
-                host: host.clone(),
+                host,
+                live: None,
             });
             for f in l.frames {
-                let name = f.host.hostname.clone();
-                let i = match by_host.iter().position(|t| t.host == name) {
-                    Some(i) => i,
-                    None => {
-                        by_host.push(Track {
-                            host: name,
-                            frames: Vec::new(),
-                            queues: HashMap::new(),
-                        });
-                        by_host.len() - 1
-                    }
-                };
-                let last = by_host[i].frames.last().map_or(0, |(t, _)| *t);
-                // A frame without a readable time keeps its place in the file.
-                let t = f.taken_at.time().map_or(last + 1, |t| t.unix_millis());
-                by_host[i].frames.push((t, Arc::new(f)));
+                let i = t.track_of(&f.host.hostname);
+                let at = frame_time(&f, t.tracks[i].last_at());
+                let track = &mut t.tracks[i];
+                track.frames.push((at, Arc::new(f)));
+                track.bytes.push(0);
             }
         }
-        if by_host.iter().all(|t| t.frames.is_empty()) {
+        if t.tracks.iter().all(|t| t.frames.is_empty()) {
             return None;
         }
-        for t in &mut by_host {
-            // Stable: frames of equal time keep their file order.
-            t.frames.sort_by_key(|(ms, _)| *ms);
-            t.queues = queue_index(&t.frames);
+        for track in &mut t.tracks {
+            track.reindex();
         }
-        let (instants, shown) = match by_host.as_slice() {
+        t.rebuild();
+        t.origin = t.instants.first().copied().unwrap_or(0);
+        Some(t)
+    }
+
+    /// The track of `host`, made when it has none yet.
+    fn track_of(&mut self, host: &str) -> usize {
+        match self.tracks.iter().position(|t| t.host == host) {
+            Some(i) => i,
+            None => {
+                self.tracks.push(Track::new(host.to_string()));
+                self.tracks.len() - 1
+            }
+        }
+    }
+
+    /// The instants, what each shows, and the totals, from the tracks.
+    fn rebuild(&mut self) {
+        let (instants, shown) = match self.tracks.as_slice() {
             // One host shows every frame, even two taken in the same millisecond.
             [only] => (
                 only.frames.iter().map(|(ms, _)| *ms).collect(),
@@ -126,22 +230,148 @@ impl Timeline {
             ),
             tracks => merged_instants(tracks),
         };
-        let mut t = Timeline {
-            sources,
-            tracks: by_host,
-            instants,
-            shown,
-            totals: Vec::new(),
-        };
-        // Drawn on every frame of the screen: summed once here.
-        let mut totals = vec![0u64; t.len()];
-        for ti in 0..t.tracks.len() {
-            for samples in t.tracks[ti].queues.values() {
-                t.add_series(ti, samples, &mut totals);
+        self.instants = instants;
+        self.shown = shown;
+        self.totals = self.shown.iter().map(|s| self.total_of(s)).collect();
+    }
+
+    /// The queue total of one instant: each track's frame shown there.
+    fn total_of(&self, shown: &[usize]) -> u64 {
+        self.tracks
+            .iter()
+            .zip(shown)
+            .filter_map(|(t, &k)| t.sums.get(k))
+            .sum()
+    }
+
+    /// Marks source `source` as a stream, and where it is.
+    pub fn set_live(&mut self, source: usize, live: Live) {
+        if let Some(s) = self.sources.get_mut(source) {
+            s.live = Some(live);
+        }
+    }
+
+    /// Streamed frames beyond `max_bytes` in all, or `max_frames` of one host, are
+    /// dropped from the oldest on (see [`Timeline::trim`]): a stream that runs for days
+    /// keeps its newest samples within the memory a file of that size could take.
+    pub fn keep(&mut self, max_bytes: u64, max_frames: usize) {
+        self.keep = (max_bytes, max_frames.max(1));
+    }
+
+    /// A frame that arrived on stream `source` (`bytes` long): placed on its host's track
+    /// by its time, older frames dropped beyond what [`Timeline::keep`] allows. Returns
+    /// how many were dropped. The common case, a frame newer
+    /// than every instant, costs that frame only; one older than the newest instant (a
+    /// host whose clock is behind, a slow stream) has the time line worked out again.
+    pub fn push(&mut self, source: usize, snap: Snapshot, bytes: u64) -> usize {
+        if let Some(s) = self.sources.get_mut(source) {
+            s.frames += 1;
+            if s.host.is_empty() {
+                s.host = snap.host.hostname.clone();
+            }
+            if s.frames > 1 {
+                s.kind = FileKind::Recording;
             }
         }
-        t.totals = totals;
-        Some(t)
+        let tracks_before = self.tracks.len();
+        let ti = self.track_of(&snap.host.hostname);
+        let track_last = self.tracks[ti].last_at();
+        let at = frame_time(&snap, track_last);
+        let newest = self.instants.last().copied();
+        let in_order = track_last.is_none_or(|l| at >= l);
+        let snap = Arc::new(snap);
+        if in_order {
+            self.tracks[ti].append(at, snap, bytes);
+        } else {
+            let track = &mut self.tracks[ti];
+            track.frames.push((at, snap));
+            track.bytes.push(bytes);
+            track.reindex();
+        }
+        let k = self.tracks[ti].frames.len() - 1;
+        match newest {
+            // A new host, or a frame inside the time line: every instant again.
+            _ if self.tracks.len() != tracks_before || !in_order => self.rebuild(),
+            Some(n) if self.tracks.len() > 1 && at == n => {
+                // Another host's frame at the newest instant: that instant shows it.
+                if let Some(last) = self.shown.last_mut() {
+                    last[ti] = k;
+                }
+                let total = self.shown.last().map_or(0, |s| self.total_of(s));
+                if let Some(t) = self.totals.last_mut() {
+                    *t = total;
+                }
+            }
+            Some(n) if at < n => self.rebuild(),
+            _ => {
+                let mut shown = self.shown.last().cloned().unwrap_or_default();
+                shown.resize(self.tracks.len(), 0);
+                shown[ti] = k;
+                self.totals.push(self.total_of(&shown));
+                self.shown.push(shown);
+                self.instants.push(at);
+            }
+        }
+        let (max_bytes, max_frames) = self.keep;
+        self.trim(max_bytes, max_frames)
+    }
+
+    /// Drops the oldest streamed frames while the streams hold more than `max_bytes`, or
+    /// a track more than `max_frames`: a tenth of the largest track at a time, so a
+    /// stream that keeps coming does not work the time line out again on every frame.
+    /// Returns how many frames were dropped. The instants are worked out again; offsets
+    /// keep their origin.
+    fn trim(&mut self, max_bytes: u64, max_frames: usize) -> usize {
+        let mut dropped = 0;
+        loop {
+            let total: u64 = self.tracks.iter().flat_map(|t| &t.bytes).sum();
+            let longest = self
+                .tracks
+                .iter()
+                .map(|t| t.frames.len())
+                .max()
+                .unwrap_or(0);
+            if total <= max_bytes && longest <= max_frames {
+                break;
+            }
+            let Some(ti) = (0..self.tracks.len()).max_by_key(|&i| {
+                let t = &self.tracks[i];
+                (t.bytes.iter().sum::<u64>(), t.frames.len())
+            }) else {
+                break;
+            };
+            let track = &mut self.tracks[ti];
+            // The newest frame always stays.
+            let n = (track.frames.len() / 10).max(1).min(track.frames.len() - 1);
+            if n == 0 {
+                break;
+            }
+            track.frames.drain(..n);
+            track.bytes.drain(..n.min(track.bytes.len()));
+            track.reindex();
+            dropped += n;
+        }
+        if dropped > 0 {
+            self.rebuild();
+        }
+        dropped
+    }
+
+    /// The time of instant `i`, in milliseconds since the epoch.
+    pub fn instant_ms(&self, i: usize) -> Option<i64> {
+        self.instants.get(i).copied()
+    }
+
+    /// The last instant at or before `ms` (the first when all are after it).
+    pub fn instant_at_or_before(&self, ms: i64) -> usize {
+        self.instants
+            .partition_point(|&t| t <= ms)
+            .saturating_sub(1)
+    }
+
+    /// Whether any source is a stream still delivering.
+    pub fn is_following(&self) -> bool {
+        self.sources.iter().any(|s| s.live == Some(Live::Following))
     }
 
     pub fn len(&self) -> usize {
@@ -191,12 +421,11 @@ impl Timeline {
         }
     }
 
-    /// Milliseconds from the first instant to instant `i`.
+    /// Milliseconds from the first instant there was to instant `i` (0 for one older).
     pub fn offset_ms(&self, i: usize) -> u64 {
-        match (self.instants.first(), self.instants.get(i)) {
-            (Some(first), Some(at)) => u64::try_from(at - first).unwrap_or(0),
-            _ => 0,
-        }
+        self.instants
+            .get(i)
+            .map_or(0, |at| u64::try_from(at - self.origin).unwrap_or(0))
     }
 
     /// The queue history as it was at instant `i`: the instants before it replayed.
@@ -332,6 +561,87 @@ mod tests {
         assert_eq!(t.snapshot(0).sockets.len(), 2);
         let id = t.snapshot(0).sockets[1].id.clone();
         assert_eq!(t.queue_series(Some(&id)), vec![5, 5, 5]);
+    }
+
+    /// What a time line shows, instant by instant: time, each host's frame, and totals.
+    fn shape(t: &Timeline) -> Vec<(i64, Vec<String>, u64)> {
+        (0..t.len())
+            .map(|i| {
+                let frames = t
+                    .frames_at(i)
+                    .iter()
+                    .map(|f| format!("{}@{}", f.host.hostname, f.taken_at))
+                    .collect();
+                (t.instants[i], frames, t.queue_series(None)[i])
+            })
+            .collect()
+    }
+
+    /// Frames pushed one at a time, in any order and of several hosts, make the time
+    /// line that all of them loaded at once make; and the per-listener series agree.
+    #[test]
+    fn pushed_frames_make_the_loaded_time_line() {
+        let all = [
+            frame("a", "2026-11-22T07:00:00Z", 1),
+            frame("b", "2026-11-22T07:00:01Z", 5),
+            frame("a", "2026-11-22T07:00:02Z", 2),
+            frame("a", "2026-11-22T07:00:02Z", 4),
+            // b's clock is behind: older than the newest instant.
+            frame("b", "2026-11-22T07:00:01.500Z", 7),
+            frame("b", "2026-11-22T07:00:03Z", 3),
+            frame("a", "2026-11-22T07:00:03Z", 9),
+        ];
+        for split in 1..all.len() {
+            let mut pushed =
+                Timeline::new(vec![loaded("f.jsonl", all[..split].to_vec())]).expect("frames");
+            for f in &all[split..] {
+                pushed.push(0, f.clone(), 100);
+            }
+            let whole = Timeline::new(vec![loaded("f.jsonl", all.to_vec())]).expect("frames");
+            assert_eq!(shape(&pushed), shape(&whole), "split at {split}");
+            let id = whole.snapshot(0).sockets[1].id.clone();
+            assert_eq!(
+                pushed.queue_series(Some(&id)),
+                whole.queue_series(Some(&id))
+            );
+            assert_eq!(pushed.sources()[0].frames, all.len());
+        }
+        // One host: every frame is an instant, in arrival order at equal times.
+        let one: Vec<Snapshot> = all
+            .iter()
+            .filter(|f| f.host.hostname == "a")
+            .cloned()
+            .collect();
+        let mut t = Timeline::new(vec![loaded("f.jsonl", one[..1].to_vec())]).expect("frames");
+        for f in &one[1..] {
+            t.push(0, f.clone(), 10);
+        }
+        assert_eq!(t.queue_series(None), vec![1, 2, 4, 9]);
+        assert_eq!(t.offset_ms(3), 3000);
+    }
+
+    /// Beyond what is kept, the oldest streamed frames go, a tenth at a time; the newest
+    /// stays, and offsets keep their origin (the queue history's clock does not jump).
+    #[test]
+    fn a_long_stream_keeps_its_newest_frames() {
+        let at = |s: u32| format!("2026-11-22T07:{:02}:{:02}Z", s / 60, s % 60);
+        let mut t = Timeline::new(vec![loaded("-", vec![frame("a", &at(0), 0)])]).expect("one");
+        t.keep(1000, 100_000);
+        let mut dropped = 0;
+        for s in 1..200 {
+            dropped += t.push(0, frame("a", &at(s), s), 100);
+        }
+        assert!(t.len() <= 11, "{}", t.len());
+        assert_eq!(dropped + t.len(), 200);
+        assert_eq!(t.queue_series(None).last(), Some(&199));
+        assert_eq!(t.offset_ms(t.len() - 1), 199_000);
+        // By count as well.
+        let mut t = Timeline::new(vec![loaded("-", vec![frame("a", &at(0), 0)])]).expect("one");
+        t.keep(u64::MAX, 50);
+        for s in 1..120 {
+            t.push(0, frame("a", &at(s), s), 1);
+        }
+        assert!(t.len() <= 50 && t.len() > 40, "{}", t.len());
     }
 
     #[test]

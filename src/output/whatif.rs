@@ -62,6 +62,44 @@ pub struct VerdictJson<'a> {
     pub uncertain_because: Vec<String>,
     pub possible: &'a [BindResult],
     pub notes: Vec<String>,
+    /// The sample answered from (`can-bind --from`); absent for a live answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<FromJson>,
+}
+
+/// Which sample of which file a `can-bind --from` answer is as of.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FromJson {
+    pub file: String,
+    /// The sample's `taken_at`.
+    pub taken_at: String,
+    /// Its place in the file, from 1, of `samples`.
+    pub sample: usize,
+    pub samples: usize,
+    /// The moment `--at` asked about (UTC), when given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub asked: Option<String>,
+}
+
+impl FromJson {
+    /// `as of 2026-12-04 03:12:00.120Z: sample 12 of 40 in 'rec.jsonl'`.
+    pub fn line(&self) -> String {
+        let place = if self.samples > 1 {
+            format!("sample {} of {} in", self.sample, self.samples)
+        } else {
+            "the snapshot".to_string()
+        };
+        let asked = self
+            .asked
+            .as_deref()
+            .map(|a| format!(" (asked: {a})"))
+            .unwrap_or_default();
+        format!(
+            "as of {}: {place} '{}'{asked}",
+            crate::text::clean(&self.taken_at),
+            self.file
+        )
+    }
 }
 
 pub fn json(v: &Verdict) -> VerdictJson<'_> {
@@ -73,6 +111,7 @@ pub fn json(v: &Verdict) -> VerdictJson<'_> {
         uncertain_because: v.uncertain_because.iter().map(unknown).collect(),
         possible: &v.possible,
         notes: v.notes.iter().map(note).collect(),
+        from: None,
     }
 }
 

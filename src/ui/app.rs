@@ -40,6 +40,7 @@ use super::views::{self, Ctx, RowKey, ViewId, with_view};
 use super::widgets::table::{self, TableState};
 use crate::analyze::history::History;
 use crate::collect::changes::QuietChanges;
+use crate::export::feed::FeedEvent;
 use crate::export::timeline::Timeline;
 use crate::model::{Snapshot, SocketId};
 use crate::query::{Filter, FilterError};
@@ -86,6 +87,9 @@ pub enum Msg {
     },
     /// The collector failed; the app keeps showing the last snapshot and says so.
     CollectFailed(String),
+    /// What streams being followed delivered since the last message (`open -`, `open
+    /// --follow`), in order.
+    Feed(Vec<FeedEvent>),
     /// How an [`Effect::Export`] went: the file written, or why not.
     Exported {
         path: PathBuf,
@@ -400,6 +404,10 @@ impl App {
                     at_ms,
                     prepared: Some((fingerprint, data)),
                 });
+                Vec::new()
+            }
+            Msg::Feed(events) => {
+                self.on_feed(events);
                 Vec::new()
             }
             Msg::CollectFailed(e) => {

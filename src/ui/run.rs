@@ -10,6 +10,7 @@ use super::app::{App, AppInit, Effect, Msg, Sample, fingerprint};
 use super::views::data::Data;
 use super::widgets::ascii;
 use crate::export;
+use crate::export::feed::{Feed, FeedEvent};
 use crate::output::write::write_atomic;
 use crate::session::{Change, Refresh, Session};
 use crate::signals::{self, Ending};
@@ -24,6 +25,7 @@ use ratatui::crossterm::terminal::{
 use ratatui::{Frame, Terminal};
 use std::io::{self, Stdout};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -231,12 +233,15 @@ fn prepare() -> anyhow::Result<Ending> {
     }));
     // crossterm spins reading end-of-file from a hung-up terminal (a closed window, a killed
     // tmux) and never returns to the loop: a watchdog ends the process when that happens.
+    // The terminal is standard input, or /dev/tty when standard input is a stream (`open
+    // -`), as crossterm itself reads keys from it then: a stream that ends is no hang-up.
+    let tty = Tty::open();
     thread::Builder::new()
         .name("hangup-watchdog".into())
-        .spawn(|| {
+        .spawn(move || {
             loop {
                 thread::sleep(Duration::from_millis(200));
-                if terminal_gone() {
+                if tty.gone() {
                     restore_terminal();
                     // As a shell reports a process that SIGHUP ended: the terminal went.
                     std::process::exit(i32::from(signals::exit_status(
@@ -248,10 +253,30 @@ fn prepare() -> anyhow::Result<Ending> {
     Ok(signalled)
 }
 
-/// Runs the dashboard over files (`init.replay`): no collector, nothing refreshes.
-pub fn run_files(init: AppInit, charset: Charset) -> anyhow::Result<u8> {
+/// Runs the dashboard over files (`init.replay`): no collector; what streams deliver
+/// (`feed`, for `open -` and `--follow`) is added as it comes.
+pub fn run_files(init: AppInit, charset: Charset, feed: Option<Feed>) -> anyhow::Result<u8> {
     let signalled = prepare()?;
-    event_loop(App::new(init), None, &signalled, charset)
+    let mut app = App::new(init);
+    let feed = feed.map(|Feed { early, rx }| {
+        if !early.is_empty() {
+            app.update(Msg::Feed(early));
+        }
+        rx
+    });
+    let sources = Sources {
+        collector: None,
+        feed: feed.as_ref(),
+    };
+    event_loop(app, sources, &signalled, charset)
+}
+
+/// Where new samples come from: the collector thread (a live host), or the readers of
+/// streams (files that grow); neither for files read once.
+#[derive(Clone, Copy)]
+struct Sources<'a> {
+    collector: Option<&'a Arc<Shared>>,
+    feed: Option<&'a Receiver<FeedEvent>>,
 }
 
 /// One frame of the app, in `charset`.
@@ -283,7 +308,11 @@ pub fn run(init: AppInit, session: Session, charset: Charset) -> anyhow::Result<
             .spawn(move || collector_thread(shared, session))?
     };
 
-    let result = event_loop(App::new(init), Some(&shared), &signalled, charset);
+    let sources = Sources {
+        collector: Some(&shared),
+        feed: None,
+    };
+    let result = event_loop(App::new(init), sources, &signalled, charset);
 
     if let Ok(mut st) = shared.state.lock() {
         st.stop = true;
@@ -294,13 +323,13 @@ pub fn run(init: AppInit, session: Session, charset: Charset) -> anyhow::Result<
     result
 }
 
-/// `shared`: the collector's, for a live host; `None` for files.
 fn event_loop(
     mut app: App,
-    shared: Option<&Arc<Shared>>,
+    sources: Sources<'_>,
     signalled: &Ending,
     charset: Charset,
 ) -> anyhow::Result<u8> {
+    let shared = sources.collector;
     enable_raw_mode()?;
     let _guard = TerminalGuard::take();
     // Cleared by hand: `Terminal::clear` asks the terminal where its cursor is, and a
@@ -354,6 +383,13 @@ fn event_loop(
             Some(Err(e)) => msgs.push(Msg::CollectFailed(e)),
             None => {}
         }
+        // Every sample that came since the last turn at once: a followed file catching up
+        // is shown once, at its newest.
+        if let Some(events) = sources.feed.map(|f| f.try_iter().collect::<Vec<_>>())
+            && !events.is_empty()
+        {
+            msgs.push(Msg::Feed(events));
+        }
         for msg in msgs {
             dirty = true;
             for effect in app.update(msg) {
@@ -377,20 +413,48 @@ fn event_loop(
     }
 }
 
-/// Whether stdin, the terminal, has hung up or failed.
-fn terminal_gone() -> bool {
-    use rustix::event::{PollFd, PollFlags, Timespec, poll};
-    let stdin = io::stdin();
-    let mut fds = [PollFd::new(&stdin, PollFlags::IN)];
-    let zero = Timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    match poll(&mut fds, Some(&zero)) {
-        Ok(_) => fds[0]
-            .revents()
-            .intersects(PollFlags::HUP | PollFlags::ERR | PollFlags::NVAL),
-        Err(_) => false,
+/// The terminal the keys come from, for the watchdog.
+enum Tty {
+    Stdin,
+    /// `/dev/tty`, standard input being a stream.
+    Device(std::fs::File),
+    /// No terminal to watch (it could not be opened: the dashboard would not run either).
+    None,
+}
+
+impl Tty {
+    fn open() -> Tty {
+        use std::io::IsTerminal as _;
+        use std::os::unix::fs::OpenOptionsExt as _;
+        if io::stdin().is_terminal() {
+            return Tty::Stdin;
+        }
+        std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOCTTY)
+            .open("/dev/tty")
+            .map_or(Tty::None, Tty::Device)
+    }
+
+    /// Whether the terminal has hung up or failed.
+    fn gone(&self) -> bool {
+        use rustix::event::{PollFd, PollFlags, Timespec, poll};
+        let stdin = io::stdin();
+        let mut fds = match self {
+            Tty::Stdin => [PollFd::new(&stdin, PollFlags::IN)],
+            Tty::Device(f) => [PollFd::new(f, PollFlags::IN)],
+            Tty::None => return false,
+        };
+        let zero = Timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        match poll(&mut fds, Some(&zero)) {
+            Ok(_) => fds[0]
+                .revents()
+                .intersects(PollFlags::HUP | PollFlags::ERR | PollFlags::NVAL),
+            Err(_) => false,
+        }
     }
 }
 

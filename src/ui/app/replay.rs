@@ -4,7 +4,8 @@
 //! findings are those the live dashboard would have shown then. Marks made on any frame stay.
 
 use super::{App, Tone};
-use crate::export::timeline::Timeline;
+use crate::export::feed::FeedEvent;
+use crate::export::timeline::{Live, Timeline};
 use crate::model::SocketId;
 use crate::ui::views::timeline::TimelineInfo;
 
@@ -38,6 +39,79 @@ impl App {
             prepared: None,
         });
         self.diff_stale = true;
+    }
+
+    /// What streams delivered, in order. New samples are shown at once when the screen
+    /// was on the newest (following, as live), only the newest of them; a user who
+    /// stepped back stays where they are, and the time line grows to the right (`}`
+    /// follows again). A note goes to the status bar; the end of a stream also stays on
+    /// the time line row.
+    pub(super) fn on_feed(&mut self, events: Vec<FeedEvent>) {
+        let Some(r) = self.replay.as_mut() else {
+            return;
+        };
+        let (pos, len) = (r.pos, r.timeline.len());
+        let following = pos + 1 >= len;
+        let at = r.timeline.instant_ms(pos);
+        let (mut frames, mut dropped) = (0, 0);
+        let mut said: Option<(String, Tone)> = None;
+        for event in events {
+            match event {
+                FeedEvent::Frame {
+                    source,
+                    snap,
+                    bytes,
+                } => {
+                    dropped += r.timeline.push(source, *snap, bytes);
+                    frames += 1;
+                }
+                FeedEvent::Note { text, .. } => said = Some((text, Tone::Info)),
+                FeedEvent::Ended { source, reason } => {
+                    let name = r
+                        .timeline
+                        .sources()
+                        .get(source)
+                        .map(|s| s.path.display().to_string())
+                        .unwrap_or_default();
+                    r.timeline.set_live(source, Live::Ended(reason.clone()));
+                    said = Some((
+                        format!("{name}: {reason}; its last sample stays on screen"),
+                        Tone::Error,
+                    ));
+                }
+            }
+        }
+        if let Some((text, tone)) = said {
+            self.say(crate::text::clean(&text).into_owned(), tone);
+        }
+        let Some(r) = self.replay.as_mut() else {
+            return;
+        };
+        if frames == 0 {
+            return;
+        }
+        let newest = r.timeline.len().saturating_sub(1);
+        if !following {
+            if let Some(at) = at {
+                r.pos = r.timeline.instant_at_or_before(at);
+            }
+            return;
+        }
+        // One new instant in order and nothing dropped: the history in hand holds every
+        // sample before it, so only the new one is recorded.
+        if dropped == 0 && newest == pos + 1 && r.timeline.instant_ms(pos) == at {
+            r.pos = newest;
+            let snap = Box::new(r.timeline.snapshot(newest));
+            let at_ms = r.timeline.offset_ms(newest);
+            self.apply(super::Incoming {
+                sample: super::Sample::Whole(snap),
+                at_ms,
+                prepared: None,
+            });
+            self.diff_stale = true;
+        } else {
+            self.show_instant(newest);
+        }
     }
 
     /// `[` `]` (by one) and `{` `}` (to an end): a message when there is nowhere to go.

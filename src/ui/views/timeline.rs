@@ -4,7 +4,7 @@
 //! the current sample marked in it. A click on the sparkline jumps there.
 
 use crate::export::load::FileKind;
-use crate::export::timeline::SourceInfo;
+use crate::export::timeline::{Live, SourceInfo};
 use crate::model::TakenAt;
 use crate::text::clean;
 use crate::ui::theme::Theme;
@@ -30,7 +30,8 @@ pub struct TimelineInfo<'a> {
 /// The least width the sparkline is drawn at; below it, it is left out.
 const SPARK_MIN: usize = 8;
 
-/// The files, briefly: `rec.jsonl (web1)`, or `3 files · 2 hosts`.
+/// The files, briefly: `recording rec.jsonl · host web1`, `stream standard input · host
+/// web1 · following`, or `3 files · 2 hosts`; a stream that ended says so.
 fn files_text(info: &TimelineInfo<'_>) -> String {
     match info.sources {
         [one] => {
@@ -38,18 +39,45 @@ fn files_text(info: &TimelineInfo<'_>) -> String {
                 || one.path.display().to_string(),
                 |n| n.to_string_lossy().into_owned(),
             );
-            let kind = match one.kind {
-                FileKind::Snapshot => "snapshot",
-                FileKind::Recording => "recording",
+            let kind = match (&one.live, one.kind) {
+                (Some(_), _) => "stream",
+                (None, FileKind::Snapshot) => "snapshot",
+                (None, FileKind::Recording) => "recording",
             };
-            format!("{kind} {} · host {}", clean(&name), clean(&one.host))
+            let live = match &one.live {
+                None => String::new(),
+                Some(Live::Following) => " · following".into(),
+                Some(Live::Ended(why)) => format!(" · STREAM ENDED: {}", clean(why)),
+            };
+            format!("{kind} {} · host {}{live}", clean(&name), clean(&one.host))
         }
-        many => format!(
-            "{} files · {} {}",
-            many.len(),
-            info.hosts,
-            if info.hosts == 1 { "host" } else { "hosts" }
-        ),
+        many => {
+            let streams = many.iter().filter(|s| s.live.is_some()).count();
+            let ended = many
+                .iter()
+                .filter(|s| matches!(s.live, Some(Live::Ended(_))))
+                .count();
+            let what = if streams == many.len() {
+                "streams"
+            } else if streams == 0 {
+                "files"
+            } else {
+                "sources"
+            };
+            let mut text = format!(
+                "{} {what} · {} {}",
+                many.len(),
+                info.hosts,
+                if info.hosts == 1 { "host" } else { "hosts" }
+            );
+            if streams > ended {
+                text.push_str(&format!(" · {} following", streams - ended));
+            }
+            if ended > 0 {
+                text.push_str(&format!(" · {ended} STREAM ENDED"));
+            }
+            text
+        }
     }
 }
 
@@ -167,6 +195,7 @@ mod tests {
             kind: FileKind::Recording,
             frames: 100,
             host: "web1".into(),
+            live: None,
         }]
     }
 

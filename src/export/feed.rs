@@ -1,0 +1,516 @@
+//! Recordings read as they are written: `bindscope open -` (standard input, such as
+//! `ssh host bindscope record -o - | bindscope open -`) and `open --follow FILE` (a
+//! recording that `record` is still writing, as `tail -F` follows a log).
+//!
+//! A recording is JSON Lines, one whole snapshot a line (`record` writes each line in one
+//! go). A reader thread per stream splits what arrives into lines ([`LineParser`]) and
+//! parses each complete line with the strict loader, so a streamed snapshot is held to the
+//! same checks as a file's. What a stream can do that a file cannot is reported as it
+//! happens, never silently: a line that does not parse is skipped with a note naming it
+//! (the samples before and after it stay); a last line cut off by the end (ssh dropped) is
+//! a note; the end itself is an [`FeedEvent::Ended`] with its reason, and the dashboard
+//! keeps the last good sample on screen. A followed file that shrinks was truncated (read
+//! again from its start); a path that names another file now was rotated (the old file is
+//! read to its end, then the new one from its start).
+
+use super::load::{Limits, load_bytes};
+use crate::model::Snapshot;
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, Sender};
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
+
+/// How often a followed file is looked at again once its end is reached.
+const FOLLOW_POLL: Duration = Duration::from_millis(200);
+
+/// What a stream's reader tells the dashboard.
+#[derive(Debug)]
+pub enum FeedEvent {
+    /// A complete snapshot, `bytes` long on the wire.
+    Frame {
+        source: usize,
+        snap: Box<Snapshot>,
+        bytes: u64,
+    },
+    /// Something the user should know that does not stop the stream (a skipped line, a
+    /// truncated or rotated file): a sentence naming the stream.
+    Note { source: usize, text: String },
+    /// Nothing more will come, and why.
+    Ended { source: usize, reason: String },
+}
+
+/// The streams' events for the dashboard: those that came before it started (after each
+/// stream's first sample), then the channel.
+pub struct Feed {
+    pub early: Vec<FeedEvent>,
+    pub rx: Receiver<FeedEvent>,
+}
+
+/// Where a stream comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FeedSource {
+    /// Standard input (`open -`).
+    Stdin,
+    /// A file followed as it grows (`open --follow FILE`).
+    Follow(PathBuf),
+}
+
+impl FeedSource {
+    /// How messages and the time line name it.
+    pub fn name(&self) -> String {
+        match self {
+            FeedSource::Stdin => "standard input".into(),
+            FeedSource::Follow(p) => format!("'{}'", crate::text::clean(&p.display().to_string())),
+        }
+    }
+
+    /// The path the time line shows.
+    pub fn path(&self) -> PathBuf {
+        match self {
+            FeedSource::Stdin => PathBuf::from("standard input"),
+            FeedSource::Follow(p) => p.clone(),
+        }
+    }
+}
+
+/// What one line of a stream turned out to be.
+#[derive(Debug)]
+pub enum Parsed {
+    Frame(Box<Snapshot>, u64),
+    Note(String),
+}
+
+/// Splits a stream into lines and parses each complete one as a snapshot. Pure: the
+/// readers feed it what they read.
+pub struct LineParser {
+    name: String,
+    limits: Limits,
+    buf: Vec<u8>,
+    /// Lines completed so far: the number of the line in `buf` is this plus one.
+    lines: u64,
+    /// The line being read went over the size limit: its bytes are dropped up to its end.
+    skipping: bool,
+}
+
+impl LineParser {
+    pub fn new(name: String, limits: Limits) -> LineParser {
+        LineParser {
+            name,
+            limits,
+            buf: Vec::new(),
+            lines: 0,
+            skipping: false,
+        }
+    }
+
+    /// Takes `chunk` in; every line it completes is parsed into `out`.
+    pub fn feed(&mut self, mut chunk: &[u8], out: &mut Vec<Parsed>) {
+        while !chunk.is_empty() {
+            let (part, rest, ended) = match chunk.iter().position(|&b| b == b'\n') {
+                Some(i) => (&chunk[..i], &chunk[i + 1..], true),
+                None => (chunk, &[][..], false),
+            };
+            chunk = rest;
+            if !self.skipping {
+                self.buf.extend_from_slice(part);
+                if self.buf.len() as u64 > self.limits.max_bytes {
+                    out.push(Parsed::Note(format!(
+                        "{}, line {}: longer than the limit of {} bytes (--max-size): skipped",
+                        self.name,
+                        self.lines + 1,
+                        self.limits.max_bytes
+                    )));
+                    self.buf = Vec::new();
+                    self.skipping = true;
+                }
+            }
+            if ended {
+                self.lines += 1;
+                if !std::mem::take(&mut self.skipping) {
+                    let line = std::mem::take(&mut self.buf);
+                    self.parse(&line, out);
+                }
+            }
+        }
+    }
+
+    /// The stream ended: a line left without its newline was cut off. Returns the note
+    /// that says so, if any.
+    pub fn finish(&mut self) -> Option<String> {
+        let cut = !self.buf.iter().all(u8::is_ascii_whitespace) || self.skipping;
+        self.buf.clear();
+        self.skipping = false;
+        cut.then(|| {
+            format!(
+                "{}, line {}: incomplete at the end (the stream was cut off): ignored",
+                self.name,
+                self.lines + 1
+            )
+        })
+    }
+
+    /// Starts again at line 1 (a truncated file is read again from its start); a partial
+    /// line is dropped.
+    pub fn restart(&mut self) {
+        self.buf.clear();
+        self.skipping = false;
+        self.lines = 0;
+    }
+
+    fn parse(&self, line: &[u8], out: &mut Vec<Parsed>) {
+        if line.iter().all(u8::is_ascii_whitespace) {
+            return;
+        }
+        let label = format!("line {} of {}", self.lines, self.name);
+        match load_bytes(Path::new(&label), line, &self.limits) {
+            Ok(loaded) => {
+                out.extend(loaded.warnings.into_iter().map(Parsed::Note));
+                let bytes = line.len() as u64 + 1;
+                out.extend(
+                    loaded
+                        .frames
+                        .into_iter()
+                        .map(|f| Parsed::Frame(Box::new(f), bytes)),
+                );
+            }
+            Err(e) => out.push(Parsed::Note(format!("{e}: skipped"))),
+        }
+    }
+}
+
+/// Starts the reader of stream `source`: its events go to `tx` until the stream ends or
+/// nobody listens.
+pub fn spawn(
+    source: usize,
+    from: FeedSource,
+    limits: Limits,
+    tx: Sender<FeedEvent>,
+) -> io::Result<JoinHandle<()>> {
+    let name = from.name();
+    thread::Builder::new()
+        .name(format!("feed-{source}"))
+        .spawn(move || {
+            let mut parser = LineParser::new(name, limits);
+            let reason = match &from {
+                FeedSource::Stdin => read_to_end(&mut io::stdin().lock(), source, &mut parser, &tx),
+                FeedSource::Follow(path) => follow(path, source, &mut parser, &tx),
+            };
+            if let Some(reason) = reason {
+                let _ = tx.send(FeedEvent::Ended { source, reason });
+            }
+        })
+}
+
+/// Sends what `parsed` holds; false when nobody listens any more.
+fn send(source: usize, parsed: &mut Vec<Parsed>, tx: &Sender<FeedEvent>) -> bool {
+    parsed.drain(..).all(|p| {
+        let event = match p {
+            Parsed::Frame(snap, bytes) => FeedEvent::Frame {
+                source,
+                snap,
+                bytes,
+            },
+            Parsed::Note(text) => FeedEvent::Note { source, text },
+        };
+        tx.send(event).is_ok()
+    })
+}
+
+/// Reads `r` to its end: the reason it ended, or `None` when nobody listens.
+fn read_to_end(
+    r: &mut dyn Read,
+    source: usize,
+    parser: &mut LineParser,
+    tx: &Sender<FeedEvent>,
+) -> Option<String> {
+    let mut chunk = vec![0u8; 1 << 16];
+    let mut parsed = Vec::new();
+    loop {
+        match r.read(&mut chunk) {
+            Ok(0) => {
+                parsed.extend(parser.finish().map(Parsed::Note));
+                send(source, &mut parsed, tx).then_some(())?;
+                return Some("the stream ended".into());
+            }
+            Ok(n) => {
+                parser.feed(&chunk[..n], &mut parsed);
+                send(source, &mut parsed, tx).then_some(())?;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                parsed.extend(parser.finish().map(Parsed::Note));
+                send(source, &mut parsed, tx).then_some(())?;
+                return Some(format!("reading it failed: {e}"));
+            }
+        }
+    }
+}
+
+/// Which file a path names: device and inode.
+fn identity(meta: &std::fs::Metadata) -> (u64, u64) {
+    (meta.dev(), meta.ino())
+}
+
+/// Follows `path` as `tail -F` does: reads what is there, then what is added; a file that
+/// shrinks is read again from its start, a path that names a new file is followed there
+/// once the old one is read to its end. Ends only on a read error (or when nobody
+/// listens: `None`).
+fn follow(
+    path: &Path,
+    source: usize,
+    parser: &mut LineParser,
+    tx: &Sender<FeedEvent>,
+) -> Option<String> {
+    let name = FeedSource::Follow(path.to_path_buf()).name();
+    let mut file = match crate::user_files::open_read(path) {
+        Ok(f) => f,
+        Err(e) => return Some(format!("cannot open it: {e}")),
+    };
+    let mut chunk = vec![0u8; 1 << 16];
+    let mut parsed = Vec::new();
+    let mut pos: u64 = 0;
+    let mut missing_said = false;
+    loop {
+        // Everything there is now.
+        loop {
+            match file.read(&mut chunk) {
+                Ok(0) => break,
+                Ok(n) => {
+                    pos += n as u64;
+                    parser.feed(&chunk[..n], &mut parsed);
+                    send(source, &mut parsed, tx).then_some(())?;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                // O_NONBLOCK from open_read: a regular file never blocks, but be safe.
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) => return Some(format!("reading it failed: {e}")),
+            }
+        }
+        thread::sleep(FOLLOW_POLL);
+        let len = match file.metadata() {
+            Ok(m) => m.len(),
+            Err(e) => return Some(format!("reading it failed: {e}")),
+        };
+        if len < pos {
+            parser.restart();
+            pos = 0;
+            if let Err(e) = file.seek(SeekFrom::Start(0)) {
+                return Some(format!("reading it again failed: {e}"));
+            }
+            parsed.push(Parsed::Note(format!(
+                "{name} was truncated: reading it again from the start"
+            )));
+            send(source, &mut parsed, tx).then_some(())?;
+            continue;
+        }
+        if len > pos {
+            continue;
+        }
+        // At the end of the file: does the path still name it?
+        let now = crate::user_files::as_user(|| std::fs::metadata(path));
+        let ours = file.metadata().map(|m| identity(&m)).ok();
+        match now {
+            Ok(m) if Some(identity(&m)) != ours => match reopen(path, &mut file) {
+                Ok(()) => {
+                    pos = 0;
+                    missing_said = false;
+                    parsed.extend(parser.finish().map(Parsed::Note));
+                    parser.restart();
+                    parsed.push(Parsed::Note(format!(
+                        "{name} was replaced (rotated): following the new file"
+                    )));
+                    send(source, &mut parsed, tx).then_some(())?;
+                }
+                Err(e) if !missing_said => {
+                    missing_said = true;
+                    parsed.push(Parsed::Note(format!(
+                        "{name} names another file now, which cannot be opened ({e}): still reading the one that was open"
+                    )));
+                    send(source, &mut parsed, tx).then_some(())?;
+                }
+                Err(_) => {}
+            },
+            Err(_) if !missing_said => {
+                missing_said = true;
+                parsed.push(Parsed::Note(format!(
+                    "{name} was removed: still reading the file that was open"
+                )));
+                send(source, &mut parsed, tx).then_some(())?;
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Opens `path` again in place of `file`.
+fn reopen(path: &Path, file: &mut File) -> io::Result<()> {
+    *file = crate::user_files::open_read(path)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{netns, snapshot_of, socket};
+
+    fn line(at: &str) -> Vec<u8> {
+        let mut s = snapshot_of(vec![socket()], vec![netns(1, Some("host"), None)]);
+        s.taken_at = at.into();
+        let mut out = Vec::new();
+        crate::output::json::to_writer(&mut out, &s).expect("json");
+        out.push(b'\n');
+        out
+    }
+
+    fn frames(parsed: &[Parsed]) -> Vec<String> {
+        parsed
+            .iter()
+            .filter_map(|p| match p {
+                Parsed::Frame(s, _) => Some(s.taken_at.screen_text()),
+                Parsed::Note(_) => None,
+            })
+            .collect()
+    }
+
+    fn notes(parsed: &[Parsed]) -> Vec<String> {
+        parsed
+            .iter()
+            .filter_map(|p| match p {
+                Parsed::Note(n) => Some(n.clone()),
+                Parsed::Frame(..) => None,
+            })
+            .collect()
+    }
+
+    /// Lines split anywhere across reads come out whole, in order; a bad line in the
+    /// middle is a note that names it, and the lines around it stay.
+    #[test]
+    fn lines_across_reads_and_a_bad_one_between() {
+        let mut all = line("2026-11-22T07:00:00Z");
+        all.extend(b"{\"format\": \"bindscope.snapshot\", \"vers\n\n");
+        all.extend(line("2026-11-22T07:00:01Z"));
+        for cut in [1, 7, 100, all.len() - 1] {
+            let mut p = LineParser::new("standard input".into(), Limits::default());
+            let mut out = Vec::new();
+            p.feed(&all[..cut], &mut out);
+            p.feed(&all[cut..], &mut out);
+            assert_eq!(frames(&out).len(), 2, "cut at {cut}");
+            let n = notes(&out);
+            assert_eq!(n.len(), 1, "{n:?}");
+            assert!(n[0].contains("line 2 of standard input"), "{n:?}");
+            assert!(n[0].ends_with("skipped"), "{n:?}");
+            assert_eq!(p.finish(), None);
+        }
+    }
+
+    /// What the end leaves: a cut-off line is said, a complete stream says nothing.
+    #[test]
+    fn a_cut_line_at_the_end_is_said() {
+        let mut p = LineParser::new("standard input".into(), Limits::default());
+        let mut out = Vec::new();
+        let l = line("2026-11-22T07:00:00Z");
+        p.feed(&l, &mut out);
+        p.feed(&l[..l.len() / 2], &mut out);
+        assert_eq!(frames(&out).len(), 1);
+        let note = p.finish().expect("cut");
+        assert!(
+            note.contains("line 2") && note.contains("cut off"),
+            "{note}"
+        );
+    }
+
+    /// A line over the limit is skipped to its end, and the next one is read.
+    #[test]
+    fn a_line_over_the_limit_is_skipped() {
+        let limits = Limits {
+            max_bytes: 4096,
+            ..Limits::default()
+        };
+        let mut p = LineParser::new("standard input".into(), limits);
+        let mut out = Vec::new();
+        let l = line("2026-11-22T07:00:00Z");
+        assert!(l.len() < 4096);
+        p.feed(&vec![b' '; 3000], &mut out);
+        p.feed(&vec![b'x'; 3000], &mut out);
+        p.feed(&vec![b'x'; 3000], &mut out);
+        p.feed(b"\n", &mut out);
+        p.feed(&l, &mut out);
+        assert_eq!(frames(&out).len(), 1);
+        let n = notes(&out);
+        assert_eq!(n.len(), 1, "{n:?}");
+        assert!(n[0].contains("line 1") && n[0].contains("limit"), "{n:?}");
+    }
+
+    /// A followed file: appended to, truncated, then replaced by another (rotated): every
+    /// sample arrives once, with a note for each event.
+    #[test]
+    fn a_followed_file_through_truncation_and_rotation() {
+        use std::io::Write as _;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("rec.jsonl");
+        std::fs::write(&path, line("2026-11-22T07:00:00Z")).expect("write");
+        let (tx, rx) = std::sync::mpsc::channel();
+        let _reader =
+            spawn(0, FeedSource::Follow(path.clone()), Limits::default(), tx).expect("spawn");
+        let next = || rx.recv_timeout(Duration::from_secs(10)).expect("an event");
+        let frame_time = |e: FeedEvent| match e {
+            FeedEvent::Frame { snap, .. } => snap.taken_at.screen_text(),
+            other => panic!("expected a frame, got {other:?}"),
+        };
+        let note = |e: FeedEvent| match e {
+            FeedEvent::Note { text, .. } => text,
+            other => panic!("expected a note, got {other:?}"),
+        };
+        assert!(frame_time(next()).contains("07:00:00"));
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .expect("append");
+        let l = line("2026-11-22T07:00:01Z");
+        // Half a line, then the rest: one frame.
+        f.write_all(&l[..10]).expect("write");
+        f.flush().expect("flush");
+        thread::sleep(FOLLOW_POLL * 2);
+        f.write_all(&l[10..]).expect("write");
+        assert!(frame_time(next()).contains("07:00:01"));
+        // Truncated and written again from the start.
+        std::fs::write(&path, line("2026-11-22T07:00:02Z")).expect("truncate");
+        let n = note(next());
+        assert!(n.contains("truncated"), "{n}");
+        assert!(frame_time(next()).contains("07:00:02"));
+        // Rotated: a new file under the name.
+        let old = dir.path().join("rec.jsonl.1");
+        std::fs::rename(&path, &old).expect("rotate");
+        std::fs::write(&path, line("2026-11-22T07:00:03Z")).expect("new file");
+        // The follower may look between the rename and the new file: "removed" first.
+        let mut said = Vec::new();
+        let at = loop {
+            match next() {
+                FeedEvent::Note { text, .. } => said.push(text),
+                e => break frame_time(e),
+            }
+        };
+        assert!(at.contains("07:00:03"), "{at}");
+        assert!(said.iter().any(|n| n.contains("rotated")), "{said:?}");
+    }
+
+    /// Standard input's reader ends with the reason, after its last frame.
+    #[test]
+    fn a_stream_ends_with_its_reason() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let mut bytes = line("2026-11-22T07:00:00Z");
+        bytes.extend(b"{\"cut");
+        let mut parser = LineParser::new("standard input".into(), Limits::default());
+        let reason = read_to_end(&mut bytes.as_slice(), 3, &mut parser, &tx);
+        assert_eq!(reason.as_deref(), Some("the stream ended"));
+        let events: Vec<FeedEvent> = rx.try_iter().collect();
+        assert!(matches!(events[0], FeedEvent::Frame { source: 3, .. }));
+        assert!(
+            matches!(&events[1], FeedEvent::Note { text, .. } if text.contains("cut off")),
+            "{events:?}"
+        );
+    }
+}
