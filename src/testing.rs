@@ -150,6 +150,7 @@ pub fn snapshot_of(sockets: Vec<Socket>, netns: Vec<Netns>) -> Snapshot {
         sockets,
         findings: vec![],
         marks: vec![],
+        dashboard: None,
         view: View::Listening,
         scan: ScanStats::default(),
     }

@@ -43,6 +43,7 @@ fn empty() -> Snapshot {
         sockets: Vec::new(),
         findings: Vec::new(),
         marks: Vec::new(),
+        dashboard: None,
         view: crate::model::View::Listening,
         scan: Default::default(),
     }

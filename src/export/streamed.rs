@@ -4,6 +4,7 @@
 //! writer reaches them. On two cores this takes the analysis off a cold snapshot's wall
 //! time. The bytes are those [`crate::output::write_json`] writes for the judged snapshot.
 
+use crate::model::dashboard::DashboardState;
 use crate::model::{
     Finding, Host, Mark, Netns, Privileges, ScanStats, Snapshot, Socket, TakenAt, View,
 };
@@ -47,6 +48,8 @@ struct Document<'a, F: Serialize> {
     marks: &'a [Mark],
     view: &'a View,
     scan: &'a ScanStats,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dashboard: &'a Option<DashboardState>,
 }
 
 impl<'a, F: Serialize> Document<'a, F> {
@@ -64,6 +67,7 @@ impl<'a, F: Serialize> Document<'a, F> {
             marks,
             view,
             scan,
+            dashboard,
         } = snap;
         Document {
             format,
@@ -78,6 +82,7 @@ impl<'a, F: Serialize> Document<'a, F> {
             marks,
             view,
             scan,
+            dashboard,
         }
     }
 }

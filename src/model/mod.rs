@@ -5,6 +5,7 @@
 
 pub mod addr;
 pub mod container;
+pub mod dashboard;
 pub mod finding_kind;
 pub mod host;
 pub mod ids;

@@ -100,4 +100,12 @@ pub struct Snapshot {
     pub marks: Vec<Mark>,
     pub view: View,
     pub scan: ScanStats,
+    /// The dashboard's view when this was exported or recorded from it (see
+    /// [`super::dashboard`]); absent otherwise.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::dashboard::deserialize_lenient"
+    )]
+    pub dashboard: Option<super::dashboard::DashboardState>,
 }

@@ -18,6 +18,7 @@ mod changes;
 mod export;
 pub mod fingerprint;
 mod footer;
+mod handover;
 mod input;
 mod keys;
 pub mod layout;
@@ -287,6 +288,10 @@ pub struct App {
     marks: BTreeMap<SocketId, String>,
     /// The opened files, when showing files rather than the live host.
     replay: Option<replay::Replay>,
+    /// The view the files last handed over, as the screen showed it then (`handover`).
+    handed: Option<crate::model::dashboard::DashboardState>,
+    /// The user moved away from that view, and was told the files' views are left alone.
+    handed_declined: bool,
     /// The Changes view's comparison must be made again (a new snapshot or baseline).
     diff_stale: bool,
     /// What the Changes view compares with: the first snapshot, or the one on screen when
@@ -331,6 +336,8 @@ impl App {
             whatif_input: String::new(),
             marks: BTreeMap::new(),
             replay: None,
+            handed: None,
+            handed_declined: false,
             diff_stale: true,
             baseline: None,
             changes: Changes::default(),

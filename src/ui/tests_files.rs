@@ -156,3 +156,87 @@ fn two_hosts_side_by_side() {
         screen(&a, 160, 48)
     );
 }
+
+/// The export (`e`) carries the view: opened again, the file shows the same view, filter,
+/// sort, row and marks, as a colleague would see it. Read back through the file format.
+#[test]
+fn an_export_hands_over_the_view() {
+    use super::app::Effect;
+    let mut a = open(vec![recording()], 160, 48);
+    // A mark and its note, made in the Sockets view, travel too.
+    a.update(key('m'));
+    a.update(key('n'));
+    typed(&mut a, "looked at this");
+    a.update(code(KeyCode::Enter));
+    a.update(key('2'));
+    a.update(key('/'));
+    typed(&mut a, "proto:tcp");
+    a.update(code(KeyCode::Enter));
+    a.update(key('S'));
+    a.update(key('j'));
+    a.update(code(KeyCode::Enter));
+    let want = screen(&a, 160, 48);
+    a.update(key('e'));
+    let effects = a.update(code(KeyCode::Enter));
+    let Some(Effect::Export(_, snap)) = effects.into_iter().next() else {
+        panic!("no export");
+    };
+    let mut bytes = Vec::new();
+    crate::export::write(&mut bytes, &snap, crate::export::Format::Json, true).expect("json");
+    let text = String::from_utf8(bytes.clone()).expect("utf-8");
+    assert!(text.contains(r#""tab": "ports""#), "{text}");
+    let file = crate::export::load::load_bytes(
+        std::path::Path::new("x.json"),
+        &bytes,
+        &crate::export::load::Limits::default(),
+    )
+    .expect("loads");
+    assert_eq!(file.frames[0].marks.len(), 1);
+    let b = open(vec![file], 160, 48);
+    let got = screen(&b, 160, 48);
+    // The same screen but for the banner's file name and the sample count.
+    let body = |s: &str| s.lines().skip(3).collect::<Vec<_>>().join("\n");
+    assert_eq!(body(&got), body(&want), "{got}");
+    assert!(got.contains("proto:tcp"), "{got}");
+}
+
+/// A stream's samples: the screen follows the newest; one who steps back stays there
+/// while the time line grows; `}` follows again; the end stays on the time line row.
+#[test]
+fn a_stream_is_followed_and_its_end_shown() {
+    use crate::export::feed::FeedEvent;
+    use crate::export::timeline::Live;
+    let mut rec = recording();
+    let later: Vec<_> = rec.frames.split_off(2);
+    let mut files = vec![rec];
+    files[0].path = "standard input".into();
+    let mut a = open(files, 160, 48);
+    // As `open -` does: the source is a stream.
+    a.set_live_for_test(0, Live::Following);
+    assert_eq!(a.replay_position(), Some((1, 2)));
+    let frame = |s: &crate::model::Snapshot| FeedEvent::Frame {
+        source: 0,
+        snap: Box::new(s.clone()),
+        bytes: 100,
+    };
+    a.update(Msg::Feed(vec![frame(&later[0])]));
+    assert_eq!(a.replay_position(), Some((2, 3)));
+    assert!(screen(&a, 160, 48).contains("following"));
+    a.update(key('['));
+    a.update(Msg::Feed(vec![frame(&later[1])]));
+    assert_eq!(a.replay_position(), Some((1, 4)), "stepped back: stays");
+    a.update(key('}'));
+    assert_eq!(a.replay_position(), Some((3, 4)));
+    a.update(Msg::Feed(vec![FeedEvent::Ended {
+        source: 0,
+        reason: "end of input".into(),
+    }]));
+    let s = screen(&a, 160, 48);
+    assert!(s.contains("STREAM ENDED: end of input"), "{s}");
+    assert!(
+        s.contains("standard input: end of input; its last sample stays"),
+        "{s}"
+    );
+    // The growth the streamed samples show is judged as live.
+    assert_eq!(a.replay_position(), Some((3, 4)));
+}

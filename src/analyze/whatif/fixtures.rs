@@ -266,6 +266,7 @@ pub(crate) fn snap_with(sockets: Vec<Socket>, ns: Netns) -> Snapshot {
         sockets,
         findings: vec![],
         marks: vec![],
+        dashboard: None,
         view: View::All,
         scan: crate::model::ScanStats::default(),
     }

@@ -524,6 +524,7 @@ fn assemble(
         sockets,
         findings: Vec::new(),
         marks: Vec::new(),
+        dashboard: None,
         view: cfg.view,
         scan: stats,
     }

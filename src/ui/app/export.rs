@@ -107,8 +107,10 @@ impl App {
                             .into(),
                     );
                 } else if let Some(snap) = self.snapshot.as_deref() {
-                    // The snapshot on screen, with its findings and marks filled in.
-                    let copy = Box::new(snap.clone());
+                    // The snapshot on screen, with its findings and marks filled in, and
+                    // the view it is seen in.
+                    let mut copy = Box::new(snap.clone());
+                    copy.dashboard = Some(self.dashboard_state());
                     self.mode = Mode::Normal;
                     self.say(format!("exporting {}…", path.display()), Tone::Info);
                     return vec![Effect::Export(path, copy)];

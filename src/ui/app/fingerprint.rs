@@ -58,6 +58,7 @@ pub fn of(snap: &Snapshot) -> Fingerprint {
         marks,
         view,
         scan: _,
+        dashboard: _,
     } = snap;
     let mut h = Fold::default();
     (format, version, host, privileges, marks, view).hash(&mut h);

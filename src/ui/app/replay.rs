@@ -39,6 +39,7 @@ impl App {
             prepared: None,
         });
         self.diff_stale = true;
+        self.take_handed_view();
     }
 
     /// What streams delivered, in order. New samples are shown at once when the screen
@@ -109,8 +110,17 @@ impl App {
                 prepared: None,
             });
             self.diff_stale = true;
+            self.take_handed_view();
         } else {
             self.show_instant(newest);
+        }
+    }
+
+    /// Marks source `source` as a stream (the tests' stand-in for `open -`).
+    #[cfg(test)]
+    pub fn set_live_for_test(&mut self, source: usize, live: Live) {
+        if let Some(r) = self.replay.as_mut() {
+            r.timeline.set_live(source, live);
         }
     }
 

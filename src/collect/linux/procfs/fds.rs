@@ -778,6 +778,8 @@ mod reuse_tests {
     /// options probe's duplicate does for a moment.
     struct Duplicating {
         fake_fd_dir: Option<PathBuf>,
+        /// The first fd number it makes in the fake table.
+        base: usize,
         made: Vec<u64>,
         kept: Vec<std::net::UdpSocket>,
     }
@@ -785,8 +787,9 @@ mod reuse_tests {
     impl SocketFdSeen for Duplicating {
         fn seen(&mut self, _pid: u32, _tid: Option<u32>, _fd: u32, _inode: u64) {
             if let Some(dir) = &self.fake_fd_dir {
-                let inode = 770_000 + self.made.len() as u64;
-                let name = dir.join((1000 + self.made.len()).to_string());
+                let n = self.base + self.made.len();
+                let inode = 770_000 + n as u64;
+                let name = dir.join(n.to_string());
                 std::os::unix::fs::symlink(format!("socket:[{inode}]"), name).expect("symlink");
                 self.made.push(inode);
             } else if let Ok(sock) = std::net::UdpSocket::bind("127.0.0.1:0") {
@@ -831,30 +834,29 @@ mod reuse_tests {
         assert_eq!(ready.trim(), "ready");
         for threads in [1, 2] {
             for fake in [true, false] {
-                let (root, me, mut seer) = if fake {
-                    let seer = Duplicating {
-                        fake_fd_dir: Some(dir.path().join("170/fd")),
-                        made: Vec::new(),
-                        kept: Vec::new(),
-                    };
-                    (ProcRoot::new(dir.path()), 170, seer)
-                } else {
-                    let seer = Duplicating {
-                        fake_fd_dir: None,
-                        made: Vec::new(),
-                        kept: Vec::new(),
-                    };
-                    (ProcRoot::default(), std::process::id(), seer)
+                let seer = |base: usize| Duplicating {
+                    fake_fd_dir: fake.then(|| dir.path().join("170/fd")),
+                    base,
+                    made: Vec::new(),
+                    kept: Vec::new(),
                 };
+                let (root, me) = if fake {
+                    (ProcRoot::new(dir.path()), 170)
+                } else {
+                    (ProcRoot::default(), std::process::id())
+                };
+                // One seer a thread: either thread may walk the other process.
+                let (mut first, mut second) = (seer(1000), seer(5000));
                 let scan = scan_with(
                     &root,
                     &HashMap::new(),
                     &mut HashMap::new(),
                     threads,
-                    [Some(&mut seer), None],
+                    [Some(&mut first), Some(&mut second)],
                 );
+                let made: Vec<u64> = first.made.iter().chain(&second.made).copied().collect();
                 assert!(
-                    !seer.made.is_empty(),
+                    !made.is_empty(),
                     "threads {threads}, fake {fake}: the seer was called"
                 );
                 let ours: Vec<u64> = scan
@@ -865,14 +867,16 @@ mod reuse_tests {
                     .collect();
                 assert!(!ours.is_empty(), "our own socket is listed");
                 assert!(
-                    ours.iter().all(|i| !seer.made.contains(i)),
+                    ours.iter().all(|i| !made.contains(i)),
                     "threads {threads}, fake {fake}: listed a seer's socket as ours: {ours:?}"
                 );
                 if fake {
                     assert_eq!(ours, [1700]);
-                    for n in 0..seer.made.len() {
-                        let _ =
-                            std::fs::remove_file(dir.path().join(format!("170/fd/{}", 1000 + n)));
+                    for d in [&first, &second] {
+                        for n in 0..d.made.len() {
+                            let name = format!("170/fd/{}", d.base + n);
+                            let _ = std::fs::remove_file(dir.path().join(name));
+                        }
                     }
                 }
             }
