@@ -19,14 +19,12 @@ use crate::cli::RecordArgs;
 use crate::collect::linux::collector::{CollectConfig, Collector, ProbeWhen};
 use crate::export::redact::Redactor;
 use crate::output::size_text;
-use crate::output::write::{Existing, existing};
+use crate::output::write::create_recording;
 use crate::session::{Sample, Session};
 use crate::signals::Ending;
 use crate::text::clean;
-use crate::user_files::as_user;
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{self, IsTerminal, Write};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -56,7 +54,7 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<u8> {
         }
         Output::Stdout(io::stdout())
     } else {
-        Output::File(create(&args.output, args.force)?)
+        Output::File(create_recording(&args.output, args.force)?)
     };
     let cfg = CollectConfig {
         // No socket younger than one interval is duplicated (see ProbeWhen), unless there is
@@ -134,36 +132,6 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<u8> {
 /// before the second sample would be taken.
 fn one_sample(args: &RecordArgs) -> bool {
     args.samples == Some(1) || args.duration.is_some_and(|d| d <= args.interval)
-}
-
-/// Opens the recording, with the user's own rights: a new file, or with `force` an emptied
-/// one; mode 0600 because cmdlines can carry secrets. A character device (`/dev/null`) is
-/// written to as a shell would; anything else that is not a regular file is refused (a FIFO
-/// with no reader would block, and is not evidence on disk).
-fn create(path: &Path, force: bool) -> anyhow::Result<File> {
-    let shown = || clean(&path.display().to_string()).into_owned();
-    let opened = as_user(|| {
-        let mut o = OpenOptions::new();
-        o.write(true).mode(0o600).custom_flags(libc::O_NOCTTY);
-        match existing(path)? {
-            // Written to as a shell would: nothing to create or empty.
-            Existing::CharDevice => {}
-            Existing::Regular | Existing::Nothing if force => {
-                o.create(true).truncate(true);
-            }
-            Existing::Regular | Existing::Nothing => {
-                o.create_new(true);
-            }
-        }
-        o.open(path)
-    });
-    opened.map_err(|e| match e.kind() {
-        io::ErrorKind::AlreadyExists => anyhow::anyhow!(
-            "'{}' exists: choose another name, or --force to replace it",
-            shown()
-        ),
-        _ => anyhow::anyhow!("cannot create '{}': {e}", shown()),
-    })
 }
 
 /// Where the samples go.
@@ -326,10 +294,10 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let p = dir.path().join("rec.jsonl");
         std::fs::write(&p, "evidence\n").expect("write");
-        let e = create(&p, false).expect_err("must refuse");
+        let e = create_recording(&p, false).expect_err("must refuse");
         assert!(e.to_string().contains("--force"), "{e}");
         assert_eq!(std::fs::read_to_string(&p).expect("read"), "evidence\n");
-        create(&p, true).expect("force");
+        create_recording(&p, true).expect("force");
         assert_eq!(std::fs::read_to_string(&p).expect("read"), "");
     }
 }

@@ -1,8 +1,9 @@
 //! Files are written whole or not at all: a temporary file in the target directory, flushed
 //! and synced, then renamed over the target. A failure leaves any previous file untouched.
 
+use crate::text::clean;
 use crate::user_files::{NotRegular, as_user, kind_name};
-use std::fs::OpenOptions;
+use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -40,6 +41,40 @@ pub fn write_atomic(
         Existing::Regular | Existing::Nothing => replace(path, mode, fill),
     })
     .map_err(err)
+}
+
+/// Opens a recording to append to (`record -o`, the dashboard's `R`), with the user's own rights: a new file, or with `force` an emptied
+/// one; mode 0600 because cmdlines can carry secrets. A character device (`/dev/null`) is
+/// written to as a shell would; anything else that is not a regular file is refused (a FIFO
+/// with no reader would block, and is not evidence on disk).
+pub fn create_recording(path: &Path, force: bool) -> anyhow::Result<File> {
+    create_recording_or(path, force, ", or --force to replace it")
+}
+
+/// As [`create_recording`], with `hint` after "'PATH' exists: choose another name".
+pub fn create_recording_or(path: &Path, force: bool, hint: &str) -> anyhow::Result<File> {
+    let shown = || clean(&path.display().to_string()).into_owned();
+    let opened = as_user(|| {
+        let mut o = OpenOptions::new();
+        o.write(true).mode(0o600).custom_flags(libc::O_NOCTTY);
+        match existing(path)? {
+            // Written to as a shell would: nothing to create or empty.
+            Existing::CharDevice => {}
+            Existing::Regular | Existing::Nothing if force => {
+                o.create(true).truncate(true);
+            }
+            Existing::Regular | Existing::Nothing => {
+                o.create_new(true);
+            }
+        }
+        o.open(path)
+    });
+    opened.map_err(|e| match e.kind() {
+        io::ErrorKind::AlreadyExists => {
+            anyhow::anyhow!("'{}' exists: choose another name{hint}", shown())
+        }
+        _ => anyhow::anyhow!("cannot create '{}': {e}", shown()),
+    })
 }
 
 /// What an output path names now (through symbolic links, so `/dev/stdout` is the device).

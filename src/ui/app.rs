@@ -23,6 +23,7 @@ mod input;
 mod keys;
 pub mod layout;
 mod mouse;
+mod record;
 mod render;
 mod replay;
 mod status_bar;
@@ -91,6 +92,13 @@ pub enum Msg {
     /// What streams being followed delivered since the last message (`open -`, `open
     /// --follow`), in order.
     Feed(Vec<FeedEvent>),
+    /// How an [`Effect::StartRecording`] went.
+    RecordingStarted {
+        path: PathBuf,
+        result: Result<(), String>,
+    },
+    /// Writing the recording failed; it has stopped.
+    RecordingFailed(String),
     /// How an [`Effect::Export`] went: the file written, or why not.
     Exported {
         path: PathBuf,
@@ -159,6 +167,13 @@ pub enum Effect {
     SetPaused(bool),
     /// Write this snapshot to this file (whole or not at all).
     Export(PathBuf, Box<Snapshot>),
+    /// Open this file for a recording (never replacing one); answer with
+    /// [`Msg::RecordingStarted`].
+    StartRecording(PathBuf),
+    /// Append this sample to the recording.
+    RecordSample(Box<Snapshot>),
+    /// Close the recording.
+    StopRecording,
 }
 
 /// How the app starts.
@@ -187,6 +202,8 @@ enum Mode {
     Note(TextPrompt),
     /// Typing the file to export to (its extension picks the format).
     Export(TextPrompt),
+    /// Typing the file to record to.
+    Record(TextPrompt),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -288,6 +305,8 @@ pub struct App {
     marks: BTreeMap<SocketId, String>,
     /// The opened files, when showing files rather than the live host.
     replay: Option<replay::Replay>,
+    /// The recording `R` started, while it runs.
+    recording: Option<record::Recording>,
     /// The view the files last handed over, as the screen showed it then (`handover`).
     handed: Option<crate::model::dashboard::DashboardState>,
     /// The user moved away from that view, and was told the files' views are left alone.
@@ -336,6 +355,7 @@ impl App {
             whatif_input: String::new(),
             marks: BTreeMap::new(),
             replay: None,
+            recording: None,
             handed: None,
             handed_declined: false,
             diff_stale: true,
@@ -372,7 +392,11 @@ impl App {
     }
 
     pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
-        let effects = match msg {
+        let takes_sample = matches!(
+            msg,
+            Msg::Snapshot { .. } | Msg::Prepared { .. } | Msg::Quiet { .. }
+        );
+        let mut effects = match msg {
             Msg::Key(k) => self.on_key(k),
             Msg::Mouse(m) => self.on_mouse(m),
             Msg::Resize { width, height } => {
@@ -414,7 +438,23 @@ impl App {
                 Vec::new()
             }
             Msg::Feed(events) => {
+                let frames = if self.recording.is_some() {
+                    events
+                        .iter()
+                        .filter_map(|e| match e {
+                            FeedEvent::Frame { snap, .. } => Some((**snap).clone()),
+                            _ => None,
+                        })
+                        .collect()
+                } else {
+                    Vec::new()
+                };
                 self.on_feed(events);
+                self.record_streamed(frames)
+            }
+            Msg::RecordingStarted { path, result } => self.recording_started(path, result),
+            Msg::RecordingFailed(e) => {
+                self.recording_failed(e);
                 Vec::new()
             }
             Msg::CollectFailed(e) => {
@@ -435,6 +475,9 @@ impl App {
                 Vec::new()
             }
         };
+        if takes_sample && self.recording.is_some() {
+            effects.extend(self.record_on_screen());
+        }
         // Whatever happened, the current view's rows are fresh and its selection on screen.
         if self.view == ViewId::Changes {
             self.ensure_changes();

@@ -52,6 +52,8 @@ pub enum Action {
     Baseline,
     WhatIf,
     Export,
+    /// Start or stop recording every new sample to a file.
+    Record,
     Mark,
     Note,
     Help,
@@ -133,7 +135,7 @@ const VIEW_INFO: [ActionInfo; 7] = [
 
 impl Action {
     /// Every action in help order. `View(n)` only exists for 1..=7.
-    pub const ALL: [Action; 35] = [
+    pub const ALL: [Action; 36] = [
         Action::Up,
         Action::Down,
         Action::PageUp,
@@ -165,6 +167,7 @@ impl Action {
         Action::Baseline,
         Action::WhatIf,
         Action::Export,
+        Action::Record,
         Action::Mark,
         Action::Note,
         Action::Help,
@@ -207,6 +210,7 @@ impl Action {
             Action::Baseline =>    info("baseline",     Live,       &["b"],             "baseline",  "Compare with the snapshot on screen from now on (Changes view)"),
             Action::WhatIf =>      info("what_if",      Actions,    &["w"],             "what-if",   "Ask whether an address and port can be bound"),
             Action::Export =>      info("export",       Actions,    &["e"],             "export",    "Export a snapshot file"),
+            Action::Record =>      info("record",       Actions,    &["R"],             "record",    "Record each new sample, with the view, to a file (again: stop)"),
             Action::Mark =>        info("mark",         Actions,    &["m"],             "mark",      "Mark the selected socket"),
             Action::Note =>        info("note",         Actions,    &["n"],             "note",      "Write a note on the selected socket"),
             Action::Help =>        info("help",         Actions,    &["?"],             "help",      "Show this help"),
@@ -1088,6 +1092,7 @@ mod tests {
         Actions
           w                Ask whether an address and port can be bound
           e                Export a snapshot file
+          R                Record each new sample, with the view, to a file (again: stop)
           m                Mark the selected socket
           n                Write a note on the selected socket
           ?                Show this help

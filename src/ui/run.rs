@@ -11,7 +11,8 @@ use super::views::data::Data;
 use super::widgets::ascii;
 use crate::export;
 use crate::export::feed::{Feed, FeedEvent};
-use crate::output::write::write_atomic;
+use crate::model::Snapshot;
+use crate::output::write::{create_recording_or, write_atomic};
 use crate::session::{Change, Refresh, Session};
 use crate::signals::{self, Ending};
 use crate::text::glyphs::Charset;
@@ -23,9 +24,11 @@ use ratatui::crossterm::terminal::{
     Clear, ClearType, EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
 };
 use ratatui::{Frame, Terminal};
+use std::collections::VecDeque;
+use std::io::Write as _;
 use std::io::{self, Stdout};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::Receiver;
+use std::sync::mpsc::{self, Receiver};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -330,6 +333,8 @@ fn event_loop(
     charset: Charset,
 ) -> anyhow::Result<u8> {
     let shared = sources.collector;
+    // Stopped (its last samples written) however the loop ends.
+    let mut recorder = Recorder::default();
     enable_raw_mode()?;
     let _guard = TerminalGuard::take();
     // Cleared by hand: `Terminal::clear` asks the terminal where its cursor is, and a
@@ -390,11 +395,20 @@ fn event_loop(
         {
             msgs.push(Msg::Feed(events));
         }
+        if let Some(e) = recorder.failure() {
+            msgs.push(Msg::RecordingFailed(e));
+        }
         for msg in msgs {
             dirty = true;
-            for effect in app.update(msg) {
+            // An effect's answer can bring effects of its own (a recording started writes
+            // the sample on screen).
+            let mut effects: VecDeque<Effect> = app.update(msg).into();
+            while let Some(effect) = effects.pop_front() {
                 match effect {
-                    Effect::Quit => return Ok(0),
+                    Effect::Quit => {
+                        recorder.stop();
+                        return Ok(0);
+                    }
                     Effect::SetInterval(d) => control(shared, |st| st.interval = d),
                     Effect::SetPaused(p) => control(shared, |st| st.paused = p),
                     Effect::Export(path, snap) => {
@@ -405,11 +419,89 @@ fn event_loop(
                             export::write(w, &snap, format, true)
                         })
                         .map_err(|e| e.to_string());
-                        app.update(Msg::Exported { path, result });
+                        effects.extend(app.update(Msg::Exported { path, result }));
                     }
+                    Effect::StartRecording(path) => {
+                        let result = recorder.start(&path);
+                        effects.extend(app.update(Msg::RecordingStarted { path, result }));
+                    }
+                    Effect::RecordSample(snap) => recorder.sample(snap),
+                    Effect::StopRecording => recorder.stop(),
                 }
             }
         }
+    }
+}
+
+/// The dashboard's recording (`R`): a thread that writes each sample as a line, so a
+/// sample of 50,000 sockets never holds up the keys; synced after each, as `record` does.
+#[derive(Default)]
+struct Recorder {
+    tx: Option<mpsc::Sender<Box<Snapshot>>>,
+    writer: Option<thread::JoinHandle<()>>,
+    failed: Arc<Mutex<Option<String>>>,
+}
+
+/// However the dashboard ends (quit, a signal, an error), what was recorded is written.
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+impl Recorder {
+    /// Opens `path` (never replacing a file) and starts the writer.
+    fn start(&mut self, path: &std::path::Path) -> Result<(), String> {
+        self.stop();
+        let mut file = create_recording_or(path, false, "").map_err(|e| e.to_string())?;
+        let (tx, rx) = mpsc::channel::<Box<Snapshot>>();
+        let failed = Arc::clone(&self.failed);
+        let writer = thread::Builder::new()
+            .name("recorder".into())
+            .spawn(move || {
+                let mut line = Vec::with_capacity(1 << 16);
+                for snap in rx {
+                    line.clear();
+                    let written = crate::output::json::to_writer(&mut line, &snap)
+                        .map_err(io::Error::from)
+                        .and_then(|()| {
+                            line.push(b'\n');
+                            file.write_all(&line)?;
+                            file.sync_data()
+                        });
+                    if let Err(e) = written {
+                        if let Ok(mut f) = failed.lock() {
+                            *f = Some(e.to_string());
+                        }
+                        return;
+                    }
+                }
+            })
+            .map_err(|e| e.to_string())?;
+        self.tx = Some(tx);
+        self.writer = Some(writer);
+        Ok(())
+    }
+
+    fn sample(&self, snap: Box<Snapshot>) {
+        if let Some(tx) = &self.tx {
+            let _ = tx.send(snap);
+        }
+    }
+
+    /// Closes the recording once what was sent is written.
+    fn stop(&mut self) {
+        self.tx = None;
+        if let Some(w) = self.writer.take() {
+            let _ = w.join();
+        }
+    }
+
+    /// Why the writer stopped, once.
+    fn failure(&mut self) -> Option<String> {
+        let e = self.failed.lock().ok()?.take()?;
+        self.stop();
+        Some(e)
     }
 }
 

@@ -364,3 +364,60 @@ fn highlights_use_the_theme() {
     let (cx, cy) = find("collecting failed");
     assert_eq!(buf[(cx, cy)].style().fg, theme.critical.fg);
 }
+
+/// `R` records each new sample with the view it is seen in, from the one on screen; a
+/// refresh that brings the same sample writes nothing; `R` again stops.
+#[test]
+fn record_from_the_dashboard() {
+    use super::app::Effect;
+    let mut a = live(160, 48);
+    a.update(key('5'));
+    a.update(key('R'));
+    assert!(screen(&a, 160, 48).contains("record to: /var/tmp/exports/bindscope-"));
+    let effects = a.update(code(KeyCode::Enter));
+    let Some(Effect::StartRecording(path)) = effects.into_iter().next() else {
+        panic!("no start");
+    };
+    assert_eq!(path.extension().and_then(|e| e.to_str()), Some("jsonl"));
+    let sample = |effects: Vec<Effect>| -> Vec<Box<crate::model::Snapshot>> {
+        effects
+            .into_iter()
+            .filter_map(|e| match e {
+                Effect::RecordSample(s) => Some(s),
+                _ => None,
+            })
+            .collect()
+    };
+    let first = sample(a.update(Msg::RecordingStarted {
+        path: path.clone(),
+        result: Ok(()),
+    }));
+    assert_eq!(first.len(), 1);
+    let view = first[0].dashboard.as_ref().expect("the view");
+    assert_eq!(view.tab, crate::model::dashboard::Tab::Findings);
+    assert!(screen(&a, 160, 48).contains("● REC 1"));
+    let mut next = fixture_with_queue(6);
+    next.taken_at = "2026-11-22T07:44:30.000Z".into();
+    let got = sample(a.update(Msg::Snapshot {
+        snap: Box::new(next.clone()),
+        at_ms: 4000,
+    }));
+    assert_eq!(got.len(), 1);
+    let kinds: Vec<_> = got[0]
+        .findings
+        .iter()
+        .map(|f| f.kind.name().to_string())
+        .collect();
+    assert!(kinds.iter().any(|k| k == "accept_queue_full"), "{kinds:?}");
+    // The same sample again (a paused collector's resend): nothing new to write.
+    assert!(
+        sample(a.update(Msg::Snapshot {
+            snap: Box::new(next),
+            at_ms: 4000,
+        }))
+        .is_empty()
+    );
+    let stop = a.update(key('R'));
+    assert!(matches!(stop.as_slice(), [Effect::StopRecording]));
+    assert!(screen(&a, 160, 48).contains("recording stopped: 2 samples"));
+}

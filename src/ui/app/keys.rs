@@ -44,6 +44,7 @@ impl App {
             Mode::WhatIf(_) => self.whatif_key(&k),
             Mode::Note(_) => self.note_key(&k),
             Mode::Export(_) => self.export_key(&k),
+            Mode::Record(_) => self.record_key(&k),
             Mode::Help => self.help_key(&k),
             Mode::Normal => self.normal_key(&k),
         }
@@ -127,6 +128,7 @@ impl App {
             Action::Baseline => self.set_baseline(),
             Action::WhatIf => self.open_whatif(),
             Action::Export => return self.export(),
+            Action::Record => return self.record(),
             Action::Mark => self.toggle_mark(),
             Action::Note => self.open_note(),
             Action::Help => {

@@ -31,7 +31,11 @@ impl App {
                 return Vec::new();
             }
             // Prompts own the keyboard; the mouse waits.
-            Mode::Filter(_) | Mode::WhatIf(_) | Mode::Note(_) | Mode::Export(_) => {
+            Mode::Filter(_)
+            | Mode::WhatIf(_)
+            | Mode::Note(_)
+            | Mode::Export(_)
+            | Mode::Record(_) => {
                 return Vec::new();
             }
             Mode::Normal => {}

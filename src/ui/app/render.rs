@@ -39,6 +39,7 @@ impl App {
                     paused: self.paused,
                     pending: self.pending.is_some(),
                     replay: self.replay_position(),
+                    recording: self.recording().map(|r| r.samples),
                 },
                 theme,
             );

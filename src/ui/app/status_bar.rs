@@ -48,9 +48,13 @@ impl App {
                     status::render_note(buf, note_area, &line, style);
                 }
             }
-            Mode::WhatIf(p) | Mode::Note(p) | Mode::Export(p) => {
+            Mode::WhatIf(p) | Mode::Note(p) | Mode::Export(p) | Mode::Record(p) => {
                 let (prefix, help) = match self.mode {
                     Mode::WhatIf(_) => ("what-if: ", super::whatif::USAGE),
+                    Mode::Record(_) => (
+                        "record to: ",
+                        "JSON Lines, each new sample with the view, marks and notes · enter: start · esc: cancel",
+                    ),
                     Mode::Export(_) => (
                         "export to: ",
                         "tab: next format (.json .csv .md .prom .txt) · enter: write · esc: cancel · marks and notes go into .json, .csv and .md",

@@ -23,6 +23,8 @@ pub struct HeaderInfo<'a> {
     pub pending: bool,
     /// Files, not a live host: the position on their time line and its length.
     pub replay: Option<(usize, usize)>,
+    /// Recording (`R`): the samples written so far.
+    pub recording: Option<u64>,
 }
 
 /// A part of a header line; parts of higher `drop` are left out first when narrow.
@@ -103,6 +105,10 @@ pub fn render(buf: &mut Buffer, area: Rect, info: &HeaderInfo<'_>, theme: &Theme
     } else {
         vec![Span::raw(format!("every {}", interval_text(info.interval)))]
     };
+    let mut live = live;
+    if let Some(n) = info.recording {
+        live.push(Span::styled(format!(" ● REC {n}"), theme.error));
+    }
     let Some(snap) = info.snap else {
         let line = fit(
             vec![
