@@ -318,7 +318,8 @@ pub struct OpenArgs {
     #[arg(value_name = "FILE", required = true)]
     pub files: Vec<PathBuf>,
     /// Follow the files as they grow, as `tail -F` does: new samples are shown as they are
-    /// written; a truncated or rotated file is read again from its start
+    /// written; a truncated or rotated file is read again from its start, and a pipe
+    /// (`<(ssh HOST bindscope record -o -)`) is read until it ends
     #[arg(long)]
     pub follow: bool,
     /// No colours (also when NO_COLOR is set)

@@ -131,6 +131,40 @@ pub fn open_read(path: &Path) -> io::Result<File> {
     })
 }
 
+/// What [`open_stream`] opened.
+pub enum Stream {
+    /// A regular file: it can be followed as it grows.
+    File(File),
+    /// A pipe (a FIFO, `<(command)`): read until its writer closes it.
+    Pipe(File),
+}
+
+/// Opens a file or a pipe to read as a stream, with the user's rights. Unlike
+/// [`open_read`], a pipe is taken: its reader is a thread of its own, for which waiting is
+/// the job (the open itself waits for a FIFO's writer). Devices, directories and sockets
+/// are refused.
+pub fn open_stream(path: &Path) -> io::Result<Stream> {
+    as_user(|| {
+        let file = OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOCTTY)
+            .open(path)?;
+        let ft = file.metadata()?.file_type();
+        if ft.is_file() {
+            Ok(Stream::File(file))
+        } else if ft.is_fifo() {
+            Ok(Stream::Pipe(file))
+        } else {
+            Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                NotRegular {
+                    kind: kind_name(ft),
+                },
+            ))
+        }
+    })
+}
+
 /// Why a small file was refused: it is larger than the most it may be.
 #[derive(Debug, thiserror::Error)]
 #[error("is larger than {max} bytes, more than a file of this kind can be")]

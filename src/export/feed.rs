@@ -15,6 +15,7 @@
 
 use super::load::{Limits, load_bytes};
 use crate::model::Snapshot;
+use crate::user_files::Stream;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::os::unix::fs::MetadataExt;
@@ -265,8 +266,10 @@ fn follow(
     tx: &Sender<FeedEvent>,
 ) -> Option<String> {
     let name = FeedSource::Follow(path.to_path_buf()).name();
-    let mut file = match crate::user_files::open_read(path) {
-        Ok(f) => f,
+    let mut file = match crate::user_files::open_stream(path) {
+        Ok(Stream::File(f)) => f,
+        // `<(ssh host bindscope record -o -)`: read as standard input is.
+        Ok(Stream::Pipe(mut p)) => return read_to_end(&mut p, source, parser, tx),
         Err(e) => return Some(format!("cannot open it: {e}")),
     };
     let mut chunk = vec![0u8; 1 << 16];
@@ -345,7 +348,7 @@ fn follow(
     }
 }
 
-/// Opens `path` again in place of `file`.
+/// Opens `path` again in place of `file`: the new file under the name, when it is one.
 fn reopen(path: &Path, file: &mut File) -> io::Result<()> {
     *file = crate::user_files::open_read(path)?;
     Ok(())
