@@ -234,7 +234,7 @@ fn read_to_end(
             Ok(0) => {
                 parsed.extend(parser.finish().map(Parsed::Note));
                 send(source, &mut parsed, tx).then_some(())?;
-                return Some("the stream ended".into());
+                return Some("end of input: the writer closed it".into());
             }
             Ok(n) => {
                 parser.feed(&chunk[..n], &mut parsed);
@@ -508,7 +508,7 @@ mod tests {
         bytes.extend(b"{\"cut");
         let mut parser = LineParser::new("standard input".into(), Limits::default());
         let reason = read_to_end(&mut bytes.as_slice(), 3, &mut parser, &tx);
-        assert_eq!(reason.as_deref(), Some("the stream ended"));
+        assert_eq!(reason.as_deref(), Some("end of input: the writer closed it"));
         let events: Vec<FeedEvent> = rx.try_iter().collect();
         assert!(matches!(events[0], FeedEvent::Frame { source: 3, .. }));
         assert!(
