@@ -70,6 +70,12 @@ if python3 -c "import PIL" 2>/dev/null; then
     tmux send-keys -t "$SESSION" Escape
     dash open-changes 7
     tmux kill-session -t "$SESSION"
+    # A stream: record -o - piped into open -, as over ssh; captured while it follows.
+    tmux new-session -d -s "$SESSION" -x 160 -y 44 \
+        "$BIN record -o - --netns $NS,$NS2 --interval 1s | $BIN open -"
+    sleep 5
+    dash open-stream 2
+    tmux kill-session -t "$SESSION"
     # The same at 80x24, the smallest size it is meant for.
     tmux new-session -d -s "$SESSION" -x 80 -y 24 "$BIN --netns $NS,$NS2 --interval 1s"
     sleep 3
