@@ -508,7 +508,10 @@ mod tests {
         bytes.extend(b"{\"cut");
         let mut parser = LineParser::new("standard input".into(), Limits::default());
         let reason = read_to_end(&mut bytes.as_slice(), 3, &mut parser, &tx);
-        assert_eq!(reason.as_deref(), Some("end of input: the writer closed it"));
+        assert_eq!(
+            reason.as_deref(),
+            Some("end of input: the writer closed it")
+        );
         let events: Vec<FeedEvent> = rx.try_iter().collect();
         assert!(matches!(events[0], FeedEvent::Frame { source: 3, .. }));
         assert!(
