@@ -227,6 +227,9 @@ fn a_stream_is_followed_and_its_end_shown() {
     assert_eq!(a.replay_position(), Some((1, 4)), "stepped back: stays");
     a.update(key('}'));
     assert_eq!(a.replay_position(), Some((3, 4)));
+    // Pause has nothing to pause: the keys that hold and follow are named.
+    a.update(key(' '));
+    assert!(screen(&a, 160, 48).contains("[ steps back and holds the view there, } follows"));
     a.update(Msg::Feed(vec![FeedEvent::Ended {
         source: 0,
         reason: "end of input".into(),

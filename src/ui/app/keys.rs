@@ -104,10 +104,19 @@ impl App {
                     self.key_for(Action::StepBack),
                     self.key_for(Action::StepForward),
                 );
-                self.say(
-                    format!("files do not refresh: {back} and {fwd} step through a recording"),
-                    Tone::Info,
-                );
+                let following = self
+                    .replay
+                    .as_ref()
+                    .is_some_and(|r| r.timeline.is_following());
+                let text = if following {
+                    let last = self.key_for(Action::StepLast);
+                    format!(
+                        "a stream brings its samples as they are written: {back} steps back and holds the view there, {last} follows the newest again"
+                    )
+                } else {
+                    format!("files do not refresh: {back} and {fwd} step through a recording")
+                };
+                self.say(text, Tone::Info);
             }
             Action::Pause => return self.toggle_pause(),
             Action::Faster => return self.change_interval(-1),
