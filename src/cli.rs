@@ -313,13 +313,13 @@ pub struct ServeArgs {
 #[derive(Debug, clap::Args)]
 pub struct OpenArgs {
     /// Snapshot files (`snapshot -o`) and recordings (`record -o`), of one host or several;
-    /// `-` reads a recording from standard input as it streams (`ssh HOST sudo bindscope
+    /// `-` reads a recording from standard input as it streams (`ssh -n HOST sudo -n bindscope
     /// record -o - | bindscope open -`)
     #[arg(value_name = "FILE", required = true)]
     pub files: Vec<PathBuf>,
     /// Follow the files as they grow, as `tail -F` does: new samples are shown as they are
     /// written; a truncated or rotated file is read again from its start, and a pipe
-    /// (`<(ssh HOST bindscope record -o -)`) is read until it ends
+    /// (`<(ssh -n HOST bindscope record -o -)`) is read until it ends
     #[arg(long)]
     pub follow: bool,
     /// No colours (also when NO_COLOR is set)

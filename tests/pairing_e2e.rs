@@ -320,6 +320,17 @@ fn can_bind_from_a_recording_agrees_with_live() {
     );
 }
 
+/// Whether the time line row shows a sample before the last (`[3/4]`).
+fn stepped_back(screen: &str) -> bool {
+    let row = screen.lines().nth(2).unwrap_or_default();
+    let pos = row
+        .strip_prefix('[')
+        .and_then(|r| r.split(']').next())
+        .and_then(|p| p.split_once('/'));
+    pos.and_then(|(a, b)| Some((a.parse::<u32>().ok()?, b.parse::<u32>().ok()?)))
+        .is_some_and(|(a, b)| a < b)
+}
+
 /// The README's ssh line, as written.
 fn readme_ssh_line() -> String {
     let readme = include_str!("../README.md");
@@ -360,7 +371,7 @@ fn the_readme_ssh_line_works_between_two_namespaces() {
     let line = readme_ssh_line();
     assert_eq!(
         line,
-        "ssh root@web1 bindscope record -o - | bindscope open -"
+        "ssh -n root@web1 bindscope record -o - | bindscope open -"
     );
     let Some(remote) = privileged("readme_ssh_remote") else {
         return;
@@ -482,6 +493,20 @@ fn the_readme_ssh_line_works_between_two_namespaces() {
     });
     assert!(s.contains("sshd"), "{s}");
     t.wait_for("a later sample", |s| s.contains("[3/3]"));
+    // Keys reach the dashboard while ssh runs (ssh -n leaves the terminal's input alone):
+    // each is answered, none is swallowed.
+    for round in 0..3 {
+        t.keys(&["2"]);
+        t.wait_for(&format!("the Ports view ({round})"), |s| {
+            s.contains("BINDS")
+        });
+        t.keys(&["1"]);
+        t.wait_for(&format!("the Sockets view ({round})"), |s| {
+            s.contains("LOCAL")
+        });
+    }
+    t.keys(&["["]);
+    t.wait_for("a step back while following", stepped_back);
     // The connection drops (web1's sshd and its session killed): the stream ends, the
     // last sample stays. Only the processes of web1's namespace are touched.
     for pid in remote.pids() {

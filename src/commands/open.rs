@@ -121,7 +121,7 @@ fn check_terminal(reads_stdin: bool) -> anyhow::Result<()> {
     if std::io::stdin().is_terminal() {
         bail!(
             "'open -' reads a recording from standard input, which is this terminal: pipe one in, \
-             as in 'ssh HOST sudo bindscope record -o - | bindscope open -'"
+             as in 'ssh -n HOST sudo -n bindscope record -o - | bindscope open -'"
         );
     }
     if let Err(e) = std::fs::File::open("/dev/tty") {

@@ -7,7 +7,7 @@
 //! overwritten without `--force`: a recording is evidence.
 //!
 //! `-o -` streams to stdout instead, one line flushed per sample, for `bindscope open -` at
-//! the other end (`ssh HOST sudo bindscope record -o - | bindscope open -`). Over ssh this
+//! the other end (`ssh -n HOST sudo -n bindscope record -o - | bindscope open -`). Over ssh this
 //! command's stderr lands on the terminal the dashboard draws on, so once streaming it
 //! says nothing there: no progress line, no summary; a skipped sample is simply not in
 //! the stream. The reader going away (a closed pipe) ends the recording quietly, as it

@@ -1,5 +1,5 @@
 //! Recordings read as they are written: `bindscope open -` (standard input, such as
-//! `ssh host bindscope record -o - | bindscope open -`) and `open --follow FILE` (a
+//! `ssh -n host bindscope record -o - | bindscope open -`) and `open --follow FILE` (a
 //! recording that `record` is still writing, as `tail -F` follows a log).
 //!
 //! A recording is JSON Lines, one whole snapshot a line (`record` writes each line in one
@@ -268,7 +268,7 @@ fn follow(
     let name = FeedSource::Follow(path.to_path_buf()).name();
     let mut file = match crate::user_files::open_stream(path) {
         Ok(Stream::File(f)) => f,
-        // `<(ssh host bindscope record -o -)`: read as standard input is.
+        // `<(ssh -n host bindscope record -o -)`: read as standard input is.
         Ok(Stream::Pipe(mut p)) => return read_to_end(&mut p, source, parser, tx),
         Err(e) => return Some(format!("cannot open it: {e}")),
     };
