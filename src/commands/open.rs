@@ -35,8 +35,16 @@ pub fn run(args: &OpenArgs) -> anyhow::Result<u8> {
     let reads_stdin = sources
         .iter()
         .any(|s| matches!(s, Source::Stream(FeedSource::Stdin)));
-    check_terminal(reads_stdin)?;
     let limits = limits(args.max_size);
+    // What is wrong with a file is said first, whatever the terminal.
+    let mut files = Vec::with_capacity(sources.len());
+    for s in &sources {
+        files.push(match s {
+            Source::File(p) => Some(load(p, &limits)?),
+            Source::Stream(_) => None,
+        });
+    }
+    check_terminal(reads_stdin)?;
     let (tx, rx) = mpsc::channel();
     let mut streams = Vec::new();
     for (i, s) in sources.iter().enumerate() {
@@ -46,13 +54,6 @@ pub fn run(args: &OpenArgs) -> anyhow::Result<u8> {
         }
     }
     drop(tx);
-    let mut files = Vec::with_capacity(sources.len());
-    for s in &sources {
-        files.push(match s {
-            Source::File(p) => Some(load(p, &limits)?),
-            Source::Stream(_) => None,
-        });
-    }
     let (firsts, early) = first_samples(&streams, &rx)?;
     for (i, from, snap) in firsts {
         files[i] = Some(Loaded {
