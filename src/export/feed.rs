@@ -84,15 +84,23 @@ pub enum Parsed {
     Note(String),
 }
 
-/// Splits a stream into lines and parses each complete one as a snapshot. Pure: the
-/// readers feed it what they read.
+/// Splits a stream into snapshots and parses each complete one. A snapshot is one line
+/// (JSON Lines, as `record` writes), or an object written over several lines, from a line
+/// that is `{` alone to one that is `}` alone (as `snapshot --pretty`, the dashboard's
+/// export and `jq .` write them). Pure: the readers feed it what they read.
 pub struct LineParser {
     name: String,
     limits: Limits,
+    /// The snapshot being read: its complete lines, then the current line's bytes.
     buf: Vec<u8>,
-    /// Lines completed so far: the number of the line in `buf` is this plus one.
+    /// Where the current line starts in `buf`.
+    line_start: usize,
+    /// Lines completed so far: the current line's number is this plus one.
     lines: u64,
-    /// The line being read went over the size limit: its bytes are dropped up to its end.
+    /// The line the snapshot in `buf` starts on, when it spans lines.
+    block_from: Option<u64>,
+    /// The snapshot being read went over the size limit: its bytes are dropped up to the
+    /// end of its line (or of its block).
     skipping: bool,
 }
 
@@ -102,12 +110,14 @@ impl LineParser {
             name,
             limits,
             buf: Vec::new(),
+            line_start: 0,
             lines: 0,
+            block_from: None,
             skipping: false,
         }
     }
 
-    /// Takes `chunk` in; every line it completes is parsed into `out`.
+    /// Takes `chunk` in; every snapshot it completes is parsed into `out`.
     pub fn feed(&mut self, mut chunk: &[u8], out: &mut Vec<Parsed>) {
         while !chunk.is_empty() {
             let (part, rest, ended) = match chunk.iter().position(|&b| b == b'\n') {
@@ -119,53 +129,112 @@ impl LineParser {
                 self.buf.extend_from_slice(part);
                 if self.buf.len() as u64 > self.limits.max_bytes {
                     out.push(Parsed::Note(format!(
-                        "{}, line {}: longer than the limit of {} bytes (--max-size): skipped",
+                        "{}, line {}: a snapshot longer than the limit of {} bytes (--max-size): skipped",
                         self.name,
-                        self.lines + 1,
+                        self.block_from.unwrap_or(self.lines + 1),
                         self.limits.max_bytes
                     )));
                     self.buf = Vec::new();
+                    self.line_start = 0;
                     self.skipping = true;
                 }
             }
             if ended {
-                self.lines += 1;
-                if !std::mem::take(&mut self.skipping) {
-                    let line = std::mem::take(&mut self.buf);
-                    self.parse(&line, out);
-                }
+                self.line_ended(out);
             }
         }
     }
 
-    /// The stream ended: a line left without its newline was cut off. Returns the note
-    /// that says so, if any.
+    /// A line is complete: a snapshot ends with it, or one spanning lines goes on.
+    fn line_ended(&mut self, out: &mut Vec<Parsed>) {
+        self.lines += 1;
+        let line = self.buf.get(self.line_start..).unwrap_or_default();
+        let alone = |c: &[u8]| line.strip_suffix(b"\r").unwrap_or(line) == c;
+        if self.skipping {
+            // A block over the limit is dropped to its closing line.
+            if self.block_from.is_none() || alone(b"}") {
+                self.skipping = false;
+                self.block_from = None;
+            }
+            return;
+        }
+        match self.block_from {
+            None if alone(b"{") => {
+                self.block_from = Some(self.lines);
+                self.buf.push(b'\n');
+                self.line_start = self.buf.len();
+            }
+            Some(from) if alone(b"}") => {
+                let block = std::mem::take(&mut self.buf);
+                self.line_start = 0;
+                self.block_from = None;
+                self.parse(&block, from, out);
+            }
+            // A line that starts an object at the margin inside a block: the block never
+            // closed (a pretty writer indents what is inside). It is dropped, and the line
+            // read on its own, so a stray `{` cannot swallow a recording.
+            Some(from) if line.first() == Some(&b'{') => {
+                out.push(Parsed::Note(format!(
+                    "{}, line {from}: an object that never closes: skipped",
+                    self.name
+                )));
+                let one = self.buf.split_off(self.line_start);
+                self.restart_keeping_count();
+                if one == b"{" || one == b"{\r" {
+                    self.block_from = Some(self.lines);
+                    self.buf = one;
+                    self.buf.push(b'\n');
+                    self.line_start = self.buf.len();
+                } else {
+                    self.parse(&one, self.lines, out);
+                }
+            }
+            Some(_) => {
+                self.buf.push(b'\n');
+                self.line_start = self.buf.len();
+            }
+            None => {
+                let one = std::mem::take(&mut self.buf);
+                self.line_start = 0;
+                self.parse(&one, self.lines, out);
+            }
+        }
+    }
+
+    /// The stream ended: a snapshot left incomplete was cut off. Returns the note that
+    /// says so, if any.
     pub fn finish(&mut self) -> Option<String> {
         let cut = !self.buf.iter().all(u8::is_ascii_whitespace) || self.skipping;
-        self.buf.clear();
-        self.skipping = false;
+        let from = self.block_from.unwrap_or(self.lines + 1);
+        self.restart_keeping_count();
         cut.then(|| {
             format!(
-                "{}, line {}: incomplete at the end (the stream was cut off): ignored",
+                "{}, line {from}: incomplete at the end (the stream was cut off): ignored",
                 self.name,
-                self.lines + 1
             )
         })
     }
 
     /// Starts again at line 1 (a truncated file is read again from its start); a partial
-    /// line is dropped.
+    /// snapshot is dropped.
     pub fn restart(&mut self) {
-        self.buf.clear();
-        self.skipping = false;
+        self.restart_keeping_count();
         self.lines = 0;
     }
 
-    fn parse(&self, line: &[u8], out: &mut Vec<Parsed>) {
+    fn restart_keeping_count(&mut self) {
+        self.buf.clear();
+        self.line_start = 0;
+        self.block_from = None;
+        self.skipping = false;
+    }
+
+    /// Parses one snapshot, which starts on line `from`.
+    fn parse(&self, line: &[u8], from: u64, out: &mut Vec<Parsed>) {
         if line.iter().all(u8::is_ascii_whitespace) {
             return;
         }
-        let label = format!("line {} of {}", self.lines, self.name);
+        let label = format!("line {from} of {}", self.name);
         match load_bytes(Path::new(&label), line, &self.limits) {
             Ok(loaded) => {
                 out.extend(loaded.warnings.into_iter().map(Parsed::Note));
@@ -407,6 +476,52 @@ mod tests {
             assert!(n[0].ends_with("skipped"), "{n:?}");
             assert_eq!(p.finish(), None);
         }
+    }
+
+    /// Snapshots written over several lines (`snapshot --pretty`, the export, `jq .`)
+    /// come out whole, between single-line ones; a block cut off at the end is said.
+    #[test]
+    fn pretty_snapshots_between_lines() {
+        let mut s = snapshot_of(vec![socket()], vec![netns(1, Some("host"), None)]);
+        s.taken_at = "2026-11-22T07:00:05Z".into();
+        let mut pretty = Vec::new();
+        crate::export::write(&mut pretty, &s, crate::export::Format::Json, true).expect("json");
+        assert!(pretty.starts_with(b"{\n") && pretty.ends_with(b"}\n"));
+        let mut all = line("2026-11-22T07:00:00Z");
+        all.extend(&pretty);
+        all.extend(line("2026-11-22T07:00:09Z"));
+        all.extend(&pretty[..pretty.len() / 2]);
+        for cut in [1, 50, all.len() / 2, all.len() - 3] {
+            let mut p = LineParser::new("standard input".into(), Limits::default());
+            let mut out = Vec::new();
+            p.feed(&all[..cut], &mut out);
+            p.feed(&all[cut..], &mut out);
+            let got = frames(&out);
+            assert_eq!(got.len(), 3, "cut at {cut}: {:?}", notes(&out));
+            assert!(got[1].contains("07:00:05"), "{got:?}");
+            assert!(notes(&out).is_empty(), "{:?}", notes(&out));
+            let cut_note = p.finish().expect("the last block is cut");
+            // After a line, the pretty block's lines and a line.
+            let starts = 3 + pretty.iter().filter(|&&b| b == b'\n').count();
+            assert!(cut_note.contains(&format!("line {starts}:")), "{cut_note}");
+        }
+    }
+
+    /// A stray `{` line in a recording costs that line, not the samples after it.
+    #[test]
+    fn a_stray_brace_does_not_swallow_the_stream() {
+        let mut all = b"{\n".to_vec();
+        all.extend(line("2026-11-22T07:00:00Z"));
+        all.extend(line("2026-11-22T07:00:01Z"));
+        let mut p = LineParser::new("standard input".into(), Limits::default());
+        let mut out = Vec::new();
+        p.feed(&all, &mut out);
+        assert_eq!(frames(&out).len(), 2, "{:?}", notes(&out));
+        let n = notes(&out);
+        assert!(
+            n.len() == 1 && n[0].contains("line 1: an object that never closes"),
+            "{n:?}"
+        );
     }
 
     /// What the end leaves: a cut-off line is said, a complete stream says nothing.
