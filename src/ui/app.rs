@@ -309,8 +309,10 @@ pub struct App {
     recording: Option<record::Recording>,
     /// The view the files last handed over, as the screen showed it then (`handover`).
     handed: Option<crate::model::dashboard::DashboardState>,
-    /// The user moved away from that view, and was told the files' views are left alone.
+    /// The user changed the view themselves: the files' views are left alone.
     handed_declined: bool,
+    /// ...and was told so, once.
+    handed_said: bool,
     /// The Changes view's comparison must be made again (a new snapshot or baseline).
     diff_stale: bool,
     /// What the Changes view compares with: the first snapshot, or the one on screen when
@@ -358,6 +360,7 @@ impl App {
             recording: None,
             handed: None,
             handed_declined: false,
+            handed_said: false,
             diff_stale: true,
             baseline: None,
             changes: Changes::default(),
@@ -397,8 +400,8 @@ impl App {
             Msg::Snapshot { .. } | Msg::Prepared { .. } | Msg::Quiet { .. }
         );
         let mut effects = match msg {
-            Msg::Key(k) => self.on_key(k),
-            Msg::Mouse(m) => self.on_mouse(m),
+            Msg::Key(k) => self.user_input(|a| a.on_key(k)),
+            Msg::Mouse(m) => self.user_input(|a| a.on_mouse(m)),
             Msg::Resize { width, height } => {
                 self.size = Some((width, height));
                 Vec::new()

@@ -243,3 +243,50 @@ fn a_stream_is_followed_and_its_end_shown() {
     // The growth the streamed samples show is judged as live.
     assert_eq!(a.replay_position(), Some((3, 4)));
 }
+
+/// A stream of samples each recorded with its view (`R`): the reader follows the author's
+/// view from sample to sample until they change theirs; then theirs stays, said once.
+#[test]
+fn a_recorded_view_is_followed_until_the_reader_changes_it() {
+    use crate::export::feed::FeedEvent;
+    use crate::model::dashboard::{DashboardState, Tab};
+    let with_view = |i: usize, tab: Tab| {
+        let mut s = fixture_with_queue(1);
+        s.taken_at = format!("2026-11-22T07:45:0{i}.000Z").into();
+        s.dashboard = Some(DashboardState {
+            tab,
+            ..DashboardState::default()
+        });
+        s
+    };
+    let mut a = open(vec![loaded("-", vec![with_view(0, Tab::Ports)])], 160, 48);
+    a.set_live_for_test(0, crate::export::timeline::Live::Following);
+    assert!(
+        screen(&a, 160, 48).contains("BINDS"),
+        "opens in the author's view"
+    );
+    let feed = |s| {
+        Msg::Feed(vec![FeedEvent::Frame {
+            source: 0,
+            snap: Box::new(s),
+            bytes: 10,
+        }])
+    };
+    a.update(feed(with_view(1, Tab::Host)));
+    assert!(
+        screen(&a, 160, 48).contains("IFACES"),
+        "the author's next view"
+    );
+    // Stepping back shows that sample's view: the files' doing.
+    a.update(key('['));
+    assert!(screen(&a, 160, 48).contains("BINDS"));
+    a.update(key('}'));
+    // The reader picks a view: the author's next one is not taken.
+    a.update(key('3'));
+    a.update(feed(with_view(2, Tab::Findings)));
+    let s = screen(&a, 160, 48);
+    assert!(s.contains("you changed yours, so yours stays"), "{s}");
+    a.update(key('j'));
+    a.update(feed(with_view(3, Tab::Ports)));
+    assert!(!screen(&a, 160, 48).contains("BINDS"));
+}

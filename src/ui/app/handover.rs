@@ -2,10 +2,11 @@
 //! ([`DashboardState`]), written by the export and the recording, and restored when a file
 //! or a stream is opened, so the colleague who opens it sees what its author saw.
 //!
-//! A stream keeps handing over: while the user has not moved away from the view the
-//! stream last set (another view, filter, sort or row), each new sample's view is taken
-//! too, so the reader follows the author; once the user has moved, the stream's views are
-//! left alone (the user leads), and the status bar says so once.
+//! A stream keeps handing over: until the user changes the view themselves (a key or a
+//! click that changes the view, filter, sort, row or detail), each new view the author
+//! recorded is taken too, so the reader follows the author; from then on the files' views
+//! are left alone (the user leads), and the status bar says so once. A row that vanishes
+//! under the selection is not the user moving.
 
 use super::{App, Tone};
 use crate::model::dashboard::{DashboardState, RowKey as FileRow, SortState, Tab};
@@ -87,26 +88,42 @@ impl App {
         let Some(state) = self.snapshot.as_deref().and_then(|s| s.dashboard.clone()) else {
             return;
         };
-        if let Some(last) = &self.handed {
-            if *last == state {
-                return;
+        if self.handed.as_ref() == Some(&state) {
+            return;
+        }
+        if self.handed_declined {
+            if !self.handed_said {
+                self.handed_said = true;
+                self.say(
+                    "the file's author changed the view; you changed yours, so yours stays",
+                    Tone::Info,
+                );
             }
-            if self.dashboard_state() != *last {
-                if !self.handed_declined {
-                    self.handed_declined = true;
-                    self.say(
-                        "the file's author changed the view; you moved away from theirs, so yours stays",
-                        Tone::Info,
-                    );
-                }
-                return;
-            }
+            return;
         }
         self.restore(&state);
-        // What the screen shows after restoring (a row or column it does not have is not
-        // selected): the state to compare with next.
-        self.handed = Some(self.dashboard_state());
-        self.handed_declined = false;
+        self.handed = Some(state);
+    }
+
+    /// Runs `input` (a key or a click): when it changes the view while the files hand
+    /// theirs over, the user leads from then on. A step through the time line that
+    /// restores a recorded view is the files' doing, not the user's.
+    pub(super) fn user_input(
+        &mut self,
+        input: impl FnOnce(&mut App) -> Vec<super::Effect>,
+    ) -> Vec<super::Effect> {
+        let watching = self.handed.is_some() && !self.handed_declined;
+        let taken = |a: &App| a.snapshot.as_deref().map(|s| s.taken_at.clone());
+        let before = watching.then(|| (self.dashboard_state(), taken(self)));
+        let effects = input(self);
+        // Another sample (a step) may move the selection off a row it lacks: not the user.
+        if let Some((view, at)) = before
+            && taken(self) == at
+            && self.dashboard_state() != view
+        {
+            self.handed_declined = true;
+        }
+        effects
     }
 
     /// Shows `state`: its view, filter, sort, row and detail; a part this snapshot cannot
