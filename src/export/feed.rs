@@ -335,11 +335,24 @@ fn follow(
     tx: &Sender<FeedEvent>,
 ) -> Option<String> {
     let name = FeedSource::Follow(path.to_path_buf()).name();
-    let mut file = match crate::user_files::open_stream(path) {
-        Ok(Stream::File(f)) => f,
-        // `<(ssh -n host bindscope record -o -)`: read as standard input is.
-        Ok(Stream::Pipe(mut p)) => return read_to_end(&mut p, source, parser, tx),
-        Err(e) => return Some(format!("cannot open it: {e}")),
+    // A name that is not there yet is waited for, as `tail -F` does (the recording has
+    // not started).
+    let mut said_missing = false;
+    let mut file = loop {
+        match crate::user_files::open_stream(path) {
+            Ok(Stream::File(f)) => break f,
+            // `<(ssh -n host bindscope record -o -)`: read as standard input is.
+            Ok(Stream::Pipe(mut p)) => return read_to_end(&mut p, source, parser, tx),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                if !said_missing {
+                    said_missing = true;
+                    let note = format!("{name} does not exist yet: waiting for it");
+                    tx.send(FeedEvent::Note { source, text: note }).ok()?;
+                }
+                thread::sleep(FOLLOW_POLL);
+            }
+            Err(e) => return Some(format!("cannot open it: {e}")),
+        }
     };
     let mut chunk = vec![0u8; 1 << 16];
     let mut parsed = Vec::new();
@@ -613,6 +626,22 @@ mod tests {
         };
         assert!(at.contains("07:00:03"), "{at}");
         assert!(said.iter().any(|n| n.contains("rotated")), "{said:?}");
+    }
+
+    /// A followed name that does not exist yet is waited for, said once.
+    #[test]
+    fn a_followed_file_that_is_not_there_yet() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("later.jsonl");
+        let (tx, rx) = std::sync::mpsc::channel();
+        let _reader =
+            spawn(0, FeedSource::Follow(path.clone()), Limits::default(), tx).expect("spawn");
+        let next = || rx.recv_timeout(Duration::from_secs(10)).expect("an event");
+        assert!(
+            matches!(next(), FeedEvent::Note { text, .. } if text.contains("does not exist yet"))
+        );
+        std::fs::write(&path, line("2026-11-22T07:00:00Z")).expect("write");
+        assert!(matches!(next(), FeedEvent::Frame { .. }));
     }
 
     /// Standard input's reader ends with the reason, after its last frame.

@@ -52,6 +52,8 @@ struct Track {
     bytes: Vec<u64>,
     /// Per listener (by its id in this track): (frame index, accept queue length).
     queues: HashMap<SocketId, Vec<(u32, u32)>>,
+    /// `bytes` summed: what this host's streamed frames take.
+    streamed_bytes: u64,
 }
 
 impl Track {
@@ -62,7 +64,38 @@ impl Track {
             sums: Vec::new(),
             bytes: Vec::new(),
             queues: HashMap::new(),
+            streamed_bytes: 0,
         }
+    }
+
+    /// How many of its frames came from a stream.
+    fn streamed(&self) -> usize {
+        self.bytes.iter().filter(|&&b| b > 0).count()
+    }
+
+    /// Drops the oldest tenth (at least one) of its streamed frames, never its newest
+    /// frame; returns how many.
+    fn drop_oldest_streamed(&mut self) -> usize {
+        let last = self.frames.len().saturating_sub(1);
+        let streamed: Vec<usize> = (0..last).filter(|&i| self.bytes[i] > 0).collect();
+        let n = (streamed.len() / 10).max(1).min(streamed.len());
+        let gone: std::collections::HashSet<usize> = streamed.into_iter().take(n).collect();
+        if gone.is_empty() {
+            return 0;
+        }
+        let mut i = 0;
+        self.frames.retain(|_| {
+            i += 1;
+            !gone.contains(&(i - 1))
+        });
+        let mut i = 0;
+        self.bytes.retain(|_| {
+            i += 1;
+            !gone.contains(&(i - 1))
+        });
+        self.streamed_bytes = self.bytes.iter().sum();
+        self.reindex();
+        gone.len()
     }
 
     /// Orders the frames by time (stably: frames of equal time keep their arrival order)
@@ -96,6 +129,7 @@ impl Track {
         }
         self.sums.push(queue_sum(&snap));
         self.bytes.push(bytes);
+        self.streamed_bytes += bytes;
         self.frames.push((at, snap));
     }
 
@@ -258,11 +292,14 @@ impl Timeline {
         self.keep = (max_bytes, max_frames.max(1));
     }
 
-    /// A frame that arrived on stream `source` (`bytes` long): placed on its host's track
-    /// by its time, older frames dropped beyond what [`Timeline::keep`] allows. Returns
-    /// how many were dropped. The common case, a frame newer
-    /// than every instant, costs that frame only; one older than the newest instant (a
-    /// host whose clock is behind, a slow stream) has the time line worked out again.
+    /// A frame that arrived on stream `source` (`bytes` long), appended to its host's
+    /// track: a stream's frames keep the order they came in, so one whose `taken_at` is
+    /// older than its track's newest (the host's clock stepped back) is placed just after
+    /// it, and the screen that follows the newest shows it. Older streamed frames are
+    /// dropped beyond what [`Timeline::keep`] allows. Returns how many were dropped. The
+    /// common case, a frame newer than every instant, costs that frame only; one older
+    /// than the newest instant of another host (a host whose clock is behind) has the
+    /// instants worked out again.
     pub fn push(&mut self, source: usize, snap: Snapshot, bytes: u64) -> usize {
         if let Some(s) = self.sources.get_mut(source) {
             s.frames += 1;
@@ -276,23 +313,19 @@ impl Timeline {
         let tracks_before = self.tracks.len();
         let ti = self.track_of(&snap.host.hostname);
         let track_last = self.tracks[ti].last_at();
-        let at = frame_time(&snap, track_last);
+        let at = match (frame_time(&snap, track_last), track_last) {
+            (at, Some(last)) if at <= last => last + 1,
+            (at, _) => at,
+        };
         let newest = self.instants.last().copied();
-        let in_order = track_last.is_none_or(|l| at >= l);
-        let snap = Arc::new(snap);
-        if in_order {
-            self.tracks[ti].append(at, snap, bytes);
-        } else {
-            let track = &mut self.tracks[ti];
-            track.frames.push((at, snap));
-            track.bytes.push(bytes);
-            track.reindex();
-        }
+        // A stream's frame counts at least a byte: what tells it from a file's.
+        self.tracks[ti].append(at, Arc::new(snap), bytes.max(1));
         let k = self.tracks[ti].frames.len() - 1;
         match newest {
             // A new host, or a frame inside the time line: every instant again.
-            _ if self.tracks.len() != tracks_before || !in_order => self.rebuild(),
-            Some(n) if self.tracks.len() > 1 && at == n => {
+            _ if self.tracks.len() != tracks_before => self.rebuild(),
+            Some(n) if at < n => self.rebuild(),
+            Some(n) if at == n && self.tracks.len() > 1 => {
                 // Another host's frame at the newest instant: that instant shows it.
                 if let Some(last) = self.shown.last_mut() {
                     last[ti] = k;
@@ -302,7 +335,6 @@ impl Timeline {
                     *t = total;
                 }
             }
-            Some(n) if at < n => self.rebuild(),
             _ => {
                 let mut shown = self.shown.last().cloned().unwrap_or_default();
                 shown.resize(self.tracks.len(), 0);
@@ -316,39 +348,30 @@ impl Timeline {
         self.trim(max_bytes, max_frames)
     }
 
-    /// Drops the oldest streamed frames while the streams hold more than `max_bytes`, or
-    /// a track more than `max_frames`: a tenth of the largest track at a time, so a
-    /// stream that keeps coming does not work the time line out again on every frame.
-    /// Returns how many frames were dropped. The instants are worked out again; offsets
-    /// keep their origin.
+    /// Drops the oldest streamed frames (never a file's) while the streams hold more
+    /// than `max_bytes` in all, or one host more than `max_frames`: a tenth of that
+    /// host's streamed frames at a time, so a stream that keeps coming does not work the
+    /// time line out again on every frame. Returns how many frames were dropped. The
+    /// instants are worked out again; offsets keep their origin.
     fn trim(&mut self, max_bytes: u64, max_frames: usize) -> usize {
         let mut dropped = 0;
         loop {
-            let total: u64 = self.tracks.iter().flat_map(|t| &t.bytes).sum();
-            let longest = self
-                .tracks
-                .iter()
-                .map(|t| t.frames.len())
-                .max()
-                .unwrap_or(0);
-            if total <= max_bytes && longest <= max_frames {
-                break;
-            }
-            let Some(ti) = (0..self.tracks.len()).max_by_key(|&i| {
-                let t = &self.tracks[i];
-                (t.bytes.iter().sum::<u64>(), t.frames.len())
-            }) else {
-                break;
+            let total: u64 = self.tracks.iter().map(|t| t.streamed_bytes).sum();
+            let over_count = self.tracks.iter().position(|t| t.streamed() > max_frames);
+            let ti = match over_count {
+                Some(ti) => ti,
+                None if total > max_bytes => {
+                    match (0..self.tracks.len()).max_by_key(|&i| self.tracks[i].streamed_bytes) {
+                        Some(ti) => ti,
+                        None => break,
+                    }
+                }
+                None => break,
             };
-            let track = &mut self.tracks[ti];
-            // The newest frame always stays.
-            let n = (track.frames.len() / 10).max(1).min(track.frames.len() - 1);
+            let n = self.tracks[ti].drop_oldest_streamed();
             if n == 0 {
                 break;
             }
-            track.frames.drain(..n);
-            track.bytes.drain(..n.min(track.bytes.len()));
-            track.reindex();
             dropped += n;
         }
         if dropped > 0 {
@@ -585,7 +608,7 @@ mod tests {
             frame("a", "2026-11-22T07:00:00Z", 1),
             frame("b", "2026-11-22T07:00:01Z", 5),
             frame("a", "2026-11-22T07:00:02Z", 2),
-            frame("a", "2026-11-22T07:00:02Z", 4),
+            frame("a", "2026-11-22T07:00:02.500Z", 4),
             // b's clock is behind: older than the newest instant.
             frame("b", "2026-11-22T07:00:01.500Z", 7),
             frame("b", "2026-11-22T07:00:03Z", 3),
@@ -606,7 +629,7 @@ mod tests {
             );
             assert_eq!(pushed.sources()[0].frames, all.len());
         }
-        // One host: every frame is an instant, in arrival order at equal times.
+        // One host: every frame is an instant.
         let one: Vec<Snapshot> = all
             .iter()
             .filter(|f| f.host.hostname == "a")
@@ -618,6 +641,44 @@ mod tests {
         }
         assert_eq!(t.queue_series(None), vec![1, 2, 4, 9]);
         assert_eq!(t.offset_ms(3), 3000);
+    }
+
+    /// A stream's frames keep their order of arrival: one whose clock stepped back comes
+    /// after the newest, so the screen that follows the newest shows it.
+    #[test]
+    fn a_clock_stepped_back_keeps_the_order_of_arrival() {
+        let mut t = Timeline::new(vec![loaded(
+            "-",
+            vec![frame("a", "2026-11-22T07:00:30Z", 1)],
+        )])
+        .expect("one");
+        t.push(0, frame("a", "2026-11-22T07:00:00Z", 2), 10);
+        t.push(0, frame("a", "2026-11-22T07:00:01Z", 3), 10);
+        assert_eq!(t.queue_series(None), vec![1, 2, 3]);
+        let last = t.snapshot(t.len() - 1);
+        assert_eq!(last.taken_at.to_string(), "2026-11-22T07:00:01Z");
+    }
+
+    /// Only streamed frames are dropped, and by the limit that was passed: a long file of
+    /// one host does not cost another host's stream its history.
+    #[test]
+    fn only_streamed_frames_are_dropped() {
+        let at = |s: u32| format!("2026-11-22T07:{:02}:{:02}Z", s / 60, s % 60);
+        let file: Vec<Snapshot> = (0..100).map(|s| frame("a", &at(s), s)).collect();
+        let mut t = Timeline::new(vec![loaded("a.jsonl", file)]).expect("file");
+        t.keep(u64::MAX, 50);
+        for s in 0..60 {
+            t.push(0, frame("b", &at(s), s), 10);
+        }
+        let frames = |t: &Timeline, host: &str| {
+            t.tracks
+                .iter()
+                .find(|k| k.host == host)
+                .map_or(0, |k| k.frames.len())
+        };
+        assert_eq!(frames(&t, "a"), 100, "the file's frames all stay");
+        let b = frames(&t, "b");
+        assert!((45..=50).contains(&b), "{b}");
     }
 
     /// Beyond what is kept, the oldest streamed frames go, a tenth at a time; the newest

@@ -437,10 +437,16 @@ fn event_loop(
 /// sample of 50,000 sockets never holds up the keys; synced after each, as `record` does.
 #[derive(Default)]
 struct Recorder {
-    tx: Option<mpsc::Sender<Box<Snapshot>>>,
+    /// Bounded: a burst of samples (a followed file read from its start while recording)
+    /// waits for the disk here rather than piling up, so stopping waits for a few writes
+    /// at most.
+    tx: Option<mpsc::SyncSender<Box<Snapshot>>>,
     writer: Option<thread::JoinHandle<()>>,
     failed: Arc<Mutex<Option<String>>>,
 }
+
+/// Samples the recorder's writer may have in hand.
+const RECORD_QUEUE: usize = 8;
 
 /// However the dashboard ends (quit, a signal, an error), what was recorded is written.
 impl Drop for Recorder {
@@ -454,7 +460,7 @@ impl Recorder {
     fn start(&mut self, path: &std::path::Path) -> Result<(), String> {
         self.stop();
         let mut file = create_recording_or(path, false, "").map_err(|e| e.to_string())?;
-        let (tx, rx) = mpsc::channel::<Box<Snapshot>>();
+        let (tx, rx) = mpsc::sync_channel::<Box<Snapshot>>(RECORD_QUEUE);
         let failed = Arc::clone(&self.failed);
         let writer = thread::Builder::new()
             .name("recorder".into())

@@ -42,10 +42,11 @@ pub fn parse_at(text: &str) -> Result<At, String> {
         3 => time.to_string(),
         _ => return Err(bad()),
     };
-    let time = if time.len() >= 8 {
-        time
-    } else {
+    // `3:12` is `03:12`.
+    let time = if time.find(':') == Some(1) {
         format!("0{time}")
+    } else {
+        time
     };
     let full = format!("{}T{time}Z", date.unwrap_or("1970-01-01"));
     let ms = Timestamp::parse(&full).map_err(|_| bad())?.unix_millis();
@@ -93,14 +94,21 @@ pub fn pick(times: &[Option<i64>], at: Option<At>) -> Result<Picked, String> {
     let covers = || format!("it covers {} to {} (UTC)", text_of(first), text_of(last));
     let asked = match at {
         At::Instant(ms) => ms,
+        // On the days the file covers: the latest such moment within it; else the first
+        // after its end (answered with its last sample, said so); never one before it.
         At::TimeOfDay(tod) => {
             let mut days: Vec<i64> = placed.iter().map(|&(t, _)| t.div_euclid(DAY_MS)).collect();
             days.dedup();
-            days.iter()
-                .map(|d| d * DAY_MS + tod)
+            let moments: Vec<i64> = days.iter().map(|d| d * DAY_MS + tod).collect();
+            let within = moments
+                .iter()
+                .copied()
                 .filter(|&c| c >= first && c <= last + usual)
-                .max()
-                .ok_or_else(|| format!("that time of day is not within the file: {}", covers()))?
+                .max();
+            let after = moments.iter().copied().filter(|&c| c > last).min();
+            within.or(after).ok_or_else(|| {
+                format!("that time of day is before the file begins: {}", covers())
+            })?
         }
     };
     if asked < first {
@@ -176,6 +184,7 @@ mod tests {
         );
         assert_eq!(parse_at("03:12"), Ok(At::TimeOfDay(11_520_000)));
         assert_eq!(parse_at("3:12:30"), Ok(At::TimeOfDay(11_550_000)));
+        assert_eq!(parse_at("3:12:30.5"), Ok(At::TimeOfDay(11_550_500)));
         for bad in [
             "",
             "yesterday",
@@ -217,7 +226,10 @@ mod tests {
             e.contains("2026-12-04 03:10:00.000Z to 2026-12-04 03:13:00.000Z"),
             "{e}"
         );
-        assert!(at("04:00").is_err());
+        // A time of day after the end: the last sample, said so; before the start: none.
+        let late = at("04:00").expect("after the end");
+        assert_eq!((late.index, late.after_the_end), (4, true));
+        assert!(at("03:00").is_err());
         // No --at: the last sample in the file.
         assert_eq!(pick(&times, None).map(|p| p.index), Ok(4));
         assert!(pick(&[None], Some(At::TimeOfDay(0))).is_err());

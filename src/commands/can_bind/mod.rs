@@ -31,7 +31,6 @@ pub fn run(args: &CanBindArgs) -> anyhow::Result<u8> {
     // The parser's message quotes the endpoint itself (cleaned).
     let (addr, scope_device, port) =
         whatif::parse_endpoint(&args.endpoint).map_err(anyhow::Error::msg)?;
-    let uid = resolve_user(args.user.as_deref())?;
     let proto = match args.proto {
         BindProto::Tcp => Proto::Tcp,
         BindProto::Udp => Proto::Udp,
@@ -79,6 +78,10 @@ pub fn run(args: &CanBindArgs) -> anyhow::Result<u8> {
     if let Some(e) = &ns.error {
         bail!("cannot read network namespace {}: {e}", ns.id);
     }
+    let uid = match &from {
+        None => resolve_user(args.user.as_deref())?,
+        Some(_) => recorded_user(&snap, args)?,
+    };
     let req = BindRequest {
         history_complete: false,
         proto,
@@ -159,4 +162,49 @@ fn from_file(path: &Path, args: &CanBindArgs) -> anyhow::Result<(Snapshot, Optio
         );
     }
     Ok((snap, Some(from)))
+}
+
+/// Who would bind, asked of a file: a name is looked up among the file's sockets and
+/// holders first (the recorded host's users, which this machine may not have), then here;
+/// without `--user`, it is you, by your uid here. Which it was is said on stderr (unless
+/// `-q`) when it did not come from the file.
+fn recorded_user(snap: &Snapshot, args: &CanBindArgs) -> anyhow::Result<u32> {
+    let say = |text: String| {
+        if !args.quiet.quiet {
+            eprintln!("bindscope: {text}");
+        }
+    };
+    let Some(name) = args.user.as_deref() else {
+        let uid = rustix::process::getuid().as_raw();
+        say(format!(
+            "--user not given: asked for uid {uid} (you, on this machine); --user NAME|UID asks for another"
+        ));
+        return Ok(uid);
+    };
+    if let Ok(uid) = name.parse::<u32>() {
+        return Ok(uid);
+    }
+    let named = |u: &Option<std::sync::Arc<str>>| u.as_deref() == Some(name);
+    let in_file = snap.sockets.iter().find_map(|s| {
+        if named(&s.user) {
+            return Some(s.uid);
+        }
+        s.holders.iter().find(|h| named(&h.user)).map(|h| h.uid)
+    });
+    match in_file {
+        Some(uid) => Ok(uid),
+        None => {
+            let uid = resolve_user(Some(name)).with_context(|| {
+                format!(
+                    "no user '{}' in the file or on this machine: give the uid",
+                    clean(name)
+                )
+            })?;
+            say(format!(
+                "no user '{}' in the file: uid {uid} is this machine's",
+                clean(name)
+            ));
+            Ok(uid)
+        }
+    }
 }

@@ -56,6 +56,7 @@ impl App {
         let at = r.timeline.instant_ms(pos);
         let (mut frames, mut dropped) = (0, 0);
         let mut said: Option<(String, Tone)> = None;
+        let mut notes = 0;
         for event in events {
             match event {
                 FeedEvent::Frame {
@@ -66,7 +67,10 @@ impl App {
                     dropped += r.timeline.push(source, *snap, bytes);
                     frames += 1;
                 }
-                FeedEvent::Note { text, .. } => said = Some((text, Tone::Info)),
+                FeedEvent::Note { text, .. } => {
+                    notes += 1;
+                    said = Some((text, Tone::Info));
+                }
                 FeedEvent::Ended { source, reason } => {
                     let name = r
                         .timeline
@@ -83,7 +87,12 @@ impl App {
             }
         }
         if let Some((text, tone)) = said {
-            self.say(crate::text::clean(&text).into_owned(), tone);
+            // The status bar holds one message: the last, and how many came before it.
+            let more = match notes {
+                0 | 1 => String::new(),
+                n => format!(" (and {} more notes before it)", n - 1),
+            };
+            self.say(format!("{}{more}", crate::text::clean(&text)), tone);
         }
         let Some(r) = self.replay.as_mut() else {
             return;
@@ -94,7 +103,12 @@ impl App {
         let newest = r.timeline.len().saturating_sub(1);
         if !following {
             if let Some(at) = at {
-                r.pos = r.timeline.instant_at_or_before(at);
+                let pos = r.timeline.instant_at_or_before(at);
+                r.pos = pos;
+                // The sample on screen may be one that was dropped: show what is there.
+                if dropped > 0 {
+                    self.show_instant(pos);
+                }
             }
             return;
         }
