@@ -335,6 +335,10 @@ pub struct OpenArgs {
     /// Refuse files larger than this many MiB
     #[arg(long, value_name = "MIB", default_value_t = 1024)]
     pub max_size: u64,
+    /// Streams (`-`, --follow): keep the newest samples within this many MiB of their JSON
+    /// (in memory they take about 1.5 times that); older ones leave the time line
+    #[arg(long, value_name = "MIB", default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..))]
+    pub keep: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

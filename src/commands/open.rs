@@ -9,7 +9,7 @@ use super::dashboard::looks;
 use super::{limits, load};
 use crate::cli::OpenArgs;
 use crate::export::feed::{self, Feed, FeedEvent, FeedSource};
-use crate::export::load::{FileKind, Limits, Loaded};
+use crate::export::load::{FileKind, Loaded};
 use crate::export::timeline::{Live, Timeline};
 use crate::text::clean;
 use crate::ui::app::AppInit;
@@ -69,7 +69,7 @@ pub fn run(args: &OpenArgs) -> anyhow::Result<u8> {
     for (i, _) in &streams {
         timeline.set_live(*i, Live::Following);
     }
-    keep_within(&mut timeline, &limits);
+    timeline.keep(args.keep.saturating_mul(1024 * 1024), limits.max_frames);
     let init = AppInit {
         keymap: looks.keymap,
         theme: looks.theme,
@@ -201,9 +201,4 @@ fn first_samples(
         }
     }
     Ok((firsts, early))
-}
-
-/// Streams keep their newest samples within what `--max-size` allows a file.
-fn keep_within(timeline: &mut Timeline, limits: &Limits) {
-    timeline.keep(limits.max_bytes, limits.max_frames);
 }

@@ -112,9 +112,10 @@ impl App {
             }
             return;
         }
-        // One new instant in order and nothing dropped: the history in hand holds every
-        // sample before it, so only the new one is recorded.
-        if dropped == 0 && newest == pos + 1 && r.timeline.instant_ms(pos) == at {
+        // The new newest instant comes right after the one on screen: the history in hand
+        // holds every sample before it (older frames dropped from the time line leave it
+        // alone: offsets keep their origin), so only the new one is recorded.
+        if newest > 0 && r.timeline.instant_ms(newest - 1) == at {
             r.pos = newest;
             let snap = Box::new(r.timeline.snapshot(newest));
             let at_ms = r.timeline.offset_ms(newest);
