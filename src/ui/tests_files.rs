@@ -290,3 +290,55 @@ fn a_recorded_view_is_followed_until_the_reader_changes_it() {
     a.update(feed(with_view(3, Tab::Ports)));
     assert!(!screen(&a, 160, 48).contains("BINDS"));
 }
+
+/// Recording (`R`) two hosts' streams: each host's samples are written as they came, with
+/// the marks made on the merged screen under the sockets' own ids.
+#[test]
+fn recording_streams_of_two_hosts_keeps_their_marks() {
+    use super::app::Effect;
+    use crate::export::feed::FeedEvent;
+    let host = |name: &str, at: &str| {
+        let mut s = fixture();
+        s.host.hostname = name.into();
+        s.taken_at = at.into();
+        s
+    };
+    let mut a = open(
+        vec![
+            loaded("web1", vec![host("web1", "2026-11-22T07:45:00Z")]),
+            loaded("db1", vec![host("db1", "2026-11-22T07:45:00.500Z")]),
+        ],
+        160,
+        48,
+    );
+    a.set_live_for_test(0, crate::export::timeline::Live::Following);
+    a.update(key('/'));
+    typed(&mut a, "host:db1");
+    a.update(code(KeyCode::Enter));
+    a.update(key('m'));
+    a.update(key('R'));
+    let start = a.update(code(KeyCode::Enter));
+    let Some(Effect::StartRecording(path)) = start.into_iter().next() else {
+        panic!("no start");
+    };
+    a.update(Msg::RecordingStarted {
+        path,
+        result: Ok(()),
+    });
+    let effects = a.update(Msg::Feed(vec![FeedEvent::Frame {
+        source: 1,
+        snap: Box::new(host("db1", "2026-11-22T07:45:01Z")),
+        bytes: 10,
+    }]));
+    let written: Vec<_> = effects
+        .into_iter()
+        .filter_map(|e| match e {
+            Effect::RecordSample(s) => Some(s),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(written.len(), 1);
+    assert_eq!(written[0].host.hostname, "db1");
+    assert_eq!(written[0].marks.len(), 1, "{:?}", written[0].marks);
+    assert!(!written[0].marks[0].socket.0.contains('/'));
+}

@@ -154,14 +154,23 @@ impl App {
             return Vec::new();
         }
         let view = self.dashboard_state();
+        // With several hosts on screen the app's marks name sockets `host/id` (as the
+        // merged view does); a frame is one host's and names them `id`.
+        let merged = self.replay.as_ref().is_some_and(|r| r.timeline.hosts() > 1);
         let mut out = Vec::new();
         for mut f in frames {
             f.dashboard = Some(view.clone());
+            let host = f.host.hostname.clone();
             f.marks = f
                 .sockets
                 .iter()
                 .filter_map(|s| {
-                    self.marks.get(&s.id).map(|note| Mark {
+                    let key = if merged {
+                        crate::export::merge::merged_id(&host, &s.id)
+                    } else {
+                        s.id.clone()
+                    };
+                    self.marks.get(&key).map(|note| Mark {
                         socket: s.id.clone(),
                         note: note.clone(),
                     })
