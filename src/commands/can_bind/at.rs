@@ -134,33 +134,11 @@ fn usual_interval(placed: &[(i64, usize)]) -> i64 {
     gaps.get(gaps.len() / 2).copied().unwrap_or(0)
 }
 
-/// `2026-12-04 03:12:00.120Z`.
+/// `2026-12-04 03:12:00.120Z`, as the screen writes a time.
 pub fn text_of(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let milli = ms.rem_euclid(1000);
-    let day = secs.div_euclid(86_400);
-    let in_day = secs.rem_euclid(86_400);
-    let (y, m, d) = civil(day);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}.{milli:03}Z",
-        in_day / 3600,
-        in_day / 60 % 60,
-        in_day % 60
-    )
-}
-
-/// Days since 1970-01-01 to a date (Howard Hinnant's `civil_from_days`).
-fn civil(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
+    let at =
+        std::time::UNIX_EPOCH + std::time::Duration::from_millis(u64::try_from(ms).unwrap_or(0));
+    Timestamp::from_clock_millis(at).map_or_else(|| format!("{ms} ms"), |t| t.screen_text())
 }
 
 #[cfg(test)]
