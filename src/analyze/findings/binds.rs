@@ -233,10 +233,18 @@ fn family_split<'s>(
     })
 }
 
-/// Sockets of different users (socket uids) share one port.
+/// Sockets of different users (socket uids) share one port. When one process holds them
+/// all, that is said (info: one service, whose sockets differ by when it dropped
+/// privileges). When several do but the uids differ only as one process's own sockets do
+/// (dnsmasq binding, as nobody, an address that appeared after it started, beside another
+/// root service on the port), no user has a service of their own there: nothing to say.
 fn cross_user_port<'s>(members: &[&'s Socket]) -> Option<Fact<'s>> {
     let users = socket_users(members);
     if users.len() < 2 {
+        return None;
+    }
+    let held_by_one = common_holder(members);
+    if held_by_one.is_none() && uids_joined_by_holders(members) {
         return None;
     }
     let first = members.first()?;
@@ -246,7 +254,7 @@ fn cross_user_port<'s>(members: &[&'s Socket]) -> Option<Fact<'s>> {
         proto: first.proto,
         port: first.local_port,
         multicast: responders(first.proto, first.local_port, members),
-        held_by_one: common_holder(members),
+        held_by_one,
         members: members.to_vec(),
         users,
         udp_overlap,
@@ -299,6 +307,39 @@ fn users_binds_overlap(a: &Socket, b: &Socket) -> bool {
 /// The lowest pid that holds every one of `members`, when one does. A process unseen
 /// (unreadable) might hold one too, but that only shares the socket: every member is in the
 /// hands of the common holder, so no other service bound the port.
+/// Whether every socket uid of `members` is joined to the others through processes that
+/// hold sockets of several of them (union-find over uids, one union per such process).
+fn uids_joined_by_holders(members: &[&Socket]) -> bool {
+    let mut parent: BTreeMap<u32, u32> = members.iter().map(|s| (s.uid, s.uid)).collect();
+    fn root(parent: &BTreeMap<u32, u32>, mut u: u32) -> u32 {
+        while let Some(&p) = parent.get(&u) {
+            if p == u {
+                break;
+            }
+            u = p;
+        }
+        u
+    }
+    let mut by_pid: BTreeMap<u32, BTreeSet<u32>> = BTreeMap::new();
+    for s in members {
+        for h in &s.holders {
+            by_pid.entry(h.pid).or_default().insert(s.uid);
+        }
+    }
+    for uids in by_pid.values() {
+        let mut it = uids.iter();
+        let Some(&first) = it.next() else { continue };
+        for &u in it {
+            let (a, b) = (root(&parent, first), root(&parent, u));
+            if a != b {
+                parent.insert(b, a);
+            }
+        }
+    }
+    let roots: BTreeSet<u32> = parent.keys().map(|&u| root(&parent, u)).collect();
+    roots.len() == 1
+}
+
 fn common_holder(members: &[&Socket]) -> Option<u32> {
     let mut common: Option<std::collections::BTreeSet<u32>> = None;
     for s in members {

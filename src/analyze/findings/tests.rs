@@ -539,6 +539,29 @@ fn cross_user_port_and_socket() {
         "{f:?}"
     );
 
+    // A daemon's sockets of two uids (bound before and after it dropped privileges) beside
+    // another root service's on the same port: one service per uid set, no finding; a
+    // socket of the second uid held by a third process is one again.
+    let mut early = sock("early", Proto::Tcp, "10.0.0.1", 53, 0);
+    early.holders[0].pid = 40;
+    let mut late = sock("late", Proto::Tcp, "fd00::1", 53, 65534);
+    late.holders[0].pid = 40;
+    let mut other = sock("other", Proto::Tcp, "127.0.0.1", 53, 0);
+    other.holders[0].pid = 41;
+    assert!(
+        none_of(
+            &snap(vec![early.clone(), late.clone(), other.clone()]),
+            FindingKind::CrossUserPort
+        ),
+        "the uids differ only within one daemon's sockets"
+    );
+    let mut stranger = sock("stranger", Proto::Tcp, "10.0.0.2", 53, 1002);
+    stranger.holders[0].pid = 42;
+    one(
+        &snap(vec![early, late, other, stranger]),
+        FindingKind::CrossUserPort,
+    );
+
     // A root listener with a worker of another uid: cross_user_socket (info).
     let mut root = sock("s", Proto::Tcp, "0.0.0.0", 80, 0);
     let mut worker = root.holders[0].clone();
