@@ -467,6 +467,18 @@ fn stock_daemons_and_planted_problems() {
         }
     };
     let _planted = plant(&host.ns);
+    // dnsmasq binds v0's IPv6 addresses too once their DAD is done, a second or two after
+    // it dropped to nobody: those sockets are nobody's, its first ones root's. Judged with
+    // them there, as a host that has been up a while is.
+    let late = wait_for(Duration::from_secs(15), || {
+        let ss = host.ns.sh(&["ss", "-Htlnu"]);
+        ss.contains("[fd77::1]:53") && ss.contains("%v0:53")
+    });
+    assert!(
+        late,
+        "dnsmasq did not bind v0's IPv6 addresses: {}",
+        host.ns.sh(&["ss", "-Htlnu"])
+    );
     let (found, _snap) = findings(&host.ns);
 
     // Every planted problem is found, at the severity an admin acts on.
