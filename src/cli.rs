@@ -138,8 +138,9 @@ pub enum Command {
     /// Exit status: 0 ended by SIGTERM or SIGINT (a service's normal stop; SIGHUP is
     /// ignored), 2 error (the address is taken, the first collection failed).
     Serve(ServeArgs),
-    /// The dashboard over snapshot and recording files, read-only. Files of several hosts
-    /// are shown together with a host column.
+    /// The dashboard over snapshot and recording files, read-only, and over recordings as
+    /// they are written (`-`, --follow). Files of several hosts are shown together with a
+    /// host column.
     ///
     /// Exit status: 0 ok, 2 error.
     Open(OpenArgs),
