@@ -124,6 +124,11 @@ fn scan_with(
     };
     let pids = list_pids(root, root_fd.as_fd(), &mut scan);
     let [first_seer, second_seer] = seers;
+    let walk = Walk {
+        root,
+        root_fd: root_fd.as_fd(),
+        prev,
+    };
     // Our own table is walked first, before any seer runs: a seer (the options probe)
     // duplicates the fd it is told of into this process for a moment, and a walk of our
     // table after that (or beside it, on the other thread) would list the duplicate as
@@ -134,21 +139,7 @@ fn scan_with(
     if let Some(i) = me.and_then(|me| pids.iter().position(|p| p.pid == me)) {
         let mut part = FdScan::default();
         if let Some(p) = pids.get(i) {
-            let reuse = Reuse {
-                prev: prev.get(&p.pid),
-                next,
-                seer: None,
-            };
-            let buf = fd_buf.spare_capacity_mut();
-            scan_pid(
-                root,
-                root_fd.as_fd(),
-                p.pid,
-                p.name(),
-                buf,
-                &mut part,
-                reuse,
-            );
+            walk.one(p, next, None, &mut fd_buf, &mut part);
         }
         own = Some((i, part));
     }
@@ -161,21 +152,7 @@ fn scan_with(
                 }
                 continue;
             }
-            let reuse = Reuse {
-                prev: prev.get(&p.pid),
-                next,
-                seer: seer.as_deref_mut(),
-            };
-            let buf = fd_buf.spare_capacity_mut();
-            scan_pid(
-                root,
-                root_fd.as_fd(),
-                p.pid,
-                p.name(),
-                buf,
-                &mut scan,
-                reuse,
-            );
+            walk.one(p, next, seer.as_deref_mut(), &mut fd_buf, &mut scan);
         }
         return scan;
     }
@@ -192,21 +169,7 @@ fn scan_with(
             }
             let Some(p) = pids.get(i) else { break };
             let mut part = FdScan::default();
-            let reuse = Reuse {
-                prev: prev.get(&p.pid),
-                next: &mut tables,
-                seer: seer.as_deref_mut(),
-            };
-            let buf = fd_buf.spare_capacity_mut();
-            scan_pid(
-                root,
-                root_fd.as_fd(),
-                p.pid,
-                p.name(),
-                buf,
-                &mut part,
-                reuse,
-            );
+            walk.one(p, &mut tables, seer.as_deref_mut(), &mut fd_buf, &mut part);
             parts.push((i, part));
         }
         (parts, tables)
@@ -227,6 +190,35 @@ fn scan_with(
         scan.absorb(part);
     }
     scan
+}
+
+/// What every process's walk shares: the `/proc` walked and the previous walk's tables.
+#[derive(Clone, Copy)]
+struct Walk<'a> {
+    root: &'a ProcRoot,
+    root_fd: BorrowedFd<'a>,
+    prev: &'a HashMap<u32, PidFds>,
+}
+
+impl Walk<'_> {
+    /// Walks `p`'s fd table into `scan`, its table into `next`, telling `seer` of its
+    /// socket fds; `fd_buf` is the reused listing buffer.
+    fn one(
+        &self,
+        p: &PidEntry,
+        next: &mut HashMap<u32, PidFds>,
+        seer: Option<&mut (dyn SocketFdSeen + '_)>,
+        fd_buf: &mut Vec<u8>,
+        scan: &mut FdScan,
+    ) {
+        let reuse = Reuse {
+            prev: self.prev.get(&p.pid),
+            next,
+            seer,
+        };
+        let buf = fd_buf.spare_capacity_mut();
+        scan_pid(self.root, self.root_fd, p.pid, p.name(), buf, scan, reuse);
+    }
 }
 
 /// This process's pid as the walked `/proc` knows it (its `self` link), so a `/proc` of
