@@ -87,21 +87,15 @@ impl App {
         let Mode::Export(p) = &mut self.mode else {
             return Vec::new();
         };
-        match k.code {
-            KeyCode::Esc => self.mode = Mode::Normal,
-            KeyCode::Char('c') if k.modifiers.contains(KeyModifiers::CONTROL) => {
-                self.mode = Mode::Normal;
-            }
-            KeyCode::Tab => {
+        match p.file_key(k) {
+            FileKey::Cancel => self.mode = Mode::Normal,
+            FileKey::Other if k.code == KeyCode::Tab => {
                 p.input = LineInput::new(&next_format(&p.input.text()));
                 p.error = None;
             }
-            KeyCode::Enter => {
-                let text = p.input.text().trim().to_string();
-                let path = PathBuf::from(&text);
-                if text.is_empty() {
-                    p.error = Some("a file name, please".into());
-                } else if Format::from_path(&path).is_none() {
+            FileKey::Other | FileKey::Handled => {}
+            FileKey::Path(path) => {
+                if Format::from_path(&path).is_none() {
                     p.error = Some(
                         "the extension picks the format: .json .csv .md .prom .txt (tab cycles)"
                             .into(),
@@ -116,13 +110,44 @@ impl App {
                     return vec![Effect::Export(path, copy)];
                 }
             }
-            _ => {
-                if p.input.handle(k) {
-                    p.error = None;
-                }
-            }
         }
         Vec::new()
+    }
+}
+
+/// What a key did in a prompt for a file name (`e`, `R`).
+pub(super) enum FileKey {
+    Cancel,
+    /// Enter, with a name typed.
+    Path(PathBuf),
+    /// Taken by the prompt: an edit, or Enter on nothing (which asks for a name).
+    Handled,
+    /// Not a key of the prompt's: the caller's (Tab, for the export).
+    Other,
+}
+
+impl TextPrompt {
+    /// The keys the file prompts share: Esc and Ctrl-C cancel; Enter gives the name typed,
+    /// or asks for one; a key that edits the line clears the error.
+    pub(super) fn file_key(&mut self, k: &KeyEvent) -> FileKey {
+        match k.code {
+            KeyCode::Esc => FileKey::Cancel,
+            KeyCode::Char('c') if k.modifiers.contains(KeyModifiers::CONTROL) => FileKey::Cancel,
+            KeyCode::Enter => {
+                let text = self.input.text().trim().to_string();
+                if text.is_empty() {
+                    self.error = Some("a file name, please".into());
+                    FileKey::Handled
+                } else {
+                    FileKey::Path(PathBuf::from(text))
+                }
+            }
+            _ if self.input.handle(k) => {
+                self.error = None;
+                FileKey::Handled
+            }
+            _ => FileKey::Other,
+        }
     }
 }
 

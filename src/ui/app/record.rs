@@ -5,10 +5,11 @@
 //! and written by the runtime ([`Effect::StartRecording`], [`Effect::RecordSample`]); a
 //! paused view takes no samples, so it records none.
 
+use super::export::FileKey;
 use super::input::LineInput;
 use super::{App, Effect, Mode, TextPrompt, Tone};
 use crate::model::{Mark, Snapshot, TakenAt};
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::crossterm::event::KeyEvent;
 use std::path::PathBuf;
 
 /// The recording in progress.
@@ -62,25 +63,13 @@ impl App {
         let Mode::Record(p) = &mut self.mode else {
             return Vec::new();
         };
-        match k.code {
-            KeyCode::Esc => self.mode = Mode::Normal,
-            KeyCode::Char('c') if k.modifiers.contains(KeyModifiers::CONTROL) => {
+        match p.file_key(k) {
+            FileKey::Cancel => self.mode = Mode::Normal,
+            FileKey::Path(path) => {
                 self.mode = Mode::Normal;
+                return vec![Effect::StartRecording(path)];
             }
-            KeyCode::Enter => {
-                let text = p.input.text().trim().to_string();
-                if text.is_empty() {
-                    p.error = Some("a file name, please".into());
-                } else {
-                    self.mode = Mode::Normal;
-                    return vec![Effect::StartRecording(PathBuf::from(text))];
-                }
-            }
-            _ => {
-                if p.input.handle(k) {
-                    p.error = None;
-                }
-            }
+            FileKey::Handled | FileKey::Other => {}
         }
         Vec::new()
     }
