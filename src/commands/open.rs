@@ -11,10 +11,12 @@ use crate::cli::OpenArgs;
 use crate::export::feed::{self, Feed, FeedEvent, FeedSource};
 use crate::export::load::{FileKind, Loaded};
 use crate::export::timeline::{Live, Timeline};
+use crate::model::Snapshot;
 use crate::text::clean;
 use crate::ui::app::AppInit;
 use crate::ui::run;
 use anyhow::bail;
+use std::collections::BTreeMap;
 use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
@@ -54,14 +56,16 @@ pub fn run(args: &OpenArgs) -> anyhow::Result<u8> {
         }
     }
     drop(tx);
-    let (firsts, early) = first_samples(&streams, &rx)?;
-    for (i, from, snap) in firsts {
-        files[i] = Some(Loaded {
-            path: from.path(),
-            kind: FileKind::Snapshot,
-            frames: vec![*snap],
-            warnings: Vec::new(),
-        });
+    let (mut firsts, early) = first_samples(&streams, &rx)?;
+    for (i, from) in &streams {
+        if let Some(snap) = firsts.remove(i) {
+            files[*i] = Some(Loaded {
+                path: from.path(),
+                kind: FileKind::Snapshot,
+                frames: vec![*snap],
+                warnings: Vec::new(),
+            });
+        }
     }
     let Some(mut timeline) = Timeline::new(files.into_iter().flatten().collect()) else {
         bail!("the files hold no snapshot");
@@ -131,69 +135,46 @@ fn check_terminal(reads_stdin: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The first sample of every stream: what the dashboard starts with. A stream's notes
-/// before then go to stderr (the terminal is not taken yet); one that ends before its
-/// first sample is an error that says why. What comes after a first sample is kept for
-/// the dashboard.
-#[allow(clippy::type_complexity)]
+/// Each stream's first sample, by its source index.
+type Firsts = BTreeMap<usize, Box<Snapshot>>;
+
+/// The first sample of every stream (by its source index): what the dashboard starts
+/// with. A stream's notes before then go to stderr (the terminal is not taken yet); one
+/// that ends before its first sample is an error that says why. What comes after a first
+/// sample is kept for the dashboard.
 fn first_samples(
     streams: &[(usize, FeedSource)],
     rx: &Receiver<FeedEvent>,
-) -> anyhow::Result<(
-    Vec<(usize, FeedSource, Box<crate::model::Snapshot>)>,
-    Vec<FeedEvent>,
-)> {
-    let mut firsts = Vec::new();
+) -> anyhow::Result<(Firsts, Vec<FeedEvent>)> {
+    let mut firsts = BTreeMap::new();
     let mut early = Vec::new();
     let started = Instant::now();
     let mut said = false;
     while firsts.len() < streams.len() {
-        let name = |i: usize| {
-            streams
-                .iter()
-                .find(|(k, _)| *k == i)
-                .map_or_else(String::new, |(_, f)| f.name())
-        };
-        let waiting = || {
-            streams
-                .iter()
-                .filter(|(i, _)| !firsts.iter().any(|(k, _, _)| k == i))
-                .map(|(_, f)| f.name())
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
         match rx.recv_timeout(Duration::from_millis(200)) {
-            Ok(FeedEvent::Frame { source, snap, .. })
-                if !firsts.iter().any(|(k, _, _)| *k == source) =>
-            {
-                let from = streams
+            Ok(event) if firsts.contains_key(&event.source()) => early.push(event),
+            Ok(FeedEvent::Frame { source, snap, .. }) => {
+                firsts.insert(source, snap);
+            }
+            Ok(FeedEvent::Note { text, .. }) => eprintln!("bindscope: {}", clean(&text)),
+            Ok(FeedEvent::Ended { source, reason }) => {
+                let name = streams
                     .iter()
                     .find(|(k, _)| *k == source)
-                    .map(|(_, f)| f.clone())
-                    .unwrap_or(FeedSource::Stdin);
-                firsts.push((source, from, snap));
+                    .map_or_else(String::new, |(_, f)| f.name());
+                bail!("{name} ended before its first sample: {}", clean(&reason));
             }
-            Ok(FeedEvent::Note { source, text })
-                if !firsts.iter().any(|(k, _, _)| *k == source) =>
-            {
-                eprintln!("bindscope: {}", clean(&text));
-            }
-            Ok(FeedEvent::Ended { source, reason })
-                if !firsts.iter().any(|(k, _, _)| *k == source) =>
-            {
-                bail!(
-                    "{} ended before its first sample: {}",
-                    name(source),
-                    clean(&reason)
-                );
-            }
-            Ok(later) => early.push(later),
             Err(RecvTimeoutError::Timeout) => {
                 if !said && started.elapsed() >= SAY_WAITING_AFTER {
                     said = true;
+                    let waiting: Vec<String> = streams
+                        .iter()
+                        .filter(|(i, _)| !firsts.contains_key(i))
+                        .map(|(_, f)| f.name())
+                        .collect();
                     eprintln!(
                         "bindscope: waiting for the first sample from {} (Ctrl-C stops)",
-                        waiting()
+                        waiting.join(", ")
                     );
                 }
             }

@@ -43,6 +43,17 @@ pub enum FeedEvent {
     Ended { source: usize, reason: String },
 }
 
+impl FeedEvent {
+    /// The stream it came from.
+    pub fn source(&self) -> usize {
+        match self {
+            FeedEvent::Frame { source, .. }
+            | FeedEvent::Note { source, .. }
+            | FeedEvent::Ended { source, .. } => *source,
+        }
+    }
+}
+
 /// The streams' events for the dashboard: those that came before it started (after each
 /// stream's first sample), then the channel.
 pub struct Feed {
