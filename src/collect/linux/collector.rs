@@ -149,6 +149,7 @@ impl Collector {
             discovery,
             &mut self.cache,
             Reading::Whole,
+            &FastMap::default(),
         )
         .map(|read| {
             assemble(
@@ -182,12 +183,18 @@ impl Collector {
             }
             _ => Reading::Whole,
         };
+        let expect = self
+            .last
+            .as_ref()
+            .map(|l| l.sizes(reading))
+            .unwrap_or_default();
         let read = read_namespaces(
             &self.cfg,
             &mut *self.sources,
             discovery.clone(),
             &mut self.cache,
             reading,
+            &expect,
         )?;
         if let Some(changes) = self.quiet(&read, reading, started) {
             return Ok(Refreshed::Quiet(changes));
@@ -200,6 +207,11 @@ impl Collector {
                 discovery,
                 &mut self.cache,
                 Reading::Whole,
+                &self
+                    .last
+                    .as_ref()
+                    .map(|l| l.sizes(Reading::Whole))
+                    .unwrap_or_default(),
             )?,
         };
         let snap = assemble(
@@ -272,7 +284,8 @@ pub fn collect_from(
 ) -> Result<Snapshot, CollectError> {
     let discovery = sources.discover();
     let mut cache = OwnerCache::default();
-    let read = read_namespaces(cfg, sources, discovery, &mut cache, Reading::Whole)?;
+    let none = FastMap::default();
+    let read = read_namespaces(cfg, sources, discovery, &mut cache, Reading::Whole, &none)?;
     // No next sample to wait for: options are read now or never.
     Ok(assemble(
         cfg,
@@ -294,12 +307,15 @@ struct Read {
 }
 
 /// Names the namespaces, picks those `cfg` selects and reads each from inside.
+/// `expect`: the number of sockets the last read of the same kind found, by namespace id
+/// (what each read's vector is made for).
 fn read_namespaces(
     cfg: &CollectConfig,
     sources: &mut dyn Sources,
     discovery: Discovery,
     cache: &mut OwnerCache,
     reading: Reading,
+    expect: &FastMap<u64, usize>,
 ) -> Result<Read, CollectError> {
     let started = sources.monotonic();
     let warnings = discovery.warnings;
@@ -317,7 +333,12 @@ fn read_namespaces(
         .map(|_| std::sync::Mutex::new(None))
         .collect();
     let entering = sources.in_each_netns(&targets, &|i, ns| {
-        let data = in_netns::read(cfg.view, reading, ns);
+        let expect = targets
+            .get(i)
+            .and_then(|t| expect.get(&t.id))
+            .copied()
+            .unwrap_or(0);
+        let data = in_netns::read(cfg.view, reading, expect, ns);
         if let Some(Ok(mut slot)) = read_each.get(i).map(|m| m.lock()) {
             *slot = Some(data);
         }

@@ -42,14 +42,18 @@ pub enum Reading {
 
 /// Reads one namespace through its sources. Only a sock_diag failure is an error: without
 /// sockets there is nothing to show; the rest becomes warnings.
+/// `expect`: how many sockets the last read of this kind found here, if any; the vector is
+/// made that large at once (a quiet refresh at 15,000 listeners spent about a millisecond
+/// growing it).
 pub fn read(
     view: View,
     reading: Reading,
+    expect: usize,
     ns: &mut dyn NetnsSources,
 ) -> Result<NetnsData, NetlinkError> {
     let (raw, mut warnings) = match reading {
-        Reading::Listeners if view == View::Listening => (dump_listeners(ns)?, Vec::new()),
-        _ => dump_all(view, ns)?,
+        Reading::Listeners if view == View::Listening => (dump_listeners(ns, expect)?, Vec::new()),
+        _ => dump_all(view, ns, expect)?,
     };
     let (links, addrs) = match read_links_addrs(ns) {
         Ok(v) => v,
@@ -84,6 +88,7 @@ pub fn read(
 pub fn dump_all(
     view: View,
     ns: &mut dyn NetnsSources,
+    expect: usize,
 ) -> Result<(Vec<RawSocket>, Vec<String>), NetlinkError> {
     ns.open(Netlink::SockDiag)?;
     let (tcp, udp) = match view {
@@ -94,7 +99,7 @@ pub fn dump_all(
         ),
         View::All => (sock_diag::ALL_STATES, sock_diag::ALL_STATES),
     };
-    let mut raw = Vec::new();
+    let mut raw = Vec::with_capacity(expect);
     let mut warnings = Vec::new();
     for family in [Family::Ipv4, Family::Ipv6] {
         let mut diag = Dumps {
@@ -118,9 +123,12 @@ pub fn dump_all(
 }
 
 /// The TCP listeners of the namespace, IPv4 then IPv6 (as [`dump_all`] orders them).
-fn dump_listeners(ns: &mut dyn NetnsSources) -> Result<Vec<RawSocket>, NetlinkError> {
+fn dump_listeners(
+    ns: &mut dyn NetnsSources,
+    expect: usize,
+) -> Result<Vec<RawSocket>, NetlinkError> {
     ns.open(Netlink::SockDiag)?;
-    let mut raw = Vec::new();
+    let mut raw = Vec::with_capacity(expect);
     for family in [Family::Ipv4, Family::Ipv6] {
         let mut diag = Dumps {
             ns: &mut *ns,

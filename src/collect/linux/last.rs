@@ -6,6 +6,7 @@
 use super::in_netns::{NetnsData, Reading};
 use super::netns::NetnsTarget;
 use crate::collect::changes::{NetnsChange, SocketNumbers};
+use crate::collect::holders::FastMap;
 use crate::collect::join;
 use crate::collect::raw::{RawLink, RawSocket};
 use crate::model::{AcceptQueue, Proto, Snapshot, Sysctls, TcpExtCounters, View};
@@ -172,6 +173,20 @@ impl LastRefresh {
             .iter()
             .flat_map(|n| n.raw.iter())
             .filter(|r| join::in_view(r, self.view))
+            .collect()
+    }
+
+    /// How many sockets a read as `reading` found in each namespace last time, by id.
+    pub fn sizes(&self, reading: Reading) -> FastMap<u64, usize> {
+        self.namespaces
+            .iter()
+            .map(|n| {
+                let size = match reading {
+                    Reading::Whole => n.raw.len(),
+                    Reading::Listeners => n.listeners.len(),
+                };
+                (n.target.id, size)
+            })
             .collect()
     }
 

@@ -34,9 +34,23 @@ use std::time::Duration;
 /// `ttl`, fixed for each `key` by a hash of it, so a thousand entries made in one refresh
 /// are read again over the following half TTL rather than in one burst.
 pub fn due(at: Duration, now: Duration, ttl: Duration, key: u64) -> bool {
+    now >= due_at(at, ttl, key)
+}
+
+/// When an entry made at `at` becomes [`due`].
+fn due_at(at: Duration, ttl: Duration, key: u64) -> Duration {
     let spread = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 54) as u32; // 0..1024
-    let limit = ttl / 2 + ttl / 2 * spread / 1024;
-    now.saturating_sub(at) >= limit
+    at + ttl / 2 + ttl / 2 * spread / 1024
+}
+
+/// The earliest of the times given, with `None` for none.
+#[derive(Default)]
+struct Earliest(Option<Duration>);
+
+impl Earliest {
+    fn see(&mut self, t: Duration) {
+        self.0 = Some(self.0.map_or(t, |e| e.min(t)));
+    }
 }
 
 /// The pids `/proc` lists now, sorted; `None` when it cannot be listed.
@@ -228,9 +242,19 @@ pub fn still_holds<'a>(
         return false;
     }
     let now = src.monotonic();
-    processes_hold(src, names, now, cache)
-        && nonblocking_holds(root, now, cache)
-        && (probe.is_none() || options_hold(shown, src, now, cache))
+    if !processes_hold(src, names, now, cache) {
+        return false;
+    }
+    // Nothing in the two large maps is due before `next_due`.
+    if cache.next_due.is_some_and(|t| now < t) {
+        return true;
+    }
+    let mut next = Earliest::default();
+    let held = nonblocking_holds(root, now, cache, &mut next)
+        && (probe.is_none() || options_hold(shown, src, now, cache, &mut next));
+    // An empty pair of maps has nothing to be due: checked again in a TTL at the latest.
+    cache.next_due = held.then(|| next.0.unwrap_or(now + NONBLOCK_TTL.min(PROBE_TTL) / 2));
+    held
 }
 
 /// The due processes' details, read again: unchanged, or `false`.
@@ -269,13 +293,22 @@ fn processes_hold(
 }
 
 /// The due listeners' O_NONBLOCK, read again through the holder it was read from.
-fn nonblocking_holds(root: &ProcRoot, now: Duration, cache: &mut OwnerCache) -> bool {
+/// `next` sees when each entry is due next.
+fn nonblocking_holds(
+    root: &ProcRoot,
+    now: Duration,
+    cache: &mut OwnerCache,
+    next: &mut Earliest,
+) -> bool {
     let holders = &*cache.holders;
     let fds = &cache.fds;
     for (inode, (nb, at)) in cache.nonblocking.iter_mut() {
-        if !due(*at, now, NONBLOCK_TTL, *inode) {
+        let when = due_at(*at, NONBLOCK_TTL, *inode);
+        if now < when {
+            next.see(when);
             continue;
         }
+        next.see(due_at(now, NONBLOCK_TTL, *inode));
         let read = holders.of(*inode).iter().find_map(|&(pid, fd)| {
             let tid = fds.get(&pid).and_then(|p| p.tid);
             procfs::read_fd_nonblocking(root, pid, tid, fd).ok()
@@ -289,18 +322,24 @@ fn nonblocking_holds(root: &ProcRoot, now: Duration, cache: &mut OwnerCache) -> 
 }
 
 /// The due sockets' options, probed again through their holders.
+/// `next` sees when each entry is due next (a due one, read again now, at its next turn).
 fn options_hold<'a>(
     shown: &dyn Fn() -> Vec<&'a RawSocket>,
     src: &dyn Sources,
     now: Duration,
     cache: &mut OwnerCache,
+    next: &mut Earliest,
 ) -> bool {
-    let due_cookies: FastSet<u64> = cache
-        .probes
-        .iter()
-        .filter(|(cookie, (_, at))| due(*at, now, PROBE_TTL, **cookie))
-        .map(|(cookie, _)| *cookie)
-        .collect();
+    let mut due_cookies: FastSet<u64> = FastSet::default();
+    for (&cookie, (_, at)) in &cache.probes {
+        let when = due_at(*at, PROBE_TTL, cookie);
+        if now < when {
+            next.see(when);
+        } else {
+            due_cookies.insert(cookie);
+            next.see(due_at(now, PROBE_TTL, cookie));
+        }
+    }
     if due_cookies.is_empty() {
         return true;
     }
@@ -378,6 +417,25 @@ mod tests {
         first_due.dedup();
         // Spread over the window, not all at once.
         assert!(first_due.len() > 20, "{first_due:?}");
+    }
+
+    /// A quiet check skips the large maps until the earliest `due_at` it saw: that is
+    /// safe only if no entry is due before its `due_at`, and each is at it.
+    #[test]
+    fn an_entry_is_due_exactly_from_its_due_at_and_earliest_keeps_the_first() {
+        let ttl = Duration::from_secs(300);
+        let mut earliest = Earliest::default();
+        let mut first = None::<Duration>;
+        for key in 0..500u64 {
+            let at = Duration::from_millis(1000 + key * 7);
+            let when = due_at(at, ttl, key);
+            assert!(!due(at, when - Duration::from_nanos(1), ttl, key));
+            assert!(due(at, when, ttl, key));
+            earliest.see(when);
+            first = Some(first.map_or(when, |f| f.min(when)));
+        }
+        assert_eq!(earliest.0, first);
+        assert_eq!(Earliest::default().0, None);
     }
 
     /// A child's fd count is its table's size, and follows a file it opens.
