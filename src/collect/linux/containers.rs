@@ -15,7 +15,9 @@
 //! [`DAEMON_TTL`], so a 1 s refresh does not re-read Docker's state.
 
 use super::netns::{NET_NS_INIT_INO, NetnsTarget};
-use super::procfs::{parse_cmdline, parse_stat_starttime, parse_status_u32, parse_status_uids};
+use super::procfs::{
+    self, parse_cmdline, parse_stat_starttime, parse_status_u32, parse_status_uids,
+};
 use super::sources::HostFiles;
 use super::state_files::{MAX_DB, MAX_JSON, StateFileError};
 use crate::collect::runtime::cgroup::{self, CgroupContainer, CgroupOwner, PodRef};
@@ -152,10 +154,10 @@ impl ContainerCache {
             return r.clone();
         }
         let dir = src.proc_root().path().join(pid.to_string());
-        let cg = std::fs::read(dir.join("cgroup"))
+        let cg = procfs::read_path(dir.join("cgroup"))
             .map(|b| cgroup::parse(&String::from_utf8_lossy(&b)))
             .unwrap_or_default();
-        let ppid = std::fs::read(dir.join("status"))
+        let ppid = procfs::read_path(dir.join("status"))
             .ok()
             .and_then(|b| parse_status_u32(&String::from_utf8_lossy(&b), "PPid:"));
         self.of_process(src, pid, &cg, ppid)
@@ -165,7 +167,7 @@ impl ContainerCache {
         if let Some((s, _)) = self.started.get(&pid) {
             return *s;
         }
-        let s = std::fs::read(src.proc_root().path().join(format!("{pid}/stat")))
+        let s = procfs::read_path(src.proc_root().path().join(format!("{pid}/stat")))
             .ok()
             .and_then(|b| parse_stat_starttime(&String::from_utf8_lossy(&b)));
         self.started.insert(pid, (s, self.now));
@@ -189,10 +191,10 @@ impl ContainerCache {
                 Some(a) => a.clone(),
                 None => {
                     let dir = src.proc_root().path().join(pid.to_string());
-                    let argv = std::fs::read(dir.join("cmdline"))
+                    let argv = procfs::read_path(dir.join("cmdline"))
                         .map(|b| parse_cmdline(&b))
                         .unwrap_or_default();
-                    let status = std::fs::read(dir.join("status"))
+                    let status = procfs::read_path(dir.join("status"))
                         .map(|b| String::from_utf8_lossy(&b).into_owned())
                         .unwrap_or_default();
                     let a = Ancestor {
@@ -742,7 +744,7 @@ fn find_daemons(src: &dyn HostFiles) -> Daemons {
             if comm != b"dockerd" && comm != b"containerd" {
                 continue;
             }
-            let argv = std::fs::read(dir.join("cmdline"))
+            let argv = procfs::read_path(dir.join("cmdline"))
                 .map(|b| parse_cmdline(&b))
                 .unwrap_or_default();
             if let Some(dd) = supervisor::docker_daemon(&argv) {

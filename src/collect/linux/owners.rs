@@ -436,6 +436,12 @@ fn read_options(
     let mut done = sockopt::probe_all(&jobs, &tries, &mut *prober, second).into_iter();
     drop(prober);
 
+    // Each socket lands in these maps: made large enough at once rather than rehashed
+    // a dozen times on the way to 50,000.
+    o.probes.reserve(plans.len());
+    cache
+        .probes
+        .reserve(plans.len().saturating_sub(cache.probes.len()));
     for (r, plan, cached_nb) in plans {
         // O_NONBLOCK read by this sample's probe of the socket (F_GETFL on the duplicate).
         let mut probed_nb = None;

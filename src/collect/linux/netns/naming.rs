@@ -1,7 +1,7 @@
 //! Naming a namespace after the systemd unit its processes run in (containers are named
 //! later, from their runtimes' state: `collect::linux::containers`).
 
-use crate::collect::linux::procfs::{ProcRoot, parse_cgroup_unit};
+use crate::collect::linux::procfs::{self, ProcRoot, parse_cgroup_unit};
 use std::collections::HashMap;
 
 /// At most this many processes' `cgroup` files are read to name one namespace.
@@ -18,7 +18,7 @@ pub(super) fn read_unit(
     let mut found = Vec::new();
     for &pid in pids.iter().take(MAX_CGROUP_READS) {
         let path = root.path().join(format!("{pid}/cgroup"));
-        match std::fs::read(&path) {
+        match procfs::read_path(&path) {
             Ok(bytes) => found.extend(parse_cgroup_unit(&String::from_utf8_lossy(&bytes))),
             Err(e) if matches!(e.raw_os_error(), Some(libc::ENOENT | libc::ESRCH)) => {}
             Err(e) => warnings.push(format!("{}: {e}", path.display())),
