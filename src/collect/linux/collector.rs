@@ -149,7 +149,7 @@ impl Collector {
             discovery,
             &mut self.cache,
             Reading::Whole,
-            &FastMap::default(),
+            None,
         )
         .map(|read| {
             assemble(
@@ -183,18 +183,13 @@ impl Collector {
             }
             _ => Reading::Whole,
         };
-        let expect = self
-            .last
-            .as_ref()
-            .map(|l| l.sizes(reading))
-            .unwrap_or_default();
         let read = read_namespaces(
             &self.cfg,
             &mut *self.sources,
             discovery.clone(),
             &mut self.cache,
             reading,
-            &expect,
+            self.last.as_ref(),
         )?;
         if let Some(changes) = self.quiet(&read, reading, started) {
             return Ok(Refreshed::Quiet(changes));
@@ -207,11 +202,7 @@ impl Collector {
                 discovery,
                 &mut self.cache,
                 Reading::Whole,
-                &self
-                    .last
-                    .as_ref()
-                    .map(|l| l.sizes(Reading::Whole))
-                    .unwrap_or_default(),
+                self.last.as_ref(),
             )?,
         };
         let snap = assemble(
@@ -284,8 +275,7 @@ pub fn collect_from(
 ) -> Result<Snapshot, CollectError> {
     let discovery = sources.discover();
     let mut cache = OwnerCache::default();
-    let none = FastMap::default();
-    let read = read_namespaces(cfg, sources, discovery, &mut cache, Reading::Whole, &none)?;
+    let read = read_namespaces(cfg, sources, discovery, &mut cache, Reading::Whole, None)?;
     // No next sample to wait for: options are read now or never.
     Ok(assemble(
         cfg,
@@ -307,15 +297,14 @@ struct Read {
 }
 
 /// Names the namespaces, picks those `cfg` selects and reads each from inside.
-/// `expect`: the number of sockets the last read of the same kind found, by namespace id
-/// (what each read's vector is made for).
+/// `last`: the last refresh, whose reads tell these ones what to expect ([`in_netns::Hint`]).
 fn read_namespaces(
     cfg: &CollectConfig,
     sources: &mut dyn Sources,
     discovery: Discovery,
     cache: &mut OwnerCache,
     reading: Reading,
-    expect: &FastMap<u64, usize>,
+    last: Option<&LastRefresh>,
 ) -> Result<Read, CollectError> {
     let started = sources.monotonic();
     let warnings = discovery.warnings;
@@ -333,12 +322,12 @@ fn read_namespaces(
         .map(|_| std::sync::Mutex::new(None))
         .collect();
     let entering = sources.in_each_netns(&targets, &|i, ns| {
-        let expect = targets
+        let hint = targets
             .get(i)
-            .and_then(|t| expect.get(&t.id))
-            .copied()
-            .unwrap_or(0);
-        let data = in_netns::read(cfg.view, reading, expect, ns);
+            .zip(last)
+            .map(|(t, l)| l.hint(t.id, reading))
+            .unwrap_or_default();
+        let data = in_netns::read(cfg.view, reading, hint, ns);
         if let Some(Ok(mut slot)) = read_each.get(i).map(|m| m.lock()) {
             *slot = Some(data);
         }

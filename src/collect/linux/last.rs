@@ -3,10 +3,9 @@
 //! and sysctls, and the same sockets (by everything the kernel says of them but their queue
 //! numbers). Then only the numbers are new ([`QuietChanges`]).
 
-use super::in_netns::{NetnsData, Reading};
+use super::in_netns::{Hint, ListenerBytes, NetnsData, Reading};
 use super::netns::NetnsTarget;
 use crate::collect::changes::{NetnsChange, SocketNumbers};
-use crate::collect::holders::FastMap;
 use crate::collect::join;
 use crate::collect::raw::{RawLink, RawSocket};
 use crate::model::{AcceptQueue, Proto, Snapshot, Sysctls, TcpExtCounters, View};
@@ -30,6 +29,9 @@ struct LastNetns {
     links: Vec<RawLink>,
     addrs: Vec<crate::collect::raw::RawAddr>,
     sysctls: Sysctls,
+    /// The listeners' bytes of the last listeners-only read taken in since the last whole
+    /// one: the same bytes again mean the same listeners with the same numbers.
+    listener_bytes: Option<ListenerBytes>,
 }
 
 /// One namespace as a refresh read it: the target, what was read, or why not.
@@ -149,6 +151,7 @@ impl LastRefresh {
                 links: d.links.clone(),
                 addrs: d.addrs.clone(),
                 sysctls: d.sysctls.clone(),
+                listener_bytes: None,
             });
         }
         Some(LastRefresh {
@@ -176,18 +179,21 @@ impl LastRefresh {
             .collect()
     }
 
-    /// How many sockets a read as `reading` found in each namespace last time, by id.
-    pub fn sizes(&self, reading: Reading) -> FastMap<u64, usize> {
-        self.namespaces
-            .iter()
-            .map(|n| {
-                let size = match reading {
-                    Reading::Whole => n.raw.len(),
-                    Reading::Listeners => n.listeners.len(),
-                };
-                (n.target.id, size)
-            })
-            .collect()
+    /// What the last read of namespace `id` tells the next read as `reading`.
+    pub fn hint(&self, id: u64, reading: Reading) -> Hint<'_> {
+        let Some(n) = self.namespaces.iter().find(|n| n.target.id == id) else {
+            return Hint::default();
+        };
+        match reading {
+            Reading::Whole => Hint {
+                expect: n.raw.len(),
+                listeners_before: None,
+            },
+            Reading::Listeners => Hint {
+                expect: n.listeners.len(),
+                listeners_before: n.listener_bytes.as_ref(),
+            },
+        }
     }
 
     /// Whether the last whole read saw SYN_RECV requests (in any namespace).
@@ -218,7 +224,10 @@ impl LastRefresh {
                 return None;
             }
             let whole = reading == Reading::Whole || self.view != View::Listening;
-            if !self.moved(last, &d.raw, whole, &mut sockets) {
+            // The listeners as the last listeners-only read taken in found them, byte for
+            // byte: nothing of theirs moved since (the read was given those bytes to compare).
+            let as_before = !whole && d.listeners_as_before && last.listener_bytes.is_some();
+            if !as_before && !self.moved(last, &d.raw, whole, &mut sockets) {
                 return None;
             }
             netns.push(NetnsChange {
@@ -315,6 +324,15 @@ impl LastRefresh {
         if reading == Reading::Whole {
             self.whole_at = now;
             self.requests_waiting = any_requests(entered);
+        }
+        // The listeners' bytes of a listeners-only read now stand for what was taken in; a
+        // whole read has none (its dump mixes the listeners with other sockets).
+        for ((_, data, _), last) in entered.iter().zip(&mut self.namespaces) {
+            match data.as_ref().filter(|_| reading == Reading::Listeners) {
+                Some(d) if d.listeners_as_before => {}
+                Some(d) => last.listener_bytes.clone_from(&d.listener_bytes),
+                None => last.listener_bytes = None,
+            }
         }
     }
 }

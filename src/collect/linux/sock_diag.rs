@@ -284,25 +284,49 @@ fn dump_raw(
     out: &mut Vec<RawSocket>,
 ) -> Result<(), NetlinkError> {
     let start = out.len();
+    // The position in this request's reply stream is the lookup's chain order within each
+    // chain (docs/lookup §1.4); it is kept before anything sorts or dedupes.
+    let out = std::cell::RefCell::new(out);
+    dump_payloads(
+        sock,
+        family,
+        proto,
+        states,
+        &mut |payload| {
+            let mut out = out.borrow_mut();
+            let mut s = parse_inet_diag_msg(proto, payload)?;
+            s.dump_pos = Some(u32::try_from(out.len() - start).unwrap_or(u32::MAX));
+            out.push(s);
+            Ok(())
+        },
+        &mut || out.borrow_mut().truncate(start),
+    )
+}
+
+/// One dump request, tried again when the kernel interrupts it: `on_socket` gets each
+/// socket's message payload (`struct inet_diag_msg` and its attributes), and `restart` is
+/// called before a new try, to drop what the interrupted one gave.
+fn dump_payloads(
+    sock: &mut dyn NetlinkDumps,
+    family: Family,
+    proto: Proto,
+    states: u32,
+    on_socket: &mut dyn FnMut(&[u8]) -> Result<(), NetlinkError>,
+    restart: &mut dyn FnMut(),
+) -> Result<(), NetlinkError> {
     let mut attempt = 1;
     loop {
         let request = dump_request(family, proto, states, sock.next_seq());
-        // The position in this request's reply stream is the lookup's chain order within
-        // each chain (docs/lookup §1.4); it is kept before anything sorts or dedupes.
-        let mut pos: u32 = 0;
         let result = sock.dump(&request, &mut |ty, payload| {
             if ty == SOCK_DIAG_BY_FAMILY {
-                let mut s = parse_inet_diag_msg(proto, payload)?;
-                s.dump_pos = Some(pos);
-                pos = pos.saturating_add(1);
-                out.push(s);
+                on_socket(payload)?;
             }
             Ok(())
         });
         match result {
             Ok(()) => return Ok(()),
             Err(e) => {
-                out.truncate(start);
+                restart();
                 if e.is_retriable() && attempt < DUMP_ATTEMPTS {
                     attempt += 1;
                     continue;
@@ -313,6 +337,58 @@ fn dump_raw(
             }
         }
     }
+}
+
+/// A dump's socket messages as the kernel sent them, unparsed: each payload after its
+/// length (4 bytes, native order). Two dumps of sockets that did not change are the same
+/// bytes, which a quiet refresh compares before it parses anything.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DumpBytes(Vec<u8>);
+
+impl DumpBytes {
+    /// The sockets, parsed as [`dump_sockets`] would have parsed them (positions from 0).
+    pub fn parse(&self, proto: Proto, out: &mut Vec<RawSocket>) -> Result<(), ParseError> {
+        let mut rest = self.0.as_slice();
+        let mut pos: u32 = 0;
+        while let Some((len, after)) = rest.split_first_chunk::<4>() {
+            let len = u32::from_ne_bytes(*len) as usize;
+            let (payload, next) = after
+                .split_at_checked(len)
+                .ok_or_else(|| ParseError::truncated("a kept dump", 0, len, after.len()))?;
+            let mut s = parse_inet_diag_msg(proto, payload)?;
+            s.dump_pos = Some(pos);
+            pos = pos.saturating_add(1);
+            out.push(s);
+            rest = next;
+        }
+        Ok(())
+    }
+}
+
+/// As [`dump_sockets`], the messages kept as bytes rather than parsed.
+pub fn dump_bytes(
+    sock: &mut dyn NetlinkDumps,
+    family: Family,
+    proto: Proto,
+    states: u32,
+    capacity: usize,
+) -> Result<DumpBytes, NetlinkError> {
+    let out = std::cell::RefCell::new(Vec::with_capacity(capacity));
+    dump_payloads(
+        sock,
+        family,
+        proto,
+        states,
+        &mut |payload| {
+            let mut out = out.borrow_mut();
+            let len = u32::try_from(payload.len()).unwrap_or(u32::MAX);
+            out.extend_from_slice(&len.to_ne_bytes());
+            out.extend_from_slice(payload);
+            Ok(())
+        },
+        &mut || out.borrow_mut().clear(),
+    )?;
+    Ok(DumpBytes(out.into_inner()))
 }
 
 /// Whether this kernel dumps bound-only TCP sockets for [`TCPF_BOUND_INACTIVE`]. The kernel
@@ -715,6 +791,40 @@ mod tests {
         let mut out = Vec::new();
         dump_sockets(&mut nl, family, proto, states, &mut out).unwrap();
         out
+    }
+
+    /// The kept bytes of a dump parse to what the parsing dump gives (positions included),
+    /// and two dumps of listeners that did not change are the same bytes; a queued
+    /// connection changes them.
+    #[test]
+    fn live_kept_bytes_parse_as_the_dump_and_stay_the_same_while_nothing_moves() {
+        let listeners: Vec<_> = (0..3)
+            .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
+            .collect();
+        let mut nl = NetlinkSocket::open(super::super::netlink::NETLINK_SOCK_DIAG).unwrap();
+        let mut kept = || dump_bytes(&mut nl, Family::Ipv4, Proto::Tcp, TCPF_LISTEN, 0).unwrap();
+        let mut parsed = Vec::new();
+        // Listeners of other tests come and go meanwhile: tried until two reads agree.
+        let (first, direct) = (0..20)
+            .find_map(|_| {
+                let before = kept();
+                let direct = live_dump(Family::Ipv4, Proto::Tcp, TCPF_LISTEN);
+                (kept() == before).then_some((before, direct))
+            })
+            .expect("two equal reads of the listeners");
+        first.parse(Proto::Tcp, &mut parsed).unwrap();
+        assert_eq!(parsed, direct);
+        for l in &listeners {
+            let port = l.local_addr().unwrap().port();
+            assert!(parsed.iter().any(|s| s.local_port == port), "{port}");
+        }
+        // A connection waiting in the first listener's accept queue: its idiag_rqueue.
+        let _client = std::net::TcpStream::connect(listeners[0].local_addr().unwrap()).unwrap();
+        assert_ne!(kept(), first);
+        // A cut-off copy is an error, not a panic.
+        let mut cut = first.clone();
+        cut.0.truncate(cut.0.len() - 1);
+        assert!(cut.parse(Proto::Tcp, &mut Vec::new()).is_err());
     }
 
     #[test]
