@@ -165,12 +165,9 @@ fn dump_listeners(ns: &mut dyn NetnsSources, expect: usize) -> Result<ListenerBy
             ns: &mut *ns,
             protocol: Netlink::SockDiag,
         };
-        // Room for the messages of `expect` listeners (about 124 bytes each, with its length).
-        let room = if family == Family::Ipv4 {
-            expect * 128
-        } else {
-            0
-        };
+        // Room for the messages of `expect` listeners (about 124 bytes each, with its
+        // length) in either family: the pages not written are never touched.
+        let room = expect * 128;
         each.push(sock_diag::dump_bytes(
             &mut diag,
             family,
@@ -183,11 +180,17 @@ fn dump_listeners(ns: &mut dyn NetnsSources, expect: usize) -> Result<ListenerBy
 }
 
 impl ListenerBytes {
+    /// Bytes that stand for a read, in tests of what keeps them.
+    #[cfg(test)]
+    pub fn for_test(tag: u8) -> Self {
+        ListenerBytes(vec![sock_diag::DumpBytes::for_test(tag)])
+    }
+
     /// The listeners, parsed as a whole read's dump parses them.
     fn parse(&self, expect: usize) -> Result<Vec<RawSocket>, NetlinkError> {
         let mut raw = Vec::with_capacity(expect);
         for bytes in &self.0 {
-            bytes.parse(Proto::Tcp, &mut raw)?;
+            bytes.parse(&mut raw)?;
         }
         Ok(raw)
     }

@@ -336,3 +336,131 @@ impl LastRefresh {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::collect::linux::in_netns::ListenerBytes;
+    use crate::model::{Family, NetnsId, NetnsKind, SocketId};
+
+    const NS: u64 = 7;
+
+    fn target() -> NetnsTarget {
+        NetnsTarget {
+            id: NS,
+            name: Some("t".into()),
+            kind: NetnsKind::Named,
+            open_path: None,
+            pids: vec![1],
+            paths: vec![],
+            container: None,
+            containers: vec![],
+            unit: None,
+            is_own: true,
+        }
+    }
+
+    /// The listener on 127.0.0.1:80 with `queued` connections waiting.
+    fn listener(queued: u32) -> RawSocket {
+        RawSocket {
+            proto: Proto::Tcp,
+            family: Family::Ipv4,
+            state: TCP_LISTEN,
+            local_addr: "127.0.0.1".parse().expect("addr"),
+            local_port: 80,
+            remote_addr: "0.0.0.0".parse().expect("addr"),
+            remote_port: 0,
+            ifindex: 0,
+            cookie: 11,
+            rqueue: queued,
+            wqueue: 128,
+            uid: 0,
+            inode: 5,
+            v6only: None,
+            sockopt: None,
+            cgroup_id: None,
+            dump_pos: Some(0),
+        }
+    }
+
+    /// A read of the namespace: the listener parsed, or `as_before` with its bytes only.
+    fn read(queued: Option<u32>, bytes: Option<u8>, as_before: bool) -> Vec<Entered> {
+        let data = NetnsData {
+            raw: queued.map(listener).into_iter().collect(),
+            listener_bytes: bytes.map(ListenerBytes::for_test),
+            listeners_as_before: as_before,
+            ..Default::default()
+        };
+        vec![(target(), Some(data), None)]
+    }
+
+    fn last() -> LastRefresh {
+        let mut s = crate::testing::socket();
+        s.id = SocketId(format!("{NS}-b"));
+        s.netns = NetnsId(NS);
+        s.cookie = 11;
+        s.accept_queue = Some(AcceptQueue {
+            len: 0,
+            backlog: 128,
+        });
+        s.syn_recv = Some(0);
+        s.syn_recv_shared = false;
+        let snap =
+            crate::testing::snapshot_of(vec![s], vec![crate::testing::netns(NS, Some("t"), None)]);
+        LastRefresh::new(
+            &snap,
+            &read(Some(0), None, false),
+            View::Listening,
+            Duration::ZERO,
+        )
+        .expect("read whole")
+    }
+
+    fn queue(q: &Quiet) -> Vec<Option<u32>> {
+        q.sockets
+            .iter()
+            .map(|(_, _, n)| n.accept_queue.map(|a| a.len))
+            .collect()
+    }
+
+    /// Bytes are kept only from a listeners-only read taken in; the same bytes again say
+    /// nothing moved; a whole read taken in (which may move the numbers) drops them, so
+    /// older bytes seen again are parsed and compared, not trusted.
+    #[test]
+    fn kept_listener_bytes_stand_only_for_what_was_taken_in() {
+        let mut l = last();
+        assert!(l.hint(NS, Reading::Listeners).listeners_before.is_none());
+        // A listeners-only read, not taken in (its owners check failed): nothing kept.
+        let first = read(Some(2), Some(1), false);
+        let q = l.quiet(&first, Reading::Listeners).expect("quiet");
+        assert_eq!(queue(&q), [Some(2)]);
+        assert!(l.hint(NS, Reading::Listeners).listeners_before.is_none());
+        // Taken in: its bytes are what the next read compares with.
+        l.commit(&q, &first, Reading::Listeners, Duration::from_secs(1));
+        assert_eq!(
+            l.hint(NS, Reading::Listeners).listeners_before,
+            Some(&ListenerBytes::for_test(1))
+        );
+        // The same bytes again: no change, without a parse.
+        let same = read(None, Some(1), true);
+        let q = l.quiet(&same, Reading::Listeners).expect("quiet");
+        assert!(q.sockets.is_empty());
+        l.commit(&q, &same, Reading::Listeners, Duration::from_secs(2));
+        assert!(l.hint(NS, Reading::Listeners).listeners_before.is_some());
+        // A whole read moves the queue back to 0 and is taken in: the bytes are dropped.
+        let whole = read(Some(0), None, false);
+        let q = l.quiet(&whole, Reading::Whole).expect("quiet");
+        assert_eq!(queue(&q), [Some(0)]);
+        l.commit(&q, &whole, Reading::Whole, Duration::from_secs(3));
+        assert!(l.hint(NS, Reading::Listeners).listeners_before.is_none());
+        // Bytes equal to the old ones (the queue at 2 again) are parsed and compared.
+        let again = read(Some(2), Some(1), false);
+        let q = l.quiet(&again, Reading::Listeners).expect("quiet");
+        assert_eq!(queue(&q), [Some(2)]);
+        // A read that claims "as before" with nothing kept is not taken as unchanged.
+        assert!(
+            l.quiet(&read(None, Some(1), true), Reading::Listeners)
+                .is_none()
+        );
+    }
+}

@@ -342,20 +342,54 @@ fn dump_payloads(
 /// A dump's socket messages as the kernel sent them, unparsed: each payload after its
 /// length (4 bytes, native order). Two dumps of sockets that did not change are the same
 /// bytes, which a quiet refresh compares before it parses anything.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DumpBytes(Vec<u8>);
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DumpBytes {
+    family: Family,
+    proto: Proto,
+    bytes: Vec<u8>,
+}
 
 impl DumpBytes {
-    /// The sockets, parsed as [`dump_sockets`] would have parsed them (positions from 0).
-    pub fn parse(&self, proto: Proto, out: &mut Vec<RawSocket>) -> Result<(), ParseError> {
-        let mut rest = self.0.as_slice();
+    /// The sockets, parsed as [`dump_sockets`] would have parsed them (positions from 0);
+    /// an error names the dump as its failure during the dump would have.
+    pub fn parse(&self, out: &mut Vec<RawSocket>) -> Result<(), NetlinkError> {
+        let start = out.len();
+        self.parse_into(out).map_err(|e| {
+            out.truncate(start);
+            let e = NetlinkError::from(e);
+            let hint = dump_hint(&e, self.proto);
+            let what = format!(
+                "sock_diag dump of {}/{}",
+                self.proto.name(),
+                family_name(self.family)
+            );
+            e.in_dump(what, hint)
+        })
+    }
+
+    #[cfg(test)]
+    pub fn for_test(tag: u8) -> Self {
+        DumpBytes {
+            family: Family::Ipv4,
+            proto: Proto::Tcp,
+            bytes: vec![tag],
+        }
+    }
+
+    fn parse_into(&self, out: &mut Vec<RawSocket>) -> Result<(), ParseError> {
+        const WHAT: &str = "a kept sock_diag dump";
+        let mut rest = self.bytes.as_slice();
         let mut pos: u32 = 0;
-        while let Some((len, after)) = rest.split_first_chunk::<4>() {
+        while !rest.is_empty() {
+            let at = self.bytes.len() - rest.len();
+            let (len, after) = rest
+                .split_first_chunk::<4>()
+                .ok_or_else(|| ParseError::truncated(WHAT, at, 4, rest.len()))?;
             let len = u32::from_ne_bytes(*len) as usize;
             let (payload, next) = after
                 .split_at_checked(len)
-                .ok_or_else(|| ParseError::truncated("a kept dump", 0, len, after.len()))?;
-            let mut s = parse_inet_diag_msg(proto, payload)?;
+                .ok_or_else(|| ParseError::truncated(WHAT, at + 4, len, after.len()))?;
+            let mut s = parse_inet_diag_msg(self.proto, payload)?;
             s.dump_pos = Some(pos);
             pos = pos.saturating_add(1);
             out.push(s);
@@ -388,7 +422,11 @@ pub fn dump_bytes(
         },
         &mut || out.borrow_mut().clear(),
     )?;
-    Ok(DumpBytes(out.into_inner()))
+    Ok(DumpBytes {
+        family,
+        proto,
+        bytes: out.into_inner(),
+    })
 }
 
 /// Whether this kernel dumps bound-only TCP sockets for [`TCPF_BOUND_INACTIVE`]. The kernel
@@ -812,7 +850,7 @@ mod tests {
                 (kept() == before).then_some((before, direct))
             })
             .expect("two equal reads of the listeners");
-        first.parse(Proto::Tcp, &mut parsed).unwrap();
+        first.parse(&mut parsed).unwrap();
         assert_eq!(parsed, direct);
         for l in &listeners {
             let port = l.local_addr().unwrap().port();
@@ -821,10 +859,17 @@ mod tests {
         // A connection waiting in the first listener's accept queue: its idiag_rqueue.
         let _client = std::net::TcpStream::connect(listeners[0].local_addr().unwrap()).unwrap();
         assert_ne!(kept(), first);
-        // A cut-off copy is an error, not a panic.
-        let mut cut = first.clone();
-        cut.0.truncate(cut.0.len() - 1);
-        assert!(cut.parse(Proto::Tcp, &mut Vec::new()).is_err());
+        // A cut-off copy is an error that names the dump, not a panic, and leaves nothing:
+        // cut inside a payload, and inside the next length.
+        let first_record = 4 + u32::from_ne_bytes(first.bytes[..4].try_into().unwrap()) as usize;
+        for cut_at in [first.bytes.len() - 1, first_record + 2] {
+            let mut cut = first.clone();
+            cut.bytes.truncate(cut_at);
+            let mut out = Vec::new();
+            let e = cut.parse(&mut out).unwrap_err().to_string();
+            assert!(e.contains("sock_diag dump of tcp/ipv4"), "{e}");
+            assert!(out.is_empty());
+        }
     }
 
     #[test]
