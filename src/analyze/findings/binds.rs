@@ -304,9 +304,6 @@ fn users_binds_overlap(a: &Socket, b: &Socket) -> bool {
         && (a.device.is_none() || b.device.is_none() || a.device == b.device)
 }
 
-/// The lowest pid that holds every one of `members`, when one does. A process unseen
-/// (unreadable) might hold one too, but that only shares the socket: every member is in the
-/// hands of the common holder, so no other service bound the port.
 /// Whether every socket uid of `members` is joined to the others through processes that
 /// hold sockets of several of them (union-find over uids, one union per such process).
 fn uids_joined_by_holders(members: &[&Socket]) -> bool {
@@ -340,6 +337,9 @@ fn uids_joined_by_holders(members: &[&Socket]) -> bool {
     roots.len() == 1
 }
 
+/// The lowest pid that holds every one of `members`, when one does. A process unseen
+/// (unreadable) might hold one too, but that only shares the socket: every member is in the
+/// hands of the common holder, so no other service bound the port.
 fn common_holder(members: &[&Socket]) -> Option<u32> {
     let mut common: Option<std::collections::BTreeSet<u32>> = None;
     for s in members {
