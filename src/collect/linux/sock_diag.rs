@@ -283,60 +283,56 @@ fn dump_raw(
     states: u32,
     out: &mut Vec<RawSocket>,
 ) -> Result<(), NetlinkError> {
-    let start = out.len();
     // The position in this request's reply stream is the lookup's chain order within each
     // chain (docs/lookup §1.4); it is kept before anything sorts or dedupes.
-    let out = std::cell::RefCell::new(out);
-    dump_payloads(
-        sock,
-        family,
-        proto,
-        states,
-        &mut |payload| {
-            let mut out = out.borrow_mut();
-            let mut s = parse_inet_diag_msg(proto, payload)?;
-            s.dump_pos = Some(u32::try_from(out.len() - start).unwrap_or(u32::MAX));
-            out.push(s);
-            Ok(())
-        },
-        &mut || out.borrow_mut().truncate(start),
-    )
+    dump_payloads(sock, family, proto, states, out, |out, start, payload| {
+        let mut s = parse_inet_diag_msg(proto, payload)?;
+        s.dump_pos = Some(u32::try_from(out.len() - start).unwrap_or(u32::MAX));
+        out.push(s);
+        Ok(())
+    })
 }
 
-/// One dump request, tried again when the kernel interrupts it: `on_socket` gets each
-/// socket's message payload (`struct inet_diag_msg` and its attributes), and `restart` is
-/// called before a new try, to drop what the interrupted one gave.
-fn dump_payloads(
+/// One dump request, tried again when the kernel interrupts it: `add` puts each socket's
+/// message payload (`struct inet_diag_msg` and its attributes) into `out`, told the length
+/// `out` had before this request; an interrupted try's additions are dropped.
+fn dump_payloads<T>(
     sock: &mut dyn NetlinkDumps,
     family: Family,
     proto: Proto,
     states: u32,
-    on_socket: &mut dyn FnMut(&[u8]) -> Result<(), NetlinkError>,
-    restart: &mut dyn FnMut(),
+    out: &mut Vec<T>,
+    mut add: impl FnMut(&mut Vec<T>, usize, &[u8]) -> Result<(), NetlinkError>,
 ) -> Result<(), NetlinkError> {
+    let start = out.len();
     let mut attempt = 1;
     loop {
         let request = dump_request(family, proto, states, sock.next_seq());
         let result = sock.dump(&request, &mut |ty, payload| {
             if ty == SOCK_DIAG_BY_FAMILY {
-                on_socket(payload)?;
+                add(out, start, payload)?;
             }
             Ok(())
         });
         match result {
             Ok(()) => return Ok(()),
             Err(e) => {
-                restart();
+                out.truncate(start);
                 if e.is_retriable() && attempt < DUMP_ATTEMPTS {
                     attempt += 1;
                     continue;
                 }
-                let what = format!("sock_diag dump of {}/{}", proto.name(), family_name(family));
-                let hint = dump_hint(&e, proto);
-                return Err(e.in_dump(what, hint));
+                return Err(named(e, family, proto));
             }
         }
     }
+}
+
+/// A dump's error, named after the dump, with a hint when there is one.
+fn named(e: NetlinkError, family: Family, proto: Proto) -> NetlinkError {
+    let what = format!("sock_diag dump of {}/{}", proto.name(), family_name(family));
+    let hint = dump_hint(&e, proto);
+    e.in_dump(what, hint)
 }
 
 /// A dump's socket messages as the kernel sent them, unparsed: each payload after its
@@ -356,14 +352,7 @@ impl DumpBytes {
         let start = out.len();
         self.parse_into(out).map_err(|e| {
             out.truncate(start);
-            let e = NetlinkError::from(e);
-            let hint = dump_hint(&e, self.proto);
-            let what = format!(
-                "sock_diag dump of {}/{}",
-                self.proto.name(),
-                family_name(self.family)
-            );
-            e.in_dump(what, hint)
+            named(e.into(), self.family, self.proto)
         })
     }
 
@@ -407,25 +396,24 @@ pub fn dump_bytes(
     states: u32,
     capacity: usize,
 ) -> Result<DumpBytes, NetlinkError> {
-    let out = std::cell::RefCell::new(Vec::with_capacity(capacity));
+    let mut bytes = Vec::with_capacity(capacity);
     dump_payloads(
         sock,
         family,
         proto,
         states,
-        &mut |payload| {
-            let mut out = out.borrow_mut();
+        &mut bytes,
+        |out, _, payload| {
             let len = u32::try_from(payload.len()).unwrap_or(u32::MAX);
             out.extend_from_slice(&len.to_ne_bytes());
             out.extend_from_slice(payload);
             Ok(())
         },
-        &mut || out.borrow_mut().clear(),
     )?;
     Ok(DumpBytes {
         family,
         proto,
-        bytes: out.into_inner(),
+        bytes,
     })
 }
 
