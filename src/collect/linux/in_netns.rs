@@ -42,7 +42,7 @@ pub struct Hint<'a> {
     pub expect: usize,
     /// The listeners' bytes of the last listeners-only read whose result was taken in.
     /// When the kernel sends the same bytes again, nothing about the listeners changed,
-    /// and they are not parsed or compared again (about 3 ms a second at 15,000).
+    /// and they are not parsed or compared again (by perf, 2.7 ms a refresh at 15,000).
     pub listeners_before: Option<&'a ListenerBytes>,
 }
 

@@ -51,6 +51,15 @@ impl Earliest {
     fn see(&mut self, t: Duration) {
         self.0 = Some(self.0.map_or(t, |e| e.min(t)));
     }
+
+    /// Whether the entry made at `at` is [`due`] at `now`; sees when it is due next
+    /// (a due one is read again now, so at its next turn from now).
+    fn due(&mut self, at: Duration, now: Duration, ttl: Duration, key: u64) -> bool {
+        let when = due_at(at, ttl, key);
+        let is_due = now >= when;
+        self.see(if is_due { due_at(now, ttl, key) } else { when });
+        is_due
+    }
 }
 
 /// The pids `/proc` lists now, sorted; `None` when it cannot be listed.
@@ -303,12 +312,9 @@ fn nonblocking_holds(
     let holders = &*cache.holders;
     let fds = &cache.fds;
     for (inode, (nb, at)) in cache.nonblocking.iter_mut() {
-        let when = due_at(*at, NONBLOCK_TTL, *inode);
-        if now < when {
-            next.see(when);
+        if !next.due(*at, now, NONBLOCK_TTL, *inode) {
             continue;
         }
-        next.see(due_at(now, NONBLOCK_TTL, *inode));
         let read = holders.of(*inode).iter().find_map(|&(pid, fd)| {
             let tid = fds.get(&pid).and_then(|p| p.tid);
             procfs::read_fd_nonblocking(root, pid, tid, fd).ok()
@@ -322,7 +328,7 @@ fn nonblocking_holds(
 }
 
 /// The due sockets' options, probed again through their holders.
-/// `next` sees when each entry is due next (a due one, read again now, at its next turn).
+/// `next` sees when each entry is due next.
 fn options_hold<'a>(
     shown: &dyn Fn() -> Vec<&'a RawSocket>,
     src: &dyn Sources,
@@ -330,16 +336,12 @@ fn options_hold<'a>(
     cache: &mut OwnerCache,
     next: &mut Earliest,
 ) -> bool {
-    let mut due_cookies: FastSet<u64> = FastSet::default();
-    for (&cookie, (_, at)) in &cache.probes {
-        let when = due_at(*at, PROBE_TTL, cookie);
-        if now < when {
-            next.see(when);
-        } else {
-            due_cookies.insert(cookie);
-            next.see(due_at(now, PROBE_TTL, cookie));
-        }
-    }
+    let due_cookies: FastSet<u64> = cache
+        .probes
+        .iter()
+        .filter(|(cookie, (_, at))| next.due(*at, now, PROBE_TTL, **cookie))
+        .map(|(cookie, _)| *cookie)
+        .collect();
     if due_cookies.is_empty() {
         return true;
     }
@@ -436,6 +438,15 @@ mod tests {
         }
         assert_eq!(earliest.0, first);
         assert_eq!(Earliest::default().0, None);
+        // Through `Earliest::due`: a due entry counts from now, one not due from its time.
+        let (at, key) = (Duration::from_secs(10), 3);
+        let when = due_at(at, ttl, key);
+        let mut next = Earliest::default();
+        assert!(!next.due(at, when - Duration::from_secs(1), ttl, key));
+        assert_eq!(next.0, Some(when));
+        let mut next = Earliest::default();
+        assert!(next.due(at, when, ttl, key));
+        assert_eq!(next.0, Some(due_at(when, ttl, key)));
     }
 
     /// A child's fd count is its table's size, and follows a file it opens.
