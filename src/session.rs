@@ -116,14 +116,29 @@ impl Session {
     /// Takes one snapshot and adds it to the history. Its findings are not judged: the
     /// caller judges when it needs them ([`Session::judge`]), once.
     pub fn sample(&mut self) -> Result<Sample, CollectError> {
+        let sample = self.sample_unrecorded()?;
+        self.history.record(&sample.snap, sample.at_ms);
+        Ok(sample)
+    }
+
+    /// Takes one snapshot and leaves it to the caller to record ([`Session::judging`]):
+    /// recording 15,000 listeners takes ~15 ms, which a second thread can spend while
+    /// the first writes the snapshot out.
+    pub fn sample_unrecorded(&mut self) -> Result<Sample, CollectError> {
         let snap = self.collector.collect()?;
-        let at_ms = self
-            .collector
-            .monotonic()
-            .saturating_sub(self.started)
-            .as_millis() as u64;
-        self.history.record(&snap, at_ms);
+        let at_ms = self.now_ms();
         Ok(Sample { snap, at_ms })
+    }
+
+    /// Records `sample` (taken by [`Session::sample_unrecorded`]) and judges it, as
+    /// [`Session::sample`] then [`Session::judge`] do, through the history alone, so
+    /// that this can run on another thread than the one holding the session's sample.
+    pub fn judging(&mut self) -> impl FnOnce(&Sample) -> Vec<Finding> + Send + '_ {
+        let history = &mut self.history;
+        move |sample: &Sample| {
+            history.record(&sample.snap, sample.at_ms);
+            findings::analyze(&sample.snap, history)
+        }
     }
 
     /// As [`Session::sample`], with the findings judged into the snapshot.

@@ -221,3 +221,33 @@ fn an_uncertain_route_names_candidates_not_a_group() {
          a SO_REUSEPORT group"
     );
 }
+
+/// A group of many sockets describes the first ten and counts the rest (the finding's
+/// `sockets` list them all): a port bound on 70 addresses made a 20 KB paragraph.
+#[test]
+fn a_long_socket_list_describes_ten_and_counts_the_rest() {
+    let sockets: Vec<Socket> = (0..13)
+        .map(|i| {
+            let mut s = sock(&format!("m{i:02}"), Proto::Udp, "0.0.0.0", 5353, 1001);
+            s.options.reuseport = Some(true);
+            s
+        })
+        .collect();
+    let sn = snap(sockets);
+    let fs = facts(&sn, &History::default());
+    let fact = fs
+        .iter()
+        .find(|f| f.kind() == FindingKind::ReuseportGroup)
+        .expect("a SO_REUSEPORT group");
+    let explanation = of(fact, &sn).explanation;
+    let described = "udp 0.0.0.0:5353 of uid 1001, held by svc1001[1101] uid 1001";
+    assert_eq!(explanation.matches(described).count(), 10, "{explanation}");
+    assert!(
+        explanation.starts_with(&format!("Members: {described}; ")),
+        "{explanation}"
+    );
+    assert!(
+        explanation.contains(&format!("{described}; and 3 more. Each datagram")),
+        "{explanation}"
+    );
+}
