@@ -8,7 +8,7 @@ use crate::model::dashboard::DashboardState;
 use crate::model::{
     Finding, Host, Mark, Netns, Privileges, ScanStats, Snapshot, Socket, TakenAt, View,
 };
-use crate::output::json;
+use crate::output::{json, socket_json};
 use serde::ser::Error as _;
 use serde::{Serialize, Serializer};
 use std::cell::Cell;
@@ -23,13 +23,97 @@ pub fn write_json_judging<'a>(
     pretty: bool,
     findings: impl FnOnce() -> Vec<Finding> + 'a,
 ) -> io::Result<()> {
-    let doc = Document::new(snap, Later(Cell::new(Some(Box::new(findings)))));
     if pretty {
+        let doc = Document::new(snap, Later(Cell::new(Some(Box::new(findings)))));
         json::to_writer_pretty(&mut *w, &doc)?;
     } else {
-        json::to_writer(&mut *w, &doc)?;
+        write_compact(w, snap, findings)?;
     }
     w.write_all(b"\n")
+}
+
+/// The compact document with its fields written in turn, and its sockets by
+/// [`socket_json`] (each field's bytes as serde writes it: `same_bytes_as_the_snapshot`).
+fn write_compact<'a>(
+    w: &mut dyn Write,
+    snap: &'a Snapshot,
+    findings: impl FnOnce() -> Vec<Finding> + 'a,
+) -> io::Result<()> {
+    let Document {
+        format,
+        version,
+        taken_at,
+        host,
+        privileges,
+        warnings,
+        netns,
+        sockets,
+        findings: (),
+        marks,
+        view,
+        scan,
+        dashboard,
+    } = Document::new(snap, ());
+    let mut out: Vec<u8> = Vec::with_capacity(BUFFER + 64 * 1024);
+    let field = |out: &mut Vec<u8>, key: &str, value: &dyn erased::Value| -> io::Result<()> {
+        out.push(b',');
+        json::write_compact(&mut *out, key)?;
+        out.push(b':');
+        value.write(out)
+    };
+    out.extend_from_slice(b"{\"format\":");
+    json::write_compact(&mut out, format)?;
+    field(&mut out, "version", &version)?;
+    field(&mut out, "taken_at", taken_at)?;
+    field(&mut out, "host", host)?;
+    field(&mut out, "privileges", privileges)?;
+    field(&mut out, "warnings", &warnings)?;
+    field(&mut out, "netns", &netns)?;
+    out.extend_from_slice(b",\"sockets\":[");
+    for (i, s) in sockets.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        socket_json::write(&mut out, s)?;
+        if out.len() >= BUFFER {
+            w.write_all(&out)?;
+            out.clear();
+        }
+    }
+    out.push(b']');
+    // What is written so far goes out before the wait for the findings.
+    w.write_all(&out)?;
+    out.clear();
+    let findings = findings();
+    field(&mut out, "findings", &findings)?;
+    field(&mut out, "marks", &marks)?;
+    field(&mut out, "view", view)?;
+    field(&mut out, "scan", scan)?;
+    if let Some(dashboard) = dashboard {
+        field(&mut out, "dashboard", dashboard)?;
+    }
+    out.push(b'}');
+    w.write_all(&out)
+}
+
+/// How much of the compact document is gathered before it is written.
+const BUFFER: usize = 256 * 1024;
+
+/// A field's value of any type, behind one `dyn` (serde's `Serialize` is not object-safe).
+mod erased {
+    use crate::output::json;
+    use serde::Serialize;
+    use std::io;
+
+    pub trait Value {
+        fn write(&self, out: &mut Vec<u8>) -> io::Result<()>;
+    }
+
+    impl<T: Serialize + ?Sized> Value for T {
+        fn write(&self, out: &mut Vec<u8>) -> io::Result<()> {
+            json::write_compact(out, self)
+        }
+    }
 }
 
 /// The fields of [`Snapshot`] in its order, borrowed, with the findings from `F`. A field
@@ -178,5 +262,32 @@ mod tests {
         );
         // Serialized twice, the second time is an error, not a panic or a silent empty list.
         assert!(serde_json::to_vec(&doc).is_err());
+    }
+
+    /// The compact writer gathers its bytes itself: every socket has gone out to the
+    /// writer when the findings are asked for.
+    #[test]
+    fn compact_writes_the_sockets_out_before_it_waits_for_the_findings() {
+        let snap = judged();
+        let written = std::cell::RefCell::new(Vec::new());
+        struct Shared<'a>(&'a std::cell::RefCell<Vec<u8>>);
+        impl Write for Shared<'_> {
+            fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+                self.0.borrow_mut().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut then = None;
+        write_json_judging(&mut Shared(&written), &snap, false, || {
+            then = Some(written.borrow().len());
+            Vec::new()
+        })
+        .expect("write");
+        let text = String::from_utf8(written.take()).expect("UTF-8");
+        let at = text.find(",\"findings\":").expect("findings");
+        assert_eq!(then, Some(at));
     }
 }

@@ -38,6 +38,13 @@ pub fn to_writer_pretty<W: io::Write, T: ?Sized + Serialize>(
     buf.flush().map_err(serde_json::Error::io)
 }
 
+/// `value` as compact JSON, unsafe characters escaped, straight into `writer` (which a
+/// caller writing many values buffers itself): a piece of a larger document.
+pub fn write_compact<W: io::Write, T: ?Sized + Serialize>(writer: W, value: &T) -> io::Result<()> {
+    let mut ser = serde_json::Serializer::with_formatter(writer, Safe(CompactFormatter));
+    value.serialize(&mut ser).map_err(io::Error::from)
+}
+
 /// The serializer writes a few bytes at a time (a quote, a key, a comma): into a buffer of
 /// a concrete type those writes are inlined copies, where through the caller's writer (often
 /// a `&mut dyn Write`) each one is a call. A 50,000-socket snapshot is ~60 MB of such

@@ -9,6 +9,7 @@ pub mod findings;
 pub mod json;
 pub mod ports;
 pub mod rules;
+pub mod socket_json;
 pub mod table;
 pub mod whatif;
 pub mod who;
