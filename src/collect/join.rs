@@ -74,7 +74,7 @@ pub struct JoinContext<'a> {
     pub addrs: &'a [RawAddr],
     pub user_name: &'a (dyn Fn(u32) -> Option<Arc<str>> + Sync),
     /// Set when some processes' fd tables could not be read: holder lists may be partial.
-    pub holders_incomplete: Option<String>,
+    pub holders_incomplete: Option<Arc<str>>,
 }
 
 /// Whether a raw socket belongs in a snapshot of `view`.

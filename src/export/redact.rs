@@ -280,7 +280,13 @@ impl Redactor {
             fix(&mut m.note);
         }
         for s in &mut snap.sockets {
-            s.holders_unknown.iter_mut().for_each(&mut fix);
+            if let Some(why) = &mut s.holders_unknown {
+                let mut text = why.to_string();
+                fix(&mut text);
+                if *text != **why {
+                    *why = text.into();
+                }
+            }
         }
     }
 }

@@ -16,8 +16,28 @@ pub struct NetnsId(pub u64);
 pub struct SocketId(pub String);
 
 impl SocketId {
+    /// `{netns}-{cookie in hex}`. Written digit by digit: the join makes one per socket,
+    /// and `format!` was a tenth of its time at 50,000 sockets.
     pub fn new(netns: NetnsId, cookie: u64) -> Self {
-        SocketId(format!("{}-{:x}", netns.0, cookie))
+        // Right to left: the cookie in hex, the dash, the namespace in decimal.
+        let mut text = [0u8; 20 + 1 + 16];
+        let mut at = text.len();
+        for (mut n, base, then) in [(cookie, 16, Some(b'-')), (netns.0, 10, None)] {
+            loop {
+                at -= 1;
+                text[at] = b"0123456789abcdef"[(n % base) as usize];
+                n /= base;
+                if n == 0 {
+                    break;
+                }
+            }
+            if let Some(c) = then {
+                at -= 1;
+                text[at] = c;
+            }
+        }
+        // ASCII digits and a dash: always UTF-8.
+        SocketId(String::from_utf8_lossy(&text[at..]).into_owned())
     }
 }
 
@@ -30,5 +50,25 @@ impl fmt::Display for NetnsId {
 impl fmt::Display for SocketId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_socket_id_is_the_namespace_in_decimal_and_the_cookie_in_hex() {
+        for (netns, cookie) in [
+            (0, 0),
+            (4026531840, 0x14ffe),
+            (u64::MAX, u64::MAX),
+            (7, 1 << 60),
+        ] {
+            assert_eq!(
+                SocketId::new(NetnsId(netns), cookie).0,
+                format!("{netns}-{cookie:x}")
+            );
+        }
     }
 }

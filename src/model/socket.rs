@@ -207,7 +207,7 @@ pub struct Socket {
     pub send_q: Option<u32>,
     /// Why the holder list may be incomplete (other users' fds unreadable), if it may be.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub holders_unknown: Option<String>,
+    pub holders_unknown: Option<Arc<str>>,
     /// True when `syn_recv` counts the requests of a whole SO_REUSEPORT group: the kernel
     /// hashes each request to one member and inet_diag does not say which.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]

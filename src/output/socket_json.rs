@@ -378,7 +378,7 @@ mod tests {
             s.id.0 = texts[0].clone();
             s.user = Some(texts[1].as_str().into());
             s.device = Some(texts[2].clone());
-            s.holders_unknown = Some(texts[3].clone());
+            s.holders_unknown = Some(texts[3].as_str().into());
             s.options.bind_device = Some(texts[4].clone());
             s.options.reasons.insert(OptionName::V6only, Missing::NotApplicable(texts[5].as_str().into()));
             s.holders[0].name = texts[6].as_str().into();
