@@ -121,24 +121,14 @@ impl Session {
         Ok(sample)
     }
 
-    /// Takes one snapshot and leaves it to the caller to record ([`Session::judging`]):
-    /// recording 15,000 listeners takes ~15 ms, which a second thread can spend while
-    /// the first writes the snapshot out.
+    /// Takes one snapshot and does not record it: for a command that takes only this one,
+    /// whose findings are the same without it ([`History::record`] of a first sample
+    /// leaves nothing to judge: growth needs three samples, a counter's rise two).
+    /// Recording 15,000 listeners takes ~10 ms.
     pub fn sample_unrecorded(&mut self) -> Result<Sample, CollectError> {
         let snap = self.collector.collect()?;
         let at_ms = self.now_ms();
         Ok(Sample { snap, at_ms })
-    }
-
-    /// Records `sample` (taken by [`Session::sample_unrecorded`]) and judges it, as
-    /// [`Session::sample`] then [`Session::judge`] do, through the history alone, so
-    /// that this can run on another thread than the one holding the session's sample.
-    pub fn judging(&mut self) -> impl FnOnce(&Sample) -> Vec<Finding> + Send + '_ {
-        let history = &mut self.history;
-        move |sample: &Sample| {
-            history.record(&sample.snap, sample.at_ms);
-            findings::analyze(&sample.snap, history)
-        }
     }
 
     /// As [`Session::sample`], with the findings judged into the snapshot.
@@ -197,5 +187,35 @@ mod tests {
         // end); the recording has no later readings, so time stands still after it.
         assert_eq!(first.at_ms, took_ms);
         assert_eq!(judged.at_ms, first.at_ms);
+    }
+
+    /// A first sample judges the same unrecorded: what `snapshot` relies on to skip
+    /// recording it. The snapshot has listeners with full accept queues, SYN_RECV and
+    /// counters, so every use of the history (queues, counter rises) is asked.
+    #[test]
+    fn a_first_sample_judges_the_same_unrecorded() {
+        let (mut s, _) = session();
+        let mut sample = s.sample_unrecorded().expect("sample");
+        assert_eq!(s.history().samples(), 0, "not recorded");
+        for (i, sock) in sample.snap.sockets.iter_mut().enumerate() {
+            if let Some(q) = &mut sock.accept_queue {
+                q.len = q.backlog + i as u32 % 2;
+                sock.syn_recv = Some(q.backlog);
+            }
+        }
+        for ns in &mut sample.snap.netns {
+            ns.counters.listen_overflows = Some(7);
+            ns.counters.req_q_full_drop = Some(3);
+        }
+        let unrecorded = findings::analyze(&sample.snap, s.history());
+        let mut once = History::new(5);
+        once.record(&sample.snap, sample.at_ms);
+        assert_eq!(unrecorded, findings::analyze(&sample.snap, &once));
+        assert!(
+            unrecorded
+                .iter()
+                .any(|f| f.kind == crate::model::FindingKind::AcceptQueueFull),
+            "{unrecorded:?}"
+        );
     }
 }

@@ -3,6 +3,7 @@
 
 use super::query::{matching, parse_arg, print_pids};
 use super::{explain_privileges, text_to_stdout, to_stdout};
+use crate::analyze::findings;
 use crate::analyze::history::History;
 use crate::cli::SnapshotArgs;
 use crate::collect::linux::collector::Collector;
@@ -79,28 +80,23 @@ pub fn run(args: &SnapshotArgs) -> anyhow::Result<u8> {
 fn json_while_judging(mut session: Session, args: &SnapshotArgs) -> anyhow::Result<u8> {
     let sample = session.sample_unrecorded()?;
     explain_privileges(&sample.snap, args.quiet);
-    // Taken once: by the judge's thread, or here when there is no second thread.
-    let judging = std::sync::Mutex::new(Some(session.judging()));
-    let sample_ref = &sample;
-    let judge_once = || {
-        let once = judging.lock().ok().and_then(|mut j| j.take());
-        once.map(|judge| judge(sample_ref)).unwrap_or_default()
-    };
+    // Judged as the first sample of a session: with nothing before it to compare.
+    let history = History::default();
+    let snap = &sample.snap;
+    let judge = || findings::analyze(snap, &history);
     std::thread::scope(|scope| {
-        // The judge records the sample in the history first, then judges it.
-        let judge = std::thread::Builder::new()
+        let judging = std::thread::Builder::new()
             .name("bindscope-judge".to_string())
-            .spawn_scoped(scope, judge_once);
-        let findings = move || match judge {
-            Ok(judge) => judge
+            .spawn_scoped(scope, judge);
+        let findings = move || match judging {
+            Ok(judging) => judging
                 .join()
                 .unwrap_or_else(|p| std::panic::resume_unwind(p)),
             // No second thread (a process limit): judged here when the writer gets there.
-            Err(_) => judge_once(),
+            Err(_) => judge(),
         };
         to_stdout(|w| export::streamed::write_json_judging(w, &sample.snap, args.pretty, findings))
     })?;
-    drop(judging);
     // Freeing 50,000 sockets one by one, and the session's caches of as many, costs tens
     // of milliseconds the process is about to spend exiting anyway: the memory goes back
     // with the process (nothing here holds anything that must be closed or flushed).
