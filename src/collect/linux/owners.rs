@@ -350,7 +350,7 @@ fn plan_options(
     cache
         .nonblocking
         .retain(|_, (_, at)| now.saturating_sub(*at) < NONBLOCK_TTL);
-    let mut candidates = Candidates::default();
+    let mut candidates = Candidates::with_capacity(sockets.len());
     let known = sockets
         .iter()
         .filter(|r| r.inode != 0)

@@ -26,6 +26,17 @@ pub struct Candidates {
 }
 
 impl Candidates {
+    /// Room for `n` candidates at once (at 50,000 sockets, growing the index took 5 ms).
+    pub fn with_capacity(n: usize) -> Self {
+        let mut index = FastMap::default();
+        index.reserve(n);
+        Candidates {
+            index,
+            jobs: Vec::with_capacity(n),
+            claimed: Vec::with_capacity(n),
+        }
+    }
+
     pub fn push(&mut self, expected: Expected, want: Wanted) {
         let next = self.jobs.len();
         if let std::collections::hash_map::Entry::Vacant(e) = self.index.entry(expected.inode) {
@@ -44,7 +55,7 @@ impl Candidates {
 pub struct WalkProber<'a> {
     candidates: &'a Candidates,
     prober: Box<dyn ProbeOptions + Send + 'a>,
-    done: Vec<(usize, Result<ProbedOptions, ProbeError>)>,
+    done: Vec<(usize, Option<Result<ProbedOptions, ProbeError>>)>,
 }
 
 impl<'a> WalkProber<'a> {
@@ -73,36 +84,41 @@ impl SocketFdSeen for WalkProber<'_> {
         let result = self
             .prober
             .probe_seen(Holder { pid, tid, fd }, expected, want);
-        self.done.push((i, result));
+        self.done.push((i, Some(result)));
     }
 }
 
 /// What the walk settled: a socket's options read, or a denial (which the probe
-/// afterwards would meet again: the first denial stops the tries). Indexed like the
-/// candidates, each taken out once.
+/// afterwards would meet again: the first denial stops the tries). Each is taken out
+/// once, where its walk thread left it: moving 50,000 results into one vector took 10 ms.
 #[derive(Default)]
 pub struct Settled {
-    by_candidate: Vec<Option<Result<ProbedOptions, ProbeError>>>,
+    /// Each walk thread's results.
+    done: Vec<Vec<(usize, Option<Result<ProbedOptions, ProbeError>>)>>,
+    /// Per candidate: which thread's result, and where in its list; `NONE` if unsettled.
+    by_candidate: Vec<(u32, u32)>,
 }
+
+/// No result for this candidate in [`Settled::by_candidate`].
+const NONE: (u32, u32) = (u32::MAX, u32::MAX);
 
 impl Settled {
     pub fn from_walk(candidates: &Candidates, probers: Vec<WalkProber<'_>>) -> Settled {
-        let mut by_candidate: Vec<Option<Result<ProbedOptions, ProbeError>>> =
-            std::iter::repeat_with(|| None)
-                .take(candidates.jobs.len())
-                .collect();
-        for p in probers {
-            for (i, result) in p.done {
-                let final_ = match &result {
-                    Ok(_) => true,
-                    Err(e) => e.is_denied(),
+        let mut by_candidate = vec![NONE; candidates.jobs.len()];
+        let done: Vec<_> = probers.into_iter().map(|p| p.done).collect();
+        for (t, results) in done.iter().enumerate() {
+            for (at, (i, result)) in results.iter().enumerate() {
+                let final_ = match result {
+                    Some(Ok(_)) => true,
+                    Some(Err(e)) => e.is_denied(),
+                    None => false,
                 };
-                if let (true, Some(slot)) = (final_, by_candidate.get_mut(i)) {
-                    *slot = Some(result);
+                if let (true, Some(slot)) = (final_, by_candidate.get_mut(*i)) {
+                    *slot = (t as u32, at as u32);
                 }
             }
         }
-        Settled { by_candidate }
+        Settled { done, by_candidate }
     }
 
     /// The walk's answer for the socket `inode`, taken out.
@@ -112,7 +128,12 @@ impl Settled {
         inode: u64,
     ) -> Option<Result<ProbedOptions, ProbeError>> {
         let &i = candidates.index.get(&inode)?;
-        self.by_candidate.get_mut(i)?.take()
+        let &(t, at) = self.by_candidate.get(i)?;
+        self.done
+            .get_mut(t as usize)?
+            .get_mut(at as usize)?
+            .1
+            .take()
     }
 }
 
