@@ -55,8 +55,11 @@ impl Candidates {
 pub struct WalkProber<'a> {
     candidates: &'a Candidates,
     prober: Box<dyn ProbeOptions + Send + 'a>,
-    done: Vec<(usize, Option<Result<ProbedOptions, ProbeError>>)>,
+    done: Vec<Probed>,
 }
+
+/// A candidate's index and what its probe gave (`None` once taken out).
+type Probed = (usize, Option<Result<ProbedOptions, ProbeError>>);
 
 impl<'a> WalkProber<'a> {
     pub fn new(candidates: &'a Candidates, prober: Box<dyn ProbeOptions + Send + 'a>) -> Self {
@@ -94,7 +97,7 @@ impl SocketFdSeen for WalkProber<'_> {
 #[derive(Default)]
 pub struct Settled {
     /// Each walk thread's results.
-    done: Vec<Vec<(usize, Option<Result<ProbedOptions, ProbeError>>)>>,
+    done: Vec<Vec<Probed>>,
     /// Per candidate: which thread's result, and where in its list; `NONE` if unsettled.
     by_candidate: Vec<(u32, u32)>,
 }
