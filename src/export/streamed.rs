@@ -83,6 +83,7 @@ fn write_compact<'a>(
     out.push(b']');
     // What is written so far goes out before the wait for the findings.
     w.write_all(&out)?;
+    w.flush()?;
     out.clear();
     let findings = findings();
     field(&mut out, "findings", &findings)?;

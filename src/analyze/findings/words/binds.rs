@@ -7,25 +7,37 @@ use crate::model::{Proto, Snapshot, Socket};
 use crate::text::clean;
 use std::collections::BTreeSet;
 
-/// The sockets as `tcp 0.0.0.0:80 of alice (uid 1001), held by api[12] alice; …`, the
-/// first [`LISTED`] of them, then how many more (as `of_group` counts the rest): a port
-/// bound on 70 addresses made a 20 KB paragraph nobody reads, and the finding lists every
-/// socket in its `sockets` anyway.
+/// The sockets as `tcp 0.0.0.0:80 of alice (uid 1001), held by api[12] alice; …`: the
+/// first socket of each user, then the others up to [`LISTED`] in all, in their order, then
+/// how many more. A port bound on 70 addresses made a 20 KB paragraph nobody reads (the
+/// finding lists every socket in its `sockets` anyway); a user's socket is never among the
+/// ones only counted, so a list of users' sockets names every user.
 fn socket_list(sockets: &[&Socket]) -> String {
+    let mut users = BTreeSet::new();
+    let mut listed: Vec<bool> = sockets.iter().map(|s| users.insert(s.uid)).collect();
+    let mut room = LISTED.saturating_sub(users.len());
+    for l in listed.iter_mut().filter(|l| !**l) {
+        if room == 0 {
+            break;
+        }
+        *l = true;
+        room -= 1;
+    }
     let mut text = sockets
         .iter()
-        .take(LISTED)
-        .map(|s| describe::socket(s))
+        .zip(&listed)
+        .filter(|(_, l)| **l)
+        .map(|(s, _)| describe::socket(s))
         .collect::<Vec<_>>()
         .join("; ");
-    let more = sockets.len().saturating_sub(LISTED);
+    let more = listed.iter().filter(|l| !**l).count();
     if more > 0 {
         text.push_str(&format!("; and {more} more"));
     }
     text
 }
 
-/// How many sockets an explanation describes one by one.
+/// How many sockets an explanation describes one by one (more when more users own them).
 const LISTED: usize = 10;
 
 /// A route in words: `IPv4 to 127.0.0.1 → tcp 127.0.0.1:80 (api[12])`.

@@ -251,3 +251,38 @@ fn a_long_socket_list_describes_ten_and_counts_the_rest() {
         "{explanation}"
     );
 }
+
+/// Cut short, a list of several users' sockets still describes a socket of each user: a
+/// port with twelve sockets of one user and one of another names both.
+#[test]
+fn a_long_list_of_two_users_names_both() {
+    let mut sockets: Vec<Socket> = (0..12)
+        .map(|i| {
+            sock(
+                &format!("a{i:02}"),
+                Proto::Tcp,
+                &format!("127.0.0.{}", i + 1),
+                7000,
+                1001,
+            )
+        })
+        .collect();
+    sockets.push(sock("b", Proto::Tcp, "127.0.1.1", 7000, 1002));
+    let sn = snap(sockets);
+    let fs = facts(&sn, &History::default());
+    let fact = fs
+        .iter()
+        .find(|f| f.kind() == FindingKind::CrossUserPort)
+        .expect("a port of two users");
+    let explanation = of(fact, &sn).explanation;
+    assert!(
+        explanation.contains("tcp 127.0.1.1:7000 of uid 1002"),
+        "{explanation}"
+    );
+    assert_eq!(
+        explanation.matches(" of uid 1001").count(),
+        9,
+        "{explanation}"
+    );
+    assert!(explanation.contains("; and 3 more"), "{explanation}");
+}
