@@ -1,7 +1,7 @@
 //! A socket as compact JSON, written by hand: the same bytes as [`super::json::to_writer`]
-//! gives for a [`Socket`], in about half the time. A 50,000-socket snapshot is ~58 MB of
-//! sockets, and serde_json spends most of it escaping the ~55 keys of each socket one byte
-//! at a time and passing every piece through the formatter; here the keys are constants,
+//! gives for a [`Socket`], in 70% of the time (the 55 MB of sockets of a 50,000-socket
+//! snapshot: 76 ms against 108). serde_json spends most of it escaping the ~55 keys of each
+//! socket one byte at a time and passing every piece through the formatter; here the keys are constants,
 //! plain ASCII strings are copied at once, and everything else (an enum's name, a string
 //! with a character to escape, a container) is handed to serde_json as before, so escaping
 //! stays in one place ([`super::json`]).
