@@ -222,22 +222,25 @@ mod tests {
         }
     }
 
+    /// An unbuffered writer whose bytes a test can look at while it is being written to.
+    struct Shared<'a>(&'a std::cell::RefCell<Vec<u8>>);
+
+    impl Write for Shared<'_> {
+        fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+            self.0.borrow_mut().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
     /// The findings are asked for once, when the sockets are written already (the writer
     /// here is unbuffered, so what it holds at that moment is what was serialized).
     #[test]
     fn findings_are_judged_after_the_sockets_are_written() {
         let snap = judged();
         let written = std::cell::RefCell::new(Vec::new());
-        struct Shared<'a>(&'a std::cell::RefCell<Vec<u8>>);
-        impl Write for Shared<'_> {
-            fn write(&mut self, b: &[u8]) -> io::Result<usize> {
-                self.0.borrow_mut().extend_from_slice(b);
-                Ok(b.len())
-            }
-            fn flush(&mut self) -> io::Result<()> {
-                Ok(())
-            }
-        }
         let calls = Cell::new(0);
         let seen = Cell::new(Vec::new());
         let doc = Document::new(
@@ -271,16 +274,6 @@ mod tests {
     fn compact_writes_the_sockets_out_before_it_waits_for_the_findings() {
         let snap = judged();
         let written = std::cell::RefCell::new(Vec::new());
-        struct Shared<'a>(&'a std::cell::RefCell<Vec<u8>>);
-        impl Write for Shared<'_> {
-            fn write(&mut self, b: &[u8]) -> io::Result<usize> {
-                self.0.borrow_mut().extend_from_slice(b);
-                Ok(b.len())
-            }
-            fn flush(&mut self) -> io::Result<()> {
-                Ok(())
-            }
-        }
         let mut then = None;
         write_json_judging(&mut Shared(&written), &snap, false, || {
             then = Some(written.borrow().len());

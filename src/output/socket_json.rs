@@ -76,33 +76,15 @@ pub fn write(out: &mut Vec<u8>, s: &Socket) -> io::Result<()> {
     out.extend_from_slice(b"],\"cookie\":");
     number(out, s.cookie);
     // The fields written only when set (`skip_serializing_if` in the model).
-    if let Some(q) = s.recv_q {
-        out.extend_from_slice(b",\"recv_q\":");
-        number(out, q);
-    }
-    if let Some(q) = s.send_q {
-        out.extend_from_slice(b",\"send_q\":");
-        number(out, q);
-    }
-    if let Some(why) = &s.holders_unknown {
-        out.extend_from_slice(b",\"holders_unknown\":");
-        string(out, why)?;
-    }
+    number_if_set(out, b",\"recv_q\":", s.recv_q);
+    number_if_set(out, b",\"send_q\":", s.send_q);
+    string_if_set(out, b",\"holders_unknown\":", s.holders_unknown.as_deref())?;
     if s.syn_recv_shared {
         out.extend_from_slice(b",\"syn_recv_shared\":true");
     }
-    if let Some(id) = s.cgroup_id {
-        out.extend_from_slice(b",\"cgroup_id\":");
-        number(out, id);
-    }
-    if let Some(host) = &s.host {
-        out.extend_from_slice(b",\"host\":");
-        string(out, host)?;
-    }
-    if let Some(pos) = s.dump_pos {
-        out.extend_from_slice(b",\"dump_pos\":");
-        number(out, pos);
-    }
+    number_if_set(out, b",\"cgroup_id\":", s.cgroup_id);
+    string_if_set(out, b",\"host\":", s.host.as_deref())?;
+    number_if_set(out, b",\"dump_pos\":", s.dump_pos);
     out.push(b'}');
     Ok(())
 }
@@ -171,18 +153,9 @@ fn holder(out: &mut Vec<u8>, h: &Holder) -> io::Result<()> {
     }
     out.extend_from_slice(b",\"netns\":");
     optional_number(out, h.netns.map(|n| n.0));
-    if let Some(ppid) = h.ppid {
-        out.extend_from_slice(b",\"ppid\":");
-        number(out, ppid);
-    }
-    if let Some(threads) = h.threads {
-        out.extend_from_slice(b",\"threads\":");
-        number(out, threads);
-    }
-    if let Some(exe) = &h.exe {
-        out.extend_from_slice(b",\"exe\":");
-        string(out, exe)?;
-    }
+    number_if_set(out, b",\"ppid\":", h.ppid);
+    number_if_set(out, b",\"threads\":", h.threads);
+    string_if_set(out, b",\"exe\":", h.exe.as_deref())?;
     out.push(b'}');
     Ok(())
 }
@@ -229,6 +202,25 @@ fn ip(out: &mut Vec<u8>, a: IpAddr) -> io::Result<()> {
 
 fn null(out: &mut Vec<u8>) {
     out.extend_from_slice(b"null");
+}
+
+/// `key` (with its comma and colon) and the number, or nothing when unset.
+fn number_if_set(out: &mut Vec<u8>, key: &[u8], v: Option<impl Into<u64>>) {
+    if let Some(n) = v {
+        out.extend_from_slice(key);
+        number(out, n);
+    }
+}
+
+/// `key` (with its comma and colon) and the string, or nothing when unset.
+fn string_if_set(out: &mut Vec<u8>, key: &[u8], v: Option<&str>) -> io::Result<()> {
+    match v {
+        Some(s) => {
+            out.extend_from_slice(key);
+            string(out, s)
+        }
+        None => Ok(()),
+    }
 }
 
 fn optional_bool(out: &mut Vec<u8>, v: Option<bool>) {
