@@ -1,10 +1,10 @@
 //! A socket as compact JSON, written by hand: the same bytes as [`super::json::to_writer`]
 //! gives for a [`Socket`], in 70% of the time (the 55 MB of sockets of a 50,000-socket
-//! snapshot: 76 ms against 108). serde_json spends most of it escaping the ~55 keys of each
-//! socket one byte at a time and passing every piece through the formatter; here the keys are constants,
-//! plain ASCII strings are copied at once, and everything else (an enum's name, a string
-//! with a character to escape, a container) is handed to serde_json as before, so escaping
-//! stays in one place ([`super::json`]).
+//! snapshot: 76 ms against 108). serde_json spends most of it escaping the ~55 keys of
+//! each socket one byte at a time and passing every piece through the formatter; here the
+//! keys are constants, plain ASCII strings are copied at once, and everything else (an
+//! enum's name, a string with a character to escape, a container) is handed to serde_json
+//! as before, so escaping stays in one place ([`super::json`]).
 //!
 //! A field added to `Socket`, `Options` or `Holder` must be added here too: the tests
 //! compare these bytes with serde's for sockets with every field set and unset.
