@@ -596,6 +596,19 @@ mod tests {
                     .expect("sleep")
             })
             .collect();
+        // spawn() returns once exec has closed the CLOEXEC pipe, which the kernel does a
+        // little before it renames the task: wait until each child is named `sleep`.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        for c in &children {
+            let comm = format!("/proc/{}/comm", c.id());
+            while std::fs::read_to_string(&comm).map_or(true, |n| n.trim_end() != "sleep") {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "{comm} never became sleep"
+                );
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+        }
         let mut pids: Vec<(u32, Option<u32>)> = children.iter().map(|c| (c.id(), None)).collect();
         // Our own process among them: another name, so a swap would show.
         pids.insert(17, (std::process::id(), None));
