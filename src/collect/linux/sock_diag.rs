@@ -829,17 +829,26 @@ mod tests {
             .collect();
         let mut nl = NetlinkSocket::open(super::super::netlink::NETLINK_SOCK_DIAG).unwrap();
         let mut kept = || dump_bytes(&mut nl, Family::Ipv4, Proto::Tcp, TCPF_LISTEN, 0).unwrap();
-        let mut parsed = Vec::new();
-        // Listeners of other tests come and go meanwhile: tried until two reads agree.
-        let (first, direct) = (0..20)
+        // Listeners of other tests come and go meanwhile (and may come and go back between
+        // two reads): tried until the kept bytes read twice agree and parse as the parsing
+        // dump read between them. A parser that differs fails every try.
+        let mut last = None;
+        let (first, parsed) = (0..20)
             .find_map(|_| {
                 let before = kept();
                 let direct = live_dump(Family::Ipv4, Proto::Tcp, TCPF_LISTEN);
-                (kept() == before).then_some((before, direct))
+                if kept() != before {
+                    return None;
+                }
+                let mut parsed = Vec::new();
+                before.parse(&mut parsed).unwrap();
+                if parsed == direct {
+                    return Some((before, parsed));
+                }
+                last = Some((parsed, direct));
+                None
             })
-            .expect("two equal reads of the listeners");
-        first.parse(&mut parsed).unwrap();
-        assert_eq!(parsed, direct);
+            .unwrap_or_else(|| panic!("no two equal reads parsed as the dump: {last:?}"));
         for l in &listeners {
             let port = l.local_addr().unwrap().port();
             assert!(parsed.iter().any(|s| s.local_port == port), "{port}");

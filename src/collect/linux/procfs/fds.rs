@@ -745,25 +745,33 @@ mod reuse_tests {
         }
         std::fs::create_dir_all(dir.path().join("300")).expect("no fd dir: exited");
         std::fs::create_dir_all(dir.path().join("self")).expect("not a pid");
-        for root in [ProcRoot::new(dir.path()), ProcRoot::default()] {
+        let walk_both = |root: &ProcRoot| {
             let (mut one, mut two) = (HashMap::new(), HashMap::new());
-            let a = scan_with(&root, &HashMap::new(), &mut one, 1, [None, None]);
-            let b = scan_with(&root, &HashMap::new(), &mut two, 2, [None, None]);
-            if root != ProcRoot::default() {
-                assert_eq!(a, b);
-                assert_eq!(one, two);
-                assert_eq!(a.processes_scanned, 151);
-                assert_eq!(a.processes_vanished, 1);
-                let sockets = (100..250u32)
-                    .filter(|p| p % 50 != 0)
-                    .map(|p| (0..p % 7).filter(|n| n % 3 != 0).count())
-                    .sum::<usize>();
-                assert_eq!(a.fds.len(), sockets);
-            } else {
-                // A live host changes between two walks: about the same processes.
-                assert!(a.processes_scanned.abs_diff(b.processes_scanned) < 20);
-            }
-        }
+            let a = scan_with(root, &HashMap::new(), &mut one, 1, [None, None]);
+            let b = scan_with(root, &HashMap::new(), &mut two, 2, [None, None]);
+            (a, b, one, two)
+        };
+        let (a, b, one, two) = walk_both(&ProcRoot::new(dir.path()));
+        assert_eq!(a, b);
+        assert_eq!(one, two);
+        assert_eq!(a.processes_scanned, 151);
+        assert_eq!(a.processes_vanished, 1);
+        let sockets = (100..250u32)
+            .filter(|p| p % 50 != 0)
+            .map(|p| (0..p % 7).filter(|n| n % 3 != 0).count())
+            .sum::<usize>();
+        assert_eq!(a.fds.len(), sockets);
+
+        // A live host changes between two walks, and other tests of this binary start and
+        // reap dozens of processes at once: about the same processes, in one of a few tries.
+        let differences: Vec<u32> = (0..5)
+            .map(|_| {
+                let (a, b, ..) = walk_both(&ProcRoot::default());
+                a.processes_scanned.abs_diff(b.processes_scanned)
+            })
+            .take_while(|&d| d >= 20)
+            .collect();
+        assert!(differences.len() < 5, "{differences:?}");
     }
 
     /// A seer that opens a socket in "our" table each time it is told of one, as the
