@@ -143,10 +143,10 @@ fn a_closed_terminal_ends_the_dashboard() {
     // Closing the terminal (what a closed window does) hangs up its tty.
     drop(t);
     let start = Instant::now();
-    while std::path::Path::new(&format!("/proc/{pid}")).exists() {
+    while common::running(pid) {
         assert!(
-            start.elapsed() < Duration::from_secs(5),
-            "the dashboard (pid {pid}) is still running 5 s after its terminal closed"
+            start.elapsed() < Duration::from_secs(10),
+            "the dashboard (pid {pid}) is still running 10 s after its terminal closed"
         );
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -258,17 +258,6 @@ fn an_unreadable_default_config_is_a_warning_not_a_refusal() {
     assert_eq!(report["exit_code"], 0, "{report}");
 }
 
-/// The screen with its colours and attributes as escape sequences (`capture-pane -e`): tmux
-/// writes back a colour the way it was set, `38;5;N` for a 256-colour index and `3N`/`9N`
-/// for one of the 16.
-fn screen_with_escapes(session: &str) -> String {
-    let out = Command::new("tmux")
-        .args(["capture-pane", "-p", "-e", "-t", session])
-        .output()
-        .expect("tmux capture-pane -e");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 /// The SGR parameters of every `ESC [ ... m` in `s`.
 fn sgr_params(s: &str) -> Vec<String> {
     s.split("\x1b[")
@@ -316,21 +305,21 @@ fn a_dumb_terminal_gets_ascii_without_colour_and_others_16_colours() {
             "env {env} ip netns exec {} {bin} --netns current --interval 500ms; echo EXIT=$?; sleep 60",
             ns.name()
         );
-        (Tmux::start(&session, 160, 40, &shell), session)
+        Tmux::start(&session, 160, 40, &shell)
     };
 
-    let (dumb, session) = run("TERM=dumb LANG=C LC_ALL= LC_CTYPE=", "dumb");
+    let dumb = run("TERM=dumb LANG=C LC_ALL= LC_CTYPE=", "dumb");
     let first = dumb.wait_for("both sockets", |s| {
         s.contains("24311") && s.contains("24312")
     });
-    let mut screens = vec![("sockets", first, screen_with_escapes(&session))];
+    let mut screens = vec![("sockets", first, dumb.screen_with_escapes())];
     dumb.keys(&["Tab"]);
     let ports = dumb.wait_for("the Ports view", |s| s.contains("v4 *>sm-u1001"));
-    screens.push(("ports", ports, screen_with_escapes(&session)));
+    screens.push(("ports", ports, dumb.screen_with_escapes()));
     dumb.keys(&["?"]);
     let help = dumb.wait_for("the help", |s| s.contains("Move up one page"));
     assert!(help.contains("+ help -"), "an ASCII border:\n{help}");
-    screens.push(("help", help, screen_with_escapes(&session)));
+    screens.push(("help", help, dumb.screen_with_escapes()));
     for (what, text, escaped) in &screens {
         let bad: Vec<char> = text.chars().filter(|c| !c.is_ascii()).collect();
         assert!(bad.is_empty(), "{what}: not ASCII: {bad:?}\n{text}");
@@ -349,12 +338,12 @@ fn a_dumb_terminal_gets_ascii_without_colour_and_others_16_colours() {
     let after = dumb.wait_for("bindscope to exit", |s| s.contains("EXIT="));
     assert!(after.contains("EXIT=0"), "{after}");
 
-    let (color, session) = run("TERM=xterm-256color LANG=C.UTF-8 LC_ALL= LC_CTYPE=", "16c");
+    let color = run("TERM=xterm-256color LANG=C.UTF-8 LC_ALL= LC_CTYPE=", "16c");
     let text = color.wait_for("both sockets", |s| {
         s.contains("24311") && s.contains("24312")
     });
     assert!(text.contains('·'), "UTF-8 keeps its glyphs:\n{text}");
-    let params = sgr_params(&screen_with_escapes(&session));
+    let params = sgr_params(&color.screen_with_escapes());
     let colours: Vec<&String> = params.iter().filter(|p| sets_colour(p)).collect();
     assert!(
         !colours.is_empty(),

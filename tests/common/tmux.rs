@@ -16,14 +16,22 @@ pub fn available() -> bool {
     false
 }
 
-/// A tmux session; killed on drop.
+/// How long a screen may take to show what a test waits for: a collection inside `ip netns
+/// exec` on a loaded 2-core machine, with room to spare.
+const SCREEN_WAIT: Duration = Duration::from_secs(30);
+
+/// A tmux session on a tmux server of its own (`-L`), both gone on drop. A server shared by
+/// the tests running at once exits when one test kills the last session, and a
+/// `new-session` of another test in that moment fails.
 pub struct Tmux {
     name: String,
+    /// The server's socket, which tmux leaves behind when the server is killed.
+    socket: Option<std::path::PathBuf>,
 }
 
 impl Tmux {
     pub fn start(name: &str, cols: u16, rows: u16, shell_cmd: &str) -> Tmux {
-        let ok = Command::new("tmux")
+        let ok = tmux(name)
             .args([
                 "new-session",
                 "-d",
@@ -39,21 +47,37 @@ impl Tmux {
             .expect("run tmux")
             .success();
         assert!(ok, "tmux new-session failed");
+        let socket = tmux(name)
+            .args(["display", "-p", "-t", name, "#{socket_path}"])
+            .output()
+            .ok()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().into())
+            .filter(|p: &std::path::PathBuf| p.is_absolute());
         Tmux {
             name: name.to_string(),
+            socket,
         }
     }
 
     pub fn screen(&self) -> String {
-        let out = Command::new("tmux")
+        let out = tmux(&self.name)
             .args(["capture-pane", "-p", "-t", &self.name])
             .output()
             .expect("tmux capture-pane");
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// The screen with its colours and attributes as escape sequences (`capture-pane -e`).
+    pub fn screen_with_escapes(&self) -> String {
+        let out = tmux(&self.name)
+            .args(["capture-pane", "-p", "-e", "-t", &self.name])
+            .output()
+            .expect("tmux capture-pane -e");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     pub fn keys(&self, keys: &[&str]) {
-        let ok = Command::new("tmux")
+        let ok = tmux(&self.name)
             .args(["send-keys", "-t", &self.name])
             .args(keys)
             .status()
@@ -63,14 +87,15 @@ impl Tmux {
     }
 
     pub fn alternate_screen(&self) -> bool {
-        let out = Command::new("tmux")
+        let out = tmux(&self.name)
             .args(["display", "-p", "-t", &self.name, "#{alternate_on}"])
             .output()
             .expect("tmux display");
         String::from_utf8_lossy(&out.stdout).trim() == "1"
     }
 
-    /// Waits until the screen satisfies `pred`, up to 10 s; panics with the screen if not.
+    /// Waits until the screen satisfies `pred`, up to SCREEN_WAIT; panics with the screen if
+    /// not.
     pub fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
         let start = Instant::now();
         loop {
@@ -78,8 +103,8 @@ impl Tmux {
             if pred(&s) {
                 return s;
             }
-            if start.elapsed() > Duration::from_secs(10) {
-                panic!("waited 10 s for {what}; the screen:\n{s}");
+            if start.elapsed() > SCREEN_WAIT {
+                panic!("waited {SCREEN_WAIT:?} for {what}; the screen:\n{s}");
             }
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -88,8 +113,16 @@ impl Tmux {
 
 impl Drop for Tmux {
     fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &self.name])
-            .status();
+        let _ = tmux(&self.name).arg("kill-server").status();
+        if let Some(socket) = &self.socket {
+            let _ = std::fs::remove_file(socket);
+        }
     }
+}
+
+/// tmux talking to the server named for this session.
+fn tmux(server: &str) -> Command {
+    let mut c = Command::new("tmux");
+    c.args(["-L", server]);
+    c
 }
