@@ -186,10 +186,7 @@ fn demo_up_makes_the_readme_sockets_and_down_removes_everything() {
     assert!(down.contains(&format!("removed namespace {web}")), "{down}");
     let left = namespaces();
     assert!(!left.contains(&web) && !left.contains(&db), "{left:?}");
-    let alive: Vec<&u32> = pids
-        .iter()
-        .filter(|p| Path::new(&format!("/proc/{p}")).exists())
-        .collect();
+    let alive: Vec<&u32> = pids.iter().filter(|&&p| common::running(p)).collect();
     assert!(alive.is_empty(), "processes left after down: {alive:?}");
     assert!(!demo.state.exists(), "the state directory is removed");
     assert_eq!(demo.run("status").0, 3, "status: not up");

@@ -438,9 +438,15 @@ pub fn world_readable_binary() -> BinCopy {
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))
         .expect("chmod 0755 temp dir");
     let path = dir.path().join("bindscope");
-    std::fs::copy(BINDSCOPE, &path).expect("copy the bindscope binary");
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
-        .expect("chmod 0755 binary");
+    // Copied by another process: a file this process held open for writing would be
+    // inherited by the children other test threads fork meanwhile, and running it would fail
+    // with ETXTBSY until each of them had exec'd.
+    let copied = Command::new("install")
+        .args(["-m", "0755", BINDSCOPE])
+        .arg(&path)
+        .status()
+        .expect("run install");
+    assert!(copied.success(), "install {BINDSCOPE} {}", path.display());
     BinCopy { _dir: dir, path }
 }
 
@@ -854,6 +860,17 @@ pub fn assert_matches_ss_lines(snap: &Value, ss_lines: Vec<SsSocket>) {
             );
         }
     }
+}
+
+/// Whether `pid` is a running process: a zombie (exited, not yet reaped by whichever
+/// process inherited it) has ended.
+pub fn running(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        // The state follows the command name, which is in parentheses and may hold any byte.
+        stat.rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            .is_some_and(|state| !matches!(state, "Z" | "X"))
+    })
 }
 
 /// Polls `f` until it is true or `timeout` passes.
