@@ -858,14 +858,21 @@ fn containers_of_docker_podman_and_lxc_by_name() {
         tmux.keys(&["-l", &filter]);
         tmux.keys(&["Enter"]);
         tmux.wait_for(&format!("filter {filter}"), |s| s.contains(&filter));
-        // One more refresh after the filter line shows, so the rows are the filtered ones.
-        std::thread::sleep(Duration::from_millis(500));
-        let screen = tmux.screen();
-        let shown: BTreeSet<u16> = all_ports
-            .iter()
-            .copied()
-            .filter(|&p| row_of(&screen, p).is_some())
-            .collect();
+        // The rows follow the filter line within a redraw or two: the screen is read until
+        // it shows what is wanted, and the last one read is judged if it never does.
+        let shown_on = |screen: &str| -> BTreeSet<u16> {
+            all_ports
+                .iter()
+                .copied()
+                .filter(|&p| row_of(screen, p).is_some())
+                .collect()
+        };
+        let mut screen = String::new();
+        common::wait_for(Duration::from_secs(10), || {
+            screen = tmux.screen();
+            shown_on(&screen) == want
+        });
+        let shown = shown_on(&screen);
         c.eq(
             &shown,
             &want,

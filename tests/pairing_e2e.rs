@@ -456,16 +456,14 @@ fn the_readme_ssh_line_works_between_two_namespaces() {
             .spawn()
             .expect("sshd"),
     );
-    // The remote session finds this build's bindscope.
+    // The remote session finds this build's bindscope (once sshd listens: it may take
+    // seconds to start on a loaded machine).
     let mut found = String::new();
-    for _ in 0..50 {
+    wait_for(Duration::from_secs(30), || {
         let r = local.run(&["ssh", "root@web1", "command -v bindscope"]);
-        if r.ok() {
-            found = r.stdout.trim().to_string();
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+        found = r.stdout.trim().to_string();
+        r.ok()
+    });
     assert_eq!(
         Path::new(&found),
         bin_dir.join("bindscope"),
