@@ -192,10 +192,11 @@ impl Churn {
 }
 
 /// Services that close their socket and bind the port again at once, holding each socket
-/// for at most 20 ms, while `bindscope record --interval 250ms` samples their namespace:
+/// for at most 20 ms, while `bindscope record --interval 1s` samples their namespace:
 /// no socket younger than an interval is ever duplicated (its options wait for the next
 /// sample, which it does not live to see), so no rebind meets EADDRINUSE; a steady socket's
-/// options are still read. Before ProbeWhen::SeenTwice the recorder duplicated the churning
+/// options are still read. The interval leaves a worker most of a second of descheduling on
+/// a loaded machine before its 20 ms socket could rightly be seen twice. Before ProbeWhen::SeenTwice the recorder duplicated the churning
 /// sockets every sample (their options were read, or found to be another socket's after the
 /// duplicate was taken) and rebinds failed now and then.
 #[test]
@@ -220,9 +221,9 @@ fn recording_never_duplicates_a_socket_younger_than_one_interval() {
             "--netns",
             "current",
             "--interval",
-            "250ms",
+            "1s",
             "--duration",
-            "10s",
+            "12s",
             "-o",
             file_arg,
         ],
@@ -241,7 +242,7 @@ fn recording_never_duplicates_a_socket_younger_than_one_interval() {
         samples.len(),
         run.stderr.trim()
     );
-    assert!(samples.len() >= 20, "{} samples", samples.len());
+    assert!(samples.len() >= 8, "{} samples", samples.len());
 
     let mut churn_seen = 0;
     // Churning sockets whose options were not left for the next sample, and of those the
