@@ -34,6 +34,8 @@ socket_namespace() {
     ip netns exec "$ns" "$(command -v python3)" "$here/mksockets.py" --procs "$procs" \
         --sockets "$sockets" --big $((sockets / 5)) \
         <"$work/stdin" >"$work/ready" 2>"$work/mksockets.err" &
+    # Out of the job table: the cleanup's kill -9 is expected, not news for the output.
+    disown $!
     exec 3>"$work/stdin"
     for _ in $(seq 600); do grep -q READY "$work/ready" 2>/dev/null && break; sleep 0.2; done
     grep -q READY "$work/ready" || { cat "$work/mksockets.err" >&2; echo "mksockets failed" >&2; exit 1; }
