@@ -196,9 +196,10 @@ impl Churn {
 /// no socket younger than an interval is ever duplicated (its options wait for the next
 /// sample, which it does not live to see), so no rebind meets EADDRINUSE; a steady socket's
 /// options are still read. The interval leaves a worker most of a second of descheduling on
-/// a loaded machine before its 20 ms socket could rightly be seen twice. Before ProbeWhen::SeenTwice the recorder duplicated the churning
-/// sockets every sample (their options were read, or found to be another socket's after the
-/// duplicate was taken) and rebinds failed now and then.
+/// a loaded machine before its 20 ms socket could rightly be seen twice. Before
+/// ProbeWhen::SeenTwice the recorder duplicated the churning sockets every sample (their
+/// options were read, or found to be another socket's after the duplicate was taken) and
+/// rebinds failed now and then.
 #[test]
 fn recording_never_duplicates_a_socket_younger_than_one_interval() {
     let Some(ns) = privileged("recording_never_duplicates_a_socket_younger_than_one_interval")

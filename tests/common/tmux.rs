@@ -52,7 +52,8 @@ impl Tmux {
             .output()
             .ok()
             .map(|o| String::from_utf8_lossy(&o.stdout).trim().into())
-            .filter(|p: &std::path::PathBuf| p.is_absolute());
+            .filter(|p: &std::path::PathBuf| p.is_absolute())
+            .or_else(|| default_socket(name));
         Tmux {
             name: name.to_string(),
             socket,
@@ -118,6 +119,18 @@ impl Drop for Tmux {
             let _ = std::fs::remove_file(socket);
         }
     }
+}
+
+/// Where tmux puts the socket of server `name` when it is not told otherwise.
+fn default_socket(name: &str) -> Option<std::path::PathBuf> {
+    use std::os::unix::fs::MetadataExt as _;
+    let uid = std::fs::metadata("/proc/self").ok()?.uid();
+    let dir = std::env::var_os("TMUX_TMPDIR").unwrap_or_else(|| "/tmp".into());
+    Some(
+        std::path::Path::new(&dir)
+            .join(format!("tmux-{uid}"))
+            .join(name),
+    )
 }
 
 /// tmux talking to the server named for this session.

@@ -588,18 +588,30 @@ mod tests {
     /// result stays with its pid, in order.
     #[test]
     fn processes_read_ahead_stay_with_their_pids() {
-        let mut children: Vec<std::process::Child> = (0..40)
-            .map(|_| {
-                std::process::Command::new("sleep")
-                    .arg("30")
-                    .spawn()
-                    .expect("sleep")
-            })
-            .collect();
-        // spawn() returns once exec has closed the CLOEXEC pipe, which the kernel does a
-        // little before it renames the task: wait until each child is named `sleep`.
+        /// The children, killed and reaped however the test ends.
+        struct Children(Vec<std::process::Child>);
+        impl Drop for Children {
+            fn drop(&mut self) {
+                for c in &mut self.0 {
+                    let _ = c.kill();
+                    let _ = c.wait();
+                }
+            }
+        }
+        let children = Children(
+            (0..40)
+                .map(|_| {
+                    std::process::Command::new("sleep")
+                        .arg("30")
+                        .spawn()
+                        .expect("sleep")
+                })
+                .collect(),
+        );
+        // spawn() returns once the child is inside execve, a little before the kernel
+        // renames the task: wait until each child is named `sleep`.
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        for c in &children {
+        for c in &children.0 {
             let comm = format!("/proc/{}/comm", c.id());
             while std::fs::read_to_string(&comm).map_or(true, |n| n.trim_end() != "sleep") {
                 assert!(
@@ -609,15 +621,12 @@ mod tests {
                 std::thread::sleep(std::time::Duration::from_millis(1));
             }
         }
-        let mut pids: Vec<(u32, Option<u32>)> = children.iter().map(|c| (c.id(), None)).collect();
+        let mut pids: Vec<(u32, Option<u32>)> = children.0.iter().map(|c| (c.id(), None)).collect();
         // Our own process among them: another name, so a swap would show.
         pids.insert(17, (std::process::id(), None));
         assert!(pids.len() >= PARALLEL_PROCESSES_FROM);
         let read = read_raw_processes(&ProcRoot::new("/proc"), &pids);
-        for c in &mut children {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
+        drop(children);
         assert_eq!(read.len(), pids.len());
         for (i, (&(pid, _), r)) in pids.iter().zip(&read).enumerate() {
             let p = r.as_ref().expect("a live process");

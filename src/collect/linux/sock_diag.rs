@@ -829,26 +829,51 @@ mod tests {
             .collect();
         let mut nl = NetlinkSocket::open(super::super::netlink::NETLINK_SOCK_DIAG).unwrap();
         let mut kept = || dump_bytes(&mut nl, Family::Ipv4, Proto::Tcp, TCPF_LISTEN, 0).unwrap();
+        let ours: Vec<u16> = listeners
+            .iter()
+            .map(|l| l.local_addr().unwrap().port())
+            .collect();
+        // This test's own listeners, which nothing else moves, as a dump describes them
+        // (their positions depend on the other listeners of the host).
+        let own = |dump: &[RawSocket]| -> Vec<RawSocket> {
+            let mut own: Vec<RawSocket> = dump
+                .iter()
+                .filter(|s| ours.contains(&s.local_port))
+                .map(|s| RawSocket {
+                    dump_pos: None,
+                    ..s.clone()
+                })
+                .collect();
+            own.sort_by_key(|s| s.local_port);
+            own
+        };
         // Listeners of other tests come and go meanwhile (and may come and go back between
         // two reads): tried until the kept bytes read twice agree and parse as the parsing
-        // dump read between them. A parser that differs fails every try.
-        let mut last = None;
+        // dump read between them. Our own listeners must parse the same in every try.
+        let (mut moved, mut last) = (0, None);
         let (first, parsed) = (0..20)
             .find_map(|_| {
                 let before = kept();
                 let direct = live_dump(Family::Ipv4, Proto::Tcp, TCPF_LISTEN);
                 if kept() != before {
+                    moved += 1;
                     return None;
                 }
                 let mut parsed = Vec::new();
                 before.parse(&mut parsed).unwrap();
+                assert_eq!(own(&parsed), own(&direct), "this test's listeners");
                 if parsed == direct {
                     return Some((before, parsed));
                 }
                 last = Some((parsed, direct));
                 None
             })
-            .unwrap_or_else(|| panic!("no two equal reads parsed as the dump: {last:?}"));
+            .unwrap_or_else(|| {
+                panic!(
+                    "in 20 tries the listeners moved between two reads {moved} times, and \
+                     the rest parsed otherwise than the dump; the last: {last:?}"
+                )
+            });
         for l in &listeners {
             let port = l.local_addr().unwrap().port();
             assert!(parsed.iter().any(|s| s.local_port == port), "{port}");
