@@ -5,6 +5,7 @@
 //! A leaf module: it depends on nothing else in the crate, so every layer may use it.
 //! [`glyphs`]: the ASCII stand-ins of the glyphs, for terminals and locales without UTF-8.
 
+pub mod digits;
 pub mod glyphs;
 
 use std::borrow::Cow;

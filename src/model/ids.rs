@@ -1,5 +1,6 @@
 //! Newtypes for the identifiers that tie sockets, processes and namespaces together.
 
+use crate::text::digits;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -21,21 +22,9 @@ impl SocketId {
     pub fn new(netns: NetnsId, cookie: u64) -> Self {
         // Right to left: the cookie in hex, the dash, the namespace in decimal.
         let mut text = [0u8; 20 + 1 + 16];
-        let mut at = text.len();
-        for (mut n, base, then) in [(cookie, 16, Some(b'-')), (netns.0, 10, None)] {
-            loop {
-                at -= 1;
-                text[at] = b"0123456789abcdef"[(n % base) as usize];
-                n /= base;
-                if n == 0 {
-                    break;
-                }
-            }
-            if let Some(c) = then {
-                at -= 1;
-                text[at] = c;
-            }
-        }
+        let dash = digits::at_end(&mut text, cookie, 16) - 1;
+        text[dash] = b'-';
+        let at = digits::at_end(&mut text[..dash], netns.0, 10);
         // ASCII digits and a dash: always UTF-8.
         SocketId(String::from_utf8_lossy(&text[at..]).into_owned())
     }

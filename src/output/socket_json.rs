@@ -12,6 +12,7 @@
 use super::json;
 use crate::model::options::Options;
 use crate::model::socket::{Holder, Socket};
+use crate::text::digits;
 use serde::Serialize;
 use std::io::{self, Write};
 use std::net::IpAddr;
@@ -240,18 +241,9 @@ fn optional_number(out: &mut Vec<u8>, v: Option<impl Into<u64>>) {
 
 /// An unsigned integer in decimal, as serde_json (through `itoa`) writes it.
 fn number(out: &mut Vec<u8>, n: impl Into<u64>) {
-    let mut n: u64 = n.into();
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&digits[at..]);
+    let mut buf = [0u8; 20];
+    let at = digits::at_end(&mut buf, n.into(), 10);
+    out.extend_from_slice(&buf[at..]);
 }
 
 #[cfg(test)]
