@@ -15,13 +15,9 @@ use std::collections::BTreeSet;
 fn socket_list(sockets: &[&Socket]) -> String {
     let mut users = BTreeSet::new();
     let mut listed: Vec<bool> = sockets.iter().map(|s| users.insert(s.uid)).collect();
-    let mut room = LISTED.saturating_sub(users.len());
-    for l in listed.iter_mut().filter(|l| !**l) {
-        if room == 0 {
-            break;
-        }
+    let room = LISTED.saturating_sub(users.len());
+    for l in listed.iter_mut().filter(|l| !**l).take(room) {
         *l = true;
-        room -= 1;
     }
     let mut text = sockets
         .iter()
